@@ -1,0 +1,27 @@
+export type { EventQuery, EventStore, InputRecord, LogHeader, Page, Snapshot, TickCommit, Unwatch } from './port.ts';
+export { MemoryStore, resetMemoryStores } from './memory-store.ts';
+export type { MemoryStoreOptions } from './memory-store.ts';
+export {
+  checkCommit,
+  checkHeader,
+  checkJournal,
+  checkLimit,
+  DEFAULT_PAGE,
+  MAX_PAGE,
+  normaliseQuery,
+  storeClosed,
+  storeReadOnly,
+} from './rules.ts';
+export {
+  commitFromTuple,
+  commitToTuple,
+  decodeEnvelope,
+  decodeValue,
+  encodeEnvelope,
+  encodeValue,
+  envelopeFromTuple,
+  envelopeToTuple,
+  inputFromTuple,
+  inputToTuple,
+  isLogHeader,
+} from './codec.ts';

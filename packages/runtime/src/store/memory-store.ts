@@ -1,0 +1,229 @@
+import type { StoredEnvelope } from '../events/envelope.ts';
+import { StoreLockedError } from '../errors/index.ts';
+import type { EventQuery, EventStore, InputRecord, LogHeader, Page, Snapshot, TickCommit, Unwatch } from './port.ts';
+import { checkCommit, checkHeader, checkJournal, checkLimit, DEFAULT_PAGE, normaliseQuery, storeClosed, storeReadOnly } from './rules.ts';
+
+/** The data of one in-memory log; shared by the stores opened on the same `memory:name`. */
+class MemoryLog {
+  header: LogHeader | null = null;
+  readonly events: StoredEnvelope[] = [];
+  readonly inputs: InputRecord[] = [];
+  readonly commits: TickCommit[] = [];
+  readonly snapshots: Snapshot[] = [];
+  readonly watchers = new Set<(c: TickCommit) => void>();
+  writer: string | null = null;
+  // Secondary indexes are built lazily, on the first filtered read, so the append path stays a
+  // plain array push (the loop's throughput depends on it).
+  indexedUpTo = 0;
+  readonly byEntity = new Map<string, number[]>();
+  readonly byType = new Map<string, number[]>();
+  readonly byCorrelation = new Map<string, number[]>();
+
+  index(): void {
+    const events = this.events;
+    for (let i = this.indexedUpTo; i < events.length; i++) {
+      const e = events[i] as StoredEnvelope;
+      push(this.byEntity, e.entity, e.seq);
+      push(this.byType, e.type, e.seq);
+      push(this.byCorrelation, e.correlation, e.seq);
+    }
+    this.indexedUpTo = events.length;
+  }
+}
+
+function push(map: Map<string, number[]>, key: string, seq: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [seq]);
+  else list.push(seq);
+}
+
+const named = new Map<string, MemoryLog>();
+let writers = 0;
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Stores opened with the same name in one process share their log (until the process ends). */
+  readonly name?: string;
+  readonly readOnly?: boolean;
+}
+
+/**
+ * The default store: the log in memory, fast and not durable. Named memory stores
+ * (`memory:name`) outlive their `close()` within the process, so a test can close and reopen one.
+ */
+export class MemoryStore implements EventStore {
+  readonly description: string;
+  readonly readOnly: boolean;
+  private readonly log: MemoryLog;
+  private readonly writerId: string;
+  private closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.readOnly = options.readOnly ?? false;
+    this.writerId = `memory writer #${++writers}`;
+    if (options.name === undefined) {
+      this.log = new MemoryLog();
+      this.description = 'memory:';
+    } else {
+      let log = named.get(options.name);
+      if (log === undefined) {
+        log = new MemoryLog();
+        named.set(options.name, log);
+      }
+      this.log = log;
+      this.description = `memory:${options.name}`;
+    }
+  }
+
+  open(header?: LogHeader): Promise<LogHeader | null> {
+    this.ensureOpen();
+    const log = this.log;
+    if (!this.readOnly) {
+      if (log.writer !== null && log.writer !== this.writerId) throw new StoreLockedError(this.description, log.writer);
+      log.writer = this.writerId;
+      if (header !== undefined) {
+        if (log.header === null) log.header = header;
+        else checkHeader(this.description, log.header, header);
+      }
+    }
+    return Promise.resolve(log.header);
+  }
+
+  journal(inputs: readonly InputRecord[]): Promise<void> {
+    this.ensureWritable();
+    const log = this.log;
+    checkJournal(this.description, log.inputs.length, inputs);
+    for (const input of inputs) log.inputs.push(input);
+    return Promise.resolve();
+  }
+
+  commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void> {
+    this.ensureWritable();
+    const log = this.log;
+    checkCommit(this.description, log.commits.at(-1) ?? null, log.inputs.length, commit, events);
+    for (let i = 0; i < events.length; i++) log.events.push(events[i] as StoredEnvelope);
+    log.commits.push(commit);
+    for (const watcher of log.watchers) watcher(commit);
+    return Promise.resolve();
+  }
+
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.ensureWritable();
+    const list = this.log.snapshots;
+    const at = list.findIndex((s) => s.tick >= snapshot.tick);
+    if (at === -1) list.push(snapshot);
+    else if ((list[at] as Snapshot).tick === snapshot.tick) list[at] = snapshot;
+    else list.splice(at, 0, snapshot);
+    return Promise.resolve();
+  }
+
+  latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null> {
+    this.ensureOpen();
+    const list = this.log.snapshots;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const s = list[i] as Snapshot;
+      if (atOrBeforeTick === undefined || s.tick <= atOrBeforeTick) return Promise.resolve(s);
+    }
+    return Promise.resolve(null);
+  }
+
+  readEvents(query?: EventQuery): Promise<Page<StoredEnvelope>> {
+    this.ensureOpen();
+    const q = normaliseQuery(query);
+    const log = this.log;
+    const events = log.events;
+    const end = Math.min(q.toSeq, events.length);
+    const items: StoredEnvelope[] = [];
+    if (q.entity === undefined && q.type === undefined && q.correlation === undefined) {
+      for (let seq = q.fromSeq; seq <= end && items.length < q.limit; seq++) items.push(events[seq - 1] as StoredEnvelope);
+      const next = items.length === q.limit && q.fromSeq + items.length <= end ? q.fromSeq + items.length : null;
+      return Promise.resolve({ items, next });
+    }
+    log.index();
+    // Walk the most selective index and filter by the others.
+    const lists: number[][] = [];
+    if (q.entity !== undefined) lists.push(log.byEntity.get(q.entity) ?? []);
+    if (q.type !== undefined) lists.push(log.byType.get(q.type) ?? []);
+    if (q.correlation !== undefined) lists.push(log.byCorrelation.get(q.correlation) ?? []);
+    lists.sort((a, b) => a.length - b.length);
+    const seqs = lists[0] as number[];
+    let i = lowerBound(seqs, q.fromSeq);
+    let next: number | null = null;
+    for (; i < seqs.length; i++) {
+      const seq = seqs[i] as number;
+      if (seq > end) break;
+      const e = events[seq - 1] as StoredEnvelope;
+      if (q.entity !== undefined && e.entity !== q.entity) continue;
+      if (q.type !== undefined && e.type !== q.type) continue;
+      if (q.correlation !== undefined && e.correlation !== q.correlation) continue;
+      if (items.length === q.limit) {
+        next = seq;
+        break;
+      }
+      items.push(e);
+    }
+    return Promise.resolve({ items, next });
+  }
+
+  readInputs(after = 0, limit = DEFAULT_PAGE): Promise<readonly InputRecord[]> {
+    this.ensureOpen();
+    checkLimit(limit);
+    return Promise.resolve(this.log.inputs.slice(after, after + limit));
+  }
+
+  readCommits(afterTick = 0, limit = DEFAULT_PAGE): Promise<readonly TickCommit[]> {
+    this.ensureOpen();
+    checkLimit(limit);
+    return Promise.resolve(this.log.commits.slice(afterTick, afterTick + limit));
+  }
+
+  lastCommit(): Promise<TickCommit | null> {
+    this.ensureOpen();
+    return Promise.resolve(this.log.commits.at(-1) ?? null);
+  }
+
+  lastInput(): Promise<number> {
+    this.ensureOpen();
+    return Promise.resolve(this.log.inputs.length);
+  }
+
+  watch(listener: (commit: TickCommit) => void): Unwatch {
+    this.ensureOpen();
+    const log = this.log;
+    // Each watcher gets its own wrapper so that one function may watch twice and unwatch once.
+    const wrapper = (c: TickCommit): void => listener(c);
+    log.watchers.add(wrapper);
+    return () => log.watchers.delete(wrapper);
+  }
+
+  close(): Promise<void> {
+    if (!this.closed && this.log.writer === this.writerId) this.log.writer = null;
+    this.closed = true;
+    return Promise.resolve();
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw storeClosed(this.description);
+  }
+
+  private ensureWritable(): void {
+    this.ensureOpen();
+    if (this.readOnly) throw storeReadOnly(this.description);
+  }
+}
+
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Forgets every named memory log (for tests). */
+export function resetMemoryStores(): void {
+  named.clear();
+}

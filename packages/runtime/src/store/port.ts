@@ -1,0 +1,128 @@
+import type { StoredEnvelope } from '../events/envelope.ts';
+
+/**
+ * The first record of every log: what a reader must know before it can read the rest.
+ * A system refuses to continue a log whose seed differs from its own.
+ */
+export interface LogHeader {
+  /** Format of the log's records. Currently 1. */
+  readonly format: 1;
+  /** Seed of the system's PRNG (an unsigned 32-bit integer). */
+  readonly seed: number;
+  /** Event type names and their versions when the log was created. */
+  readonly schema: Readonly<Record<string, number>>;
+}
+
+/** An input as journaled when the system accepted it, before any tick processed it. */
+export interface InputRecord {
+  /** Input number: gap-free from 1, in acceptance order. */
+  readonly ino: number;
+  readonly type: string;
+  readonly version: number;
+  readonly entity: string;
+  readonly data: unknown;
+  /** The source that sent the input. */
+  readonly actor: string;
+}
+
+/** The record that closes a tick. A tick is committed exactly when its commit record is stored. */
+export interface TickCommit {
+  /** Tick number, gap-free from 1. */
+  readonly tick: number;
+  /** The tick's logical time, epoch milliseconds UTC, given by the driver. */
+  readonly at: number;
+  /** Seq of the tick's first event; `lastSeq + 1` when the tick emitted nothing. */
+  readonly firstSeq: number;
+  /** Seq of the last event in the log after this tick (0 for an empty log). */
+  readonly lastSeq: number;
+  /** Input number of the last input this tick consumed (0 when none so far). */
+  readonly lastInput: number;
+  /** The state hash after the tick (16 hex digits). */
+  readonly hash: string;
+}
+
+/** A snapshot of the whole system (state and runtime counters) after a tick. */
+export interface Snapshot {
+  readonly tick: number;
+  readonly lastSeq: number;
+  readonly lastInput: number;
+  /** Encoded by the runtime; stores keep it as opaque bytes. */
+  readonly bytes: Uint8Array;
+}
+
+/** A filtered, paged read of events. Filters combine with AND. */
+export interface EventQuery {
+  /** First seq to read, inclusive. Default 1. */
+  readonly fromSeq?: number;
+  /** Last seq to read, inclusive. Default: the end of the log. */
+  readonly toSeq?: number;
+  readonly entity?: string;
+  readonly type?: string;
+  readonly correlation?: string;
+  /** Page size, 1 to 10,000. Default 1,000. */
+  readonly limit?: number;
+}
+
+/** One page of a read; `next` is the `fromSeq` of the next page, or `null` at the end. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly next: number | null;
+}
+
+/** Unsubscribes a watcher. */
+export type Unwatch = () => void;
+
+/**
+ * The port every store implements (memory, file, Postgres, PGlite). One conformance suite in
+ * the top-level `test/` holds every implementation to the same contract:
+ *
+ * - A store is opened either to write (one writer at a time, enforced) or to read.
+ * - `journal` appends inputs durably before the system acknowledges them.
+ * - `commit` appends one tick's events and its commit record atomically: after a crash,
+ *   either all of the tick is there or none of it.
+ * - Seq, tick and input numbers are gap-free; an append that would break that is refused
+ *   with `CW_APPEND_CONFLICT` and changes nothing.
+ * - Reads return events exactly as written (the runtime upcasts them).
+ */
+export interface EventStore {
+  /** A description for messages (a path or a URL without its password). */
+  readonly description: string;
+  /** True when opened to read only: writes throw `CW_STORE_CLOSED`… or the adapter's read-only error. */
+  readonly readOnly: boolean;
+
+  /**
+   * Opens the log. A writer passes the header to create a new log with; an existing log keeps
+   * its own header, which is returned. A reader passes nothing and gets `null` for an empty store.
+   * @throws StoreLockedError when another writer holds the log.
+   */
+  open(header?: LogHeader): Promise<LogHeader | null>;
+
+  /** Journals accepted inputs; `inputs[0].ino` must be `lastInput() + 1`. */
+  journal(inputs: readonly InputRecord[]): Promise<void>;
+  /** Appends a tick's events and its commit record atomically. */
+  commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void>;
+  /** Stores a snapshot (replacing one of the same tick). */
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+
+  /** The newest snapshot whose tick is at most `atOrBeforeTick` (default: any). */
+  latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null>;
+  /** Reads events in seq order. */
+  readEvents(query?: EventQuery): Promise<Page<StoredEnvelope>>;
+  /** Reads journaled inputs with `ino > after`, in order, at most `limit` (default 1,000). */
+  readInputs(after?: number, limit?: number): Promise<readonly InputRecord[]>;
+  /** Reads commit records with `tick > afterTick`, in order, at most `limit` (default 1,000). */
+  readCommits(afterTick?: number, limit?: number): Promise<readonly TickCommit[]>;
+  /** The newest commit record, or `null` before the first tick. */
+  lastCommit(): Promise<TickCommit | null>;
+  /** The highest journaled input number (0 when none). */
+  lastInput(): Promise<number>;
+
+  /**
+   * Calls `listener` with each commit record appended after this call, in order, including
+   * commits by a writer in another process where the adapter can see them (a reader tails).
+   */
+  watch(listener: (commit: TickCommit) => void): Unwatch;
+
+  /** Releases the store (and the writer lock). Further calls throw `CW_STORE_CLOSED`. */
+  close(): Promise<void>;
+}

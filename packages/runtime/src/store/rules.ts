@@ -1,0 +1,120 @@
+import { CausewayError, ErrorCodes } from '../errors/index.ts';
+import type { StoredEnvelope } from '../events/envelope.ts';
+import type { EventQuery, InputRecord, LogHeader, TickCommit } from './port.ts';
+
+/** Default and largest page sizes of reads. */
+export const DEFAULT_PAGE = 1000;
+export const MAX_PAGE = 10_000;
+
+/**
+ * Checks that journaling `inputs` after `lastInput` keeps input numbers gap-free.
+ * Every adapter calls it before writing, so a bad append changes nothing anywhere.
+ * @throws CausewayError `CW_APPEND_CONFLICT`
+ */
+export function checkJournal(store: string, lastInput: number, inputs: readonly InputRecord[]): void {
+  for (let i = 0; i < inputs.length; i++) {
+    const expected = lastInput + 1 + i;
+    const input = inputs[i] as InputRecord;
+    if (input.ino !== expected) {
+      throw new CausewayError(
+        ErrorCodes.AppendConflict,
+        `Input journal of ${store} expected input number ${expected} but got ${input.ino}: input numbers are gap-free. Another writer may have appended; reopen the store.`,
+        { store, expected, got: input.ino },
+      );
+    }
+  }
+}
+
+/**
+ * Checks that a tick commit follows `last` (gap-free ticks and seqs, events numbered
+ * `firstSeq … lastSeq` of this tick, inputs already journaled).
+ * @throws CausewayError `CW_APPEND_CONFLICT`
+ */
+export function checkCommit(
+  store: string,
+  last: TickCommit | null,
+  lastInput: number,
+  commit: TickCommit,
+  events: readonly StoredEnvelope[],
+): void {
+  const fail = (what: string, details: Record<string, unknown>): never => {
+    throw new CausewayError(
+      ErrorCodes.AppendConflict,
+      `Commit of tick ${commit.tick} to ${store} refused: ${what}. Nothing was written.`,
+      { store, tick: commit.tick, ...details },
+    );
+  };
+  const expectedTick = (last?.tick ?? 0) + 1;
+  if (commit.tick !== expectedTick) fail(`the next tick is ${expectedTick}`, { expectedTick });
+  const expectedFirst = (last?.lastSeq ?? 0) + 1;
+  if (commit.firstSeq !== expectedFirst) fail(`its first seq should be ${expectedFirst}, not ${commit.firstSeq}`, { expectedFirst });
+  if (commit.lastSeq !== commit.firstSeq + events.length - 1) {
+    fail(`lastSeq ${commit.lastSeq} does not match ${events.length} events from seq ${commit.firstSeq}`, {});
+  }
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as StoredEnvelope;
+    if (e.seq !== commit.firstSeq + i || e.tick !== commit.tick) {
+      fail(`event ${i} has seq ${e.seq} in tick ${e.tick}, expected seq ${commit.firstSeq + i} in tick ${commit.tick}`, { index: i });
+    }
+  }
+  if (commit.lastInput < (last?.lastInput ?? 0) || commit.lastInput > lastInput) {
+    fail(`lastInput ${commit.lastInput} is outside the journaled range ${last?.lastInput ?? 0}…${lastInput}`, {});
+  }
+  if (last !== null && commit.at < last.at) fail(`its time ${commit.at} is before the previous tick's ${last.at}`, {});
+}
+
+/** Checks a header passed by a writer against the stored one. */
+export function checkHeader(store: string, stored: LogHeader, wanted: LogHeader): void {
+  if (stored.format !== wanted.format || stored.seed !== wanted.seed) {
+    throw new CausewayError(
+      ErrorCodes.LogMismatch,
+      `The log in ${store} was written with seed ${stored.seed} (format ${stored.format}); this system has seed ${wanted.seed} (format ${wanted.format}). Open it with the log's seed, or use another store.`,
+      { store, stored, wanted },
+    );
+  }
+}
+
+/** Validates and normalises a query's range and page size. */
+export function normaliseQuery(query: EventQuery | undefined): {
+  fromSeq: number;
+  toSeq: number;
+  limit: number;
+  entity: string | undefined;
+  type: string | undefined;
+  correlation: string | undefined;
+} {
+  const fromSeq = query?.fromSeq ?? 1;
+  const toSeq = query?.toSeq ?? Number.MAX_SAFE_INTEGER;
+  const limit = query?.limit ?? DEFAULT_PAGE;
+  if (!Number.isInteger(fromSeq) || fromSeq < 1) {
+    throw new CausewayError(ErrorCodes.InvalidArgument, `fromSeq must be an integer of 1 or more, got ${String(fromSeq)}.`, { fromSeq });
+  }
+  if (!Number.isInteger(toSeq) || toSeq < 0) {
+    throw new CausewayError(ErrorCodes.InvalidArgument, `toSeq must be a non-negative integer, got ${String(toSeq)}.`, { toSeq });
+  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new CausewayError(ErrorCodes.InvalidArgument, `limit must be an integer from 1 to ${MAX_PAGE}, got ${String(limit)}.`, { limit });
+  }
+  return { fromSeq, toSeq, limit, entity: query?.entity, type: query?.type, correlation: query?.correlation };
+}
+
+/** Checks a page size argument of `readInputs` / `readCommits`. */
+export function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new CausewayError(ErrorCodes.InvalidArgument, `limit must be an integer from 1 to ${MAX_PAGE}, got ${String(limit)}.`, { limit });
+  }
+}
+
+/** The error for a call on a closed store. */
+export function storeClosed(store: string): CausewayError {
+  return new CausewayError(ErrorCodes.StoreClosed, `The store ${store} is closed; open it again to use it.`, { store });
+}
+
+/** The error for a write on a store opened read-only. */
+export function storeReadOnly(store: string): CausewayError {
+  return new CausewayError(
+    ErrorCodes.InvalidArgument,
+    `The store ${store} was opened read-only; open it for writing to append.`,
+    { store },
+  );
+}

@@ -1,0 +1,4 @@
+import type { Suite } from '../harness.ts';
+
+/** Every benchmark suite, in the order `npm run bench` runs them. */
+export const suites: Suite[] = [];

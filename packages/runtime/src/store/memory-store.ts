@@ -1,7 +1,25 @@
 import type { StoredEnvelope } from '../events/envelope.ts';
 import { StoreLockedError } from '../errors/index.ts';
-import type { EventQuery, EventStore, InputRecord, LogHeader, Page, Snapshot, TickCommit, Unwatch } from './port.ts';
-import { checkCommit, checkHeader, checkJournal, checkLimit, DEFAULT_PAGE, normaliseQuery, storeClosed, storeReadOnly } from './rules.ts';
+import type {
+  EventQuery,
+  EventStore,
+  InputRecord,
+  LogHeader,
+  Page,
+  Snapshot,
+  TickCommit,
+  Unwatch,
+} from './port.ts';
+import {
+  checkCommit,
+  checkHeader,
+  checkJournal,
+  checkLimit,
+  DEFAULT_PAGE,
+  normaliseQuery,
+  storeClosed,
+  storeReadOnly,
+} from './rules.ts';
 
 /** The data of one in-memory log; shared by the stores opened on the same `memory:name`. */
 class MemoryLog {
@@ -76,115 +94,140 @@ export class MemoryStore implements EventStore {
   }
 
   open(header?: LogHeader): Promise<LogHeader | null> {
-    this.ensureOpen();
-    const log = this.log;
-    if (!this.readOnly) {
-      if (log.writer !== null && log.writer !== this.writerId) throw new StoreLockedError(this.description, log.writer);
-      log.writer = this.writerId;
-      if (header !== undefined) {
-        if (log.header === null) log.header = header;
-        else checkHeader(this.description, log.header, header);
+    return settle(() => {
+      this.ensureOpen();
+      const log = this.log;
+      if (!this.readOnly) {
+        if (log.writer !== null && log.writer !== this.writerId)
+          throw new StoreLockedError(this.description, log.writer);
+        // The header is checked before the lock is taken, so a refused writer holds nothing.
+        if (header !== undefined && log.header !== null)
+          checkHeader(this.description, log.header, header);
+        log.writer = this.writerId;
+        if (header !== undefined && log.header === null) log.header = header;
       }
-    }
-    return Promise.resolve(log.header);
+      return log.header;
+    });
   }
 
   journal(inputs: readonly InputRecord[]): Promise<void> {
-    this.ensureWritable();
-    const log = this.log;
-    checkJournal(this.description, log.inputs.length, inputs);
-    for (const input of inputs) log.inputs.push(input);
-    return Promise.resolve();
+    return settle(() => {
+      this.ensureWritable();
+      const log = this.log;
+      checkJournal(this.description, log.inputs.length, inputs);
+      for (const input of inputs) log.inputs.push(input);
+      return undefined;
+    });
   }
 
   commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void> {
-    this.ensureWritable();
-    const log = this.log;
-    checkCommit(this.description, log.commits.at(-1) ?? null, log.inputs.length, commit, events);
-    for (let i = 0; i < events.length; i++) log.events.push(events[i] as StoredEnvelope);
-    log.commits.push(commit);
-    for (const watcher of log.watchers) watcher(commit);
-    return Promise.resolve();
+    return settle(() => {
+      this.ensureWritable();
+      const log = this.log;
+      checkCommit(this.description, log.commits.at(-1) ?? null, log.inputs.length, commit, events);
+      for (let i = 0; i < events.length; i++) log.events.push(events[i] as StoredEnvelope);
+      log.commits.push(commit);
+      for (const watcher of log.watchers) watcher(commit);
+      return undefined;
+    });
   }
 
   saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.ensureWritable();
-    const list = this.log.snapshots;
-    const at = list.findIndex((s) => s.tick >= snapshot.tick);
-    if (at === -1) list.push(snapshot);
-    else if ((list[at] as Snapshot).tick === snapshot.tick) list[at] = snapshot;
-    else list.splice(at, 0, snapshot);
-    return Promise.resolve();
+    return settle(() => {
+      this.ensureWritable();
+      const list = this.log.snapshots;
+      const at = list.findIndex((s) => s.tick >= snapshot.tick);
+      if (at === -1) list.push(snapshot);
+      else if ((list[at] as Snapshot).tick === snapshot.tick) list[at] = snapshot;
+      else list.splice(at, 0, snapshot);
+      return undefined;
+    });
   }
 
   latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null> {
-    this.ensureOpen();
-    const list = this.log.snapshots;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const s = list[i] as Snapshot;
-      if (atOrBeforeTick === undefined || s.tick <= atOrBeforeTick) return Promise.resolve(s);
-    }
-    return Promise.resolve(null);
+    return settle(() => {
+      this.ensureOpen();
+      const list = this.log.snapshots;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const s = list[i] as Snapshot;
+        if (atOrBeforeTick === undefined || s.tick <= atOrBeforeTick) return s;
+      }
+      return null;
+    });
   }
 
   readEvents(query?: EventQuery): Promise<Page<StoredEnvelope>> {
-    this.ensureOpen();
-    const q = normaliseQuery(query);
-    const log = this.log;
-    const events = log.events;
-    const end = Math.min(q.toSeq, events.length);
-    const items: StoredEnvelope[] = [];
-    if (q.entity === undefined && q.type === undefined && q.correlation === undefined) {
-      for (let seq = q.fromSeq; seq <= end && items.length < q.limit; seq++) items.push(events[seq - 1] as StoredEnvelope);
-      const next = items.length === q.limit && q.fromSeq + items.length <= end ? q.fromSeq + items.length : null;
-      return Promise.resolve({ items, next });
-    }
-    log.index();
-    // Walk the most selective index and filter by the others.
-    const lists: number[][] = [];
-    if (q.entity !== undefined) lists.push(log.byEntity.get(q.entity) ?? []);
-    if (q.type !== undefined) lists.push(log.byType.get(q.type) ?? []);
-    if (q.correlation !== undefined) lists.push(log.byCorrelation.get(q.correlation) ?? []);
-    lists.sort((a, b) => a.length - b.length);
-    const seqs = lists[0] as number[];
-    let i = lowerBound(seqs, q.fromSeq);
-    let next: number | null = null;
-    for (; i < seqs.length; i++) {
-      const seq = seqs[i] as number;
-      if (seq > end) break;
-      const e = events[seq - 1] as StoredEnvelope;
-      if (q.entity !== undefined && e.entity !== q.entity) continue;
-      if (q.type !== undefined && e.type !== q.type) continue;
-      if (q.correlation !== undefined && e.correlation !== q.correlation) continue;
-      if (items.length === q.limit) {
-        next = seq;
-        break;
+    return settle(() => {
+      this.ensureOpen();
+      const q = normaliseQuery(query);
+      const log = this.log;
+      const events = log.events;
+      const end = Math.min(q.toSeq, events.length);
+      const items: StoredEnvelope[] = [];
+      if (q.entity === undefined && q.type === undefined && q.correlation === undefined) {
+        for (let seq = q.fromSeq; seq <= end && items.length < q.limit; seq++)
+          items.push(events[seq - 1] as StoredEnvelope);
+        const next =
+          items.length === q.limit && q.fromSeq + items.length <= end
+            ? q.fromSeq + items.length
+            : null;
+        return { items, next };
       }
-      items.push(e);
-    }
-    return Promise.resolve({ items, next });
+      log.index();
+      // Walk the most selective index and filter by the others.
+      const lists: number[][] = [];
+      if (q.entity !== undefined) lists.push(log.byEntity.get(q.entity) ?? []);
+      if (q.type !== undefined) lists.push(log.byType.get(q.type) ?? []);
+      if (q.correlation !== undefined) lists.push(log.byCorrelation.get(q.correlation) ?? []);
+      lists.sort((a, b) => a.length - b.length);
+      const seqs = lists[0] as number[];
+      let i = lowerBound(seqs, q.fromSeq);
+      let next: number | null = null;
+      for (; i < seqs.length; i++) {
+        const seq = seqs[i] as number;
+        if (seq > end) break;
+        const e = events[seq - 1] as StoredEnvelope;
+        if (q.entity !== undefined && e.entity !== q.entity) continue;
+        if (q.type !== undefined && e.type !== q.type) continue;
+        if (q.correlation !== undefined && e.correlation !== q.correlation) continue;
+        if (items.length === q.limit) {
+          next = seq;
+          break;
+        }
+        items.push(e);
+      }
+      return { items, next };
+    });
   }
 
   readInputs(after = 0, limit = DEFAULT_PAGE): Promise<readonly InputRecord[]> {
-    this.ensureOpen();
-    checkLimit(limit);
-    return Promise.resolve(this.log.inputs.slice(after, after + limit));
+    return settle(() => {
+      this.ensureOpen();
+      checkLimit(limit);
+      return this.log.inputs.slice(after, after + limit);
+    });
   }
 
   readCommits(afterTick = 0, limit = DEFAULT_PAGE): Promise<readonly TickCommit[]> {
-    this.ensureOpen();
-    checkLimit(limit);
-    return Promise.resolve(this.log.commits.slice(afterTick, afterTick + limit));
+    return settle(() => {
+      this.ensureOpen();
+      checkLimit(limit);
+      return this.log.commits.slice(afterTick, afterTick + limit);
+    });
   }
 
   lastCommit(): Promise<TickCommit | null> {
-    this.ensureOpen();
-    return Promise.resolve(this.log.commits.at(-1) ?? null);
+    return settle(() => {
+      this.ensureOpen();
+      return this.log.commits.at(-1) ?? null;
+    });
   }
 
   lastInput(): Promise<number> {
-    this.ensureOpen();
-    return Promise.resolve(this.log.inputs.length);
+    return settle(() => {
+      this.ensureOpen();
+      return this.log.inputs.length;
+    });
   }
 
   watch(listener: (commit: TickCommit) => void): Unwatch {
@@ -226,4 +269,16 @@ function lowerBound(sorted: readonly number[], value: number): number {
 /** Forgets every named memory log (for tests). */
 export function resetMemoryStores(): void {
   named.clear();
+}
+
+/**
+ * Runs a store operation so that every failure, a refused append included, reaches the caller
+ * as a rejected promise, as the port promises, and never as a synchronous throw.
+ */
+function settle<T>(operation: () => T): Promise<T> {
+  try {
+    return Promise.resolve(operation());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }

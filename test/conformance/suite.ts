@@ -1,0 +1,816 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCodes, isCausewayError } from '@causeway/runtime';
+import type { ErrorCode, EventStore, Snapshot, TickCommit } from '@causeway/runtime';
+import type { StoreHarness, StoreLocation } from './harness.ts';
+import { eventually, header, LogBuilder, readAll, rejectionOf, uuid } from './fixtures.ts';
+
+/** Asserts that `error` is a Causeway error with `code`, showing the error when it is not. */
+function expectCode(error: unknown, code: ErrorCode): void {
+  expect(isCausewayError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
+}
+
+/**
+ * Registers the store conformance suite for one kind of store: every store (memory, file,
+ * Postgres, PGlite) passes these tests unchanged.
+ *
+ * @example
+ * ```ts
+ * describeStoreConformance({ name: 'memory', fresh: async () => memoryLocation() });
+ * ```
+ */
+export function describeStoreConformance(harness: StoreHarness): void {
+  describe(`store conformance: ${harness.name}`, () => {
+    let location: StoreLocation;
+    let opened: EventStore[];
+
+    /** A writer on the test's log, opened with `h`. */
+    async function openWriter(h = header()): Promise<EventStore> {
+      const store = location.writer();
+      opened.push(store);
+      await store.open(h);
+      return store;
+    }
+
+    /** A reader on the test's log, opened. */
+    async function openReader(): Promise<EventStore> {
+      const store = location.reader();
+      opened.push(store);
+      await store.open();
+      return store;
+    }
+
+    beforeEach(async () => {
+      location = await harness.fresh();
+      opened = [];
+    });
+
+    afterEach(async () => {
+      for (const store of opened) {
+        try {
+          await store.close();
+        } catch {
+          // A test may have closed the store already; the port does not say close is idempotent.
+        }
+      }
+      await location.dispose();
+    });
+
+    describe('log header', () => {
+      it('stores the header a new log is opened with', async () => {
+        const h = header(7, { Created: 2, Renamed: 1 });
+        const writer = location.writer();
+        opened.push(writer);
+        expect(await writer.open(h)).toEqual(h);
+        const reader = location.reader();
+        opened.push(reader);
+        expect(await reader.open()).toEqual(h);
+      });
+
+      it('returns the stored header when a log is reopened with another schema', async () => {
+        const first = await openWriter(header(7, { Created: 1 }));
+        await first.close();
+        const again = location.writer();
+        opened.push(again);
+        expect(await again.open(header(7, { Created: 2, Deleted: 1 }))).toEqual(
+          header(7, { Created: 1 }),
+        );
+      });
+
+      it('refuses a writer with another seed with CW_LOG_MISMATCH', async () => {
+        const first = await openWriter(header(7));
+        await first.close();
+        const other = location.writer();
+        opened.push(other);
+        expectCode(await rejectionOf(() => other.open(header(8))), ErrorCodes.LogMismatch);
+      });
+
+      it('leaves the log unlocked after refusing a writer for its seed', async () => {
+        const first = await openWriter(header(7));
+        await first.close();
+        const other = location.writer();
+        opened.push(other);
+        expectCode(await rejectionOf(() => other.open(header(8))), ErrorCodes.LogMismatch);
+        const right = location.writer();
+        opened.push(right);
+        expect(await right.open(header(7))).toEqual(header(7));
+      });
+
+      it('gives a reader of an empty log null', async () => {
+        const reader = location.reader();
+        opened.push(reader);
+        expect(await reader.open()).toBeNull();
+        expect(reader.readOnly).toBe(true);
+      });
+    });
+
+    describe('appending ticks', () => {
+      it('commits a tick and reads its events back', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.journal(store, 1);
+        const built = await log.commitTick(store, [{ type: 'Created' }, { type: 'Renamed' }]);
+        const page = await store.readEvents();
+        expect(page.items).toEqual(built.events);
+        expect(page.next).toBeNull();
+        expect(await store.lastCommit()).toEqual(built.commit);
+      });
+
+      it('numbers seqs without gaps across ticks, including empty ticks', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTick(store, [{}, {}, {}]);
+        const empty = await log.commitTick(store, []);
+        await log.commitTick(store, [{}]);
+        expect(empty.commit.firstSeq).toBe(4);
+        expect(empty.commit.lastSeq).toBe(3);
+        const events = await readAll(store);
+        expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+        expect(events.map((e) => e.tick)).toEqual([1, 1, 1, 3]);
+        expect(await store.readCommits()).toEqual(log.ticks.map((t) => t.commit));
+      });
+
+      const refusals: ReadonlyArray<
+        [string, (log: LogBuilder) => ReturnType<LogBuilder['nextTick']>]
+      > = [
+        [
+          'a tick number that skips one',
+          (log) => {
+            const t = log.nextTick([{}]);
+            return {
+              commit: { ...t.commit, tick: t.commit.tick + 1 },
+              events: t.events.map((e) => ({ ...e, tick: e.tick + 1 })),
+            };
+          },
+        ],
+        [
+          'a repeated tick number',
+          (log) => {
+            const t = log.nextTick([{}]);
+            return {
+              commit: { ...t.commit, tick: t.commit.tick - 1 },
+              events: t.events.map((e) => ({ ...e, tick: e.tick - 1 })),
+            };
+          },
+        ],
+        [
+          'a first seq that leaves a gap',
+          (log) => {
+            const t = log.nextTick([{}, {}]);
+            return {
+              commit: {
+                ...t.commit,
+                firstSeq: t.commit.firstSeq + 1,
+                lastSeq: t.commit.lastSeq + 1,
+              },
+              events: t.events.map((e) => ({ ...e, seq: e.seq + 1 })),
+            };
+          },
+        ],
+        [
+          'events whose seqs skip one',
+          (log) => {
+            const t = log.nextTick([{}, {}]);
+            return {
+              commit: t.commit,
+              events: t.events.map((e, i) => (i === 1 ? { ...e, seq: e.seq + 1 } : e)),
+            };
+          },
+        ],
+        [
+          'a lastSeq that does not match the events',
+          (log) => {
+            const t = log.nextTick([{}, {}]);
+            return { commit: { ...t.commit, lastSeq: t.commit.lastSeq + 1 }, events: t.events };
+          },
+        ],
+        [
+          'an event of another tick',
+          (log) => {
+            const t = log.nextTick([{}, {}]);
+            return {
+              commit: t.commit,
+              events: t.events.map((e, i) => (i === 1 ? { ...e, tick: e.tick + 1 } : e)),
+            };
+          },
+        ],
+        [
+          'a lastInput beyond the journal',
+          (log) => {
+            const t = log.nextTick([{}]);
+            return { commit: { ...t.commit, lastInput: log.lastInput + 1 }, events: t.events };
+          },
+        ],
+        [
+          'a time before the previous tick',
+          (log) => {
+            const t = log.nextTick([{}]);
+            return {
+              commit: { ...t.commit, at: log.at - 1 },
+              events: t.events.map((e) => ({ ...e, at: log.at - 1 })),
+            };
+          },
+        ],
+      ];
+
+      for (const [what, make] of refusals) {
+        it(`refuses a commit with ${what} with CW_APPEND_CONFLICT and writes nothing`, async () => {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          await log.journal(store, 2);
+          await log.commitTicks(store, 2);
+          const bad = make(log);
+          expectCode(
+            await rejectionOf(() => store.commit(bad.commit, bad.events)),
+            ErrorCodes.AppendConflict,
+          );
+          expect(await readAll(store)).toEqual(log.events);
+          expect(await store.lastCommit()).toEqual(log.ticks.at(-1)?.commit);
+          await log.commitTick(store, [{}]);
+          expect(await readAll(store)).toEqual(log.events);
+        });
+      }
+
+      it('keeps a refused commit out of the log after reopening', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 1);
+        const bad = log.nextTick([{}, {}]);
+        const gap = {
+          ...bad.commit,
+          firstSeq: bad.commit.firstSeq + 5,
+          lastSeq: bad.commit.lastSeq + 5,
+        };
+        expectCode(
+          await rejectionOf(() => store.commit(gap, bad.events)),
+          ErrorCodes.AppendConflict,
+        );
+        await store.close();
+        const again = await openWriter();
+        expect(await readAll(again)).toEqual(log.events);
+        expect(await again.readCommits()).toEqual(log.ticks.map((t) => t.commit));
+      });
+    });
+
+    describe('input journal', () => {
+      it('journals inputs gap-free and pages them with readInputs', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.journal(store, 3);
+        await log.journal(store, 4);
+        expect(await store.lastInput()).toBe(7);
+        expect(await store.readInputs()).toEqual(log.inputs);
+        expect(await store.readInputs(2, 3)).toEqual(log.inputs.slice(2, 5));
+        expect(await store.readInputs(7)).toEqual([]);
+      });
+
+      it('refuses an input number that leaves a gap with CW_APPEND_CONFLICT and writes nothing', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.journal(store, 2);
+        const inputs = log.nextInputs(2).map((i) => ({ ...i, ino: i.ino + 1 }));
+        expectCode(await rejectionOf(() => store.journal(inputs)), ErrorCodes.AppendConflict);
+        expect(await store.lastInput()).toBe(2);
+        expect(await store.readInputs()).toEqual(log.inputs);
+      });
+
+      it('refuses a batch whose later input breaks the numbering, writing none of it', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        const inputs = log.nextInputs(3).map((i, n) => (n === 2 ? { ...i, ino: 9 } : i));
+        expectCode(await rejectionOf(() => store.journal(inputs)), ErrorCodes.AppendConflict);
+        expect(await store.lastInput()).toBe(0);
+        expect(await store.readInputs()).toEqual([]);
+      });
+
+      it('keeps inputs journaled after the last commit', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.journal(store, 1);
+        await log.commitTicks(store, 1);
+        await log.journal(store, 2);
+        await store.close();
+        const again = await openWriter();
+        expect(await again.lastInput()).toBe(3);
+        expect(await again.readInputs(1)).toEqual(log.inputs.slice(1));
+        expect((await again.lastCommit())?.lastInput).toBe(1);
+      });
+    });
+
+    describe('commit records', () => {
+      it('has no last commit before the first tick', async () => {
+        const store = await openWriter();
+        expect(await store.lastCommit()).toBeNull();
+        expect(await store.readCommits()).toEqual([]);
+        expect(await store.lastInput()).toBe(0);
+      });
+
+      it('reads commit records after a tick, in pages', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 6, 1);
+        const commits = log.ticks.map((t) => t.commit);
+        expect(await store.readCommits()).toEqual(commits);
+        expect(await store.readCommits(2, 3)).toEqual(commits.slice(2, 5));
+        expect(await store.readCommits(6)).toEqual([]);
+        expect(await store.lastCommit()).toEqual(commits[5]);
+      });
+    });
+
+    describe('reading events', () => {
+      it('reads a seq range', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 5, 2);
+        const page = await store.readEvents({ fromSeq: 3, toSeq: 7 });
+        expect(page.items).toEqual(log.events.slice(2, 7));
+        expect(page.next).toBeNull();
+      });
+
+      it('pages a read with next until null', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 5, 2);
+        const first = await store.readEvents({ limit: 4 });
+        expect(first.items.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+        expect(first.next).toBe(5);
+        const second = await store.readEvents({ fromSeq: 5, limit: 4 });
+        expect(second.items.map((e) => e.seq)).toEqual([5, 6, 7, 8]);
+        expect(second.next).toBe(9);
+        const last = await store.readEvents({ fromSeq: 9, limit: 4 });
+        expect(last.items.map((e) => e.seq)).toEqual([9, 10]);
+        expect(last.next).toBeNull();
+      });
+
+      it('ends a page that ends exactly at the last event with next null', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 3, 2);
+        const page = await store.readEvents({ fromSeq: 3, limit: 4 });
+        expect(page.items.map((e) => e.seq)).toEqual([3, 4, 5, 6]);
+        expect(page.next).toBeNull();
+      });
+
+      it('reads nothing past the end of the log', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 1, 2);
+        expect(await store.readEvents({ fromSeq: 3 })).toEqual({ items: [], next: null });
+        expect(await store.readEvents({ fromSeq: 1, toSeq: 0 })).toEqual({ items: [], next: null });
+      });
+
+      it('refuses a page size out of range with CW_INVALID_ARGUMENT', async () => {
+        const store = await openWriter();
+        expectCode(
+          await rejectionOf(() => store.readEvents({ limit: 0 })),
+          ErrorCodes.InvalidArgument,
+        );
+        expectCode(
+          await rejectionOf(() => store.readEvents({ limit: 10_001 })),
+          ErrorCodes.InvalidArgument,
+        );
+        expectCode(
+          await rejectionOf(() => store.readEvents({ fromSeq: 0 })),
+          ErrorCodes.InvalidArgument,
+        );
+      });
+
+      describe('with filters', () => {
+        const a = uuid();
+        const b = uuid();
+        const root1 = uuid();
+        const root2 = uuid();
+
+        async function filteredLog(): Promise<{ store: EventStore; log: LogBuilder }> {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          await log.commitTick(store, [
+            { type: 'Created', entity: a, correlation: root1 },
+            { type: 'Created', entity: b, correlation: root2 },
+          ]);
+          await log.commitTick(store, [
+            { type: 'Renamed', entity: a, correlation: root1 },
+            { type: 'Other', correlation: root2 },
+            { type: 'Renamed', entity: b, correlation: root1 },
+          ]);
+          await log.commitTick(store, [
+            { type: 'Renamed', entity: a, correlation: root2 },
+            { type: 'Deleted', entity: a, correlation: root1 },
+            { type: 'Renamed', entity: a, correlation: root1 },
+          ]);
+          return { store, log };
+        }
+
+        it('reads by entity', async () => {
+          const { store, log } = await filteredLog();
+          expect(await readAll(store, { entity: a })).toEqual(
+            log.events.filter((e) => e.entity === a),
+          );
+        });
+
+        it('reads by type', async () => {
+          const { store, log } = await filteredLog();
+          expect(await readAll(store, { type: 'Renamed' })).toEqual(
+            log.events.filter((e) => e.type === 'Renamed'),
+          );
+        });
+
+        it('reads by correlation', async () => {
+          const { store, log } = await filteredLog();
+          expect(await readAll(store, { correlation: root2 })).toEqual(
+            log.events.filter((e) => e.correlation === root2),
+          );
+        });
+
+        it('combines filters and a seq range with AND', async () => {
+          const { store, log } = await filteredLog();
+          const page = await store.readEvents({
+            entity: a,
+            type: 'Renamed',
+            correlation: root1,
+            fromSeq: 2,
+            toSeq: 7,
+          });
+          expect(page.items).toEqual(
+            log.events.filter(
+              (e) =>
+                e.entity === a &&
+                e.type === 'Renamed' &&
+                e.correlation === root1 &&
+                e.seq >= 2 &&
+                e.seq <= 7,
+            ),
+          );
+          expect(page.items.map((e) => e.seq)).toEqual([3]);
+          expect(page.next).toBeNull();
+        });
+
+        it('pages a filtered read, next pointing at the next match', async () => {
+          const { store, log } = await filteredLog();
+          const matches = log.events.filter((e) => e.entity === a);
+          const first = await store.readEvents({ entity: a, limit: 2 });
+          expect(first.items).toEqual(matches.slice(0, 2));
+          expect(first.next).not.toBeNull();
+          expect(first.next).toBeGreaterThan(matches[1]?.seq ?? 0);
+          expect(first.next).toBeLessThanOrEqual(matches[2]?.seq ?? 0);
+          let pages = 1;
+          const all = [...first.items];
+          let next = first.next;
+          while (next !== null) {
+            const page = await store.readEvents({ entity: a, limit: 2, fromSeq: next });
+            all.push(...page.items);
+            next = page.next;
+            pages++;
+          }
+          expect(all).toEqual(matches);
+          expect(pages).toBe(Math.ceil(matches.length / 2));
+        });
+
+        it('reads nothing for a filter that matches nothing', async () => {
+          const { store } = await filteredLog();
+          expect(await store.readEvents({ entity: uuid() })).toEqual({ items: [], next: null });
+          expect(await store.readEvents({ type: 'Created', correlation: uuid() })).toEqual({
+            items: [],
+            next: null,
+          });
+        });
+      });
+    });
+
+    describe('snapshots', () => {
+      function snapshot(tick: number, fill: number): Snapshot {
+        return {
+          tick,
+          lastSeq: tick * 2,
+          lastInput: 0,
+          bytes: new Uint8Array([fill, 1, 2, 3, 255]),
+        };
+      }
+
+      it('has no snapshot in a new log', async () => {
+        const store = await openWriter();
+        expect(await store.latestSnapshot()).toBeNull();
+      });
+
+      it('finds the newest snapshot at or before a tick', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 6, 2);
+        await store.saveSnapshot(snapshot(2, 20));
+        await store.saveSnapshot(snapshot(5, 50));
+        expect(await store.latestSnapshot()).toEqual(snapshot(5, 50));
+        expect(await store.latestSnapshot(6)).toEqual(snapshot(5, 50));
+        expect(await store.latestSnapshot(5)).toEqual(snapshot(5, 50));
+        expect(await store.latestSnapshot(4)).toEqual(snapshot(2, 20));
+        expect(await store.latestSnapshot(1)).toBeNull();
+      });
+
+      it('replaces a snapshot of the same tick', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 3, 1);
+        await store.saveSnapshot(snapshot(3, 1));
+        await store.saveSnapshot(snapshot(3, 2));
+        expect(await store.latestSnapshot()).toEqual(snapshot(3, 2));
+        await store.close();
+        const again = await openWriter();
+        expect(await again.latestSnapshot(3)).toEqual(snapshot(3, 2));
+      });
+
+      it('keeps a large snapshot byte for byte', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 1, 1);
+        const bytes = new Uint8Array(300_000);
+        for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
+        await store.saveSnapshot({ tick: 1, lastSeq: 1, lastInput: 0, bytes });
+        await store.close();
+        const reader = await openReader();
+        expect(await reader.latestSnapshot()).toEqual({ tick: 1, lastSeq: 1, lastInput: 0, bytes });
+      });
+    });
+
+    describe('data fidelity', () => {
+      const payload = {
+        nested: { deep: { list: [1, [2, [3, { four: 4 }]]], empty: {} }, emptyList: [] },
+        unicode: 'Zoë — 東京 — 🚀 — \u0000 — \uFFFD',
+        bytes: new Uint8Array([0, 1, 127, 128, 255]),
+        emptyBytes: new Uint8Array(0),
+        floats: [0.1, -2.5, 1e300, -1e-300, Math.PI],
+        ints: [
+          -1,
+          -128,
+          -32_769,
+          -2_147_483_649,
+          0,
+          255,
+          65_536,
+          4_294_967_296,
+          Number.MAX_SAFE_INTEGER,
+          Number.MIN_SAFE_INTEGER,
+        ],
+        nothing: null,
+        flags: [true, false],
+        longText: 'x'.repeat(70_000),
+      };
+
+      it('round-trips payloads exactly', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        const built = await log.commitTick(store, [
+          { data: payload },
+          { data: null },
+          { data: 'just text' },
+          { data: -0.5 },
+        ]);
+        await store.close();
+        const reader = await openReader();
+        const events = await readAll(reader);
+        expect(events).toEqual(built.events);
+        const data = events[0]?.data as typeof payload;
+        expect(data.bytes).toBeInstanceOf(Uint8Array);
+        expect(Array.from(data.bytes)).toEqual([0, 1, 127, 128, 255]);
+        expect(data.unicode).toBe(payload.unicode);
+        expect(data.floats).toEqual(payload.floats);
+        expect(data.ints).toEqual(payload.ints);
+      });
+
+      it('round-trips inputs exactly', async () => {
+        const store = await openWriter();
+        const inputs = [
+          {
+            ino: 1,
+            type: 'Upload',
+            version: 3,
+            entity: uuid(),
+            data: payload,
+            actor: 'ünïcode actor',
+          },
+        ];
+        await store.journal(inputs);
+        await store.close();
+        const reader = await openReader();
+        expect(await reader.readInputs()).toEqual(inputs);
+      });
+
+      it('returns an old-version event with its old version and data (the runtime upcasts, not the store)', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        const built = await log.commitTick(store, [
+          { type: 'Renamed', version: 1, data: { name: 'old shape' } },
+          { type: 'Renamed', version: 3, data: { first: 'new', last: 'shape' } },
+        ]);
+        const events = await readAll(store, { type: 'Renamed' });
+        expect(events.map((e): unknown[] => [e.version, e.data])).toEqual([
+          [1, { name: 'old shape' }],
+          [3, { first: 'new', last: 'shape' }],
+        ]);
+        expect(events).toEqual(built.events);
+      });
+
+      it('keeps causation, correlation, actor and time as written', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        const root = uuid();
+        const built = await log.commitTick(store, [
+          { causation: null, correlation: root, actor: 'alice' },
+          { causation: root, correlation: root, actor: 'listener:Reserve' },
+        ]);
+        expect(await readAll(store)).toEqual(built.events);
+      });
+    });
+
+    describe('readers and watchers', () => {
+      it('lets a reader opened before the commits see them', async () => {
+        const writer = await openWriter();
+        const reader = await openReader();
+        const log = new LogBuilder();
+        await log.journal(writer, 2);
+        await log.commitTicks(writer, 3, 2);
+        await eventually(async () => {
+          expect(await readAll(reader)).toEqual(log.events);
+          expect(await reader.lastCommit()).toEqual(log.ticks.at(-1)?.commit);
+          expect(await reader.lastInput()).toBe(2);
+        });
+        expect(await reader.readCommits()).toEqual(log.ticks.map((t) => t.commit));
+      });
+
+      it('lets a reader opened on an empty log see the log once written', async () => {
+        const reader = location.reader();
+        opened.push(reader);
+        expect(await reader.open()).toBeNull();
+        const writer = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(writer, 2, 1);
+        await eventually(async () => {
+          expect(await readAll(reader)).toEqual(log.events);
+        });
+      });
+
+      it('reports each new commit, in order, to a watcher on the writer', async () => {
+        const writer = await openWriter();
+        const seen: TickCommit[] = [];
+        const unwatch = writer.watch((c) => seen.push(c));
+        const log = new LogBuilder();
+        await log.commitTicks(writer, 3, 1);
+        await eventually(() => expect(seen).toEqual(log.ticks.map((t) => t.commit)));
+        unwatch();
+        await log.commitTicks(writer, 1, 1);
+        expect(seen).toHaveLength(3);
+      });
+
+      it("reports the writer's commits to a watcher on a reader", async () => {
+        const writer = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(writer, 1, 1);
+        const reader = await openReader();
+        const seen: TickCommit[] = [];
+        const unwatch = reader.watch((c) => seen.push(c));
+        try {
+          await log.commitTicks(writer, 3, 2);
+          await eventually(() => expect(seen).toEqual(log.ticks.slice(1).map((t) => t.commit)));
+        } finally {
+          unwatch();
+        }
+      });
+
+      it('refuses writes on a reader', async () => {
+        await openWriter();
+        const reader = await openReader();
+        const log = new LogBuilder();
+        const built = log.nextTick([{}]);
+        const error = await rejectionOf(() => reader.commit(built.commit, built.events));
+        expect(isCausewayError(error)).toBe(true);
+        expect(isCausewayError(await rejectionOf(() => reader.journal(log.nextInputs(1))))).toBe(
+          true,
+        );
+      });
+    });
+
+    describe('one writer at a time', () => {
+      it('refuses a second writer with CW_STORE_LOCKED while the first is open', async () => {
+        await openWriter();
+        const second = location.writer();
+        opened.push(second);
+        const error = await rejectionOf(() => second.open(header()));
+        expectCode(error, ErrorCodes.StoreLocked);
+      });
+
+      it('lets a new writer open after the first closes', async () => {
+        const first = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(first, 1);
+        await first.close();
+        const second = await openWriter();
+        await log.commitTicks(second, 1);
+        expect(await readAll(second)).toEqual(log.events);
+      });
+
+      it('lets readers open while a writer holds the log', async () => {
+        const writer = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(writer, 1);
+        const r1 = await openReader();
+        const r2 = await openReader();
+        expect(await readAll(r1)).toEqual(log.events);
+        expect(await readAll(r2)).toEqual(log.events);
+      });
+    });
+
+    describe('closing and reopening', () => {
+      it('rejects every call after close with CW_STORE_CLOSED', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 1);
+        await store.close();
+        const next = log.nextTick([{}]);
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ['readEvents', () => store.readEvents()],
+          ['readInputs', () => store.readInputs()],
+          ['readCommits', () => store.readCommits()],
+          ['lastCommit', () => store.lastCommit()],
+          ['lastInput', () => store.lastInput()],
+          ['latestSnapshot', () => store.latestSnapshot()],
+          ['journal', () => store.journal(log.nextInputs(1))],
+          ['commit', () => store.commit(next.commit, next.events)],
+          [
+            'saveSnapshot',
+            () =>
+              store.saveSnapshot({ tick: 1, lastSeq: 2, lastInput: 0, bytes: new Uint8Array(1) }),
+          ],
+        ];
+        for (const [name, call] of calls) {
+          const error = await rejectionOf(call);
+          expect(
+            isCausewayError(error, ErrorCodes.StoreClosed),
+            `${name} after close: ${String(error)}`,
+          ).toBe(true);
+        }
+      });
+
+      it('rejects reads on a closed reader with CW_STORE_CLOSED', async () => {
+        await openWriter();
+        const reader = await openReader();
+        await reader.close();
+        expectCode(await rejectionOf(() => reader.readEvents()), ErrorCodes.StoreClosed);
+      });
+
+      it('keeps everything committed after reopening', async () => {
+        const store = await openWriter(header(99, { Created: 1 }));
+        const log = new LogBuilder();
+        await log.journal(store, 3);
+        await log.commitTicks(store, 4, 3);
+        await log.journal(store, 1);
+        await store.saveSnapshot({
+          tick: 3,
+          lastSeq: 9,
+          lastInput: 3,
+          bytes: new Uint8Array([9, 9]),
+        });
+        await store.close();
+
+        const again = location.writer();
+        opened.push(again);
+        expect(await again.open(header(99, { Created: 1 }))).toEqual(header(99, { Created: 1 }));
+        expect(await readAll(again)).toEqual(log.events);
+        expect(await again.readCommits()).toEqual(log.ticks.map((t) => t.commit));
+        expect(await again.readInputs()).toEqual(log.inputs);
+        expect(await again.lastInput()).toBe(4);
+        expect(await again.latestSnapshot()).toEqual({
+          tick: 3,
+          lastSeq: 9,
+          lastInput: 3,
+          bytes: new Uint8Array([9, 9]),
+        });
+        await log.commitTicks(again, 1, 1);
+        expect(await readAll(again)).toEqual(log.events);
+      });
+    });
+
+    describe('larger logs', () => {
+      it('reads back a few thousand events by range, entity and page', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        const entities = [uuid(), uuid(), uuid()];
+        for (let t = 0; t < 100; t++) {
+          await log.commitTick(
+            store,
+            Array.from({ length: 30 }, (_, i) => ({
+              entity: entities[(t + i) % 3] as string,
+              type: i % 2 === 0 ? 'Even' : 'Odd',
+              data: { t, i, text: `event ${t}/${i}` },
+            })),
+          );
+        }
+        expect(await readAll(store, { limit: 777 })).toEqual(log.events);
+        expect(
+          await readAll(store, { entity: entities[1] as string, type: 'Odd', limit: 100 }),
+        ).toEqual(log.events.filter((e) => e.entity === entities[1] && e.type === 'Odd'));
+        const middle = await store.readEvents({ fromSeq: 1500, toSeq: 1600 });
+        expect(middle.items).toEqual(log.events.slice(1499, 1600));
+        await store.close();
+        const reader = await openReader();
+        expect(await readAll(reader, { limit: 10_000 })).toEqual(log.events);
+      });
+    });
+  });
+}

@@ -1,0 +1,645 @@
+import {
+  CausewayError,
+  checkCommit,
+  checkHeader,
+  checkJournal,
+  checkLimit,
+  decodeValue,
+  DEFAULT_PAGE,
+  encodeValue,
+  ErrorCodes,
+  normaliseQuery,
+  storeClosed,
+  storeReadOnly,
+} from '@causeway/runtime';
+import type {
+  EventQuery,
+  EventStore,
+  InputRecord,
+  LogHeader,
+  Page,
+  Snapshot,
+  StoredEnvelope,
+  TickCommit,
+  Unwatch,
+} from '@causeway/runtime';
+import { isMissingRelation, readFailure, writeFailure } from './failures.ts';
+import {
+  checkNotNewer,
+  checkSchemaName,
+  commitChannel,
+  LATEST_VERSION,
+  migrate,
+  quoted,
+  schemaVersion,
+} from './schema.ts';
+import type { SqlDriver, SqlQueryable, SqlWriterSession } from './session.ts';
+
+/** Options of a SQL store. */
+export interface SqlStoreOptions {
+  /** The Postgres schema that holds the log; several logs share a database by schema. */
+  readonly schema: string;
+  readonly readOnly: boolean;
+  /** How often a watching reader polls for commits whose notification was lost, in ms. */
+  readonly pollMs?: number;
+}
+
+type Row = Record<string, unknown>;
+
+interface Watcher {
+  readonly listener: (commit: TickCommit) => void;
+  /** The tick last delivered to it; `null` until its starting point is known. */
+  after: number | null;
+}
+
+const EVENT_COLUMNS = 'seq, id, tick, type, version, entity, data, at, causation, correlation, actor';
+
+/**
+ * `pg` returns bytea as a Buffer; a Buffer-typed payload would not equal the Uint8Array that
+ * was written, so reads hand out plain Uint8Array views.
+ */
+function bytes(value: unknown): Uint8Array {
+  const b = value as Uint8Array;
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function toEnvelope(r: Row): StoredEnvelope {
+  return {
+    id: r['id'] as string,
+    seq: Number(r['seq']),
+    tick: Number(r['tick']),
+    type: r['type'] as string,
+    version: Number(r['version']),
+    entity: r['entity'] as string,
+    data: decodeValue(bytes(r['data'])),
+    at: Number(r['at']),
+    causation: (r['causation'] as string | null) ?? null,
+    correlation: r['correlation'] as string,
+    actor: r['actor'] as string,
+  };
+}
+
+function toInput(r: Row): InputRecord {
+  return {
+    ino: Number(r['ino']),
+    type: r['type'] as string,
+    version: Number(r['version']),
+    entity: r['entity'] as string,
+    data: decodeValue(bytes(r['data'])),
+    actor: r['actor'] as string,
+  };
+}
+
+function toCommit(r: Row): TickCommit {
+  return {
+    tick: Number(r['tick']),
+    at: Number(r['at']),
+    firstSeq: Number(r['first_seq']),
+    lastSeq: Number(r['last_seq']),
+    lastInput: Number(r['last_input']),
+    hash: r['hash'] as string,
+  };
+}
+
+/**
+ * The event store over SQL, shared by {@link PostgresStore} and {@link PgliteStore}: one schema
+ * per log, one writer per log (a lock held by the writer's own connection for the store's
+ * life), readers without locks, commits announced by NOTIFY and found by polling too.
+ *
+ * Payloads (`data`, snapshot bytes) are stored as msgpack in `bytea`: faster to write than
+ * `jsonb` and faithful (Uint8Array, key order, -0); see docs/postgres-store.md for the figures.
+ */
+export class SqlStore implements EventStore {
+  readonly description: string;
+  readonly readOnly: boolean;
+  /** The schema holding this log. */
+  readonly schema: string;
+
+  private readonly driver: SqlDriver;
+  private readonly s: string;
+  private readonly channel: string;
+  private readonly pollMs: number;
+  private closed = false;
+
+  // Writer state. `last`/`lastIno` mirror the database while the session is healthy; they are
+  // dropped after any failed write and reloaded on the next one.
+  private session: SqlWriterSession | null = null;
+  private connecting: Promise<SqlWriterSession> | null = null;
+  private known = false;
+  private last: TickCommit | null = null;
+  private lastIno = 0;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  // Watch state.
+  private readonly watchers = new Set<Watcher>();
+  private poll: ReturnType<typeof setInterval> | null = null;
+  private unlisten: Promise<(() => Promise<void>) | null> | null = null;
+  private pumping = false;
+  private pumpAgain = false;
+
+  constructor(driver: SqlDriver, options: SqlStoreOptions) {
+    this.driver = driver;
+    this.schema = checkSchemaName(options.schema);
+    this.readOnly = options.readOnly;
+    this.s = quoted(this.schema);
+    this.channel = commitChannel(this.schema);
+    this.pollMs = options.pollMs ?? 250;
+    this.description = `${driver.description} (schema ${this.schema})`;
+  }
+
+  async open(header?: LogHeader): Promise<LogHeader | null> {
+    this.ensureOpen();
+    if (this.readOnly) {
+      try {
+        const version = await schemaVersion(this.driver.reads, this.schema);
+        checkNotNewer(this.schema, version);
+        if (version < LATEST_VERSION) {
+          throw new CausewayError(
+            ErrorCodes.LogMismatch,
+            `The log in ${this.description} has schema version ${version}; this Causeway reads version ${LATEST_VERSION}. Open it once for writing to migrate it, then read it.`,
+            { store: this.description, version, latest: LATEST_VERSION },
+          );
+        }
+        return await this.readHeader(this.driver.reads);
+      } catch (err) {
+        if (isMissingRelation(err)) return null;
+        throw readFailure(this.description, 'the log header', err);
+      }
+    }
+    return await this.serialised(async () => {
+      const session = await this.writerSession();
+      try {
+        return await session.transaction(async (tx) => {
+          const stored = await this.readHeader(tx);
+          if (header === undefined) return stored;
+          if (stored !== null) {
+            checkHeader(this.description, stored, header);
+            return stored;
+          }
+          await tx.query(
+            `insert into ${this.s}.header (format, seed, event_types) values ($1, $2, $3::json)`,
+            [header.format, header.seed, JSON.stringify(header.schema)],
+          );
+          return header;
+        });
+      } catch (err) {
+        // A writer that may not open this log (another seed) must not keep it locked.
+        this.session = null;
+        this.known = false;
+        await session.release();
+        throw this.failedWrite('Opening the log', err);
+      }
+    });
+  }
+
+  async journal(inputs: readonly InputRecord[]): Promise<void> {
+    this.ensureWritable();
+    return await this.serialised(async () => {
+      const session = await this.writerSession();
+      checkJournal(this.description, this.lastIno, inputs);
+      if (inputs.length === 0) return;
+      try {
+        await session.query(
+          `insert into ${this.s}.inputs (ino, type, version, entity, data, actor)
+           select * from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bytea[], $6::text[])`,
+          [
+            inputs.map((i) => i.ino),
+            inputs.map((i) => i.type),
+            inputs.map((i) => i.version),
+            inputs.map((i) => i.entity),
+            inputs.map((i) => encodeValue(i.data)),
+            inputs.map((i) => i.actor),
+          ],
+        );
+      } catch (err) {
+        throw this.failedWrite(`Journaling inputs ${inputs[0]?.ino ?? 0}…${inputs.at(-1)?.ino ?? 0}`, err);
+      }
+      this.lastIno = (inputs.at(-1) as InputRecord).ino;
+    });
+  }
+
+  async commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void> {
+    this.ensureWritable();
+    return await this.serialised(async () => {
+      const session = await this.writerSession();
+      checkCommit(this.description, this.last, this.lastIno, commit, events);
+      const n = events.length;
+      const seq = new Array<number>(n);
+      const id = new Array<string>(n);
+      const tick = new Array<number>(n);
+      const type = new Array<string>(n);
+      const version = new Array<number>(n);
+      const entity = new Array<string>(n);
+      const data = new Array<Uint8Array>(n);
+      const at = new Array<number>(n);
+      const causation = new Array<string | null>(n);
+      const correlation = new Array<string>(n);
+      const actor = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const e = events[i] as StoredEnvelope;
+        seq[i] = e.seq;
+        id[i] = e.id;
+        tick[i] = e.tick;
+        type[i] = e.type;
+        version[i] = e.version;
+        entity[i] = e.entity;
+        data[i] = encodeValue(e.data);
+        at[i] = e.at;
+        causation[i] = e.causation;
+        correlation[i] = e.correlation;
+        actor[i] = e.actor;
+      }
+      try {
+        // One statement is one transaction: the events, the commit record and the
+        // notification are stored together or not at all, in a single round trip.
+        await session.query(
+          `with ev as (
+             insert into ${this.s}.events (${EVENT_COLUMNS})
+             select * from unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[],
+                                  $7::bytea[], $8::bigint[], $9::text[], $10::text[], $11::text[])
+           ), c as (
+             insert into ${this.s}.commits (tick, at, first_seq, last_seq, last_input, hash)
+             values ($12, $13, $14, $15, $16, $17) returning tick
+           )
+           select pg_notify($18, tick::text) from c`,
+          [
+            seq,
+            id,
+            tick,
+            type,
+            version,
+            entity,
+            data,
+            at,
+            causation,
+            correlation,
+            actor,
+            commit.tick,
+            commit.at,
+            commit.firstSeq,
+            commit.lastSeq,
+            commit.lastInput,
+            commit.hash,
+            this.channel,
+          ],
+        );
+      } catch (err) {
+        throw this.failedWrite(`Commit of tick ${commit.tick}`, err);
+      }
+      this.last = commit;
+      this.deliverOwn(commit);
+    });
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.ensureWritable();
+    return await this.serialised(async () => {
+      const session = await this.writerSession();
+      try {
+        await session.query(
+          `insert into ${this.s}.snapshots (tick, last_seq, last_input, bytes) values ($1, $2, $3, $4)
+           on conflict (tick) do update
+             set last_seq = excluded.last_seq, last_input = excluded.last_input, bytes = excluded.bytes`,
+          [snapshot.tick, snapshot.lastSeq, snapshot.lastInput, snapshot.bytes],
+        );
+      } catch (err) {
+        throw this.failedWrite(`Saving the snapshot of tick ${snapshot.tick}`, err);
+      }
+    });
+  }
+
+  async latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null> {
+    this.ensureOpen();
+    const rows = await this.read(
+      'the latest snapshot',
+      `select tick, last_seq, last_input, bytes from ${this.s}.snapshots
+       where tick <= $1 order by tick desc limit 1`,
+      [atOrBeforeTick ?? Number.MAX_SAFE_INTEGER],
+    );
+    const r = rows[0];
+    if (r === undefined) return null;
+    return {
+      tick: Number(r['tick']),
+      lastSeq: Number(r['last_seq']),
+      lastInput: Number(r['last_input']),
+      // A copy: the driver's buffer may be a slice of a shared pool.
+      bytes: Uint8Array.from(bytes(r['bytes'])),
+    };
+  }
+
+  async readEvents(query?: EventQuery): Promise<Page<StoredEnvelope>> {
+    this.ensureOpen();
+    const q = normaliseQuery(query);
+    const params: unknown[] = [q.fromSeq, q.toSeq];
+    let where = 'seq >= $1 and seq <= $2';
+    if (q.entity !== undefined) where += ` and entity = $${params.push(q.entity)}`;
+    if (q.type !== undefined) where += ` and type = $${params.push(q.type)}`;
+    if (q.correlation !== undefined) where += ` and correlation = $${params.push(q.correlation)}`;
+    // One row more than the page tells whether there is a next page and where it starts.
+    const rows = await this.read(
+      'events',
+      `select ${EVENT_COLUMNS} from ${this.s}.events where ${where} order by seq limit $${params.push(q.limit + 1)}`,
+      params,
+    );
+    const items: StoredEnvelope[] = [];
+    const n = Math.min(rows.length, q.limit);
+    for (let i = 0; i < n; i++) items.push(toEnvelope(rows[i] as Row));
+    const extra = rows[q.limit];
+    return { items, next: extra === undefined ? null : Number(extra['seq']) };
+  }
+
+  async readInputs(after = 0, limit = DEFAULT_PAGE): Promise<readonly InputRecord[]> {
+    this.ensureOpen();
+    checkLimit(limit);
+    const rows = await this.read(
+      'inputs',
+      `select ino, type, version, entity, data, actor from ${this.s}.inputs
+       where ino > $1 order by ino limit $2`,
+      [after, limit],
+    );
+    return rows.map(toInput);
+  }
+
+  async readCommits(afterTick = 0, limit = DEFAULT_PAGE): Promise<readonly TickCommit[]> {
+    this.ensureOpen();
+    checkLimit(limit);
+    return this.commitsAfter(afterTick, limit);
+  }
+
+  async lastCommit(): Promise<TickCommit | null> {
+    this.ensureOpen();
+    const rows = await this.read(
+      'the last commit',
+      `select tick, at, first_seq, last_seq, last_input, hash from ${this.s}.commits
+       order by tick desc limit 1`,
+      [],
+    );
+    const r = rows[0];
+    return r === undefined ? null : toCommit(r);
+  }
+
+  async lastInput(): Promise<number> {
+    this.ensureOpen();
+    const rows = await this.read(
+      'the last input number',
+      `select coalesce(max(ino), 0) as ino from ${this.s}.inputs`,
+      [],
+    );
+    return Number(rows[0]?.['ino'] ?? 0);
+  }
+
+  watch(listener: (commit: TickCommit) => void): Unwatch {
+    this.ensureOpen();
+    // A writer knows every commit of its log (it is the only writer) and hands its own
+    // commits to its watchers; anyone else tails the database.
+    const own = this.session !== null && this.known;
+    const watcher: Watcher = { listener, after: own ? (this.last?.tick ?? 0) : null };
+    this.watchers.add(watcher);
+    if (!own) {
+      this.startTailing();
+      this.lastTick()
+        .then((tick) => {
+          watcher.after = tick;
+          this.pump();
+        })
+        .catch(() => {
+          // Unknown starting point: the next poll retries it.
+        });
+    }
+    return () => {
+      this.watchers.delete(watcher);
+      if (this.watchers.size === 0) this.stopTailing();
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watchers.clear();
+    this.stopTailing();
+    await this.writes.catch(() => undefined);
+    const session = this.session ?? (await this.connecting?.catch(() => null)) ?? null;
+    this.session = null;
+    await session?.release();
+    await this.driver.end();
+  }
+
+  // ---- writer session ----
+
+  /** Runs write operations one after another, in call order, whatever each one's outcome. */
+  private serialised<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.writes.then(op, op);
+    this.writes = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * The writer's session, (re)connected and locked, with the log's position loaded. After a
+   * lost connection this takes the lock again, or throws StoreLockedError if another writer
+   * took it meanwhile.
+   */
+  private async writerSession(): Promise<SqlWriterSession> {
+    this.ensureOpen();
+    let session = this.session;
+    if (session !== null && session.broken) {
+      this.session = null;
+      this.known = false;
+      await session.release();
+      session = null;
+    }
+    if (session === null) {
+      this.connecting ??= this.driver.openWriter(this.schema);
+      try {
+        session = await this.connecting;
+      } finally {
+        this.connecting = null;
+      }
+      if (this.closed) {
+        await session.release();
+        throw storeClosed(this.description);
+      }
+      this.session = session;
+      try {
+        await migrate(session, this.schema);
+      } catch (err) {
+        throw this.failedWrite('Preparing the log schema', err);
+      }
+    }
+    if (!this.known) {
+      try {
+        const last = await session.query<Row>(
+          `select tick, at, first_seq, last_seq, last_input, hash from ${this.s}.commits
+           order by tick desc limit 1`,
+        );
+        const { rows } = await session.query<Row>(
+          `select coalesce(max(ino), 0) as ino from ${this.s}.inputs`,
+        );
+        this.last = last.rows[0] === undefined ? null : toCommit(last.rows[0]);
+        this.lastIno = Number(rows[0]?.['ino'] ?? 0);
+        this.known = true;
+      } catch (err) {
+        throw this.failedWrite('Reading the log position', err);
+      }
+      // A write whose outcome was unknown (connection lost while confirming) may have
+      // committed: watchers catch up from the database.
+      this.pump();
+    }
+    return session;
+  }
+
+  private failedWrite(what: string, err: unknown): CausewayError {
+    // Whatever happened, the database is the truth again from the next write on.
+    this.known = false;
+    return writeFailure(this.description, what, err);
+  }
+
+  private async readHeader(db: SqlQueryable): Promise<LogHeader | null> {
+    const { rows } = await db.query<Row>(`select format, seed, event_types from ${this.s}.header`);
+    const r = rows[0];
+    if (r === undefined) return null;
+    return {
+      format: Number(r['format']) as 1,
+      seed: Number(r['seed']),
+      schema: r['event_types'] as Record<string, number>,
+    };
+  }
+
+  // ---- reads ----
+
+  private async read(what: string, text: string, params: readonly unknown[]): Promise<Row[]> {
+    try {
+      return (await this.driver.reads.query<Row>(text, params)).rows;
+    } catch (err) {
+      // A reader may open a log before its writer has created it: an empty log.
+      if (isMissingRelation(err)) return [];
+      throw readFailure(this.description, what, err);
+    }
+  }
+
+  private async commitsAfter(afterTick: number, limit: number): Promise<TickCommit[]> {
+    const rows = await this.read(
+      'commits',
+      `select tick, at, first_seq, last_seq, last_input, hash from ${this.s}.commits
+       where tick > $1 order by tick limit $2`,
+      [afterTick, limit],
+    );
+    return rows.map(toCommit);
+  }
+
+  private async lastTick(): Promise<number> {
+    const rows = await this.read(
+      'the last tick',
+      `select coalesce(max(tick), 0) as tick from ${this.s}.commits`,
+      [],
+    );
+    return Number(rows[0]?.['tick'] ?? 0);
+  }
+
+  // ---- watching ----
+
+  private deliverOwn(commit: TickCommit): void {
+    for (const w of this.watchers) {
+      if (w.after === commit.tick - 1) {
+        w.after = commit.tick;
+        this.call(w, commit);
+      }
+    }
+  }
+
+  private call(w: Watcher, commit: TickCommit): void {
+    try {
+      w.listener(commit);
+    } catch (err) {
+      // A failing listener must not stop the others, nor look like a failed commit.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+
+  private startTailing(): void {
+    if (this.poll === null) {
+      this.poll = setInterval(() => {
+        this.listenAgain();
+        this.pump();
+      }, this.pollMs);
+      // Polling never keeps a process alive on its own.
+      this.poll.unref?.();
+    }
+    this.listenAgain();
+  }
+
+  private listenAgain(): void {
+    if (this.unlisten !== null || this.closed) return;
+    this.unlisten = this.driver
+      .listen(
+        this.channel,
+        () => this.pump(),
+        () => {
+          this.unlisten = null;
+        },
+      )
+      .catch(() => {
+        // Polling carries on; the next poll tries to listen again.
+        this.unlisten = null;
+        return null;
+      });
+  }
+
+  private stopTailing(): void {
+    if (this.poll !== null) clearInterval(this.poll);
+    this.poll = null;
+    const unlisten = this.unlisten;
+    this.unlisten = null;
+    void unlisten?.then((stop) => stop?.()).catch(() => undefined);
+  }
+
+  /**
+   * Delivers the commits each watcher has not seen, in order. Notifications and polls both
+   * call it; a call during a run makes the run go round once more instead of running twice.
+   */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    if (this.watchers.size === 0 || this.closed) return;
+    this.pumping = true;
+    const run = async (): Promise<void> => {
+      do {
+        this.pumpAgain = false;
+        let from: number | null = null;
+        for (const w of this.watchers) {
+          if (w.after !== null && (from === null || w.after < from)) from = w.after;
+        }
+        if (from === null) return;
+        const commits = await this.commitsAfter(from, DEFAULT_PAGE);
+        for (const c of commits) {
+          for (const w of this.watchers) {
+            if (w.after === c.tick - 1) {
+              w.after = c.tick;
+              this.call(w, c);
+            }
+          }
+        }
+        if (commits.length === DEFAULT_PAGE) this.pumpAgain = true;
+      } while (this.pumpAgain && !this.closed);
+    };
+    run()
+      .catch(() => {
+        // The database is unreachable for now; the next poll delivers what was missed.
+      })
+      .finally(() => {
+        this.pumping = false;
+      });
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw storeClosed(this.description);
+  }
+
+  private ensureWritable(): void {
+    this.ensureOpen();
+    if (this.readOnly) throw storeReadOnly(this.description);
+  }
+}

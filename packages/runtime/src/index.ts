@@ -66,3 +66,49 @@ export type {
   TickCommit,
   Unwatch,
 } from './store/index.ts';
+
+export {
+  builtinEventTypes,
+  EntityAccessGranted,
+  EventSystem,
+  input,
+  InputRejected,
+  ListenerFailed,
+  replayCommits,
+  systemInternals,
+  TimerCancelled,
+  TimerScheduled,
+} from './loop/index.ts';
+export type {
+  Activity,
+  Applier,
+  DeadLetter,
+  EntityAccessGrantedData,
+  EntityRecord,
+  EventPatches,
+  EventSystemOptions,
+  FailurePolicy,
+  Input,
+  InputRejectedData,
+  Listener,
+  ListenerContext,
+  ListenerFailedData,
+  ListenerFn,
+  ListenerObject,
+  RunGuard,
+  SystemInternals,
+  TickOptions,
+  TickResult,
+  TickSystem,
+  Timer,
+  TimerCancelledData,
+  TimerScheduledData,
+} from './loop/index.ts';
+
+export { defineComponent, hashState, hashValue, Queries, StateHasher } from './state/index.ts';
+export type { Component, Table, ValueOf } from './state/index.ts';
+
+export { assertEntityId, isUuidV7, newEntityId, TickIds, uuidV7Time } from './ids/index.ts';
+export { isValidSeed, TickRandom } from './random/index.ts';
+export { wallClock } from './clock/index.ts';
+export type { Clock } from './clock/index.ts';

@@ -116,7 +116,11 @@ export class InvalidPayloadError extends CausewayError {
 
 /** An entity id failed validation (not a UUIDv7, or too far in the future). */
 export class InvalidEntityIdError extends CausewayError {
-  constructor(code: typeof ErrorCodes.InvalidEntityId | typeof ErrorCodes.EntityIdFromFuture, entity: unknown, reason: string) {
+  constructor(
+    code: typeof ErrorCodes.InvalidEntityId | typeof ErrorCodes.EntityIdFromFuture,
+    entity: unknown,
+    reason: string,
+  ) {
     super(code, `Entity id ${JSON.stringify(entity)} is rejected: ${reason}.`, { entity, reason });
   }
 }
@@ -124,7 +128,10 @@ export class InvalidEntityIdError extends CausewayError {
 /** An entity rule was broken: already exists, unknown, or owned by someone else. */
 export class EntityRuleError extends CausewayError {
   constructor(
-    code: typeof ErrorCodes.EntityExists | typeof ErrorCodes.EntityNotFound | typeof ErrorCodes.EntityNotOwned,
+    code:
+      | typeof ErrorCodes.EntityExists
+      | typeof ErrorCodes.EntityNotFound
+      | typeof ErrorCodes.EntityNotOwned,
     message: string,
     details: Record<string, unknown>,
   ) {

@@ -1,4 +1,12 @@
 export { defineEvent, upcastData } from './event-type.ts';
-export type { AnyEventType, DataOf, DefineEventOptions, EntityRule, EventType, NameOf, Upcaster } from './event-type.ts';
+export type {
+  AnyEventType,
+  DataOf,
+  DefineEventOptions,
+  EntityRule,
+  EventType,
+  NameOf,
+  Upcaster,
+} from './event-type.ts';
 export type { Envelope, StoredEnvelope } from './envelope.ts';
 export { assertPlainData } from './payload.ts';

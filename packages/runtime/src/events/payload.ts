@@ -21,9 +21,17 @@ function check(eventType: string, value: unknown, path: string, seen: unknown[] 
       }
       return;
     case 'undefined':
-      throw new InvalidPayloadError(eventType, path, 'undefined does not survive encoding (it reads back as null); omit the field or use null');
+      throw new InvalidPayloadError(
+        eventType,
+        path,
+        'undefined does not survive encoding (it reads back as null); omit the field or use null',
+      );
     case 'bigint':
-      throw new InvalidPayloadError(eventType, path, 'a bigint is not plain data; encode it as a string');
+      throw new InvalidPayloadError(
+        eventType,
+        path,
+        'a bigint is not plain data; encode it as a string',
+      );
     case 'function':
       throw new InvalidPayloadError(eventType, path, 'a function is not data');
     case 'symbol':
@@ -34,17 +42,26 @@ function check(eventType: string, value: unknown, path: string, seen: unknown[] 
   if (value === null || value instanceof Uint8Array) return;
   // Cycle detection only needs the current path: a shared (non-cyclic) reference is fine.
   const stack = seen ?? [];
-  if (stack.includes(value)) throw new InvalidPayloadError(eventType, path, 'the value refers back to itself (a cycle)');
+  if (stack.includes(value))
+    throw new InvalidPayloadError(eventType, path, 'the value refers back to itself (a cycle)');
   stack.push(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) throw new InvalidPayloadError(eventType, `${path}[${i}]`, 'a sparse array hole is not data');
+      if (!(i in value))
+        throw new InvalidPayloadError(
+          eventType,
+          `${path}[${i}]`,
+          'a sparse array hole is not data',
+        );
       check(eventType, value[i], `${path}[${i}]`, stack);
     }
   } else {
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== null) {
-      const kind = value instanceof Date ? 'a Date (use epoch milliseconds)' : `an instance of ${describeClass(value)}`;
+      const kind =
+        value instanceof Date
+          ? 'a Date (use epoch milliseconds)'
+          : `an instance of ${describeClass(value)}`;
       throw new InvalidPayloadError(eventType, path, `${kind} is not plain data`);
     }
     if (Object.getOwnPropertySymbols(value).length > 0) {

@@ -24,7 +24,19 @@ export function decodeValue(bytes: Uint8Array): unknown {
  * faster to encode and decode than a map with its repeated keys.
  */
 export function envelopeToTuple(e: StoredEnvelope): unknown[] {
-  return [e.id, e.seq, e.tick, e.type, e.version, e.entity, e.data, e.at, e.causation, e.correlation, e.actor];
+  return [
+    e.id,
+    e.seq,
+    e.tick,
+    e.type,
+    e.version,
+    e.entity,
+    e.data,
+    e.at,
+    e.causation,
+    e.correlation,
+    e.actor,
+  ];
 }
 
 /** The inverse of {@link envelopeToTuple}. */
@@ -92,5 +104,10 @@ export function commitFromTuple(t: readonly unknown[]): TickCommit {
 export function isLogHeader(value: unknown): value is LogHeader {
   if (typeof value !== 'object' || value === null) return false;
   const h = value as Record<string, unknown>;
-  return h['format'] === 1 && typeof h['seed'] === 'number' && typeof h['schema'] === 'object' && h['schema'] !== null;
+  return (
+    h['format'] === 1 &&
+    typeof h['seed'] === 'number' &&
+    typeof h['schema'] === 'object' &&
+    h['schema'] !== null
+  );
 }

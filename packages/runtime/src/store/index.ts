@@ -1,4 +1,13 @@
-export type { EventQuery, EventStore, InputRecord, LogHeader, Page, Snapshot, TickCommit, Unwatch } from './port.ts';
+export type {
+  EventQuery,
+  EventStore,
+  InputRecord,
+  LogHeader,
+  Page,
+  Snapshot,
+  TickCommit,
+  Unwatch,
+} from './port.ts';
 export { MemoryStore, resetMemoryStores } from './memory-store.ts';
 export type { MemoryStoreOptions } from './memory-store.ts';
 export {

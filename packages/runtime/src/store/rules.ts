@@ -11,7 +11,11 @@ export const MAX_PAGE = 10_000;
  * Every adapter calls it before writing, so a bad append changes nothing anywhere.
  * @throws CausewayError `CW_APPEND_CONFLICT`
  */
-export function checkJournal(store: string, lastInput: number, inputs: readonly InputRecord[]): void {
+export function checkJournal(
+  store: string,
+  lastInput: number,
+  inputs: readonly InputRecord[],
+): void {
   for (let i = 0; i < inputs.length; i++) {
     const expected = lastInput + 1 + i;
     const input = inputs[i] as InputRecord;
@@ -47,20 +51,31 @@ export function checkCommit(
   const expectedTick = (last?.tick ?? 0) + 1;
   if (commit.tick !== expectedTick) fail(`the next tick is ${expectedTick}`, { expectedTick });
   const expectedFirst = (last?.lastSeq ?? 0) + 1;
-  if (commit.firstSeq !== expectedFirst) fail(`its first seq should be ${expectedFirst}, not ${commit.firstSeq}`, { expectedFirst });
+  if (commit.firstSeq !== expectedFirst)
+    fail(`its first seq should be ${expectedFirst}, not ${commit.firstSeq}`, { expectedFirst });
   if (commit.lastSeq !== commit.firstSeq + events.length - 1) {
-    fail(`lastSeq ${commit.lastSeq} does not match ${events.length} events from seq ${commit.firstSeq}`, {});
+    fail(
+      `lastSeq ${commit.lastSeq} does not match ${events.length} events from seq ${commit.firstSeq}`,
+      {},
+    );
   }
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as StoredEnvelope;
     if (e.seq !== commit.firstSeq + i || e.tick !== commit.tick) {
-      fail(`event ${i} has seq ${e.seq} in tick ${e.tick}, expected seq ${commit.firstSeq + i} in tick ${commit.tick}`, { index: i });
+      fail(
+        `event ${i} has seq ${e.seq} in tick ${e.tick}, expected seq ${commit.firstSeq + i} in tick ${commit.tick}`,
+        { index: i },
+      );
     }
   }
   if (commit.lastInput < (last?.lastInput ?? 0) || commit.lastInput > lastInput) {
-    fail(`lastInput ${commit.lastInput} is outside the journaled range ${last?.lastInput ?? 0}…${lastInput}`, {});
+    fail(
+      `lastInput ${commit.lastInput} is outside the journaled range ${last?.lastInput ?? 0}…${lastInput}`,
+      {},
+    );
   }
-  if (last !== null && commit.at < last.at) fail(`its time ${commit.at} is before the previous tick's ${last.at}`, {});
+  if (last !== null && commit.at < last.at)
+    fail(`its time ${commit.at} is before the previous tick's ${last.at}`, {});
 }
 
 /** Checks a header passed by a writer against the stored one. */
@@ -87,27 +102,54 @@ export function normaliseQuery(query: EventQuery | undefined): {
   const toSeq = query?.toSeq ?? Number.MAX_SAFE_INTEGER;
   const limit = query?.limit ?? DEFAULT_PAGE;
   if (!Number.isInteger(fromSeq) || fromSeq < 1) {
-    throw new CausewayError(ErrorCodes.InvalidArgument, `fromSeq must be an integer of 1 or more, got ${String(fromSeq)}.`, { fromSeq });
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `fromSeq must be an integer of 1 or more, got ${String(fromSeq)}.`,
+      { fromSeq },
+    );
   }
   if (!Number.isInteger(toSeq) || toSeq < 0) {
-    throw new CausewayError(ErrorCodes.InvalidArgument, `toSeq must be a non-negative integer, got ${String(toSeq)}.`, { toSeq });
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `toSeq must be a non-negative integer, got ${String(toSeq)}.`,
+      { toSeq },
+    );
   }
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-    throw new CausewayError(ErrorCodes.InvalidArgument, `limit must be an integer from 1 to ${MAX_PAGE}, got ${String(limit)}.`, { limit });
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `limit must be an integer from 1 to ${MAX_PAGE}, got ${String(limit)}.`,
+      { limit },
+    );
   }
-  return { fromSeq, toSeq, limit, entity: query?.entity, type: query?.type, correlation: query?.correlation };
+  return {
+    fromSeq,
+    toSeq,
+    limit,
+    entity: query?.entity,
+    type: query?.type,
+    correlation: query?.correlation,
+  };
 }
 
 /** Checks a page size argument of `readInputs` / `readCommits`. */
 export function checkLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-    throw new CausewayError(ErrorCodes.InvalidArgument, `limit must be an integer from 1 to ${MAX_PAGE}, got ${String(limit)}.`, { limit });
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `limit must be an integer from 1 to ${MAX_PAGE}, got ${String(limit)}.`,
+      { limit },
+    );
   }
 }
 
 /** The error for a call on a closed store. */
 export function storeClosed(store: string): CausewayError {
-  return new CausewayError(ErrorCodes.StoreClosed, `The store ${store} is closed; open it again to use it.`, { store });
+  return new CausewayError(
+    ErrorCodes.StoreClosed,
+    `The store ${store} is closed; open it again to use it.`,
+    { store },
+  );
 }
 
 /** The error for a write on a store opened read-only. */

@@ -1,0 +1,2 @@
+export { wallClock } from './wall-clock.ts';
+export type { Clock } from './wall-clock.ts';

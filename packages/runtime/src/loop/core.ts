@@ -1,0 +1,959 @@
+import {
+  createDraft,
+  current,
+  enablePatches,
+  finishDraft,
+  produceWithPatches,
+  type Draft,
+  type Patch,
+} from 'immer';
+import {
+  CascadeLimitError,
+  CausewayError,
+  EntityRuleError,
+  ErrorCodes,
+  isCausewayError,
+} from '../errors/index.ts';
+import { upcastData, type AnyEventType } from '../events/event-type.ts';
+import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
+import { assertPlainData } from '../events/payload.ts';
+import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
+import { TickRandom } from '../random/prng.ts';
+import { Queries, type Component } from '../state/component.ts';
+import { StateHasher } from '../state/hash.ts';
+import type { EventStore, InputRecord, LogHeader, TickCommit } from '../store/port.ts';
+import { decodeValue, encodeValue } from '../store/codec.ts';
+import { ActivityLog } from './activities.ts';
+import {
+  builtinEventTypes,
+  EntityAccessGranted,
+  InputRejected,
+  ListenerFailed,
+  TimerCancelled,
+  TimerScheduled,
+  type FailurePolicy,
+  type ListenerFailedData,
+  type TimerScheduledData,
+} from './builtin.ts';
+import { RunContext, type LoopPort } from './context.ts';
+import type { Activity, EventPatches, TickResult } from './types.ts';
+
+/** What the registry knows of one entity. */
+export interface EntityRecord {
+  /** The actor that created it (for an entity made by a listener: the actor of the chain's root input). */
+  readonly owner: string;
+  /** Actors the owner granted access to. */
+  readonly grants: readonly string[];
+}
+
+/** A pending timer. Its id is the id of its `TimerScheduled` event. */
+export interface Timer {
+  readonly id: string;
+  readonly due: number;
+  readonly type: string;
+  readonly version: number;
+  readonly entity: string;
+  readonly data: unknown;
+  readonly correlation: string;
+  readonly actor: string;
+  readonly rootActor: string;
+}
+
+/** A subscription: one listener of one event type. */
+export interface Subscription {
+  readonly name: string;
+  readonly run: (event: Envelope, ctx: RunContext<object>) => unknown;
+  active: boolean;
+}
+
+/** Internal settings of the core (validated by the public `EventSystem`). */
+export interface CoreSettings {
+  readonly seed: number;
+  readonly failurePolicy: FailurePolicy;
+  readonly cascadeLimit: number;
+  readonly patches: boolean;
+  readonly entitySkewMs: number;
+  readonly snapshotEvery: number;
+  readonly validatePayloads: boolean;
+  readonly activities: number;
+  /** Called around every listener and applier run (strict mode installs its guards here). */
+  readonly guard: RunGuard | null;
+}
+
+/** Hooks around user code inside the loop (strict mode). */
+export interface RunGuard {
+  enter(where: string): void;
+  exit(): void;
+}
+
+/** An input accepted and journaled, waiting for its tick. */
+interface PendingInput {
+  readonly record: InputRecord;
+  readonly type: AnyEventType;
+}
+
+const SYSTEM_ACTOR = 'causeway';
+
+/**
+ * The engine behind `EventSystem`: the queue, the registry, the timers, the state and the tick.
+ * Not exported from the package; the public facade holds it in a private field.
+ */
+export class LoopCore<S extends object> {
+  readonly types = new Map<string, AnyEventType>();
+  readonly listeners = new Map<string, Subscription[]>();
+  readonly appliers = new Map<string, ((draft: unknown, event: Envelope) => void)[]>();
+  readonly systems: Subscription[] = [];
+  readonly activities: ActivityLog;
+  readonly queries = new Queries();
+  readonly hasher = new StateHasher();
+  readonly commitObservers = new Set<(result: TickResult) => void>();
+
+  state: S;
+  registry = new Map<string, EntityRecord>();
+  timers: readonly Timer[] = [];
+  pending: PendingInput[] = [];
+  lastCommit: TickCommit | null = null;
+  /** Highest journaled input number. */
+  lastInput = 0;
+  halted: CausewayError | null = null;
+  header: LogHeader | null = null;
+
+  constructor(
+    readonly settings: CoreSettings,
+    readonly store: EventStore,
+    initialState: S,
+  ) {
+    this.state = initialState;
+    this.activities = new ActivityLog(settings.activities);
+    for (const type of builtinEventTypes) this.types.set(type.name, type);
+    if (settings.patches) enablePatches();
+  }
+
+  get tick(): number {
+    return this.lastCommit?.tick ?? 0;
+  }
+
+  get lastSeq(): number {
+    return this.lastCommit?.lastSeq ?? 0;
+  }
+
+  register(type: AnyEventType): void {
+    const known = this.types.get(type.name);
+    if (known === undefined) this.types.set(type.name, type);
+    else if (known !== type) {
+      throw new CausewayError(
+        ErrorCodes.UnknownEventType,
+        `Two different event types are named "${type.name}" (versions ${known.version} and ${type.version}). Event type names are unique in a system: declare each type once and import it.`,
+        { type: type.name },
+      );
+    }
+  }
+
+  typeOf(name: string): AnyEventType {
+    const type = this.types.get(name);
+    if (type === undefined) {
+      throw new CausewayError(
+        ErrorCodes.UnknownEventType,
+        `The log holds events of type "${name}", which this system does not know. Register it (subscribe, apply or the events option) before opening the log.`,
+        { type: name },
+      );
+    }
+    return type;
+  }
+
+  checkRegistered(type: AnyEventType): void {
+    if (this.types.get(type.name) !== type) {
+      throw new CausewayError(
+        ErrorCodes.UnknownEventType,
+        `Event type "${type.name}" is not registered with this system. Pass it in the events option, or subscribe or apply to it, before emitting it.`,
+        { type: type.name },
+      );
+    }
+  }
+
+  headerToWrite(): LogHeader {
+    const schema: Record<string, number> = {};
+    for (const name of [...this.types.keys()].sort())
+      schema[name] = (this.types.get(name) as AnyEventType).version;
+    return { format: 1, seed: this.settings.seed, schema };
+  }
+
+  /** Brings a stored envelope to its type's current version. */
+  upcast(e: StoredEnvelope): Envelope {
+    const type = this.typeOf(e.type);
+    if (e.version === type.version) return e;
+    return { ...e, version: type.version, data: upcastData(type, e.version, e.data) };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Input acceptance
+
+  /**
+   * Validates inputs against the registry as it will be once the pending inputs have run.
+   * Nothing is journaled when one of them is invalid.
+   */
+  validateInputs(
+    inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor: string }[],
+    now: number,
+  ): void {
+    const created = new Map<string, string>();
+    const granted = new Map<string, string[]>();
+    for (const p of this.pending) {
+      if (p.type.entity === 'new') created.set(p.record.entity, p.record.actor);
+      if (p.type === EntityAccessGranted) {
+        const list = granted.get(p.record.entity) ?? [];
+        list.push((p.record.data as { to: string }).to);
+        granted.set(p.record.entity, list);
+      }
+    }
+    for (const i of inputs) {
+      this.checkRegistered(i.type);
+      if (typeof i.actor !== 'string' || i.actor === '') {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `An input's actor must be a non-empty string, got ${JSON.stringify(i.actor)}.`,
+          {
+            actor: i.actor,
+          },
+        );
+      }
+      if (this.settings.validatePayloads) assertPlainData(i.type.name, i.data);
+      if (i.type === EntityAccessGranted) {
+        const to = (i.data as { to?: unknown } | null)?.to;
+        if (typeof to !== 'string' || to === '') {
+          throw new CausewayError(
+            ErrorCodes.InvalidArgument,
+            `A grant needs the actor to grant to as a non-empty string, got ${JSON.stringify(to)}.`,
+            {
+              to,
+            },
+          );
+        }
+      }
+      assertEntityId(i.entity, now, this.settings.entitySkewMs);
+      const record = this.registry.get(i.entity);
+      const pendingOwner = created.get(i.entity);
+      if (i.type.entity === 'new') {
+        if (record !== undefined || pendingOwner !== undefined)
+          throw entityExists(i.type.name, i.entity);
+        created.set(i.entity, i.actor);
+        continue;
+      }
+      const owner = record?.owner ?? pendingOwner;
+      if (owner === undefined) throw entityNotFound(i.type.name, i.entity);
+      const grants = [...(record?.grants ?? []), ...(granted.get(i.entity) ?? [])];
+      if (owner !== i.actor && !grants.includes(i.actor) && !grants.includes('*'))
+        throw entityNotOwned(i.type.name, i.entity, i.actor, owner);
+      if (i.type === EntityAccessGranted) {
+        const list = granted.get(i.entity) ?? [];
+        list.push((i.data as { to: string }).to);
+        granted.set(i.entity, list);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The tick
+
+  /**
+   * Runs one tick over the due timers, the pending inputs and the per-tick systems, to
+   * quiescence. Returns the run, not yet committed: `commitRun` or `discardRun` finishes it.
+   */
+  runTick(at: number): TickRun<S> {
+    if (this.halted !== null) throw this.halted;
+    const previousAt = this.lastCommit?.at ?? Number.NEGATIVE_INFINITY;
+    const time = Math.max(at, previousAt);
+    const run = new TickRun<S>(this, this.tick + 1, time, this.lastSeq + 1);
+    try {
+      run.fireTimers();
+      run.takeInputs(this.pending);
+      run.drain();
+      for (const system of this.systems) {
+        if (!system.active) continue;
+        run.runListener(system, null);
+        run.drain();
+      }
+      run.finish();
+    } catch (err) {
+      run.rollback();
+      if (isCausewayError(err, ErrorCodes.CascadeLimit)) this.halted = err;
+      throw err;
+    }
+    return run;
+  }
+
+  /** Adopts a run once the store committed it. */
+  adopt(run: TickRun<S>): TickResult {
+    this.state = run.finalState as S;
+    this.timers = run.timers;
+    this.lastCommit = run.commit;
+    this.pending = this.pending.slice(run.inputCount);
+    const result: TickResult = {
+      commit: run.commit as TickCommit,
+      events: run.queue,
+      patches: run.patches,
+    };
+    for (const observer of this.commitObservers) observer(result);
+    return result;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Rebuild (appliers only)
+
+  /** Applies one committed tick's events without running listeners. */
+  replayTick(commit: TickCommit, events: readonly StoredEnvelope[]): void {
+    const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq);
+    run.replay(events);
+    run.finish();
+    this.state = run.finalState as S;
+    this.timers = run.timers;
+    this.lastCommit = commit;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Snapshots
+
+  encodeSnapshot(): Uint8Array {
+    const registry: unknown[] = [];
+    for (const [id, r] of this.registry) registry.push([id, r.owner, r.grants]);
+    return encodeValue({ v: 1, state: this.state, registry, timers: this.timers });
+  }
+
+  restoreSnapshot(bytes: Uint8Array, commit: TickCommit): void {
+    const snap = decodeValue(bytes) as {
+      v: number;
+      state: S;
+      registry: [string, string, string[]][];
+      timers: Timer[];
+    };
+    if (snap.v !== 1) {
+      throw new CausewayError(
+        ErrorCodes.LogMismatch,
+        `Snapshot of tick ${commit.tick} has format ${snap.v}; this code reads format 1.`,
+        {
+          tick: commit.tick,
+        },
+      );
+    }
+    this.state = snap.state;
+    this.registry = new Map(snap.registry.map(([id, owner, grants]) => [id, { owner, grants }]));
+    this.timers = snap.timers;
+    this.lastCommit = commit;
+  }
+
+  recordActivity(activity: Activity): void {
+    this.activities.record(activity);
+  }
+}
+
+/**
+ * One tick in progress. Implements the port that listener contexts call.
+ * Its queue is the tick's log: events are appended in FIFO order and dispatched from `head`,
+ * so an event's seq is `firstSeq + index`, and a failed listener's output is a truncation.
+ */
+export class TickRun<S extends object> implements LoopPort {
+  readonly queue: Envelope[] = [];
+  readonly patches: EventPatches[] = [];
+  readonly ids: TickIds;
+  readonly rng: TickRandom;
+  timers: readonly Timer[];
+  inputCount = 0;
+  finalState: S | null = null;
+  commit: TickCommit | null = null;
+
+  private head = 0;
+  private draft: Draft<S> | null = null;
+  private current: S;
+  private readonly registryUndo: { id: string; prev: EntityRecord | undefined; index: number }[] =
+    [];
+  private readonly rootActors = new Map<string, string>();
+  private rootsIndexed = 0;
+  private timersCopied = false;
+  private inputSlots: { ino: number; index: number }[] = [];
+
+  constructor(
+    private readonly core: LoopCore<S>,
+    readonly tick: number,
+    readonly now: number,
+    private readonly firstSeq: number,
+  ) {
+    this.rng = new TickRandom(core.settings.seed, tick);
+    this.ids = new TickIds(now, tick, this.rng);
+    this.timers = core.timers;
+    this.current = core.state;
+    if (!core.settings.patches) this.draft = createDraft(core.state);
+  }
+
+  /** Where each consumed input landed in the queue (for resolving senders). */
+  get inputs(): readonly { ino: number; index: number }[] {
+    return this.inputSlots;
+  }
+
+  // --- LoopPort -----------------------------------------------------------------------------
+
+  emitFrom(
+    cause: Envelope | null,
+    actor: string,
+    type: AnyEventType,
+    entity: string,
+    data: unknown,
+  ): void {
+    const core = this.core;
+    core.checkRegistered(type);
+    if (core.settings.validatePayloads) assertPlainData(type.name, data);
+    if (type.entity === 'new') {
+      assertEntityId(entity, this.now, core.settings.entitySkewMs);
+      if (core.registry.has(entity)) throw entityExists(type.name, entity);
+      const owner = cause === null ? actor : this.rootActorOf(cause);
+      this.setEntity(entity, { owner, grants: [] });
+    } else if (!core.registry.has(entity)) {
+      throw entityNotFound(type.name, entity);
+    }
+    const id = this.ids.next();
+    this.push(
+      id,
+      type,
+      entity,
+      data,
+      cause === null ? null : cause.id,
+      cause === null ? id : cause.correlation,
+      actor,
+    );
+  }
+
+  createId(): string {
+    return this.ids.next();
+  }
+
+  scheduleFrom(
+    cause: Envelope,
+    actor: string,
+    delayMs: number,
+    type: AnyEventType,
+    entity: string,
+    data: unknown,
+  ): string {
+    const core = this.core;
+    core.checkRegistered(type);
+    if (!Number.isFinite(delayMs) || delayMs < 0) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `${actor} scheduled a timer ${String(delayMs)} ms ahead; a delay is a finite number of 0 or more.`,
+        {
+          delayMs,
+        },
+      );
+    }
+    if (core.settings.validatePayloads) assertPlainData(type.name, data);
+    assertEntityId(entity, this.now + delayMs, core.settings.entitySkewMs);
+    const timerData: TimerScheduledData = {
+      due: this.now + delayMs,
+      type: type.name,
+      version: type.version,
+      data,
+      rootActor: this.rootActorOf(cause),
+    };
+    const id = this.ids.next();
+    // The TimerScheduled event is about the timer's entity, which may not exist yet (a timer
+    // that creates it); it takes the system's own path around the entity rules.
+    this.push(id, TimerScheduled, entity, timerData, cause.id, cause.correlation, actor);
+    return id;
+  }
+
+  cancelFrom(cause: Envelope, actor: string, timer: string): boolean {
+    const pending =
+      this.timers.some((t) => t.id === timer) &&
+      !this.queue.some(
+        (e, i) =>
+          i >= this.head &&
+          e.type === TimerCancelled.name &&
+          (e.data as { timer: string }).timer === timer,
+      );
+    const scheduledInQueue = this.queue.find(
+      (e, i) => i >= this.head && e.id === timer && e.type === TimerScheduled.name,
+    );
+    if (!pending && scheduledInQueue === undefined) return false;
+    const entity =
+      scheduledInQueue?.entity ?? (this.timers.find((t) => t.id === timer) as Timer).entity;
+    this.push(
+      this.ids.next(),
+      TimerCancelled,
+      entity,
+      { timer },
+      cause.id,
+      cause.correlation,
+      actor,
+    );
+    return true;
+  }
+
+  readState(): unknown {
+    return this.draft ?? this.current;
+  }
+
+  query(components: readonly Component[]): readonly string[] {
+    // Queries read plain objects; inside a tick with one draft, immer's `current` gives the
+    // draft's value (unchanged tables keep their identity, so their cached results hold).
+    return this.core.queries.query(
+      this.draft === null ? this.current : current(this.draft),
+      components,
+    );
+  }
+
+  random(): number {
+    return this.rng.float();
+  }
+
+  // --- The tick's phases --------------------------------------------------------------------
+
+  fireTimers(): void {
+    const due = this.timers.filter((t) => t.due <= this.now);
+    if (due.length === 0) return;
+    this.timers = this.timers.filter((t) => t.due > this.now);
+    this.timersCopied = true;
+    for (const t of due) {
+      const type = this.core.types.get(t.type);
+      if (type === undefined) continue;
+      this.rootActors.set(t.correlation, t.rootActor);
+      const cause = { id: t.id, correlation: t.correlation } as Envelope;
+      try {
+        this.emitFrom(
+          cause,
+          t.actor,
+          type,
+          t.entity,
+          type.version === t.version ? t.data : upcastData(type, t.version, t.data),
+        );
+      } catch (err) {
+        if (!isCausewayError(err)) throw err;
+        this.pushFailure(
+          `${t.actor} (timer)`,
+          { id: t.id, seq: 0, type: t.type },
+          t.entity,
+          err,
+          t.id,
+          t.correlation,
+        );
+      }
+    }
+  }
+
+  takeInputs(pending: readonly PendingInput[]): void {
+    const core = this.core;
+    for (const p of pending) {
+      const r = p.record;
+      this.inputCount++;
+      this.inputSlots.push({ ino: r.ino, index: this.queue.length });
+      const record = core.registry.get(r.entity);
+      let problem: CausewayError | null = null;
+      if (p.type.entity === 'new') {
+        if (record !== undefined) problem = entityExists(r.type, r.entity);
+      } else if (record === undefined) {
+        problem = entityNotFound(r.type, r.entity);
+      } else if (
+        record.owner !== r.actor &&
+        !record.grants.includes(r.actor) &&
+        !record.grants.includes('*')
+      ) {
+        problem = entityNotOwned(r.type, r.entity, r.actor, record.owner);
+      }
+      const id = this.ids.next();
+      if (problem !== null) {
+        this.push(
+          id,
+          InputRejected,
+          r.entity,
+          { type: r.type, code: problem.code, message: problem.message },
+          null,
+          id,
+          r.actor,
+        );
+        continue;
+      }
+      if (p.type.entity === 'new') this.setEntity(r.entity, { owner: r.actor, grants: [] });
+      if (p.type === EntityAccessGranted) {
+        const rec = core.registry.get(r.entity) as EntityRecord;
+        this.setEntity(r.entity, {
+          owner: rec.owner,
+          grants: [...rec.grants, (r.data as { to: string }).to],
+        });
+      }
+      const data = r.version === p.type.version ? r.data : upcastData(p.type, r.version, r.data);
+      this.push(id, p.type, r.entity, data, null, id, r.actor);
+    }
+  }
+
+  drain(): void {
+    const core = this.core;
+    const limit = core.settings.cascadeLimit;
+    while (this.head < this.queue.length) {
+      if (this.head >= limit) throw this.cascadeError(limit);
+      const event = this.queue[this.head++] as Envelope;
+      this.apply(event);
+      const subs = core.listeners.get(event.type);
+      if (subs !== undefined) {
+        for (let i = 0; i < subs.length; i++) {
+          const sub = subs[i] as Subscription;
+          if (sub.active) this.runListener(sub, event);
+        }
+      }
+    }
+  }
+
+  /** Runs one listener (or a per-tick system when `event` is null) with its own scoped queue. */
+  runListener(sub: Subscription, event: Envelope | null): void {
+    const core = this.core;
+    const mark = this.queue.length;
+    const undoMark = this.registryUndo.length;
+    const ctx = new RunContext<object>(this, event, sub.name);
+    const guard = core.settings.guard;
+    const started = core.settings.activities > 0 ? ActivityLog.now() : 0;
+    let failure: unknown = null;
+    try {
+      guard?.enter(sub.name);
+      const result = sub.run(event as Envelope, ctx);
+      if (isThenable(result)) {
+        // The promise keeps running outside the loop; its later ctx calls are refused.
+        result.then(undefined, () => undefined);
+        failure = new CausewayError(
+          ErrorCodes.AsyncListener,
+          `Listener ${sub.name} returned a Promise. Listeners are synchronous: run async work as an effect outside the loop and send its result back as an input.`,
+          { listener: sub.name },
+        );
+      }
+    } catch (err) {
+      failure = err;
+    } finally {
+      guard?.exit();
+      ctx.close();
+    }
+    if (started !== 0 || core.settings.activities > 0) {
+      core.recordActivity({
+        tick: this.tick,
+        seq: event?.seq ?? 0,
+        listener: sub.name,
+        durationMs: ActivityLog.now() - started,
+        outcome: failure === null ? 'ok' : 'failed',
+      });
+    }
+    if (failure === null) return;
+    this.truncate(mark, undoMark);
+    if (core.settings.failurePolicy === 'halt') {
+      const error = new CausewayError(
+        ErrorCodes.ListenerFailed,
+        `Listener ${sub.name} failed on ${event === null ? 'its per-tick run' : `"${event.type}" (seq ${event.seq})`}: ${messageOf(failure)}. The failure policy is "halt": tick ${this.tick} was not committed and the system stopped. Fix the listener and reopen the store; the tick's inputs are journaled and will run again.`,
+        { listener: sub.name, event: event?.id ?? null, tick: this.tick },
+        { cause: failure },
+      );
+      core.halted = error;
+      throw error;
+    }
+    const cause = event ?? null;
+    this.pushFailure(
+      sub.name,
+      { id: cause?.id ?? '', seq: cause?.seq ?? 0, type: cause?.type ?? '(per-tick system)' },
+      cause?.entity ?? null,
+      failure,
+      cause?.id ?? null,
+      cause?.correlation ?? null,
+    );
+  }
+
+  /** Appliers-only replay of committed events (rebuild). */
+  replay(events: readonly StoredEnvelope[]): void {
+    const core = this.core;
+    // Due timers left the table when this tick started, exactly as in the live run.
+    if (this.timers.some((t) => t.due <= this.now)) {
+      this.timers = this.timers.filter((t) => t.due > this.now);
+      this.timersCopied = true;
+    }
+    for (const stored of events) {
+      const event = core.upcast(stored);
+      this.queue.push(event);
+      this.head++;
+      if (event.causation === null) this.rootActors.set(event.id, event.actor);
+      const type = core.typeOf(event.type);
+      if (type.entity === 'new' && !isBuiltin(type)) {
+        const owner =
+          event.causation === null
+            ? event.actor
+            : (this.rootActors.get(event.correlation) ?? event.actor);
+        this.setEntity(event.entity, { owner, grants: [] });
+      } else if (type === EntityAccessGranted) {
+        const rec = core.registry.get(event.entity);
+        if (rec !== undefined)
+          this.setEntity(event.entity, {
+            owner: rec.owner,
+            grants: [...rec.grants, (event.data as { to: string }).to],
+          });
+      } else if (type === TimerScheduled) {
+        this.rootActors.set(event.correlation, (event.data as TimerScheduledData).rootActor);
+      }
+      this.apply(event);
+    }
+  }
+
+  /** Finishes the state and hashes it; builds the commit record. */
+  finish(): void {
+    const core = this.core;
+    if (this.draft !== null) {
+      const draft = this.draft;
+      this.draft = null;
+      this.current = finishDraft(draft) as S;
+    }
+    this.finalState = this.current;
+    const last = this.firstSeq + this.queue.length - 1;
+    const lastInput = this.inputSlots.at(-1)?.ino ?? core.lastCommit?.lastInput ?? 0;
+    this.commit = {
+      tick: this.tick,
+      at: this.now,
+      firstSeq: this.firstSeq,
+      lastSeq: last,
+      lastInput,
+      hash: core.hasher.hash(this.current),
+    };
+  }
+
+  /** Undoes the run's registry changes; state and timers were never adopted. */
+  rollback(): void {
+    this.truncate(0, 0);
+    if (this.draft !== null) {
+      // Finishing an abandoned draft releases immer's scope; its result is dropped.
+      void finishDraft(this.draft);
+      this.draft = null;
+    }
+  }
+
+  // --- Internals ----------------------------------------------------------------------------
+
+  private apply(event: Envelope): void {
+    const core = this.core;
+    if (event.type === TimerScheduled.name) this.addTimer(event);
+    else if (event.type === TimerCancelled.name)
+      this.removeTimer((event.data as { timer: string }).timer);
+    const appliers = core.appliers.get(event.type);
+    if (appliers === undefined) return;
+    const guard = core.settings.guard;
+    guard?.enter(`the applier of "${event.type}"`);
+    try {
+      if (this.draft !== null) {
+        for (let i = 0; i < appliers.length; i++)
+          (appliers[i] as (d: unknown, e: Envelope) => void)(this.draft, event);
+      } else {
+        const [next, patches, inverse] = produceWithPatches(this.current, (d: Draft<S>) => {
+          for (const applier of appliers) applier(d, event);
+        });
+        this.current = next;
+        if (patches.length > 0)
+          this.patches.push({
+            seq: event.seq,
+            patches: patches,
+            inverse: inverse,
+          });
+      }
+    } catch (err) {
+      if (isCausewayError(err, ErrorCodes.Nondeterminism)) throw err;
+      // An applier that throws leaves no valid state to continue from: the tick is dropped and
+      // the system halts, so no half-applied state is ever committed.
+      const error = new CausewayError(
+        ErrorCodes.ListenerFailed,
+        `The applier of "${event.type}" threw on seq ${event.seq}: ${messageOf(err)}. Appliers must not fail: tick ${this.tick} was not committed and the system stopped. Fix the applier and reopen the store.`,
+        { type: event.type, seq: event.seq, tick: this.tick },
+        { cause: err },
+      );
+      core.halted = error;
+      throw error;
+    } finally {
+      guard?.exit();
+    }
+  }
+
+  private push(
+    id: string,
+    type: AnyEventType,
+    entity: string,
+    data: unknown,
+    causation: string | null,
+    correlation: string,
+    actor: string,
+  ): void {
+    this.queue.push({
+      id,
+      seq: this.firstSeq + this.queue.length,
+      tick: this.tick,
+      type: type.name,
+      version: type.version,
+      entity,
+      data,
+      at: this.now,
+      causation,
+      correlation,
+      actor,
+    });
+  }
+
+  private pushFailure(
+    listener: string,
+    event: { id: string; seq: number; type: string },
+    entity: string | null,
+    failure: unknown,
+    causation: string | null,
+    correlation: string | null,
+  ): void {
+    const data: ListenerFailedData = {
+      listener,
+      event,
+      error: {
+        name: failure instanceof Error ? failure.name : typeof failure,
+        message: messageOf(failure),
+        code: isCausewayError(failure) ? failure.code : null,
+      },
+      policy: this.core.settings.failurePolicy,
+    };
+    const id = this.ids.next();
+    // A failing per-tick system has no event: its failure is about no entity, so it names the
+    // nil UUID.
+    this.push(
+      id,
+      ListenerFailed,
+      entity ?? '00000000-0000-0000-0000-000000000000',
+      data,
+      causation,
+      correlation ?? id,
+      SYSTEM_ACTOR,
+    );
+  }
+
+  private truncate(mark: number, undoMark: number): void {
+    this.queue.length = Math.min(this.queue.length, Math.max(mark, this.head));
+    const registry = this.core.registry;
+    while (this.registryUndo.length > undoMark) {
+      const { id, prev } = this.registryUndo.pop() as {
+        id: string;
+        prev: EntityRecord | undefined;
+      };
+      if (prev === undefined) registry.delete(id);
+      else registry.set(id, prev);
+    }
+    if (this.rootsIndexed > this.queue.length) this.rootsIndexed = this.queue.length;
+  }
+
+  private setEntity(id: string, record: EntityRecord): void {
+    const registry = this.core.registry;
+    this.registryUndo.push({ id, prev: registry.get(id), index: this.queue.length });
+    registry.set(id, record);
+  }
+
+  private rootActorOf(cause: Envelope): string {
+    if (cause.causation === null) return cause.actor;
+    const known = this.rootActors.get(cause.correlation);
+    if (known !== undefined) return known;
+    for (; this.rootsIndexed < this.queue.length; this.rootsIndexed++) {
+      const e = this.queue[this.rootsIndexed] as Envelope;
+      if (e.causation === null) this.rootActors.set(e.id, e.actor);
+    }
+    return this.rootActors.get(cause.correlation) ?? cause.actor;
+  }
+
+  private addTimer(event: Envelope): void {
+    const d = event.data as TimerScheduledData;
+    const timer: Timer = {
+      id: event.id,
+      due: d.due,
+      type: d.type,
+      version: d.version,
+      entity: event.entity,
+      data: d.data,
+      correlation: event.correlation,
+      actor: event.actor,
+      rootActor: d.rootActor,
+    };
+    const list = this.timersCopied ? (this.timers as Timer[]) : [...this.timers];
+    this.timersCopied = true;
+    // Sorted by due time, then by id (ids grow monotonically), so firing order is deterministic.
+    let i = list.length;
+    while (
+      i > 0 &&
+      ((list[i - 1] as Timer).due > timer.due ||
+        ((list[i - 1] as Timer).due === timer.due && (list[i - 1] as Timer).id > timer.id))
+    )
+      i--;
+    list.splice(i, 0, timer);
+    this.timers = list;
+  }
+
+  private removeTimer(id: string): void {
+    const index = this.timers.findIndex((t) => t.id === id);
+    if (index === -1) return;
+    const list = this.timersCopied ? (this.timers as Timer[]) : [...this.timers];
+    this.timersCopied = true;
+    list.splice(index, 1);
+    this.timers = list;
+  }
+
+  private cascadeError(limit: number): CascadeLimitError {
+    const counts = new Map<string, number>();
+    let worst = '';
+    let most = 0;
+    for (let i = 0; i < this.head; i++) {
+      const type = (this.queue[i] as Envelope).type;
+      const n = (counts.get(type) ?? 0) + 1;
+      counts.set(type, n);
+      if (n > most) {
+        most = n;
+        worst = type;
+      }
+    }
+    return new CascadeLimitError(limit, worst, most);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function isBuiltin(type: AnyEventType): boolean {
+  return (builtinEventTypes as readonly AnyEventType[]).includes(type);
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return String(err);
+  } catch {
+    return 'an unprintable value was thrown';
+  }
+}
+
+function entityExists(type: string, entity: string): EntityRuleError {
+  return new EntityRuleError(
+    ErrorCodes.EntityExists,
+    `"${type}" creates entity ${entity}, which already exists. Make a new id with newEntityId() or ctx.create(), or use an event declared entity: 'existing'.`,
+    { type, entity },
+  );
+}
+
+function entityNotFound(type: string, entity: string): EntityRuleError {
+  return new EntityRuleError(
+    ErrorCodes.EntityNotFound,
+    `"${type}" is about entity ${entity}, which does not exist. Create it first with an event declared entity: 'new'.`,
+    { type, entity },
+  );
+}
+
+function entityNotOwned(
+  type: string,
+  entity: string,
+  actor: string,
+  owner: string,
+): EntityRuleError {
+  return new EntityRuleError(
+    ErrorCodes.EntityNotOwned,
+    `Actor "${actor}" sent "${type}" about entity ${entity}, which belongs to "${owner}". The owner can grant access with system.grant(entity, "${actor}").`,
+    { type, entity, actor, owner },
+  );
+}

@@ -1,0 +1,1 @@
+export { isValidSeed, TickRandom } from './prng.ts';

@@ -5,7 +5,6 @@ import {
   finishDraft,
   produceWithPatches,
   type Draft,
-  type Patch,
 } from 'immer';
 import {
   CascadeLimitError,

@@ -5,6 +5,12 @@
  */
 export { SqlStore } from './sql-store.ts';
 export type { SqlStoreOptions } from './sql-store.ts';
-export { checkSchemaName, DEFAULT_SCHEMA, LATEST_VERSION, migrate, writerLockKey } from './schema.ts';
+export {
+  checkSchemaName,
+  DEFAULT_SCHEMA,
+  LATEST_VERSION,
+  migrate,
+  writerLockKey,
+} from './schema.ts';
 export { commitChannel } from './schema.ts';
 export type { SqlDriver, SqlQueryable, SqlSession, SqlWriterSession } from './session.ts';

@@ -52,7 +52,8 @@ interface Watcher {
   after: number | null;
 }
 
-const EVENT_COLUMNS = 'seq, id, tick, type, version, entity, data, at, causation, correlation, actor';
+const EVENT_COLUMNS =
+  'seq, id, tick, type, version, entity, data, at, causation, correlation, actor';
 
 /**
  * `pg` returns bytea as a Buffer; a Buffer-typed payload would not equal the Uint8Array that
@@ -212,7 +213,10 @@ export class SqlStore implements EventStore {
           ],
         );
       } catch (err) {
-        throw this.failedWrite(`Journaling inputs ${inputs[0]?.ino ?? 0}…${inputs.at(-1)?.ino ?? 0}`, err);
+        throw this.failedWrite(
+          `Journaling inputs ${inputs[0]?.ino ?? 0}…${inputs.at(-1)?.ino ?? 0}`,
+          err,
+        );
       }
       this.lastIno = (inputs.at(-1) as InputRecord).ino;
     });

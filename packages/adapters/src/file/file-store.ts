@@ -1,0 +1,919 @@
+import { mkdir, open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import {
+  CausewayError,
+  checkCommit,
+  checkHeader,
+  checkJournal,
+  checkLimit,
+  DEFAULT_PAGE,
+  decodeEnvelope,
+  decodeValue,
+  encodeEnvelope,
+  encodeValue,
+  ErrorCodes,
+  inputFromTuple,
+  inputToTuple,
+  commitToTuple,
+  normaliseQuery,
+  storeClosed,
+  storeReadOnly,
+  StoreCorruptedError,
+} from '@causeway/runtime';
+import type {
+  EventQuery,
+  EventStore,
+  InputRecord,
+  LogHeader,
+  Page,
+  Snapshot,
+  StoredEnvelope,
+  TickCommit,
+  Unwatch,
+} from '@causeway/runtime';
+import { WriterLock } from './lock.ts';
+import { LogIndex, RecordError } from './log-index.ts';
+import type { PlaceTable, RecordPlace } from './log-index.ts';
+import { FRAME_HEAD, frameSize, RecordKind, writeFrame } from './records.ts';
+import type { RecordKindValue } from './records.ts';
+import {
+  readAt,
+  scanLog,
+  scanSegment,
+  segmentName,
+  segmentPath,
+  validRecordAfter,
+} from './segments.ts';
+import type { LogDamage } from './segments.ts';
+
+/**
+ * When the file store forces its writes to disk, and so what a crash can lose:
+ *
+ * - `commit` (default): every `commit()`, `journal()` and `saveSnapshot()` resolves only after
+ *   its bytes are written and `fdatasync`ed (one sync per call; calls that queue up while a sync
+ *   runs share the next one). Neither a process crash nor a power loss loses anything whose
+ *   promise resolved.
+ * - `interval`: calls resolve once written to the OS; the store syncs at most every
+ *   `intervalMs`. A process crash loses nothing (the OS has the bytes); a power loss or kernel
+ *   crash can lose the last `intervalMs` of ticks and inputs.
+ * - `none`: the store never syncs, except on `close()` of a writer opened with another mode;
+ *   the OS writes back when it likes (typically within 30 s). A process crash loses nothing;
+ *   a power loss can lose whatever the OS had not written back.
+ *
+ * In every mode a tick is all-or-nothing: recovery cuts events whose commit record is missing.
+ */
+export type Durability = 'commit' | 'interval' | 'none';
+
+/** Options of {@link FileStore}. */
+export interface FileStoreOptions {
+  /** The store's folder; created by a writer when missing. */
+  readonly dir: string;
+  /** Open to read only: no lock, no writes, sees the writer's commits as they land. */
+  readonly readOnly?: boolean;
+  /** See {@link Durability}. Default `commit`. */
+  readonly durability?: Durability;
+  /** A segment is closed and the next one started once it reaches this size. Default 64 MiB. */
+  readonly segmentBytes?: number;
+  /** With durability `interval`: the most time between a write and its sync. Default 100 ms. */
+  readonly intervalMs?: number;
+  /** How often a reader with watchers looks for new commits. Default 50 ms. */
+  readonly pollMs?: number;
+}
+
+/** What the writer cut from the log's tail when it opened (a write a crash cut short). */
+export interface TailRecovery {
+  readonly segment: string;
+  readonly offset: number;
+  readonly bytesCut: number;
+  readonly uncommittedEvents: number;
+  readonly reason: string;
+}
+
+/** An append waiting for its turn to be written. */
+interface PendingAppend {
+  readonly frames: Uint8Array;
+  readonly records: ReadonlyArray<{ kind: RecordKindValue; size: number; snapshot?: Snapshot }>;
+  readonly commit: TickCommit | null;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const DEFAULT_SEGMENT_BYTES = 64 << 20;
+// Records of a seq range are read in spans of at most this size, and two records less than
+// SPAN_GAP apart are read with one call.
+const MAX_SPAN = 16 << 20;
+const SPAN_GAP = 64 << 10;
+const MAX_READ_HANDLES = 64;
+
+/**
+ * A durable event store in a folder of append-only segment files (`00000001.seg`, …) of
+ * checksummed msgpack records; see docs/file-store.md for the format and its guarantees.
+ *
+ * One writer at a time (a lock file naming its pid and host); any number of readers, in this
+ * or other processes, which see the writer's commits as they land.
+ *
+ * @example
+ * ```ts
+ * const store = new FileStore({ dir: './data' });
+ * await store.open({ format: 1, seed: 42, schema: {} });
+ * ```
+ */
+export class FileStore implements EventStore {
+  readonly description: string;
+  readonly readOnly: boolean;
+  /** What the writer cut from a torn tail when it opened, or null. */
+  recovery: TailRecovery | null = null;
+
+  private readonly dir: string;
+  private readonly durability: Durability;
+  private readonly segmentBytes: number;
+  private readonly intervalMs: number;
+  private readonly pollMs: number;
+
+  private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
+  private index = new LogIndex();
+  private lock: WriterLock | null = null;
+  private readonly readHandles = new Map<number, FileHandle>();
+  private readonly watchers = new Set<(commit: TickCommit) => void>();
+
+  // Writer: the segment being appended to, and the state appends are checked against (it runs
+  // ahead of the index while appends wait for their turn).
+  private segment = 1;
+  private segmentHandle: FileHandle | null = null;
+  private segmentSize = 0;
+  private acceptedCommit: TickCommit | null = null;
+  private acceptedInput = 0;
+  private queue: PendingAppend[] = [];
+  private flushing: Promise<void> | null = null;
+  private failure: CausewayError | null = null;
+  private dirty = false;
+  private syncTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastSync = 0;
+
+  // Reader: where the next scan starts (after the last record that is not a pending event).
+  private consumedSegment = 1;
+  private consumedOffset = 0;
+  private refreshing: Promise<void> = Promise.resolve();
+  private pollTimer: ReturnType<typeof setInterval> | null = null;
+
+  private secondary: {
+    upTo: number;
+    entity: Map<string, number[]>;
+    type: Map<string, number[]>;
+    correlation: Map<string, number[]>;
+  } = {
+    upTo: 0,
+    entity: new Map(),
+    type: new Map(),
+    correlation: new Map(),
+  };
+
+  constructor(options: FileStoreOptions) {
+    this.dir = resolve(options.dir);
+    this.description = `file:${options.dir}`;
+    this.readOnly = options.readOnly ?? false;
+    this.durability = options.durability ?? 'commit';
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.intervalMs = options.intervalMs ?? 100;
+    this.pollMs = options.pollMs ?? 50;
+    if (
+      !Number.isInteger(this.segmentBytes) ||
+      this.segmentBytes < 1024 ||
+      this.segmentBytes > 2 ** 32
+    ) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `segmentBytes must be an integer from 1024 to 2^32, got ${this.segmentBytes}.`,
+        {
+          segmentBytes: this.segmentBytes,
+        },
+      );
+    }
+    if (!['commit', 'interval', 'none'].includes(this.durability)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `durability must be 'commit', 'interval' or 'none', got ${String(this.durability)}.`,
+        {
+          durability: this.durability,
+        },
+      );
+    }
+  }
+
+  /**
+   * Opens the folder. A writer takes the lock, scans the segments, cuts a torn tail (see
+   * {@link FileStore.recovery}) and writes the header into a new log.
+   * @throws StoreLockedError when another writer holds the folder
+   * @throws StoreCorruptedError naming the segment and byte offset of damage in the log's middle
+   * @throws CausewayError `CW_LOG_MISMATCH` when the log was written with another seed
+   */
+  async open(header?: LogHeader): Promise<LogHeader | null> {
+    if (this.state === 'closed') throw storeClosed(this.description);
+    if (this.state !== 'new') return this.index.header;
+    this.state = 'opening';
+    try {
+      if (this.readOnly) await this.refresh();
+      else await this.openWriter(header);
+    } catch (error) {
+      await this.release();
+      this.state = 'closed';
+      throw error;
+    }
+    this.state = 'open';
+    return this.index.header;
+  }
+
+  private async openWriter(header: LogHeader | undefined): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    this.lock = await WriterLock.acquire(this.dir, this.description);
+    const scan = await scanLog(this.dir);
+    if (scan.damage?.kind === 'corrupt') throw this.corrupted(scan.damage);
+    this.index = scan.index;
+    this.index.resetPending();
+    const last = scan.segments.at(-1) ?? 1;
+    this.segment = last;
+    this.segmentHandle = await open(
+      segmentPath(this.dir, last),
+      scan.segments.length === 0 ? 'wx+' : 'r+',
+    );
+    if (scan.segments.length === 0) await this.syncDir();
+    const size = scan.sizes.get(last) ?? 0;
+    const cutAt = scan.cut.segment === last ? scan.cut.offset : 0;
+    if (size > cutAt) {
+      await this.segmentHandle.truncate(cutAt);
+      await this.segmentHandle.datasync();
+      this.recovery = {
+        segment: segmentName(last),
+        offset: cutAt,
+        bytesCut: size - cutAt,
+        uncommittedEvents: scan.uncommittedEvents,
+        reason: scan.damage?.reason ?? 'events after the last commit record',
+      };
+    }
+    this.segmentSize = cutAt;
+    this.acceptedCommit = this.index.lastCommit;
+    this.acceptedInput = this.index.lastInput;
+    if (header === undefined) return;
+    if (this.index.header !== null) {
+      checkHeader(this.description, this.index.header, header);
+      return;
+    }
+    const body = encodeValue(header);
+    const frames = new Uint8Array(frameSize(body.length));
+    writeFrame(frames, 0, RecordKind.Header, body);
+    await this.writeAll(frames, 0);
+    await this.segmentHandle.datasync();
+    this.segmentSize = frames.length;
+    this.index.header = header;
+  }
+
+  /** Journals inputs; under durability `commit` they are on disk when the promise resolves. */
+  async journal(inputs: readonly InputRecord[]): Promise<void> {
+    this.ensureWritable();
+    checkJournal(this.description, this.acceptedInput, inputs);
+    const { frames, records } = frameAll(
+      inputs.map((i) => [
+        RecordKind.Input,
+        this.encode(() => encodeValue(inputToTuple(i)), `input ${i.ino}`),
+      ]),
+    );
+    this.acceptedInput += inputs.length;
+    await this.enqueue(frames, records, null);
+  }
+
+  /** Appends a tick's events and its commit record in one write; see {@link Durability}. */
+  async commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void> {
+    this.ensureWritable();
+    checkCommit(this.description, this.acceptedCommit, this.acceptedInput, commit, events);
+    const bodies = events.map((e): [RecordKindValue, Uint8Array] => [
+      RecordKind.Event,
+      this.encode(() => encodeEnvelope(e), `event seq ${e.seq}`),
+    ]);
+    bodies.push([RecordKind.Commit, encodeValue(commitToTuple(commit))]);
+    const { frames, records } = frameAll(bodies);
+    this.acceptedCommit = commit;
+    await this.enqueue(frames, records, commit);
+  }
+
+  /** Stores a snapshot, replacing one of the same tick. */
+  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.ensureWritable();
+    const body = encodeValue([snapshot.tick, snapshot.lastSeq, snapshot.lastInput, snapshot.bytes]);
+    const frames = new Uint8Array(frameSize(body.length));
+    writeFrame(frames, 0, RecordKind.Snapshot, body);
+    await this.enqueue(
+      frames,
+      [{ kind: RecordKind.Snapshot, size: frames.length, snapshot }],
+      null,
+    );
+  }
+
+  async latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null> {
+    await this.ready();
+    const list = this.index.snapshots;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const place = list[i] as (typeof list)[number];
+      if (atOrBeforeTick !== undefined && place.tick > atOrBeforeTick) continue;
+      const frame = await this.readSpan(place.segment, place.offset, place.size);
+      const t = this.decodeAt(place, () => decodeValue(frame.subarray(FRAME_HEAD)) as unknown[]);
+      return {
+        tick: place.tick,
+        lastSeq: place.lastSeq,
+        lastInput: place.lastInput,
+        bytes: (t[3] as Uint8Array).slice(),
+      };
+    }
+    return null;
+  }
+
+  async readEvents(query?: EventQuery): Promise<Page<StoredEnvelope>> {
+    await this.ready();
+    const q = normaliseQuery(query);
+    const end = Math.min(q.toSeq, this.index.lastSeq);
+    if (q.entity === undefined && q.type === undefined && q.correlation === undefined) {
+      const last = Math.min(end, q.fromSeq + q.limit - 1);
+      const items = last >= q.fromSeq ? await this.readSeqRange(q.fromSeq, last) : [];
+      return { items, next: last < end && items.length > 0 ? last + 1 : null };
+    }
+    await this.indexUpTo(end);
+    const lists: number[][] = [];
+    if (q.entity !== undefined) lists.push(this.secondary.entity.get(q.entity) ?? []);
+    if (q.type !== undefined) lists.push(this.secondary.type.get(q.type) ?? []);
+    if (q.correlation !== undefined)
+      lists.push(this.secondary.correlation.get(q.correlation) ?? []);
+    lists.sort((a, b) => a.length - b.length);
+    const [first, ...others] = lists as [number[], ...number[][]];
+    const seqs: number[] = [];
+    let next: number | null = null;
+    for (let i = lowerBound(first, q.fromSeq); i < first.length; i++) {
+      const seq = first[i] as number;
+      if (seq > end) break;
+      if (!others.every((list) => contains(list, seq))) continue;
+      if (seqs.length === q.limit) {
+        next = seq;
+        break;
+      }
+      seqs.push(seq);
+    }
+    return { items: await this.readSeqs(seqs), next };
+  }
+
+  async readInputs(after = 0, limit = DEFAULT_PAGE): Promise<readonly InputRecord[]> {
+    await this.ready();
+    checkLimit(limit);
+    const last = Math.min(this.index.lastInput, after + limit);
+    const out: InputRecord[] = [];
+    if (last <= after) return out;
+    const positions = Array.from({ length: last - after }, (_, i) => after + i);
+    await this.readPlaces(this.index.inputs, positions, (body, place) => {
+      out.push(this.decodeAt(place, () => inputFromTuple(decodeValue(body) as unknown[])));
+    });
+    return out;
+  }
+
+  async readCommits(afterTick = 0, limit = DEFAULT_PAGE): Promise<readonly TickCommit[]> {
+    await this.ready();
+    checkLimit(limit);
+    return this.index.commits.slice(afterTick, afterTick + limit);
+  }
+
+  async lastCommit(): Promise<TickCommit | null> {
+    await this.ready();
+    return this.index.lastCommit;
+  }
+
+  async lastInput(): Promise<number> {
+    await this.ready();
+    return this.index.lastInput;
+  }
+
+  /**
+   * Calls `listener` with each commit after this call. On a reader, the segments are polled
+   * every `pollMs` with an unref'd timer while someone watches.
+   */
+  watch(listener: (commit: TickCommit) => void): Unwatch {
+    if (this.state === 'closed') throw storeClosed(this.description);
+    const wrapper = (c: TickCommit): void => listener(c);
+    this.watchers.add(wrapper);
+    if (this.readOnly && this.pollTimer === null) {
+      this.pollTimer = setInterval(() => {
+        // A poll that fails (damage, a file being replaced) is retried at the next one; reads
+        // report the error to their callers.
+        this.refresh().catch(() => undefined);
+      }, this.pollMs);
+      this.pollTimer.unref();
+    }
+    return () => {
+      this.watchers.delete(wrapper);
+      if (this.watchers.size === 0 && this.pollTimer !== null) {
+        clearInterval(this.pollTimer);
+        this.pollTimer = null;
+      }
+    };
+  }
+
+  /** Waits for queued appends, syncs, and releases the files and the writer lock. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.flushing !== null) await this.flushing.catch(() => undefined);
+    await this.release();
+  }
+
+  // ---- writing ----
+
+  private encode(make: () => Uint8Array, what: string): Uint8Array {
+    try {
+      return make();
+    } catch (error) {
+      throw new CausewayError(
+        ErrorCodes.InvalidPayload,
+        `The ${what} cannot be encoded for ${this.description}: ${String(error)}. Payloads are plain data.`,
+        {
+          store: this.description,
+        },
+        { cause: error },
+      );
+    }
+  }
+
+  private enqueue(
+    frames: Uint8Array,
+    records: PendingAppend['records'],
+    commit: TickCommit | null,
+  ): Promise<void> {
+    return new Promise<void>((resolveAppend, rejectAppend) => {
+      this.queue.push({ frames, records, commit, resolve: resolveAppend, reject: rejectAppend });
+      this.flushing ??= this.flush().finally(() => {
+        this.flushing = null;
+      });
+    });
+  }
+
+  /** Writes queued appends, all that wait in one write and one sync (group commit). */
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      const start = this.segmentSize;
+      try {
+        if (this.failure !== null) throw this.failure;
+        if (this.segmentSize >= this.segmentBytes) await this.roll();
+        const total = batch.reduce((n, a) => n + a.frames.length, 0);
+        const bytes =
+          batch.length === 1
+            ? (batch[0] as PendingAppend).frames
+            : concat(
+                batch.map((a) => a.frames),
+                total,
+              );
+        await this.writeAll(bytes, this.segmentSize);
+        if (this.durability === 'commit') await this.handle().datasync();
+        else if (this.durability === 'interval') this.scheduleSync();
+        this.apply(batch, this.segmentSize);
+        this.segmentSize += total;
+      } catch (error) {
+        this.failure ??= await this.fail(error, start);
+        for (const a of batch) a.reject(this.failure);
+        continue;
+      }
+      for (const a of batch) a.resolve();
+      for (const a of batch) if (a.commit !== null) this.notify(a.commit);
+    }
+  }
+
+  private apply(batch: readonly PendingAppend[], start: number): void {
+    let offset = start;
+    const index = this.index;
+    for (const append of batch) {
+      for (const r of append.records) {
+        const place: RecordPlace = { segment: this.segment, offset, size: r.size };
+        if (r.kind === RecordKind.Event) index.pending.push(place);
+        else if (r.kind === RecordKind.Input)
+          index.inputs.push(place.segment, place.offset, place.size);
+        else if (r.kind === RecordKind.Snapshot && r.snapshot !== undefined) {
+          index.addSnapshot({
+            ...place,
+            tick: r.snapshot.tick,
+            lastSeq: r.snapshot.lastSeq,
+            lastInput: r.snapshot.lastInput,
+          });
+        }
+        offset += r.size;
+      }
+      if (append.commit !== null) index.addCommit(append.commit);
+    }
+  }
+
+  /** A failed write leaves the store unusable: cut what may be half written and say why. */
+  private async fail(error: unknown, start: number): Promise<CausewayError> {
+    try {
+      await this.handle().truncate(start);
+    } catch {
+      // Recovery on the next open cuts the tail anyway.
+    }
+    return new CausewayError(
+      ErrorCodes.StoreUnavailable,
+      `Writing to ${this.description} failed (${String(error)}); nothing after the last acknowledged append was committed. Close the store and open it again.`,
+      { store: this.description },
+      { cause: error },
+    );
+  }
+
+  private async roll(): Promise<void> {
+    const old = this.handle();
+    if (this.durability !== 'none') await old.datasync();
+    await old.close();
+    this.segment++;
+    this.segmentHandle = await open(segmentPath(this.dir, this.segment), 'wx+');
+    this.segmentSize = 0;
+    if (this.durability !== 'none') await this.syncDir();
+  }
+
+  private async writeAll(bytes: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesWritten } = await this.handle().write(
+        bytes,
+        done,
+        bytes.length - done,
+        position + done,
+      );
+      done += bytesWritten;
+    }
+  }
+
+  private scheduleSync(): void {
+    this.dirty = true;
+    if (this.syncTimer !== null) return;
+    const wait = Math.max(0, this.lastSync + this.intervalMs - Date.now());
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      this.syncNow().catch(() => undefined);
+    }, wait);
+    this.syncTimer.unref();
+  }
+
+  private async syncNow(): Promise<void> {
+    if (!this.dirty || this.segmentHandle === null) return;
+    this.dirty = false;
+    this.lastSync = Date.now();
+    await this.segmentHandle.datasync();
+  }
+
+  private async syncDir(): Promise<void> {
+    const dir = await open(this.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  private handle(): FileHandle {
+    if (this.segmentHandle === null) throw storeClosed(this.description);
+    return this.segmentHandle;
+  }
+
+  private notify(commit: TickCommit): void {
+    for (const watcher of this.watchers) {
+      try {
+        watcher(commit);
+      } catch {
+        // A watcher's failure is its own; the commit is durable and the other watchers run.
+      }
+    }
+  }
+
+  // ---- reading ----
+
+  private async ready(): Promise<void> {
+    if (this.state === 'closed') throw storeClosed(this.description);
+    if (this.state !== 'open') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `The store ${this.description} is not open; call open() first.`,
+        {
+          store: this.description,
+        },
+      );
+    }
+    if (this.readOnly) await this.refresh();
+  }
+
+  /** Catches a reader up with the writer: scans what was appended since the last look. */
+  private refresh(): Promise<void> {
+    const run = this.refreshing.then(() => this.catchUp());
+    this.refreshing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async catchUp(): Promise<void> {
+    const seen: TickCommit[] = [];
+    for (;;) {
+      if (this.state === 'closed') return;
+      const nextExists = await exists(segmentPath(this.dir, this.consumedSegment + 1));
+      const handle = await this.readHandle(this.consumedSegment, false);
+      if (handle === null) return;
+      const size = (await handle.stat()).size;
+      this.index.resetPending();
+      let failure: RecordError | null = null;
+      let failedAt = 0;
+      const scan = await scanSegment(
+        handle,
+        this.consumedSegment,
+        this.consumedOffset,
+        size,
+        (kind, body, place) => {
+          if (failure !== null) return;
+          try {
+            const commit = this.index.ingest(kind, body, place);
+            if (commit !== null) seen.push(commit);
+          } catch (error) {
+            if (!(error instanceof RecordError)) throw error;
+            failure = error;
+            failedAt = place.offset;
+            return;
+          }
+          if (this.index.pending.length === 0) this.consumedOffset = place.offset + place.size;
+        },
+      );
+      if (failure !== null) {
+        throw this.corrupted({
+          segment: this.consumedSegment,
+          offset: failedAt,
+          reason: (failure as RecordError).message,
+          kind: 'corrupt',
+        });
+      }
+      if (
+        scan.bad !== null &&
+        (nextExists || (await validRecordAfter(handle, scan.bad.offset, size)))
+      ) {
+        throw this.corrupted({
+          segment: this.consumedSegment,
+          offset: scan.bad.offset,
+          reason: scan.bad.reason,
+          kind: 'corrupt',
+        });
+      }
+      if (!nextExists || scan.bad !== null || this.index.pending.length > 0) break;
+      this.consumedSegment++;
+      this.consumedOffset = 0;
+    }
+    this.index.resetPending();
+    for (const commit of seen) this.notify(commit);
+  }
+
+  private async readSeqRange(from: number, to: number): Promise<StoredEnvelope[]> {
+    return this.readSeqs(Array.from({ length: to - from + 1 }, (_, i) => from + i));
+  }
+
+  private async readSeqs(seqs: readonly number[]): Promise<StoredEnvelope[]> {
+    const out: StoredEnvelope[] = [];
+    await this.readPlaces(
+      this.index.events,
+      seqs.map((s) => s - 1),
+      (body, place) => {
+        out.push(this.decodeAt(place, () => decodeEnvelope(body)));
+      },
+    );
+    return out;
+  }
+
+  /**
+   * Reads the records at `positions` (ascending) of a place table, grouping neighbours into
+   * one read each, and hands each record's body to `use` in order.
+   */
+  private async readPlaces(
+    table: PlaceTable,
+    positions: readonly number[],
+    use: (body: Uint8Array, place: RecordPlace) => void,
+  ): Promise<void> {
+    // Copy the places first: the table may grow (and be reallocated) while we await.
+    const places: RecordPlace[] = positions.map((p) => ({
+      segment: table.segment(p),
+      offset: table.offset(p),
+      size: table.size(p),
+    }));
+    let i = 0;
+    while (i < places.length) {
+      const first = places[i] as RecordPlace;
+      let j = i + 1;
+      let spanEnd = first.offset + first.size;
+      while (j < places.length) {
+        const p = places[j] as RecordPlace;
+        if (
+          p.segment !== first.segment ||
+          p.offset - spanEnd > SPAN_GAP ||
+          p.offset + p.size - first.offset > MAX_SPAN
+        )
+          break;
+        spanEnd = p.offset + p.size;
+        j++;
+      }
+      const span = await this.readSpan(first.segment, first.offset, spanEnd - first.offset);
+      for (let k = i; k < j; k++) {
+        const p = places[k] as RecordPlace;
+        const at = p.offset - first.offset;
+        use(span.subarray(at + FRAME_HEAD, at + p.size), p);
+      }
+      i = j;
+    }
+  }
+
+  private async readSpan(segment: number, offset: number, length: number): Promise<Uint8Array> {
+    const handle = await this.readHandle(segment, true);
+    const bytes = handle === null ? new Uint8Array(0) : await readAt(handle, offset, length);
+    if (bytes.length !== length) {
+      throw this.corrupted({
+        segment,
+        offset,
+        reason: `the segment ends before the indexed record (${length} bytes)`,
+        kind: 'corrupt',
+      });
+    }
+    return bytes;
+  }
+
+  private decodeAt<T>(place: RecordPlace, decode: () => T): T {
+    try {
+      return decode();
+    } catch (error) {
+      throw this.corrupted({
+        ...place,
+        reason: `a record that does not decode (${String(error)})`,
+        kind: 'corrupt',
+      });
+    }
+  }
+
+  private async readHandle(segment: number, required: boolean): Promise<FileHandle | null> {
+    let handle = this.readHandles.get(segment);
+    if (handle !== undefined) return handle;
+    try {
+      handle = await open(segmentPath(this.dir, segment), 'r');
+    } catch (error) {
+      if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    if (this.readHandles.size >= MAX_READ_HANDLES) {
+      const [oldest, old] = this.readHandles.entries().next().value as [number, FileHandle];
+      this.readHandles.delete(oldest);
+      await old.close();
+    }
+    this.readHandles.set(segment, handle);
+    return handle;
+  }
+
+  /** Extends the entity, type and correlation indexes to `lastSeq`, decoding new events once. */
+  private async indexUpTo(lastSeq: number): Promise<void> {
+    const s = this.secondary;
+    while (s.upTo < lastSeq) {
+      const to = Math.min(lastSeq, s.upTo + 10_000);
+      const events = await this.readSeqRange(s.upTo + 1, to);
+      for (const e of events) {
+        push(s.entity, e.entity, e.seq);
+        push(s.type, e.type, e.seq);
+        push(s.correlation, e.correlation, e.seq);
+      }
+      s.upTo = to;
+    }
+  }
+
+  // ---- lifecycle ----
+
+  private ensureWritable(): void {
+    if (this.state === 'closed') throw storeClosed(this.description);
+    if (this.readOnly) throw storeReadOnly(this.description);
+    if (this.state !== 'open') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `The store ${this.description} is not open; call open(header) first.`,
+        {
+          store: this.description,
+        },
+      );
+    }
+    if (this.index.header === null) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `The log in ${this.description} has no header; open it with one (open(header)) before appending.`,
+        {
+          store: this.description,
+        },
+      );
+    }
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private corrupted(damage: LogDamage): StoreCorruptedError {
+    const file = segmentName(damage.segment);
+    return new StoreCorruptedError(
+      this.description,
+      `${file} byte ${damage.offset}`,
+      damage.reason,
+      {
+        segment: file,
+        offset: damage.offset,
+      },
+    );
+  }
+
+  private async release(): Promise<void> {
+    if (this.pollTimer !== null) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    if (this.syncTimer !== null) clearTimeout(this.syncTimer);
+    this.syncTimer = null;
+    this.watchers.clear();
+    if (this.segmentHandle !== null) {
+      const handle = this.segmentHandle;
+      this.segmentHandle = null;
+      if (this.durability !== 'none' && this.failure === null)
+        await handle.datasync().catch(() => undefined);
+      await handle.close().catch(() => undefined);
+    }
+    for (const handle of this.readHandles.values()) await handle.close().catch(() => undefined);
+    this.readHandles.clear();
+    if (this.lock !== null) {
+      await this.lock.release();
+      this.lock = null;
+    }
+  }
+}
+
+/**
+ * Opens a {@link FileStore} on `dir`: a writer when given a header, else a reader.
+ *
+ * @example
+ * ```ts
+ * const { store, header } = await openFileStore('./data', { header: { format: 1, seed: 7, schema: {} } });
+ * ```
+ */
+export async function openFileStore(
+  dir: string,
+  options: Omit<FileStoreOptions, 'dir'> & { readonly header?: LogHeader } = {},
+): Promise<{ store: FileStore; header: LogHeader | null }> {
+  const { header, ...rest } = options;
+  const store = new FileStore({ ...rest, dir, readOnly: rest.readOnly ?? header === undefined });
+  return { store, header: await store.open(header) };
+}
+
+function frameAll(items: ReadonlyArray<readonly [RecordKindValue, Uint8Array]>): {
+  frames: Uint8Array;
+  records: Array<{ kind: RecordKindValue; size: number }>;
+} {
+  let total = 0;
+  for (const [, body] of items) total += frameSize(body.length);
+  const frames = new Uint8Array(total);
+  const records: Array<{ kind: RecordKindValue; size: number }> = [];
+  let at = 0;
+  for (const [kind, body] of items) {
+    const next = writeFrame(frames, at, kind, body);
+    records.push({ kind, size: next - at });
+    at = next;
+  }
+  return { frames, records };
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+function push(map: Map<string, number[]>, key: string, seq: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [seq]);
+  else list.push(seq);
+}
+
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function contains(sorted: readonly number[], value: number): boolean {
+  const i = lowerBound(sorted, value);
+  return i < sorted.length && sorted[i] === value;
+}

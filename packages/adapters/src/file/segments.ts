@@ -1,0 +1,236 @@
+import { open, readdir, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LogIndex, RecordError } from './log-index.ts';
+import type { RecordPlace } from './log-index.ts';
+import { checkFrame, FRAME_HEAD, validFrameAfter } from './records.ts';
+import type { RecordKindValue } from './records.ts';
+
+/** Bytes read at once when scanning: big reads, decoded sequentially, not a syscall a record. */
+export const SCAN_CHUNK = 8 << 20;
+
+/** The file name of segment `n`: `00000001.seg`. */
+export function segmentName(n: number): string {
+  return `${String(n).padStart(8, '0')}.seg`;
+}
+
+/** The path of segment `n` in `dir`. */
+export function segmentPath(dir: string, n: number): string {
+  return join(dir, segmentName(n));
+}
+
+/**
+ * The segment numbers in `dir`, in order. A missing folder has none.
+ * @throws RecordError-free: a gap in the numbering is returned as `missing`.
+ */
+export async function listSegments(
+  dir: string,
+): Promise<{ segments: number[]; missing: number | null }> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { segments: [], missing: null };
+    throw error;
+  }
+  const segments = names
+    .filter((n) => /^\d{8}\.seg$/.test(n))
+    .map((n) => Number(n.slice(0, 8)))
+    .sort((a, b) => a - b);
+  for (let i = 0; i < segments.length; i++) {
+    if (segments[i] !== i + 1) return { segments: segments.slice(0, i), missing: i + 1 };
+  }
+  return { segments, missing: null };
+}
+
+/** Reads `length` bytes at `position` into a new buffer; shorter when the file ends first. */
+export async function readAt(
+  handle: FileHandle,
+  position: number,
+  length: number,
+): Promise<Uint8Array> {
+  const buffer = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buffer : buffer.subarray(0, done);
+}
+
+/** A record a scan found bad: where, and why. */
+export interface BadRecord {
+  readonly offset: number;
+  readonly reason: string;
+}
+
+/** How a segment scan ended. */
+export interface SegmentScan {
+  /** Offset after the last good record. */
+  readonly end: number;
+  /** The first bad record, or null when the segment ended on a record boundary. */
+  readonly bad: BadRecord | null;
+}
+
+/**
+ * Reads the records of one segment from `from` to `size` in large chunks and hands each good
+ * one to `onRecord`, until the end or the first bad record. The body passed to `onRecord` is a
+ * view of the chunk: copy what must outlive the call.
+ */
+export async function scanSegment(
+  handle: FileHandle,
+  segment: number,
+  from: number,
+  size: number,
+  onRecord: (kind: RecordKindValue, body: Uint8Array, place: RecordPlace) => void,
+): Promise<SegmentScan> {
+  let position = from;
+  let want = SCAN_CHUNK;
+  while (position < size) {
+    const chunk = await readAt(handle, position, Math.min(want, size - position));
+    if (chunk.length === 0) break;
+    let at = 0;
+    while (at < chunk.length) {
+      const check = checkFrame(chunk, at, chunk.length);
+      if (check.status === 'ok') {
+        onRecord(check.kind, chunk.subarray(at + FRAME_HEAD, at + check.size), {
+          segment,
+          offset: position + at,
+          size: check.size,
+        });
+        at += check.size;
+        continue;
+      }
+      if (check.status === 'bad')
+        return { end: position + at, bad: { offset: position + at, reason: check.reason } };
+      // Short: the record runs past this chunk. Read on from its start, or stop at the file's end.
+      if (position + chunk.length >= size) {
+        return {
+          end: position + at,
+          bad: { offset: position + at, reason: 'the record is cut short by the end of the file' },
+        };
+      }
+      want = Math.max(SCAN_CHUNK, check.need);
+      break;
+    }
+    position += at;
+  }
+  return { end: position, bad: null };
+}
+
+/** True when a good record starts after `offset` in the segment. */
+export async function validRecordAfter(
+  handle: FileHandle,
+  offset: number,
+  size: number,
+): Promise<boolean> {
+  if (offset + 1 >= size) return false;
+  const rest = await readAt(handle, offset + 1, size - offset - 1);
+  return validFrameAfter(rest, 0, rest.length);
+}
+
+/** Damage found by {@link scanLog}. */
+export interface LogDamage {
+  readonly segment: number;
+  readonly offset: number;
+  readonly reason: string;
+  /**
+   * `torn`: nothing good follows (a write cut short by a crash), cut automatically on open.
+   * `corrupt`: good records follow, or a record breaks the log's rules: never skipped.
+   */
+  readonly kind: 'torn' | 'corrupt';
+}
+
+/** What a whole-log scan found. */
+export interface LogScan {
+  readonly index: LogIndex;
+  readonly segments: number[];
+  /** Size of each segment file, by segment number. */
+  readonly sizes: Map<number, number>;
+  /** The end of the last good record that is not an uncommitted event: where the log can be cut. */
+  readonly cut: { readonly segment: number; readonly offset: number };
+  /** The first damage, or null. */
+  readonly damage: LogDamage | null;
+  /** Events after the last commit record, before any damage (never committed). */
+  readonly uncommittedEvents: number;
+}
+
+/** Options of {@link scanLog}. */
+export interface ScanOptions {
+  /** Decode every event and check its seq and tick (the `check` command); opening trusts checksums. */
+  readonly verifyEvents?: boolean;
+  /** Called after each chunk with the records and bytes read so far. */
+  readonly onProgress?: (records: number, bytes: number) => void;
+}
+
+/**
+ * Reads a whole log folder, building its index and finding the first damage. Changes nothing:
+ * the writer cuts a torn tail with the result, `check` reports it, `repair` cuts to `cut`.
+ */
+export async function scanLog(dir: string, options: ScanOptions = {}): Promise<LogScan> {
+  const index = new LogIndex(options.verifyEvents ?? false);
+  const { segments, missing } = await listSegments(dir);
+  const sizes = new Map<number, number>();
+  for (const n of segments) sizes.set(n, (await stat(segmentPath(dir, n))).size);
+  let cut = { segment: segments[0] ?? 1, offset: 0 };
+  let damage: LogDamage | null = null;
+  let bytes = 0;
+  for (let i = 0; i < segments.length && damage === null; i++) {
+    const segment = segments[i] as number;
+    const size = sizes.get(segment) ?? 0;
+    const laterHasData = segments.slice(i + 1).some((n) => (sizes.get(n) ?? 0) > 0);
+    const handle = await open(segmentPath(dir, segment), 'r');
+    try {
+      if (index.pending.length === 0) cut = { segment, offset: 0 };
+      let lastProgress = 0;
+      const scan = await scanSegment(handle, segment, 0, size, (kind, body, place) => {
+        if (damage !== null) return;
+        try {
+          index.ingest(kind, body, place);
+        } catch (error) {
+          if (!(error instanceof RecordError)) throw error;
+          damage = { segment, offset: place.offset, reason: error.message, kind: 'corrupt' };
+          return;
+        }
+        if (index.pending.length === 0) cut = { segment, offset: place.offset + place.size };
+        if (options.onProgress !== undefined && index.records - lastProgress >= 100_000) {
+          lastProgress = index.records;
+          options.onProgress(index.records, bytes + place.offset + place.size);
+        }
+      });
+      bytes += size;
+      if (damage !== null) break;
+      if (scan.bad !== null) {
+        const corrupt = laterHasData || (await validRecordAfter(handle, scan.bad.offset, size));
+        damage = {
+          segment,
+          offset: scan.bad.offset,
+          reason: scan.bad.reason,
+          kind: corrupt ? 'corrupt' : 'torn',
+        };
+      } else if (laterHasData && index.pending.length > 0) {
+        const first = index.pending[0] as RecordPlace;
+        damage = {
+          segment,
+          offset: first.offset,
+          reason:
+            'the segment ends inside a tick (its events are not followed by their commit record)',
+          kind: 'corrupt',
+        };
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  if (damage === null && missing !== null) {
+    damage = {
+      segment: missing,
+      offset: 0,
+      reason: `segment ${segmentName(missing)} is missing`,
+      kind: 'corrupt',
+    };
+  }
+  options.onProgress?.(index.records, bytes);
+  return { index, segments, sizes, cut, damage, uncommittedEvents: index.pending.length };
+}

@@ -25,6 +25,7 @@ export type {
   DefineEventOptions,
   EntityRule,
   Envelope,
+  EventEnvelope,
   EventType,
   NameOf,
   StoredEnvelope,

@@ -4,7 +4,13 @@ import type { AnyEventType, DataOf, NameOf } from './event-type.ts';
  * One fact of the log, exactly as DESIGN.md describes it. `Envelope<typeof FileTagged>` is
  * what a listener of `FileTagged` receives.
  */
-export interface Envelope<E extends AnyEventType = AnyEventType> {
+// An alias onto an interface over (name, data) rather than an interface over the event type:
+// TypeScript measures variance through the interface's own parameters, which keeps an
+// envelope of a base payload from passing for one of a richer payload.
+export type Envelope<E extends AnyEventType = AnyEventType> = EventEnvelope<NameOf<E>, DataOf<E>>;
+
+/** The envelope of an event named `Name` with payload `Data`; usually written {@link Envelope}. */
+export interface EventEnvelope<Name extends string, Data> {
   /** UUIDv7 of this event, generated deterministically from the tick's time and the seeded PRNG. */
   readonly id: string;
   /** Position in the log, gap-free from 1, assigned at append. */
@@ -12,13 +18,13 @@ export interface Envelope<E extends AnyEventType = AnyEventType> {
   /** The tick in which the event was processed (1-based). */
   readonly tick: number;
   /** The event type's name. */
-  readonly type: NameOf<E>;
+  readonly type: Name;
   /** The payload's schema version (after upcasting on read: the current version). */
   readonly version: number;
   /** UUIDv7 of the entity the event is about. */
   readonly entity: string;
   /** The payload: plain msgpack-able data. */
-  readonly data: DataOf<E>;
+  readonly data: Data;
   /** Epoch milliseconds (UTC) of the tick, from the system's logical clock. */
   readonly at: number;
   /** Id of the event whose listener emitted this one; `null` for an input. */

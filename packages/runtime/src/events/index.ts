@@ -8,5 +8,5 @@ export type {
   NameOf,
   Upcaster,
 } from './event-type.ts';
-export type { Envelope, StoredEnvelope } from './envelope.ts';
+export type { Envelope, EventEnvelope, StoredEnvelope } from './envelope.ts';
 export { assertPlainData } from './payload.ts';

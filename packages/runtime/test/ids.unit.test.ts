@@ -1,0 +1,121 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  assertEntityId,
+  isCausewayError,
+  isUuidV7,
+  newEntityId,
+  TickIds,
+  TickRandom,
+  uuidV7Time,
+} from '../src/index.ts';
+import { T0 } from './fixtures.ts';
+
+function idsOf(seed: number, tick: number, at: number, n: number): string[] {
+  const ids = new TickIds(at, tick, new TickRandom(seed, tick));
+  return Array.from({ length: n }, () => ids.next());
+}
+
+describe('TickIds', () => {
+  it('makes canonical UUIDv7s carrying the tick time', () => {
+    for (const id of idsOf(1, 1, T0, 100)) {
+      expect(isUuidV7(id)).toBe(true);
+      expect(uuidV7Time(id)).toBe(T0);
+    }
+  });
+
+  it('is monotonic within a tick and across ticks that share a millisecond', () => {
+    const all = [...idsOf(1, 7, T0, 500), ...idsOf(1, 8, T0, 500), ...idsOf(1, 9, T0 + 1, 10)];
+    const sorted = [...all].sort();
+    expect(all).toEqual(sorted);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('moves to the next millisecond when a tick spends its counter', () => {
+    const ids = new TickIds(T0, 1, new TickRandom(1, 1));
+    let last = '';
+    let outOfOrder = 0;
+    for (let i = 0; i < (1 << 20) + 2; i++) {
+      const id = ids.next();
+      if (id <= last) outOfOrder++;
+      last = id;
+    }
+    expect(outOfOrder).toBe(0);
+    expect(uuidV7Time(last)).toBe(T0 + 1);
+  });
+
+  it('regenerates the same ids from the same seed, tick and time', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 1, max: 1e6 }),
+        (seed, tick) => {
+          expect(idsOf(seed, tick, T0, 20)).toEqual(idsOf(seed, tick, T0, 20));
+        },
+      ),
+    );
+  });
+
+  it('makes different ids from different seeds', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (s1, s2) => {
+          fc.pre(s1 !== s2);
+          const a = idsOf(s1, 1, T0, 5);
+          const b = idsOf(s2, 1, T0, 5);
+          expect(a.some((id, i) => id !== b[i])).toBe(true);
+        },
+      ),
+    );
+  });
+});
+
+describe('assertEntityId', () => {
+  it.each([
+    ['a number', 42, 'CW_INVALID_ENTITY_ID'],
+    ['a UUIDv4', '4b7c2a1e-3f4d-4e5f-8a9b-0c1d2e3f4a5b', 'CW_INVALID_ENTITY_ID'],
+    ['an uppercase UUIDv7', '019B7640-0000-7000-8000-000000000001', 'CW_INVALID_ENTITY_ID'],
+    ['a bad variant', '019b7640-0000-7000-c000-000000000001', 'CW_INVALID_ENTITY_ID'],
+    ['free text', 'player-one', 'CW_INVALID_ENTITY_ID'],
+  ])('rejects %s with a typed error', (_what, id, code) => {
+    expect(() => assertEntityId(id, T0, 60_000)).toThrowError(
+      expect.objectContaining({ code }) as Error,
+    );
+  });
+
+  it('rejects an id from further in the future than the skew, naming how far ahead it is', () => {
+    const ids = new TickIds(T0 + 120_000, 1, new TickRandom(1, 1));
+    const future = ids.next();
+    let error: unknown;
+    try {
+      assertEntityId(future, T0, 60_000);
+    } catch (e) {
+      error = e;
+    }
+    expect(isCausewayError(error, 'CW_ENTITY_ID_FROM_FUTURE')).toBe(true);
+    expect((error as Error).message).toContain('120000 ms ahead');
+    expect(() => assertEntityId(future, T0, 180_000)).not.toThrow();
+  });
+
+  it('accepts the ids newEntityId() makes', () => {
+    const id = newEntityId();
+    expect(isUuidV7(id)).toBe(true);
+    expect(() => assertEntityId(id, Date.now(), 60_000)).not.toThrow();
+  });
+});
+
+describe('TickRandom', () => {
+  it('draws floats in [0, 1) and depends only on seed and tick', () => {
+    const a = new TickRandom(3, 4);
+    const b = new TickRandom(3, 4);
+    const c = new TickRandom(3, 5);
+    const da = Array.from({ length: 50 }, () => a.float());
+    const db = Array.from({ length: 50 }, () => b.float());
+    const dc = Array.from({ length: 50 }, () => c.float());
+    expect(da).toEqual(db);
+    expect(da).not.toEqual(dc);
+    expect(da.every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+});

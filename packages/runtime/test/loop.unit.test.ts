@@ -1,0 +1,291 @@
+import { describe, expect, it } from 'vitest';
+import {
+  input,
+  isCausewayError,
+  ListenerFailed,
+  type Envelope,
+  type ListenerContext,
+} from '../src/index.ts';
+import {
+  CounterCreated,
+  counterSystem,
+  entityId,
+  Incremented,
+  Noted,
+  T0,
+  type Counters,
+} from './fixtures.ts';
+
+const a = entityId(1);
+const create = input(CounterCreated, a, { name: 'a' }, 'alice');
+
+describe('EventSystem dispatch', () => {
+  it('dispatches inputs first-in first-out and derived events after them', async () => {
+    const system = counterSystem();
+    const seen: string[] = [];
+    system.subscribe(Incremented, (e, ctx) => {
+      seen.push(`inc ${e.data.by}`);
+      if (e.data.by === 1) ctx.emit(Noted, e.entity, { text: 'after 1' });
+    });
+    system.subscribe(Noted, (e) => seen.push(`note ${e.data.text}`));
+    await system.tick([create], { at: T0 });
+    await system.tick(
+      [input(Incremented, a, { by: 1 }, 'alice'), input(Incremented, a, { by: 2 }, 'alice')],
+      { at: T0 + 1 },
+    );
+    expect(seen).toEqual(['inc 1', 'inc 2', 'note after 1']);
+  });
+
+  it('runs listeners of one type in subscription order, function and object listeners alike', async () => {
+    const system = counterSystem();
+    const order: string[] = [];
+    system.subscribe(CounterCreated, function first() {
+      order.push('first');
+    });
+    system.subscribe(CounterCreated, { name: 'second', run: () => order.push('second') });
+    class Third {
+      run(): void {
+        order.push('third');
+      }
+    }
+    system.subscribe(CounterCreated, new Third());
+    const result = await system.tick([create], { at: T0 });
+    expect(order).toEqual(['first', 'second', 'third']);
+    expect(result.events).toHaveLength(1);
+  });
+
+  it('stops calling a listener once it is unsubscribed', async () => {
+    const system = counterSystem();
+    let calls = 0;
+    const off = system.subscribe(Incremented, () => calls++);
+    await system.tick([create, input(Incremented, a, { by: 1 }, 'alice')], { at: T0 });
+    off();
+    await system.tick([input(Incremented, a, { by: 1 }, 'alice')], { at: T0 + 1 });
+    expect(calls).toBe(1);
+  });
+
+  it('runs appliers before listeners, so a listener sees its own event in state', async () => {
+    const system = counterSystem();
+    let seen: number | undefined;
+    system.subscribe(Incremented, (e, ctx: ListenerContext<Counters>) => {
+      seen = ctx.state.counters[e.entity]?.value;
+    });
+    await system.tick([create, input(Incremented, a, { by: 5 }, 'alice')], { at: T0 });
+    expect(seen).toBe(5);
+    expect(system.state.counters[a]?.value).toBe(5);
+  });
+
+  it('commits each tick with gap-free seqs and a commit record', async () => {
+    const system = counterSystem();
+    const first = await system.tick([create], { at: T0 });
+    const second = await system.tick([input(Incremented, a, { by: 1 }, 'alice')], { at: T0 + 5 });
+    expect(first.commit).toMatchObject({ tick: 1, at: T0, firstSeq: 1, lastSeq: 1, lastInput: 1 });
+    expect(second.commit).toMatchObject({
+      tick: 2,
+      at: T0 + 5,
+      firstSeq: 2,
+      lastSeq: 2,
+      lastInput: 2,
+    });
+    expect(second.commit.hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(second.commit.hash).not.toBe(first.commit.hash);
+    const stored = await system.store.readCommits();
+    expect(stored).toEqual([first.commit, second.commit]);
+  });
+
+  it('never lets a tick run backwards in time: a late time is clamped to the previous tick', async () => {
+    const system = counterSystem();
+    await system.tick([create], { at: T0 + 100 });
+    const result = await system.tick([], { at: T0 });
+    expect(result.commit.at).toBe(T0 + 100);
+  });
+});
+
+describe('listener output', () => {
+  it('joins the queue only when the listener returns, in emission order', async () => {
+    const system = counterSystem();
+    const log: string[] = [];
+    system.subscribe(CounterCreated, (e, ctx) => {
+      ctx.emit(Noted, e.entity, { text: 'one' });
+      ctx.emit(Noted, e.entity, { text: 'two' });
+      log.push('first listener returned');
+    });
+    system.subscribe(CounterCreated, () => log.push('second listener ran'));
+    system.subscribe(Noted, (e) => log.push(`noted ${e.data.text}`));
+    await system.tick([create], { at: T0 });
+    expect(log).toEqual([
+      'first listener returned',
+      'second listener ran',
+      'noted one',
+      'noted two',
+    ]);
+  });
+
+  it('is discarded when the listener throws, and a ListenerFailed event records name and message without stack', async () => {
+    const system = counterSystem();
+    system.subscribe(CounterCreated, function brittle(e, ctx) {
+      ctx.emit(Noted, e.entity, { text: 'lost' });
+      throw new RangeError('out of range');
+    });
+    const result = await system.tick([create], { at: T0 });
+    const types = result.events.map((e) => e.type);
+    expect(types).toEqual(['CounterCreated', 'causeway.ListenerFailed']);
+    const failed = result.events[1] as Envelope<typeof ListenerFailed>;
+    expect(failed.data).toEqual({
+      listener: 'brittle',
+      event: { id: result.events[0]?.id, seq: 1, type: 'CounterCreated' },
+      error: { name: 'RangeError', message: 'out of range', code: null },
+      policy: 'isolate',
+    });
+    expect(JSON.stringify(failed.data)).not.toContain('at ');
+    expect(failed.causation).toBe(result.events[0]?.id);
+  });
+
+  it('undoes the entities a failing listener created', async () => {
+    const system = counterSystem();
+    let made = '';
+    system.subscribe(CounterCreated, (_e, ctx) => {
+      made = ctx.create();
+      ctx.emit(CounterCreated, made, { name: 'child' });
+      throw new Error('no');
+    });
+    await system.tick([create], { at: T0 });
+    expect(system.entity(made)).toBeUndefined();
+    expect(system.state.counters[made]).toBeUndefined();
+  });
+
+  it('rejects a listener that returns a Promise, and refuses its later ctx calls', async () => {
+    const system = counterSystem();
+    let late: unknown;
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the misuse under test
+    system.subscribe(CounterCreated, async function eager(e, ctx) {
+      await Promise.resolve();
+      try {
+        ctx.emit(Noted, e.entity, { text: 'late' });
+      } catch (err) {
+        late = err;
+      }
+    });
+    const result = await system.tick([create], { at: T0 });
+    await new Promise((r) => setTimeout(r, 5));
+    const failed = result.events.find((e) => e.type === ListenerFailed.name) as Envelope<
+      typeof ListenerFailed
+    >;
+    expect(failed.data.error.code).toBe('CW_ASYNC_LISTENER');
+    expect(failed.data.listener).toBe('eager');
+    expect(isCausewayError(late, 'CW_ASYNC_LISTENER')).toBe(true);
+  });
+
+  it('keeps ListenerFailed under the dead-letter policy and lists it in deadLetters()', async () => {
+    const system = counterSystem({ failurePolicy: 'dead-letter' });
+    system.subscribe(Incremented, function picky() {
+      throw new Error('cannot count');
+    });
+    await system.tick([create, input(Incremented, a, { by: 1 }, 'alice')], { at: T0 });
+    const letters = await system.deadLetters();
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      listener: 'picky',
+      event: { type: 'Incremented', seq: 2 },
+      error: { message: 'cannot count' },
+    });
+  });
+
+  it('halts under the halt policy: the tick is not committed, its inputs stay journaled, further input is refused', async () => {
+    const system = counterSystem({ failurePolicy: 'halt' });
+    system.subscribe(Incremented, function fragile() {
+      throw new Error('broken');
+    });
+    await system.tick([create], { at: T0 });
+    await expect(
+      system.tick([input(Incremented, a, { by: 1 }, 'alice')], { at: T0 + 1 }),
+    ).rejects.toMatchObject({
+      code: 'CW_LISTENER_FAILED',
+      details: { listener: 'fragile' },
+    });
+    expect(system.lastCommit?.tick).toBe(1);
+    expect(await system.store.lastInput()).toBe(2);
+    expect(system.state.counters[a]?.value).toBe(0);
+    await expect(system.tick([], { at: T0 + 2 })).rejects.toMatchObject({
+      code: 'CW_SYSTEM_HALTED',
+    });
+  });
+});
+
+describe('cascade limit', () => {
+  it('turns a runaway loop into an error naming the recurring event type, and commits nothing', async () => {
+    const system = counterSystem({ cascadeLimit: 50 });
+    system.subscribe(Noted, (e, ctx) => ctx.emit(Noted, e.entity, { text: 'again' }));
+    await system.tick([create], { at: T0 });
+    const error: unknown = await system
+      .tick([input(Noted, a, { text: 'go' }, 'alice')], { at: T0 + 1 })
+      .catch((e: unknown) => e);
+    expect(isCausewayError(error, 'CW_CASCADE_LIMIT')).toBe(true);
+    expect((error as Error).message).toContain('"Noted"');
+    expect(system.lastCommit?.tick).toBe(1);
+  });
+});
+
+describe('timers', () => {
+  it('fire in the first tick whose time reaches them, caused by their TimerScheduled event', async () => {
+    const system = counterSystem();
+    system.subscribe(CounterCreated, function remind(e, ctx) {
+      ctx.schedule(1000, Noted, e.entity, { text: 'reminder' });
+    });
+    const first = await system.tick([create], { at: T0 });
+    const scheduled = first.events.find((e) => e.type === 'causeway.TimerScheduled') as Envelope;
+    expect(scheduled.causation).toBe(first.events[0]?.id);
+    const early = await system.tick([], { at: T0 + 999 });
+    expect(early.events).toHaveLength(0);
+    const due = await system.tick([], { at: T0 + 1500 });
+    expect(due.events.map((e) => [e.type, e.causation, e.correlation, e.actor])).toEqual([
+      ['Noted', scheduled.id, first.events[0]?.id, 'remind'],
+    ]);
+  });
+
+  it('can be cancelled before they fire', async () => {
+    const system = counterSystem();
+    let timer = '';
+    system.subscribe(CounterCreated, (e, ctx) => {
+      timer = ctx.schedule(10, Noted, e.entity, { text: 'never' });
+    });
+    system.subscribe(Incremented, (_e, ctx) => {
+      expect(ctx.cancel(timer)).toBe(true);
+    });
+    await system.tick([create], { at: T0 });
+    await system.tick([input(Incremented, a, { by: 1 }, 'alice')], { at: T0 + 1 });
+    const later = await system.tick([], { at: T0 + 100 });
+    expect(later.events).toHaveLength(0);
+  });
+});
+
+describe('per-tick systems', () => {
+  it('run once per tick in declared order, each after the previous one’s cascade', async () => {
+    const system = counterSystem();
+    const order: string[] = [];
+    system.system('movement', (ctx) => {
+      order.push(`movement@${ctx.tick}`);
+    });
+    system.system('scoring', (ctx) => {
+      order.push(`scoring@${ctx.tick}`);
+    });
+    await system.tick([], { at: T0 });
+    await system.tick([], { at: T0 + 1 });
+    expect(order).toEqual(['movement@1', 'scoring@1', 'movement@2', 'scoring@2']);
+  });
+});
+
+describe('live mode', () => {
+  it('resolves each sender when the tick that processed its input commits', async () => {
+    let now = T0;
+    const system = counterSystem({ clock: () => now });
+    const sent = system.send(create);
+    const second = system.send(input(Incremented, a, { by: 3 }, 'alice'));
+    now += 10;
+    const [created, incremented] = await Promise.all([sent, second]);
+    expect(created.type).toBe('CounterCreated');
+    expect(incremented.seq).toBe(2);
+    expect(system.lastCommit?.lastInput).toBe(2);
+    expect(system.state.counters[a]?.value).toBe(3);
+  });
+});

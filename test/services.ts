@@ -60,7 +60,9 @@ export async function requireService(
     if (process.env['CI'] === 'true') {
       throw new Error(`${name} at ${where} is unreachable in CI, where it is required: ${reason}`);
     }
-    console.warn(`SKIPPED: ${name} at ${where} is unreachable: ${reason}. Start it to run these tests.`);
+    console.warn(
+      `SKIPPED: ${name} at ${where} is unreachable: ${reason}. Start it to run these tests.`,
+    );
     return { available: false, where };
   } finally {
     clearTimeout(timer);

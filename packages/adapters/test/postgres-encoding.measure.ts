@@ -18,7 +18,12 @@ const rows = Array.from({ length: N }, (_, i) => ({
   type: 'FileTagged',
   version: 1,
   entity: `0190a8f2-7b3c-7d4e-9f00-${(i % 500).toString(16).padStart(12, '0')}`,
-  data: { path: `/photos/2024/img_${i}.jpg`, tags: ['holiday', 'beach', `t${i % 7}`], size: 1000 + i, meta: { hidden: false, rating: i % 5 } },
+  data: {
+    path: `/photos/2024/img_${i}.jpg`,
+    tags: ['holiday', 'beach', `t${i % 7}`],
+    size: 1000 + i,
+    meta: { hidden: false, rating: i % 5 },
+  },
   at: 1_720_000_000_000,
   causation: null,
   correlation: `0190a8f2-7b3c-7d4e-af00-${(i % 100).toString(16).padStart(12, '0')}`,
@@ -56,7 +61,10 @@ const select = `select * from unnest($1::bigint[], $2::text[], $3::bigint[], $4:
 
 async function insertBytea(): Promise<void> {
   const data = rows.map((r) => encodeValue(r.data));
-  await client.query(`insert into ${schema}.ev_bytea ${select}, $11::bytea[])`, [...columns(), data]);
+  await client.query(`insert into ${schema}.ev_bytea ${select}, $11::bytea[])`, [
+    ...columns(),
+    data,
+  ]);
 }
 async function insertByteaBlob(): Promise<void> {
   const parts = rows.map((r) => encodeValue(r.data));
@@ -75,11 +83,16 @@ async function insertByteaBlob(): Promise<void> {
 }
 async function insertJsonb(): Promise<void> {
   const data = rows.map((r) => JSON.stringify(r.data));
-  await client.query(`insert into ${schema}.ev_jsonb ${select}, $11::jsonb[])`, [...columns(), data]);
+  await client.query(`insert into ${schema}.ev_jsonb ${select}, $11::jsonb[])`, [
+    ...columns(),
+    data,
+  ]);
 }
 
 async function readBack(table: string, decode: (v: unknown) => unknown): Promise<void> {
-  const res = await client.query<Record<string, unknown>>(`select * from ${schema}.${table} order by seq`);
+  const res = await client.query<Record<string, unknown>>(
+    `select * from ${schema}.${table} order by seq`,
+  );
   let n = 0;
   for (const row of res.rows) {
     const d = decode(row['data']) as { size: number };
@@ -88,7 +101,12 @@ async function readBack(table: string, decode: (v: unknown) => unknown): Promise
   if (n !== N) throw new Error(`read ${n} of ${N}`);
 }
 
-async function measure(name: string, table: string, insert: () => Promise<void>, decode: (v: unknown) => unknown): Promise<void> {
+async function measure(
+  name: string,
+  table: string,
+  insert: () => Promise<void>,
+  decode: (v: unknown) => unknown,
+): Promise<void> {
   const ins: number[] = [];
   const rd: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -103,15 +121,21 @@ async function measure(name: string, table: string, insert: () => Promise<void>,
     rd.push(performance.now() - t0);
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
-  const size = await client.query<{ s: string }>(`select pg_total_relation_size('${schema}.${table}') as s`);
+  const size = await client.query<{ s: string }>(
+    `select pg_total_relation_size('${schema}.${table}') as s`,
+  );
   console.log(
     `${name.padEnd(22)} insert ${median(ins).toFixed(1)} ms (${Math.round(N / (median(ins) / 1000))} events/s)  read ${median(rd).toFixed(1)} ms (${Math.round(N / (median(rd) / 1000))} events/s)  table+indexes ${(Number(size.rows[0]?.s) / 1024).toFixed(0)} KiB`,
   );
 }
 
 try {
-  await measure('bytea msgpack (array)', 'ev_bytea', insertBytea, (v) => decodeValue(v as Uint8Array));
-  await measure('bytea msgpack (blob)', 'ev_bytea', insertByteaBlob, (v) => decodeValue(v as Uint8Array));
+  await measure('bytea msgpack (array)', 'ev_bytea', insertBytea, (v) =>
+    decodeValue(v as Uint8Array),
+  );
+  await measure('bytea msgpack (blob)', 'ev_bytea', insertByteaBlob, (v) =>
+    decodeValue(v as Uint8Array),
+  );
   await measure('jsonb', 'ev_jsonb', insertJsonb, (v) => v);
 } finally {
   await client.query(`drop schema ${schema} cascade`);

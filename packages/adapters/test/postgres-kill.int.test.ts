@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, isCausewayError } from '@causeway/runtime';
-import { eventually, header, LogBuilder, readAll, rejectionOf } from '../../../test/conformance/fixtures.ts';
+import {
+  eventually,
+  header,
+  LogBuilder,
+  readAll,
+  rejectionOf,
+} from '../../../test/conformance/fixtures.ts';
 import { pgUrl, requirePostgres } from '../../../test/services.ts';
 import { PostgresStore } from '../src/postgres/index.ts';
 import { dropSchema, uniqueSchema, withClient } from './postgres-harness.ts';

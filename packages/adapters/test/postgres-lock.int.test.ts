@@ -12,7 +12,9 @@ describe.skipIf(!postgres.available)('postgres store: one writer per log', () =>
   let schema: string;
   let stores: PostgresStore[];
 
-  function store(options: { readOnly?: boolean; applicationName?: string; schema?: string } = {}): PostgresStore {
+  function store(
+    options: { readOnly?: boolean; applicationName?: string; schema?: string } = {},
+  ): PostgresStore {
     const s = new PostgresStore(url, { schema, ...options });
     stores.push(s);
     return s;
@@ -90,7 +92,10 @@ describe.skipIf(!postgres.available)('postgres store: one writer per log', () =>
   it('takes no lock for readers', async () => {
     const writer = store({ applicationName: `cw-lock-${schema}-w` });
     await writer.open(header());
-    const readers = [store({ readOnly: true, applicationName: `cw-lock-${schema}-r1` }), store({ readOnly: true, applicationName: `cw-lock-${schema}-r2` })];
+    const readers = [
+      store({ readOnly: true, applicationName: `cw-lock-${schema}-r1` }),
+      store({ readOnly: true, applicationName: `cw-lock-${schema}-r2` }),
+    ];
     for (const r of readers) {
       await r.open();
       await r.readEvents();

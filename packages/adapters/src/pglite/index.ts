@@ -72,7 +72,8 @@ class PgliteDriver implements SqlDriver {
     const base = queryable(db);
     return Promise.resolve({
       broken: false,
-      query: base.query,
+      query: <R extends object>(text: string, params?: readonly unknown[]) =>
+        base.query<R>(text, params),
       transaction: <T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> =>
         db.transaction((tx) => fn(queryable(tx))),
       release: (): Promise<void> => {
@@ -106,7 +107,12 @@ export class PgliteStore extends SqlStore {
   readonly db: PGlite;
 
   /** Prefer {@link openPgliteStore}, which creates or shares the instance. */
-  constructor(db: PGlite, description: string, options: PgliteStoreOptions = {}, release: () => Promise<void> = () => Promise.resolve()) {
+  constructor(
+    db: PGlite,
+    description: string,
+    options: PgliteStoreOptions = {},
+    release: () => Promise<void> = () => Promise.resolve(),
+  ) {
     const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
     super(new PgliteDriver(description, db, release), {
       schema,
@@ -138,7 +144,8 @@ export async function openPgliteStore(
   options: PgliteStoreOptions = {},
 ): Promise<PgliteStore> {
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
-  if (typeof where !== 'string') return new PgliteStore(where, 'pglite:(instance)', { ...options, schema });
+  if (typeof where !== 'string')
+    return new PgliteStore(where, 'pglite:(instance)', { ...options, schema });
   if (where === 'memory://' || where === '') {
     const db = await create(undefined, 'pglite:memory');
     return new PgliteStore(db, 'pglite:memory', { ...options, schema }, () => db.close());

@@ -105,7 +105,10 @@ class PgDriver implements SqlDriver {
     this.description = description;
     this.reads = {
       query: async <R extends object>(text: string, params?: readonly unknown[]) => {
-        const res = await this.readPool().query(text, params === undefined ? undefined : [...params]);
+        const res = await this.readPool().query(
+          text,
+          params === undefined ? undefined : [...params],
+        );
         return { rows: res.rows as R[] };
       },
     };
@@ -161,7 +164,11 @@ class PgDriver implements SqlDriver {
     }
   }
 
-  private async lockHolder(client: pg.Client, classKey: number, schemaKey: number): Promise<string> {
+  private async lockHolder(
+    client: pg.Client,
+    classKey: number,
+    schemaKey: number,
+  ): Promise<string> {
     try {
       const { rows } = await client.query<{ pid: number; app: string | null; addr: string | null }>(
         `select a.pid, a.application_name as app, a.client_addr::text as addr
@@ -180,7 +187,11 @@ class PgDriver implements SqlDriver {
     }
   }
 
-  async listen(channel: string, onNotify: () => void, onLost: () => void): Promise<() => Promise<void>> {
+  async listen(
+    channel: string,
+    onNotify: () => void,
+    onLost: () => void,
+  ): Promise<() => Promise<void>> {
     const client = await this.connect('listener');
     let stopped = false;
     const lost = (): void => {
@@ -237,7 +248,9 @@ export class PostgresStore extends SqlStore {
    */
   constructor(url: string, options: PostgresStoreOptions = {}) {
     const parsed = parseUrl(url);
-    const schema = checkSchemaName(options.schema ?? parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA);
+    const schema = checkSchemaName(
+      options.schema ?? parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA,
+    );
     const connection = new URL(parsed.href);
     connection.searchParams.delete('schema');
     const readOnly = options.readOnly ?? false;
@@ -256,7 +269,10 @@ export class PostgresStore extends SqlStore {
  * `open()` to read). The schema is `options.schema`, else the URL's `?schema=`, else `causeway`.
  * @throws CausewayError `CW_INVALID_STORE_URL`, `CW_INVALID_ARGUMENT`
  */
-export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+export function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<PostgresStore> {
   return Promise.resolve().then(() => new PostgresStore(url, options));
 }
 
@@ -265,7 +281,10 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
  * scripts). Idempotent. Resolves to the number of migrations applied.
  * @throws CausewayError `CW_STORE_UNAVAILABLE` when Postgres is unreachable.
  */
-export async function migratePostgres(url: string, schema: string = DEFAULT_SCHEMA): Promise<number> {
+export async function migratePostgres(
+  url: string,
+  schema: string = DEFAULT_SCHEMA,
+): Promise<number> {
   const parsed = parseUrl(url);
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => undefined);

@@ -64,6 +64,17 @@ function bytes(value: unknown): Uint8Array {
   return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** The payloads back to back, as one parameter. */
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 function toEnvelope(r: Row): StoredEnvelope {
   return {
     id: r['id'] as string,
@@ -234,11 +245,14 @@ export class SqlStore implements EventStore {
       const type = new Array<string>(n);
       const version = new Array<number>(n);
       const entity = new Array<string>(n);
-      const data = new Array<Uint8Array>(n);
+      const dataAt = new Array<number>(n);
+      const dataLength = new Array<number>(n);
+      const payloads = new Array<Uint8Array>(n);
       const at = new Array<number>(n);
       const causation = new Array<string | null>(n);
       const correlation = new Array<string>(n);
       const actor = new Array<string>(n);
+      let offset = 1;
       for (let i = 0; i < n; i++) {
         const e = events[i] as StoredEnvelope;
         seq[i] = e.seq;
@@ -247,7 +261,11 @@ export class SqlStore implements EventStore {
         type[i] = e.type;
         version[i] = e.version;
         entity[i] = e.entity;
-        data[i] = encodeValue(e.data);
+        const payload = encodeValue(e.data);
+        payloads[i] = payload;
+        dataAt[i] = offset;
+        dataLength[i] = payload.length;
+        offset += payload.length;
         at[i] = e.at;
         causation[i] = e.causation;
         correlation[i] = e.correlation;
@@ -255,12 +273,17 @@ export class SqlStore implements EventStore {
       }
       try {
         // One statement is one transaction: the events, the commit record and the
-        // notification are stored together or not at all, in a single round trip.
+        // notification are stored together or not at all, in a single round trip. The payloads
+        // travel as one binary parameter cut up by offset, which is faster than a bytea[]
+        // (sent as hex text) and keeps the rows' encoding the same.
         await session.query(
           `with ev as (
              insert into ${this.s}.events (${EVENT_COLUMNS})
-             select * from unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[],
-                                  $7::bytea[], $8::bigint[], $9::text[], $10::text[], $11::text[])
+             select seq, id, tick, type, version, entity, substring($7::bytea from data_at for data_length),
+                    at, causation, correlation, actor
+             from unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[],
+                         $8::bigint[], $9::text[], $10::text[], $11::text[], $19::int[], $20::int[])
+                  as u(seq, id, tick, type, version, entity, at, causation, correlation, actor, data_at, data_length)
            ), c as (
              insert into ${this.s}.commits (tick, at, first_seq, last_seq, last_input, hash)
              values ($12, $13, $14, $15, $16, $17) returning tick
@@ -273,7 +296,7 @@ export class SqlStore implements EventStore {
             type,
             version,
             entity,
-            data,
+            concat(payloads, offset - 1),
             at,
             causation,
             correlation,
@@ -285,6 +308,8 @@ export class SqlStore implements EventStore {
             commit.lastInput,
             commit.hash,
             this.channel,
+            dataAt,
+            dataLength,
           ],
         );
       } catch (err) {

@@ -1,0 +1,109 @@
+/**
+ * `@causeway/adapters`: durable stores for Causeway, chosen by URL with {@link openStore}.
+ * Each store lives behind its own subpath (`/file`, `/postgres`, `/pglite`) and is loaded only
+ * when its scheme is used, so an app on the file store never loads `pg`.
+ *
+ * @packageDocumentation
+ */
+import { CausewayError, ErrorCodes, MemoryStore } from '@causeway/runtime';
+import type { EventStore } from '@causeway/runtime';
+
+/** Options of {@link openStore}. */
+export interface OpenStoreOptions {
+  /** Open to read only (no writer lock; writes throw). */
+  readonly readOnly?: boolean;
+}
+
+/** The store URL schemes {@link openStore} understands, for messages. */
+export const STORE_SCHEMES = [
+  'memory:',
+  'memory:name',
+  'file:./data',
+  'postgres://user@host:5432/db?schema=name',
+  'postgresql://…',
+  'pglite:./data',
+  'pglite:memory',
+] as const;
+
+/** `url` with any password replaced by `***`. */
+function redact(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+function invalid(url: string, reason: string): CausewayError {
+  const shown = redact(url);
+  return new CausewayError(
+    ErrorCodes.InvalidStoreUrl,
+    `The store URL ${JSON.stringify(shown)} ${reason}. Use one of: ${STORE_SCHEMES.join(', ')}.`,
+    { url: shown, schemes: [...STORE_SCHEMES] },
+  );
+}
+
+/**
+ * Creates the store a URL names (not yet opened: call `open(header)` to write, `open()` to
+ * read). Only the adapter of the URL's scheme is loaded.
+ *
+ * - `memory:` a private in-memory log; `memory:name` one shared by name within the process;
+ * - `file:./data` a folder of log files;
+ * - `postgres://…` or `postgresql://…` a Postgres database, the log in schema `?schema=`
+ *   (default `causeway`);
+ * - `pglite:./data` a PGlite directory; `pglite:memory` an in-memory PGlite.
+ *
+ * @example
+ * ```ts
+ * const store = await openStore(process.env.CAUSEWAY_STORE ?? 'file:./data');
+ * await store.open(header);
+ * ```
+ * @throws CausewayError `CW_INVALID_STORE_URL` for a malformed URL or an unknown scheme.
+ */
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
+  const readOnly = options.readOnly ?? false;
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const rest = scheme === undefined ? '' : url.slice(scheme.length + 1);
+  switch (scheme) {
+    case 'memory':
+      if (rest.startsWith('/'))
+        throw invalid(url, 'is malformed: a memory store is memory: or memory:name');
+      return rest === ''
+        ? new MemoryStore({ readOnly })
+        : new MemoryStore({ name: rest, readOnly });
+    case 'file': {
+      const dir = rest.startsWith('//') ? fileUrlPath(url) : rest;
+      if (dir === '') throw invalid(url, 'names no folder');
+      const { FileStore } = await import('./file/index.ts');
+      return new FileStore({ dir, readOnly });
+    }
+    case 'postgres':
+    case 'postgresql': {
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        throw invalid(url, 'is malformed');
+      }
+      if (parsed.hostname === '' && !parsed.searchParams.has('host'))
+        throw invalid(url, 'names no host');
+      const { openPostgresStore } = await import('./postgres/index.ts');
+      return openPostgresStore(url, { readOnly });
+    }
+    case 'pglite': {
+      if (rest === '')
+        throw invalid(url, 'names no directory (use pglite:./data or pglite:memory)');
+      const { openPgliteStore } = await import('./pglite/index.ts');
+      return openPgliteStore(rest === 'memory' ? 'memory://' : rest, { readOnly });
+    }
+    default:
+      throw invalid(
+        url,
+        scheme === undefined ? 'has no scheme' : `has the unknown scheme "${scheme}:"`,
+      );
+  }
+}
+
+function fileUrlPath(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname);
+  } catch {
+    throw invalid(url, 'is malformed');
+  }
+}

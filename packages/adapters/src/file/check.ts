@@ -1,4 +1,5 @@
-import { open, unlink } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
+import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import { resolve } from 'node:path';
 import { WriterLock } from './lock.ts';
 import { scanLog, segmentName, segmentPath } from './segments.ts';
@@ -80,6 +81,7 @@ export async function checkFileStore(
   options: CheckOptions = {},
 ): Promise<CheckReport> {
   const full = resolve(dir);
+  await ensureFolder(full);
   const scan = await scanLog(full, {
     verifyEvents: true,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -107,6 +109,7 @@ export async function repairFileStore(
   options: CheckOptions & { readonly apply?: boolean } = {},
 ): Promise<RepairReport> {
   const full = resolve(dir);
+  await ensureFolder(full);
   const lock = await WriterLock.acquire(full, `file:${dir}`);
   try {
     const scan = await scanLog(full, {
@@ -131,5 +134,16 @@ export async function repairFileStore(
     return { before, applied: true, removedSegments: removed.map(segmentName) };
   } finally {
     await lock.release();
+  }
+}
+
+async function ensureFolder(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => null);
+  if (info === null || !info.isDirectory()) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `There is no store folder at ${dir}; give the folder a file store writes to.`,
+      { dir },
+    );
   }
 }

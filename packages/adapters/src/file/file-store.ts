@@ -1,4 +1,4 @@
-import { mkdir, open, stat } from 'node:fs/promises';
+import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
@@ -231,7 +231,15 @@ export class FileStore implements EventStore {
     if (scan.damage?.kind === 'corrupt') throw this.corrupted(scan.damage);
     this.index = scan.index;
     this.index.resetPending();
-    const last = scan.segments.at(-1) ?? 1;
+    let last = scan.segments.at(-1) ?? 1;
+    // A tail torn just before a roll leaves the cut in an earlier segment and only empty
+    // segments after it (data after the cut would have been damage): drop them.
+    while (last > scan.cut.segment) {
+      await unlink(segmentPath(this.dir, last));
+      scan.sizes.delete(last);
+      scan.segments.pop();
+      last--;
+    }
     this.segment = last;
     this.segmentHandle = await open(
       segmentPath(this.dir, last),

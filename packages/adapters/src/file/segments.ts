@@ -231,6 +231,5 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<L
       kind: 'corrupt',
     };
   }
-  options.onProgress?.(index.records, bytes);
   return { index, segments, sizes, cut, damage, uncommittedEvents: index.pending.length };
 }

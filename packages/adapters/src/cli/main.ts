@@ -1,0 +1,94 @@
+/**
+ * The `causeway` command line: `causeway store check <dir>` and `causeway store repair <dir> --yes`.
+ * Run from the repository as `npm run causeway -- store check ./data`.
+ *
+ * @packageDocumentation
+ */
+import { isCausewayError } from '@causeway/runtime';
+import { checkFileStore, repairFileStore } from '../file/index.ts';
+import type { CheckReport } from '../file/index.ts';
+
+const USAGE = `Usage:
+  causeway store check <dir>          check a file store; exit 0 when clean, 1 when damaged
+  causeway store repair <dir> [--yes] cut a damaged file store back to its last good commit
+                                      (without --yes: show what would be cut, change nothing)`;
+
+function progress(records: number, bytes: number): void {
+  process.stderr.write(
+    `  … ${records.toLocaleString('en-US')} records, ${(bytes / 1048576).toFixed(1)} MiB read\n`,
+  );
+}
+
+function describe(report: CheckReport): string {
+  const lines = [
+    `Store ${report.dir}`,
+    `  segments:  ${report.segments} (${report.bytes.toLocaleString('en-US')} bytes)`,
+    `  records:   ${report.records.toLocaleString('en-US')}`,
+    `  ticks:     ${report.ticks.toLocaleString('en-US')}`,
+    `  events:    ${report.events.toLocaleString('en-US')}`,
+    `  inputs:    ${report.inputs.toLocaleString('en-US')}`,
+    `  snapshots: ${report.snapshots.toLocaleString('en-US')}`,
+  ];
+  if (report.damage !== null) {
+    const d = report.damage;
+    lines.push(
+      d.kind === 'torn'
+        ? `Torn tail in ${d.segment} at byte ${d.offset}: ${d.reason} (a write cut short; the next writer cuts it on open).`
+        : `DAMAGED: ${d.segment} at byte ${d.offset}: ${d.reason}.`,
+    );
+  }
+  if (report.uncommittedEvents > 0) {
+    lines.push(
+      `${report.uncommittedEvents} events after the last commit record were never committed.`,
+    );
+  }
+  if (!report.clean) {
+    lines.push(
+      `Repair would cut ${report.bytesAfterCut.toLocaleString('en-US')} bytes from ${report.cut.segment} byte ${report.cut.offset} on.`,
+    );
+  } else {
+    lines.push('Clean.');
+  }
+  return lines.join('\n');
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  const [group, command, dir, ...rest] = args;
+  if (group !== 'store' || (command !== 'check' && command !== 'repair') || dir === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  if (command === 'check') {
+    const report = await checkFileStore(dir, { onProgress: progress });
+    process.stdout.write(`${describe(report)}\n`);
+    return report.clean ? 0 : 1;
+  }
+  const apply = rest.includes('--yes');
+  const result = await repairFileStore(dir, { apply, onProgress: progress });
+  process.stdout.write(`${describe(result.before)}\n`);
+  if (result.before.clean) return 0;
+  const removed =
+    result.removedSegments.length > 0 ? ` and remove ${result.removedSegments.join(', ')}` : '';
+  if (!apply) {
+    process.stdout.write(
+      `Nothing changed. Run again with --yes to cut ${result.before.cut.segment} at byte ${result.before.cut.offset}${removed}.\n`,
+    );
+    return 1;
+  }
+  const removedDone =
+    result.removedSegments.length > 0 ? `; removed ${result.removedSegments.join(', ')}` : '';
+  process.stdout.write(
+    `Repaired: cut ${result.before.cut.segment} at byte ${result.before.cut.offset}${removedDone}.\n`,
+  );
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`${isCausewayError(error) ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

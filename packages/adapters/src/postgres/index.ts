@@ -286,7 +286,9 @@ export async function migratePostgres(
   schema: string = DEFAULT_SCHEMA,
 ): Promise<number> {
   const parsed = parseUrl(url);
-  const client = new pg.Client({ connectionString: url });
+  const connection = new URL(parsed.href);
+  connection.searchParams.delete('schema');
+  const client = new pg.Client({ connectionString: connection.href });
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process';
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileStore } from '@causeway/adapters/file';
+import { copyDir, readContents, removeDir, tempDir, writeLog } from './file-fixtures.ts';
+import type { WrittenLog } from './file-fixtures.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `causeway …` in a child process, as `npm run causeway -- …` does. */
+function causeway(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', main, ...args],
+      { cwd: root },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function flipByte(path: string, offset: number): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    const byte = new Uint8Array(1);
+    await handle.read(byte, 0, 1, offset);
+    byte[0] = (byte[0] as number) ^ 0xff;
+    await handle.write(byte, 0, 1, offset);
+  } finally {
+    await handle.close();
+  }
+}
+
+describe('causeway store', () => {
+  let dir: string;
+  let log: WrittenLog;
+  const dirs: string[] = [];
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    dirs.push(dir);
+    log = await writeLog(dir, 10);
+  });
+
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await removeDir(d);
+  });
+
+  it('check reports the counts of a clean store and exits 0', async () => {
+    const run = await causeway('store', 'check', dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('ticks:     10');
+    expect(run.stdout).toContain(`events:    ${log.log.events.length}`);
+    expect(run.stdout).toContain('Clean.');
+  });
+
+  it('check names the segment and offset of damage and exits 1', async () => {
+    const at = (log.tickEnds[3] as { offset: number }).offset + 12;
+    await flipByte(join(dir, '00000001.seg'), at);
+    const run = await causeway('store', 'check', dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/DAMAGED: 00000001\.seg at byte \d+/);
+  });
+
+  it('check reports a torn tail and exits 1', async () => {
+    const handle = await open(join(dir, '00000001.seg'), 'a');
+    await handle.write(new Uint8Array([1, 2, 3]));
+    await handle.close();
+    const run = await causeway('store', 'check', dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('Torn tail in 00000001.seg');
+  });
+
+  it('repair without --yes shows the cut, changes nothing and exits 1', async () => {
+    await flipByte(join(dir, '00000001.seg'), (log.tickEnds[3] as { offset: number }).offset + 12);
+    const before = (await stat(join(dir, '00000001.seg'))).size;
+    const run = await causeway('store', 'repair', dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('Nothing changed. Run again with --yes');
+    expect((await stat(join(dir, '00000001.seg'))).size).toBe(before);
+  });
+
+  it('repair --yes cuts back to the last good commit, after which check is clean', async () => {
+    const copy = await copyDir(dir);
+    dirs.push(copy);
+    await flipByte(join(copy, '00000001.seg'), (log.tickEnds[3] as { offset: number }).offset + 12);
+    const run = await causeway('store', 'repair', copy, '--yes');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Repaired: cut 00000001.seg');
+    expect((await causeway('store', 'check', copy)).code).toBe(0);
+    const store = new FileStore({ dir: copy, readOnly: true });
+    await store.open();
+    const contents = await readContents(store);
+    expect(contents.commits).toEqual(log.log.ticks.slice(0, 4).map((t) => t.commit));
+    await store.close();
+  });
+
+  it('prints usage and exits 2 for an unknown command', async () => {
+    const run = await causeway('store', 'frobnicate', dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Usage:');
+  });
+});

@@ -106,6 +106,41 @@ export type {
   TimerScheduledData,
 } from './loop/index.ts';
 
+export {
+  assertNoDivergence,
+  commitFields,
+  diffValues,
+  envelopeFields,
+  firstDivergence,
+  formatDivergence,
+  rebuild,
+  reexecute,
+} from './replay/index.ts';
+export type {
+  CommitField,
+  Divergence,
+  DivergenceCheck,
+  DivergenceOptions,
+  DivergenceReason,
+  EnvelopeField,
+  EventDifference,
+  LogSource,
+  MakeSystem,
+  PathDifference,
+  RebuildOptions,
+  Rebuilt,
+  StateComparison,
+} from './replay/index.ts';
+
+export {
+  isStrictActive,
+  observeStrictViolations,
+  setStrictByDefault,
+  strictGuard,
+  strictly,
+} from './strict/index.ts';
+export type { StrictViolation } from './strict/index.ts';
+
 export { defineComponent, hashState, hashValue, Queries, StateHasher } from './state/index.ts';
 export type { Component, Table, ValueOf } from './state/index.ts';
 

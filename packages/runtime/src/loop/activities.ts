@@ -1,5 +1,9 @@
 import type { Activity } from './types.ts';
 
+// Captured when the module loads, so that strict mode, which makes `performance.now` throw
+// inside listeners, never affects the meta log's own timing.
+const wallNow: () => number = performance.now.bind(performance);
+
 /**
  * The activities meta log: listener runs and their wall-clock durations, kept apart from the
  * domain log. Wall time is read here and only here; it never enters an event or a hash.
@@ -16,7 +20,7 @@ export class ActivityLog {
 
   /** The wall clock, in milliseconds with sub-millisecond precision. */
   static now(): number {
-    return performance.now();
+    return wallNow();
   }
 
   record(activity: Activity): void {

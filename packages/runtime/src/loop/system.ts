@@ -7,6 +7,7 @@ import { isValidSeed } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { EventQuery, EventStore, InputRecord, Page, TickCommit } from '../store/port.ts';
+import { strictGuardFor } from '../strict/strict-mode.ts';
 import { EntityAccessGranted, type FailurePolicy } from './builtin.ts';
 import {
   LoopCore,
@@ -57,8 +58,15 @@ export interface EventSystemOptions<S extends object> {
   readonly validatePayloads?: boolean;
   /** How many listener runs the activities meta log keeps; 0 turns it off. Default 10,000. */
   readonly activities?: number;
-  /** Hooks around listener and applier runs (strict mode). */
+  /** Hooks around listener and applier runs. Runs inside strict mode's guard when both are on. */
   readonly guard?: RunGuard;
+  /**
+   * Strict mode: while a listener or applier runs, `Date.now`, `new Date()`, `Math.random`,
+   * `performance.now`, `crypto.randomUUID` and `crypto.getRandomValues` throw
+   * `NondeterminismError` naming it. Default false, unless turned on process-wide by the testing
+   * kit (`@causeway/runtime/testing`); an explicit `false` always wins.
+   */
+  readonly strict?: boolean;
 }
 
 /** Options of {@link EventSystem.tick}. */
@@ -85,6 +93,8 @@ export interface SystemInternals {
   readonly pendingInputs: readonly InputRecord[];
   readonly lastCommit: TickCommit | null;
   readonly seed: number;
+  /** The event types the system knows, by name (builtins included). */
+  readonly types: ReadonlyMap<string, AnyEventType>;
 }
 
 const internals = new WeakMap<object, () => SystemInternals>();
@@ -177,7 +187,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         snapshotEvery,
         validatePayloads: options.validatePayloads ?? true,
         activities,
-        guard: options.guard ?? null,
+        guard: strictGuardFor(options.strict, options.guard ?? null),
       },
       options.store ?? new MemoryStore(),
       options.initialState ?? ({} as S),
@@ -189,6 +199,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       pendingInputs: this.#core.pending.map((p) => p.record),
       lastCommit: this.#core.lastCommit,
       seed: this.#core.settings.seed,
+      types: this.#core.types,
     }));
   }
 

@@ -1,0 +1,142 @@
+import fc from 'fast-check';
+import type { AnyEventType, DataOf } from '../events/event-type.ts';
+import type { Input } from '../loop/types.ts';
+import type { Script, ScriptedTick } from './script.ts';
+
+/** An event type with an arbitrary of its payloads. */
+export interface EventArbitrary<E extends AnyEventType = AnyEventType> {
+  readonly type: E;
+  readonly data: fc.Arbitrary<DataOf<E>>;
+}
+
+/**
+ * Pairs an event type with an arbitrary of its payloads; the payload type is checked.
+ *
+ * @example
+ * ```ts
+ * eventArbitrary(Moved, fc.record({ dx: fc.integer({ min: -3, max: 3 }), dy: fc.constant(0) }))
+ * ```
+ */
+export function eventArbitrary<E extends AnyEventType>(
+  type: E,
+  data: fc.Arbitrary<DataOf<E>>,
+): EventArbitrary<E> {
+  return { type, data };
+}
+
+/** What {@link inputsArbitrary} generates. */
+export interface InputsSpec {
+  /** Inputs that create their entity (`entity: 'new'` types). At least one. */
+  readonly create: readonly EventArbitrary[];
+  /** Inputs about an entity created earlier in the script (`entity: 'existing'` types). */
+  readonly update?: readonly EventArbitrary[];
+  /** Who sends inputs; an update is sent by the entity's owner. Default `['alice', 'bob']`. */
+  readonly actors?: readonly string[];
+  /** Time of the first tick, epoch ms. Default 1,700,000,000,000 (November 2023). */
+  readonly start?: number;
+  /** Most ticks in a script. Default 8. */
+  readonly maxTicks?: number;
+  /** Most inputs in one tick. Default 4. */
+  readonly maxInputsPerTick?: number;
+  /** Largest time step between ticks, ms. Default 1,000. */
+  readonly maxGapMs?: number;
+}
+
+/** The default time of a scripted run's first tick (2023-11-14T22:13:20Z). */
+export const DEFAULT_START = 1_700_000_000_000;
+
+const hex = (n: number, digits: number): string => n.toString(16).padStart(digits, '0');
+
+/**
+ * A valid UUIDv7 made from plain numbers, for tests that need stable entity ids: the timestamp
+ * `at` (ms), and `n` (a 32-bit integer) in its last bits, so distinct `n` give distinct ids.
+ * `random` (30 bits) fills the rest.
+ *
+ * @example
+ * ```ts
+ * const ada = testEntityId(1); // the same id in every run
+ * ```
+ */
+export function testEntityId(n: number, at = DEFAULT_START, random = 0): string {
+  const ms = Math.max(0, Math.floor(at));
+  const randA = random & 0xfff;
+  const randB = (random >>> 12) & 0x3ffff;
+  return (
+    `${hex(Math.floor(ms / 65536), 8)}-${hex(ms % 65536, 4)}-7${hex(randA, 3)}-` +
+    `${hex(0x8 | (randB & 3), 1)}${hex((randB >>> 2) & 0xfff, 3)}-` +
+    `${hex((randB >>> 14) & 0xf, 4)}${hex(n >>> 0, 8)}`
+  );
+}
+
+interface Op {
+  readonly create: boolean;
+  readonly index: number;
+  readonly data: unknown;
+  readonly actor: number;
+  readonly pick: number;
+  readonly random: number;
+}
+
+/**
+ * Generates scripted runs over a user's event types: ticks `{ at, inputs }` with increasing
+ * times, whose `create` inputs name fresh, valid UUIDv7 entities (derived from fast-check
+ * values, so a run is reproducible from its seed and shrinks well) and whose `update` inputs
+ * are about entities created earlier, sent by their owner. Every script is valid input: no
+ * tick is rejected at acceptance.
+ *
+ * @example
+ * ```ts
+ * const scripts = inputsArbitrary({
+ *   create: [eventArbitrary(Spawned, fc.record({ x: fc.integer(), y: fc.integer() }))],
+ *   update: [eventArbitrary(Moved, fc.record({ dx: fc.integer(), dy: fc.integer() }))],
+ * });
+ * await fc.assert(fc.asyncProperty(scripts, (script) => assertReplay(makeSystem, script)));
+ * ```
+ */
+export function inputsArbitrary(spec: InputsSpec): fc.Arbitrary<Script> {
+  const actors = spec.actors ?? ['alice', 'bob'];
+  const start = spec.start ?? DEFAULT_START;
+  const updates = spec.update ?? [];
+  if (spec.create.length === 0 || actors.length === 0) {
+    throw new RangeError('inputsArbitrary needs at least one create event type and one actor.');
+  }
+  const kinds: fc.Arbitrary<{ create: boolean; index: number; data: unknown }>[] = [
+    ...spec.create.map((c, index) =>
+      (c.data as fc.Arbitrary<unknown>).map((data) => ({ create: true, index, data })),
+    ),
+    ...updates.map((u, index) =>
+      (u.data as fc.Arbitrary<unknown>).map((data) => ({ create: false, index, data })),
+    ),
+  ];
+  const op: fc.Arbitrary<Op> = fc
+    .tuple(fc.oneof(...kinds), fc.nat(actors.length - 1), fc.nat(), fc.nat(0x3fffffff))
+    .map(([kind, actor, pick, random]) => ({ ...kind, actor, pick, random }));
+  const tick = fc.record({
+    gap: fc.nat(spec.maxGapMs ?? 1000),
+    ops: fc.array(op, { maxLength: spec.maxInputsPerTick ?? 4 }),
+  });
+  return fc.array(tick, { minLength: 1, maxLength: spec.maxTicks ?? 8 }).map((ticks) => {
+    const owners: { id: string; actor: string }[] = [];
+    const script: ScriptedTick[] = [];
+    let at = start;
+    for (const t of ticks) {
+      at += t.gap;
+      const inputs: Input[] = [];
+      for (const o of t.ops) {
+        if (o.create) {
+          const c = spec.create[o.index] as EventArbitrary;
+          const actor = actors[o.actor] as string;
+          const id = testEntityId(owners.length + 1, at, o.random);
+          owners.push({ id, actor });
+          inputs.push({ type: c.type, entity: id, data: o.data, actor });
+        } else if (owners.length > 0) {
+          const u = updates[o.index] as EventArbitrary;
+          const target = owners[o.pick % owners.length] as { id: string; actor: string };
+          inputs.push({ type: u.type, entity: target.id, data: o.data, actor: target.actor });
+        }
+      }
+      script.push({ at, inputs });
+    }
+    return script;
+  });
+}

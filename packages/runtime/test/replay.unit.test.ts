@@ -1,0 +1,214 @@
+import {
+  assertNoDivergence,
+  ErrorCodes,
+  firstDivergence,
+  formatDivergence,
+  isCausewayError,
+  MemoryStore,
+  rebuild,
+  reexecute,
+  type EventStore,
+  type StoredEnvelope,
+} from '@causeway/runtime';
+import { CrashingStore, resumeScript, runScript } from '@causeway/runtime/testing';
+import { describe, expect, it } from 'vitest';
+import { Bounced, makeWorld, Moved, WALL, worldScript, type World } from './fixtures/world.ts';
+import type { EventSystem } from '@causeway/runtime';
+
+async function liveRun(
+  make: (store: EventStore) => EventSystem<World> = makeWorld,
+): Promise<EventSystem<World>> {
+  const system = make(new MemoryStore());
+  await runScript(system, worldScript());
+  return system;
+}
+
+async function readLog(store: EventStore): Promise<{ events: StoredEnvelope[]; hashes: string[] }> {
+  const events = [...(await store.readEvents({ limit: 10_000 })).items];
+  const hashes = (await store.readCommits(0, 10_000)).map((c) => c.hash);
+  return { events, hashes };
+}
+
+/** The world, but its bounce listener puts things one step further from the wall. */
+function makeDriftingWorld(store: EventStore): EventSystem<World> {
+  const system = makeWorld(store);
+  system.subscribe(Moved, function drift(e, ctx) {
+    const p = ctx.state.position[e.entity];
+    if (p !== undefined && p.x > WALL) ctx.emit(Bounced, e.entity, { x: WALL - 1 });
+  });
+  return system;
+}
+
+describe('rebuild', () => {
+  it('rebuilds the live state and hash from the log', async () => {
+    const live = await liveRun();
+
+    const rebuilt = await rebuild(live.store, makeWorld);
+
+    expect(rebuilt.hash).toBe(live.lastCommit?.hash);
+    expect(rebuilt.state).toEqual(live.state);
+    expect(rebuilt.tick).toBe(worldScript().length);
+  });
+
+  it('rebuilds the state as it was after an earlier tick', async () => {
+    const live = await liveRun();
+    const third = (await live.store.readCommits(2, 1))[0];
+
+    const rebuilt = await rebuild(live.store, makeWorld, { tick: 3 });
+
+    expect(rebuilt.tick).toBe(3);
+    expect(rebuilt.hash).toBe(third?.hash);
+  });
+
+  it('refuses a tick the log does not have', async () => {
+    const live = await liveRun();
+
+    await expect(rebuild(live.store, makeWorld, { tick: 99 })).rejects.toMatchObject({
+      code: ErrorCodes.InvalidArgument,
+    });
+  });
+});
+
+describe('reexecute', () => {
+  it('reproduces every event and hash of a deterministic run from its inputs alone', async () => {
+    const live = await liveRun();
+
+    const check = await reexecute(live.store, makeWorld);
+
+    expect(check).toEqual({
+      ok: true,
+      ticks: worldScript().length,
+      events: live.lastCommit?.lastSeq,
+    });
+  });
+
+  it('reports the first tick, event, fields and state paths where changed listeners diverge', async () => {
+    const live = await liveRun();
+
+    const check = await reexecute(live.store, makeDriftingWorld);
+
+    expect(check.ok).toBe(false);
+    if (check.ok) return;
+    const d = check.divergence;
+    expect(d.tick).toBe(3);
+    expect(d.reason).toBe('hash');
+    expect(d.sides).toEqual(['stored', 're-executed']);
+    expect(d.event?.a?.type).not.toBe(d.event?.b?.type ?? '');
+    expect(d.seq).toBe(d.event?.seq);
+    const a = worldScript()[0]?.inputs[0]?.entity as string;
+    expect(d.state).toEqual({
+      ok: true,
+      paths: expect.arrayContaining([{ path: `position.${a}.x`, a: WALL, b: WALL - 1 }]) as unknown,
+    });
+  });
+
+  it('refuses a system made with another seed', async () => {
+    const live = await liveRun();
+
+    await expect(reexecute(live.store, (s) => makeWorld(s, { seed: 1 }))).rejects.toMatchObject({
+      code: ErrorCodes.LogMismatch,
+    });
+  });
+});
+
+describe('firstDivergence', () => {
+  it('finds no divergence between two peers fed the same ticks', async () => {
+    const a = await liveRun();
+    const b = await liveRun();
+
+    const check = await firstDivergence(a, b.store);
+
+    expect(check).toEqual({ ok: true, ticks: worldScript().length, events: a.lastCommit?.lastSeq });
+  });
+
+  it('reports the first differing tick with both envelopes, the differing fields and the state paths', async () => {
+    const a = await liveRun();
+    const b = await liveRun(makeDriftingWorld);
+
+    const check = await firstDivergence(a, b, {
+      makeSystem: makeWorld,
+      sides: ['peer a', 'peer b'],
+    });
+
+    expect(check.ok).toBe(false);
+    if (check.ok) return;
+    const d = check.divergence;
+    expect(d.tick).toBe(3);
+    expect(d.commits.a?.hash).not.toBe(d.commits.b?.hash);
+    expect(d.event?.fields).toContain('data');
+    const entity = worldScript()[0]?.inputs[0]?.entity as string;
+    expect(d.state?.ok && d.state.paths).toContainEqual({
+      path: `position.${entity}.x`,
+      a: WALL,
+      b: WALL - 1,
+    });
+    const report = formatDivergence(d);
+    expect(report).toContain('Divergence at tick 3');
+    expect(report).toContain(`position.${entity}.x: peer a 10, peer b 9`);
+    expect(report).toContain(`seq ${String(d.seq)}`);
+  });
+
+  it('reports a tick that one log lacks', async () => {
+    const a = await liveRun();
+    const b = makeWorld(new MemoryStore());
+    await runScript(b, worldScript().slice(0, 4));
+
+    const check = await firstDivergence(a, b);
+
+    expect(check.ok === false && check.divergence).toMatchObject({
+      reason: 'missing-tick',
+      tick: 5,
+      commits: { b: null },
+    });
+  });
+
+  it('assertNoDivergence throws CW_DIVERGENCE with the readable report', async () => {
+    const a = await liveRun();
+    const b = await liveRun(makeDriftingWorld);
+
+    const error = await assertNoDivergence(a, b, { makeSystem: makeWorld }).catch(
+      (e: unknown) => e,
+    );
+
+    expect(isCausewayError(error, ErrorCodes.Divergence)).toBe(true);
+    expect((error as Error).message).toMatch(/^Divergence at tick 3: the state hashes differ\./);
+  });
+});
+
+describe('queue rebuilding after a crash', () => {
+  // Snapshots every 2 ticks, so saveSnapshot is among the writes that crash.
+  const makeSnapshottingWorld = (store: EventStore): EventSystem<World> =>
+    makeWorld(store, { snapshotEvery: 2 });
+
+  for (const when of ['before-write', 'after-write'] as const) {
+    it(`ends with the uninterrupted log whichever write crashes (${when})`, async () => {
+      const script = worldScript();
+      const operations = new Set<string>();
+      const uninterrupted = await readLog((await liveRun()).store);
+      let crashes = 0;
+      for (let k = 1; ; k++) {
+        const log = new MemoryStore();
+        const crashing = new CrashingStore(log, { failAt: k, when });
+        const first = makeSnapshottingWorld(crashing);
+
+        const ran = await runScript(first, script).then(
+          () => true,
+          (err: unknown) => {
+            expect(isCausewayError(err)).toBe(true);
+            return false;
+          },
+        );
+        if (ran && crashing.crashed === null) break;
+        crashes++;
+        operations.add(String(crashing.crashed));
+        await resumeScript(makeSnapshottingWorld, log, script);
+
+        expect(await readLog(log), `crash at write ${k} (${String(crashing.crashed)})`).toEqual(
+          uninterrupted,
+        );
+      }
+      expect(crashes).toBeGreaterThanOrEqual(script.length);
+      expect([...operations].sort()).toEqual(['commit', 'journal', 'saveSnapshot']);
+    });
+  }
+});

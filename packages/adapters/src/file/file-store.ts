@@ -8,7 +8,6 @@ import {
   checkJournal,
   checkLimit,
   DEFAULT_PAGE,
-  decodeEnvelope,
   decodeValue,
   encodeEnvelope,
   encodeValue,
@@ -32,6 +31,7 @@ import type {
   TickCommit,
   Unwatch,
 } from '@causeway/runtime';
+import { EnvelopeReader } from './envelope-reader.ts';
 import { WriterLock } from './lock.ts';
 import { LogIndex, RecordError } from './log-index.ts';
 import type { PlaceTable, RecordPlace } from './log-index.ts';
@@ -136,6 +136,7 @@ export class FileStore implements EventStore {
   private lock: WriterLock | null = null;
   private readonly readHandles = new Map<number, FileHandle>();
   private readonly watchers = new Set<(commit: TickCommit) => void>();
+  private readonly envelopes = new EnvelopeReader();
 
   // Writer: the segment being appended to, and the state appends are checked against (it runs
   // ahead of the index while appends wait for their turn).
@@ -373,9 +374,13 @@ export class FileStore implements EventStore {
     const last = Math.min(this.index.lastInput, after + limit);
     const out: InputRecord[] = [];
     if (last <= after) return out;
-    const positions = Array.from({ length: last - after }, (_, i) => after + i);
-    await this.readPlaces(this.index.inputs, positions, (body, place) => {
-      out.push(this.decodeAt(place, () => inputFromTuple(decodeValue(body) as unknown[])));
+    const numbers = Array.from({ length: last - after }, (_, i) => after + 1 + i);
+    await this.readPlaces(this.index.inputs, numbers, 1, (span, start, end, segment, offset) => {
+      try {
+        out.push(inputFromTuple(decodeValue(span.subarray(start, end)) as unknown[]));
+      } catch (error) {
+        throw this.undecodable(segment, offset, error);
+      }
     });
     return out;
   }
@@ -679,55 +684,62 @@ export class FileStore implements EventStore {
 
   private async readSeqs(seqs: readonly number[]): Promise<StoredEnvelope[]> {
     const out: StoredEnvelope[] = [];
-    await this.readPlaces(
-      this.index.events,
-      seqs.map((s) => s - 1),
-      (body, place) => {
-        out.push(this.decodeAt(place, () => decodeEnvelope(body)));
-      },
-    );
+    const reader = this.envelopes;
+    await this.readPlaces(this.index.events, seqs, 1, (span, start, end, segment, offset) => {
+      try {
+        out.push(reader.decode(span, start, end));
+      } catch (error) {
+        throw this.undecodable(segment, offset, error);
+      }
+    });
     return out;
   }
 
   /**
-   * Reads the records at `positions` (ascending) of a place table, grouping neighbours into
-   * one read each, and hands each record's body to `use` in order.
+   * Reads the records numbered `numbers` (ascending, from `base`) of a place table, one read
+   * for each run of neighbours, and hands each record's body (`span[start, end)`) to `use`.
    */
   private async readPlaces(
     table: PlaceTable,
-    positions: readonly number[],
-    use: (body: Uint8Array, place: RecordPlace) => void,
+    numbers: readonly number[],
+    base: number,
+    use: (span: Uint8Array, start: number, end: number, segment: number, offset: number) => void,
   ): Promise<void> {
-    // Copy the places first: the table may grow (and be reallocated) while we await.
-    const places: RecordPlace[] = positions.map((p) => ({
-      segment: table.segment(p),
-      offset: table.offset(p),
-      size: table.size(p),
-    }));
+    const { segments, offsets, sizes } = table.columns();
     let i = 0;
-    while (i < places.length) {
-      const first = places[i] as RecordPlace;
+    while (i < numbers.length) {
+      const first = (numbers[i] as number) - base;
+      const segment = segments[first] as number;
+      const spanStart = offsets[first] as number;
+      let spanEnd = spanStart + (sizes[first] as number);
       let j = i + 1;
-      let spanEnd = first.offset + first.size;
-      while (j < places.length) {
-        const p = places[j] as RecordPlace;
+      while (j < numbers.length) {
+        const k = (numbers[j] as number) - base;
+        const offset = offsets[k] as number;
+        const recordEnd = offset + (sizes[k] as number);
         if (
-          p.segment !== first.segment ||
-          p.offset - spanEnd > SPAN_GAP ||
-          p.offset + p.size - first.offset > MAX_SPAN
+          segments[k] !== segment ||
+          offset - spanEnd > SPAN_GAP ||
+          recordEnd - spanStart > MAX_SPAN
         )
           break;
-        spanEnd = p.offset + p.size;
+        spanEnd = recordEnd;
         j++;
       }
-      const span = await this.readSpan(first.segment, first.offset, spanEnd - first.offset);
-      for (let k = i; k < j; k++) {
-        const p = places[k] as RecordPlace;
-        const at = p.offset - first.offset;
-        use(span.subarray(at + FRAME_HEAD, at + p.size), p);
+      const span = await this.readSpan(segment, spanStart, spanEnd - spanStart);
+      for (let n = i; n < j; n++) {
+        const k = (numbers[n] as number) - base;
+        const at = (offsets[k] as number) - spanStart;
+        use(span, at + FRAME_HEAD, at + (sizes[k] as number), segment, spanStart + at);
       }
       i = j;
     }
+  }
+
+  /** The error for a record at `offset` of `segment` that does not decode. */
+  private undecodable(segment: number, offset: number, error: unknown): StoreCorruptedError {
+    const reason = `a record that does not decode (${String(error)})`;
+    return this.corrupted({ segment, offset, reason, kind: 'corrupt' });
   }
 
   private async readSpan(segment: number, offset: number, length: number): Promise<Uint8Array> {

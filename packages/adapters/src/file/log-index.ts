@@ -56,6 +56,19 @@ export class PlaceTable {
     return this.sizes[i] as number;
   }
 
+  /**
+   * The columns as they are now. Entries below `length` never change, and growing copies into
+   * new arrays, so a reader may keep these across awaits.
+   */
+  columns(): { segments: Uint32Array; offsets: Float64Array; sizes: Uint32Array; length: number } {
+    return {
+      segments: this.segments,
+      offsets: this.offsets,
+      sizes: this.sizes,
+      length: this.length,
+    };
+  }
+
   private grow(): void {
     const n = this.segments.length * 2;
     const segments = new Uint32Array(n);

@@ -1,0 +1,126 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeEnvelope, encodeEnvelope } from '@causeway/runtime';
+import type { StoredEnvelope } from '@causeway/runtime';
+import { EnvelopeReader } from '../src/file/envelope-reader.ts';
+import { crc32c } from '../src/file/crc32c.ts';
+
+const plain: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.maxSafeInteger(),
+    fc.double({ noNaN: true }),
+    fc.string({ unit: 'grapheme', maxLength: 40 }),
+    fc.string({ minLength: 30, maxLength: 300 }),
+    fc.uint8Array({ maxLength: 300 }),
+    fc.array(tie('value'), { maxLength: 5 }),
+    fc.dictionary(
+      fc.string({ maxLength: 10 }).filter((k) => k !== '__proto__'),
+      tie('value'),
+      { maxKeys: 5 },
+    ),
+  ),
+})).value;
+
+const envelope: fc.Arbitrary<StoredEnvelope> = fc.record({
+  id: fc.uuid({ version: 7 }),
+  seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  tick: fc.integer({ min: 1, max: 2 ** 40 }),
+  type: fc.string({ minLength: 1, maxLength: 30 }),
+  version: fc.integer({ min: 1, max: 1000 }),
+  entity: fc.uuid({ version: 7 }),
+  data: plain,
+  at: fc.integer({ min: 0, max: 2 ** 45 }),
+  causation: fc.option(fc.uuid({ version: 7 }), { nil: null }),
+  correlation: fc.uuid({ version: 7 }),
+  actor: fc.string({ unit: 'grapheme', maxLength: 30 }),
+});
+
+describe('EnvelopeReader', () => {
+  it("decodes every envelope exactly as the runtime's decodeEnvelope does", () => {
+    const reader = new EnvelopeReader();
+    fc.assert(
+      fc.property(fc.array(envelope, { minLength: 1, maxLength: 8 }), (envelopes) => {
+        // Several records in one span, as the store reads them, at odd offsets.
+        const bodies = envelopes.map((e) => encodeEnvelope(e));
+        const span = new Uint8Array(bodies.reduce((n, b) => n + b.length + 3, 0));
+        const starts: number[] = [];
+        let at = 0;
+        for (const b of bodies) {
+          at += 3;
+          starts.push(at);
+          span.set(b, at);
+          at += b.length;
+        }
+        bodies.forEach((b, i) => {
+          const start = starts[i] as number;
+          expect(reader.decode(span, start, start + b.length)).toStrictEqual(decodeEnvelope(b));
+        });
+      }),
+    );
+  });
+
+  it('returns binary data as a Uint8Array that does not share the read buffer', () => {
+    const reader = new EnvelopeReader();
+    const e: StoredEnvelope = {
+      id: 'a',
+      seq: 1,
+      tick: 1,
+      type: 't',
+      version: 1,
+      entity: 'e',
+      data: { bytes: new Uint8Array([1, 2, 3]) },
+      at: 0,
+      causation: null,
+      correlation: 'c',
+      actor: 'x',
+    };
+    const span = encodeEnvelope(e);
+    const decoded = reader.decode(span, 0, span.length).data as { bytes: Uint8Array };
+    span.fill(0);
+    expect(decoded.bytes).toStrictEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  it('refuses a record with bytes past its last field', () => {
+    const reader = new EnvelopeReader();
+    const body = encodeEnvelope({
+      id: 'a',
+      seq: 1,
+      tick: 1,
+      type: 't',
+      version: 1,
+      entity: 'e',
+      data: null,
+      at: 0,
+      causation: null,
+      correlation: 'c',
+      actor: 'x',
+    });
+    const span = new Uint8Array(body.length + 1);
+    span.set(body);
+    expect(() => reader.decode(span, 0, span.length)).toThrow(/past its end/);
+  });
+});
+
+describe('crc32c', () => {
+  it('matches the CRC-32C check value and known vectors', () => {
+    expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
+    expect(crc32c(new Uint8Array(32))).toBe(0x8a9136aa);
+    expect(crc32c(new Uint8Array(32).fill(0xff))).toBe(0x62a8ab43);
+    expect(crc32c(new Uint8Array(0))).toBe(0);
+  });
+
+  it('computes the same value over any split of start and end', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), fc.nat(), (bytes, cut) => {
+        const at = bytes.length === 0 ? 0 : cut % bytes.length;
+        const padded = new Uint8Array(bytes.length + at);
+        padded.set(bytes, at);
+        expect(crc32c(padded, at, at + bytes.length)).toBe(crc32c(bytes));
+      }),
+    );
+  });
+});

@@ -57,9 +57,9 @@ import type { LogDamage } from './segments.ts';
  * - `interval`: calls resolve once written to the OS; the store syncs at most every
  *   `intervalMs`. A process crash loses nothing (the OS has the bytes); a power loss or kernel
  *   crash can lose the last `intervalMs` of ticks and inputs.
- * - `none`: the store never syncs, except on `close()` of a writer opened with another mode;
- *   the OS writes back when it likes (typically within 30 s). A process crash loses nothing;
- *   a power loss can lose whatever the OS had not written back.
+ * - `none`: the store never syncs (not even on `close()`); the OS writes back when it likes
+ *   (Linux: typically within 30 s). A process crash loses nothing; a power loss can lose
+ *   whatever the OS had not written back.
  *
  * In every mode a tick is all-or-nothing: recovery cuts events whose commit record is missing.
  */
@@ -501,7 +501,8 @@ export class FileStore implements EventStore {
     for (const append of batch) {
       for (const r of append.records) {
         const place: RecordPlace = { segment: this.segment, offset, size: r.size };
-        if (r.kind === RecordKind.Event) index.pending.push(place);
+        if (r.kind === RecordKind.Event)
+          index.pending.push(place.segment, place.offset, place.size);
         else if (r.kind === RecordKind.Input)
           index.inputs.push(place.segment, place.offset, place.size);
         else if (r.kind === RecordKind.Snapshot && r.snapshot !== undefined) {

@@ -98,7 +98,7 @@ export class LogIndex {
   /** Snapshots in tick order, one per tick (the newest record of a tick wins). */
   readonly snapshots: SnapshotPlace[] = [];
   /** Events read since the last commit record: not committed unless a commit follows. */
-  pending: RecordPlace[] = [];
+  readonly pending = new PlaceTable();
   /** Ticks and seqs of the pending events, when events are verified. */
   private pendingDecoded: Array<[number, number]> = [];
   records = 0;
@@ -121,7 +121,7 @@ export class LogIndex {
 
   /** Drops pending events, to scan again from the last commit. */
   resetPending(): void {
-    this.pending = [];
+    this.pending.length = 0;
     this.pendingDecoded = [];
   }
 
@@ -166,7 +166,7 @@ export class LogIndex {
           }
           this.pendingDecoded.push([event.seq, event.tick]);
         }
-        this.pending.push(place);
+        this.pending.push(place.segment, place.offset, place.size);
         return null;
       }
       case RecordKind.Commit: {
@@ -219,7 +219,9 @@ export class LogIndex {
         );
       }
     }
-    for (const p of this.pending) this.events.push(p.segment, p.offset, p.size);
+    const pending = this.pending;
+    for (let i = 0; i < count; i++)
+      this.events.push(pending.segment(i), pending.offset(i), pending.size(i));
     this.commits.push(commit);
     this.resetPending();
   }

@@ -210,10 +210,9 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<L
           kind: corrupt ? 'corrupt' : 'torn',
         };
       } else if (laterHasData && index.pending.length > 0) {
-        const first = index.pending[0] as RecordPlace;
         damage = {
           segment,
-          offset: first.offset,
+          offset: index.pending.offset(0),
           reason:
             'the segment ends inside a tick (its events are not followed by their commit record)',
           kind: 'corrupt',

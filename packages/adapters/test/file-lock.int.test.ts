@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TickCommit } from '@causeway/runtime';
 import { FileStore } from '@causeway/adapters/file';
 import { ErrorCodes, isCausewayError } from '@causeway/runtime';
 import { removeDir, tempDir } from './file-fixtures.ts';
@@ -16,7 +17,7 @@ const h = { format: 1 as const, seed: 1, schema: {} };
 /** Starts the child writer; resolves with its first line of output, parsed. */
 function startChild(
   dir: string,
-  mode: 'try' | 'hold',
+  mode: 'try' | 'hold' | 'write',
 ): { proc: ChildProcess; line: Promise<Record<string, unknown>> } {
   const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, mode], {
     cwd: root,
@@ -146,5 +147,29 @@ describe('file store writer lock', () => {
     const reader = new FileStore({ dir, readOnly: true });
     expect(await reader.open()).toEqual(h);
     await reader.close();
+  });
+
+  it('lets a reader here follow a writer in another process, watch included', async () => {
+    const reader = new FileStore({ dir, readOnly: true, pollMs: 10 });
+    expect(await reader.open()).toBeNull();
+    const seen: TickCommit[] = [];
+    const unwatch = reader.watch((c) => seen.push(c));
+    try {
+      const { proc, line } = startChild(dir, 'write');
+      children.push(proc);
+      await line;
+      const deadline = Date.now() + 10_000;
+      while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(seen.map((c) => [c.tick, c.firstSeq, c.lastSeq])).toEqual([
+        [1, 1, 2],
+        [2, 3, 4],
+        [3, 5, 6],
+      ]);
+      const page = await reader.readEvents();
+      expect(page.items.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    } finally {
+      unwatch();
+      await reader.close();
+    }
   });
 });

@@ -61,10 +61,10 @@ export interface EventSystemOptions<S extends object> {
   /** Hooks around listener and applier runs. Runs inside strict mode's guard when both are on. */
   readonly guard?: RunGuard;
   /**
-   * Strict mode: while a listener or applier runs, `Date.now`, `new Date()`, `Math.random`,
-   * `performance.now`, `crypto.randomUUID` and `crypto.getRandomValues` throw
-   * `NondeterminismError` naming it. Default false, unless turned on process-wide by the testing
-   * kit (`@causeway/runtime/testing`); an explicit `false` always wins.
+   * Strict mode: while a listener or applier runs, the global wall clocks and random sources
+   * throw `NondeterminismError` naming it (see `strictGuard` for the list). Default false,
+   * unless turned on process-wide by the testing kit (`@causeway/runtime/testing`); an explicit
+   * `false` always wins.
    */
   readonly strict?: boolean;
 }

@@ -68,6 +68,20 @@ export function testEntityId(n: number, at = DEFAULT_START, random = 0): string 
   );
 }
 
+/**
+ * Gives an input a short form for fast-check's counterexamples (`Moved(<id>, {"dx":1}, "ada")`
+ * rather than the event type's whole declaration), as a non-enumerable property that the loop
+ * and equality checks ignore.
+ */
+function printable(i: Input & { actor: string }): Input {
+  Object.defineProperty(i, fc.toStringMethod, {
+    value: () =>
+      `${i.type.name}(${i.entity}, ${JSON.stringify(i.data)}, ${JSON.stringify(i.actor)})`,
+    enumerable: false,
+  });
+  return i;
+}
+
 interface Op {
   readonly create: boolean;
   readonly index: number;
@@ -128,11 +142,13 @@ export function inputsArbitrary(spec: InputsSpec): fc.Arbitrary<Script> {
           const actor = actors[o.actor] as string;
           const id = testEntityId(owners.length + 1, at, o.random);
           owners.push({ id, actor });
-          inputs.push({ type: c.type, entity: id, data: o.data, actor });
+          inputs.push(printable({ type: c.type, entity: id, data: o.data, actor }));
         } else if (owners.length > 0) {
           const u = updates[o.index] as EventArbitrary;
           const target = owners[o.pick % owners.length] as { id: string; actor: string };
-          inputs.push({ type: u.type, entity: target.id, data: o.data, actor: target.actor });
+          inputs.push(
+            printable({ type: u.type, entity: target.id, data: o.data, actor: target.actor }),
+          );
         }
       }
       script.push({ at, inputs });

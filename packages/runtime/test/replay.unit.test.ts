@@ -1,5 +1,6 @@
 import {
   assertNoDivergence,
+  diffValues,
   ErrorCodes,
   firstDivergence,
   formatDivergence,
@@ -211,4 +212,26 @@ describe('queue rebuilding after a crash', () => {
       expect([...operations].sort()).toEqual(['commit', 'journal', 'saveSnapshot']);
     });
   }
+});
+
+describe('diffValues', () => {
+  it('lists differing paths in sorted order with both values, absent keys as undefined', () => {
+    const a = { position: { p1: { x: 1, y: 2 } }, tags: ['a', 'b'], bytes: new Uint8Array([1]) };
+    const b = {
+      position: { p1: { x: 1, y: 3 }, p2: { x: 0, y: 0 } },
+      tags: ['a'],
+      bytes: new Uint8Array([1]),
+    };
+
+    expect(diffValues(a, b)).toEqual([
+      { path: 'position.p1.y', a: 2, b: 3 },
+      { path: 'position.p2', a: undefined, b: { x: 0, y: 0 } },
+      { path: 'tags.1', a: 'b', b: undefined },
+    ]);
+  });
+
+  it('finds nothing between equal values, and stops at the limit', () => {
+    expect(diffValues({ a: [1, { b: null }] }, { a: [1, { b: null }] })).toEqual([]);
+    expect(diffValues([1, 2, 3], [4, 5, 6], 2)).toHaveLength(2);
+  });
 });

@@ -45,7 +45,8 @@ export interface RebuildOptions {
  * Rebuilds the state of a log: opens a fresh system from `makeSystem` on a read-only view of
  * `store`, which loads the latest snapshot and applies the committed events after it (appliers
  * only, no listeners), then checks the result against the last commit's hash. Nothing is written
- * to `store` and it is not closed, so the live system's own store may be passed.
+ * to `store` and it is not closed, so the live system's own store may be passed (a second
+ * writer instance on the same log is refused by stores with a writer lock; pass a read-only one).
  *
  * @throws CausewayError `CW_DIVERGENCE` when the appliers do not reproduce the committed hash,
  *   `CW_LOG_MISMATCH` when `makeSystem`'s seed differs from the log's, `CW_MISSING_UPCASTER`

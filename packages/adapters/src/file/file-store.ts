@@ -32,6 +32,7 @@ import type {
   Unwatch,
 } from '@causeway/runtime';
 import { EnvelopeReader } from './envelope-reader.ts';
+import { EnvelopeWriter } from './envelope-writer.ts';
 import { WriterLock } from './lock.ts';
 import { LogIndex, RecordError } from './log-index.ts';
 import type { PlaceTable, RecordPlace } from './log-index.ts';
@@ -137,6 +138,7 @@ export class FileStore implements EventStore {
   private readonly readHandles = new Map<number, FileHandle>();
   private readonly watchers = new Set<(commit: TickCommit) => void>();
   private readonly envelopes = new EnvelopeReader();
+  private readonly writer = new EnvelopeWriter();
 
   // Writer: the segment being appended to, and the state appends are checked against (it runs
   // ahead of the index while appends wait for their turn).
@@ -295,12 +297,11 @@ export class FileStore implements EventStore {
   async commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void> {
     this.ensureWritable();
     checkCommit(this.description, this.acceptedCommit, this.acceptedInput, commit, events);
-    const bodies = events.map((e): [RecordKindValue, Uint8Array] => [
-      RecordKind.Event,
-      this.encode(() => encodeEnvelope(e), `event seq ${e.seq}`),
-    ]);
-    bodies.push([RecordKind.Commit, encodeValue(commitToTuple(commit))]);
-    const { frames, records } = frameAll(bodies);
+    const { frames, records } = this.writer.frameTick(
+      events,
+      { kind: RecordKind.Commit, body: encodeValue(commitToTuple(commit)) },
+      (e) => this.encode(() => encodeEnvelope(e), `event seq ${e.seq}`),
+    );
     this.acceptedCommit = commit;
     await this.enqueue(frames, records, commit);
   }

@@ -661,8 +661,12 @@ export class TickRun<S extends object> implements LoopPort {
   /** Appliers-only replay of committed events (rebuild). */
   replay(events: readonly StoredEnvelope[]): void {
     const core = this.core;
-    // Due timers left the table when this tick started, exactly as in the live run.
+    // Due timers left the table when this tick started, exactly as in the live run, and what
+    // they emitted belongs to the chain that scheduled them (fireTimers): without its root
+    // actor, an entity a timer's chain creates would be owned by the listener after a rebuild.
     if (this.timers.some((t) => t.due <= this.now)) {
+      for (const t of this.timers)
+        if (t.due <= this.now) this.rootActors.set(t.correlation, t.rootActor);
       this.timers = this.timers.filter((t) => t.due > this.now);
       this.timersCopied = true;
     }

@@ -1,4 +1,5 @@
 import type { Suite } from '../harness.ts';
+import { storesSuite } from './stores.ts';
 
 /** Every benchmark suite, in the order `npm run bench` runs them. */
-export const suites: Suite[] = [];
+export const suites: Suite[] = [storesSuite];

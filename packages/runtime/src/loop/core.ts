@@ -240,8 +240,11 @@ export class LoopCore<S extends object> {
       }
       const owner = record?.owner ?? pendingOwner;
       if (owner === undefined) throw entityNotFound(i.type.name, i.entity);
-      const grants = [...(record?.grants ?? []), ...(granted.get(i.entity) ?? [])];
-      if (owner !== i.actor && !grants.includes(i.actor) && !grants.includes('*'))
+      if (
+        owner !== i.actor &&
+        !grants(record?.grants, i.actor) &&
+        !grants(granted.get(i.entity), i.actor)
+      )
         throw entityNotOwned(i.type.name, i.entity, i.actor, owner);
       if (i.type === EntityAccessGranted) {
         const list = granted.get(i.entity) ?? [];
@@ -303,7 +306,9 @@ export class LoopCore<S extends object> {
   replayTick(commit: TickCommit, events: readonly StoredEnvelope[]): void {
     const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq);
     run.replay(events);
-    run.finish();
+    // The stored commit is adopted as is: hashing each replayed tick would only be thrown away
+    // (the rebuilt state is hashed once, against the last commit, when the rebuild ends).
+    run.finish(false);
     this.state = run.finalState as S;
     this.timers = run.timers;
     this.lastCommit = commit;
@@ -368,7 +373,8 @@ export class TickRun<S extends object> implements LoopPort {
   private readonly rootActors = new Map<string, string>();
   private rootsIndexed = 0;
   private timersCopied = false;
-  private inputSlots: { ino: number; index: number }[] = [];
+  // (ino, queue index) pairs, flat: one input costs no object until a sender asks.
+  private readonly inputSlots: number[] = [];
 
   constructor(
     private readonly core: LoopCore<S>,
@@ -385,7 +391,11 @@ export class TickRun<S extends object> implements LoopPort {
 
   /** Where each consumed input landed in the queue (for resolving senders). */
   get inputs(): readonly { ino: number; index: number }[] {
-    return this.inputSlots;
+    const slots = this.inputSlots;
+    const out: { ino: number; index: number }[] = [];
+    for (let i = 0; i < slots.length; i += 2)
+      out.push({ ino: slots[i] as number, index: slots[i + 1] as number });
+    return out;
   }
 
   // --- LoopPort -----------------------------------------------------------------------------
@@ -542,7 +552,7 @@ export class TickRun<S extends object> implements LoopPort {
     for (const p of pending) {
       const r = p.record;
       this.inputCount++;
-      this.inputSlots.push({ ino: r.ino, index: this.queue.length });
+      this.inputSlots.push(r.ino, this.queue.length);
       const record = core.registry.get(r.entity);
       let problem: CausewayError | null = null;
       if (p.type.entity === 'new') {
@@ -591,22 +601,29 @@ export class TickRun<S extends object> implements LoopPort {
       this.apply(event);
       const subs = core.listeners.get(event.type);
       if (subs !== undefined) {
+        // Back-to-back runs share a clock reading: one run's end is the next one's start.
+        let clock = -1;
         for (let i = 0; i < subs.length; i++) {
           const sub = subs[i] as Subscription;
-          if (sub.active) this.runListener(sub, event);
+          if (sub.active) clock = this.runListener(sub, event, clock);
         }
       }
     }
   }
 
-  /** Runs one listener (or a per-tick system when `event` is null) with its own scoped queue. */
-  runListener(sub: Subscription, event: Envelope | null): void {
+  /**
+   * Runs one listener (or a per-tick system when `event` is null) with its own scoped queue.
+   * `startedAt` is a wall-clock reading to time the run from (-1: read the clock); returns the
+   * reading taken at its end (-1 when activities are off).
+   */
+  runListener(sub: Subscription, event: Envelope | null, startedAt = -1): number {
     const core = this.core;
     const mark = this.queue.length;
     const undoMark = this.registryUndo.length;
     const ctx = new RunContext<object>(this, event, sub.name);
     const guard = core.settings.guard;
-    const started = core.settings.activities > 0 ? ActivityLog.now() : 0;
+    const timed = core.settings.activities > 0;
+    const started = !timed ? 0 : startedAt >= 0 ? startedAt : ActivityLog.now();
     let failure: unknown = null;
     try {
       guard?.enter(sub.name);
@@ -626,16 +643,18 @@ export class TickRun<S extends object> implements LoopPort {
       guard?.exit();
       ctx.close();
     }
-    if (started !== 0 || core.settings.activities > 0) {
-      core.recordActivity({
-        tick: this.tick,
-        seq: event?.seq ?? 0,
-        listener: sub.name,
-        durationMs: ActivityLog.now() - started,
-        outcome: failure === null ? 'ok' : 'failed',
-      });
+    let ended = -1;
+    if (timed) {
+      ended = ActivityLog.now();
+      core.activities.recordRun(
+        this.tick,
+        event === null ? 0 : event.seq,
+        sub.name,
+        ended - started,
+        failure !== null,
+      );
     }
-    if (failure === null) return;
+    if (failure === null) return ended;
     this.truncate(mark, undoMark);
     if (core.settings.failurePolicy === 'halt') {
       const error = new CausewayError(
@@ -656,6 +675,7 @@ export class TickRun<S extends object> implements LoopPort {
       cause?.id ?? null,
       cause?.correlation ?? null,
     );
+    return ended;
   }
 
   /** Appliers-only replay of committed events (rebuild). */
@@ -696,8 +716,11 @@ export class TickRun<S extends object> implements LoopPort {
     }
   }
 
-  /** Finishes the state and hashes it; builds the commit record. */
-  finish(): void {
+  /**
+   * Finishes the state and builds the commit record, with the state's hash unless `hash` is
+   * false (a replayed tick, whose stored commit is kept; its record's hash is then empty).
+   */
+  finish(hash = true): void {
     const core = this.core;
     if (this.draft !== null) {
       const draft = this.draft;
@@ -706,14 +729,16 @@ export class TickRun<S extends object> implements LoopPort {
     }
     this.finalState = this.current;
     const last = this.firstSeq + this.queue.length - 1;
-    const lastInput = this.inputSlots.at(-1)?.ino ?? core.lastCommit?.lastInput ?? 0;
+    const slots = this.inputSlots;
+    const lastInput =
+      slots.length > 0 ? (slots[slots.length - 2] as number) : (core.lastCommit?.lastInput ?? 0);
     this.commit = {
       tick: this.tick,
       at: this.now,
       firstSeq: this.firstSeq,
       lastSeq: last,
       lastInput,
-      hash: core.hasher.hash(this.current),
+      hash: hash ? core.hasher.hash(this.current) : '',
     };
   }
 
@@ -909,6 +934,11 @@ export class TickRun<S extends object> implements LoopPort {
     }
     return new CascadeLimitError(limit, worst, most);
   }
+}
+
+/** Whether a grant list lets `actor` in (by name or by `'*'`), without merging lists. */
+function grants(list: readonly string[] | undefined, actor: string): boolean {
+  return list !== undefined && (list.includes(actor) || list.includes('*'));
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -420,7 +420,11 @@ export const storesSuite: Suite = {
       }
     } finally {
       await disk.close();
-      for (const s of schemas) await admin.query(`drop schema if exists ${s} cascade`);
+      // The Causeway logs' schemas live in the test database, not in the admin one.
+      const test = new pg.Client({ connectionString: PG_URL });
+      await test.connect();
+      for (const s of schemas) await test.query(`drop schema if exists ${s} cascade`);
+      await test.end();
       await admin.query(`drop database if exists ${emmettDb} with (force)`).catch(() => undefined);
       await admin.end();
       await rm(dir, { recursive: true, force: true });

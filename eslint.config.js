@@ -14,7 +14,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -25,9 +28,32 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*'], message: 'The runtime has no I/O: Node built-ins belong in adapters.' },
-            { group: ['@causeway/adapters', '@causeway/adapters/*', '@causeway/inspector', '@causeway/inspector/*'], message: 'Adapters depend on the runtime, never the other way.' },
-            { group: ['electron', 'pg', '@electric-sql/pglite', 'fs', 'path', 'os', 'crypto', 'child_process'], message: 'The runtime imports no I/O library.' },
+            {
+              group: ['node:*'],
+              message: 'The runtime has no I/O: Node built-ins belong in adapters.',
+            },
+            {
+              group: [
+                '@causeway/adapters',
+                '@causeway/adapters/*',
+                '@causeway/inspector',
+                '@causeway/inspector/*',
+              ],
+              message: 'Adapters depend on the runtime, never the other way.',
+            },
+            {
+              group: [
+                'electron',
+                'pg',
+                '@electric-sql/pglite',
+                'fs',
+                'path',
+                'os',
+                'crypto',
+                'child_process',
+              ],
+              message: 'The runtime imports no I/O library.',
+            },
           ],
         },
       ],

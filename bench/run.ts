@@ -10,21 +10,35 @@ const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length > 0) {
-  console.error(`Unknown benchmark suite: ${unknown.join(', ')}. Known suites: ${suites.map((s) => s.name).join(', ')}.`);
+  console.error(
+    `Unknown benchmark suite: ${unknown.join(', ')}. Known suites: ${suites.map((s) => s.name).join(', ')}.`,
+  );
   process.exit(2);
 }
-const chosen: Suite[] = wanted.length === 0 ? suites : suites.filter((s) => wanted.includes(s.name));
+const chosen: Suite[] =
+  wanted.length === 0 ? suites : suites.filter((s) => wanted.includes(s.name));
 
 for (const suite of chosen) {
   console.log(`# ${suite.name}: ${suite.description}`);
   const cases: CaseResult[] = [];
   await suite.run({
     record(name, system, unit, samples) {
-      if (samples.length < 5) throw new Error(`Benchmark ${suite.name}/${name}/${system} has ${samples.length} samples; record at least 5.`);
-      const result: CaseResult = { name, system, unit, median: median(samples), samples: [...samples] };
+      if (samples.length < 5)
+        throw new Error(
+          `Benchmark ${suite.name}/${name}/${system} has ${samples.length} samples; record at least 5.`,
+        );
+      const result: CaseResult = {
+        name,
+        system,
+        unit,
+        median: median(samples),
+        samples: [...samples],
+      };
       cases.push(result);
       const spread = `${formatNumber(Math.min(...samples))}…${formatNumber(Math.max(...samples))}`;
-      console.log(`${name.padEnd(22)} ${system.padEnd(20)} ${formatNumber(result.median).padStart(14)} ${unit.padEnd(10)} (median of ${samples.length}, range ${spread})`);
+      console.log(
+        `${name.padEnd(22)} ${system.padEnd(20)} ${formatNumber(result.median).padStart(14)} ${unit.padEnd(10)} (median of ${samples.length}, range ${spread})`,
+      );
     },
     progress(message) {
       process.stderr.write(`  … ${message}\n`);

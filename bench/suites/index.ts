@@ -1,5 +1,7 @@
 import type { Suite } from '../harness.ts';
+import { loopSuite } from './loop.ts';
+import { stateSuite } from './state.ts';
 import { storesSuite } from './stores.ts';
 
 /** Every benchmark suite, in the order `npm run bench` runs them. */
-export const suites: Suite[] = [storesSuite];
+export const suites: Suite[] = [loopSuite, stateSuite, storesSuite];

@@ -1,11 +1,4 @@
-import {
-  createDraft,
-  current,
-  enablePatches,
-  finishDraft,
-  produceWithPatches,
-  type Draft,
-} from 'immer';
+import { createDraft, current, enablePatches, finishDraft, type Draft } from 'immer';
 import {
   CascadeLimitError,
   CausewayError,
@@ -20,6 +13,7 @@ import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import { Queries, type Component } from '../state/component.ts';
 import { StateHasher } from '../state/hash.ts';
+import { PatchRecorder } from '../state/patch-recorder.ts';
 import type { EventStore, InputRecord, LogHeader, TickCommit } from '../store/port.ts';
 import { decodeValue, encodeValue } from '../store/codec.ts';
 import { ActivityLog } from './activities.ts';
@@ -367,6 +361,7 @@ export class TickRun<S extends object> implements LoopPort {
 
   private head = 0;
   private draft: Draft<S> | null = null;
+  private recorder: PatchRecorder | null = null;
   private current: S;
   private readonly registryUndo: { id: string; prev: EntityRecord | undefined; index: number }[] =
     [];
@@ -386,7 +381,8 @@ export class TickRun<S extends object> implements LoopPort {
     this.ids = new TickIds(now, tick, this.rng);
     this.timers = core.timers;
     this.current = core.state;
-    if (!core.settings.patches) this.draft = createDraft(core.state);
+    this.draft = createDraft(core.state);
+    if (core.settings.patches) this.recorder = new PatchRecorder(this.draft);
   }
 
   /** Where each consumed input landed in the queue (for resolving senders). */
@@ -764,19 +760,19 @@ export class TickRun<S extends object> implements LoopPort {
     const guard = core.settings.guard;
     guard?.enter(`the applier of "${event.type}"`);
     try {
-      if (this.draft !== null) {
+      const recorder = this.recorder;
+      if (recorder === null) {
         for (let i = 0; i < appliers.length; i++)
           (appliers[i] as (d: unknown, e: Envelope) => void)(this.draft, event);
       } else {
-        const [next, patches, inverse] = produceWithPatches(this.current, (d: Draft<S>) => {
-          for (const applier of appliers) applier(d, event);
-        });
-        this.current = next;
-        if (patches.length > 0)
+        for (let i = 0; i < appliers.length; i++)
+          (appliers[i] as (d: unknown, e: Envelope) => void)(recorder.root, event);
+        const recorded = recorder.take();
+        if (recorded !== null)
           this.patches.push({
             seq: event.seq,
-            patches: patches,
-            inverse: inverse,
+            patches: recorded.patches,
+            inverse: recorded.inverse,
           });
       }
     } catch (err) {

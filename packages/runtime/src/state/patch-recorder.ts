@@ -1,0 +1,419 @@
+import { current, isDraft, type Patch } from 'immer';
+
+/** A patch path: keys from the state's root, array indices as numbers (immer's shape). */
+type Path = (string | number)[];
+
+/** One event's patches: forward in write order, inverse to be applied in their order to undo. */
+export interface RecordedPatches {
+  readonly patches: Patch[];
+  readonly inverse: Patch[];
+}
+
+// Array methods that move elements: run on the draft itself and recorded as one replacement of
+// the whole array. Through the recording proxy they would read each moved element as a proxy
+// and write it back elsewhere, which looks like aliasing and costs a patch per index anyway.
+const REWRITES = new Set(['shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
+
+const ROOT_PATHS: readonly Path[] = [[]];
+const NO_PATHS: readonly Path[] = [];
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+/** An array index written as a property key ("0", "17"), as a number; -1 otherwise. */
+function indexOf(key: string): number {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && String(n) === key && n < 4294967295 ? n : -1;
+}
+
+/** The value under `key` without making immer draft it. */
+function rawGet(obj: object, key: string | number): unknown {
+  if (isDraft(obj)) return Reflect.getOwnPropertyDescriptor(obj, key)?.value;
+  return Object.hasOwn(obj, key) ? (obj as Record<string | number, unknown>)[key] : undefined;
+}
+
+/**
+ * A plain, unchanging copy of a value as it is now: primitives and frozen values as they are
+ * (frozen values are committed state, which never changes), drafts through immer's `current`,
+ * objects new in this tick copied deeply (they stay mutable in the draft).
+ */
+function snapshot(value: unknown): unknown {
+  if (!isObject(value) || Object.isFrozen(value)) return value;
+  if (isDraft(value)) return current(value);
+  if (Array.isArray(value)) return value.map(snapshot);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value))
+    copy[key] = snapshot((value as Record<string, unknown>)[key]);
+  return copy;
+}
+
+/** The proxy of one object of the draft tree, and where it was last known to be. */
+class Node implements ProxyHandler<object> {
+  readonly proxy: object;
+  readonly isArray: boolean;
+  // Frozen objects are handed out as they are: a proxy's `get` may not return another value
+  // than a frozen target holds, and writing to them throws anyway.
+  readonly frozen: boolean;
+
+  constructor(
+    readonly rec: PatchRecorder,
+    readonly target: object,
+    /** The path it was reached by, or null when unknown. */
+    public path: Path | null,
+    /** The recorder's generation at which `path` was known to be right. */
+    public gen: number,
+  ) {
+    this.isArray = Array.isArray(target);
+    this.frozen = !isDraft(target) && Object.isFrozen(target);
+    this.proxy = new Proxy(target, this);
+  }
+
+  get(target: object, key: string | symbol): unknown {
+    const value: unknown = Reflect.get(target, key);
+    if (typeof key === 'symbol') return value;
+    if (!isObject(value)) {
+      if (this.isArray && typeof value === 'function' && REWRITES.has(key))
+        return this.rewrite(key, value as (...args: unknown[]) => unknown);
+      return value;
+    }
+    if (this.frozen) return value;
+    return this.rec.child(this, key, value);
+  }
+
+  set(target: object, key: string | symbol, value: unknown): boolean {
+    if (typeof key === 'symbol') return Reflect.set(target, key, value);
+    const stored = this.rec.adopt(value);
+    if (this.isArray)
+      return this.rec.writeArray(this, key, stored, () => Reflect.set(target, key, stored));
+    return this.rec.writeObject(this, key, stored, false);
+  }
+
+  deleteProperty(target: object, key: string | symbol): boolean {
+    if (typeof key === 'symbol') return Reflect.deleteProperty(target, key);
+    if (this.isArray)
+      return this.rec.writeArray(this, key, undefined, () => Reflect.deleteProperty(target, key));
+    return this.rec.writeObject(this, key, undefined, true);
+  }
+
+  defineProperty(): boolean {
+    throw new TypeError(
+      'Object.defineProperty() cannot be used on the draft of an applier: assign the property instead.',
+    );
+  }
+
+  private rewrite(
+    name: string,
+    method: (...args: unknown[]) => unknown,
+  ): (...args: unknown[]) => unknown {
+    return (...args: unknown[]) => this.rec.rewriteArray(this, name, method, args);
+  }
+}
+
+/**
+ * Records the patches of each event while the tick's appliers write to ONE immer draft.
+ *
+ * Appliers get {@link PatchRecorder.root}, a proxy over the tick's draft that forwards every
+ * read and write to it (so the state is exactly what the appliers make of the draft without
+ * patches) and, for each write at any depth, records immer patches: the path, `add` or
+ * `replace` by whether the key existed, `remove` for a deletion, with plain snapshots of the
+ * new and the old value. Forward patches come in write order, inverse patches in reverse order,
+ * so `applyPatches(before, patches)` gives the state after the event and
+ * `applyPatches(after, inverse)` the state before it.
+ *
+ * Where an object lives is known from the path it was reached by. That path stays right until a
+ * write moves or detaches objects (overwriting or deleting an object, shrinking or reordering an
+ * array): each such write bumps a generation, and a path from an older generation is checked
+ * against the draft before use, or the object is searched for. Once an applier puts an object
+ * that already lives in the draft somewhere else (aliasing: `d.b = d.a`), every write of the
+ * tick searches the draft for all the places its object lives and patches each of them.
+ *
+ * Writes through a plain reference an applier kept to an object it assigned into the draft
+ * (`const u = {}; d.units[id] = u; u.hp = 2`) change the state but are not seen by the proxy:
+ * patches show the object as it was when assigned.
+ */
+export class PatchRecorder {
+  /** The proxy appliers write to. */
+  readonly root: object;
+  private readonly rootNode: Node;
+  private readonly byTarget = new Map<object, Node>();
+  private readonly byProxy = new Map<object, Node>();
+  // Objects new in this tick, put into the draft through the proxy: assigning one again puts it
+  // in a second place.
+  private readonly inserted = new Set<object>();
+  private gen = 0;
+  private aliased = false;
+  private patches: Patch[] = [];
+  // Inverse patches in the reverse of the order they apply in; `take` turns them around.
+  private inverse: Patch[] = [];
+
+  constructor(private readonly draft: object) {
+    this.rootNode = new Node(this, draft, [], 0);
+    this.root = this.rootNode.proxy;
+    this.byTarget.set(draft, this.rootNode);
+    this.byProxy.set(this.root, this.rootNode);
+  }
+
+  /** The patches recorded since the last call (one event's), or null when it wrote nothing. */
+  take(): RecordedPatches | null {
+    if (this.patches.length === 0) return null;
+    const patches = this.patches;
+    const inverse = this.inverse.reverse();
+    this.patches = [];
+    this.inverse = [];
+    return { patches, inverse };
+  }
+
+  /** Drops what was recorded since the last `take` (an applier failed). */
+  discard(): void {
+    this.patches = [];
+    this.inverse = [];
+  }
+
+  // --- Called by the nodes -------------------------------------------------------------------
+
+  child(parent: Node, key: string, value: object): object {
+    const known = this.byTarget.get(value);
+    if (known !== undefined) return known.proxy;
+    let path: Path | null = null;
+    if (parent.path !== null) {
+      const index = parent.isArray ? indexOf(key) : -1;
+      path = [...parent.path, index >= 0 ? index : key];
+    }
+    return this.node(value, path, parent === this.rootNode ? this.gen : parent.gen).proxy;
+  }
+
+  /**
+   * The value to store for `value`: the object behind a proxy of this recorder (what the applier
+   * would have held without patches), also inside new objects. Notes aliasing.
+   */
+  adopt(value: unknown): unknown {
+    if (!isObject(value)) return value;
+    const node = this.byProxy.get(value);
+    if (node !== undefined) {
+      this.aliased = true;
+      return node.target;
+    }
+    if (isDraft(value)) {
+      this.aliased = true;
+      return value;
+    }
+    if (!Object.isFrozen(value)) this.scan(value);
+    return value;
+  }
+
+  writeObject(node: Node, key: string, stored: unknown, remove: boolean): boolean {
+    const target = node.target;
+    const desc = Reflect.getOwnPropertyDescriptor(target, key);
+    const existed = desc !== undefined;
+    const old: unknown = desc?.value;
+    if (remove ? !existed : existed && Object.is(old, stored)) {
+      return remove ? Reflect.deleteProperty(target, key) : Reflect.set(target, key, stored);
+    }
+    const paths = this.locate(node);
+    const before = existed && paths.length > 0 ? snapshot(old) : undefined;
+    const done = remove ? Reflect.deleteProperty(target, key) : Reflect.set(target, key, stored);
+    if (!done) return false;
+    if (isObject(old)) this.gen++;
+    if (paths.length === 0) return true;
+    const after = remove ? undefined : snapshot(stored);
+    for (const base of paths) {
+      const path = [...base, key];
+      if (remove) this.patches.push({ op: 'remove', path });
+      else this.patches.push({ op: existed ? 'replace' : 'add', path, value: after });
+      this.inverse.push(
+        existed ? { op: remove ? 'add' : 'replace', path, value: before } : { op: 'remove', path },
+      );
+    }
+    return true;
+  }
+
+  /**
+   * A write to an array (an index, `length`, or a deletion, which immer turns into writing
+   * `undefined`): `write` performs it on the target, and the patches follow from the length
+   * and the element before and after.
+   */
+  writeArray(node: Node, key: string, stored: unknown, write: () => boolean): boolean {
+    const target = node.target as unknown[];
+    const index = indexOf(key);
+    const lengthBefore = target.length;
+    const old: unknown = index >= 0 ? rawGet(target, index) : undefined;
+    if (key !== 'length' && index < 0) {
+      // A named property on an array is no state (it is not encoded); record it as a plain key.
+      const paths = this.locate(node);
+      if (!write()) return false;
+      for (const base of paths) {
+        const path = [...base, key];
+        this.patches.push({ op: 'replace', path, value: snapshot(rawGet(target, key)) });
+        this.inverse.push({ op: 'replace', path, value: snapshot(old) });
+      }
+      return true;
+    }
+    const paths = this.locate(node);
+    const removed: unknown[] = [];
+    if (key === 'length' && paths.length > 0) {
+      const cut = Number(stored);
+      for (let i = Number.isInteger(cut) && cut >= 0 ? cut : lengthBefore; i < lengthBefore; i++)
+        removed[i] = rawGet(target, i);
+    }
+    const before =
+      index >= 0 && index < lengthBefore && paths.length > 0 ? snapshot(old) : undefined;
+    if (!write()) return false;
+    const lengthAfter = target.length;
+    if (index >= 0) {
+      const value: unknown = rawGet(target, index);
+      if (index < lengthBefore) {
+        if (Object.is(value, old)) return true;
+        if (isObject(old)) this.gen++;
+        const after = snapshot(value);
+        for (const base of paths) {
+          const path = [...base, index];
+          this.patches.push({ op: 'replace', path, value: after });
+          this.inverse.push({ op: 'replace', path, value: before });
+        }
+      } else if (lengthAfter !== lengthBefore) {
+        const after = snapshot(value);
+        for (const base of paths) {
+          const path = [...base, index];
+          if (index > lengthBefore) {
+            this.patches.push({ op: 'replace', path: [...base, 'length'], value: index });
+            this.inverse.push({ op: 'replace', path: [...base, 'length'], value: lengthBefore });
+          }
+          this.patches.push({ op: 'add', path, value: after });
+          this.inverse.push({ op: 'remove', path });
+        }
+      }
+      return true;
+    }
+    if (lengthAfter === lengthBefore) return true;
+    if (lengthAfter < lengthBefore) this.gen++;
+    for (const base of paths) {
+      const path = [...base, 'length'];
+      this.patches.push({ op: 'replace', path, value: lengthAfter });
+      if (lengthAfter > lengthBefore) {
+        this.inverse.push({ op: 'replace', path, value: lengthBefore });
+      } else {
+        // Undoing a shrink adds the cut elements back, first to last: pushed last to first.
+        for (let i = lengthBefore - 1; i >= lengthAfter; i--)
+          this.inverse.push({ op: 'add', path: [...base, i], value: snapshot(removed[i]) });
+      }
+    }
+    return true;
+  }
+
+  /** `splice`, `sort` and the other methods that move elements: one replacement of the array. */
+  rewriteArray(
+    node: Node,
+    name: string,
+    method: (...args: unknown[]) => unknown,
+    args: unknown[],
+  ): unknown {
+    const stored = args.map((a) => this.adopt(a));
+    // `fill` puts one object in many places; `copyWithin` copies elements within the array.
+    if (name === 'copyWithin' || (name === 'fill' && isObject(stored[0]))) this.aliased = true;
+    const paths = this.locate(node);
+    const before = paths.length > 0 ? snapshot(node.target) : undefined;
+    const result = method.apply(node.target, stored);
+    this.gen++;
+    if (paths.length > 0) {
+      const after = snapshot(node.target);
+      for (const path of paths) {
+        this.patches.push({ op: 'replace', path: [...path], value: after });
+        this.inverse.push({ op: 'replace', path: [...path], value: before });
+      }
+    }
+    if (result === node.target) return node.proxy;
+    // Removed elements (splice, shift) are handed out as proxies too: an applier may put them
+    // back elsewhere and keep writing to them.
+    if (Array.isArray(result) && name === 'splice')
+      return result.map((v: unknown) =>
+        isObject(v) && !Object.isFrozen(v) ? this.detached(v) : v,
+      );
+    return isObject(result) && !Object.isFrozen(result) ? this.detached(result) : result;
+  }
+
+  // --- Internals ------------------------------------------------------------------------------
+
+  private node(target: object, path: Path | null, gen: number): Node {
+    const node = new Node(this, target, path, gen);
+    this.byTarget.set(target, node);
+    this.byProxy.set(node.proxy, node);
+    return node;
+  }
+
+  /** A proxy for an object whose place is unknown (it is searched for when written to). */
+  private detached(target: object): object {
+    return (this.byTarget.get(target) ?? this.node(target, null, -1)).proxy;
+  }
+
+  /** Walks a new value: unwraps proxies inside it, notes objects already in the draft. */
+  private scan(value: object): void {
+    if (this.inserted.has(value)) this.aliased = true;
+    else this.inserted.add(value);
+    const obj = value as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      const child = obj[key];
+      if (!isObject(child)) continue;
+      const node = this.byProxy.get(child);
+      if (node !== undefined) {
+        obj[key] = node.target;
+        this.aliased = true;
+      } else if (isDraft(child)) this.aliased = true;
+      else if (!Object.isFrozen(child)) this.scan(child);
+    }
+  }
+
+  /** Every path at which the node's object now lives in the draft (none when detached). */
+  private locate(node: Node): readonly Path[] {
+    if (node === this.rootNode) return ROOT_PATHS;
+    if (!this.aliased) {
+      if (node.gen === this.gen) return node.path === null ? NO_PATHS : [node.path];
+      if (node.path !== null && this.resolve(node.path) === node.target) {
+        node.gen = this.gen;
+        return [node.path];
+      }
+    }
+    const found: Path[] = [];
+    this.search(this.draft, [], node.target, found, !this.aliased);
+    if (!this.aliased) {
+      node.path = found[0] ?? null;
+      node.gen = this.gen;
+    }
+    return found;
+  }
+
+  private resolve(path: Path): unknown {
+    let value: unknown = this.draft;
+    for (const key of path) {
+      if (!isObject(value)) return undefined;
+      value = rawGet(value, key);
+    }
+    return value;
+  }
+
+  /**
+   * Depth-first search of the draft for `target`. Frozen values are committed state and hold
+   * neither drafts nor new objects, so only drafts and new objects are entered.
+   */
+  private search(
+    obj: object,
+    path: Path,
+    target: object,
+    found: Path[],
+    firstOnly: boolean,
+  ): boolean {
+    const array = Array.isArray(obj);
+    for (const key of Object.keys(obj)) {
+      const value = rawGet(obj, key);
+      if (!isObject(value)) continue;
+      const here = [...path, array ? Number(key) : key];
+      if (value === target) {
+        found.push(here);
+        if (firstOnly) return true;
+      } else if (isDraft(value) || !Object.isFrozen(value)) {
+        if (this.search(value, here, target, found, firstOnly)) return true;
+      }
+    }
+    return false;
+  }
+}

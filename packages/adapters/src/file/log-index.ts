@@ -6,7 +6,7 @@ import {
   isLogHeader,
 } from '@causeway/runtime';
 import type { LogHeader, TickCommit } from '@causeway/runtime';
-import { RecordKind } from './records.ts';
+import { FRAME_HEAD, RecordKind } from './records.ts';
 import type { RecordKindValue } from './records.ts';
 
 /** A record's place: segment number, byte offset of its frame, frame size. */
@@ -54,6 +54,16 @@ export class PlaceTable {
 
   size(i: number): number {
     return this.sizes[i] as number;
+  }
+
+  /** Appends the first `count` places of `other`. */
+  append(other: PlaceTable, count: number): void {
+    while (this.length + count > this.segments.length) this.grow();
+    const at = this.length;
+    this.segments.set(other.segments.subarray(0, count), at);
+    this.offsets.set(other.offsets.subarray(0, count), at);
+    this.sizes.set(other.sizes.subarray(0, count), at);
+    this.length += count;
   }
 
   /**
@@ -126,21 +136,37 @@ export class LogIndex {
   }
 
   /**
-   * Takes in one record read from a segment; returns the commit record when it is one.
+   * Takes in one record read from a segment, the frame `chunk[at, at + size)` found at byte
+   * `offset` of `segment`; returns the commit record when it is one. Keeps nothing that views
+   * `chunk`, which the scan reuses.
    * @throws RecordError when the record breaks the log's rules
    */
-  ingest(kind: RecordKindValue, body: Uint8Array, place: RecordPlace): TickCommit | null {
+  ingest(
+    kind: RecordKindValue,
+    chunk: Uint8Array,
+    at: number,
+    size: number,
+    segment: number,
+    offset: number,
+  ): TickCommit | null {
     this.records++;
     if (!this.seenAny) {
       this.seenAny = true;
-      if (kind !== RecordKind.Header || place.segment !== 1 || place.offset !== 0) {
+      if (kind !== RecordKind.Header || segment !== 1 || offset !== 0) {
         throw new RecordError('the log does not start with a header record');
       }
     }
+    if (kind === RecordKind.Event && !this.verifyEvents) {
+      // Most records: no decoding, nothing allocated.
+      this.pending.push(segment, offset, size);
+      return null;
+    }
+    const body = chunk.subarray(at + FRAME_HEAD, at + size);
     switch (kind) {
       case RecordKind.Header: {
         if (this.header !== null) throw new RecordError('a second header record');
-        const header = decode(body, 'header');
+        // A copy: a decoded binary value would view the scan's buffer.
+        const header = decode(body.slice(), 'header');
         if (!isLogHeader(header)) throw new RecordError('the header record is not a log header');
         this.header = header;
         return null;
@@ -153,20 +179,18 @@ export class LogIndex {
             `input number ${input.ino} where ${this.inputs.length + 1} was due`,
           );
         }
-        this.inputs.push(place.segment, place.offset, place.size);
+        this.inputs.push(segment, offset, size);
         return null;
       }
       case RecordKind.Event: {
-        if (this.verifyEvents) {
-          let event;
-          try {
-            event = decodeEnvelope(body);
-          } catch (error) {
-            throw new RecordError(`an event record that does not decode (${String(error)})`);
-          }
-          this.pendingDecoded.push([event.seq, event.tick]);
+        let event;
+        try {
+          event = decodeEnvelope(body);
+        } catch (error) {
+          throw new RecordError(`an event record that does not decode (${String(error)})`);
         }
-        this.pending.push(place.segment, place.offset, place.size);
+        this.pendingDecoded.push([event.seq, event.tick]);
+        this.pending.push(segment, offset, size);
         return null;
       }
       case RecordKind.Commit: {
@@ -179,7 +203,9 @@ export class LogIndex {
         const t = decodeTuple(body, 'snapshot', 4);
         if (!(t[3] instanceof Uint8Array)) throw new RecordError('a snapshot record without bytes');
         this.addSnapshot({
-          ...place,
+          segment,
+          offset,
+          size,
           tick: t[0] as number,
           lastSeq: t[1] as number,
           lastInput: t[2] as number,
@@ -219,9 +245,7 @@ export class LogIndex {
         );
       }
     }
-    const pending = this.pending;
-    for (let i = 0; i < count; i++)
-      this.events.push(pending.segment(i), pending.offset(i), pending.size(i));
+    this.events.append(this.pending, count);
     this.commits.push(commit);
     this.resetPending();
   }

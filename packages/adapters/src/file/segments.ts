@@ -2,8 +2,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogIndex, RecordError } from './log-index.ts';
-import type { RecordPlace } from './log-index.ts';
-import { checkFrame, FRAME_HEAD, validFrameAfter } from './records.ts';
+import { checkFrame, goodFrameSize, validFrameAfter } from './records.ts';
 import type { RecordKindValue } from './records.ts';
 
 /** Bytes read at once when scanning: big reads, decoded sequentially, not a syscall a record. */
@@ -50,13 +49,27 @@ export async function readAt(
   length: number,
 ): Promise<Uint8Array> {
   const buffer = new Uint8Array(length);
+  const done = await readInto(handle, buffer, position, length);
+  return done === length ? buffer : buffer.subarray(0, done);
+}
+
+/**
+ * Reads `length` bytes at `position` into `buffer` from its start; returns how many it read
+ * (fewer when the file ends first).
+ */
+export async function readInto(
+  handle: FileHandle,
+  buffer: Uint8Array,
+  position: number,
+  length: number,
+): Promise<number> {
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
     if (bytesRead === 0) break;
     done += bytesRead;
   }
-  return done === length ? buffer : buffer.subarray(0, done);
+  return done;
 }
 
 /** A record a scan found bad: where, and why. */
@@ -74,38 +87,54 @@ export interface SegmentScan {
 }
 
 /**
- * Reads the records of one segment from `from` to `size` in large chunks and hands each good
- * one to `onRecord`, until the end or the first bad record. The body passed to `onRecord` is a
- * view of the chunk: copy what must outlive the call.
+ * Called with each good record of a scan: its kind, the chunk it was read into, where its frame
+ * starts in the chunk and its size, and its byte offset in the segment. The chunk is reused for
+ * the next read: copy what must outlive the call.
+ */
+export type RecordVisitor = (
+  kind: RecordKindValue,
+  chunk: Uint8Array,
+  at: number,
+  size: number,
+  offset: number,
+) => void;
+
+/**
+ * Reads the records of one segment from `from` to `size` in large chunks (into one reused
+ * buffer) and hands each good one to `onRecord`, until the end or the first bad record.
  */
 export async function scanSegment(
   handle: FileHandle,
-  segment: number,
   from: number,
   size: number,
-  onRecord: (kind: RecordKindValue, body: Uint8Array, place: RecordPlace) => void,
+  onRecord: RecordVisitor,
 ): Promise<SegmentScan> {
   let position = from;
   let want = SCAN_CHUNK;
+  let buffer = new Uint8Array(Math.max(0, Math.min(SCAN_CHUNK, size - from)));
   while (position < size) {
-    const chunk = await readAt(handle, position, Math.min(want, size - position));
-    if (chunk.length === 0) break;
+    const length = Math.min(want, size - position);
+    if (buffer.length < length) buffer = new Uint8Array(length);
+    const got = await readInto(handle, buffer, position, length);
+    if (got === 0) break;
     let at = 0;
-    while (at < chunk.length) {
-      const check = checkFrame(chunk, at, chunk.length);
+    while (at < got) {
+      const good = goodFrameSize(buffer, at, got);
+      if (good > 0) {
+        onRecord(buffer[at + 8] as RecordKindValue, buffer, at, good, position + at);
+        at += good;
+        continue;
+      }
+      const check = checkFrame(buffer, at, got);
       if (check.status === 'ok') {
-        onRecord(check.kind, chunk.subarray(at + FRAME_HEAD, at + check.size), {
-          segment,
-          offset: position + at,
-          size: check.size,
-        });
+        onRecord(check.kind, buffer, at, check.size, position + at);
         at += check.size;
         continue;
       }
       if (check.status === 'bad')
         return { end: position + at, bad: { offset: position + at, reason: check.reason } };
       // Short: the record runs past this chunk. Read on from its start, or stop at the file's end.
-      if (position + chunk.length >= size) {
+      if (position + got >= size) {
         return {
           end: position + at,
           bad: { offset: position + at, reason: 'the record is cut short by the end of the file' },
@@ -184,19 +213,19 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<L
     try {
       if (index.pending.length === 0) cut = { segment, offset: 0 };
       let lastProgress = 0;
-      const scan = await scanSegment(handle, segment, 0, size, (kind, body, place) => {
+      const scan = await scanSegment(handle, 0, size, (kind, chunk, at, length, offset) => {
         if (damage !== null) return;
         try {
-          index.ingest(kind, body, place);
+          index.ingest(kind, chunk, at, length, segment, offset);
         } catch (error) {
           if (!(error instanceof RecordError)) throw error;
-          damage = { segment, offset: place.offset, reason: error.message, kind: 'corrupt' };
+          damage = { segment, offset, reason: error.message, kind: 'corrupt' };
           return;
         }
-        if (index.pending.length === 0) cut = { segment, offset: place.offset + place.size };
+        if (index.pending.length === 0) cut = { segment, offset: offset + length };
         if (options.onProgress !== undefined && index.records - lastProgress >= 100_000) {
           lastProgress = index.records;
-          options.onProgress(index.records, bytes + place.offset + place.size);
+          options.onProgress(index.records, bytes + offset + length);
         }
       });
       bytes += size;

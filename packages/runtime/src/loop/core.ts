@@ -114,7 +114,7 @@ export class LoopCore<S extends object> {
   constructor(
     readonly settings: CoreSettings,
     readonly store: EventStore,
-    initialState: S,
+    private readonly initialState: S,
   ) {
     this.state = initialState;
     this.activities = new ActivityLog(settings.activities);
@@ -299,13 +299,50 @@ export class LoopCore<S extends object> {
   /** Applies one committed tick's events without running listeners. */
   replayTick(commit: TickCommit, events: readonly StoredEnvelope[]): void {
     const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq);
-    run.replay(events);
+    run.replay(events, 0, events.length);
     // The stored commit is adopted as is: hashing each replayed tick would only be thrown away
     // (the rebuilt state is hashed once, against the last commit, when the rebuild ends).
     run.finish(false);
     this.state = run.finalState as S;
     this.timers = run.timers;
     this.lastCommit = commit;
+  }
+
+  /**
+   * Applies many committed ticks' events (`events` holds them all, in order) without running
+   * listeners, on ONE immer draft finished after the last tick: immer's cost (a draft and a copy
+   * per touched object, and the finalisation) is paid per batch rather than per tick.
+   *
+   * A state rebuilt this way can differ from the live run's only where an applier reaches past
+   * its tick's end: an object put in two places in one tick and changed through one of them in
+   * a later tick (the live run's finished tick had separated them), or a write into an object a
+   * previous tick froze. The caller checks the rebuilt hash and, on a mismatch or an applier
+   * failure, rebuilds again tick by tick ({@link LoopCore.replayTick}).
+   */
+  replayBatch(commits: readonly TickCommit[], events: readonly StoredEnvelope[]): void {
+    const draft = createDraft(this.state);
+    let index = 0;
+    try {
+      for (const commit of commits) {
+        const count = commit.lastSeq - commit.firstSeq + 1;
+        const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq, draft);
+        run.replay(events, index, index + count);
+        index += count;
+        this.timers = run.timers;
+        this.lastCommit = commit;
+      }
+    } finally {
+      this.state = finishDraft(draft) as S;
+    }
+  }
+
+  /** Forgets everything rebuilt (state, registry, timers, last commit) to rebuild again. */
+  resetRebuild(): void {
+    this.state = this.initialState;
+    this.registry = new Map();
+    this.timers = [];
+    this.lastCommit = null;
+    this.halted = null;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -376,13 +413,18 @@ export class TickRun<S extends object> implements LoopPort {
     readonly tick: number,
     readonly now: number,
     private readonly firstSeq: number,
+    /** A draft shared with other replayed ticks (rebuild), which the caller finishes. */
+    shared: Draft<S> | null = null,
   ) {
     this.rng = new TickRandom(core.settings.seed, tick);
     this.ids = new TickIds(now, tick, this.rng);
     this.timers = core.timers;
     this.current = core.state;
-    this.draft = createDraft(core.state);
-    if (core.settings.patches) this.recorder = new PatchRecorder(this.draft);
+    if (shared !== null) this.draft = shared;
+    else {
+      this.draft = createDraft(core.state);
+      if (core.settings.patches) this.recorder = new PatchRecorder(this.draft);
+    }
   }
 
   /** Where each consumed input landed in the queue (for resolving senders). */
@@ -674,8 +716,8 @@ export class TickRun<S extends object> implements LoopPort {
     return ended;
   }
 
-  /** Appliers-only replay of committed events (rebuild). */
-  replay(events: readonly StoredEnvelope[]): void {
+  /** Appliers-only replay of committed events `events[from..to)` (rebuild). */
+  replay(events: readonly StoredEnvelope[], from: number, to: number): void {
     const core = this.core;
     // Due timers left the table when this tick started, exactly as in the live run, and what
     // they emitted belongs to the chain that scheduled them (fireTimers): without its root
@@ -686,8 +728,8 @@ export class TickRun<S extends object> implements LoopPort {
       this.timers = this.timers.filter((t) => t.due > this.now);
       this.timersCopied = true;
     }
-    for (const stored of events) {
-      const event = core.upcast(stored);
+    for (let i = from; i < to; i++) {
+      const event = core.upcast(events[i] as StoredEnvelope);
       this.queue.push(event);
       this.head++;
       if (event.causation === null) this.rootActors.set(event.id, event.actor);

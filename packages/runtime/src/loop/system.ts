@@ -292,17 +292,20 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     const last = await store.lastCommit();
     core.lastInput = await store.lastInput();
     if (last !== null) {
-      const snapshot = await store.latestSnapshot(last.tick);
-      let after = 0;
-      if (snapshot !== null) {
-        const [commit] = await store.readCommits(snapshot.tick - 1, 1);
-        if (commit !== undefined) {
-          core.restoreSnapshot(snapshot.bytes, commit);
-          after = snapshot.tick;
-        }
+      // Batched first (one draft per page of ticks); tick by tick, exactly as the live run
+      // drafted, when that fails or hashes differently (see LoopCore.replayBatch).
+      let hash: string | null = null;
+      try {
+        await this.#rebuild(last, false);
+        hash = core.hasher.hash(core.state);
+      } catch (err) {
+        if (core.halted === null || core.halted !== err) throw err;
       }
-      await replayCommits(store, after, (commit, events) => core.replayTick(commit, events));
-      const hash = core.hasher.hash(core.state);
+      if (hash !== last.hash) {
+        core.resetRebuild();
+        await this.#rebuild(last, true);
+        hash = core.hasher.hash(core.state);
+      }
       if (hash !== last.hash) {
         throw new CausewayError(
           ErrorCodes.Divergence,
@@ -318,6 +321,33 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       if (page.length < 1000) break;
       after = (page.at(-1) as InputRecord).ino;
     }
+  }
+
+  /** Restores the latest snapshot and replays the committed ticks after it (appliers only). */
+  async #rebuild(last: TickCommit, tickByTick: boolean): Promise<void> {
+    const core = this.#core;
+    const store = core.store;
+    let after = 0;
+    const snapshot = await store.latestSnapshot(last.tick);
+    if (snapshot !== null) {
+      const [commit] = await store.readCommits(snapshot.tick - 1, 1);
+      if (commit !== undefined) {
+        core.restoreSnapshot(snapshot.bytes, commit);
+        after = snapshot.tick;
+      }
+    }
+    await readCommitted(store, after, (commits, events) => {
+      if (!tickByTick) {
+        core.replayBatch(commits, events);
+        return;
+      }
+      let index = 0;
+      for (const commit of commits) {
+        const count = commit.lastSeq - commit.firstSeq + 1;
+        core.replayTick(commit, events.slice(index, index + count));
+        index += count;
+      }
+    });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -594,27 +624,41 @@ export async function replayCommits(
   afterTick: number,
   onTick: (commit: TickCommit, events: readonly StoredEnvelope[]) => void,
 ): Promise<void> {
-  for (let after = afterTick; ;) {
-    const commits = await store.readCommits(after, 256);
-    if (commits.length === 0) return;
-    const first = commits[0] as TickCommit;
-    const last = commits.at(-1) as TickCommit;
-    const events: StoredEnvelope[] = [];
-    for (let from: number | null = first.firstSeq; from !== null && from <= last.lastSeq;) {
-      const page: Page<StoredEnvelope> = await store.readEvents({
-        fromSeq: from,
-        toSeq: last.lastSeq,
-        limit: 10_000,
-      });
-      for (const e of page.items) events.push(e);
-      from = page.next;
-    }
+  await readCommitted(store, afterTick, (commits, events) => {
     let index = 0;
     for (const commit of commits) {
       const count = commit.lastSeq - commit.firstSeq + 1;
       onTick(commit, events.slice(index, index + count));
       index += count;
     }
+  });
+}
+
+/**
+ * Reads the committed ticks after `afterTick` a page of commits at a time, each page with all
+ * its events in one array (in seq order).
+ */
+async function readCommitted(
+  store: EventStore,
+  afterTick: number,
+  onPage: (commits: readonly TickCommit[], events: readonly StoredEnvelope[]) => void,
+): Promise<void> {
+  for (let after = afterTick; ;) {
+    const commits = await store.readCommits(after, 256);
+    if (commits.length === 0) return;
+    const first = commits[0] as TickCommit;
+    const last = commits.at(-1) as TickCommit;
+    const pages: (readonly StoredEnvelope[])[] = [];
+    for (let from: number | null = first.firstSeq; from !== null && from <= last.lastSeq;) {
+      const page: Page<StoredEnvelope> = await store.readEvents({
+        fromSeq: from,
+        toSeq: last.lastSeq,
+        limit: 10_000,
+      });
+      pages.push(page.items);
+      from = page.next;
+    }
+    onPage(commits, pages.length === 1 ? (pages[0] as readonly StoredEnvelope[]) : pages.flat());
     after = last.tick;
   }
 }

@@ -71,6 +71,15 @@ export function assertEntityId(id: unknown, now: number, skewMs: number): assert
           : 'it is not a UUIDv7 (version 7, RFC 9562 variant, canonical 8-4-4-4-12 form); make entity ids with newEntityId() or ctx.create()';
     throw new InvalidEntityIdError(ErrorCodes.InvalidEntityId, id, reason);
   }
+  assertEntityIdTime(id, now, skewMs);
+}
+
+/**
+ * The timestamp half of {@link assertEntityId}, for an id already known to be a canonical
+ * UUIDv7 (a registered entity's).
+ * @throws InvalidEntityIdError `CW_ENTITY_ID_FROM_FUTURE`.
+ */
+export function assertEntityIdTime(id: string, now: number, skewMs: number): void {
   const time = hexValue(id, 0, 8) * 65536 + hexValue(id, 9, 13);
   if (time > now + skewMs) {
     throw new InvalidEntityIdError(

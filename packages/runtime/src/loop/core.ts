@@ -9,7 +9,7 @@ import {
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
 import { assertPlainData } from '../events/payload.ts';
-import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
+import { assertEntityId, assertEntityIdTime, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import { Queries, type Component } from '../state/component.ts';
 import { StateHasher } from '../state/hash.ts';
@@ -186,31 +186,34 @@ export class LoopCore<S extends object> {
    * Nothing is journaled when one of them is invalid.
    */
   validateInputs(
-    inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor: string }[],
+    inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor?: string }[],
     now: number,
   ): void {
-    const created = new Map<string, string>();
-    const granted = new Map<string, string[]>();
+    // What the pending inputs will have created and granted (usually nothing: inputs are
+    // pending only between an accept and its tick).
+    let created: Map<string, string> | null = null;
+    let granted: Map<string, string[]> | null = null;
     for (const p of this.pending) {
-      if (p.type.entity === 'new') created.set(p.record.entity, p.record.actor);
-      if (p.type === EntityAccessGranted) {
-        const list = granted.get(p.record.entity) ?? [];
-        list.push((p.record.data as { to: string }).to);
-        granted.set(p.record.entity, list);
-      }
+      if (p.type.entity === 'new')
+        (created ??= new Map<string, string>()).set(p.record.entity, p.record.actor);
+      if (p.type === EntityAccessGranted)
+        addGrant((granted ??= new Map<string, string[]>()), p.record);
     }
+    const validatePayloads = this.settings.validatePayloads;
+    const skew = this.settings.entitySkewMs;
     for (const i of inputs) {
       this.checkRegistered(i.type);
-      if (typeof i.actor !== 'string' || i.actor === '') {
+      const actor = i.actor ?? 'anonymous';
+      if (typeof actor !== 'string' || actor === '') {
         throw new CausewayError(
           ErrorCodes.InvalidArgument,
-          `An input's actor must be a non-empty string, got ${JSON.stringify(i.actor)}.`,
+          `An input's actor must be a non-empty string, got ${JSON.stringify(actor)}.`,
           {
-            actor: i.actor,
+            actor,
           },
         );
       }
-      if (this.settings.validatePayloads) assertPlainData(i.type.name, i.data);
+      if (validatePayloads) assertPlainData(i.type.name, i.data);
       if (i.type === EntityAccessGranted) {
         const to = (i.data as { to?: unknown } | null)?.to;
         if (typeof to !== 'string' || to === '') {
@@ -223,28 +226,28 @@ export class LoopCore<S extends object> {
           );
         }
       }
-      assertEntityId(i.entity, now, this.settings.entitySkewMs);
       const record = this.registry.get(i.entity);
-      const pendingOwner = created.get(i.entity);
+      // A registered entity's id was checked as a canonical UUIDv7 when the entity was
+      // created; only its timestamp is checked again, against this time.
+      if (record === undefined) assertEntityId(i.entity, now, skew);
+      else assertEntityIdTime(i.entity, now, skew);
+      const pendingOwner = created?.get(i.entity);
       if (i.type.entity === 'new') {
         if (record !== undefined || pendingOwner !== undefined)
           throw entityExists(i.type.name, i.entity);
-        created.set(i.entity, i.actor);
+        (created ??= new Map<string, string>()).set(i.entity, actor);
         continue;
       }
       const owner = record?.owner ?? pendingOwner;
       if (owner === undefined) throw entityNotFound(i.type.name, i.entity);
       if (
-        owner !== i.actor &&
-        !grants(record?.grants, i.actor) &&
-        !grants(granted.get(i.entity), i.actor)
+        owner !== actor &&
+        !grants(record?.grants, actor) &&
+        !grants(granted?.get(i.entity), actor)
       )
-        throw entityNotOwned(i.type.name, i.entity, i.actor, owner);
-      if (i.type === EntityAccessGranted) {
-        const list = granted.get(i.entity) ?? [];
-        list.push((i.data as { to: string }).to);
-        granted.set(i.entity, list);
-      }
+        throw entityNotOwned(i.type.name, i.entity, actor, owner);
+      if (i.type === EntityAccessGranted)
+        addGrant((granted ??= new Map<string, string[]>()), { entity: i.entity, data: i.data });
     }
   }
 
@@ -972,6 +975,15 @@ export class TickRun<S extends object> implements LoopPort {
     }
     return new CascadeLimitError(limit, worst, most);
   }
+}
+
+function addGrant(
+  granted: Map<string, string[]>,
+  input: { readonly entity: string; readonly data: unknown },
+): void {
+  const list = granted.get(input.entity) ?? [];
+  list.push((input.data as { to: string }).to);
+  granted.set(input.entity, list);
 }
 
 /** Whether a grant list lets `actor` in (by name or by `'*'`), without merging lists. */

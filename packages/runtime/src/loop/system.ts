@@ -370,26 +370,25 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     await this.open();
     const core = this.#core;
     if (inputs.length === 0) return [];
-    const normalised = inputs.map((i) => ({
-      type: i.type,
-      entity: i.entity,
-      data: i.data as unknown,
-      actor: i.actor ?? 'anonymous',
-    }));
-    core.validateInputs(normalised, Math.max(now, core.lastCommit?.at ?? now));
-    const records: InputRecord[] = normalised.map((i, k) => ({
-      ino: core.lastInput + 1 + k,
-      type: i.type.name,
-      version: i.type.version,
-      entity: i.entity,
-      data: i.data,
-      actor: i.actor,
-    }));
+    core.validateInputs(inputs, Math.max(now, core.lastCommit?.at ?? now));
+    // One record and one pending entry per input, built in one pass once all are valid.
+    const first = core.lastInput + 1;
+    const records: InputRecord[] = new Array<InputRecord>(inputs.length);
+    for (let k = 0; k < inputs.length; k++) {
+      const i = inputs[k] as Input;
+      records[k] = {
+        ino: first + k,
+        type: i.type.name,
+        version: i.type.version,
+        entity: i.entity,
+        data: i.data as unknown,
+        actor: i.actor ?? 'anonymous',
+      };
+    }
     await core.store.journal(records);
     core.lastInput += records.length;
-    records.forEach((record, k) =>
-      core.pending.push({ record, type: normalised[k]?.type as AnyEventType }),
-    );
+    for (let k = 0; k < records.length; k++)
+      core.pending.push({ record: records[k] as InputRecord, type: (inputs[k] as Input).type });
     return records.map((r) => r.ino);
   }
 

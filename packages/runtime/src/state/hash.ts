@@ -36,7 +36,146 @@ function fmix(h: number): number {
 
 /** Hashes any plain value through its canonical encoding. */
 export function hashValue(value: unknown): Lanes {
-  return hashBytes(canonical.encode(value), 0, 0);
+  return streamHash(value) ?? hashBytes(canonical.encode(value), 0, 0);
+}
+
+// The streaming hasher below feeds the bytes of the canonical msgpack encoding straight into
+// `hashBytes`' two lanes, without building them: the same hash for the values it knows (plain
+// objects and arrays, numbers, ASCII strings, booleans, null and undefined), and `null` for
+// anything else, which then goes through the encoder. Hashing the changed entries of every tick
+// is a large part of a tick's cost; the encoder's buffer, key sort and copy were most of it.
+let laneA = 0;
+let laneB = 0;
+let fed = 0;
+const float = new DataView(new ArrayBuffer(8));
+
+function feed(x: number): void {
+  laneA = Math.imul(laneA ^ x, 0x9e3779b1);
+  laneB = Math.imul(laneB ^ x, 0x85ebca77);
+  fed++;
+}
+
+function feed16(x: number): void {
+  feed((x >>> 8) & 0xff);
+  feed(x & 0xff);
+}
+
+function feed32(x: number): void {
+  feed((x >>> 24) & 0xff);
+  feed((x >>> 16) & 0xff);
+  feed((x >>> 8) & 0xff);
+  feed(x & 0xff);
+}
+
+function streamHash(value: unknown): Lanes | null {
+  laneA = 0x811c9dc5;
+  laneB = 0x01000193;
+  fed = 0;
+  if (!feedValue(value, 1)) return null;
+  return [fmix(laneA ^ fed), fmix(laneB ^ (fed * 0x27d4eb2f))];
+}
+
+function feedValue(value: unknown, depth: number): boolean {
+  if (depth > 100) return false;
+  if (value === null || value === undefined) feed(0xc0);
+  else if (typeof value === 'number') feedNumber(value);
+  else if (typeof value === 'string') return feedString(value);
+  else if (typeof value === 'boolean') feed(value ? 0xc3 : 0xc2);
+  else if (typeof value !== 'object') return false;
+  else if (Array.isArray(value)) {
+    const size = value.length;
+    if (size < 16) feed(0x90 + size);
+    else if (size < 0x10000) {
+      feed(0xdc);
+      feed16(size);
+    } else {
+      feed(0xdd);
+      feed32(size);
+    }
+    for (let i = 0; i < size; i++) if (!feedValue(value[i], depth + 1)) return false;
+  } else {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) return false;
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    if (keys.length > 1) keys.sort();
+    const size = keys.length;
+    if (size < 16) feed(0x80 + size);
+    else if (size < 0x10000) {
+      feed(0xde);
+      feed16(size);
+    } else {
+      feed(0xdf);
+      feed32(size);
+    }
+    for (let i = 0; i < size; i++) {
+      const key = keys[i] as string;
+      if (!feedString(key) || !feedValue(obj[key], depth + 1)) return false;
+    }
+  }
+  return true;
+}
+
+function feedNumber(n: number): void {
+  if (Number.isSafeInteger(n)) {
+    if (n >= 0) {
+      if (n < 0x80) feed(n);
+      else if (n < 0x100) {
+        feed(0xcc);
+        feed(n);
+      } else if (n < 0x10000) {
+        feed(0xcd);
+        feed16(n);
+      } else if (n < 0x100000000) {
+        feed(0xce);
+        feed32(n);
+      } else {
+        feed(0xcf);
+        feed32(Math.trunc(n / 4294967296) >>> 0);
+        feed32(n >>> 0);
+      }
+    } else if (n >= -0x20) feed((0xe0 | (n + 0x20)) & 0xff);
+    else if (n >= -0x80) {
+      feed(0xd0);
+      feed(n & 0xff);
+    } else if (n >= -0x8000) {
+      feed(0xd1);
+      feed16(n & 0xffff);
+    } else if (n >= -0x80000000) {
+      feed(0xd2);
+      feed32(n >>> 0);
+    } else {
+      feed(0xd3);
+      feed32(Math.floor(n / 4294967296) >>> 0);
+      feed32(n >>> 0);
+    }
+    return;
+  }
+  feed(0xcb);
+  float.setFloat64(0, n);
+  for (let i = 0; i < 8; i++) feed(float.getUint8(i));
+}
+
+function feedString(s: string): boolean {
+  const size = s.length;
+  if (size < 32) feed(0xa0 + size);
+  else if (size < 0x100) {
+    feed(0xd9);
+    feed(size);
+  } else if (size < 0x10000) {
+    feed(0xda);
+    feed16(size);
+  } else {
+    feed(0xdb);
+    feed32(size);
+  }
+  for (let i = 0; i < size; i++) {
+    const c = s.charCodeAt(i);
+    // Beyond ASCII a character is several UTF-8 bytes: left to the encoder.
+    if (c >= 0x80) return false;
+    feed(c);
+  }
+  return true;
 }
 
 function entryHash(key: string, value: unknown): Lanes {
@@ -131,9 +270,8 @@ export class StateHasher {
       if (Object.hasOwn(prev, key)) {
         kept++;
         if (prev[key] === value) continue;
-        this.remove(cache, key);
-      }
-      this.add(cache, key, entryHash(key, value));
+        this.replace(cache, key, entryHash(key, value));
+      } else this.add(cache, key, entryHash(key, value));
     }
     // Keys of the previous table that are gone: only walk it again when some are.
     if (kept < prevCount) {
@@ -147,6 +285,19 @@ export class StateHasher {
     cache.sumA = (cache.sumA + lanes[0]) >>> 0;
     cache.sumB = (cache.sumB + lanes[1]) >>> 0;
     cache.count++;
+  }
+
+  /** Swaps a kept entry's hash in place (no Map write: most changes of a tick are these). */
+  private replace(cache: TableCache, key: string, lanes: Lanes): void {
+    const old = cache.entries.get(key);
+    if (old === undefined) {
+      this.add(cache, key, lanes);
+      return;
+    }
+    cache.sumA = (cache.sumA - old[0] + lanes[0]) >>> 0;
+    cache.sumB = (cache.sumB - old[1] + lanes[1]) >>> 0;
+    old[0] = lanes[0];
+    old[1] = lanes[1];
   }
 
   private remove(cache: TableCache, key: string): void {

@@ -1,0 +1,92 @@
+import { Encoder } from '@msgpack/msgpack';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { hashValue } from '../src/index.ts';
+
+// The hash before the streaming hasher: FNV-style lanes over the canonical msgpack bytes.
+const canonical = new Encoder({ sortKeys: true, ignoreUndefined: false });
+
+function fmix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function encodedHash(value: unknown): [number, number] {
+  const bytes = canonical.encode(value);
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (const x of bytes) {
+    a = Math.imul(a ^ x, 0x9e3779b1);
+    b = Math.imul(b ^ x, 0x85ebca77);
+  }
+  return [fmix(a ^ bytes.length), fmix(b ^ (bytes.length * 0x27d4eb2f))];
+}
+
+const edgeNumbers = fc.constantFrom(
+  0,
+  -0,
+  1,
+  -1,
+  0x7f,
+  0x80,
+  0xff,
+  0x100,
+  0xffff,
+  0x10000,
+  0xffffffff,
+  0x100000000,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER + 2,
+  -0x20,
+  -0x21,
+  -0x80,
+  -0x81,
+  -0x8000,
+  -0x8001,
+  -0x80000000,
+  -0x80000001,
+  Number.MIN_SAFE_INTEGER,
+  0.5,
+  -1.25,
+  1e300,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+);
+
+const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    edgeNumbers,
+    fc.integer(),
+    fc.double(),
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'grapheme', maxLength: 5 }),
+    fc.string({ minLength: 30, maxLength: 300 }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.array(tie('value'), { maxLength: 20 }),
+    fc.dictionary(fc.string({ maxLength: 6 }), tie('value'), { maxKeys: 20 }),
+    fc.date({ noInvalidDate: true }),
+    fc.uint8Array({ maxLength: 4 }),
+  ),
+}));
+
+describe('hashValue', () => {
+  it('hashes every value as its canonical msgpack encoding hashes', () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(hashValue(v)).toEqual(encodedHash(v));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('hashes long arrays, big maps and long strings as their encoding hashes', () => {
+    const big: Record<string, number> = {};
+    for (let i = 0; i < 70_000; i++) big[`k${i}`] = i;
+    for (const v of [Array.from({ length: 70_000 }, (_, i) => i), big, 'x'.repeat(70_000)])
+      expect(hashValue(v)).toEqual(encodedHash(v));
+  });
+});

@@ -139,6 +139,8 @@ export class SqlStore implements EventStore {
   private connecting: Promise<SqlWriterSession> | null = null;
   private known = false;
   private last: TickCommit | null = null;
+  /** A reader's newest tick seen (at open and through its reads): where its watchers start. */
+  private seenTick: number | null = null;
   private lastIno = 0;
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -172,9 +174,14 @@ export class SqlStore implements EventStore {
             { store: this.description, version, latest: LATEST_VERSION },
           );
         }
-        return await this.readHeader(this.driver.reads);
+        const stored = await this.readHeader(this.driver.reads);
+        this.seenTick = stored === null ? 0 : await this.lastTick();
+        return stored;
       } catch (err) {
-        if (isMissingRelation(err)) return null;
+        if (isMissingRelation(err)) {
+          this.seenTick = 0;
+          return null;
+        }
         throw readFailure(this.description, 'the log header', err);
       }
     }
@@ -392,7 +399,9 @@ export class SqlStore implements EventStore {
   async readCommits(afterTick = 0, limit = DEFAULT_PAGE): Promise<readonly TickCommit[]> {
     this.ensureOpen();
     checkLimit(limit);
-    return this.commitsAfter(afterTick, limit);
+    const commits = await this.commitsAfter(afterTick, limit);
+    this.see(commits.at(-1)?.tick ?? 0);
+    return commits;
   }
 
   async lastCommit(): Promise<TickCommit | null> {
@@ -404,7 +413,13 @@ export class SqlStore implements EventStore {
       [],
     );
     const r = rows[0];
-    return r === undefined ? null : toCommit(r);
+    const last = r === undefined ? null : toCommit(r);
+    this.see(last?.tick ?? 0);
+    return last;
+  }
+
+  private see(tick: number): void {
+    if (this.seenTick !== null && tick > this.seenTick) this.seenTick = tick;
   }
 
   async lastInput(): Promise<number> {
@@ -422,18 +437,23 @@ export class SqlStore implements EventStore {
     // A writer knows every commit of its log (it is the only writer) and hands its own
     // commits to its watchers; anyone else tails the database.
     const own = this.session !== null && this.known;
-    const watcher: Watcher = { listener, after: own ? (this.last?.tick ?? 0) : null };
+    // A reader starts from the newest tick it has seen, known without a query: asking the
+    // database here would race with commits landing meanwhile, and lose them.
+    const start = own ? (this.last?.tick ?? 0) : this.seenTick;
+    const watcher: Watcher = { listener, after: start };
     this.watchers.add(watcher);
     if (!own) {
       this.startTailing();
-      this.lastTick()
-        .then((tick) => {
-          watcher.after = tick;
-          this.pump();
-        })
-        .catch(() => {
-          // Unknown starting point: the next poll retries it.
-        });
+      if (start !== null) this.pump();
+      else
+        this.lastTick()
+          .then((tick) => {
+            watcher.after = tick;
+            this.pump();
+          })
+          .catch(() => {
+            // Unknown starting point: the next poll retries it.
+          });
     }
     return () => {
       this.watchers.delete(watcher);

@@ -118,8 +118,11 @@ export interface EventStore {
   lastInput(): Promise<number>;
 
   /**
-   * Calls `listener` with each commit record appended after this call, in order, including
-   * commits by a writer in another process where the adapter can see them (a reader tails).
+   * Calls `listener` with each commit record appended after the newest one this store has seen
+   * (a writer: its own last commit; a reader: the last commit it saw when it opened or read), in
+   * order, once each, including commits by a writer in another process (a reader tails). A
+   * reader's starting point is known without asking the log again, so no commit landing while
+   * `watch` is called can be missed.
    */
   watch(listener: (commit: TickCommit) => void): Unwatch;
 

@@ -38,6 +38,7 @@ export {
   checkJournal,
   checkLimit,
   commitFromTuple,
+  committedPages,
   commitToTuple,
   decodeEnvelope,
   decodeValue,
@@ -57,6 +58,7 @@ export {
   storeReadOnly,
 } from './store/index.ts';
 export type {
+  CommittedPage,
   EventQuery,
   EventStore,
   InputRecord,
@@ -75,7 +77,6 @@ export {
   input,
   InputRejected,
   ListenerFailed,
-  replayCommits,
   systemInternals,
   TimerCancelled,
   TimerScheduled,

@@ -1,4 +1,4 @@
-export { EventSystem, replayCommits, systemInternals } from './system.ts';
+export { EventSystem, systemInternals } from './system.ts';
 export type { DeadLetter, EventSystemOptions, SystemInternals, TickOptions } from './system.ts';
 export type { EntityRecord, RunGuard, Timer } from './core.ts';
 export {

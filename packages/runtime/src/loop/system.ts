@@ -2,9 +2,10 @@ import type { Immutable } from 'immer';
 import { wallClock, type Clock } from '../clock/wall-clock.ts';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
-import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
+import type { Envelope } from '../events/envelope.ts';
 import { isValidSeed } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
+import { committedPages } from '../store/committed.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { EventQuery, EventStore, InputRecord, Page, TickCommit } from '../store/port.ts';
 import { strictGuardFor } from '../strict/strict-mode.ts';
@@ -336,10 +337,10 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         after = snapshot.tick;
       }
     }
-    await readCommitted(store, after, (commits, events) => {
+    for await (const { commits, events } of committedPages(store, after)) {
       if (!tickByTick) {
         core.replayBatch(commits, events);
-        return;
+        continue;
       }
       let index = 0;
       for (const commit of commits) {
@@ -347,7 +348,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         core.replayTick(commit, events.slice(index, index + count));
         index += count;
       }
-    });
+    }
   }
 
   // ---------------------------------------------------------------------------------------
@@ -614,51 +615,6 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     const next = this.#chain.then(work, work);
     this.#chain = next.catch(() => undefined);
     return next;
-  }
-}
-
-/** Reads every committed tick after `afterTick` with its events, in order. */
-export async function replayCommits(
-  store: EventStore,
-  afterTick: number,
-  onTick: (commit: TickCommit, events: readonly StoredEnvelope[]) => void,
-): Promise<void> {
-  await readCommitted(store, afterTick, (commits, events) => {
-    let index = 0;
-    for (const commit of commits) {
-      const count = commit.lastSeq - commit.firstSeq + 1;
-      onTick(commit, events.slice(index, index + count));
-      index += count;
-    }
-  });
-}
-
-/**
- * Reads the committed ticks after `afterTick` a page of commits at a time, each page with all
- * its events in one array (in seq order).
- */
-async function readCommitted(
-  store: EventStore,
-  afterTick: number,
-  onPage: (commits: readonly TickCommit[], events: readonly StoredEnvelope[]) => void,
-): Promise<void> {
-  for (let after = afterTick; ;) {
-    const commits = await store.readCommits(after, 256);
-    if (commits.length === 0) return;
-    const first = commits[0] as TickCommit;
-    const last = commits.at(-1) as TickCommit;
-    const pages: (readonly StoredEnvelope[])[] = [];
-    for (let from: number | null = first.firstSeq; from !== null && from <= last.lastSeq;) {
-      const page: Page<StoredEnvelope> = await store.readEvents({
-        fromSeq: from,
-        toSeq: last.lastSeq,
-        limit: 10_000,
-      });
-      pages.push(page.items);
-      from = page.next;
-    }
-    onPage(commits, pages.length === 1 ? (pages[0] as readonly StoredEnvelope[]) : pages.flat());
-    after = last.tick;
   }
 }
 

@@ -34,3 +34,5 @@ export {
   inputToTuple,
   isLogHeader,
 } from './codec.ts';
+export { committedPages } from './committed.ts';
+export type { CommittedPage } from './committed.ts';

@@ -1,0 +1,41 @@
+import type { StoredEnvelope } from '../events/envelope.ts';
+import type { EventStore, Page, TickCommit } from './port.ts';
+
+/** A page of committed ticks and all their events, in seq order. */
+export interface CommittedPage {
+  readonly commits: readonly TickCommit[];
+  readonly events: readonly StoredEnvelope[];
+}
+
+/**
+ * Reads the committed ticks of `store` after `afterTick`, up to `ticksPerPage` ticks at a
+ * time, each page with its events in one array. Rebuild replays a page on one draft; replay
+ * tools cut pages into ticks (`commit.firstSeq … commit.lastSeq`).
+ */
+export async function* committedPages(
+  store: EventStore,
+  afterTick = 0,
+  ticksPerPage = 256,
+): AsyncGenerator<CommittedPage> {
+  for (let after = afterTick; ;) {
+    const commits = await store.readCommits(after, ticksPerPage);
+    const first = commits[0];
+    const last = commits.at(-1);
+    if (first === undefined || last === undefined) return;
+    const pages: (readonly StoredEnvelope[])[] = [];
+    for (let from: number | null = first.firstSeq; from !== null && from <= last.lastSeq;) {
+      const page: Page<StoredEnvelope> = await store.readEvents({
+        fromSeq: from,
+        toSeq: last.lastSeq,
+        limit: 10_000,
+      });
+      pages.push(page.items);
+      from = page.next;
+    }
+    yield {
+      commits,
+      events: pages.length === 1 ? (pages[0] as readonly StoredEnvelope[]) : pages.flat(),
+    };
+    after = last.tick;
+  }
+}

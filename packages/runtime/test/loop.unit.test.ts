@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   input,
+  newEntityId,
   isCausewayError,
   ListenerFailed,
   type Envelope,
@@ -287,5 +288,26 @@ describe('live mode', () => {
     expect(incremented.seq).toBe(2);
     expect(system.lastCommit?.lastInput).toBe(2);
     expect(system.state.counters[a]?.value).toBe(3);
+  });
+
+  it('fires timers on time once started, with no input arriving', async () => {
+    const system = counterSystem();
+    system.subscribe(CounterCreated, function alarm(e, ctx) {
+      ctx.schedule(20, Noted, e.entity, { text: 'wake up' });
+    });
+    const fired = new Promise<Envelope>((resolve) => {
+      system.onCommit(({ events }) => {
+        const noted = events.find((e) => e.type === 'Noted');
+        if (noted !== undefined) resolve(noted);
+      });
+    });
+    await system.start();
+    const created = await system.send(
+      input(CounterCreated, newEntityId(), { name: 'clock' }, 'alice'),
+    );
+    const noted = await fired;
+    expect(noted.data).toEqual({ text: 'wake up' });
+    expect(noted.at - created.at).toBeGreaterThanOrEqual(20);
+    await system.close();
   });
 });

@@ -138,6 +138,8 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     { resolve: (e: Envelope) => void; reject: (e: unknown) => void }
   >();
   #liveTick: ReturnType<typeof setTimeout> | null = null;
+  #timerTick: ReturnType<typeof setTimeout> | null = null;
+  #live = false;
 
   constructor(options: EventSystemOptions<S>) {
     if (!isValidSeed(options.seed)) {
@@ -427,13 +429,50 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         this.#waiters.set(ino as number, { resolve: resolve as (e: Envelope) => void, reject });
         this.#liveTick ??= setTimeout(() => {
           this.#liveTick = null;
-          this.tick().catch((err: unknown) => {
-            for (const [, w] of this.#waiters) w.reject(err);
-            this.#waiters.clear();
-          });
+          this.#liveTickNow();
         }, 0);
       }, reject);
     });
+  }
+
+  /**
+   * Starts live mode's clock: from now on, a tick also runs when the next pending timer is due
+   * by the system's clock, so timers fire on time even while no input arrives. `send` works
+   * with or without it. Call `stop` (or `close`) to end it.
+   */
+  async start(): Promise<void> {
+    await this.open();
+    this.#live = true;
+    this.#armTimer();
+  }
+
+  /** Stops live mode's timer-driven ticks (inputs sent with `send` still run). */
+  stop(): void {
+    this.#live = false;
+    if (this.#timerTick !== null) clearTimeout(this.#timerTick);
+    this.#timerTick = null;
+  }
+
+  #liveTickNow(): void {
+    this.tick().catch((err: unknown) => {
+      for (const [, w] of this.#waiters) w.reject(err);
+      this.#waiters.clear();
+    });
+  }
+
+  // Waits on the wall clock for the next due timer; the tick itself reads the system's clock.
+  #armTimer(): void {
+    if (this.#timerTick !== null) clearTimeout(this.#timerTick);
+    this.#timerTick = null;
+    const next = this.#core.timers[0];
+    if (!this.#live || next === undefined) return;
+    this.#timerTick = setTimeout(
+      () => {
+        this.#timerTick = null;
+        this.#liveTickNow();
+      },
+      Math.max(0, next.due - this.#clock()),
+    );
   }
 
   /** Lets `to` send inputs about `entity`; sent as an input by the owner (`by`). */
@@ -459,6 +498,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     }
     const result = core.adopt(run);
     this.#settleWaiters(run);
+    if (this.#live) this.#armTimer();
     const every = core.settings.snapshotEvery;
     if (every > 0 && run.tick % every === 0) {
       const c = result.commit;
@@ -578,6 +618,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   async close(): Promise<void> {
     if (this.#liveTick !== null) clearTimeout(this.#liveTick);
     this.#liveTick = null;
+    this.stop();
     await this.#chain.catch(() => undefined);
     this.#closed = true;
     for (const [, w] of this.#waiters) {

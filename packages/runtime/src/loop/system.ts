@@ -16,8 +16,8 @@ import {
   type RunGuard,
   type Subscription,
   type Timer,
-  type TickRun,
 } from './core.ts';
+import type { TickRun } from './tick-run.ts';
 import type {
   Activity,
   Applier,

@@ -1,0 +1,641 @@
+import { createDraft, current, finishDraft, type Draft } from 'immer';
+import { CascadeLimitError, CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
+import { upcastData, type AnyEventType } from '../events/event-type.ts';
+import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
+import { assertPlainData } from '../events/payload.ts';
+import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
+import { TickRandom } from '../random/prng.ts';
+import type { Component } from '../state/component.ts';
+import { PatchRecorder } from '../state/patch-recorder.ts';
+import type { TickCommit } from '../store/port.ts';
+import { ActivityLog } from './activities.ts';
+import {
+  builtinEventTypes,
+  EntityAccessGranted,
+  InputRejected,
+  ListenerFailed,
+  TimerCancelled,
+  TimerScheduled,
+  type ListenerFailedData,
+  type TimerScheduledData,
+} from './builtin.ts';
+import { RunContext, type LoopPort } from './context.ts';
+import type { EntityRecord, LoopCore, PendingInput, Subscription, Timer } from './core.ts';
+import { entityExists, entityNotFound, entityNotOwned } from './entity-rules.ts';
+import type { EventPatches } from './types.ts';
+
+const SYSTEM_ACTOR = 'causeway';
+
+/**
+ * One tick in progress. Implements the port that listener contexts call.
+ * Its queue is the tick's log: events are appended in FIFO order and dispatched from `head`,
+ * so an event's seq is `firstSeq + index`, and a failed listener's output is a truncation.
+ */
+export class TickRun<S extends object> implements LoopPort {
+  readonly queue: Envelope[] = [];
+  readonly patches: EventPatches[] = [];
+  readonly ids: TickIds;
+  readonly rng: TickRandom;
+  timers: readonly Timer[];
+  inputCount = 0;
+  finalState: S | null = null;
+  commit: TickCommit | null = null;
+
+  private head = 0;
+  private draft: Draft<S> | null = null;
+  private recorder: PatchRecorder | null = null;
+  private current: S;
+  private readonly registryUndo: { id: string; prev: EntityRecord | undefined; index: number }[] =
+    [];
+  private readonly rootActors = new Map<string, string>();
+  private rootsIndexed = 0;
+  private timersCopied = false;
+  // (ino, queue index) pairs, flat: one input costs no object until a sender asks.
+  private readonly inputSlots: number[] = [];
+
+  constructor(
+    private readonly core: LoopCore<S>,
+    readonly tick: number,
+    readonly now: number,
+    private readonly firstSeq: number,
+    /** A draft shared with other replayed ticks (rebuild), which the caller finishes. */
+    shared: Draft<S> | null = null,
+  ) {
+    this.rng = new TickRandom(core.settings.seed, tick);
+    this.ids = new TickIds(now, tick, this.rng);
+    this.timers = core.timers;
+    this.current = core.state;
+    if (shared !== null) this.draft = shared;
+    else {
+      this.draft = createDraft(core.state);
+      if (core.settings.patches) this.recorder = new PatchRecorder(this.draft);
+    }
+  }
+
+  /** Where each consumed input landed in the queue (for resolving senders). */
+  get inputs(): readonly { ino: number; index: number }[] {
+    const slots = this.inputSlots;
+    const out: { ino: number; index: number }[] = [];
+    for (let i = 0; i < slots.length; i += 2)
+      out.push({ ino: slots[i] as number, index: slots[i + 1] as number });
+    return out;
+  }
+
+  // --- LoopPort -----------------------------------------------------------------------------
+
+  emitFrom(
+    cause: Envelope | null,
+    actor: string,
+    type: AnyEventType,
+    entity: string,
+    data: unknown,
+  ): void {
+    const core = this.core;
+    core.checkRegistered(type);
+    if (core.settings.validatePayloads) assertPlainData(type.name, data);
+    if (type.entity === 'new') {
+      assertEntityId(entity, this.now, core.settings.entitySkewMs);
+      if (core.registry.has(entity)) throw entityExists(type.name, entity);
+      const owner = cause === null ? actor : this.rootActorOf(cause);
+      this.setEntity(entity, { owner, grants: [] });
+    } else if (!core.registry.has(entity)) {
+      throw entityNotFound(type.name, entity);
+    }
+    const id = this.ids.next();
+    this.push(
+      id,
+      type,
+      entity,
+      data,
+      cause === null ? null : cause.id,
+      cause === null ? id : cause.correlation,
+      actor,
+    );
+  }
+
+  createId(): string {
+    return this.ids.next();
+  }
+
+  scheduleFrom(
+    cause: Envelope,
+    actor: string,
+    delayMs: number,
+    type: AnyEventType,
+    entity: string,
+    data: unknown,
+  ): string {
+    const core = this.core;
+    core.checkRegistered(type);
+    if (!Number.isFinite(delayMs) || delayMs < 0) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `${actor} scheduled a timer ${String(delayMs)} ms ahead; a delay is a finite number of 0 or more.`,
+        {
+          delayMs,
+        },
+      );
+    }
+    if (core.settings.validatePayloads) assertPlainData(type.name, data);
+    assertEntityId(entity, this.now + delayMs, core.settings.entitySkewMs);
+    const timerData: TimerScheduledData = {
+      due: this.now + delayMs,
+      type: type.name,
+      version: type.version,
+      data,
+      rootActor: this.rootActorOf(cause),
+    };
+    const id = this.ids.next();
+    // The TimerScheduled event is about the timer's entity, which may not exist yet (a timer
+    // that creates it); it takes the system's own path around the entity rules.
+    this.push(id, TimerScheduled, entity, timerData, cause.id, cause.correlation, actor);
+    return id;
+  }
+
+  cancelFrom(cause: Envelope, actor: string, timer: string): boolean {
+    const pending =
+      this.timers.some((t) => t.id === timer) &&
+      !this.queue.some(
+        (e, i) =>
+          i >= this.head &&
+          e.type === TimerCancelled.name &&
+          (e.data as { timer: string }).timer === timer,
+      );
+    const scheduledInQueue = this.queue.find(
+      (e, i) => i >= this.head && e.id === timer && e.type === TimerScheduled.name,
+    );
+    if (!pending && scheduledInQueue === undefined) return false;
+    const entity =
+      scheduledInQueue?.entity ?? (this.timers.find((t) => t.id === timer) as Timer).entity;
+    this.push(
+      this.ids.next(),
+      TimerCancelled,
+      entity,
+      { timer },
+      cause.id,
+      cause.correlation,
+      actor,
+    );
+    return true;
+  }
+
+  readState(): unknown {
+    return this.draft ?? this.current;
+  }
+
+  query(components: readonly Component[]): readonly string[] {
+    // Queries read plain objects; inside a tick with one draft, immer's `current` gives the
+    // draft's value (unchanged tables keep their identity, so their cached results hold).
+    return this.core.queries.query(
+      this.draft === null ? this.current : current(this.draft),
+      components,
+    );
+  }
+
+  random(): number {
+    return this.rng.float();
+  }
+
+  // --- The tick's phases --------------------------------------------------------------------
+
+  fireTimers(): void {
+    const due = this.timers.filter((t) => t.due <= this.now);
+    if (due.length === 0) return;
+    this.timers = this.timers.filter((t) => t.due > this.now);
+    this.timersCopied = true;
+    for (const t of due) {
+      const type = this.core.types.get(t.type);
+      if (type === undefined) continue;
+      this.rootActors.set(t.correlation, t.rootActor);
+      const cause = { id: t.id, correlation: t.correlation } as Envelope;
+      try {
+        this.emitFrom(
+          cause,
+          t.actor,
+          type,
+          t.entity,
+          type.version === t.version ? t.data : upcastData(type, t.version, t.data),
+        );
+      } catch (err) {
+        if (!isCausewayError(err)) throw err;
+        this.pushFailure(
+          `${t.actor} (timer)`,
+          { id: t.id, seq: 0, type: t.type },
+          t.entity,
+          err,
+          t.id,
+          t.correlation,
+        );
+      }
+    }
+  }
+
+  takeInputs(pending: readonly PendingInput[]): void {
+    const core = this.core;
+    for (const p of pending) {
+      const r = p.record;
+      this.inputCount++;
+      this.inputSlots.push(r.ino, this.queue.length);
+      const record = core.registry.get(r.entity);
+      let problem: CausewayError | null = null;
+      if (p.type.entity === 'new') {
+        if (record !== undefined) problem = entityExists(r.type, r.entity);
+      } else if (record === undefined) {
+        problem = entityNotFound(r.type, r.entity);
+      } else if (
+        record.owner !== r.actor &&
+        !record.grants.includes(r.actor) &&
+        !record.grants.includes('*')
+      ) {
+        problem = entityNotOwned(r.type, r.entity, r.actor, record.owner);
+      }
+      const id = this.ids.next();
+      if (problem !== null) {
+        this.push(
+          id,
+          InputRejected,
+          r.entity,
+          { type: r.type, code: problem.code, message: problem.message },
+          null,
+          id,
+          r.actor,
+        );
+        continue;
+      }
+      if (p.type.entity === 'new') this.setEntity(r.entity, { owner: r.actor, grants: [] });
+      if (p.type === EntityAccessGranted) {
+        const rec = core.registry.get(r.entity) as EntityRecord;
+        this.setEntity(r.entity, {
+          owner: rec.owner,
+          grants: [...rec.grants, (r.data as { to: string }).to],
+        });
+      }
+      const data = r.version === p.type.version ? r.data : upcastData(p.type, r.version, r.data);
+      this.push(id, p.type, r.entity, data, null, id, r.actor);
+    }
+  }
+
+  drain(): void {
+    const core = this.core;
+    const limit = core.settings.cascadeLimit;
+    while (this.head < this.queue.length) {
+      if (this.head >= limit) throw this.cascadeError(limit);
+      const event = this.queue[this.head++] as Envelope;
+      this.apply(event);
+      const subs = core.listeners.get(event.type);
+      if (subs !== undefined) {
+        // Back-to-back runs share a clock reading: one run's end is the next one's start.
+        let clock = -1;
+        for (let i = 0; i < subs.length; i++) {
+          const sub = subs[i] as Subscription;
+          if (sub.active) clock = this.runListener(sub, event, clock);
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs one listener (or a per-tick system when `event` is null) with its own scoped queue.
+   * `startedAt` is a wall-clock reading to time the run from (-1: read the clock); returns the
+   * reading taken at its end (-1 when activities are off).
+   */
+  runListener(sub: Subscription, event: Envelope | null, startedAt = -1): number {
+    const core = this.core;
+    const mark = this.queue.length;
+    const undoMark = this.registryUndo.length;
+    const ctx = new RunContext<object>(this, event, sub.name);
+    const guard = core.settings.guard;
+    const timed = core.settings.activities > 0;
+    const started = !timed ? 0 : startedAt >= 0 ? startedAt : ActivityLog.now();
+    let failure: unknown = null;
+    try {
+      guard?.enter(sub.name);
+      const result = sub.run(event as Envelope, ctx);
+      if (isThenable(result)) {
+        // The promise keeps running outside the loop; its later ctx calls are refused.
+        result.then(undefined, () => undefined);
+        failure = new CausewayError(
+          ErrorCodes.AsyncListener,
+          `Listener ${sub.name} returned a Promise. Listeners are synchronous: run async work as an effect outside the loop and send its result back as an input.`,
+          { listener: sub.name },
+        );
+      }
+    } catch (err) {
+      failure = err;
+    } finally {
+      guard?.exit();
+      ctx.close();
+    }
+    let ended = -1;
+    if (timed) {
+      ended = ActivityLog.now();
+      core.activities.recordRun(
+        this.tick,
+        event === null ? 0 : event.seq,
+        sub.name,
+        ended - started,
+        failure !== null,
+      );
+    }
+    if (failure === null) return ended;
+    this.truncate(mark, undoMark);
+    if (core.settings.failurePolicy === 'halt') {
+      const error = new CausewayError(
+        ErrorCodes.ListenerFailed,
+        `Listener ${sub.name} failed on ${event === null ? 'its per-tick run' : `"${event.type}" (seq ${event.seq})`}: ${messageOf(failure)}. The failure policy is "halt": tick ${this.tick} was not committed and the system stopped. Fix the listener and reopen the store; the tick's inputs are journaled and will run again.`,
+        { listener: sub.name, event: event?.id ?? null, tick: this.tick },
+        { cause: failure },
+      );
+      core.halted = error;
+      throw error;
+    }
+    const cause = event ?? null;
+    this.pushFailure(
+      sub.name,
+      { id: cause?.id ?? '', seq: cause?.seq ?? 0, type: cause?.type ?? '(per-tick system)' },
+      cause?.entity ?? null,
+      failure,
+      cause?.id ?? null,
+      cause?.correlation ?? null,
+    );
+    return ended;
+  }
+
+  /** Appliers-only replay of committed events `events[from..to)` (rebuild). */
+  replay(events: readonly StoredEnvelope[], from: number, to: number): void {
+    const core = this.core;
+    // Due timers left the table when this tick started, exactly as in the live run, and what
+    // they emitted belongs to the chain that scheduled them (fireTimers): without its root
+    // actor, an entity a timer's chain creates would be owned by the listener after a rebuild.
+    if (this.timers.some((t) => t.due <= this.now)) {
+      for (const t of this.timers)
+        if (t.due <= this.now) this.rootActors.set(t.correlation, t.rootActor);
+      this.timers = this.timers.filter((t) => t.due > this.now);
+      this.timersCopied = true;
+    }
+    for (let i = from; i < to; i++) {
+      const event = core.upcast(events[i] as StoredEnvelope);
+      this.queue.push(event);
+      this.head++;
+      if (event.causation === null) this.rootActors.set(event.id, event.actor);
+      const type = core.typeOf(event.type);
+      if (type.entity === 'new' && !isBuiltin(type)) {
+        const owner =
+          event.causation === null
+            ? event.actor
+            : (this.rootActors.get(event.correlation) ?? event.actor);
+        this.setEntity(event.entity, { owner, grants: [] });
+      } else if (type === EntityAccessGranted) {
+        const rec = core.registry.get(event.entity);
+        if (rec !== undefined)
+          this.setEntity(event.entity, {
+            owner: rec.owner,
+            grants: [...rec.grants, (event.data as { to: string }).to],
+          });
+      } else if (type === TimerScheduled) {
+        this.rootActors.set(event.correlation, (event.data as TimerScheduledData).rootActor);
+      }
+      this.apply(event);
+    }
+  }
+
+  /**
+   * Finishes the state and builds the commit record, with the state's hash unless `hash` is
+   * false (a replayed tick, whose stored commit is kept; its record's hash is then empty).
+   */
+  finish(hash = true): void {
+    const core = this.core;
+    if (this.draft !== null) {
+      const draft = this.draft;
+      this.draft = null;
+      this.current = finishDraft(draft) as S;
+    }
+    this.finalState = this.current;
+    const last = this.firstSeq + this.queue.length - 1;
+    const slots = this.inputSlots;
+    const lastInput =
+      slots.length > 0 ? (slots[slots.length - 2] as number) : (core.lastCommit?.lastInput ?? 0);
+    this.commit = {
+      tick: this.tick,
+      at: this.now,
+      firstSeq: this.firstSeq,
+      lastSeq: last,
+      lastInput,
+      hash: hash ? core.hasher.hash(this.current) : '',
+    };
+  }
+
+  /** Undoes the run's registry changes; state and timers were never adopted. */
+  rollback(): void {
+    this.truncate(0, 0);
+    if (this.draft !== null) {
+      // Finishing an abandoned draft releases immer's scope; its result is dropped.
+      void finishDraft(this.draft);
+      this.draft = null;
+    }
+  }
+
+  // --- Internals ----------------------------------------------------------------------------
+
+  private apply(event: Envelope): void {
+    const core = this.core;
+    if (event.type === TimerScheduled.name) this.addTimer(event);
+    else if (event.type === TimerCancelled.name)
+      this.removeTimer((event.data as { timer: string }).timer);
+    const appliers = core.appliers.get(event.type);
+    if (appliers === undefined) return;
+    const guard = core.settings.guard;
+    guard?.enter(`the applier of "${event.type}"`);
+    try {
+      const recorder = this.recorder;
+      if (recorder === null) {
+        for (let i = 0; i < appliers.length; i++)
+          (appliers[i] as (d: unknown, e: Envelope) => void)(this.draft, event);
+      } else {
+        for (let i = 0; i < appliers.length; i++)
+          (appliers[i] as (d: unknown, e: Envelope) => void)(recorder.root, event);
+        const recorded = recorder.take();
+        if (recorded !== null)
+          this.patches.push({
+            seq: event.seq,
+            patches: recorded.patches,
+            inverse: recorded.inverse,
+          });
+      }
+    } catch (err) {
+      if (isCausewayError(err, ErrorCodes.Nondeterminism)) throw err;
+      // An applier that throws leaves no valid state to continue from: the tick is dropped and
+      // the system halts, so no half-applied state is ever committed.
+      const error = new CausewayError(
+        ErrorCodes.ListenerFailed,
+        `The applier of "${event.type}" threw on seq ${event.seq}: ${messageOf(err)}. Appliers must not fail: tick ${this.tick} was not committed and the system stopped. Fix the applier and reopen the store.`,
+        { type: event.type, seq: event.seq, tick: this.tick },
+        { cause: err },
+      );
+      core.halted = error;
+      throw error;
+    } finally {
+      guard?.exit();
+    }
+  }
+
+  private push(
+    id: string,
+    type: AnyEventType,
+    entity: string,
+    data: unknown,
+    causation: string | null,
+    correlation: string,
+    actor: string,
+  ): void {
+    this.queue.push({
+      id,
+      seq: this.firstSeq + this.queue.length,
+      tick: this.tick,
+      type: type.name,
+      version: type.version,
+      entity,
+      data,
+      at: this.now,
+      causation,
+      correlation,
+      actor,
+    });
+  }
+
+  private pushFailure(
+    listener: string,
+    event: { id: string; seq: number; type: string },
+    entity: string | null,
+    failure: unknown,
+    causation: string | null,
+    correlation: string | null,
+  ): void {
+    const data: ListenerFailedData = {
+      listener,
+      event,
+      error: {
+        name: failure instanceof Error ? failure.name : typeof failure,
+        message: messageOf(failure),
+        code: isCausewayError(failure) ? failure.code : null,
+      },
+      policy: this.core.settings.failurePolicy,
+    };
+    const id = this.ids.next();
+    // A failing per-tick system has no event: its failure is about no entity, so it names the
+    // nil UUID.
+    this.push(
+      id,
+      ListenerFailed,
+      entity ?? '00000000-0000-0000-0000-000000000000',
+      data,
+      causation,
+      correlation ?? id,
+      SYSTEM_ACTOR,
+    );
+  }
+
+  private truncate(mark: number, undoMark: number): void {
+    this.queue.length = Math.min(this.queue.length, Math.max(mark, this.head));
+    const registry = this.core.registry;
+    while (this.registryUndo.length > undoMark) {
+      const { id, prev } = this.registryUndo.pop() as {
+        id: string;
+        prev: EntityRecord | undefined;
+      };
+      if (prev === undefined) registry.delete(id);
+      else registry.set(id, prev);
+    }
+    if (this.rootsIndexed > this.queue.length) this.rootsIndexed = this.queue.length;
+  }
+
+  private setEntity(id: string, record: EntityRecord): void {
+    const registry = this.core.registry;
+    this.registryUndo.push({ id, prev: registry.get(id), index: this.queue.length });
+    registry.set(id, record);
+  }
+
+  private rootActorOf(cause: Envelope): string {
+    if (cause.causation === null) return cause.actor;
+    const known = this.rootActors.get(cause.correlation);
+    if (known !== undefined) return known;
+    for (; this.rootsIndexed < this.queue.length; this.rootsIndexed++) {
+      const e = this.queue[this.rootsIndexed] as Envelope;
+      if (e.causation === null) this.rootActors.set(e.id, e.actor);
+    }
+    return this.rootActors.get(cause.correlation) ?? cause.actor;
+  }
+
+  private addTimer(event: Envelope): void {
+    const d = event.data as TimerScheduledData;
+    const timer: Timer = {
+      id: event.id,
+      due: d.due,
+      type: d.type,
+      version: d.version,
+      entity: event.entity,
+      data: d.data,
+      correlation: event.correlation,
+      actor: event.actor,
+      rootActor: d.rootActor,
+    };
+    const list = this.timersCopied ? (this.timers as Timer[]) : [...this.timers];
+    this.timersCopied = true;
+    // Sorted by due time, then by id (ids grow monotonically), so firing order is deterministic.
+    let i = list.length;
+    while (
+      i > 0 &&
+      ((list[i - 1] as Timer).due > timer.due ||
+        ((list[i - 1] as Timer).due === timer.due && (list[i - 1] as Timer).id > timer.id))
+    )
+      i--;
+    list.splice(i, 0, timer);
+    this.timers = list;
+  }
+
+  private removeTimer(id: string): void {
+    const index = this.timers.findIndex((t) => t.id === id);
+    if (index === -1) return;
+    const list = this.timersCopied ? (this.timers as Timer[]) : [...this.timers];
+    this.timersCopied = true;
+    list.splice(index, 1);
+    this.timers = list;
+  }
+
+  private cascadeError(limit: number): CascadeLimitError {
+    const counts = new Map<string, number>();
+    let worst = '';
+    let most = 0;
+    for (let i = 0; i < this.head; i++) {
+      const type = (this.queue[i] as Envelope).type;
+      const n = (counts.get(type) ?? 0) + 1;
+      counts.set(type, n);
+      if (n > most) {
+        most = n;
+        worst = type;
+      }
+    }
+    return new CascadeLimitError(limit, worst, most);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function isBuiltin(type: AnyEventType): boolean {
+  return (builtinEventTypes as readonly AnyEventType[]).includes(type);
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return String(err);
+  } catch {
+    return 'an unprintable value was thrown';
+  }
+}

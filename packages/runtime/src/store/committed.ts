@@ -1,6 +1,8 @@
 import type { StoredEnvelope } from '../events/envelope.ts';
 import type { EventStore, Page, TickCommit } from './port.ts';
 
+const MAX_PAGE_EVENTS = 16_384;
+
 /** A page of committed ticks and all their events, in seq order. */
 export interface CommittedPage {
   readonly commits: readonly TickCommit[];
@@ -18,10 +20,19 @@ export async function* committedPages(
   ticksPerPage = 256,
 ): AsyncGenerator<CommittedPage> {
   for (let after = afterTick; ;) {
-    const commits = await store.readCommits(after, ticksPerPage);
-    const first = commits[0];
-    const last = commits.at(-1);
-    if (first === undefined || last === undefined) return;
+    const read = await store.readCommits(after, ticksPerPage);
+    const first = read[0];
+    if (first === undefined) return;
+    // A page stops near MAX_PAGE_EVENTS events: replaying big ticks a page at a time keeps only
+    // one page of envelopes alive, which the garbage collector otherwise keeps copying.
+    let take = 1;
+    while (
+      take < read.length &&
+      (read[take] as TickCommit).lastSeq - first.firstSeq < MAX_PAGE_EVENTS
+    )
+      take++;
+    const commits = take === read.length ? read : read.slice(0, take);
+    const last = commits.at(-1) as TickCommit;
     const pages: (readonly StoredEnvelope[])[] = [];
     for (let from: number | null = first.firstSeq; from !== null && from <= last.lastSeq;) {
       const page: Page<StoredEnvelope> = await store.readEvents({

@@ -16,17 +16,29 @@ afterAll(() => {
 });
 
 describe('README', () => {
-  it('shows an example that runs and emits what its comment says', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(code, 'README.md has a ```ts example').toBeDefined();
-    writeFileSync(script, code as string);
-    const output = execFileSync(
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+
+  function run(code: string): string {
+    writeFileSync(script, code);
+    return execFileSync(
       process.execPath,
       ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), script],
-      { cwd: work, encoding: 'utf8' },
+      {
+        cwd: work,
+        encoding: 'utf8',
+      },
     );
+  }
+
+  it('shows an example that runs and emits what its comment says', () => {
+    expect(examples.length, 'README.md has ```ts examples').toBeGreaterThanOrEqual(2);
+    const output = run(examples[0] as string);
     expect(output).toContain("[ 'AccountOpened', 'Deposited', 'Flagged' ]");
     expect(output).toMatch(/[0-9a-f]{16}/);
+  });
+
+  it('shows a replay property that holds', () => {
+    expect(run(examples[1] as string)).toContain('replay holds');
   });
 });

@@ -6,9 +6,10 @@
  */
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import type { Transaction } from '@electric-sql/pglite';
 import { CausewayError, ErrorCodes, StoreLockedError } from '@causeway/runtime';
 import { checkSchemaName, DEFAULT_SCHEMA } from '../sql/schema.ts';
-import type { SqlDriver, SqlQueryable, SqlWriterSession } from '../sql/session.ts';
+import type { SqlDriver, SqlQueryable, SqlTransaction, SqlWriterSession } from '../sql/session.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 
 /** Options of {@link PgliteStore}. */
@@ -44,6 +45,24 @@ function queryable(db: PGlite | { query: PGlite['query'] }): SqlQueryable {
   };
 }
 
+/** A PGlite transaction; COPY reads its rows from PGlite's `/dev/blob`. */
+function transaction(tx: Transaction): SqlTransaction {
+  return {
+    ...queryable(tx),
+    copyIn: async (table: string, columns: string, rows: Uint8Array) => {
+      await tx.query(`copy ${table} (${columns}) from '/dev/blob' (format binary)`, [], {
+        blob: new Blob([rows]),
+      });
+    },
+  };
+}
+
+/** Whether `db` keeps its data in a directory (not in memory, not in IndexedDB). */
+function inDirectory(db: PGlite): boolean {
+  const dir: unknown = db.dataDir;
+  return typeof dir === 'string' && dir !== '' && !/^[a-z][a-z0-9+.-]*:\/\//.test(dir);
+}
+
 class PgliteDriver implements SqlDriver {
   readonly reads: SqlQueryable;
   private ended = false;
@@ -71,11 +90,14 @@ class PgliteDriver implements SqlDriver {
     const db = this.db;
     const base = queryable(db);
     return Promise.resolve({
+      // In memory, each COPY took longer the larger the table was (about 130 ms for 10,000
+      // events on an empty log, over 1 s at 270,000), while INSERT … SELECT kept a steady pace.
+      bulkCopy: inDirectory(db),
       broken: false,
       query: <R extends object>(text: string, params?: readonly unknown[]) =>
         base.query<R>(text, params),
-      transaction: <T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> =>
-        db.transaction((tx) => fn(queryable(tx))),
+      transaction: <T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> =>
+        db.transaction((tx) => fn(transaction(tx))),
       release: (): Promise<void> => {
         if (locks.get(schema) === me) locks.delete(schema);
         return Promise.resolve();

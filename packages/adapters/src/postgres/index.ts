@@ -8,7 +8,13 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { CausewayError, ErrorCodes, StoreLockedError } from '@causeway/runtime';
 import { checkSchemaName, DEFAULT_SCHEMA, migrate, writerLockKey } from '../sql/schema.ts';
-import type { SqlDriver, SqlQueryable, SqlSession, SqlWriterSession } from '../sql/session.ts';
+import type {
+  SqlDriver,
+  SqlQueryable,
+  SqlSession,
+  SqlTransaction,
+  SqlWriterSession,
+} from '../sql/session.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 
 /** Options of {@link PostgresStore}. */
@@ -56,7 +62,65 @@ function unreachable(where: string, err: unknown): CausewayError {
   );
 }
 
+const COPY_CHUNK = 1 << 20;
+
+/**
+ * `COPY … FROM STDIN` as a query object `pg` runs like its own (the protocol `pg-cursor` and
+ * `pg-query-stream` use): it sends the rows when the server asks for them. Settles on the
+ * server's ReadyForQuery, or at once on an error, as `pg`'s own queries do.
+ */
+class CopyIn implements pg.Submittable {
+  readonly done: Promise<void>;
+  private settle!: (err: Error | null) => void;
+  private failed: Error | null = null;
+
+  constructor(
+    private readonly text: string,
+    private readonly rows: Uint8Array,
+  ) {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = (err) => (err === null ? resolve() : reject(err));
+    });
+  }
+
+  submit(connection: pg.Connection): void {
+    connection.query(this.text);
+  }
+
+  handleCopyInResponse(connection: pg.Connection & CopyConnection): void {
+    const rows = Buffer.from(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
+    // In pieces: `pg` copies each message into a buffer of its own before writing it.
+    for (let at = 0; at < rows.length; at += COPY_CHUNK) {
+      connection.sendCopyFromChunk(rows.subarray(at, at + COPY_CHUNK));
+    }
+    connection.endCopyFrom();
+  }
+
+  handleError(err: Error): void {
+    this.failed = err;
+    this.settle(err);
+  }
+
+  handleReadyForQuery(): void {
+    this.settle(this.failed);
+  }
+
+  handleCommandComplete(): void {}
+  handleCopyData(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+}
+
+/** The part of `pg`'s connection that COPY needs (its typings leave it out). */
+interface CopyConnection {
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+}
+
 class PgWriterSession implements SqlWriterSession {
+  readonly bulkCopy = true;
   broken = false;
   constructor(private readonly client: pg.Client) {
     client.on('error', () => {
@@ -72,7 +136,13 @@ class PgWriterSession implements SqlWriterSession {
     return { rows: res.rows as R[] };
   }
 
-  async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+  async copyIn(table: string, columns: string, rows: Uint8Array): Promise<void> {
+    const copy = new CopyIn(`copy ${table} (${columns}) from stdin (format binary)`, rows);
+    this.client.query(copy);
+    await copy.done;
+  }
+
+  async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     await this.client.query('begin');
     try {
       const result = await fn(this);

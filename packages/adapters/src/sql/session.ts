@@ -17,8 +17,24 @@ export interface SqlSession extends SqlQueryable {
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
 }
 
+/** A writer's transaction: statements, and bulk loads with COPY. */
+export interface SqlTransaction extends SqlQueryable {
+  /**
+   * Loads `rows`, in COPY's binary format (see CopyRows), into `table (columns)` with
+   * `COPY … FROM … (FORMAT binary)`; `table` and `columns` are SQL, already quoted.
+   */
+  copyIn(table: string, columns: string, rows: Uint8Array): Promise<void>;
+}
+
 /** The writer's own connection: it holds the log's writer lock for as long as it lives. */
 export interface SqlWriterSession extends SqlSession {
+  /** Runs `fn` between BEGIN and COMMIT; rolls back and rethrows when it throws. */
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Whether a commit should load its events with `copyIn` rather than INSERT … SELECT. False
+   * where COPY does not pay: PGlite in memory, where each COPY got slower as the table grew.
+   */
+  readonly bulkCopy: boolean;
   /** True once the connection was lost: the lock is gone with it, and a new session is needed. */
   readonly broken: boolean;
   /** Releases the writer lock and the connection. Never throws. */

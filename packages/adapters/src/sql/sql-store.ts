@@ -23,6 +23,7 @@ import type {
   TickCommit,
   Unwatch,
 } from '@causeway/runtime';
+import { CopyRows } from './copy-rows.ts';
 import { isMissingRelation, readFailure, writeFailure } from './failures.ts';
 import {
   checkNotNewer,
@@ -73,6 +74,92 @@ function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
     at += part.length;
   }
   return out;
+}
+
+/**
+ * From this many events a tick, a commit loads them with COPY (where the driver says it pays)
+ * instead of the one INSERT statement. COPY takes a transaction of four round trips instead of
+ * one statement; measured on local Postgres 15 (events/s, old single statement against COPY):
+ * 1,635 against 1,212 for one-event ticks, 29,000 against 25,000 at 30, even at 100, 64,000
+ * against 76,000 at 250, 80,000 against 124,000 at 10,000.
+ */
+const COPY_MIN_EVENTS = 100;
+
+/** A tick's events ready to insert: COPY rows, or the INSERT's array parameters. */
+type EventBatch = { readonly rows: Uint8Array } | { readonly params: readonly unknown[] };
+
+/** The events as binary COPY rows, in the order of EVENT_COLUMNS. */
+function eventRows(events: readonly StoredEnvelope[]): EventBatch {
+  const rows = new CopyRows(events.length * 400);
+  for (const e of events) {
+    rows.row(11);
+    rows.int8(e.seq);
+    rows.text(e.id);
+    rows.int8(e.tick);
+    rows.text(e.type);
+    rows.int4(e.version);
+    rows.text(e.entity);
+    rows.msgpack(e.data);
+    rows.int8(e.at);
+    rows.text(e.causation ?? null);
+    rows.text(e.correlation);
+    rows.text(e.actor);
+  }
+  return { rows: rows.finish() };
+}
+
+/** The events as column arrays for INSERT … SELECT FROM unnest(…), payloads in one blob. */
+function eventArrays(events: readonly StoredEnvelope[]): EventBatch {
+  const n = events.length;
+  const seq = new Array<number>(n);
+  const id = new Array<string>(n);
+  const tick = new Array<number>(n);
+  const type = new Array<string>(n);
+  const version = new Array<number>(n);
+  const entity = new Array<string>(n);
+  const dataAt = new Array<number>(n);
+  const dataLength = new Array<number>(n);
+  const payloads = new Array<Uint8Array>(n);
+  const at = new Array<number>(n);
+  const causation = new Array<string | null>(n);
+  const correlation = new Array<string>(n);
+  const actor = new Array<string>(n);
+  let offset = 1;
+  for (let i = 0; i < n; i++) {
+    const e = events[i] as StoredEnvelope;
+    seq[i] = e.seq;
+    id[i] = e.id;
+    tick[i] = e.tick;
+    type[i] = e.type;
+    version[i] = e.version;
+    entity[i] = e.entity;
+    const payload = encodeValue(e.data);
+    payloads[i] = payload;
+    dataAt[i] = offset;
+    dataLength[i] = payload.length;
+    offset += payload.length;
+    at[i] = e.at;
+    causation[i] = e.causation;
+    correlation[i] = e.correlation;
+    actor[i] = e.actor;
+  }
+  return {
+    params: [
+      seq,
+      id,
+      tick,
+      type,
+      version,
+      entity,
+      concat(payloads, offset - 1),
+      at,
+      causation,
+      correlation,
+      actor,
+      dataAt,
+      dataLength,
+    ],
+  };
 }
 
 function toEnvelope(r: Row): StoredEnvelope {
@@ -245,80 +332,56 @@ export class SqlStore implements EventStore {
     return await this.serialised(async () => {
       const session = await this.writerSession();
       checkCommit(this.description, this.last, this.lastIno, commit, events);
-      const n = events.length;
-      const seq = new Array<number>(n);
-      const id = new Array<string>(n);
-      const tick = new Array<number>(n);
-      const type = new Array<string>(n);
-      const version = new Array<number>(n);
-      const entity = new Array<string>(n);
-      const dataAt = new Array<number>(n);
-      const dataLength = new Array<number>(n);
-      const payloads = new Array<Uint8Array>(n);
-      const at = new Array<number>(n);
-      const causation = new Array<string | null>(n);
-      const correlation = new Array<string>(n);
-      const actor = new Array<string>(n);
-      let offset = 1;
-      for (let i = 0; i < n; i++) {
-        const e = events[i] as StoredEnvelope;
-        seq[i] = e.seq;
-        id[i] = e.id;
-        tick[i] = e.tick;
-        type[i] = e.type;
-        version[i] = e.version;
-        entity[i] = e.entity;
-        const payload = encodeValue(e.data);
-        payloads[i] = payload;
-        dataAt[i] = offset;
-        dataLength[i] = payload.length;
-        offset += payload.length;
-        at[i] = e.at;
-        causation[i] = e.causation;
-        correlation[i] = e.correlation;
-        actor[i] = e.actor;
-      }
+      // Encoded before anything is sent: a payload msgpack cannot carry fails the commit as
+      // it is, with nothing written.
+      const batch =
+        session.bulkCopy && events.length >= COPY_MIN_EVENTS
+          ? eventRows(events)
+          : eventArrays(events);
+      const record = [
+        commit.tick,
+        commit.at,
+        commit.firstSeq,
+        commit.lastSeq,
+        commit.lastInput,
+        commit.hash,
+        this.channel,
+      ];
       try {
-        // One statement is one transaction: the events, the commit record and the
-        // notification are stored together or not at all, in a single round trip. The payloads
-        // travel as one binary parameter cut up by offset, which is faster than a bytea[]
-        // (sent as hex text) and keeps the rows' encoding the same.
-        await session.query(
-          `with ev as (
-             insert into ${this.s}.events (${EVENT_COLUMNS})
-             select seq, id, tick, type, version, entity, substring($7::bytea from data_at for data_length),
-                    at, causation, correlation, actor
-             from unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[],
-                         $8::bigint[], $9::text[], $10::text[], $11::text[], $19::int[], $20::int[])
-                  as u(seq, id, tick, type, version, entity, at, causation, correlation, actor, data_at, data_length)
-           ), c as (
-             insert into ${this.s}.commits (tick, at, first_seq, last_seq, last_input, hash)
-             values ($12, $13, $14, $15, $16, $17) returning tick
-           )
-           select pg_notify($18, tick::text) from c`,
-          [
-            seq,
-            id,
-            tick,
-            type,
-            version,
-            entity,
-            concat(payloads, offset - 1),
-            at,
-            causation,
-            correlation,
-            actor,
-            commit.tick,
-            commit.at,
-            commit.firstSeq,
-            commit.lastSeq,
-            commit.lastInput,
-            commit.hash,
-            this.channel,
-            dataAt,
-            dataLength,
-          ],
-        );
+        // Either way one transaction: the events, the commit record and the notification are
+        // stored together or not at all.
+        if ('rows' in batch) {
+          await session.transaction(async (tx) => {
+            await tx.copyIn(`${this.s}.events`, EVENT_COLUMNS, batch.rows);
+            await tx.query(
+              `with c as (
+                 insert into ${this.s}.commits (tick, at, first_seq, last_seq, last_input, hash)
+                 values ($1, $2, $3, $4, $5, $6) returning tick
+               )
+               select pg_notify($7, tick::text) from c`,
+              record,
+            );
+          });
+        } else {
+          // One statement, one round trip. The payloads travel as one binary parameter cut up
+          // by offset, which is faster than a bytea[] (sent as hex text) and keeps the rows'
+          // encoding the same.
+          await session.query(
+            `with ev as (
+               insert into ${this.s}.events (${EVENT_COLUMNS})
+               select seq, id, tick, type, version, entity, substring($7::bytea from data_at for data_length),
+                      at, causation, correlation, actor
+               from unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[],
+                           $8::bigint[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[])
+                    as u(seq, id, tick, type, version, entity, at, causation, correlation, actor, data_at, data_length)
+             ), c as (
+               insert into ${this.s}.commits (tick, at, first_seq, last_seq, last_input, hash)
+               values ($14, $15, $16, $17, $18, $19) returning tick
+             )
+             select pg_notify($20, tick::text) from c`,
+            [...batch.params, ...record],
+          );
+        }
       } catch (err) {
         throw this.failedWrite(`Commit of tick ${commit.tick}`, err);
       }

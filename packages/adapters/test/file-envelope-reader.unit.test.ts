@@ -4,6 +4,7 @@ import { decodeEnvelope, encodeEnvelope } from '@causeway/runtime';
 import type { StoredEnvelope } from '@causeway/runtime';
 import { EnvelopeReader } from '../src/file/envelope-reader.ts';
 import { crc32c } from '../src/file/crc32c.ts';
+import { envelopeArbitrary } from './msgpack-arbitraries.ts';
 
 const plain: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   value: fc.oneof(
@@ -25,19 +26,7 @@ const plain: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   ),
 })).value;
 
-const envelope: fc.Arbitrary<StoredEnvelope> = fc.record({
-  id: fc.uuid({ version: 7 }),
-  seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
-  tick: fc.integer({ min: 1, max: 2 ** 40 }),
-  type: fc.string({ minLength: 1, maxLength: 30 }),
-  version: fc.integer({ min: 1, max: 1000 }),
-  entity: fc.uuid({ version: 7 }),
-  data: plain,
-  at: fc.integer({ min: 0, max: 2 ** 45 }),
-  causation: fc.option(fc.uuid({ version: 7 }), { nil: null }),
-  correlation: fc.uuid({ version: 7 }),
-  actor: fc.string({ unit: 'grapheme', maxLength: 30 }),
-});
+const envelope = envelopeArbitrary(plain);
 
 describe('EnvelopeReader', () => {
   it("decodes every envelope exactly as the runtime's decodeEnvelope does", () => {

@@ -2,29 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeValue } from '@causeway/runtime';
 import { CopyRows } from '../src/sql/copy-rows.ts';
-
-const plain: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    fc.constant(null),
-    fc.constant(undefined),
-    fc.boolean(),
-    fc.integer(),
-    fc.maxSafeInteger(),
-    fc.constantFrom(-0, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 2 ** 32 - 1, 2 ** 32, -32, -33),
-    fc.constantFrom(-128, -129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, Infinity, NaN),
-    fc.double(),
-    fc.string({ maxLength: 40 }),
-    fc.string({ unit: 'grapheme', maxLength: 40 }),
-    fc.string({ minLength: 30, maxLength: 300 }),
-    fc.uint8Array({ maxLength: 300 }),
-    fc.date({ noInvalidDate: true }),
-    fc.array(tie('value'), { maxLength: 5 }),
-    fc.array(fc.integer(), { minLength: 15, maxLength: 20 }),
-    fc.dictionary(fc.string({ maxLength: 10 }), tie('value'), { maxKeys: 5 }),
-    fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { minKeys: 15, maxKeys: 20 }),
-  ),
-})).value;
+import { msgpackValue } from './msgpack-arbitraries.ts';
 
 type Field =
   | { kind: 'text'; value: string | null }
@@ -40,7 +18,7 @@ const field: fc.Arbitrary<Field> = fc.oneof(
   fc.record({ kind: fc.constant('int8' as const), value: fc.maxSafeInteger() }),
   fc.record({ kind: fc.constant('int8' as const), value: fc.integer() }),
   fc.record({ kind: fc.constant('int4' as const), value: fc.integer() }),
-  fc.record({ kind: fc.constant('msgpack' as const), value: plain }),
+  fc.record({ kind: fc.constant('msgpack' as const), value: msgpackValue }),
 );
 
 /** COPY's binary format as the Postgres manual describes it, built field by field. */

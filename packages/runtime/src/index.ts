@@ -54,12 +54,15 @@ export {
   MemoryStore,
   normaliseQuery,
   resetMemoryStores,
+  SecondaryIndex,
   storeClosed,
   storeReadOnly,
 } from './store/index.ts';
 export type {
   CommittedPage,
   EventQuery,
+  IndexedEvent,
+  IndexQuery,
   EventStore,
   InputRecord,
   LogHeader,

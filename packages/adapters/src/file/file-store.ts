@@ -16,6 +16,7 @@ import {
   inputToTuple,
   commitToTuple,
   normaliseQuery,
+  SecondaryIndex,
   storeClosed,
   storeReadOnly,
   StoreCorruptedError,
@@ -166,17 +167,7 @@ export class FileStore implements EventStore {
   private refreshing: Promise<void> = Promise.resolve();
   private pollTimer: ReturnType<typeof setInterval> | null = null;
 
-  private secondary: {
-    upTo: number;
-    entity: Map<string, number[]>;
-    type: Map<string, number[]>;
-    correlation: Map<string, number[]>;
-  } = {
-    upTo: 0,
-    entity: new Map(),
-    type: new Map(),
-    correlation: new Map(),
-  };
+  private readonly secondary = new SecondaryIndex();
 
   constructor(options: FileStoreOptions) {
     this.dir = resolve(options.dir);
@@ -353,25 +344,7 @@ export class FileStore implements EventStore {
       return { items, next: last < end && items.length > 0 ? last + 1 : null };
     }
     await this.indexUpTo(end);
-    const lists: number[][] = [];
-    if (q.entity !== undefined) lists.push(this.secondary.entity.get(q.entity) ?? []);
-    if (q.type !== undefined) lists.push(this.secondary.type.get(q.type) ?? []);
-    if (q.correlation !== undefined)
-      lists.push(this.secondary.correlation.get(q.correlation) ?? []);
-    lists.sort((a, b) => a.length - b.length);
-    const [first, ...others] = lists as [number[], ...number[][]];
-    const seqs: number[] = [];
-    let next: number | null = null;
-    for (let i = lowerBound(first, q.fromSeq); i < first.length; i++) {
-      const seq = first[i] as number;
-      if (seq > end) break;
-      if (!others.every((list) => contains(list, seq))) continue;
-      if (seqs.length === q.limit) {
-        next = seq;
-        break;
-      }
-      seqs.push(seq);
-    }
+    const { seqs, next } = this.secondary.find(q, end);
     return { items: await this.readSeqs(seqs), next };
   }
 
@@ -876,11 +849,7 @@ export class FileStore implements EventStore {
     while (s.upTo < lastSeq) {
       const to = Math.min(lastSeq, s.upTo + 10_000);
       const events = await this.readSeqRange(s.upTo + 1, to);
-      for (const e of events) {
-        push(s.entity, e.entity, e.seq);
-        push(s.type, e.type, e.seq);
-        push(s.correlation, e.correlation, e.seq);
-      }
+      for (const e of events) s.add(e);
       s.upTo = to;
     }
   }
@@ -999,26 +968,4 @@ async function exists(path: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
-}
-
-function push(map: Map<string, number[]>, key: string, seq: number): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [seq]);
-  else list.push(seq);
-}
-
-function lowerBound(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function contains(sorted: readonly number[], value: number): boolean {
-  const i = lowerBound(sorted, value);
-  return i < sorted.length && sorted[i] === value;
 }

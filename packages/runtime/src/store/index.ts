@@ -36,3 +36,5 @@ export {
 } from './codec.ts';
 export { committedPages } from './committed.ts';
 export type { CommittedPage } from './committed.ts';
+export { SecondaryIndex } from './secondary-index.ts';
+export type { IndexedEvent, IndexQuery } from './secondary-index.ts';

@@ -1,5 +1,6 @@
 import type { StoredEnvelope } from '../events/envelope.ts';
 import { StoreLockedError } from '../errors/index.ts';
+import { SecondaryIndex } from './secondary-index.ts';
 import type {
   EventQuery,
   EventStore,
@@ -32,27 +33,14 @@ class MemoryLog {
   writer: string | null = null;
   // Secondary indexes are built lazily, on the first filtered read, so the append path stays a
   // plain array push (the loop's throughput depends on it).
-  indexedUpTo = 0;
-  readonly byEntity = new Map<string, number[]>();
-  readonly byType = new Map<string, number[]>();
-  readonly byCorrelation = new Map<string, number[]>();
+  readonly secondary = new SecondaryIndex();
 
-  index(): void {
+  index(): SecondaryIndex {
     const events = this.events;
-    for (let i = this.indexedUpTo; i < events.length; i++) {
-      const e = events[i] as StoredEnvelope;
-      push(this.byEntity, e.entity, e.seq);
-      push(this.byType, e.type, e.seq);
-      push(this.byCorrelation, e.correlation, e.seq);
-    }
-    this.indexedUpTo = events.length;
+    for (let i = this.secondary.upTo; i < events.length; i++)
+      this.secondary.add(events[i] as StoredEnvelope);
+    return this.secondary;
   }
-}
-
-function push(map: Map<string, number[]>, key: string, seq: number): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [seq]);
-  else list.push(seq);
 }
 
 const named = new Map<string, MemoryLog>();
@@ -173,29 +161,8 @@ export class MemoryStore implements EventStore {
             : null;
         return { items, next };
       }
-      log.index();
-      // Walk the most selective index and filter by the others.
-      const lists: number[][] = [];
-      if (q.entity !== undefined) lists.push(log.byEntity.get(q.entity) ?? []);
-      if (q.type !== undefined) lists.push(log.byType.get(q.type) ?? []);
-      if (q.correlation !== undefined) lists.push(log.byCorrelation.get(q.correlation) ?? []);
-      lists.sort((a, b) => a.length - b.length);
-      const seqs = lists[0] as number[];
-      let i = lowerBound(seqs, q.fromSeq);
-      let next: number | null = null;
-      for (; i < seqs.length; i++) {
-        const seq = seqs[i] as number;
-        if (seq > end) break;
-        const e = events[seq - 1] as StoredEnvelope;
-        if (q.entity !== undefined && e.entity !== q.entity) continue;
-        if (q.type !== undefined && e.type !== q.type) continue;
-        if (q.correlation !== undefined && e.correlation !== q.correlation) continue;
-        if (items.length === q.limit) {
-          next = seq;
-          break;
-        }
-        items.push(e);
-      }
+      const { seqs, next } = log.index().find(q, end);
+      for (const seq of seqs) items.push(events[seq - 1] as StoredEnvelope);
       return { items, next };
     });
   }
@@ -253,17 +220,6 @@ export class MemoryStore implements EventStore {
     this.ensureOpen();
     if (this.readOnly) throw storeReadOnly(this.description);
   }
-}
-
-function lowerBound(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Forgets every named memory log (for tests). */

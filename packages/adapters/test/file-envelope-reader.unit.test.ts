@@ -4,7 +4,7 @@ import { decodeEnvelope, encodeEnvelope } from '@causeway/runtime';
 import type { StoredEnvelope } from '@causeway/runtime';
 import { EnvelopeReader } from '../src/file/envelope-reader.ts';
 import { crc32c } from '../src/file/crc32c.ts';
-import { envelopeArbitrary } from './msgpack-arbitraries.ts';
+import { envelopeArbitrary, sampleEnvelope } from './msgpack-arbitraries.ts';
 
 const plain: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   value: fc.oneof(
@@ -75,19 +75,7 @@ describe('EnvelopeReader', () => {
 
   it('returns binary data as a Uint8Array that does not share the read buffer', () => {
     const reader = new EnvelopeReader();
-    const e: StoredEnvelope = {
-      id: 'a',
-      seq: 1,
-      tick: 1,
-      type: 't',
-      version: 1,
-      entity: 'e',
-      data: { bytes: new Uint8Array([1, 2, 3]) },
-      at: 0,
-      causation: null,
-      correlation: 'c',
-      actor: 'x',
-    };
+    const e: StoredEnvelope = sampleEnvelope({ bytes: new Uint8Array([1, 2, 3]) });
     const span = encodeEnvelope(e);
     const decoded = reader.decode(span, 0, span.length).data as { bytes: Uint8Array };
     span.fill(0);
@@ -96,19 +84,7 @@ describe('EnvelopeReader', () => {
 
   it('refuses a record with bytes past its last field', () => {
     const reader = new EnvelopeReader();
-    const body = encodeEnvelope({
-      id: 'a',
-      seq: 1,
-      tick: 1,
-      type: 't',
-      version: 1,
-      entity: 'e',
-      data: null,
-      at: 0,
-      causation: null,
-      correlation: 'c',
-      actor: 'x',
-    });
+    const body = encodeEnvelope(sampleEnvelope(null));
     const span = new Uint8Array(body.length + 1);
     span.set(body);
     expect(() => reader.decode(span, 0, span.length)).toThrow(/past its end/);

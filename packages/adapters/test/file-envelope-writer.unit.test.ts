@@ -4,7 +4,7 @@ import { encodeEnvelope } from '@causeway/runtime';
 import type { StoredEnvelope } from '@causeway/runtime';
 import { EnvelopeWriter } from '../src/file/envelope-writer.ts';
 import { frameSize, RecordKind, writeFrame } from '../src/file/records.ts';
-import { envelopeArbitrary, msgpackValue } from './msgpack-arbitraries.ts';
+import { envelopeArbitrary, msgpackValue, sampleEnvelope } from './msgpack-arbitraries.ts';
 
 const envelope = envelopeArbitrary(msgpackValue);
 
@@ -68,19 +68,7 @@ describe('EnvelopeWriter', () => {
 
   it('hands an event it cannot encode to the fallback, whose error reaches the caller', () => {
     const writer = new EnvelopeWriter();
-    const bad: StoredEnvelope = {
-      id: 'a',
-      seq: 1,
-      tick: 1,
-      type: 't',
-      version: 1,
-      entity: 'e',
-      data: { f: () => 1 },
-      at: 0,
-      causation: null,
-      correlation: 'a',
-      actor: 'x',
-    };
+    const bad: StoredEnvelope = sampleEnvelope({ f: () => 1 });
     expect(() =>
       writer.frameTick([bad], { kind: RecordKind.Commit, body: new Uint8Array([0x90]) }, (e) =>
         encodeEnvelope(e),

@@ -47,3 +47,20 @@ export function envelopeArbitrary(data: fc.Arbitrary<unknown>): fc.Arbitrary<Sto
     actor: fc.string({ unit: 'grapheme', maxLength: 30 }),
   });
 }
+
+/** A small fixed envelope with `data` as its payload, for example-based tests. */
+export function sampleEnvelope(data: unknown): StoredEnvelope {
+  return {
+    id: 'a',
+    seq: 1,
+    tick: 1,
+    type: 't',
+    version: 1,
+    entity: 'e',
+    data,
+    at: 0,
+    causation: null,
+    correlation: 'c',
+    actor: 'x',
+  };
+}

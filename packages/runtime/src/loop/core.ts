@@ -2,7 +2,7 @@ import { createDraft, enablePatches, finishDraft } from 'immer';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
-import { assertPlainData } from '../events/payload.ts';
+import { assertPlainData, type PayloadLimits } from '../events/payload.ts';
 import { assertEntityId, assertEntityIdTime } from '../ids/uuidv7.ts';
 import { Queries } from '../state/component.ts';
 import { StateHasher } from '../state/hash.ts';
@@ -53,6 +53,8 @@ export interface CoreSettings {
   readonly entitySkewMs: number;
   readonly snapshotEvery: number;
   readonly validatePayloads: boolean;
+  /** The limits of storable data, checked at emit and at acceptance. */
+  readonly limits: PayloadLimits;
   readonly activities: number;
   /** Called around every listener and applier run (strict mode installs its guards here). */
   readonly guard: RunGuard | null;
@@ -165,6 +167,43 @@ export class LoopCore<S extends object> {
   // Input acceptance
 
   /**
+   * Checks that a batch from a JavaScript caller has the shape the types promise: an array of
+   * objects, each with an event type. Everything else about an input is checked by
+   * {@link LoopCore.validateInputs}.
+   */
+  checkBatchShape(inputs: unknown): void {
+    if (!Array.isArray(inputs)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Inputs come as an array, got ${describeValue(inputs)}. Pass [input(Type, entity, data, actor), …].`,
+        { inputs: describeValue(inputs) },
+      );
+    }
+    for (let k = 0; k < inputs.length; k++) {
+      const i: unknown = inputs[k];
+      if (typeof i !== 'object' || i === null) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `Input [${k}] of the batch is ${describeValue(i)}, not an input. Make inputs with input(Type, entity, data, actor); nothing of the batch was journaled.`,
+          { index: k },
+        );
+      }
+      const type: unknown = (i as { type?: unknown }).type;
+      if (
+        typeof type !== 'object' ||
+        type === null ||
+        typeof (type as { name?: unknown }).name !== 'string'
+      ) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `Input [${k}] of the batch has no event type (its type is ${describeValue(type)}). Make inputs with input(Type, entity, data, actor), Type from defineEvent; nothing of the batch was journaled.`,
+          { index: k },
+        );
+      }
+    }
+  }
+
+  /**
    * Validates inputs against the registry as it will be once the pending inputs have run.
    * Nothing is journaled when one of them is invalid.
    */
@@ -196,7 +235,7 @@ export class LoopCore<S extends object> {
           },
         );
       }
-      if (validatePayloads) assertPlainData(i.type.name, i.data);
+      if (validatePayloads) assertPlainData(i.type.name, i.data, this.settings.limits);
       if (i.type === EntityAccessGranted) {
         const to = (i.data as { to?: unknown } | null)?.to;
         if (typeof to !== 'string' || to === '') {
@@ -340,13 +379,22 @@ export class LoopCore<S extends object> {
     return encodeValue({ v: 1, state: this.state, registry, timers: this.timers });
   }
 
-  restoreSnapshot(bytes: Uint8Array, commit: TickCommit): void {
-    const snap = decodeValue(bytes) as {
+  /**
+   * Restores a snapshot. Returns false, restoring nothing, when its bytes do not decode: a
+   * snapshot is a cache of the log, so the caller rebuilds from the log instead.
+   */
+  restoreSnapshot(bytes: Uint8Array, commit: TickCommit): boolean {
+    let snap: {
       v: number;
       state: S;
       registry: [string, string, string[]][];
       timers: Timer[];
     };
+    try {
+      snap = decodeValue(bytes) as typeof snap;
+    } catch {
+      return false;
+    }
     if (snap.v !== 1) {
       throw new CausewayError(
         ErrorCodes.LogMismatch,
@@ -360,9 +408,27 @@ export class LoopCore<S extends object> {
     this.registry = new Map(snap.registry.map(([id, owner, grants]) => [id, { owner, grants }]));
     this.timers = snap.timers;
     this.lastCommit = commit;
+    return true;
   }
 
   recordActivity(activity: Activity): void {
     this.activities.record(activity);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  switch (typeof value) {
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${typeof value} ${String(value)}`;
+    case 'undefined':
+      return 'undefined';
+    default:
+      return `a ${typeof value}`;
   }
 }

@@ -2,6 +2,7 @@ import type { Immutable } from 'immer';
 import { wallClock, type Clock } from '../clock/wall-clock.ts';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
+import { payloadLimits, type PayloadLimits } from '../events/payload.ts';
 import type { Envelope } from '../events/envelope.ts';
 import { isValidSeed } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
@@ -55,8 +56,16 @@ export interface EventSystemOptions<S extends object> {
   readonly snapshotEvery?: number;
   /** The live driver's clock, read when a tick starts without an explicit time. Default: wall clock. */
   readonly clock?: Clock;
-  /** Check payloads are plain data at emit. Default true. */
+  /**
+   * Check that payloads are storable data (see `assertPlainData`) at emit and at acceptance.
+   * Default true. Turning it off drops the guarantee that every store can read the log back.
+   */
   readonly validatePayloads?: boolean;
+  /**
+   * Limits of storable data, for systems that need more than the defaults
+   * (`DEFAULT_PAYLOAD_LIMITS`: 64 levels, 1 MiB); at most `MAX_PAYLOAD_LIMITS`.
+   */
+  readonly limits?: Partial<PayloadLimits>;
   /** How many listener runs the activities meta log keeps; 0 turns it off. Default 10,000. */
   readonly activities?: number;
   /** Hooks around listener and applier runs. Runs inside strict mode's guard when both are on. */
@@ -189,6 +198,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         entitySkewMs,
         snapshotEvery,
         validatePayloads: options.validatePayloads ?? true,
+        limits: payloadLimits(options.limits),
         activities,
         guard: strictGuardFor(options.strict, options.guard ?? null),
       },
@@ -334,10 +344,10 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     const snapshot = await store.latestSnapshot(last.tick);
     if (snapshot !== null) {
       const [commit] = await store.readCommits(snapshot.tick - 1, 1);
-      if (commit !== undefined) {
-        core.restoreSnapshot(snapshot.bytes, commit);
+      // A snapshot that does not decode (written by an older version that let such state
+      // through) is skipped: the log itself is the truth.
+      if (commit !== undefined && core.restoreSnapshot(snapshot.bytes, commit))
         after = snapshot.tick;
-      }
     }
     for await (const { commits, events } of committedPages(store, after)) {
       if (!tickByTick) {
@@ -372,6 +382,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     this.#checkRunning();
     await this.open();
     const core = this.#core;
+    core.checkBatchShape(inputs);
     if (inputs.length === 0) return [];
     core.validateInputs(inputs, Math.max(now, core.lastCommit?.at ?? now));
     // One record and one pending entry per input, built in one pass once all are valid.

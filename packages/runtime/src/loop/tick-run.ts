@@ -92,7 +92,7 @@ export class TickRun<S extends object> implements LoopPort {
   ): void {
     const core = this.core;
     core.checkRegistered(type);
-    if (core.settings.validatePayloads) assertPlainData(type.name, data);
+    if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
     if (type.entity === 'new') {
       assertEntityId(entity, this.now, core.settings.entitySkewMs);
       if (core.registry.has(entity)) throw entityExists(type.name, entity);
@@ -136,7 +136,7 @@ export class TickRun<S extends object> implements LoopPort {
         },
       );
     }
-    if (core.settings.validatePayloads) assertPlainData(type.name, data);
+    if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
     assertEntityId(entity, this.now + delayMs, core.settings.entitySkewMs);
     const timerData: TimerScheduledData = {
       due: this.now + delayMs,

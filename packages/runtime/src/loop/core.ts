@@ -85,6 +85,8 @@ export class LoopCore<S extends object> {
   readonly queries = new Queries();
   readonly hasher = new StateHasher();
   readonly commitObservers = new Set<(result: TickResult) => void>();
+  /** The types clients may send, once declared; null while every registered type may be sent. */
+  inputSurface: Set<AnyEventType> | null = null;
 
   state: S;
   registry = new Map<string, EntityRecord>();
@@ -123,6 +125,45 @@ export class LoopCore<S extends object> {
         ErrorCodes.UnknownEventType,
         `Two different event types are named "${type.name}" (versions ${known.version} and ${type.version}). Event type names are unique in a system: declare each type once and import it.`,
         { type: type.name },
+      );
+    }
+  }
+
+  /**
+   * Adds types to the input surface (registering them).
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a built-in type, which is never an input.
+   */
+  declareInputs(types: readonly AnyEventType[]): void {
+    for (const type of types) {
+      if (isBuiltinName(type.name)) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `"${type.name}" is a built-in event type and never an input: the system records it itself. Declare only the application's own types as inputs.`,
+          { type: type.name },
+        );
+      }
+      this.register(type);
+    }
+    const surface = (this.inputSurface ??= new Set<AnyEventType>());
+    for (const type of types) surface.add(type);
+  }
+
+  /** Refuses an input type that clients may not send. */
+  checkInput(type: AnyEventType): void {
+    if (isBuiltinName(type.name)) {
+      throw new CausewayError(
+        ErrorCodes.NotAnInput,
+        `"${type.name}" is a built-in event type, which the system records itself and clients never send. Nothing was journaled.`,
+        { type: type.name },
+      );
+    }
+    const surface = this.inputSurface;
+    if (surface !== null && !surface.has(type)) {
+      throw new CausewayError(
+        ErrorCodes.NotAnInput,
+        `"${type.name}" is not one of the application's inputs (${[...surface].map((t) => t.name).join(', ') || 'none declared'}): only listeners may state it. Nothing was journaled; send one of the declared inputs, or declare this type with declareInputs().`,
+        { type: type.name, inputs: [...surface].map((t) => t.name) },
       );
     }
   }
@@ -210,6 +251,7 @@ export class LoopCore<S extends object> {
   validateInputs(
     inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor?: string }[],
     now: number,
+    trusted = false,
   ): void {
     // What the pending inputs will have created and granted (usually nothing: inputs are
     // pending only between an accept and its tick).
@@ -225,6 +267,8 @@ export class LoopCore<S extends object> {
     const skew = this.settings.entitySkewMs;
     for (const i of inputs) {
       this.checkRegistered(i.type);
+      // Trusted: the system's own inputs (grants) and journaled ones being re-executed.
+      if (!trusted) this.checkInput(i.type);
       const actor = i.actor ?? 'anonymous';
       if (typeof actor !== 'string' || actor === '') {
         throw new CausewayError(
@@ -414,6 +458,12 @@ export class LoopCore<S extends object> {
   recordActivity(activity: Activity): void {
     this.activities.record(activity);
   }
+}
+
+const builtinNames: ReadonlySet<string> = new Set(builtinEventTypes.map((t) => t.name));
+
+function isBuiltinName(name: string): boolean {
+  return builtinNames.has(name);
 }
 
 function describeValue(value: unknown): string {

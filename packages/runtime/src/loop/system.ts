@@ -40,6 +40,13 @@ export interface EventSystemOptions<S extends object> {
   /** Event types to register up front (subscribe and apply register theirs too). */
   readonly events?: readonly AnyEventType[];
   /**
+   * The application's input surface: the only types clients may send (`tick`, `accept`,
+   * `send`); they are registered too. More can be added with `declareInputs`. While none is
+   * declared, every registered type except the built-in `causeway.*` ones is accepted as an
+   * input, as before surfaces existed. Built-in types are never inputs.
+   */
+  readonly inputs?: readonly AnyEventType[];
+  /**
    * What happens when a listener throws. `isolate` (default): its output is discarded, a
    * `ListenerFailed` event is recorded, and the tick goes on. `dead-letter`: the same, and the
    * failure is listed by `deadLetters()` for a later look. `halt`: the tick is dropped before it
@@ -119,6 +126,27 @@ export function systemInternals(system: EventSystem<object>): SystemInternals {
       {},
     );
   return read();
+}
+
+const journaledTicks = new WeakMap<
+  object,
+  (inputs: readonly Input[], at: number) => Promise<TickResult>
+>();
+
+/**
+ * Runs a tick of inputs taken from a log's journal (re-execution): they were accepted once, so
+ * the input surface is not asked again (a journaled grant or operator rejection is an input
+ * the system made itself). Internal to the runtime; not exported from the package.
+ */
+export function tickJournaled(
+  system: EventSystem<object>,
+  inputs: readonly Input[],
+  at: number,
+): Promise<TickResult> {
+  const run = journaledTicks.get(system);
+  if (run === undefined)
+    throw new CausewayError(ErrorCodes.InvalidArgument, 'tickJournaled() takes an EventSystem.', {});
+  return run(inputs, at);
 }
 
 let anonymousListeners = 0;
@@ -206,6 +234,8 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       options.initialState ?? ({} as S),
     );
     for (const type of options.events ?? []) this.#core.register(type);
+    if (options.inputs !== undefined) this.#core.declareInputs(options.inputs);
+    journaledTicks.set(this, (inputs, at) => this.#tickWith(inputs, { at }, true));
     internals.set(this, () => ({
       registry: this.#core.registry,
       timers: this.#core.timers,
@@ -268,6 +298,28 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       run: (_e, ctx) => run(ctx as unknown as ListenerContext<S>),
       active: true,
     });
+  }
+
+  /**
+   * Declares types clients may send, adding them to the input surface (and registering them).
+   * Once any type is declared, an input of another type is refused with `CW_NOT_AN_INPUT` and
+   * nothing journaled; the CQRS layer declares its command types here.
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a built-in `causeway.*` type.
+   *
+   * @example
+   * ```ts
+   * system.declareInputs(PlaceOrder, CancelOrder); // OrderShipped stays a listener's fact
+   * ```
+   */
+  declareInputs(...types: AnyEventType[]): void {
+    this.#core.declareInputs(types);
+  }
+
+  /** The declared input surface, or null while none is declared (every non-built-in type is accepted). */
+  get inputs(): readonly AnyEventType[] | null {
+    const surface = this.#core.inputSurface;
+    return surface === null ? null : [...surface];
   }
 
   /** Registers event types (needed before opening a log that holds them). */
@@ -375,16 +427,16 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    *   `CW_ENTITY_NOT_OWNED`, `CW_SYSTEM_HALTED`.
    */
   accept(inputs: readonly Input[]): Promise<readonly number[]> {
-    return this.#serial(() => this.#acceptNow(inputs, this.#clock()));
+    return this.#serial(() => this.#acceptNow(inputs, this.#clock(), false));
   }
 
-  async #acceptNow(inputs: readonly Input[], now: number): Promise<number[]> {
+  async #acceptNow(inputs: readonly Input[], now: number, trusted: boolean): Promise<number[]> {
     this.#checkRunning();
     await this.open();
     const core = this.#core;
     core.checkBatchShape(inputs);
     if (inputs.length === 0) return [];
-    core.validateInputs(inputs, Math.max(now, core.lastCommit?.at ?? now));
+    core.validateInputs(inputs, Math.max(now, core.lastCommit?.at ?? now), trusted);
     // One record and one pending entry per input, built in one pass once all are valid.
     const first = core.lastInput + 1;
     const records: InputRecord[] = new Array<InputRecord>(inputs.length);
@@ -416,6 +468,14 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    *   tick committed; the system stays usable and its inputs stay pending).
    */
   tick(inputs: readonly Input[] = [], options: TickOptions = {}): Promise<TickResult> {
+    return this.#tickWith(inputs, options, false);
+  }
+
+  #tickWith(
+    inputs: readonly Input[],
+    options: TickOptions,
+    trusted: boolean,
+  ): Promise<TickResult> {
     return this.#serial(async () => {
       const at = options.at ?? this.#clock();
       if (!Number.isFinite(at)) {
@@ -425,7 +485,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           { at },
         );
       }
-      await this.#acceptNow(inputs, at);
+      await this.#acceptNow(inputs, at, trusted);
       return this.#runAndCommit(at);
     });
   }
@@ -488,7 +548,11 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /** Lets `to` send inputs about `entity`; sent as an input by the owner (`by`). */
   grant(entity: string, to: string, by: string, options: TickOptions = {}): Promise<TickResult> {
-    return this.tick([{ type: EntityAccessGranted, entity, data: { to }, actor: by }], options);
+    return this.#tickWith(
+      [{ type: EntityAccessGranted, entity, data: { to }, actor: by }],
+      options,
+      true,
+    );
   }
 
   async #runAndCommit(at: number): Promise<TickResult> {

@@ -110,6 +110,7 @@ export type {
   ListenerObject,
   RunGuard,
   SystemInternals,
+  TickFailure,
   TickOptions,
   TickResult,
   TickSystem,

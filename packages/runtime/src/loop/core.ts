@@ -357,6 +357,7 @@ export class LoopCore<S extends object> {
       commit: run.commit as TickCommit,
       events: run.queue,
       patches: run.patches,
+      failures: run.failures,
     };
     for (const observer of this.commitObservers) observer(result);
     return result;

@@ -27,6 +27,7 @@ export type {
   ListenerContext,
   ListenerFn,
   ListenerObject,
+  TickFailure,
   TickResult,
   TickSystem,
 } from './types.ts';

@@ -61,6 +61,13 @@ export interface EventSystemOptions<S extends object> {
   readonly entitySkewMs?: number;
   /** Take a snapshot every this many ticks; 0 turns snapshots off. Default 1,000. */
   readonly snapshotEvery?: number;
+  /**
+   * Called when a snapshot could not be saved (the store failed, or the state cannot be
+   * encoded). Snapshots are a cache of the log: the tick that preceded it stays committed and
+   * `tick()` resolves (with `snapshotError` set); the snapshot is tried again after the next
+   * tick, and written on the next open if still missing.
+   */
+  readonly onSnapshotError?: (error: CausewayError) => void;
   /** The live driver's clock, read when a tick starts without an explicit time. Default: wall clock. */
   readonly clock?: Clock;
   /**
@@ -145,7 +152,11 @@ export function tickJournaled(
 ): Promise<TickResult> {
   const run = journaledTicks.get(system);
   if (run === undefined)
-    throw new CausewayError(ErrorCodes.InvalidArgument, 'tickJournaled() takes an EventSystem.', {});
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      'tickJournaled() takes an EventSystem.',
+      {},
+    );
   return run(inputs, at);
 }
 
@@ -177,6 +188,9 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   #liveTick: ReturnType<typeof setTimeout> | null = null;
   #timerTick: ReturnType<typeof setTimeout> | null = null;
   #live = false;
+  // A snapshot was due and failed: try again after the next tick.
+  #snapshotOwed = false;
+  readonly #onSnapshotError: ((error: CausewayError) => void) | null;
 
   constructor(options: EventSystemOptions<S>) {
     if (!isValidSeed(options.seed)) {
@@ -217,6 +231,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       );
     }
     this.#clock = options.clock ?? wallClock;
+    this.#onSnapshotError = options.onSnapshotError ?? null;
     this.#core = new LoopCore<S>(
       {
         seed: options.seed,
@@ -360,15 +375,16 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       // Batched first (one draft per page of ticks); tick by tick, exactly as the live run
       // drafted, when that fails or hashes differently (see LoopCore.replayBatch).
       let hash: string | null = null;
+      let snapshotTick = 0;
       try {
-        await this.#rebuild(last, false);
+        snapshotTick = await this.#rebuild(last, false);
         hash = core.hasher.hash(core.state);
       } catch (err) {
         if (core.halted === null || core.halted !== err) throw err;
       }
       if (hash !== last.hash) {
         core.resetRebuild();
-        await this.#rebuild(last, true);
+        snapshotTick = await this.#rebuild(last, true);
         hash = core.hasher.hash(core.state);
       }
       if (hash !== last.hash) {
@@ -378,6 +394,11 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           { tick: last.tick, expected: last.hash, actual: hash },
         );
       }
+      // A snapshot that was due but never landed (a failed write, a kill between a commit and
+      // its snapshot) is written now, of the state just rebuilt.
+      const every = core.settings.snapshotEvery;
+      if (every > 0 && !store.readOnly && snapshotTick < last.tick - (last.tick % every))
+        await this.#saveSnapshot();
     }
     const from = last?.lastInput ?? 0;
     for (let after = from; ;) {
@@ -389,7 +410,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   }
 
   /** Restores the latest snapshot and replays the committed ticks after it (appliers only). */
-  async #rebuild(last: TickCommit, tickByTick: boolean): Promise<void> {
+  async #rebuild(last: TickCommit, tickByTick: boolean): Promise<number> {
     const core = this.#core;
     const store = core.store;
     let after = 0;
@@ -413,6 +434,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         index += count;
       }
     }
+    return after;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -463,19 +485,19 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * per-tick systems to quiescence, and commits the tick's events with its commit record.
    * Resolves with what the tick committed.
    *
+   * A tick that committed always resolves: when only the snapshot after it fails, the result's
+   * `snapshotError` says so (and `onSnapshotError` hears it).
+   *
    * @throws CausewayError for rejected inputs (nothing journaled), `CW_CASCADE_LIMIT` for a
-   *   runaway cascade, `CW_LISTENER_FAILED` under the halt policy, store errors (nothing of the
-   *   tick committed; the system stays usable and its inputs stay pending).
+   *   runaway cascade, `CW_LISTENER_FAILED` under the halt policy or for a program error in
+   *   development mode, store errors of the commit (nothing of the tick committed; the system
+   *   stays usable and its inputs stay pending).
    */
   tick(inputs: readonly Input[] = [], options: TickOptions = {}): Promise<TickResult> {
     return this.#tickWith(inputs, options, false);
   }
 
-  #tickWith(
-    inputs: readonly Input[],
-    options: TickOptions,
-    trusted: boolean,
-  ): Promise<TickResult> {
+  #tickWith(inputs: readonly Input[], options: TickOptions, trusted: boolean): Promise<TickResult> {
     return this.#serial(async () => {
       const at = options.at ?? this.#clock();
       if (!Number.isFinite(at)) {
@@ -575,16 +597,41 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     this.#settleWaiters(run);
     if (this.#live) this.#armTimer();
     const every = core.settings.snapshotEvery;
-    if (every > 0 && run.tick % every === 0) {
-      const c = result.commit;
+    if (every > 0 && (run.tick % every === 0 || this.#snapshotOwed)) {
+      const snapshotError = await this.#saveSnapshot();
+      if (snapshotError !== null) return { ...result, snapshotError };
+    }
+    return result;
+  }
+
+  /**
+   * Saves a snapshot of the state after the last commit. A failure is returned and reported to
+   * `onSnapshotError`, never thrown: the commit before it stands.
+   */
+  async #saveSnapshot(): Promise<CausewayError | null> {
+    const core = this.#core;
+    const c = core.lastCommit;
+    if (c === null) return null;
+    try {
       await core.store.saveSnapshot({
         tick: c.tick,
         lastSeq: c.lastSeq,
         lastInput: c.lastInput,
         bytes: core.encodeSnapshot(),
       });
+      this.#snapshotOwed = false;
+      return null;
+    } catch (err) {
+      this.#snapshotOwed = true;
+      const error = new CausewayError(
+        isCausewayError(err) ? err.code : ErrorCodes.StoreUnavailable,
+        `Tick ${c.tick} is committed, but its snapshot could not be saved to ${core.store.description}: ${err instanceof Error ? err.message : String(err)}. Nothing is lost (a snapshot only shortens the rebuild); it is tried again after the next tick and on the next open.`,
+        { tick: c.tick, snapshot: true },
+        { cause: err },
+      );
+      this.#onSnapshotError?.(error);
+      return error;
     }
-    return result;
   }
 
   #settleWaiters(run: TickRun<S>): void {
@@ -606,17 +653,16 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   }
 
   /** Takes a snapshot now (after the last commit). */
+  /**
+   * Takes a snapshot now (after the last commit).
+   *
+   * @throws CausewayError when it cannot be saved (also reported to `onSnapshotError`).
+   */
   snapshot(): Promise<void> {
     return this.#serial(async () => {
       await this.open();
-      const c = this.#core.lastCommit;
-      if (c === null) return;
-      await this.#core.store.saveSnapshot({
-        tick: c.tick,
-        lastSeq: c.lastSeq,
-        lastInput: c.lastInput,
-        bytes: this.#core.encodeSnapshot(),
-      });
+      const error = await this.#saveSnapshot();
+      if (error !== null) throw error;
     });
   }
 

@@ -22,7 +22,7 @@ import {
 import { RunContext, type LoopPort } from './context.ts';
 import type { EntityRecord, LoopCore, PendingInput, Subscription, Timer } from './core.ts';
 import { entityExists, entityNotFound, entityNotOwned } from './entity-rules.ts';
-import type { EventPatches } from './types.ts';
+import type { EventPatches, TickFailure } from './types.ts';
 
 const SYSTEM_ACTOR = 'causeway';
 
@@ -34,6 +34,8 @@ const SYSTEM_ACTOR = 'causeway';
 export class TickRun<S extends object> implements LoopPort {
   readonly queue: Envelope[] = [];
   readonly patches: EventPatches[] = [];
+  /** Listener failures recorded in this tick (a truncation drops those it cut). */
+  failures: TickFailure[] = [];
   readonly ids: TickIds;
   readonly rng: TickRandom;
   timers: readonly Timer[];
@@ -522,6 +524,13 @@ export class TickRun<S extends object> implements LoopPort {
       policy: this.core.settings.failurePolicy,
     };
     const id = this.ids.next();
+    this.failures.push({
+      seq: this.firstSeq + this.queue.length,
+      listener,
+      event,
+      error: data.error,
+      programError: isProgramError(failure),
+    });
     // A failing per-tick system has no event: its failure is about no entity, so it names the
     // nil UUID.
     this.push(
@@ -537,6 +546,9 @@ export class TickRun<S extends object> implements LoopPort {
 
   private truncate(mark: number, undoMark: number): void {
     this.queue.length = Math.min(this.queue.length, Math.max(mark, this.head));
+    const end = this.firstSeq + this.queue.length;
+    if (this.failures.length > 0 && (this.failures.at(-1) as TickFailure).seq >= end)
+      this.failures = this.failures.filter((f) => f.seq < end);
     const registry = this.core.registry;
     while (this.registryUndo.length > undoMark) {
       const { id, prev } = this.registryUndo.pop() as {
@@ -625,6 +637,21 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+const programErrorCodes: ReadonlySet<string> = new Set([
+  ErrorCodes.UnknownEventType,
+  ErrorCodes.InvalidPayload,
+  ErrorCodes.Nondeterminism,
+  ErrorCodes.AsyncListener,
+]);
+
+/**
+ * A program error is a bug in the program rather than a failure of the domain: emitting an
+ * unregistered type, an invalid payload, a strict-mode catch, a listener returning a Promise.
+ */
+export function isProgramError(err: unknown): boolean {
+  return isCausewayError(err) && programErrorCodes.has(err.code);
 }
 
 function isBuiltin(type: AnyEventType): boolean {

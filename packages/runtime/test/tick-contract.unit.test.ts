@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { CausewayError, input, MemoryStore, type Snapshot } from '../src/index.ts';
+import { CounterCreated, counterSystem, entityId, Incremented, T0 } from './fixtures.ts';
+
+/** A memory store whose snapshot writes fail while `failing` is set. */
+class FlakySnapshots extends MemoryStore {
+  failing = true;
+  override saveSnapshot(snapshot: Snapshot): Promise<void> {
+    if (this.failing) return Promise.reject(new Error('disk full'));
+    return super.saveSnapshot(snapshot);
+  }
+}
+
+const created = input(CounterCreated, entityId(1), { name: 'a' }, 'alice');
+const bump = input(Incremented, entityId(1), { by: 1 }, 'alice');
+
+describe('the tick contract: snapshots', () => {
+  it('resolves a committed tick whose snapshot failed and reports the failure apart', async () => {
+    const store = new FlakySnapshots();
+    const reported: CausewayError[] = [];
+    const system = counterSystem({
+      store,
+      snapshotEvery: 1,
+      onSnapshotError: (e) => reported.push(e),
+    });
+
+    const result = await system.tick([created], { at: T0 });
+
+    expect(result.commit.tick).toBe(1);
+    expect(result.snapshotError?.code).toBe('CW_STORE_UNAVAILABLE');
+    expect(reported.map((e) => e.details['tick'])).toEqual([1]);
+    expect(await store.lastCommit()).toMatchObject({ tick: 1 });
+    expect(await store.lastInput()).toBe(1);
+  });
+
+  it('tries a failed snapshot again after the next tick', async () => {
+    const store = new FlakySnapshots();
+    const system = counterSystem({ store, snapshotEvery: 2 });
+    await system.tick([created], { at: T0 });
+    await system.tick([bump], { at: T0 });
+    store.failing = false;
+
+    const result = await system.tick([bump], { at: T0 });
+
+    expect(result.snapshotError).toBeUndefined();
+    expect((await store.latestSnapshot(3))?.tick).toBe(3);
+  });
+
+  it('writes a snapshot that was due but missing when the log is next opened', async () => {
+    const store = new FlakySnapshots();
+    const first = counterSystem({ store, snapshotEvery: 2 });
+    await first.tick([created], { at: T0 });
+    await first.tick([bump], { at: T0 });
+    await first.tick([bump], { at: T0 });
+    store.failing = false;
+
+    const second = counterSystem({ store, snapshotEvery: 2 });
+    await second.open();
+
+    expect((await store.latestSnapshot(3))?.tick).toBe(3);
+    expect(second.state.counters[entityId(1)]?.value).toBe(2);
+  });
+});

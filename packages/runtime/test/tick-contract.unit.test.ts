@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CausewayError, input, MemoryStore, type Snapshot } from '../src/index.ts';
+import type { CausewayError } from '../src/index.ts';
+import { input, MemoryStore, type Snapshot } from '../src/index.ts';
 import { CounterCreated, counterSystem, entityId, Incremented, T0 } from './fixtures.ts';
 
 /** A memory store whose snapshot writes fail while `failing` is set. */

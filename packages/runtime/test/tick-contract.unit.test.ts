@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CausewayError } from '../src/index.ts';
-import { input, MemoryStore, type Snapshot } from '../src/index.ts';
+import { input, MemoryStore, type InputRecord, type Snapshot } from '../src/index.ts';
 import { CounterCreated, counterSystem, entityId, Incremented, T0 } from './fixtures.ts';
 
 /** A memory store whose snapshot writes fail while `failing` is set. */
@@ -60,5 +60,44 @@ describe('the tick contract: snapshots', () => {
 
     expect((await store.latestSnapshot(3))?.tick).toBe(3);
     expect(second.state.counters[entityId(1)]?.value).toBe(2);
+  });
+});
+
+/** A memory store whose journal writes take the given delays in turn (ms), like real I/O. */
+class SlowJournal extends MemoryStore {
+  private calls = 0;
+  constructor(private readonly delays: readonly number[]) {
+    super();
+  }
+  override async journal(inputs: readonly InputRecord[]): Promise<void> {
+    const delay = this.delays[this.calls++ % this.delays.length] ?? 0;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    return super.journal(inputs);
+  }
+}
+
+async function liveTicks(delays: readonly number[]): Promise<unknown[]> {
+  const store = new SlowJournal(delays);
+  const system = counterSystem({ store, clock: () => T0 });
+  for (let turn = 0; turn < 3; turn++) {
+    const sends =
+      turn === 0
+        ? [system.send(input(CounterCreated, entityId(1), { name: 'a' }, 'alice'))]
+        : [1, 2, 3].map((by) => system.send(input(Incremented, entityId(1), { by }, 'alice')));
+    await Promise.all(sends);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const commits = await store.readCommits(0, 100);
+  await system.close();
+  return commits;
+}
+
+describe('the tick contract: live mode', () => {
+  it('commits one tick per turn of sends, whatever the journal’s timing', async () => {
+    const quick = await liveTicks([0]);
+    const slow = await liveTicks([5, 0, 9, 1]);
+
+    expect(quick).toHaveLength(3);
+    expect(slow).toEqual(quick);
   });
 });

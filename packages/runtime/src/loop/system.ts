@@ -186,6 +186,10 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     { resolve: (e: Envelope) => void; reject: (e: unknown) => void }
   >();
   #liveTick: ReturnType<typeof setTimeout> | null = null;
+  #liveBatch: {
+    input: Input;
+    waiter: { resolve: (e: Envelope) => void; reject: (e: unknown) => void };
+  }[] = [];
   #timerTick: ReturnType<typeof setTimeout> | null = null;
   #live = false;
   // A snapshot was due and failed: try again after the next tick.
@@ -518,14 +522,55 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    */
   send<E extends AnyEventType>(input: Input<E>): Promise<Envelope<E>> {
     return new Promise<Envelope<E>>((resolve, reject) => {
-      this.accept([input]).then(([ino]) => {
-        this.#waiters.set(ino as number, { resolve: resolve as (e: Envelope) => void, reject });
-        this.#liveTick ??= setTimeout(() => {
-          this.#liveTick = null;
-          this.#liveTickNow();
-        }, 0);
-      }, reject);
+      // The batch is what was sent before the flush runs (the sends of this turn of the event
+      // loop): it is fixed synchronously here, never by when journaling happens to finish, so
+      // the same sends in the same turns make the same ticks.
+      this.#liveBatch.push({
+        input,
+        waiter: { resolve: resolve as (e: Envelope) => void, reject },
+      });
+      this.#liveTick ??= setTimeout(() => {
+        this.#liveTick = null;
+        this.#flushLive();
+      }, 0);
     });
+  }
+
+  // Journals each input of the live batch on its own (one sender's invalid input rejects only
+  // that sender), then runs one tick for the batch, in one serial step.
+  #flushLive(): void {
+    const batch = this.#liveBatch;
+    this.#liveBatch = [];
+    const settled = this.#serial(async () => {
+      const at = this.#clock();
+      let accepted = 0;
+      for (const { input, waiter } of batch) {
+        try {
+          const [ino] = await this.#acceptNow([input], at, false);
+          this.#waiters.set(ino as number, waiter);
+          accepted++;
+        } catch (err) {
+          waiter.reject(err);
+        }
+      }
+      if (accepted > 0) await this.#runAndCommit(at);
+    });
+    settled.catch((err: unknown) => {
+      for (const { waiter } of batch) this.#rejectWaiter(waiter, err);
+    });
+  }
+
+  // Rejects a waiter still waiting for its tick (one already settled is left alone).
+  #rejectWaiter(
+    waiter: { resolve: (e: Envelope) => void; reject: (e: unknown) => void },
+    err: unknown,
+  ): void {
+    for (const [ino, w] of this.#waiters) {
+      if (w !== waiter) continue;
+      this.#waiters.delete(ino);
+      w.reject(err);
+      return;
+    }
   }
 
   /**
@@ -739,6 +784,8 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   async close(): Promise<void> {
     if (this.#liveTick !== null) clearTimeout(this.#liveTick);
     this.#liveTick = null;
+    const unsent = this.#liveBatch;
+    this.#liveBatch = [];
     this.stop();
     await this.#chain.catch(() => undefined);
     this.#closed = true;
@@ -752,6 +799,14 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       );
     }
     this.#waiters.clear();
+    for (const { waiter } of unsent)
+      waiter.reject(
+        new CausewayError(
+          ErrorCodes.SystemHalted,
+          'The system was closed before the input was journaled; it was not accepted. Send it again to a system on the store.',
+          {},
+        ),
+      );
     await this.#core.store.close();
   }
 

@@ -76,7 +76,7 @@ class SlowJournal extends MemoryStore {
   }
 }
 
-async function liveTicks(delays: readonly number[]): Promise<unknown[]> {
+async function liveTicks(delays: readonly number[]): Promise<readonly unknown[]> {
   const store = new SlowJournal(delays);
   const system = counterSystem({ store, clock: () => T0 });
   for (let turn = 0; turn < 3; turn++) {

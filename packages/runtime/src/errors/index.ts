@@ -16,6 +16,8 @@ export const ErrorCodes = {
    * application declared its input surface, a type outside it.
    */
   NotAnInput: 'CW_NOT_AN_INPUT',
+  /** A journaled input was rejected by an operator before it ran (`rejectJournaledInput`). */
+  InputDiscarded: 'CW_INPUT_DISCARDED',
   /** An event type was declared with a bad name, version or upcaster chain. */
   InvalidEventType: 'CW_INVALID_EVENT_TYPE',
   /** An entity id is not a valid UUIDv7 (version 7, RFC 9562 variant). */

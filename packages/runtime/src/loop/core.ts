@@ -9,7 +9,12 @@ import { StateHasher } from '../state/hash.ts';
 import type { EventStore, InputRecord, LogHeader, TickCommit } from '../store/port.ts';
 import { decodeValue, encodeValue } from '../store/codec.ts';
 import { ActivityLog } from './activities.ts';
-import { builtinEventTypes, EntityAccessGranted, type FailurePolicy } from './builtin.ts';
+import {
+  builtinEventTypes,
+  EntityAccessGranted,
+  InputDiscarded,
+  type FailurePolicy,
+} from './builtin.ts';
 import type { RunContext } from './context.ts';
 import type { Activity, TickResult } from './types.ts';
 
@@ -269,6 +274,8 @@ export class LoopCore<S extends object> {
       this.checkRegistered(i.type);
       // Trusted: the system's own inputs (grants) and journaled ones being re-executed.
       if (!trusted) this.checkInput(i.type);
+      // An operator's rejection is about the rejected input's entity, whatever its rules.
+      else if (i.type === InputDiscarded) continue;
       const actor = i.actor ?? 'anonymous';
       if (typeof actor !== 'string' || actor === '') {
         throw new CausewayError(

@@ -10,7 +10,8 @@ import { committedPages } from '../store/committed.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { EventQuery, EventStore, InputRecord, Page, TickCommit } from '../store/port.ts';
 import { strictGuardFor } from '../strict/strict-mode.ts';
-import { EntityAccessGranted, type FailurePolicy } from './builtin.ts';
+import { EntityAccessGranted, InputDiscarded, type FailurePolicy } from './builtin.ts';
+import { journalInputRejection } from './input-rejection.ts';
 import {
   LoopCore,
   type EntityRecord,
@@ -611,6 +612,40 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       },
       Math.max(0, next.due - this.#clock()),
     );
+  }
+
+  /**
+   * The operator's way out of a poison input (one whose cascade hits the cascade limit on every
+   * run, halting the system): journals the decision as a `causeway.InputDiscarded` input and
+   * runs a tick, in which input `ino` is recorded as `causeway.InputRejected` (code
+   * `CW_INPUT_DISCARDED`, with `reason`) instead of running. The decision is in the log, so
+   * reopening and re-execution reproduce it. Works on a system halted by a failed tick, and
+   * resumes it. The `causeway store reject-input` command does the same on a stopped app's store.
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `ino` is not a journaled input waiting for
+   *   its tick; whatever the tick throws (another poison input halts again).
+   */
+  rejectJournaledInput(
+    ino: number,
+    reason: string,
+    options: TickOptions = {},
+  ): Promise<TickResult> {
+    return this.#serial(async () => {
+      if (this.#closed)
+        throw new CausewayError(
+          ErrorCodes.SystemHalted,
+          'The system is closed; create a new one on the store to continue.',
+          {},
+        );
+      await this.open();
+      const core = this.#core;
+      const record = await journalInputRejection(core.store, ino, reason);
+      core.lastInput = record.ino;
+      core.pending.push({ record, type: InputDiscarded });
+      core.halted = null;
+      const at = options.at ?? this.#clock();
+      return this.#runAndCommit(at);
+    });
   }
 
   /** Lets `to` send inputs about `entity`; sent as an input by the owner (`by`). */

@@ -12,10 +12,12 @@ import { ActivityLog } from './activities.ts';
 import {
   builtinEventTypes,
   EntityAccessGranted,
+  InputDiscarded,
   InputRejected,
   ListenerFailed,
   TimerCancelled,
   TimerScheduled,
+  type InputDiscardedData,
   type ListenerFailedData,
   type TimerScheduledData,
 } from './builtin.ts';
@@ -234,13 +236,34 @@ export class TickRun<S extends object> implements LoopPort {
 
   takeInputs(pending: readonly PendingInput[]): void {
     const core = this.core;
+    // An operator's rejection comes after the input it rejects; it is looked for first.
+    let discarded: Map<number, string> | null = null;
+    for (const p of pending) {
+      if (p.type === InputDiscarded) {
+        const d = p.record.data as InputDiscardedData;
+        (discarded ??= new Map<number, string>()).set(d.ino, d.reason);
+      }
+    }
     for (const p of pending) {
       const r = p.record;
       this.inputCount++;
       this.inputSlots.push(r.ino, this.queue.length);
+      if (p.type === InputDiscarded) {
+        // Journaled by the system itself: about the rejected input's entity, whatever its rules.
+        const id = this.ids.next();
+        this.push(id, InputDiscarded, r.entity, r.data, null, id, r.actor);
+        continue;
+      }
       const record = core.registry.get(r.entity);
       let problem: CausewayError | null = null;
-      if (p.type.entity === 'new') {
+      const reason = discarded?.get(r.ino);
+      if (reason !== undefined) {
+        problem = new CausewayError(
+          ErrorCodes.InputDiscarded,
+          `Input ${r.ino} ("${r.type}") was rejected by an operator before it ran: ${reason}`,
+          { ino: r.ino },
+        );
+      } else if (p.type.entity === 'new') {
         if (record !== undefined) problem = entityExists(r.type, r.entity);
       } else if (record === undefined) {
         problem = entityNotFound(r.type, r.entity);

@@ -14,6 +14,11 @@ const child = fileURLToPath(new URL('./file-lock-child.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const h = { format: 1 as const, seed: 1, schema: {} };
 
+interface LockFile {
+  readonly pid: number;
+  readonly hostname: string;
+}
+
 /** Starts the child writer; resolves with its first line of output, parsed. */
 function startChild(
   dir: string,
@@ -119,16 +124,27 @@ describe('file store writer lock', () => {
     await store.close();
   });
 
-  it('does not take over a lock held from another host, and names that host', async () => {
+  it('opens a folder whose lock file names another host when no process holds the lock', async () => {
     await writeFile(
       join(dir, 'writer.lock'),
       JSON.stringify({ pid: 1, hostname: 'elsewhere.example', since: '2020-01-01T00:00:00.000Z' }),
     );
     const store = new FileStore({ dir });
-    let error: unknown = null;
-    await store.open(h).catch((e: unknown) => (error = e));
-    expect(isCausewayError(error, ErrorCodes.StoreLocked), String(error)).toBe(true);
-    expect((error as Error).message).toContain('elsewhere.example');
+
+    await store.open(h);
+    const lock = JSON.parse(await readFile(join(dir, 'writer.lock'), 'utf8')) as LockFile;
+    await store.close();
+
+    expect(lock).toMatchObject({ pid: process.pid, hostname: hostname() });
+  });
+
+  it('clears the holder from the lock file on close, leaving the file in place', async () => {
+    const store = new FileStore({ dir });
+    await store.open(h);
+
+    await store.close();
+
+    expect(await readFile(join(dir, 'writer.lock'), 'utf8')).toBe('');
   });
 
   it('removes its lock on close so that a writer in another process can open', async () => {

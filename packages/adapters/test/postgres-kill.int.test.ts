@@ -93,6 +93,41 @@ describe.skipIf(!postgres.available)('postgres store: killed connections', () =>
     expect(await readAll(reader)).toEqual(log.events);
   });
 
+  it('says a commit killed while its events were being sent lost the connection, rolled the tick back and will retry it', async () => {
+    const writer = store();
+    await writer.open(header());
+    const log = new LogBuilder();
+    await log.commitTicks(writer, 1, 3);
+    // Large payloads the server does not read while the COPY waits for the table: the client
+    // is still writing them when its backend is killed (write EPIPE / ECONNRESET).
+    const blob = 'x'.repeat(32 * 1024);
+    const big = log.nextTick(Array.from({ length: 2000 }, (_, i) => ({ data: { i, blob } })));
+    let error: unknown = null;
+    await withClient(url, async (blocker) => {
+      await blocker.query('begin');
+      await blocker.query(`lock table "${schema}".events in access exclusive mode`);
+      const pending = rejectionOf(() => writer.commit(big.commit, big.events));
+      await eventually(async () => {
+        const { rows } = await blocker.query(
+          `select 1 from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'`,
+          [`${app} writer`],
+        );
+        expect(rows).toHaveLength(1);
+      });
+      await kill(`${app} writer`);
+      error = await pending;
+      await blocker.query('rollback');
+    });
+
+    expect(isCausewayError(error, ErrorCodes.StoreUnavailable), String(error)).toBe(true);
+    const message = (error as Error).message;
+    expect(message).toMatch(/connection to the database was lost/);
+    expect(message).toMatch(/tick was rolled back and will be retried/);
+    expect(message).not.toMatch(/database's log/);
+    expect((error as { details: { connectionLost: boolean } }).details.connectionLost).toBe(true);
+    expect(await writer.lastCommit()).toEqual(log.ticks[0]?.commit);
+  });
+
   it('commits the same tick again after the killed commit, on a new connection holding the lock', async () => {
     const writer = store();
     await writer.open(header());

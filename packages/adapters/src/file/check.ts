@@ -2,6 +2,7 @@ import { open, stat, unlink } from 'node:fs/promises';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import { resolve } from 'node:path';
 import { WriterLock } from './lock.ts';
+import { writeManifest } from './manifest.ts';
 import { scanLog, segmentName, segmentPath } from './segments.ts';
 import type { LogScan } from './segments.ts';
 
@@ -120,7 +121,11 @@ export async function repairFileStore(
     const removed = scan.segments.filter((n) => n > scan.cut.segment);
     if (!options.apply || before.clean)
       return { before, applied: false, removedSegments: removed.map(segmentName) };
-    // Later segments go first, so an interrupted repair never leaves a gap before good data.
+    // The manifest stops naming the removed segments first, and later segments go first, so an
+    // interrupted repair never leaves a gap before good data nor a manifest naming lost files.
+    await writeManifest(full, {
+      segments: scan.segments.filter((n) => n <= scan.cut.segment).length,
+    });
     for (const n of [...removed].reverse()) await unlink(segmentPath(full, n));
     if (scan.segments.includes(scan.cut.segment)) {
       const handle = await open(segmentPath(full, scan.cut.segment), 'r+');

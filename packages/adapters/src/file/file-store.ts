@@ -1,4 +1,4 @@
-import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
@@ -34,7 +34,9 @@ import type {
 } from '@causeway/runtime';
 import { EnvelopeReader } from './envelope-reader.ts';
 import { EnvelopeWriter } from './envelope-writer.ts';
+import { fileFailure, makeStoreFolder } from './fs-errors.ts';
 import { WriterLock } from './lock.ts';
+import { ManifestError, readManifest, syncFolder, writeManifest } from './manifest.ts';
 import { LogIndex, RecordError } from './log-index.ts';
 import type { PlaceTable, RecordPlace } from './log-index.ts';
 import { FRAME_HEAD, frameSize, RecordKind, writeFrame } from './records.ts';
@@ -213,7 +215,7 @@ export class FileStore implements EventStore {
     if (this.state !== 'new') return this.index.header;
     this.state = 'opening';
     try {
-      if (this.readOnly) await this.refresh();
+      if (this.readOnly) await this.openReader();
       else await this.openWriter(header);
     } catch (error) {
       await this.release();
@@ -224,8 +226,28 @@ export class FileStore implements EventStore {
     return this.index.header;
   }
 
+  private async openReader(): Promise<void> {
+    await this.refresh();
+    let manifest;
+    try {
+      manifest = await readManifest(this.dir);
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      throw this.corrupted({ segment: 1, offset: 0, reason: error.message, kind: 'corrupt' });
+    }
+    if (manifest === null || manifest.segments === 0) return;
+    if (!(await exists(segmentPath(this.dir, manifest.segments)))) {
+      throw this.corrupted({
+        segment: manifest.segments,
+        offset: 0,
+        reason: `the log's manifest records ${manifest.segments} segment(s) and this one is missing, so the log's tail was deleted or lost (restore the missing files from a backup if there is one)`,
+        kind: 'corrupt',
+      });
+    }
+  }
+
   private async openWriter(header: LogHeader | undefined): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await makeStoreFolder(this.dir, this.description);
     this.lock = await WriterLock.acquire(this.dir, this.description);
     const scan = await scanLog(this.dir);
     if (scan.damage?.kind === 'corrupt') throw this.corrupted(scan.damage);
@@ -233,19 +255,25 @@ export class FileStore implements EventStore {
     this.index.resetPending();
     let last = scan.segments.at(-1) ?? 1;
     // A tail torn just before a roll leaves the cut in an earlier segment and only empty
-    // segments after it (data after the cut would have been damage): drop them.
-    while (last > scan.cut.segment) {
+    // segments after it (data after the cut would have been damage): drop them, after the
+    // manifest stops naming them.
+    const keep = Math.min(last, scan.cut.segment);
+    if (keep < last) await this.recordSegments(keep);
+    while (last > keep) {
       await unlink(segmentPath(this.dir, last));
       scan.sizes.delete(last);
       scan.segments.pop();
       last--;
     }
     this.segment = last;
-    this.segmentHandle = await open(
-      segmentPath(this.dir, last),
-      scan.segments.length === 0 ? 'wx+' : 'r+',
-    );
-    if (scan.segments.length === 0) await this.syncDir();
+    const path = segmentPath(this.dir, last);
+    try {
+      this.segmentHandle = await open(path, scan.segments.length === 0 ? 'wx+' : 'r+');
+      if (scan.segments.length === 0) await syncFolder(this.dir);
+      if (scan.manifest?.segments !== last) await this.recordSegments(last);
+    } catch (error) {
+      throw fileFailure(error, this.description, path, 'open the log for writing');
+    }
     const size = scan.sizes.get(last) ?? 0;
     const cutAt = scan.cut.segment === last ? scan.cut.offset : 0;
     if (size > cutAt) {
@@ -270,8 +298,13 @@ export class FileStore implements EventStore {
     const body = encodeValue(header);
     const frames = new Uint8Array(frameSize(body.length));
     writeFrame(frames, 0, RecordKind.Header, body);
-    await this.writeAll(frames, 0);
-    await this.segmentHandle.datasync();
+    try {
+      await this.writeAll(frames, 0);
+      await this.segmentHandle.datasync();
+    } catch (error) {
+      await this.segmentHandle.truncate(0).catch(() => undefined);
+      throw fileFailure(error, this.description, path, 'write the log header');
+    }
     this.segmentSize = frames.length;
     this.index.header = header;
   }
@@ -521,7 +554,16 @@ export class FileStore implements EventStore {
     this.segment++;
     this.segmentHandle = await open(segmentPath(this.dir, this.segment), 'wx+');
     this.segmentSize = 0;
-    if (this.durability !== 'none') await this.syncDir();
+    // The manifest names the new segment only once its file is durable (so it never names a
+    // segment a crash can lose); it is written under every durability, or a later roll would
+    // find it naming fewer segments than the folder holds, which is harmless but uninformative.
+    await syncFolder(this.dir);
+    await this.recordSegments(this.segment);
+  }
+
+  /** Records in the manifest that the log has `segments` segment files. */
+  private async recordSegments(segments: number): Promise<void> {
+    await writeManifest(this.dir, { segments });
   }
 
   private async writeAll(bytes: Uint8Array, position: number): Promise<void> {
@@ -553,15 +595,6 @@ export class FileStore implements EventStore {
     this.dirty = false;
     this.lastSync = Date.now();
     await this.segmentHandle.datasync();
-  }
-
-  private async syncDir(): Promise<void> {
-    const dir = await open(this.dir, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
   }
 
   private handle(): FileHandle {

@@ -1,8 +1,11 @@
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { StoreLockedError } from '@causeway/runtime';
+import { fileFailure } from './fs-errors.ts';
 
 /** The lock file's name in a store folder. */
 export const LOCK_NAME = 'writer.lock';
@@ -14,21 +17,17 @@ export interface LockHolder {
   readonly since: string;
 }
 
-/** A person-readable name of a lock holder, for error messages. */
-export function describeHolder(holder: LockHolder | null, path: string): string {
-  if (holder === null) return `an unreadable lock file ${path} (delete it if no writer is running)`;
-  return `process ${holder.pid} on host ${holder.hostname} (since ${holder.since}; lock file ${path})`;
+interface Flock {
+  flockSync(this: void, fd: number, flags: 'exnb' | 'un'): void;
 }
 
-/** True when process `pid` exists on this host. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+// fs-ext is a CommonJS native addon: flock(2), which Node's fs lacks.
+const { flockSync } = createRequire(import.meta.url)('fs-ext') as Flock;
+
+/** A person-readable name of a lock holder, for error messages. */
+export function describeHolder(holder: LockHolder | null, path: string): string {
+  if (holder === null) return `a process that has not yet written its name (lock file ${path})`;
+  return `process ${holder.pid} on host ${holder.hostname} (since ${holder.since}; lock file ${path})`;
 }
 
 function parseHolder(text: string): LockHolder | null {
@@ -46,83 +45,63 @@ function parseHolder(text: string): LockHolder | null {
   }
 }
 
-async function readText(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
 /**
- * The one-writer lock of a file store folder: a file holding the writer's pid and host.
+ * The one-writer lock of a file store folder: an exclusive `flock(2)` held on an open
+ * descriptor of `writer.lock` for as long as the writer is open.
  *
- * It is created complete under a temporary name and then hard-linked to `writer.lock`, which
- * fails when the name exists (like `O_EXCL`), so no one ever reads a half-written lock. A lock
- * left by a dead process on this host is taken over by renaming it aside (only one contender's
- * rename can succeed) and linking a new one.
+ * The kernel grants the lock to one descriptor at a time and releases it when the process ends,
+ * however it ends, so there is no stale lock to take over and no window in which two contenders
+ * can both win. The file's content (the holder's pid, host and start time) is information for
+ * error messages only; the file itself is never deleted, because a contender that opened the old
+ * name would then lock a different file than the next one.
  */
 export class WriterLock {
   private constructor(
     readonly path: string,
-    private readonly content: string,
+    private readonly handle: FileHandle,
   ) {}
 
   /**
    * Takes the lock of `dir`.
-   * @throws StoreLockedError naming the holder when a live writer holds it
+   * @throws StoreLockedError naming the holder when another writer holds it
    */
   static async acquire(dir: string, store: string): Promise<WriterLock> {
     const path = join(dir, LOCK_NAME);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, constants.O_RDWR | constants.O_CREAT);
+    } catch (error) {
+      throw fileFailure(error, store, path, 'open the writer lock file');
+    }
+    try {
+      flockSync(handle.fd, 'exnb');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const text = await handle.readFile('utf8').catch(() => '');
+      await handle.close();
+      if (code === 'EWOULDBLOCK' || code === 'EAGAIN') {
+        throw new StoreLockedError(store, describeHolder(parseHolder(text), path));
+      }
+      throw fileFailure(error, store, path, 'lock the writer lock file');
+    }
     const me: LockHolder = {
       pid: process.pid,
       hostname: hostname(),
       since: new Date().toISOString(),
     };
-    const content = JSON.stringify(me);
-    const temp = join(dir, `${LOCK_NAME}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    await writeFile(temp, content, { flag: 'wx' });
     try {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        try {
-          await link(temp, path);
-          return new WriterLock(path, content);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        }
-        const text = await readText(path);
-        if (text === null) continue;
-        const holder = parseHolder(text);
-        if (holder === null || holder.hostname !== me.hostname || processAlive(holder.pid)) {
-          throw new StoreLockedError(store, describeHolder(holder, path));
-        }
-        await WriterLock.setAsideStale(path, text);
-      }
-      throw new StoreLockedError(store, `contending writers (lock file ${path} kept changing)`);
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
-  }
-
-  private static async setAsideStale(path: string, staleText: string): Promise<void> {
-    const aside = `${path}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;
-    try {
-      await rename(path, aside);
+      await handle.truncate(0);
+      await handle.write(JSON.stringify(me), 0);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
+      await handle.close();
+      throw fileFailure(error, store, path, 'write the writer lock file');
     }
-    const taken = await readText(aside);
-    // Another contender replaced the stale lock between our read and our rename: put its live
-    // lock back (link never overwrites) and let the next attempt report it.
-    if (taken !== staleText) await link(aside, path).catch(() => undefined);
-    await unlink(aside).catch(() => undefined);
+    return new WriterLock(path, handle);
   }
 
-  /** Releases the lock if this writer still holds it. */
+  /** Releases the lock: clears the holder's name, then lets the kernel lock go. */
   async release(): Promise<void> {
-    const text = await readText(this.path);
-    if (text === this.content) await unlink(this.path).catch(() => undefined);
+    await this.handle.truncate(0).catch(() => undefined);
+    await this.handle.close().catch(() => undefined);
   }
 }

@@ -2,6 +2,8 @@ import { open, readdir, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogIndex, RecordError } from './log-index.ts';
+import { ManifestError, readManifest } from './manifest.ts';
+import type { Manifest } from './manifest.ts';
 import { checkFrame, goodFrameSize, validFrameAfter } from './records.ts';
 import type { RecordKindValue } from './records.ts';
 
@@ -183,6 +185,8 @@ export interface LogScan {
   readonly damage: LogDamage | null;
   /** Events after the last commit record, before any damage (never committed). */
   readonly uncommittedEvents: number;
+  /** The folder's manifest, or null when it has none (or it is unreadable: see `damage`). */
+  readonly manifest: Manifest | null;
 }
 
 /** Options of {@link scanLog}. */
@@ -200,6 +204,14 @@ export interface ScanOptions {
 export async function scanLog(dir: string, options: ScanOptions = {}): Promise<LogScan> {
   const index = new LogIndex(options.verifyEvents ?? false);
   const { segments, missing } = await listSegments(dir);
+  let manifest: Manifest | null = null;
+  let manifestProblem: string | null = null;
+  try {
+    manifest = await readManifest(dir);
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error;
+    manifestProblem = error.message;
+  }
   const sizes = new Map<number, number>();
   for (const n of segments) sizes.set(n, (await stat(segmentPath(dir, n))).size);
   let cut = { segment: segments[0] ?? 1, offset: 0 };
@@ -259,5 +271,24 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<L
       kind: 'corrupt',
     };
   }
-  return { index, segments, sizes, cut, damage, uncommittedEvents: index.pending.length };
+  if (damage === null && manifest !== null && manifest.segments > segments.length) {
+    damage = {
+      segment: segments.length + 1,
+      offset: 0,
+      reason: `segment ${segmentName(segments.length + 1)} is missing: the log's manifest records ${manifest.segments} segment(s), the folder holds ${segments.length}, so its tail was deleted or lost (restore the missing files from a backup if there is one)`,
+      kind: 'corrupt',
+    };
+  }
+  if (damage === null && manifestProblem !== null) {
+    damage = { segment: segments.length, offset: 0, reason: manifestProblem, kind: 'corrupt' };
+  }
+  return {
+    index,
+    segments,
+    sizes,
+    cut,
+    damage,
+    uncommittedEvents: index.pending.length,
+    manifest,
+  };
 }

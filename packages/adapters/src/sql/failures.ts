@@ -1,8 +1,18 @@
 import { CausewayError, ErrorCodes, isCausewayError } from '@causeway/runtime';
 
+/**
+ * True for an error of Node's own socket calls (`write EPIPE`, `read ECONNRESET`): it has a
+ * `syscall` and a numeric `errno`, and its `code` is an errno name, never a SQLSTATE, even when it
+ * is five capitals long like `EPIPE`.
+ */
+function isSystemError(err: object): boolean {
+  const e = err as { syscall?: unknown; errno?: unknown };
+  return typeof e.syscall === 'string' && typeof e.errno === 'number';
+}
+
 /** The SQLSTATE of a driver error (`pg` and PGlite both put it in `code`), if it has one. */
 function sqlState(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
+  if (typeof err !== 'object' || err === null || isSystemError(err)) return undefined;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
@@ -37,9 +47,15 @@ export function isConstraintViolation(err: unknown): boolean {
 /**
  * Turns a failed write into the error the caller sees: Causeway errors pass through, a
  * constraint violation becomes `CW_APPEND_CONFLICT` (another writer got there), anything else
- * `CW_STORE_UNAVAILABLE` saying that nothing partial was kept and what to do.
+ * `CW_STORE_UNAVAILABLE` saying that nothing partial was kept and what to do. `afterLoss`
+ * replaces the generic advice when the connection was lost (a commit says its tick is retried).
  */
-export function writeFailure(store: string, what: string, err: unknown): CausewayError {
+export function writeFailure(
+  store: string,
+  what: string,
+  err: unknown,
+  afterLoss = 'The store reconnects and takes its writer lock again on the next call: check lastCommit() / lastInput() and retry what is missing.',
+): CausewayError {
   if (isCausewayError(err)) return err;
   if (isConstraintViolation(err)) {
     return new CausewayError(
@@ -53,7 +69,7 @@ export function writeFailure(store: string, what: string, err: unknown): Causewa
   return new CausewayError(
     ErrorCodes.StoreUnavailable,
     lost
-      ? `${what} to ${store} failed: the connection to the database was lost (${reason(err)}). The database rolls back an interrupted transaction, so all of it was stored or none of it (none, unless the connection dropped while confirming). The store reconnects and takes its writer lock again on the next call: check lastCommit() / lastInput() and retry what is missing.`
+      ? `${what} to ${store} failed: the connection to the database was lost (${reason(err)}). The database rolls back an interrupted transaction, so none of it was stored (unless the connection dropped just as the database confirmed it, which the next call finds out). ${afterLoss}`
       : `${what} to ${store} failed in the database (${reason(err)}). Its transaction was rolled back, so nothing of it was stored. Check the database's log and retry.`,
     { store, connectionLost: lost, sqlState: sqlState(err) },
     { cause: err },

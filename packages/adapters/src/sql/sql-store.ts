@@ -383,7 +383,11 @@ export class SqlStore implements EventStore {
           );
         }
       } catch (err) {
-        throw this.failedWrite(`Commit of tick ${commit.tick}`, err);
+        throw this.failedWrite(
+          `Commit of tick ${commit.tick}`,
+          err,
+          `The tick was rolled back and will be retried: its inputs stay journaled, and the next tick runs them again on a new connection (the store reconnects and takes its writer lock again).`,
+        );
       }
       this.last = commit;
       this.deliverOwn(commit);
@@ -599,10 +603,12 @@ export class SqlStore implements EventStore {
     return session;
   }
 
-  private failedWrite(what: string, err: unknown): CausewayError {
+  private failedWrite(what: string, err: unknown, afterLoss?: string): CausewayError {
     // Whatever happened, the database is the truth again from the next write on.
     this.known = false;
-    return writeFailure(this.description, what, err);
+    return afterLoss === undefined
+      ? writeFailure(this.description, what, err)
+      : writeFailure(this.description, what, err, afterLoss);
   }
 
   private async readHeader(db: SqlQueryable): Promise<LogHeader | null> {

@@ -1,0 +1,142 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileStore } from '@causeway/adapters/file';
+import { ErrorCodes, isCausewayError } from '@causeway/runtime';
+import { removeDir, tempDir } from './file-fixtures.ts';
+
+const h = { format: 1 as const, seed: 1, schema: {} };
+
+/**
+ * Whether this process may mount a small tmpfs (as root, outside a container that forbids it):
+ * the only way here to make a disk full or read-only for real. Without it the tests that need
+ * one skip with one loud line, except in CI, where they must run.
+ */
+function canMount(): boolean {
+  const probe = execFileSync('mktemp', ['-d']).toString().trim();
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
+  if (mounted.status === 0) spawnSync('umount', [probe]);
+  spawnSync('rmdir', [probe]);
+  if (mounted.status === 0) return true;
+  const why = `cannot mount a tmpfs here (${mounted.stderr.toString().trim() || 'not permitted'})`;
+  if (process.env['CI'] === 'true') throw new Error(`${why}; CI runs as root and must`);
+  console.warn(`SKIPPED: file store disk-full and read-only tests: ${why}.`);
+  return false;
+}
+const mountable = canMount();
+
+function mountTmpfs(dir: string, size: string): void {
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+}
+
+async function openError(store: FileStore): Promise<unknown> {
+  let error: unknown = null;
+  await store.open(h).catch((e: unknown) => (error = e));
+  return error;
+}
+
+describe('file store errors from the file system', () => {
+  let dir: string;
+  let mounts: string[];
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    mounts = [];
+  });
+
+  afterEach(async () => {
+    for (const m of mounts.reverse()) spawnSync('umount', [m]);
+    await removeDir(dir);
+  });
+
+  it('refuses a path that is a file, naming it, with CW_INVALID_ARGUMENT', async () => {
+    const path = join(dir, 'not-a-folder');
+    await writeFile(path, 'x');
+
+    const error = await openError(new FileStore({ dir: path }));
+
+    expect(isCausewayError(error, ErrorCodes.InvalidArgument), String(error)).toBe(true);
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toContain('not a folder');
+  });
+
+  it('refuses a path under a file, naming it, with CW_INVALID_ARGUMENT', async () => {
+    await writeFile(join(dir, 'file'), 'x');
+    const path = join(dir, 'file', 'store');
+
+    const error = await openError(new FileStore({ dir: path }));
+
+    expect(isCausewayError(error, ErrorCodes.InvalidArgument), String(error)).toBe(true);
+    expect((error as Error).message).toContain(path);
+    expect((error as isCausewayErrorLike).details.errno).toBe('ENOTDIR');
+  });
+
+  it.skipIf(!mountable)(
+    'reports a full disk while creating a log as CW_STORE_UNAVAILABLE, leaving no temporary lock file',
+    async () => {
+      const disk = join(dir, 'disk');
+      await mkdir(disk);
+      mountTmpfs(disk, '64k');
+      mounts.push(disk);
+      await writeFile(join(disk, 'filler'), new Uint8Array(64 * 1024)).catch(() => undefined);
+      const path = join(disk, 'store');
+
+      const error = await openError(new FileStore({ dir: path }));
+
+      expect(isCausewayError(error, ErrorCodes.StoreUnavailable), String(error)).toBe(true);
+      expect((error as Error).message).toContain('disk is full');
+      expect((error as isCausewayErrorLike).details.errno).toBe('ENOSPC');
+      const left = await readdir(path).catch(() => []);
+      expect(left.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    },
+  );
+
+  it.skipIf(!mountable)(
+    'reports a writer opened on a read-only mount as CW_STORE_UNAVAILABLE and still lets a reader open',
+    async () => {
+      const disk = join(dir, 'disk');
+      await mkdir(disk);
+      mountTmpfs(disk, '1m');
+      mounts.push(disk);
+      const path = join(disk, 'store');
+      const first = new FileStore({ dir: path });
+      await first.open(h);
+      await first.close();
+      execFileSync('mount', ['-o', 'remount,ro', disk]);
+
+      const error = await openError(new FileStore({ dir: path }));
+      const reader = new FileStore({ dir: path, readOnly: true });
+      const header = await reader.open();
+      await reader.close();
+
+      expect(isCausewayError(error, ErrorCodes.StoreUnavailable), String(error)).toBe(true);
+      expect((error as Error).message).toContain('read-only');
+      expect((error as Error).message).toContain(path);
+      expect((error as isCausewayErrorLike).details.errno).toBe('EROFS');
+      expect(header).toEqual(h);
+    },
+  );
+
+  it.skipIf(!mountable)(
+    'reports a store folder that cannot be made under a read-only parent as CW_STORE_UNAVAILABLE',
+    async () => {
+      const disk = join(dir, 'disk');
+      await mkdir(disk);
+      mountTmpfs(disk, '64k');
+      mounts.push(disk);
+      execFileSync('mount', ['-o', 'remount,ro', disk]);
+      const path = join(disk, 'missing', 'store');
+
+      const error = await openError(new FileStore({ dir: path }));
+
+      expect(isCausewayError(error, ErrorCodes.StoreUnavailable), String(error)).toBe(true);
+      expect((error as Error).message).toContain(path);
+      expect((error as isCausewayErrorLike).details.errno).toBe('EROFS');
+    },
+  );
+});
+
+interface isCausewayErrorLike {
+  readonly details: Record<string, unknown>;
+}

@@ -1,7 +1,19 @@
 import fc from 'fast-check';
 import { createDraft, current, finishDraft, type Patch } from 'immer';
 import { describe, expect, it } from 'vitest';
-import { hashState, StateHasher } from '../src/index.ts';
+import {
+  defineComponent,
+  defineEvent,
+  EventSystem,
+  hashState,
+  input,
+  MemoryStore,
+  newEntityId,
+  rebuild,
+  StateHasher,
+  type EventStore,
+  type Table,
+} from '../src/index.ts';
 import { PatchRecorder } from '../src/state/patch-recorder.ts';
 import { committedState, StateDraft } from '../src/state/tables.ts';
 
@@ -227,4 +239,116 @@ describe('state engine', () => {
       { numRuns: 150 },
     );
   }, 60_000);
+});
+
+// ---- A system whose tables outgrow plain objects ---------------------------------------------
+
+interface Shop {
+  stock: Table<{ sku: string; quantity: number }>;
+  orders: Table<{ item: string; quantity: number }>;
+}
+
+const Stocked = defineEvent<{ sku: string; quantity: number }>('tables.Stocked', {
+  entity: 'new',
+});
+const Ordered = defineEvent<{ item: string; quantity: number }>('tables.Ordered', {
+  entity: 'new',
+});
+const Reserved = defineEvent<{ quantity: number }>('tables.Reserved', { entity: 'existing' });
+const Stock = defineComponent<{ sku: string; quantity: number }>('stock');
+const Orders = defineComponent<{ item: string; quantity: number }>('orders');
+
+function shop(store: EventStore, snapshotEvery = 0): EventSystem<Shop> {
+  const system = new EventSystem<Shop>({
+    seed: 4,
+    store,
+    snapshotEvery,
+    initialState: { stock: {}, orders: {} },
+    events: [Stocked, Ordered, Reserved],
+  });
+  system.apply(Stocked, (draft, e) => {
+    draft.stock[e.entity] = { sku: e.data.sku, quantity: e.data.quantity };
+  });
+  system.apply(Reserved, (draft, e) => {
+    const item = draft.stock[e.entity];
+    if (item !== undefined) item.quantity -= e.data.quantity;
+  });
+  system.apply(Ordered, (draft, e) => {
+    draft.orders[e.entity] = { item: e.data.item, quantity: e.data.quantity };
+  });
+  // A listener that reads the tick's state: the stock entry an order names.
+  system.subscribe(Ordered, (e, ctx) => {
+    if (ctx.state.stock[e.data.item] !== undefined)
+      ctx.emit(Reserved, e.data.item, { quantity: e.data.quantity });
+  });
+  return system;
+}
+
+async function fillShop(system: EventSystem<Shop>, items: number): Promise<string[]> {
+  const ids = Array.from({ length: items }, () => newEntityId());
+  const at = Date.now();
+  await system.tick(
+    ids.map((id, i) => input(Stocked, id, { sku: `SKU-${i}`, quantity: 100 }, 'shop')),
+    { at },
+  );
+  const orders = ids
+    .slice(0, 50)
+    .map((item) => input(Ordered, newEntityId(), { item, quantity: 2 }, 'shop'));
+  await system.tick(orders, { at: at + 1 });
+  return ids;
+}
+
+describe('EventSystem with large tables', () => {
+  it('lets listeners and readers see large tables as plain objects keyed by id', async () => {
+    const system = shop(new MemoryStore());
+
+    const ids = await fillShop(system, 500);
+
+    const stock = system.state.stock;
+    expect(Object.keys(stock)).toEqual([...ids].sort());
+    expect(stock[ids[0] as string]).toEqual({ sku: 'SKU-0', quantity: 98 });
+    expect(stock[ids[499] as string]).toEqual({ sku: 'SKU-499', quantity: 100 });
+    expect((ids[0] as string) in stock).toBe(true);
+    expect(Object.values(system.state.orders)).toHaveLength(50);
+    expect(system.query(Stock, Orders)).toEqual([]);
+    expect(system.query(Stock)).toHaveLength(500);
+    expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+    await system.close();
+  });
+
+  it('reopens from a snapshot and rebuilds from the log to the committed state and hash', async () => {
+    const name = `tables-${newEntityId()}`;
+    const live = shop(new MemoryStore({ name }));
+    await fillShop(live, 300);
+    await live.snapshot();
+    await live.close();
+
+    const fromSnapshot = shop(new MemoryStore({ name, readOnly: true }));
+    await fromSnapshot.open();
+    const fromLog = await rebuild(
+      new MemoryStore({ name, readOnly: true }),
+      (store) => shop(store),
+      {
+        snapshots: false,
+      },
+    );
+
+    expect(fromSnapshot.lastCommit?.hash).toBe(live.lastCommit?.hash);
+    expect(fromSnapshot.state).toEqual(live.state);
+    expect(fromLog.hash).toBe(live.lastCommit?.hash);
+    expect(fromLog.state).toEqual(live.state);
+    await fromSnapshot.close();
+  });
+
+  it('refuses writes to a committed table', async () => {
+    const system = shop(new MemoryStore());
+    const [id] = await fillShop(system, 100);
+
+    const write = (): void => {
+      (system.state.stock as Record<string, unknown>)[id as string] = null;
+    };
+
+    expect(write).toThrow(TypeError);
+    await system.close();
+  });
 });

@@ -217,8 +217,9 @@ interface TableCache {
  * entries' hashes, so it does not depend on key order and can be updated entry by entry.
  *
  * Immer's structural sharing tells what changed: an unchanged table or entry keeps its
- * identity. Hashing the next state therefore walks the keys of changed tables (identity
- * comparisons only) and encodes just the changed entries. The hasher compares against the last
+ * identity. Hashing the next state therefore walks the keys of changed plain tables, or the
+ * trie nodes a committed large table does not share with its previous version (identity
+ * comparisons only), and encodes just the changed entries. The hasher compares against the last
  * state it hashed, whichever that was, so it stays correct after a discarded tick.
  */
 export class StateHasher {

@@ -1,4 +1,4 @@
-import { createDraft, enablePatches, finishDraft } from 'immer';
+import { enablePatches } from 'immer';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
@@ -6,6 +6,7 @@ import { assertPlainData, type PayloadLimits } from '../events/payload.ts';
 import { assertEntityId, assertEntityIdTime } from '../ids/uuidv7.ts';
 import { Queries } from '../state/component.ts';
 import { StateHasher } from '../state/hash.ts';
+import { committedState, StateDraft } from '../state/tables.ts';
 import type { EventStore, InputRecord, LogHeader, TickCommit } from '../store/port.ts';
 import { decodeValue, encodeValue } from '../store/codec.ts';
 import { ActivityLog } from './activities.ts';
@@ -108,7 +109,7 @@ export class LoopCore<S extends object> {
     readonly store: EventStore,
     private readonly initialState: S,
   ) {
-    this.state = initialState;
+    this.state = committedState(initialState);
     this.activities = new ActivityLog(settings.activities);
     for (const type of builtinEventTypes) this.types.set(type.name, type);
     if (settings.patches) enablePatches();
@@ -397,7 +398,7 @@ export class LoopCore<S extends object> {
    * failure, rebuilds again tick by tick ({@link LoopCore.replayTick}).
    */
   replayBatch(commits: readonly TickCommit[], events: readonly StoredEnvelope[]): void {
-    const draft = createDraft(this.state);
+    const draft = new StateDraft(this.state);
     let index = 0;
     try {
       for (const commit of commits) {
@@ -409,13 +410,13 @@ export class LoopCore<S extends object> {
         this.lastCommit = commit;
       }
     } finally {
-      this.state = finishDraft(draft) as S;
+      this.state = draft.finish() as S;
     }
   }
 
   /** Forgets everything rebuilt (state, registry, timers, last commit) to rebuild again. */
   resetRebuild(): void {
-    this.state = this.initialState;
+    this.state = committedState(this.initialState);
     this.registry = new Map();
     this.timers = [];
     this.lastCommit = null;
@@ -456,7 +457,7 @@ export class LoopCore<S extends object> {
         },
       );
     }
-    this.state = snap.state;
+    this.state = committedState(snap.state);
     this.registry = new Map(snap.registry.map(([id, owner, grants]) => [id, { owner, grants }]));
     this.timers = snap.timers;
     this.lastCommit = commit;

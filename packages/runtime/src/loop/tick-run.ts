@@ -1,4 +1,3 @@
-import { createDraft, current, finishDraft, type Draft } from 'immer';
 import { CascadeLimitError, CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
@@ -7,6 +6,7 @@ import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
 import { PatchRecorder } from '../state/patch-recorder.ts';
+import { StateDraft } from '../state/tables.ts';
 import type { TickCommit } from '../store/port.ts';
 import { ActivityLog } from './activities.ts';
 import {
@@ -46,7 +46,7 @@ export class TickRun<S extends object> implements LoopPort {
   commit: TickCommit | null = null;
 
   private head = 0;
-  private draft: Draft<S> | null = null;
+  private draft: StateDraft | null = null;
   private recorder: PatchRecorder | null = null;
   private current: S;
   private readonly registryUndo: { id: string; prev: EntityRecord | undefined; index: number }[] =
@@ -63,7 +63,7 @@ export class TickRun<S extends object> implements LoopPort {
     readonly now: number,
     private readonly firstSeq: number,
     /** A draft shared with other replayed ticks (rebuild), which the caller finishes. */
-    shared: Draft<S> | null = null,
+    shared: StateDraft | null = null,
   ) {
     this.rng = new TickRandom(core.settings.seed, tick);
     this.ids = new TickIds(now, tick, this.rng);
@@ -71,8 +71,8 @@ export class TickRun<S extends object> implements LoopPort {
     this.current = core.state;
     if (shared !== null) this.draft = shared;
     else {
-      this.draft = createDraft(core.state);
-      if (core.settings.patches) this.recorder = new PatchRecorder(this.draft);
+      this.draft = new StateDraft(core.state);
+      if (core.settings.patches) this.recorder = new PatchRecorder(this.draft.root);
     }
   }
 
@@ -184,14 +184,14 @@ export class TickRun<S extends object> implements LoopPort {
   }
 
   readState(): unknown {
-    return this.draft ?? this.current;
+    return this.draft === null ? this.current : this.draft.root;
   }
 
   query(components: readonly Component[]): readonly string[] {
-    // Queries read plain objects; inside a tick with one draft, immer's `current` gives the
-    // draft's value (unchanged tables keep their identity, so their cached results hold).
+    // Queries read committed tables; inside a tick, the draft's current state (unchanged
+    // tables keep their identity, so their cached results hold).
     return this.core.queries.query(
-      this.draft === null ? this.current : current(this.draft),
+      this.draft === null ? this.current : this.draft.current(),
       components,
     );
   }
@@ -433,7 +433,7 @@ export class TickRun<S extends object> implements LoopPort {
     if (this.draft !== null) {
       const draft = this.draft;
       this.draft = null;
-      this.current = finishDraft(draft) as S;
+      this.current = draft.finish() as S;
     }
     this.finalState = this.current;
     const last = this.firstSeq + this.queue.length - 1;
@@ -455,7 +455,7 @@ export class TickRun<S extends object> implements LoopPort {
     this.truncate(0, 0);
     if (this.draft !== null) {
       // Finishing an abandoned draft releases immer's scope; its result is dropped.
-      void finishDraft(this.draft);
+      void this.draft.finish();
       this.draft = null;
     }
   }
@@ -474,8 +474,9 @@ export class TickRun<S extends object> implements LoopPort {
     try {
       const recorder = this.recorder;
       if (recorder === null) {
+        const root = (this.draft as StateDraft).root;
         for (let i = 0; i < appliers.length; i++)
-          (appliers[i] as (d: unknown, e: Envelope) => void)(this.draft, event);
+          (appliers[i] as (d: unknown, e: Envelope) => void)(root, event);
       } else {
         for (let i = 0; i < appliers.length; i++)
           (appliers[i] as (d: unknown, e: Envelope) => void)(recorder.root, event);

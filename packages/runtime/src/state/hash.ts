@@ -1,4 +1,5 @@
 import { Encoder } from '@msgpack/msgpack';
+import { diffTables, eachEntry, storedTableOf, type StoredTableHandle } from './tables.ts';
 
 // Canonical form: msgpack with sorted map keys, so two equal values hash the same whatever
 // their insertion order (a state rebuilt from a snapshot has the same hash as the live one).
@@ -201,7 +202,9 @@ function isTable(value: unknown): value is Record<string, unknown> {
 
 /** What the hasher remembers of one top-level table. */
 interface TableCache {
-  ref: Record<string, unknown>;
+  /** The table last hashed: a plain object, or the storage of a committed table. */
+  ref: object;
+  stored: boolean;
   sumA: number;
   sumB: number;
   count: number;
@@ -214,8 +217,9 @@ interface TableCache {
  * entries' hashes, so it does not depend on key order and can be updated entry by entry.
  *
  * Immer's structural sharing tells what changed: an unchanged table or entry keeps its
- * identity. Hashing the next state therefore walks the keys of changed tables (identity
- * comparisons only) and encodes just the changed entries. The hasher compares against the last
+ * identity. Hashing the next state therefore walks the keys of changed plain tables, or the
+ * trie nodes a committed large table does not share with its previous version (identity
+ * comparisons only), and encodes just the changed entries. The hasher compares against the last
  * state it hashed, whichever that was, so it stays correct after a discarded tick.
  */
 export class StateHasher {
@@ -230,7 +234,11 @@ export class StateHasher {
     for (const key of keys) {
       const value = (state as Record<string, unknown>)[key];
       let lanes: Lanes;
-      if (isTable(value)) {
+      const stored = storedTableOf(value);
+      if (stored !== undefined) {
+        lanes = this.storedTableHash(key, stored);
+        this.others.delete(key);
+      } else if (isTable(value)) {
         lanes = this.tableHash(key, value);
         this.others.delete(key);
       } else {
@@ -251,8 +259,8 @@ export class StateHasher {
 
   private tableHash(name: string, table: Record<string, unknown>): Lanes {
     let cache = this.tables.get(name);
-    if (cache === undefined) {
-      cache = { ref: table, sumA: 0, sumB: 0, count: 0, entries: new Map() };
+    if (cache === undefined || cache.stored) {
+      cache = { ref: table, stored: false, sumA: 0, sumB: 0, count: 0, entries: new Map() };
       for (const key in table) this.add(cache, key, entryHash(key, table[key]));
       this.tables.set(name, cache);
     } else if (cache.ref !== table) {
@@ -261,8 +269,40 @@ export class StateHasher {
     return [fmix(cache.sumA ^ cache.count), fmix(cache.sumB)];
   }
 
+  /**
+   * A committed table's hash: the same sum as for a plain table, updated from the nodes the new
+   * version does not share with the one hashed last.
+   */
+  private storedTableHash(name: string, table: StoredTableHandle): Lanes {
+    let cache = this.tables.get(name);
+    if (cache === undefined || !cache.stored) {
+      const fresh: TableCache = {
+        ref: table,
+        stored: true,
+        sumA: 0,
+        sumB: 0,
+        count: 0,
+        entries: new Map(),
+      };
+      eachEntry(table, (key, value) => this.add(fresh, key, entryHash(key, value)));
+      this.tables.set(name, fresh);
+      cache = fresh;
+    } else if (cache.ref !== table) {
+      const known = cache;
+      diffTables(known.ref, table, {
+        set: (key, value, existed) =>
+          existed
+            ? this.replace(known, key, entryHash(key, value))
+            : this.add(known, key, entryHash(key, value)),
+        remove: (key) => this.remove(known, key),
+      });
+      known.ref = table;
+    }
+    return [fmix(cache.sumA ^ cache.count), fmix(cache.sumB)];
+  }
+
   private update(cache: TableCache, next: Record<string, unknown>): void {
-    const prev = cache.ref;
+    const prev = cache.ref as Record<string, unknown>;
     const prevCount = cache.count;
     let kept = 0;
     for (const key in next) {

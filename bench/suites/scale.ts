@@ -1,0 +1,447 @@
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { produce } from 'immer';
+import {
+  defineEvent,
+  EventSystem,
+  input,
+  MemoryStore,
+  newEntityId,
+  resetMemoryStores,
+  type EventStore,
+  type Input,
+  type Table,
+} from '@causeway/runtime';
+import { FileStore } from '@causeway/adapters/file';
+import { measureRate, type Recorder, type Suite } from '../harness.ts';
+
+// How the cost of the state grows with what it holds. Every case runs through the public API:
+// `EventSystem.tick` on a memory or file store, `open()` for rebuilds.
+
+const TICK_SAMPLES = 101;
+const BATCH = 1000;
+const LOG_EVENTS = 1_000_000;
+const LOG_ENTITIES = 10_000;
+const STORE_BATCH = 100;
+
+// ---- The world: units with a position and health, stock counters, and labels --------------
+
+interface Unit {
+  hp: number;
+  x: number;
+  y: number;
+}
+interface Stock {
+  sku: string;
+  quantity: number;
+  reserved: number;
+}
+interface Label {
+  name: string;
+  colour: string;
+}
+interface World {
+  units: Table<Unit>;
+  stock: Table<Stock>;
+  labels: Table<Label>;
+}
+
+const Spawned = defineEvent<{ hp: number; sku: string; name: string }>('scale.Spawned', {
+  entity: 'new',
+});
+const Damaged = defineEvent<{ amount: number }>('scale.Damaged', { entity: 'existing' });
+const Moved = defineEvent<{ dx: number; dy: number }>('scale.Moved', { entity: 'existing' });
+const Reserved = defineEvent<{ quantity: number; order: string }>('scale.Reserved', {
+  entity: 'existing',
+});
+const Relabelled = defineEvent<{ name: string; colour: string }>('scale.Relabelled', {
+  entity: 'existing',
+});
+
+const emptyWorld = (): World => ({ units: {}, stock: {}, labels: {} });
+
+function world(store: EventStore, options: { patches?: boolean } = {}): EventSystem<World> {
+  const system = new EventSystem<World>({
+    seed: 11,
+    store,
+    initialState: emptyWorld(),
+    snapshotEvery: 0,
+    ...options,
+  });
+  system.apply(Spawned, (draft, e) => {
+    draft.units[e.entity] = { hp: e.data.hp, x: 0, y: 0 };
+    draft.stock[e.entity] = { sku: e.data.sku, quantity: 100, reserved: 0 };
+    draft.labels[e.entity] = { name: e.data.name, colour: 'grey' };
+  });
+  system.apply(Damaged, (draft, e) => {
+    const unit = draft.units[e.entity];
+    if (unit !== undefined) unit.hp -= e.data.amount;
+  });
+  system.apply(Moved, (draft, e) => {
+    const unit = draft.units[e.entity];
+    if (unit === undefined) return;
+    unit.x += e.data.dx;
+    unit.y += e.data.dy;
+  });
+  system.apply(Reserved, (draft, e) => {
+    const stock = draft.stock[e.entity];
+    if (stock === undefined) return;
+    stock.quantity -= e.data.quantity;
+    stock.reserved += e.data.quantity;
+  });
+  system.apply(Relabelled, (draft, e) => {
+    draft.labels[e.entity] = { name: e.data.name, colour: e.data.colour };
+  });
+  return system;
+}
+
+function spawnInput(id: string, i: number): Input {
+  return input(
+    Spawned,
+    id,
+    { hp: 100, sku: `SKU-${String(i % 997).padStart(4, '0')}`, name: `unit ${i}` },
+    'bench',
+  );
+}
+
+async function spawn(
+  system: EventSystem<World>,
+  ids: readonly string[],
+  at: number,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += BATCH) {
+    await system.tick(
+      ids.slice(i, i + BATCH).map((id, j) => spawnInput(id, i + j)),
+      { at },
+    );
+  }
+}
+
+/** A mixed batch of `count` inputs over `ids` from `offset`: damage, moves, reservations, labels. */
+function mixed(ids: readonly string[], count: number, offset: number): Input[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = offset + i;
+    const id = ids[(n * 7919) % ids.length] as string;
+    switch (n % 4) {
+      case 0:
+        return input(Damaged, id, { amount: 1 }, 'bench');
+      case 1:
+        return input(Moved, id, { dx: 1, dy: -1 }, 'bench');
+      case 2:
+        return input(Reserved, id, { quantity: 1, order: `order-${n}` }, 'bench');
+      default:
+        return input(Relabelled, id, { name: `unit ${n}`, colour: 'blue' }, 'bench');
+    }
+  });
+}
+
+/** `count` Damaged inputs over `ids` from `offset` (the peers' workload is the same). */
+function damage(ids: readonly string[], count: number, offset: number): Input[] {
+  return Array.from({ length: count }, (_, i) =>
+    input(Damaged, ids[(offset + i) % ids.length] as string, { amount: 1 }, 'bench'),
+  );
+}
+
+function plainWorld(ids: readonly string[]): World {
+  const state = emptyWorld();
+  ids.forEach((id, i) => {
+    state.units[id] = { hp: 100, x: 0, y: 0 };
+    state.stock[id] = {
+      sku: `SKU-${String(i % 997).padStart(4, '0')}`,
+      quantity: 100,
+      reserved: 0,
+    };
+    state.labels[id] = { name: `unit ${i}`, colour: 'grey' };
+  });
+  return state;
+}
+
+async function reduxStore(initial: World) {
+  // Production mode (no dev-check middleware), loaded only now so that it sees NODE_ENV.
+  process.env.NODE_ENV = 'production';
+  const { configureStore, createSlice } = await import('@reduxjs/toolkit');
+  const slice = createSlice({
+    name: 'world',
+    initialState: initial,
+    reducers: {
+      damaged(state, action: { payload: { entity: string; amount: number } }) {
+        const unit = state.units[action.payload.entity];
+        if (unit !== undefined) unit.hp -= action.payload.amount;
+      },
+    },
+  });
+  const store = configureStore({ reducer: slice.reducer, preloadedState: initial });
+  return { store, damaged: slice.actions.damaged };
+}
+
+function elapsedMs(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+// ---- Ticks and appliers against the number of entities ---------------------------------------
+
+async function tickCases(recorder: Recorder, entities: number): Promise<void> {
+  const name = `tick-1-input-${entities / 1000}k`;
+  recorder.progress(`${name}: spawning ${entities} entities`);
+  const ids = Array.from({ length: entities }, () => newEntityId());
+  const system = world(new MemoryStore());
+  let at = Date.now();
+  await spawn(system, ids, at);
+  const ms: number[] = [];
+  for (let i = 0; i < TICK_SAMPLES + 5; i++) {
+    const batch = damage(ids, 1, i * 31);
+    const start = process.hrtime.bigint();
+    await system.tick(batch, { at: ++at });
+    if (i >= 5) ms.push(elapsedMs(start));
+  }
+  await system.close();
+  recorder.record(name, 'causeway', 'ms', ms);
+
+  let state = plainWorld(ids);
+  const immerMs: number[] = [];
+  for (let i = 0; i < TICK_SAMPLES + 5; i++) {
+    const id = ids[(i * 31) % ids.length] as string;
+    const start = process.hrtime.bigint();
+    state = produce(state, (draft) => {
+      const unit = draft.units[id];
+      if (unit !== undefined) unit.hp -= 1;
+    });
+    if (i >= 5) immerMs.push(elapsedMs(start));
+  }
+  recorder.record(name, 'immer-per-tick', 'ms', immerMs);
+
+  const { store, damaged } = await reduxStore(plainWorld(ids));
+  const reduxMs: number[] = [];
+  for (let i = 0; i < TICK_SAMPLES + 5; i++) {
+    const entity = ids[(i * 31) % ids.length] as string;
+    const start = process.hrtime.bigint();
+    store.dispatch(damaged({ entity, amount: 1 }));
+    if (i >= 5) reduxMs.push(elapsedMs(start));
+  }
+  recorder.record(name, 'redux', 'ms', reduxMs);
+}
+
+async function applierCases(
+  recorder: Recorder,
+  name: string,
+  entities: number,
+  patches: boolean,
+  ticks: number,
+): Promise<void> {
+  recorder.progress(`${name}: spawning ${entities} entities`);
+  const ids = Array.from({ length: entities }, () => newEntityId());
+  const system = world(new MemoryStore(), { patches });
+  let at = Date.now();
+  await spawn(system, ids, at);
+  const batches = Array.from({ length: ticks }, (_, t) => damage(ids, BATCH, t * BATCH));
+  const samples = await measureRate(async () => {
+    for (const batch of batches) await system.tick(batch, { at: ++at });
+  }, ticks * BATCH);
+  await system.close();
+  recorder.record(name, 'causeway', 'events/s', samples);
+
+  // Peers: one `immer.produce` per tick applying the tick's 1,000 changes (with patches when
+  // Causeway records them), and Redux Toolkit with one dispatch per event.
+  let state = plainWorld(ids);
+  const targets = batches.map((b) => b.map((i) => i.entity));
+  const recipe = (targetIds: readonly string[]) => (draft: World) => {
+    for (const id of targetIds) {
+      const unit = draft.units[id];
+      if (unit !== undefined) unit.hp -= 1;
+    }
+  };
+  if (patches) {
+    const { enablePatches, produceWithPatches } = await import('immer');
+    enablePatches();
+    recorder.record(
+      name,
+      'immer-per-tick',
+      'events/s',
+      await measureRate(() => {
+        for (const t of targets) [state] = produceWithPatches(state, recipe(t));
+      }, ticks * BATCH),
+    );
+  } else {
+    recorder.record(
+      name,
+      'immer-per-tick',
+      'events/s',
+      await measureRate(() => {
+        for (const t of targets) state = produce(state, recipe(t));
+      }, ticks * BATCH),
+    );
+  }
+  // Redux copies the whole table per action: at 100k entities a few actions make a sample.
+  const { store, damaged } = await reduxStore(plainWorld(ids));
+  const count = Math.max(5, Math.min(BATCH, Math.floor(2e6 / entities)));
+  const actions = (targets[0] as string[])
+    .slice(0, count)
+    .map((entity) => damaged({ entity, amount: 1 }));
+  recorder.record(
+    name,
+    'redux',
+    'events/s',
+    await measureRate(() => {
+      for (const action of actions) store.dispatch(action);
+    }, actions.length),
+  );
+}
+
+// ---- Logs of a million events: rebuild, open at a snapshot, the memory store's rate ---------
+
+/** Writes LOG_EVENTS events (spawns, then mixed ticks of 1,000) over LOG_ENTITIES entities. */
+async function writeLog(system: EventSystem<World>, ids: readonly string[]): Promise<number> {
+  let at = Date.now();
+  await spawn(system, ids, at);
+  for (let t = 0; (system.lastCommit?.lastSeq ?? 0) < LOG_EVENTS; t++)
+    await system.tick(mixed(ids, BATCH, t * BATCH), { at: ++at });
+  return system.lastCommit?.lastSeq ?? 0;
+}
+
+async function rebuildCases(recorder: Recorder, dir: string): Promise<void> {
+  const ids = Array.from({ length: LOG_ENTITIES }, () => newEntityId());
+
+  recorder.progress(`rebuild-memory-1m: writing ${LOG_EVENTS} events`);
+  const name = `scale-rebuild-${process.pid}`;
+  const writer = world(new MemoryStore({ name }));
+  const events = await writeLog(writer, ids);
+  const hash = writer.lastCommit?.hash;
+  await writer.close();
+  let reader: EventSystem<World> | null = null;
+  const memorySamples = await measureRate(
+    async () => {
+      await (reader as EventSystem<World>).open();
+    },
+    events,
+    {
+      samples: 5,
+      warmup: 1,
+      before: async () => {
+        await reader?.close();
+        reader = world(new MemoryStore({ name, readOnly: true }));
+      },
+    },
+  );
+  const rebuilt = reader as EventSystem<World> | null;
+  if (rebuilt?.lastCommit?.hash !== hash) throw new Error('The rebuilt state hashes differently.');
+  await rebuilt?.close();
+  resetMemoryStores();
+  recorder.record('rebuild-memory-1m', 'causeway', 'events/s', memorySamples);
+
+  recorder.progress(`rebuild-file-1m: writing ${LOG_EVENTS} events`);
+  const logDir = join(dir, 'log');
+  const fileWriter = world(new FileStore({ dir: logDir, durability: 'none' }));
+  const fileEvents = await writeLog(fileWriter, ids);
+  const fileHash = fileWriter.lastCommit?.hash;
+  await fileWriter.close();
+  let fileReader: EventSystem<World> | null = null;
+  const fileSamples = await measureRate(
+    async () => {
+      await (fileReader as EventSystem<World>).open();
+    },
+    fileEvents,
+    {
+      samples: 5,
+      warmup: 1,
+      before: async () => {
+        await fileReader?.close();
+        fileReader = world(new FileStore({ dir: logDir, readOnly: true }));
+      },
+    },
+  );
+  const fileRebuilt = fileReader as EventSystem<World> | null;
+  if (fileRebuilt?.lastCommit?.hash !== fileHash)
+    throw new Error('The file log rebuilt to another hash.');
+  await fileRebuilt?.close();
+  recorder.record('rebuild-file-1m', 'causeway', 'events/s', fileSamples);
+
+  recorder.progress('open-snapshot-1m: a snapshot at the head of the file log');
+  const snapshotter = world(new FileStore({ dir: logDir, durability: 'none' }));
+  await snapshotter.open();
+  await snapshotter.snapshot();
+  await snapshotter.close();
+  const openMs: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const system = world(new FileStore({ dir: logDir, readOnly: true }));
+    const start = process.hrtime.bigint();
+    await system.open();
+    const ms = elapsedMs(start);
+    if (system.lastCommit?.hash !== fileHash)
+      throw new Error('The snapshot opened to another hash.');
+    await system.close();
+    if (i > 0) openMs.push(ms);
+  }
+  recorder.record('open-snapshot-1m', 'causeway', 'ms', openMs);
+}
+
+async function durableCases(recorder: Recorder, dir: string): Promise<void> {
+  const TICKS = 200;
+  recorder.progress('durable-tick-1: 200 entities on a file store with durability commit');
+  const ids = Array.from({ length: 200 }, () => newEntityId());
+  const system = world(new FileStore({ dir: join(dir, 'durable'), durability: 'commit' }));
+  let at = Date.now();
+  await spawn(system, ids, at);
+  const batches = Array.from({ length: TICKS }, (_, t) => damage(ids, 1, t));
+  const ticks = await measureRate(async () => {
+    for (const batch of batches) await system.tick(batch, { at: ++at });
+  }, TICKS);
+  await system.close();
+
+  const record = Buffer.alloc(64, 0x5a);
+  const handle = await open(join(dir, 'fsync.bin'), 'w');
+  let position = 0;
+  const fsyncs = await measureRate(async () => {
+    for (let i = 0; i < TICKS; i++) {
+      await handle.write(record, 0, record.length, position);
+      position += record.length;
+      await handle.datasync();
+    }
+  }, TICKS);
+  await handle.close();
+  recorder.record('durable-tick-1', 'causeway', 'ticks/s', ticks);
+  recorder.record('fsync', 'disk', 'fsyncs/s', fsyncs);
+}
+
+async function memoryStoreCase(recorder: Recorder, logged: number): Promise<void> {
+  const TICKS = 50;
+  const name = `memory-store-${logged >= 1e6 ? `${logged / 1e6}m` : `${logged / 1000}k`}`;
+  recorder.progress(`${name}: logging ${logged} events`);
+  const ids = Array.from({ length: 1000 }, () => newEntityId());
+  const system = world(new MemoryStore());
+  let at = Date.now();
+  await spawn(system, ids, at);
+  for (let t = 0; (system.lastCommit?.lastSeq ?? 0) + BATCH <= logged; t++)
+    await system.tick(mixed(ids, BATCH, t * BATCH), { at: ++at });
+  let offset = 0;
+  const samples = await measureRate(async () => {
+    for (let t = 0; t < TICKS; t++) {
+      await system.tick(mixed(ids, STORE_BATCH, offset), { at: ++at });
+      offset += STORE_BATCH;
+    }
+  }, TICKS * STORE_BATCH);
+  await system.close();
+  recorder.record(name, 'causeway', 'events/s', samples);
+}
+
+/** Costs against the size of the state and of the log. */
+export const scaleSuite: Suite = {
+  name: 'scale',
+  description: `1-input ticks at 1k and 100k entities; appliers at 1k and 100k; rebuild and snapshot open of ${LOG_EVENTS} events over ${LOG_ENTITIES} entities; durable ticks; the memory store at 1k and 1M logged events`,
+  async run(recorder) {
+    await tickCases(recorder, 1000);
+    await tickCases(recorder, 100_000);
+    await applierCases(recorder, 'appliers-1k', 1000, false, 20);
+    await applierCases(recorder, 'appliers-100k', 100_000, false, 10);
+    await applierCases(recorder, 'appliers-1k-patches', 1000, true, 10);
+    const dir = await mkdtemp(join(tmpdir(), 'causeway-scale-'));
+    try {
+      await durableCases(recorder, dir);
+      await rebuildCases(recorder, dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    await memoryStoreCase(recorder, 1000);
+    await memoryStoreCase(recorder, LOG_EVENTS);
+  },
+};

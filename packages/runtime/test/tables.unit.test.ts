@@ -1,0 +1,354 @@
+import fc from 'fast-check';
+import { createDraft, current, finishDraft, type Patch } from 'immer';
+import { describe, expect, it } from 'vitest';
+import {
+  defineComponent,
+  defineEvent,
+  EventSystem,
+  hashState,
+  input,
+  MemoryStore,
+  newEntityId,
+  rebuild,
+  StateHasher,
+  type EventStore,
+  type Table,
+} from '../src/index.ts';
+import { PatchRecorder } from '../src/state/patch-recorder.ts';
+import { committedState, StateDraft } from '../src/state/tables.ts';
+
+// The state engine (tables stored as hash tries behind proxies) against a plain-object model
+// (tables as plain objects under one immer draft, as before): the same generated appliers run
+// on both, and after every event both hold equal states and record equal patches, and after
+// every tick both commit equal states with equal hashes.
+
+type Value = null | number | string | Value[] | { [key: string]: Value };
+type World = Record<string, unknown>;
+
+const TABLES = ['units', 'stock', 'tags'];
+// Enough keys that tables outgrow a trie leaf (32 entries) and split, at several depths.
+const KEYS = Array.from({ length: 300 }, (_, i) => `e${String(i).padStart(3, '0')}`);
+const FIELDS = ['x', 'y', 'list'];
+
+const { value: valueArb } = fc.letrec<{ value: Value }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.integer({ min: -9, max: 9 }),
+    fc.constantFrom('a', 'b'),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom(...FIELDS), tie('value'), { maxKeys: 3 }),
+  ),
+}));
+
+const tableArb = fc.constantFrom(...TABLES);
+const keyArb = fc.constantFrom(...KEYS);
+
+type Op =
+  | { readonly k: 'put'; readonly t: string; readonly id: string; readonly v: Value }
+  | {
+      readonly k: 'field';
+      readonly t: string;
+      readonly id: string;
+      readonly f: string;
+      readonly v: Value;
+    }
+  | { readonly k: 'push'; readonly t: string; readonly id: string; readonly v: Value }
+  | { readonly k: 'remove'; readonly t: string; readonly id: string }
+  | { readonly k: 'alias'; readonly t: string; readonly id: string; readonly to: string }
+  | { readonly k: 'bulk'; readonly t: string; readonly from: number; readonly n: number }
+  | { readonly k: 'reset'; readonly t: string }
+  | { readonly k: 'counter'; readonly v: number }
+  | { readonly k: 'sum'; readonly t: string };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    arbitrary: fc.record({ k: fc.constant('put' as const), t: tableArb, id: keyArb, v: valueArb }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({
+      k: fc.constant('field' as const),
+      t: tableArb,
+      id: keyArb,
+      f: fc.constantFrom(...FIELDS),
+      v: valueArb,
+    }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({ k: fc.constant('push' as const), t: tableArb, id: keyArb, v: valueArb }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ k: fc.constant('remove' as const), t: tableArb, id: keyArb }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ k: fc.constant('alias' as const), t: tableArb, id: keyArb, to: keyArb }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      k: fc.constant('bulk' as const),
+      t: tableArb,
+      from: fc.nat(KEYS.length - 1),
+      n: fc.integer({ min: 1, max: 120 }),
+    }),
+    weight: 1,
+  },
+  { arbitrary: fc.record({ k: fc.constant('reset' as const), t: tableArb }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('counter' as const), v: fc.integer() }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('sum' as const), t: tableArb }), weight: 1 },
+);
+
+/** An event: the ops one applier runs. A tick: its events. */
+const ticksArb = fc.array(
+  fc.array(fc.array(opArb, { minLength: 1, maxLength: 6 }), { maxLength: 6 }),
+  {
+    minLength: 1,
+    maxLength: 6,
+  },
+);
+
+type Draft = Record<string, Record<string, unknown>>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** One applier: only reads and writes an applier may make, the same on both models. */
+function applier(draft: Draft, ops: readonly Op[]): void {
+  for (const op of ops) {
+    switch (op.k) {
+      case 'put':
+        (draft[op.t] as Record<string, unknown>)[op.id] = structuredClone(op.v);
+        break;
+      case 'field': {
+        const entity = draft[op.t]?.[op.id];
+        if (isRecord(entity)) entity[op.f] = structuredClone(op.v);
+        break;
+      }
+      case 'push': {
+        const table = draft[op.t] as Record<string, unknown>;
+        const entity = (table[op.id] ??= {});
+        if (isRecord(entity)) {
+          const list = (entity['list'] ??= []);
+          if (Array.isArray(list)) list.push(structuredClone(op.v));
+        }
+        break;
+      }
+      case 'remove':
+        delete (draft[op.t] as Record<string, unknown>)[op.id];
+        break;
+      case 'alias': {
+        const table = draft[op.t] as Record<string, unknown>;
+        if (op.id in table) table[op.to] = table[op.id];
+        break;
+      }
+      case 'bulk': {
+        const table = draft[op.t] as Record<string, unknown>;
+        for (let i = 0; i < op.n; i++) {
+          const id = KEYS[(op.from + i) % KEYS.length] as string;
+          table[id] = { x: i, y: op.from };
+        }
+        break;
+      }
+      case 'reset':
+        draft[op.t] = {};
+        break;
+      case 'counter':
+        (draft as Record<string, unknown>)['counter'] = op.v;
+        break;
+      case 'sum': {
+        // Reads every entry in key order (both models list the same keys).
+        const table = draft[op.t] as Record<string, unknown>;
+        let n = 0;
+        for (const id of Object.keys(table).sort()) {
+          const entity = table[id];
+          if (isRecord(entity) && typeof entity['x'] === 'number') n += entity['x'];
+        }
+        (draft as Record<string, unknown>)['counter'] = n;
+        break;
+      }
+    }
+  }
+}
+
+const initial = (): World => ({ units: {}, stock: { e001: { x: 1 } }, tags: {}, counter: 0 });
+
+/** Patches as data; paths and values compared structurally. */
+function plain(patches: readonly Patch[]): unknown {
+  return JSON.parse(JSON.stringify(patches)) as unknown;
+}
+
+describe('state engine', () => {
+  it('holds, hashes and patches every event exactly as plain-object tables under immer do', () => {
+    fc.assert(
+      fc.property(ticksArb, (ticks) => {
+        let engine = committedState(initial());
+        let model: World = initial();
+        const hasher = new StateHasher();
+        for (const events of ticks) {
+          const draft = new StateDraft(engine);
+          const engineRecorder = new PatchRecorder(draft.root);
+          const modelDraft = createDraft<World>(model);
+          const modelRecorder = new PatchRecorder(modelDraft);
+          for (const ops of events) {
+            applier(engineRecorder.root as Draft, ops);
+            applier(modelRecorder.root as Draft, ops);
+            expect(draft.current()).toEqual(current(modelDraft));
+            const a = engineRecorder.take();
+            const b = modelRecorder.take();
+            expect(a === null).toBe(b === null);
+            if (a !== null && b !== null) {
+              expect(plain(a.patches)).toEqual(plain(b.patches));
+              expect(plain(a.inverse)).toEqual(plain(b.inverse));
+            }
+          }
+          engine = draft.finish() as World;
+          model = finishDraft(modelDraft);
+          expect(engine).toEqual(model);
+          expect(hasher.hash(engine)).toBe(hashState(model));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  }, 120_000);
+
+  it('runs appliers without patches to the same states and hashes', () => {
+    fc.assert(
+      fc.property(ticksArb, (ticks) => {
+        let engine = committedState(initial());
+        let model: World = initial();
+        const hasher = new StateHasher();
+        for (const events of ticks) {
+          const draft = new StateDraft(engine);
+          const modelDraft = createDraft<World>(model);
+          for (const ops of events) {
+            applier(draft.root as Draft, ops);
+            applier(modelDraft as Draft, ops);
+          }
+          engine = draft.finish() as World;
+          model = finishDraft(modelDraft);
+          expect(engine).toEqual(model);
+          expect(hasher.hash(engine)).toBe(hashState(model));
+          expect(hashState(engine)).toBe(hashState(model));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  }, 60_000);
+});
+
+// ---- A system whose tables outgrow plain objects ---------------------------------------------
+
+interface Shop {
+  stock: Table<{ sku: string; quantity: number }>;
+  orders: Table<{ item: string; quantity: number }>;
+}
+
+const Stocked = defineEvent<{ sku: string; quantity: number }>('tables.Stocked', {
+  entity: 'new',
+});
+const Ordered = defineEvent<{ item: string; quantity: number }>('tables.Ordered', {
+  entity: 'new',
+});
+const Reserved = defineEvent<{ quantity: number }>('tables.Reserved', { entity: 'existing' });
+const Stock = defineComponent<{ sku: string; quantity: number }>('stock');
+const Orders = defineComponent<{ item: string; quantity: number }>('orders');
+
+function shop(store: EventStore, snapshotEvery = 0): EventSystem<Shop> {
+  const system = new EventSystem<Shop>({
+    seed: 4,
+    store,
+    snapshotEvery,
+    initialState: { stock: {}, orders: {} },
+    events: [Stocked, Ordered, Reserved],
+  });
+  system.apply(Stocked, (draft, e) => {
+    draft.stock[e.entity] = { sku: e.data.sku, quantity: e.data.quantity };
+  });
+  system.apply(Reserved, (draft, e) => {
+    const item = draft.stock[e.entity];
+    if (item !== undefined) item.quantity -= e.data.quantity;
+  });
+  system.apply(Ordered, (draft, e) => {
+    draft.orders[e.entity] = { item: e.data.item, quantity: e.data.quantity };
+  });
+  // A listener that reads the tick's state: the stock entry an order names.
+  system.subscribe(Ordered, (e, ctx) => {
+    if (ctx.state.stock[e.data.item] !== undefined)
+      ctx.emit(Reserved, e.data.item, { quantity: e.data.quantity });
+  });
+  return system;
+}
+
+async function fillShop(system: EventSystem<Shop>, items: number): Promise<string[]> {
+  const ids = Array.from({ length: items }, () => newEntityId());
+  const at = Date.now();
+  await system.tick(
+    ids.map((id, i) => input(Stocked, id, { sku: `SKU-${i}`, quantity: 100 }, 'shop')),
+    { at },
+  );
+  const orders = ids
+    .slice(0, 50)
+    .map((item) => input(Ordered, newEntityId(), { item, quantity: 2 }, 'shop'));
+  await system.tick(orders, { at: at + 1 });
+  return ids;
+}
+
+describe('EventSystem with large tables', () => {
+  it('lets listeners and readers see large tables as plain objects keyed by id', async () => {
+    const system = shop(new MemoryStore());
+
+    const ids = await fillShop(system, 500);
+
+    const stock = system.state.stock;
+    expect(Object.keys(stock)).toEqual([...ids].sort());
+    expect(stock[ids[0] as string]).toEqual({ sku: 'SKU-0', quantity: 98 });
+    expect(stock[ids[499] as string]).toEqual({ sku: 'SKU-499', quantity: 100 });
+    expect((ids[0] as string) in stock).toBe(true);
+    expect(Object.values(system.state.orders)).toHaveLength(50);
+    expect(system.query(Stock, Orders)).toEqual([]);
+    expect(system.query(Stock)).toHaveLength(500);
+    expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+    await system.close();
+  });
+
+  it('reopens from a snapshot and rebuilds from the log to the committed state and hash', async () => {
+    const name = `tables-${newEntityId()}`;
+    const live = shop(new MemoryStore({ name }));
+    await fillShop(live, 300);
+    await live.snapshot();
+    await live.close();
+
+    const fromSnapshot = shop(new MemoryStore({ name, readOnly: true }));
+    await fromSnapshot.open();
+    const fromLog = await rebuild(
+      new MemoryStore({ name, readOnly: true }),
+      (store) => shop(store),
+      {
+        snapshots: false,
+      },
+    );
+
+    expect(fromSnapshot.lastCommit?.hash).toBe(live.lastCommit?.hash);
+    expect(fromSnapshot.state).toEqual(live.state);
+    expect(fromLog.hash).toBe(live.lastCommit?.hash);
+    expect(fromLog.state).toEqual(live.state);
+    await fromSnapshot.close();
+  });
+
+  it('refuses writes to a committed table', async () => {
+    const system = shop(new MemoryStore());
+    const [id] = await fillShop(system, 100);
+
+    const write = (): void => {
+      (system.state.stock as Record<string, unknown>)[id as string] = null;
+    };
+
+    expect(write).toThrow(TypeError);
+    await system.close();
+  });
+});

@@ -1,6 +1,8 @@
+#!/usr/bin/env node
 /**
  * The `causeway` command line: `causeway store check <dir>` and `causeway store repair <dir> --yes`.
- * Run from the repository as `npm run causeway -- store check ./data`.
+ * Installed as the `causeway` bin of `@causeway/adapters`; in this repository,
+ * `npm run causeway -- store check ./data` runs it from the sources.
  *
  * @packageDocumentation
  */

@@ -29,15 +29,15 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          // Bare names too (`events`, `buffer`, `fs/promises`…), matched exactly: bundlers
+          // resolve them to Node's modules or to polyfills, and neither belongs in the runtime.
+          paths: builtinModules.map((name) => ({
+            name,
+            message: 'The runtime has no I/O: Node built-ins belong in adapters.',
+          })),
           patterns: [
             {
               group: ['node:*'],
-              message: 'The runtime has no I/O: Node built-ins belong in adapters.',
-            },
-            {
-              // Bare names too (`events`, `buffer`, `fs/promises`…): bundlers resolve them to
-              // Node's modules or to polyfills, and neither belongs in the runtime.
-              group: builtinModules.flatMap((name) => [name, `${name}/*`]),
               message: 'The runtime has no I/O: Node built-ins belong in adapters.',
             },
             {

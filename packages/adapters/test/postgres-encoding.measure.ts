@@ -5,7 +5,7 @@
  * (reads CAUSEWAY_PG_URL). The figures are recorded in docs/postgres-store.md.
  */
 import pg from 'pg';
-import { decodeValue, encodeValue } from '@causeway/runtime';
+import { decodeValue, encodeValue } from '@causeway/runtime/store-kit';
 
 const url = process.env['CAUSEWAY_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const N = 10_000;

@@ -1,24 +1,14 @@
 /**
- * `@causeway/runtime`: the deterministic event loop. Every public name is listed here;
- * anything not exported from this file is internal.
+ * `@causeway/runtime`: the deterministic event loop, for application authors. Every public
+ * name is listed here and in docs/api.md; anything not exported from this file (or from
+ * `@causeway/runtime/testing` and `@causeway/runtime/store-kit`) is internal.
  *
  * @packageDocumentation
  */
-export {
-  CausewayError,
-  CascadeLimitError,
-  EntityRuleError,
-  ErrorCodes,
-  InvalidEntityIdError,
-  InvalidPayloadError,
-  isCausewayError,
-  NondeterminismError,
-  StoreCorruptedError,
-  StoreLockedError,
-} from './errors/index.ts';
+export { CausewayError, ErrorCodes, isCausewayError } from './errors/index.ts';
 export type { ErrorCode } from './errors/index.ts';
 
-export { assertPlainData, defineEvent, upcastData } from './events/index.ts';
+export { defineEvent, upcastData } from './events/index.ts';
 export type {
   AnyEventType,
   DataOf,
@@ -32,37 +22,9 @@ export type {
   Upcaster,
 } from './events/index.ts';
 
-export {
-  checkCommit,
-  checkHeader,
-  checkJournal,
-  checkLimit,
-  commitFromTuple,
-  committedPages,
-  commitToTuple,
-  decodeEnvelope,
-  decodeValue,
-  DEFAULT_PAGE,
-  encodeEnvelope,
-  encodeValue,
-  envelopeFromTuple,
-  envelopeToTuple,
-  inputFromTuple,
-  inputToTuple,
-  isLogHeader,
-  MAX_PAGE,
-  MemoryStore,
-  normaliseQuery,
-  resetMemoryStores,
-  SecondaryIndex,
-  storeClosed,
-  storeReadOnly,
-} from './store/index.ts';
+export { MemoryStore } from './store/index.ts';
 export type {
-  CommittedPage,
   EventQuery,
-  IndexedEvent,
-  IndexQuery,
   EventStore,
   InputRecord,
   LogHeader,
@@ -74,7 +36,6 @@ export type {
 } from './store/index.ts';
 
 export {
-  builtinEventTypes,
   EntityAccessGranted,
   EventSystem,
   input,
@@ -112,9 +73,6 @@ export type {
 
 export {
   assertNoDivergence,
-  commitFields,
-  diffValues,
-  envelopeFields,
   firstDivergence,
   formatDivergence,
   rebuild,
@@ -136,19 +94,9 @@ export type {
   StateComparison,
 } from './replay/index.ts';
 
-export {
-  isStrictActive,
-  observeStrictViolations,
-  setStrictByDefault,
-  strictGuard,
-  strictly,
-} from './strict/index.ts';
-export type { StrictViolation } from './strict/index.ts';
-
-export { defineComponent, hashState, hashValue, Queries, StateHasher } from './state/index.ts';
+export { defineComponent, hashState, Queries } from './state/index.ts';
 export type { Component, Table, ValueOf } from './state/index.ts';
 
-export { assertEntityId, isUuidV7, newEntityId, TickIds, uuidV7Time } from './ids/index.ts';
-export { isValidSeed, TickRandom } from './random/index.ts';
+export { isUuidV7, newEntityId } from './ids/index.ts';
 export { wallClock } from './clock/index.ts';
 export type { Clock } from './clock/index.ts';

@@ -1,14 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  assertEntityId,
-  isCausewayError,
-  isUuidV7,
-  newEntityId,
-  TickIds,
-  TickRandom,
-  uuidV7Time,
-} from '../src/index.ts';
+import { assertEntityId, TickIds, uuidV7Time } from '../src/ids/index.ts';
+import { isCausewayError, isUuidV7, newEntityId } from '../src/index.ts';
+import { TickRandom } from '../src/random/index.ts';
 import { T0 } from './fixtures.ts';
 
 function idsOf(seed: number, tick: number, at: number, n: number): string[] {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertPlainData, input, isCausewayError } from '../src/index.ts';
+import { assertPlainData } from '../src/events/index.ts';
+import { input, isCausewayError } from '../src/index.ts';
 import { CounterCreated, counterSystem, entityId, Noted, T0 } from './fixtures.ts';
 
 class Money {

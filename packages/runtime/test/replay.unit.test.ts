@@ -1,6 +1,5 @@
 import {
   assertNoDivergence,
-  diffValues,
   ErrorCodes,
   firstDivergence,
   formatDivergence,
@@ -11,6 +10,7 @@ import {
   type EventStore,
   type StoredEnvelope,
 } from '@causeway/runtime';
+import { diffValues } from '../src/replay/index.ts';
 import { CrashingStore, resumeScript, runScript } from '@causeway/runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { Bounced, makeWorld, Moved, WALL, worldScript, type World } from './fixtures/world.ts';

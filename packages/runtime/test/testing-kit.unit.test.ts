@@ -5,9 +5,9 @@ import {
   isUuidV7,
   MemoryStore,
   TimerScheduled,
-  uuidV7Time,
   type Input,
 } from '@causeway/runtime';
+import { uuidV7Time } from '../src/ids/index.ts';
 import {
   assertReplay,
   checkReplay,

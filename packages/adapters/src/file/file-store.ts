@@ -1,8 +1,8 @@
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import {
-  CausewayError,
   checkCommit,
   checkHeader,
   checkJournal,
@@ -11,7 +11,6 @@ import {
   decodeValue,
   encodeEnvelope,
   encodeValue,
-  ErrorCodes,
   inputFromTuple,
   inputToTuple,
   commitToTuple,
@@ -20,7 +19,7 @@ import {
   storeClosed,
   storeReadOnly,
   StoreCorruptedError,
-} from '@causeway/runtime';
+} from '@causeway/runtime/store-kit';
 import type {
   EventQuery,
   EventStore,

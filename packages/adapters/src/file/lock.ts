@@ -2,7 +2,7 @@ import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { StoreLockedError } from '@causeway/runtime';
+import { StoreLockedError } from '@causeway/runtime/store-kit';
 
 /** The lock file's name in a store folder. */
 export const LOCK_NAME = 'writer.lock';

@@ -11,6 +11,7 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
+    setupFiles: ['test/setup/matchers.ts'],
     projects: [
       {
         extends: true,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TickCommit } from '@causeway/runtime';
 import { FileStore } from '@causeway/adapters/file';
-import { ErrorCodes, isCausewayError } from '@causeway/runtime';
+import { ErrorCodes } from '@causeway/runtime';
 import { removeDir, tempDir } from './file-fixtures.ts';
 
 const child = fileURLToPath(new URL('./file-lock-child.ts', import.meta.url));
@@ -92,7 +92,7 @@ describe('file store writer lock', () => {
     const store = new FileStore({ dir });
     let error: unknown = null;
     await store.open(h).catch((e: unknown) => (error = e));
-    expect(isCausewayError(error, ErrorCodes.StoreLocked), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.StoreLocked);
     expect((error as Error).message).toContain(`process ${report.holding} on host ${hostname()}`);
   });
 
@@ -131,7 +131,7 @@ describe('file store writer lock', () => {
     const store = new FileStore({ dir });
     let error: unknown = null;
     await store.open(h).catch((e: unknown) => (error = e));
-    expect(isCausewayError(error, ErrorCodes.StoreLocked), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.StoreLocked);
     expect((error as Error).message).toContain('elsewhere.example');
   });
 

@@ -584,7 +584,7 @@ export class FileStore implements EventStore {
     if (this.state === 'closed') throw storeClosed(this.description);
     if (this.state !== 'open') {
       throw new CausewayError(
-        ErrorCodes.InvalidArgument,
+        ErrorCodes.StoreNotOpen,
         `The store ${this.description} is not open; call open() first.`,
         {
           store: this.description,
@@ -860,7 +860,7 @@ export class FileStore implements EventStore {
     if (this.readOnly) throw storeReadOnly(this.description);
     if (this.state !== 'open') {
       throw new CausewayError(
-        ErrorCodes.InvalidArgument,
+        ErrorCodes.StoreNotOpen,
         `The store ${this.description} is not open; call open(header) first.`,
         {
           store: this.description,
@@ -869,7 +869,7 @@ export class FileStore implements EventStore {
     }
     if (this.index.header === null) {
       throw new CausewayError(
-        ErrorCodes.InvalidArgument,
+        ErrorCodes.StoreNotOpen,
         `The log in ${this.description} has no header; open it with one (open(header)) before appending.`,
         {
           store: this.description,

@@ -156,7 +156,7 @@ export function storeClosed(store: string): CausewayError {
 /** The error for a write on a store opened read-only. */
 export function storeReadOnly(store: string): CausewayError {
   return new CausewayError(
-    ErrorCodes.InvalidArgument,
+    ErrorCodes.StoreReadOnly,
     `The store ${store} was opened read-only; open it for writing to append.`,
     { store },
   );

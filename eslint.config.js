@@ -1,9 +1,10 @@
 // @ts-check
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'bench/results/**', '.data/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'bench/results/**', '.data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -21,12 +22,19 @@ export default tseslint.config(
     },
   },
   {
-    // The runtime is pure: no I/O, no Node built-ins, no adapters (DESIGN.md, "Layout").
+    // The runtime is pure: no I/O, no Node built-ins, no adapters. It runs unchanged in
+    // browsers and workers, which test/browser proves by bundling it for Chromium.
     files: ['packages/runtime/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
+          // Bare names too (`events`, `buffer`, `fs/promises`…), matched exactly: bundlers
+          // resolve them to Node's modules or to polyfills, and neither belongs in the runtime.
+          paths: builtinModules.map((name) => ({
+            name,
+            message: 'The runtime has no I/O: Node built-ins belong in adapters.',
+          })),
           patterns: [
             {
               group: ['node:*'],
@@ -42,19 +50,24 @@ export default tseslint.config(
               message: 'Adapters depend on the runtime, never the other way.',
             },
             {
-              group: [
-                'electron',
-                'pg',
-                '@electric-sql/pglite',
-                'fs',
-                'path',
-                'os',
-                'crypto',
-                'child_process',
-              ],
+              group: ['electron', 'pg', '@electric-sql/pglite', '@nats-io/*'],
               message: 'The runtime imports no I/O library.',
             },
           ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          // `import('node:fs')` and `import('fs')` escape no-restricted-imports.
+          selector: `ImportExpression[source.type='Literal'][source.value=/^(node:|(${builtinModules
+            .map((name) => name.replace(/[/]/g, '\\/'))
+            .join('|')})(\\/|$))/]`,
+          message: 'The runtime has no I/O: no dynamic import of Node built-ins.',
+        },
+        {
+          selector: "CallExpression[callee.name='require']",
+          message: 'The runtime is ES modules only and loads no Node built-in.',
         },
       ],
     },
@@ -62,5 +75,14 @@ export default tseslint.config(
   {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Plain JavaScript run by `node` against the packed packages, outside any TypeScript project.
+    files: ['test/package/consumer/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { console: 'readonly', process: 'readonly' },
+    },
   },
 );

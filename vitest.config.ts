@@ -1,11 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
-// One root config, one project per tier (STYLE.md): unit tests are fast and need nothing,
-// integration tests talk to real Postgres, NATS and files, end-to-end tests run processes.
+// Tests run the TypeScript sources: the `@causeway/source` export condition points each
+// package's entries at `src/` (the published `types`/`default` conditions point at `dist/`,
+// which tests never need). The rest of the list is Vite's default for server code.
+const conditions = ['@causeway/source', 'module', 'node', 'development|production'];
+
+// One root config, one project per tier: unit tests are fast and need nothing, integration
+// tests talk to real Postgres, NATS and files, end-to-end tests run processes and browsers.
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
+    setupFiles: ['test/setup/matchers.ts'],
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.unit.test.ts', 'test/**/*.unit.test.ts'],
@@ -13,6 +22,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'int',
           include: ['packages/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
@@ -22,6 +32,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['packages/*/test/**/*.e2e.test.ts', 'test/**/*.e2e.test.ts'],

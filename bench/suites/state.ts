@@ -4,10 +4,10 @@ import {
   input,
   MemoryStore,
   newEntityId,
-  StateHasher,
   type Input,
   type Table,
 } from '@causeway/runtime';
+import { StateHasher } from '../../packages/runtime/src/state/index.ts';
 import { measureRate, type Recorder, type Suite } from '../harness.ts';
 
 // The workload of every apply case: each event updates one entity of a 1,000-entity component

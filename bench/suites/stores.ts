@@ -9,7 +9,6 @@ import type { PostgresEventStore } from '@event-driven-io/emmett-postgresql';
 import type { SQLiteEventStore } from '@event-driven-io/emmett-sqlite';
 import {
   defineEvent,
-  envelopeToTuple,
   EventSystem,
   hashState,
   newEntityId,
@@ -18,6 +17,7 @@ import {
   type StoredEnvelope,
   type TickCommit,
 } from '@causeway/runtime';
+import { envelopeToTuple } from '@causeway/runtime/store-kit';
 import { FileStore } from '@causeway/adapters/file';
 import { PostgresStore } from '@causeway/adapters/postgres';
 import { openPgliteStore } from '@causeway/adapters/pglite';

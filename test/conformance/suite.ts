@@ -1,13 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, isCausewayError } from '@causeway/runtime';
-import type { ErrorCode, EventStore, Snapshot, TickCommit } from '@causeway/runtime';
+import type { EventStore, Snapshot, TickCommit } from '@causeway/runtime';
 import type { StoreHarness, StoreLocation } from './harness.ts';
 import { eventually, header, LogBuilder, readAll, rejectionOf, uuid } from './fixtures.ts';
-
-/** Asserts that `error` is a Causeway error with `code`, showing the error when it is not. */
-function expectCode(error: unknown, code: ErrorCode): void {
-  expect(isCausewayError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-}
 
 /**
  * Registers the store conformance suite for one kind of store: every store (memory, file,
@@ -81,7 +76,9 @@ export function describeStoreConformance(harness: StoreHarness): void {
         await first.close();
         const other = location.writer();
         opened.push(other);
-        expectCode(await rejectionOf(() => other.open(header(8))), ErrorCodes.LogMismatch);
+        expect(await rejectionOf(() => other.open(header(8)))).toBeCausewayError(
+          ErrorCodes.LogMismatch,
+        );
       });
 
       it('leaves the log unlocked after refusing a writer for its seed', async () => {
@@ -89,7 +86,9 @@ export function describeStoreConformance(harness: StoreHarness): void {
         await first.close();
         const other = location.writer();
         opened.push(other);
-        expectCode(await rejectionOf(() => other.open(header(8))), ErrorCodes.LogMismatch);
+        expect(await rejectionOf(() => other.open(header(8)))).toBeCausewayError(
+          ErrorCodes.LogMismatch,
+        );
         const right = location.writer();
         opened.push(right);
         expect(await right.open(header(7))).toEqual(header(7));
@@ -219,8 +218,7 @@ export function describeStoreConformance(harness: StoreHarness): void {
           await log.journal(store, 2);
           await log.commitTicks(store, 2);
           const bad = make(log);
-          expectCode(
-            await rejectionOf(() => store.commit(bad.commit, bad.events)),
+          expect(await rejectionOf(() => store.commit(bad.commit, bad.events))).toBeCausewayError(
             ErrorCodes.AppendConflict,
           );
           expect(await readAll(store)).toEqual(log.events);
@@ -240,8 +238,7 @@ export function describeStoreConformance(harness: StoreHarness): void {
           firstSeq: bad.commit.firstSeq + 5,
           lastSeq: bad.commit.lastSeq + 5,
         };
-        expectCode(
-          await rejectionOf(() => store.commit(gap, bad.events)),
+        expect(await rejectionOf(() => store.commit(gap, bad.events))).toBeCausewayError(
           ErrorCodes.AppendConflict,
         );
         await store.close();
@@ -268,7 +265,9 @@ export function describeStoreConformance(harness: StoreHarness): void {
         const log = new LogBuilder();
         await log.journal(store, 2);
         const inputs = log.nextInputs(2).map((i) => ({ ...i, ino: i.ino + 1 }));
-        expectCode(await rejectionOf(() => store.journal(inputs)), ErrorCodes.AppendConflict);
+        expect(await rejectionOf(() => store.journal(inputs))).toBeCausewayError(
+          ErrorCodes.AppendConflict,
+        );
         expect(await store.lastInput()).toBe(2);
         expect(await store.readInputs()).toEqual(log.inputs);
       });
@@ -277,7 +276,9 @@ export function describeStoreConformance(harness: StoreHarness): void {
         const store = await openWriter();
         const log = new LogBuilder();
         const inputs = log.nextInputs(3).map((i, n) => (n === 2 ? { ...i, ino: 9 } : i));
-        expectCode(await rejectionOf(() => store.journal(inputs)), ErrorCodes.AppendConflict);
+        expect(await rejectionOf(() => store.journal(inputs))).toBeCausewayError(
+          ErrorCodes.AppendConflict,
+        );
         expect(await store.lastInput()).toBe(0);
         expect(await store.readInputs()).toEqual([]);
       });
@@ -360,16 +361,13 @@ export function describeStoreConformance(harness: StoreHarness): void {
 
       it('refuses a page size out of range with CW_INVALID_ARGUMENT', async () => {
         const store = await openWriter();
-        expectCode(
-          await rejectionOf(() => store.readEvents({ limit: 0 })),
+        expect(await rejectionOf(() => store.readEvents({ limit: 0 }))).toBeCausewayError(
           ErrorCodes.InvalidArgument,
         );
-        expectCode(
-          await rejectionOf(() => store.readEvents({ limit: 10_001 })),
+        expect(await rejectionOf(() => store.readEvents({ limit: 10_001 }))).toBeCausewayError(
           ErrorCodes.InvalidArgument,
         );
-        expectCode(
-          await rejectionOf(() => store.readEvents({ fromSeq: 0 })),
+        expect(await rejectionOf(() => store.readEvents({ fromSeq: 0 }))).toBeCausewayError(
           ErrorCodes.InvalidArgument,
         );
       });
@@ -692,7 +690,7 @@ export function describeStoreConformance(harness: StoreHarness): void {
         const second = location.writer();
         opened.push(second);
         const error = await rejectionOf(() => second.open(header()));
-        expectCode(error, ErrorCodes.StoreLocked);
+        expect(error).toBeCausewayError(ErrorCodes.StoreLocked);
       });
 
       it('lets a new writer open after the first closes', async () => {
@@ -713,6 +711,36 @@ export function describeStoreConformance(harness: StoreHarness): void {
         const r2 = await openReader();
         expect(await readAll(r1)).toEqual(log.events);
         expect(await readAll(r2)).toEqual(log.events);
+      });
+    });
+
+    describe('read-only stores', () => {
+      it('rejects every write on a reader with CW_STORE_READ_ONLY and writes nothing', async () => {
+        const writer = await openWriter();
+        const log = new LogBuilder();
+        await log.journal(writer, 2);
+        await log.commitTicks(writer, 1);
+        const reader = await openReader();
+        const next = log.nextTick([{}]);
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ['journal', () => reader.journal(log.nextInputs(1))],
+          ['commit', () => reader.commit(next.commit, next.events)],
+          [
+            'saveSnapshot',
+            () =>
+              reader.saveSnapshot({ tick: 1, lastSeq: 2, lastInput: 2, bytes: new Uint8Array(1) }),
+          ],
+        ];
+
+        for (const [name, call] of calls) {
+          expect(await rejectionOf(call), `${name} on a reader`).toBeCausewayError(
+            ErrorCodes.StoreReadOnly,
+          );
+        }
+        expect(await readAll(writer)).toEqual(log.events);
+        expect(await writer.readCommits()).toEqual(log.ticks.map((t) => t.commit));
+        expect(await writer.lastInput()).toBe(2);
+        expect(await writer.latestSnapshot()).toBeNull();
       });
     });
 
@@ -751,7 +779,9 @@ export function describeStoreConformance(harness: StoreHarness): void {
         await openWriter();
         const reader = await openReader();
         await reader.close();
-        expectCode(await rejectionOf(() => reader.readEvents()), ErrorCodes.StoreClosed);
+        expect(await rejectionOf(() => reader.readEvents())).toBeCausewayError(
+          ErrorCodes.StoreClosed,
+        );
       });
 
       it('keeps everything committed after reopening', async () => {

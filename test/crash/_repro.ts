@@ -2,7 +2,7 @@ import { runWorker, type KillPlan } from './worker-process.ts';
 import { mkdtemp, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TickRandom } from '@causeway/runtime';
+import { TickRandom } from '../../packages/runtime/src/random/index.ts';
 const r = new TickRandom(Number(process.argv[2] ?? 1), 1);
 let kills = 0;
 for (let c = 0; c < 30; c++) {

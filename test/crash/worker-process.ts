@@ -37,10 +37,14 @@ const STUCK_MS = 60_000;
 
 /** Starts the worker on `url`, kills it as `plan` says, and resolves once it has exited. */
 export function runWorker(url: string, plan: KillPlan): Promise<WorkerRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, url], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@causeway/source', '--import', 'tsx', worker, url],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let killing = false;
   let done = false;
   let stuck = false;

@@ -10,7 +10,7 @@
  * done
  * ```
  *
- * Usage: `node --import tsx test/crash/worker.ts <store url>`
+ * Usage: `node --conditions=@causeway/source --import tsx test/crash/worker.ts <store url>`
  */
 import { writeSync } from 'node:fs';
 import { openStore } from '@causeway/adapters';
@@ -24,7 +24,9 @@ function say(line: string): void {
 
 const url = process.argv[2];
 if (url === undefined) {
-  process.stderr.write('Usage: node --import tsx test/crash/worker.ts <store url>\n');
+  process.stderr.write(
+    'Usage: node --conditions=@causeway/source --import tsx test/crash/worker.ts <store url>\n',
+  );
   process.exit(2);
 }
 

@@ -4,7 +4,8 @@
  * reference (in process, on a memory store) and the killed-and-restarted worker, so the two
  * logs must be identical event for event and commit for commit.
  */
-import { defineEvent, EventSystem, input, TickRandom } from '@causeway/runtime';
+import { defineEvent, EventSystem, input } from '@causeway/runtime';
+import { TickRandom } from '../../packages/runtime/src/random/index.ts';
 import type { EventStore, Input, Table } from '@causeway/runtime';
 
 /** The workload's seed: the system's PRNG seed and the script's. */

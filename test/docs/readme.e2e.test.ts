@@ -23,7 +23,12 @@ describe('README', () => {
     writeFileSync(script, code);
     return execFileSync(
       process.execPath,
-      ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), script],
+      [
+        '--conditions=@causeway/source',
+        '--import',
+        join(root, 'node_modules/tsx/dist/esm/index.mjs'),
+        script,
+      ],
       {
         cwd: work,
         encoding: 'utf8',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, encodeEnvelope } from '@causeway/runtime';
+import { decodeEnvelope, encodeEnvelope } from '@causeway/runtime/store-kit';
 import type { StoredEnvelope } from '@causeway/runtime';
 import { EnvelopeReader } from '../src/file/envelope-reader.ts';
 import { crc32c } from '../src/file/crc32c.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope } from '@causeway/runtime';
+import { encodeEnvelope } from '@causeway/runtime/store-kit';
 import type { StoredEnvelope } from '@causeway/runtime';
 import { EnvelopeWriter } from '../src/file/envelope-writer.ts';
 import { frameSize, RecordKind, writeFrame } from '../src/file/records.ts';

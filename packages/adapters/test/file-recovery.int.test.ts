@@ -2,7 +2,7 @@ import { appendFile, open, readFile, stat, truncate, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFileStore, FileStore, repairFileStore } from '@causeway/adapters/file';
-import { ErrorCodes, isCausewayError } from '@causeway/runtime';
+import { ErrorCodes } from '@causeway/runtime';
 import {
   copyDir,
   readContents,
@@ -133,7 +133,7 @@ describe('file store recovery', () => {
     const at = (log.tickEnds[2] as { offset: number }).offset + 20;
     await flipByte(join(dir, SEG1), at);
     const error = await openError(dir, log);
-    expect(isCausewayError(error, ErrorCodes.StoreCorrupted), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.StoreCorrupted);
     const details = (error as { details: { segment: string; offset: number } }).details;
     expect(details.segment).toBe(SEG1);
     expect(details.offset).toBeLessThanOrEqual(at);
@@ -148,7 +148,7 @@ describe('file store recovery', () => {
     const reader = new FileStore({ dir, readOnly: true });
     let error: unknown = null;
     await reader.open().catch((e: unknown) => (error = e));
-    expect(isCausewayError(error, ErrorCodes.StoreCorrupted), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.StoreCorrupted);
   });
 
   it('refuses a log whose earlier segment is cut short while a later one has data', async () => {
@@ -160,7 +160,7 @@ describe('file store recovery', () => {
     const second = join(dir, files[1] as string);
     await truncate(second, (await stat(second)).size - 5);
     const error = await openError(dir, small);
-    expect(isCausewayError(error, ErrorCodes.StoreCorrupted), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.StoreCorrupted);
     expect((error as { details: { segment: string } }).details.segment).toBe(files[1]);
   });
 

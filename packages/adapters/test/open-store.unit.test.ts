@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, isCausewayError, MemoryStore } from '@causeway/runtime';
+import { ErrorCodes, MemoryStore } from '@causeway/runtime';
 import { header, LogBuilder, readAll, rejectionOf } from '../../../test/conformance/fixtures.ts';
 import { openStore } from '../src/index.ts';
 
@@ -54,7 +54,7 @@ describe('openStore', () => {
     async (_, url) => {
       const error = await rejectionOf(() => openStore(url));
 
-      expect(isCausewayError(error, ErrorCodes.InvalidStoreUrl), String(error)).toBe(true);
+      expect(error).toBeCausewayError(ErrorCodes.InvalidStoreUrl);
       const message = (error as Error).message;
       expect(message).not.toContain('s3cret');
       expect(message).toContain(url.replace('s3cret', '***'));

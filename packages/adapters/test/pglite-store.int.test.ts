@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, isCausewayError } from '@causeway/runtime';
+import { ErrorCodes } from '@causeway/runtime';
 import type { EventStore } from '@causeway/runtime';
 import {
   eventually,
@@ -56,7 +56,7 @@ describe('pglite store', () => {
 
     const error = await rejectionOf(() => second.open(header()));
 
-    expect(isCausewayError(error, ErrorCodes.StoreLocked), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.StoreLocked);
     expect((error as Error).message).toContain('PGlite writer');
   });
 

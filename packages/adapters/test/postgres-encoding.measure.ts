@@ -1,11 +1,11 @@
 /**
  * Measures how the `data` column of the Postgres store should be encoded: msgpack in `bytea`
  * against JSON in `jsonb`, for a batch insert of 10,000 events in one transaction and for
- * reading them back. Run: `npx tsx packages/adapters/test/postgres-encoding.measure.ts`
+ * reading them back. Run: `npx tsx --conditions=@causeway/source packages/adapters/test/postgres-encoding.measure.ts`
  * (reads CAUSEWAY_PG_URL). The figures are recorded in docs/postgres-store.md.
  */
 import pg from 'pg';
-import { decodeValue, encodeValue } from '@causeway/runtime';
+import { decodeValue, encodeValue } from '@causeway/runtime/store-kit';
 
 const url = process.env['CAUSEWAY_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const N = 10_000;

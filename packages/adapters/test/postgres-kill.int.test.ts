@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, isCausewayError } from '@causeway/runtime';
+import { ErrorCodes } from '@causeway/runtime';
 import {
   eventually,
   header,
@@ -84,7 +84,7 @@ describe.skipIf(!postgres.available)('postgres store: killed connections', () =>
       const error = await pending;
       await blocker.query('rollback');
 
-      expect(isCausewayError(error, ErrorCodes.StoreUnavailable), String(error)).toBe(true);
+      expect(error).toBeCausewayError(ErrorCodes.StoreUnavailable);
       expect((error as Error).message).toMatch(/connection to the database was lost/);
     });
     const reader = store({ readOnly: true });
@@ -146,7 +146,7 @@ describe.skipIf(!postgres.available)('postgres store: killed connections', () =>
         expect(rows).toHaveLength(1);
       });
       await kill(`${app} writer`);
-      expect(isCausewayError(await pending, ErrorCodes.StoreUnavailable)).toBe(true);
+      expect(await pending).toBeCausewayError(ErrorCodes.StoreUnavailable);
       await blocker.query('rollback');
     });
 
@@ -157,7 +157,7 @@ describe.skipIf(!postgres.available)('postgres store: killed connections', () =>
     expect(await writer.lastCommit()).toEqual(big.commit);
     const second = store({ applicationName: 'cw-kill-second' });
     const refused = await rejectionOf(() => second.open(header()));
-    expect(isCausewayError(refused, ErrorCodes.StoreLocked), String(refused)).toBe(true);
+    expect(refused).toBeCausewayError(ErrorCodes.StoreLocked);
   });
 
   it('reconnects transparently when its idle connection was killed between commits', async () => {
@@ -184,7 +184,7 @@ describe.skipIf(!postgres.available)('postgres store: killed connections', () =>
     const next = log.nextTick([{}]);
     const error = await rejectionOf(() => first.commit(next.commit, next.events));
 
-    expect(isCausewayError(error, ErrorCodes.StoreLocked), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.StoreLocked);
     expect((error as Error).message).toContain('cw-kill-usurper writer');
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, isCausewayError } from '@causeway/runtime';
+import { ErrorCodes } from '@causeway/runtime';
 import { header, LogBuilder, readAll, rejectionOf } from '../../../test/conformance/fixtures.ts';
 import { pgUrl, requirePostgres } from '../../../test/services.ts';
 import { openPostgresStore, PostgresStore } from '../src/postgres/index.ts';
@@ -56,7 +56,7 @@ describe.skipIf(!postgres.available)('postgres store: one writer per log', () =>
 
     const error = await rejectionOf(() => second.open(header()));
 
-    expect(isCausewayError(error, ErrorCodes.StoreLocked), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.StoreLocked);
     const holder = String((error as { details: { holder: unknown } }).details.holder);
     expect(holder).toContain(`pid ${holderPid}`);
     expect(holder).toContain(`cw-lock-${schema}-first writer`);
@@ -72,7 +72,7 @@ describe.skipIf(!postgres.available)('postgres store: one writer per log', () =>
 
     const error = await rejectionOf(() => second.open(header()));
 
-    expect(isCausewayError(error, ErrorCodes.StoreLocked), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.StoreLocked);
   });
 
   it('lets the next writer in once the first closes', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, isCausewayError } from '@causeway/runtime';
+import { ErrorCodes } from '@causeway/runtime';
 import { header, LogBuilder, readAll, rejectionOf } from '../../../test/conformance/fixtures.ts';
 import { pgUrl, requirePostgres } from '../../../test/services.ts';
 import { migratePostgres, PostgresStore } from '../src/postgres/index.ts';
@@ -94,7 +94,7 @@ describe.skipIf(!postgres.available)('postgres store: schemas and migrations', (
 
     const error = await rejectionOf(() => store(schema).open(header()));
 
-    expect(isCausewayError(error, ErrorCodes.LogMismatch), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.LogMismatch);
   });
 
   it('refuses a schema name that is not a plain identifier with CW_INVALID_ARGUMENT', () => {
@@ -104,7 +104,7 @@ describe.skipIf(!postgres.available)('postgres store: schemas and migrations', (
     } catch (err) {
       error = err;
     }
-    expect(isCausewayError(error, ErrorCodes.InvalidArgument), String(error)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
   });
 
   it('lets the database itself refuse a commit record that skips a tick', async () => {

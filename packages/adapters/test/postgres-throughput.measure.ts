@@ -1,7 +1,7 @@
 /**
  * Measures the stores' commit and read rate for ticks of 10,000 events, through the adapter
  * itself (validation, encoding, one statement per tick). Run:
- * `npx tsx packages/adapters/test/postgres-throughput.measure.ts` (reads CAUSEWAY_PG_URL).
+ * `npx tsx --conditions=@causeway/source packages/adapters/test/postgres-throughput.measure.ts` (reads CAUSEWAY_PG_URL).
  * The figures are recorded in docs/postgres-store.md.
  */
 import type { EventStore } from '@causeway/runtime';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeValue } from '@causeway/runtime';
+import { encodeValue } from '@causeway/runtime/store-kit';
 import { CopyRows } from '../src/sql/copy-rows.ts';
 import { msgpackValue } from './msgpack-arbitraries.ts';
 

@@ -1,25 +1,14 @@
 /**
- * `@causeway/runtime`: the deterministic event loop. Every public name is listed here;
- * anything not exported from this file is internal.
+ * `@causeway/runtime`: the deterministic event loop, for application authors. Every public
+ * name is listed here and in docs/api.md; anything not exported from this file (or from
+ * `@causeway/runtime/testing` and `@causeway/runtime/store-kit`) is internal.
  *
  * @packageDocumentation
  */
-export {
-  CausewayError,
-  CascadeLimitError,
-  EntityRuleError,
-  ErrorCodes,
-  InvalidEntityIdError,
-  InvalidPayloadError,
-  isCausewayError,
-  NondeterminismError,
-  StoreCorruptedError,
-  StoreLockedError,
-} from './errors/index.ts';
+export { CausewayError, ErrorCodes, isCausewayError } from './errors/index.ts';
 export type { ErrorCode } from './errors/index.ts';
 
 export {
-  assertPlainData,
   DEFAULT_PAYLOAD_LIMITS,
   defineEvent,
   MAX_PAYLOAD_LIMITS,
@@ -39,38 +28,9 @@ export type {
   Upcaster,
 } from './events/index.ts';
 
-export {
-  checkCommit,
-  checkHeader,
-  checkJournal,
-  checkLimit,
-  CODEC_MAX_DEPTH,
-  commitFromTuple,
-  committedPages,
-  commitToTuple,
-  decodeEnvelope,
-  decodeValue,
-  DEFAULT_PAGE,
-  encodeEnvelope,
-  encodeValue,
-  envelopeFromTuple,
-  envelopeToTuple,
-  inputFromTuple,
-  inputToTuple,
-  isLogHeader,
-  MAX_PAGE,
-  MemoryStore,
-  normaliseQuery,
-  resetMemoryStores,
-  SecondaryIndex,
-  storeClosed,
-  storeReadOnly,
-} from './store/index.ts';
+export { MemoryStore } from './store/index.ts';
 export type {
-  CommittedPage,
   EventQuery,
-  IndexedEvent,
-  IndexQuery,
   EventStore,
   InputRecord,
   LogHeader,
@@ -82,7 +42,6 @@ export type {
 } from './store/index.ts';
 
 export {
-  builtinEventTypes,
   EntityAccessGranted,
   EventSystem,
   input,
@@ -125,9 +84,6 @@ export type {
 
 export {
   assertNoDivergence,
-  commitFields,
-  diffValues,
-  envelopeFields,
   firstDivergence,
   formatDivergence,
   rebuild,
@@ -149,19 +105,9 @@ export type {
   StateComparison,
 } from './replay/index.ts';
 
-export {
-  isStrictActive,
-  observeStrictViolations,
-  setStrictByDefault,
-  strictGuard,
-  strictly,
-} from './strict/index.ts';
-export type { StrictViolation } from './strict/index.ts';
-
-export { defineComponent, hashState, hashValue, Queries, StateHasher } from './state/index.ts';
+export { defineComponent, hashState, Queries } from './state/index.ts';
 export type { Component, Table, ValueOf } from './state/index.ts';
 
-export { assertEntityId, isUuidV7, newEntityId, TickIds, uuidV7Time } from './ids/index.ts';
-export { isValidSeed, TickRandom } from './random/index.ts';
+export { isUuidV7, newEntityId } from './ids/index.ts';
 export { wallClock } from './clock/index.ts';
 export type { Clock } from './clock/index.ts';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope, input, type Input } from '../src/index.ts';
+import { encodeEnvelope } from '@causeway/runtime/store-kit';
+import { input, type Input } from '../src/index.ts';
 import { CounterCreated, counterSystem, entityId, Incremented, Noted, T0 } from './fixtures.ts';
 
 type Step = { kind: 'create'; n: number } | { kind: 'inc'; n: number; by: number };

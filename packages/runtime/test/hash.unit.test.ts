@@ -1,7 +1,7 @@
 import { Encoder } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashValue } from '../src/index.ts';
+import { hashValue } from '../src/state/index.ts';
 
 // The hash before the streaming hasher: FNV-style lanes over the canonical msgpack bytes.
 const canonical = new Encoder({ sortKeys: true, ignoreUndefined: false });

@@ -1,14 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  assertEntityId,
-  isCausewayError,
-  isUuidV7,
-  newEntityId,
-  TickIds,
-  TickRandom,
-  uuidV7Time,
-} from '../src/index.ts';
+import { assertEntityId, TickIds, uuidV7Time } from '../src/ids/index.ts';
+import { isUuidV7, newEntityId } from '../src/index.ts';
+import { TickRandom } from '../src/random/index.ts';
 import { T0 } from './fixtures.ts';
 
 function idsOf(seed: number, tick: number, at: number, n: number): string[] {
@@ -94,7 +88,7 @@ describe('assertEntityId', () => {
     } catch (e) {
       error = e;
     }
-    expect(isCausewayError(error, 'CW_ENTITY_ID_FROM_FUTURE')).toBe(true);
+    expect(error).toBeCausewayError('CW_ENTITY_ID_FROM_FUTURE');
     expect((error as Error).message).toContain('120000 ms ahead');
     expect(() => assertEntityId(future, T0, 180_000)).not.toThrow();
   });

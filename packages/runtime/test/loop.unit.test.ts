@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   input,
   newEntityId,
-  isCausewayError,
   ListenerFailed,
   type Envelope,
   type ListenerContext,
@@ -174,7 +173,7 @@ describe('listener output', () => {
     >;
     expect(failed.data.error.code).toBe('CW_ASYNC_LISTENER');
     expect(failed.data.listener).toBe('eager');
-    expect(isCausewayError(late, 'CW_ASYNC_LISTENER')).toBe(true);
+    expect(late).toBeCausewayError('CW_ASYNC_LISTENER');
   });
 
   it('keeps ListenerFailed under the dead-letter policy and lists it in deadLetters()', async () => {
@@ -207,9 +206,7 @@ describe('listener output', () => {
     expect(system.lastCommit?.tick).toBe(1);
     expect(await system.store.lastInput()).toBe(2);
     expect(system.state.counters[a]?.value).toBe(0);
-    await expect(system.tick([], { at: T0 + 2 })).rejects.toMatchObject({
-      code: 'CW_SYSTEM_HALTED',
-    });
+    await expect(system.tick([], { at: T0 + 2 })).rejects.toBeCausewayError('CW_SYSTEM_HALTED');
   });
 });
 
@@ -221,7 +218,7 @@ describe('cascade limit', () => {
     const error: unknown = await system
       .tick([input(Noted, a, { text: 'go' }, 'alice')], { at: T0 + 1 })
       .catch((e: unknown) => e);
-    expect(isCausewayError(error, 'CW_CASCADE_LIMIT')).toBe(true);
+    expect(error).toBeCausewayError('CW_CASCADE_LIMIT');
     expect((error as Error).message).toContain('"Noted"');
     expect(system.lastCommit?.tick).toBe(1);
   });

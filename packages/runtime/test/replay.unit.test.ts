@@ -1,6 +1,5 @@
 import {
   assertNoDivergence,
-  diffValues,
   ErrorCodes,
   firstDivergence,
   formatDivergence,
@@ -11,6 +10,7 @@ import {
   type EventStore,
   type StoredEnvelope,
 } from '@causeway/runtime';
+import { diffValues } from '../src/replay/index.ts';
 import { CrashingStore, resumeScript, runScript } from '@causeway/runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { Bounced, makeWorld, Moved, WALL, worldScript, type World } from './fixtures/world.ts';
@@ -64,9 +64,17 @@ describe('rebuild', () => {
   it('refuses a tick the log does not have', async () => {
     const live = await liveRun();
 
-    await expect(rebuild(live.store, makeWorld, { tick: 99 })).rejects.toMatchObject({
-      code: ErrorCodes.InvalidArgument,
-    });
+    await expect(rebuild(live.store, makeWorld, { tick: 99 })).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+  });
+
+  it('refuses to rebuild a store that holds no log with CW_LOG_EMPTY, writing nothing', async () => {
+    const store = new MemoryStore();
+
+    await expect(rebuild(store, makeWorld)).rejects.toBeCausewayError(ErrorCodes.LogEmpty);
+    expect(await store.lastCommit()).toBeNull();
+    expect(await store.lastInput()).toBe(0);
   });
 });
 
@@ -106,9 +114,9 @@ describe('reexecute', () => {
   it('refuses a system made with another seed', async () => {
     const live = await liveRun();
 
-    await expect(reexecute(live.store, (s) => makeWorld(s, { seed: 1 }))).rejects.toMatchObject({
-      code: ErrorCodes.LogMismatch,
-    });
+    await expect(reexecute(live.store, (s) => makeWorld(s, { seed: 1 }))).rejects.toBeCausewayError(
+      ErrorCodes.LogMismatch,
+    );
   });
 });
 
@@ -171,7 +179,7 @@ describe('firstDivergence', () => {
       (e: unknown) => e,
     );
 
-    expect(isCausewayError(error, ErrorCodes.Divergence)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.Divergence);
     expect((error as Error).message).toMatch(/^Divergence at tick 3: the state hashes differ\./);
   });
 });

@@ -3,16 +3,18 @@ import {
   ErrorCodes,
   EventSystem,
   input,
-  isStrictActive,
   ListenerFailed,
-  observeStrictViolations,
-  setStrictByDefault,
-  strictGuard,
-  strictly,
   type DataOf,
   type Envelope,
   type ListenerContext,
 } from '@causeway/runtime';
+import {
+  isStrictActive,
+  observeStrictViolations,
+  setStrictByDefault,
+  strictGuard,
+  strictly,
+} from '../src/strict/index.ts';
 import { testEntityId } from '@causeway/runtime/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 

@@ -1,13 +1,12 @@
 import {
   ErrorCodes,
   input,
-  isCausewayError,
   isUuidV7,
   MemoryStore,
   TimerScheduled,
-  uuidV7Time,
   type Input,
 } from '@causeway/runtime';
+import { uuidV7Time } from '../src/ids/index.ts';
 import {
   assertReplay,
   checkReplay,
@@ -98,7 +97,7 @@ describe('CrashingStore', () => {
 
     const error = await runScript(system, worldScript()).catch((e: unknown) => e);
 
-    expect(isCausewayError(error, ErrorCodes.StoreUnavailable)).toBe(true);
+    expect(error).toBeCausewayError(ErrorCodes.StoreUnavailable);
     expect(crashing.writes).toBe(3);
     expect(crashing.crashed).toBe('journal');
     expect(await log.lastInput()).toBe(1);
@@ -153,8 +152,8 @@ describe('checkReplay', () => {
       (e: unknown) => e,
     );
 
-    expect(isCausewayError(strictError, ErrorCodes.Nondeterminism)).toBe(true);
-    expect(isCausewayError(divergence, ErrorCodes.Divergence)).toBe(true);
+    expect(strictError).toBeCausewayError(ErrorCodes.Nondeterminism);
+    expect(divergence).toBeCausewayError(ErrorCodes.Divergence);
     expect((divergence as Error).message).toContain('Replay check "lockstep" failed');
     await expect(assertReplay(makeWorld, worldScript())).resolves.toBeUndefined();
   });

@@ -1,7 +1,9 @@
+#!/usr/bin/env node
 /**
  * The `causeway` command line: `causeway store check <dir>`, `causeway store repair <dir> --yes`
  * and `causeway store reject-input <url> <n> --reason <text>`.
- * Run from the repository as `npm run causeway -- store check ./data`.
+ * Installed as the `causeway` bin of `@causeway/adapters`; in this repository,
+ * `npm run causeway -- store check ./data` runs it from the sources.
  *
  * @packageDocumentation
  */

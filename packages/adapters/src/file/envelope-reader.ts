@@ -1,4 +1,4 @@
-import { decodeEnvelope } from '@causeway/runtime';
+import { decodeEnvelope } from '@causeway/runtime/store-kit';
 import type { StoredEnvelope } from '@causeway/runtime';
 
 /** A record the fast reader does not handle (an extension type, an odd map key). */

@@ -1,8 +1,8 @@
 import { open, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import {
-  CausewayError,
   checkCommit,
   checkHeader,
   checkJournal,
@@ -11,7 +11,6 @@ import {
   decodeValue,
   encodeEnvelope,
   encodeValue,
-  ErrorCodes,
   inputFromTuple,
   inputToTuple,
   commitToTuple,
@@ -20,7 +19,7 @@ import {
   storeClosed,
   storeReadOnly,
   StoreCorruptedError,
-} from '@causeway/runtime';
+} from '@causeway/runtime/store-kit';
 import type {
   EventQuery,
   EventStore,
@@ -618,7 +617,7 @@ export class FileStore implements EventStore {
     if (this.state === 'closed') throw storeClosed(this.description);
     if (this.state !== 'open') {
       throw new CausewayError(
-        ErrorCodes.InvalidArgument,
+        ErrorCodes.StoreNotOpen,
         `The store ${this.description} is not open; call open() first.`,
         {
           store: this.description,
@@ -894,7 +893,7 @@ export class FileStore implements EventStore {
     if (this.readOnly) throw storeReadOnly(this.description);
     if (this.state !== 'open') {
       throw new CausewayError(
-        ErrorCodes.InvalidArgument,
+        ErrorCodes.StoreNotOpen,
         `The store ${this.description} is not open; call open(header) first.`,
         {
           store: this.description,
@@ -903,7 +902,7 @@ export class FileStore implements EventStore {
     }
     if (this.index.header === null) {
       throw new CausewayError(
-        ErrorCodes.InvalidArgument,
+        ErrorCodes.StoreNotOpen,
         `The log in ${this.description} has no header; open it with one (open(header)) before appending.`,
         {
           store: this.description,

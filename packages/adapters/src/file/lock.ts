@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { StoreLockedError } from '@causeway/runtime';
+import { StoreLockedError } from '@causeway/runtime/store-kit';
 import { fileFailure } from './fs-errors.ts';
 
 /** The lock file's name in a store folder. */

@@ -4,7 +4,7 @@ import {
   decodeValue,
   inputFromTuple,
   isLogHeader,
-} from '@causeway/runtime';
+} from '@causeway/runtime/store-kit';
 import type { LogHeader, TickCommit } from '@causeway/runtime';
 import { FRAME_HEAD, RecordKind } from './records.ts';
 import type { RecordKindValue } from './records.ts';

@@ -7,7 +7,8 @@
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Transaction } from '@electric-sql/pglite';
-import { CausewayError, ErrorCodes, StoreLockedError } from '@causeway/runtime';
+import { CausewayError, ErrorCodes } from '@causeway/runtime';
+import { StoreLockedError } from '@causeway/runtime/store-kit';
 import { checkSchemaName, DEFAULT_SCHEMA } from '../sql/schema.ts';
 import type { SqlDriver, SqlQueryable, SqlTransaction, SqlWriterSession } from '../sql/session.ts';
 import { SqlStore } from '../sql/sql-store.ts';

@@ -6,7 +6,8 @@
  */
 import { hostname } from 'node:os';
 import pg from 'pg';
-import { CausewayError, ErrorCodes, StoreLockedError } from '@causeway/runtime';
+import { CausewayError, ErrorCodes } from '@causeway/runtime';
+import { StoreLockedError } from '@causeway/runtime/store-kit';
 import { checkSchemaName, DEFAULT_SCHEMA, migrate, writerLockKey } from '../sql/schema.ts';
 import type {
   SqlDriver,

@@ -1,4 +1,4 @@
-import { encodeValue } from '@causeway/runtime';
+import { encodeValue } from '@causeway/runtime/store-kit';
 
 import { isUnsupported, MsgpackBuffer } from '../msgpack/msgpack-buffer.ts';
 

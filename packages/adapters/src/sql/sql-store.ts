@@ -1,5 +1,5 @@
+import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import {
-  CausewayError,
   checkCommit,
   checkHeader,
   checkJournal,
@@ -7,11 +7,10 @@ import {
   decodeValue,
   DEFAULT_PAGE,
   encodeValue,
-  ErrorCodes,
   normaliseQuery,
   storeClosed,
   storeReadOnly,
-} from '@causeway/runtime';
+} from '@causeway/runtime/store-kit';
 import type {
   EventQuery,
   EventStore,

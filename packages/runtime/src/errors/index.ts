@@ -58,9 +58,18 @@ export const ErrorCodes = {
   StoreUnavailable: 'CW_STORE_UNAVAILABLE',
   /** The store was used after `close()`. */
   StoreClosed: 'CW_STORE_CLOSED',
+  /** A write (journal, commit, snapshot) was called on a store opened read-only. */
+  StoreReadOnly: 'CW_STORE_READ_ONLY',
+  /** The store was used before `open()`, or written before `open(header)` gave its log a header. */
+  StoreNotOpen: 'CW_STORE_NOT_OPEN',
+  /** The operation needs a log and the store holds none yet (rebuilding an empty store). */
+  LogEmpty: 'CW_LOG_EMPTY',
   /** A store URL is malformed or names a scheme no adapter handles. */
   InvalidStoreUrl: 'CW_INVALID_STORE_URL',
-  /** An argument is out of its documented range. */
+  /**
+   * An argument is out of its documented range or of the wrong kind. The state of the object
+   * called is never the reason: that has its own code (`CW_STORE_NOT_OPEN`, `CW_STORE_READ_ONLY`…).
+   */
   InvalidArgument: 'CW_INVALID_ARGUMENT',
 } as const;
 

@@ -1,8 +1,9 @@
 import type { AnyEventType, DataOf, NameOf } from './event-type.ts';
 
 /**
- * One fact of the log, exactly as DESIGN.md describes it. `Envelope<typeof FileTagged>` is
- * what a listener of `FileTagged` receives.
+ * One fact of the log: the eleven fields of docs/architecture.md's envelope table (id, seq, tick,
+ * type, version, entity, data, at, causation, correlation, actor). `Envelope<typeof FileTagged>`
+ * is what a listener of `FileTagged` receives.
  */
 // An alias onto an interface over (name, data) rather than an interface over the event type:
 // TypeScript measures variance through the interface's own parameters, which keeps an

@@ -330,7 +330,7 @@ export class LoopCore<S extends object> {
 
   /**
    * Runs one tick over the due timers, the pending inputs and the per-tick systems, to
-   * quiescence. Returns the run, not yet committed: `commitRun` or `discardRun` finishes it.
+   * quiescence. Returns the run uncommitted: `adopt` (once stored) or its `rollback` ends it.
    */
   runTick(at: number): TickRun<S> {
     if (this.halted !== null) throw this.halted;

@@ -6,7 +6,7 @@ import { loggedTicks, type LoggedTick } from './log-ticks.ts';
 import { rebuild, type MakeSystem } from './rebuild.ts';
 import { diffValues, type PathDifference } from './state-diff.ts';
 
-/** The envelope fields compared between two logs, in DESIGN.md's order. */
+/** The envelope fields compared between two logs, in the envelope's field order. */
 export const envelopeFields = [
   'id',
   'seq',
@@ -21,13 +21,13 @@ export const envelopeFields = [
   'actor',
 ] as const;
 
-/** One of {@link envelopeFields}. */
+/** The name of an envelope field that two logs can differ in (`data`, `actor`, …). */
 export type EnvelopeField = (typeof envelopeFields)[number];
 
 /** The commit record fields compared between two logs. */
 export const commitFields = ['at', 'firstSeq', 'lastSeq', 'lastInput', 'hash'] as const;
 
-/** One of {@link commitFields}. */
+/** The name of a commit field that two logs can differ in: `at`, `firstSeq`, `lastSeq`, `lastInput` or `hash`. */
 export type CommitField = (typeof commitFields)[number];
 
 /** The first event that differs within the diverging tick. */

@@ -38,7 +38,7 @@ export class LogView implements EventStore {
     const header = await store.open();
     if (header === null) {
       throw new CausewayError(
-        ErrorCodes.InvalidArgument,
+        ErrorCodes.LogEmpty,
         `The store ${store.description} holds no log yet; there is nothing to rebuild.`,
         { store: store.description },
       );

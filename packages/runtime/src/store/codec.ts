@@ -28,8 +28,9 @@ export function decodeValue(bytes: Uint8Array): unknown {
 }
 
 /**
- * Envelopes are stored as an 11-element array, in the order of DESIGN.md's table: smaller and
- * faster to encode and decode than a map with its repeated keys.
+ * Encodes an envelope as an 11-element array in the envelope's field order (id, seq, tick, type,
+ * version, entity, data, at, causation, correlation, actor): smaller and faster to encode and
+ * decode than a map with its repeated keys. Every store writes envelopes in this order.
  */
 export function envelopeToTuple(e: StoredEnvelope): unknown[] {
   return [

@@ -2,8 +2,9 @@ import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import type { StoredEnvelope } from '../events/envelope.ts';
 import type { EventQuery, InputRecord, LogHeader, TickCommit } from './port.ts';
 
-/** Default and largest page sizes of reads. */
+/** The page size of a read that names none. */
 export const DEFAULT_PAGE = 1000;
+/** The largest page size a read may ask for (`CW_INVALID_ARGUMENT` beyond it). */
 export const MAX_PAGE = 10_000;
 
 /**
@@ -155,7 +156,7 @@ export function storeClosed(store: string): CausewayError {
 /** The error for a write on a store opened read-only. */
 export function storeReadOnly(store: string): CausewayError {
   return new CausewayError(
-    ErrorCodes.InvalidArgument,
+    ErrorCodes.StoreReadOnly,
     `The store ${store} was opened read-only; open it for writing to append.`,
     { store },
   );

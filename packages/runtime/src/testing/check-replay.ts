@@ -59,7 +59,7 @@ export type ReplayCheck =
   | { readonly ok: false; readonly failure: ReplayFailure };
 
 /**
- * Checks that a scripted run is deterministic and recoverable, the way DESIGN.md promises:
+ * Checks that a scripted run is deterministic and recoverable, in six checks:
  *
  * 1. `live`: the script runs (strict mode on, so wall time and global randomness in a listener
  *    or applier throw);

@@ -15,6 +15,9 @@ export type {
   ReplayFailure,
 } from './check-replay.ts';
 export { CrashingStore } from './crashing-store.ts';
+export { resetMemoryStores } from '../store/memory-store.ts';
+export { causewayMatchers } from './matchers.ts';
+export type { CausewayMatchers, MatcherResult } from './matchers.ts';
 export type { CrashingStoreOptions, WriteOperation } from './crashing-store.ts';
 export { resumeScript, runScript } from './script.ts';
 export type { Script, ScriptedTick } from './script.ts';

@@ -15,9 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import {
-  decodeValue,
   defineEvent,
-  encodeValue,
   EventSystem,
   input,
   isCausewayError,
@@ -25,6 +23,7 @@ import {
   type EventStore,
   type Table,
 } from '@causeway/runtime';
+import { decodeValue, encodeValue } from '@causeway/runtime/store-kit';
 import { FileStore } from '@causeway/adapters/file';
 import { PgliteStore } from '@causeway/adapters/pglite';
 import { PostgresStore } from '@causeway/adapters/postgres';

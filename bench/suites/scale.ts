@@ -8,11 +8,11 @@ import {
   input,
   MemoryStore,
   newEntityId,
-  resetMemoryStores,
   type EventStore,
   type Input,
   type Table,
 } from '@causeway/runtime';
+import { resetMemoryStores } from '@causeway/runtime/testing';
 import { FileStore } from '@causeway/adapters/file';
 import { measureRate, type Recorder, type Suite } from '../harness.ts';
 

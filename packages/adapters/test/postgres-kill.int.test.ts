@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes } from '@causeway/runtime';
+import { ErrorCodes, isCausewayError } from '@causeway/runtime';
 import {
   eventually,
   header,

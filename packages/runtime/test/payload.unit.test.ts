@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { assertPlainData } from '../src/events/index.ts';
-import { DEFAULT_PAYLOAD_LIMITS, input, isCausewayError, MemoryStore, type Input } from '../src/index.ts';
+import {
+  DEFAULT_PAYLOAD_LIMITS,
+  input,
+  isCausewayError,
+  MemoryStore,
+  type Input,
+} from '../src/index.ts';
 import { CounterCreated, counterSystem, entityId, Noted, T0 } from './fixtures.ts';
 
 class Money {

@@ -10,10 +10,10 @@ import {
   MemoryStore,
   newEntityId,
   rebuild,
-  StateHasher,
   type EventStore,
   type Table,
 } from '../src/index.ts';
+import { StateHasher } from '../src/state/index.ts';
 import { PatchRecorder } from '../src/state/patch-recorder.ts';
 import { committedState, StateDraft } from '../src/state/tables.ts';
 

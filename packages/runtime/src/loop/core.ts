@@ -222,7 +222,10 @@ export class LoopCore<S extends object> {
         continue;
       }
       const owner = record?.owner ?? pendingOwner;
-      if (owner === undefined) throw entityNotFound(i.type.name, i.entity);
+      if (owner === undefined) {
+        if (i.type.entity === 'any') continue;
+        throw entityNotFound(i.type.name, i.entity);
+      }
       if (
         owner !== actor &&
         !grants(record?.grants, actor) &&

@@ -42,3 +42,17 @@ export {
 export type { CommandDecidedData, CqrsTables, DecidedCommand, SagaSteppedData } from './records.ts';
 export { Mediator } from './mediator.ts';
 export type { CommandEnvelope, MediatorOptions } from './mediator.ts';
+export {
+  CatchUpProjection,
+  defineProjection,
+  MemoryReadModel,
+  ProjectionDefinition,
+  projectInline,
+} from './projection.ts';
+export type {
+  CatchUpOptions,
+  MemoryTransaction,
+  ProjectionHandler,
+  ProjectionStatus,
+  ProjectionTarget,
+} from './projection.ts';

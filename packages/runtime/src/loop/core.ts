@@ -172,6 +172,25 @@ export class LoopCore<S extends object> {
     inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor?: string }[],
     now: number,
   ): void {
+    const problems = this.validateEach(inputs, now, true);
+    const first = problems.find((p) => p !== null);
+    if (first != null) throw first;
+  }
+
+  /**
+   * Validates each input on its own (against the registry, the pending inputs and the valid
+   * inputs before it), and returns each one's problem or null. `stopAtFirst` ends at the first
+   * problem (all-or-nothing acceptance); otherwise a refused input is skipped and the rest go on
+   * (live sends, each with its own sender).
+   */
+  validateEach(
+    inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor?: string }[],
+    now: number,
+    stopAtFirst = false,
+  ): (CausewayError | null)[] {
+    const problems: (CausewayError | null)[] = new Array<CausewayError | null>(inputs.length).fill(
+      null,
+    );
     // What the pending inputs will have created and granted (usually nothing: inputs are
     // pending only between an accept and its tick).
     let created: Map<string, string> | null = null;
@@ -184,7 +203,34 @@ export class LoopCore<S extends object> {
     }
     const validatePayloads = this.settings.validatePayloads;
     const skew = this.settings.entitySkewMs;
-    for (const i of inputs) {
+    for (let k = 0; k < inputs.length; k++) {
+      const i = inputs[k] as (typeof inputs)[number];
+      try {
+        this.checkInput(i, now, skew, validatePayloads, created, granted);
+      } catch (err) {
+        if (!isCausewayError(err)) throw err;
+        problems[k] = err;
+        if (stopAtFirst) break;
+        continue;
+      }
+      const actor = i.actor ?? 'anonymous';
+      if (i.type.entity === 'new') (created ??= new Map<string, string>()).set(i.entity, actor);
+      else if (i.type === EntityAccessGranted)
+        addGrant((granted ??= new Map<string, string[]>()), { entity: i.entity, data: i.data });
+    }
+    return problems;
+  }
+
+  // One input's checks; throws its problem. Reads (never writes) what earlier inputs created and granted.
+  private checkInput(
+    i: { type: AnyEventType; entity: string; data: unknown; actor?: string },
+    now: number,
+    skew: number,
+    validatePayloads: boolean,
+    created: Map<string, string> | null,
+    granted: Map<string, string[]> | null,
+  ): void {
+    {
       this.checkRegistered(i.type);
       const actor = i.actor ?? 'anonymous';
       if (typeof actor !== 'string' || actor === '') {
@@ -218,12 +264,11 @@ export class LoopCore<S extends object> {
       if (i.type.entity === 'new') {
         if (record !== undefined || pendingOwner !== undefined)
           throw entityExists(i.type.name, i.entity);
-        (created ??= new Map<string, string>()).set(i.entity, actor);
-        continue;
+        return;
       }
       const owner = record?.owner ?? pendingOwner;
       if (owner === undefined) {
-        if (i.type.entity === 'any') continue;
+        if (i.type.entity === 'any') return;
         throw entityNotFound(i.type.name, i.entity);
       }
       if (
@@ -232,8 +277,6 @@ export class LoopCore<S extends object> {
         !grants(granted?.get(i.entity), actor)
       )
         throw entityNotOwned(i.type.name, i.entity, actor, owner);
-      if (i.type === EntityAccessGranted)
-        addGrant((granted ??= new Map<string, string[]>()), { entity: i.entity, data: i.data });
     }
   }
 

@@ -114,6 +114,14 @@ export function systemInternals(system: EventSystem<object>): SystemInternals {
 
 let anonymousListeners = 0;
 
+// The next turn of the host's event loop, after every pending promise job: what live sends
+// made in one turn wait for, so they share a tick. `setImmediate` where the host has it (Node);
+// elsewhere a zero timeout (which browsers clamp, and which is only a latency).
+const nextTurn: (run: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (run) => void globalThis.setImmediate(run)
+    : (run) => void setTimeout(run, 0);
+
 /**
  * The deterministic event loop: one FIFO queue, typed listeners with scoped emit-only
  * contexts, immutable state changed only by appliers, and ticks committed atomically to a store.
@@ -137,7 +145,9 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     number,
     { resolve: (e: Envelope) => void; reject: (e: unknown) => void }
   >();
-  #liveTick: ReturnType<typeof setTimeout> | null = null;
+  // Live sends waiting for the next live tick, which journals them in one write (group commit).
+  #sendQueue: { input: Input; resolve: (e: Envelope) => void; reject: (e: unknown) => void }[] = [];
+  #liveTickScheduled = false;
   #timerTick: ReturnType<typeof setTimeout> | null = null;
   #live = false;
 
@@ -374,6 +384,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     const core = this.#core;
     if (inputs.length === 0) return [];
     core.validateInputs(inputs, Math.max(now, core.lastCommit?.at ?? now));
+    return this.#journal(inputs);
+  }
+
+  // Journals inputs already validated, then queues them for the next tick.
+  async #journal(inputs: readonly Input[]): Promise<number[]> {
+    const core = this.#core;
     // One record and one pending entry per input, built in one pass once all are valid.
     const first = core.lastInput + 1;
     const records: InputRecord[] = new Array<InputRecord>(inputs.length);
@@ -421,17 +437,19 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /**
    * Live mode: journals one input and resolves with its envelope when the tick that
-   * processed it commits. Inputs sent together run in one tick, timed by the system's clock.
+   * processed it commits. Inputs sent in the same turn of the event loop are journaled in one
+   * write and run in one tick (group commit), timed by the system's clock; each is validated on
+   * its own, so one refused input rejects only its own sender.
    */
   send<E extends AnyEventType>(input: Input<E>): Promise<Envelope<E>> {
     return new Promise<Envelope<E>>((resolve, reject) => {
-      this.accept([input]).then(([ino]) => {
-        this.#waiters.set(ino as number, { resolve: resolve as (e: Envelope) => void, reject });
-        this.#liveTick ??= setTimeout(() => {
-          this.#liveTick = null;
-          this.#liveTickNow();
-        }, 0);
-      }, reject);
+      this.#sendQueue.push({ input, resolve: resolve as (e: Envelope) => void, reject });
+      if (this.#liveTickScheduled) return;
+      this.#liveTickScheduled = true;
+      nextTurn(() => {
+        this.#liveTickScheduled = false;
+        this.#liveTickNow();
+      });
     });
   }
 
@@ -454,10 +472,56 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   }
 
   #liveTickNow(): void {
-    this.tick().catch((err: unknown) => {
+    this.#serial(async () => {
+      const sends = this.#sendQueue;
+      this.#sendQueue = [];
+      const at = this.#clock();
+      try {
+        this.#checkRunning();
+        await this.open();
+      } catch (err) {
+        for (const s of sends) s.reject(err);
+        throw err;
+      }
+      if (sends.length > 0) await this.#acceptSends(sends, at);
+      return this.#runAndCommit(at);
+    }).catch((err: unknown) => {
       for (const [, w] of this.#waiters) w.reject(err);
       this.#waiters.clear();
     });
+  }
+
+  // Journals the valid live sends in one write; a refused one rejects only its own sender.
+  async #acceptSends(
+    sends: readonly {
+      input: Input;
+      resolve: (e: Envelope) => void;
+      reject: (e: unknown) => void;
+    }[],
+    now: number,
+  ): Promise<void> {
+    const core = this.#core;
+    const problems = core.validateEach(
+      sends.map((s) => s.input),
+      Math.max(now, core.lastCommit?.at ?? now),
+    );
+    const valid = sends.filter((s, k) => {
+      const problem = problems[k];
+      if (problem != null) s.reject(problem);
+      return problem == null;
+    });
+    if (valid.length === 0) return;
+    let inos: number[];
+    try {
+      inos = await this.#journal(valid.map((s) => s.input));
+    } catch (err) {
+      for (const s of valid) s.reject(err);
+      throw err;
+    }
+    for (let k = 0; k < valid.length; k++) {
+      const s = valid[k] as (typeof valid)[number];
+      this.#waiters.set(inos[k] as number, { resolve: s.resolve, reject: s.reject });
+    }
   }
 
   // Waits on the wall clock for the next due timer; the tick itself reads the system's clock.
@@ -616,12 +680,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /** Waits for pending work, then closes the store. */
   async close(): Promise<void> {
-    if (this.#liveTick !== null) clearTimeout(this.#liveTick);
-    this.#liveTick = null;
     this.stop();
     await this.#chain.catch(() => undefined);
     this.#closed = true;
-    for (const [, w] of this.#waiters) {
+    const unsent = this.#sendQueue;
+    this.#sendQueue = [];
+    for (const w of [...this.#waiters.values(), ...unsent]) {
       w.reject(
         new CausewayError(
           ErrorCodes.SystemHalted,

@@ -389,3 +389,6 @@ export async function migratePostgres(
     await client.end().catch(() => undefined);
   }
 }
+
+export { PostgresReadModel } from './read-model.ts';
+export type { PostgresReadModelOptions, PostgresTransaction } from './read-model.ts';

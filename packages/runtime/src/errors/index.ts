@@ -71,6 +71,26 @@ export const ErrorCodes = {
    * called is never the reason: that has its own code (`CW_STORE_NOT_OPEN`, `CW_STORE_READ_ONLY`…).
    */
   InvalidArgument: 'CW_INVALID_ARGUMENT',
+  /** A command's handler refused it; the application's own reason is in `details.reason`. */
+  CommandRejected: 'CW_COMMAND_REJECTED',
+  /** A command named an entity version (optimistic concurrency) that is no longer current. */
+  StaleVersion: 'CW_STALE_VERSION',
+  /** A command's handler threw, or its events broke an entity rule: nothing was recorded, so it can be retried. */
+  CommandFailed: 'CW_COMMAND_FAILED',
+  /** A command or query has no handler bound (at send, or at start-up for declared ones). */
+  NoHandler: 'CW_NO_HANDLER',
+  /** A second handler was bound to the same command, query or saga name. */
+  DuplicateHandler: 'CW_DUPLICATE_HANDLER',
+  /** A command is malformed: its id is not a UUIDv7, or its expected version not a non-negative integer. */
+  InvalidCommand: 'CW_INVALID_COMMAND',
+  /** A catch-up projection's handler threw; it stopped at the named event and kept its checkpoint. */
+  ProjectionFailed: 'CW_PROJECTION_FAILED',
+  /** A request carried no valid credentials (GraphQL: no token, a bad signature, an expired token). */
+  Unauthenticated: 'CW_UNAUTHENTICATED',
+  /** The authenticated principal may not do what it asked. */
+  Forbidden: 'CW_FORBIDDEN',
+  /** A GraphQL query is deeper or costlier than the server's limits. */
+  QueryTooComplex: 'CW_QUERY_TOO_COMPLEX',
 } as const;
 
 /** One of the {@link ErrorCodes} values. */

@@ -1,7 +1,12 @@
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
 
-/** Whether an event creates its entity (`'new'`) or refers to one that exists (`'existing'`). */
-export type EntityRule = 'new' | 'existing';
+/**
+ * Whether an event creates its entity (`'new'`), refers to one that exists (`'existing'`), or
+ * may be about either (`'any'`: it neither creates nor requires the entity, but an input about an
+ * entity that exists must still come from its owner or a grantee). Commands use `'any'`: their
+ * handler decides whether the entity must exist.
+ */
+export type EntityRule = 'new' | 'existing' | 'any';
 
 /** An upcaster turns a payload of version `n` into the shape of version `n + 1`. */
 export type Upcaster = (data: unknown) => unknown;
@@ -15,8 +20,14 @@ export interface EventType<Name extends string = string, Data = unknown> {
   readonly name: Name;
   /** The current schema version (1 or more). Stored events of older versions are upcast on read. */
   readonly version: number;
-  /** `'new'`: the event creates its entity. `'existing'`: the entity must exist. */
+  /** `'new'`: the event creates its entity. `'existing'`: the entity must exist. `'any'`: either. */
   readonly entity: EntityRule;
+  /**
+   * Whether the event is part of the system's public contract: a relay (the outbox) forwards
+   * committed events of public types to an external bus. Read it from the type registry
+   * (`systemInternals(system).types`). Default false.
+   */
+  readonly public: boolean;
   /** Upcasters keyed by the version they read: `upcast[1]` turns a v1 payload into v2. */
   readonly upcast: Readonly<Record<number, Upcaster>>;
   /** Phantom field that carries `Data` in the type system; always `undefined` at run time. */
@@ -37,8 +48,13 @@ export type NameOf<E> = E extends EventType<infer N, unknown> ? N : never;
 export interface DefineEventOptions {
   /** Schema version, an integer of 1 or more. Default 1. */
   readonly version?: number;
-  /** `'new'` when the event creates its entity, `'existing'` when the entity must already exist. */
+  /**
+   * `'new'` when the event creates its entity, `'existing'` when the entity must already exist,
+   * `'any'` when it may be about either (ownership still applies to an existing one).
+   */
   readonly entity: EntityRule;
+  /** Mark the type public: relayed to an external bus after commit (see {@link EventType.public}). Default false. */
+  readonly public?: boolean;
   /** Upcasters from each older version to the next: `{ 1: v1 => v2, 2: v2 => v3 }`. */
   readonly upcast?: Readonly<Record<number, Upcaster>>;
 }
@@ -77,10 +93,10 @@ export function defineEvent<Data, const Name extends string = string>(
       { name, version },
     );
   }
-  if (options.entity !== 'new' && options.entity !== 'existing') {
+  if (options.entity !== 'new' && options.entity !== 'existing' && options.entity !== 'any') {
     throw new CausewayError(
       ErrorCodes.InvalidEventType,
-      `Event type "${name}" has entity rule ${JSON.stringify(options.entity)}; use 'new' or 'existing'.`,
+      `Event type "${name}" has entity rule ${JSON.stringify(options.entity)}; use 'new', 'existing' or 'any'.`,
       { name, entity: options.entity },
     );
   }
@@ -96,7 +112,20 @@ export function defineEvent<Data, const Name extends string = string>(
     }
     upcast[from] = fn;
   }
-  return Object.freeze({ name, version, entity: options.entity, upcast: Object.freeze(upcast) });
+  if (options.public !== undefined && typeof options.public !== 'boolean') {
+    throw new CausewayError(
+      ErrorCodes.InvalidEventType,
+      `Event type "${name}" has public: ${JSON.stringify(options.public)}; use true or false.`,
+      { name, public: options.public },
+    );
+  }
+  return Object.freeze({
+    name,
+    version,
+    entity: options.entity,
+    public: options.public ?? false,
+    upcast: Object.freeze(upcast),
+  });
 }
 
 /**

@@ -259,6 +259,27 @@ export class LoopCore<S extends object> {
     now: number,
     trusted = false,
   ): void {
+    const problems = this.validateEach(inputs, now, true, trusted);
+    const first = problems.find((p) => p !== null);
+    if (first != null) throw first;
+  }
+
+  /**
+   * Validates each input on its own (against the registry, the pending inputs and the valid
+   * inputs before it), and returns each one's problem or null. `stopAtFirst` ends at the first
+   * problem (all-or-nothing acceptance); otherwise a refused input is skipped and the rest go on
+   * (live sends, each with its own sender). `trusted` inputs (the system's own grants, and
+   * journaled inputs being re-executed) are not checked against the input surface.
+   */
+  validateEach(
+    inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor?: string }[],
+    now: number,
+    stopAtFirst = false,
+    trusted = false,
+  ): (CausewayError | null)[] {
+    const problems: (CausewayError | null)[] = new Array<CausewayError | null>(inputs.length).fill(
+      null,
+    );
     // What the pending inputs will have created and granted (usually nothing: inputs are
     // pending only between an accept and its tick).
     let created: Map<string, string> | null = null;
@@ -271,58 +292,76 @@ export class LoopCore<S extends object> {
     }
     const validatePayloads = this.settings.validatePayloads;
     const skew = this.settings.entitySkewMs;
-    for (const i of inputs) {
-      this.checkRegistered(i.type);
-      // Trusted: the system's own inputs (grants) and journaled ones being re-executed.
-      if (!trusted) this.checkInput(i.type);
-      // An operator's rejection is about the rejected input's entity, whatever its rules.
-      else if (i.type === InputDiscarded) continue;
-      const actor = i.actor ?? 'anonymous';
-      if (typeof actor !== 'string' || actor === '') {
-        throw new CausewayError(
-          ErrorCodes.InvalidArgument,
-          `An input's actor must be a non-empty string, got ${JSON.stringify(actor)}.`,
-          {
-            actor,
-          },
-        );
-      }
-      if (validatePayloads) assertPlainData(i.type.name, i.data, this.settings.limits);
-      if (i.type === EntityAccessGranted) {
-        const to = (i.data as { to?: unknown } | null)?.to;
-        if (typeof to !== 'string' || to === '') {
-          throw new CausewayError(
-            ErrorCodes.InvalidArgument,
-            `A grant needs the actor to grant to as a non-empty string, got ${JSON.stringify(to)}.`,
-            {
-              to,
-            },
-          );
-        }
-      }
-      const record = this.registry.get(i.entity);
-      // A registered entity's id was checked as a canonical UUIDv7 when the entity was
-      // created; only its timestamp is checked again, against this time.
-      if (record === undefined) assertEntityId(i.entity, now, skew);
-      else assertEntityIdTime(i.entity, now, skew);
-      const pendingOwner = created?.get(i.entity);
-      if (i.type.entity === 'new') {
-        if (record !== undefined || pendingOwner !== undefined)
-          throw entityExists(i.type.name, i.entity);
-        (created ??= new Map<string, string>()).set(i.entity, actor);
+    for (let k = 0; k < inputs.length; k++) {
+      const i = inputs[k] as (typeof inputs)[number];
+      try {
+        this.checkOne(i, now, skew, validatePayloads, created, granted, trusted);
+      } catch (err) {
+        if (!isCausewayError(err)) throw err;
+        problems[k] = err;
+        if (stopAtFirst) break;
         continue;
       }
-      const owner = record?.owner ?? pendingOwner;
-      if (owner === undefined) throw entityNotFound(i.type.name, i.entity);
-      if (
-        owner !== actor &&
-        !grants(record?.grants, actor) &&
-        !grants(granted?.get(i.entity), actor)
-      )
-        throw entityNotOwned(i.type.name, i.entity, actor, owner);
-      if (i.type === EntityAccessGranted)
+      const actor = i.actor ?? 'anonymous';
+      if (i.type.entity === 'new') (created ??= new Map<string, string>()).set(i.entity, actor);
+      else if (i.type === EntityAccessGranted)
         addGrant((granted ??= new Map<string, string[]>()), { entity: i.entity, data: i.data });
     }
+    return problems;
+  }
+
+  // One input's checks; throws its problem. Reads (never writes) what earlier inputs created and granted.
+  private checkOne(
+    i: { type: AnyEventType; entity: string; data: unknown; actor?: string },
+    now: number,
+    skew: number,
+    validatePayloads: boolean,
+    created: Map<string, string> | null,
+    granted: Map<string, string[]> | null,
+    trusted: boolean,
+  ): void {
+    this.checkRegistered(i.type);
+    // Trusted: the system's own inputs (grants) and journaled ones being re-executed.
+    if (!trusted) this.checkInput(i.type);
+    // An operator's rejection is about the rejected input's entity, whatever its rules.
+    else if (i.type === InputDiscarded) return;
+    const actor = i.actor ?? 'anonymous';
+    if (typeof actor !== 'string' || actor === '') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `An input's actor must be a non-empty string, got ${JSON.stringify(actor)}.`,
+        { actor },
+      );
+    }
+    if (validatePayloads) assertPlainData(i.type.name, i.data, this.settings.limits);
+    if (i.type === EntityAccessGranted) {
+      const to = (i.data as { to?: unknown } | null)?.to;
+      if (typeof to !== 'string' || to === '') {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `A grant needs the actor to grant to as a non-empty string, got ${JSON.stringify(to)}.`,
+          { to },
+        );
+      }
+    }
+    const record = this.registry.get(i.entity);
+    // A registered entity's id was checked as a canonical UUIDv7 when the entity was
+    // created; only its timestamp is checked again, against this time.
+    if (record === undefined) assertEntityId(i.entity, now, skew);
+    else assertEntityIdTime(i.entity, now, skew);
+    const pendingOwner = created?.get(i.entity);
+    if (i.type.entity === 'new') {
+      if (record !== undefined || pendingOwner !== undefined)
+        throw entityExists(i.type.name, i.entity);
+      return;
+    }
+    const owner = record?.owner ?? pendingOwner;
+    if (owner === undefined) {
+      if (i.type.entity === 'any') return;
+      throw entityNotFound(i.type.name, i.entity);
+    }
+    if (owner !== actor && !grants(record?.grants, actor) && !grants(granted?.get(i.entity), actor))
+      throw entityNotOwned(i.type.name, i.entity, actor, owner);
   }
 
   // ---------------------------------------------------------------------------------------

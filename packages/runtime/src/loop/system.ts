@@ -163,6 +163,14 @@ export function tickJournaled(
 
 let anonymousListeners = 0;
 
+// The next turn of the host's event loop, after every pending promise job: what live sends
+// made in one turn wait for, so they share a tick. `setImmediate` where the host has it (Node);
+// elsewhere a zero timeout (which browsers clamp, and which is only a latency).
+const nextTurn: (run: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (run) => void globalThis.setImmediate(run)
+    : (run) => void setTimeout(run, 0);
+
 /**
  * The deterministic event loop: one FIFO queue, typed listeners with scoped emit-only
  * contexts, immutable state changed only by appliers, and ticks committed atomically to a store.
@@ -186,11 +194,9 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     number,
     { resolve: (e: Envelope) => void; reject: (e: unknown) => void }
   >();
-  #liveTick: ReturnType<typeof setTimeout> | null = null;
-  #liveBatch: {
-    input: Input;
-    waiter: { resolve: (e: Envelope) => void; reject: (e: unknown) => void };
-  }[] = [];
+  // Live sends waiting for the next live tick, which journals them in one write (group commit).
+  #sendQueue: { input: Input; resolve: (e: Envelope) => void; reject: (e: unknown) => void }[] = [];
+  #liveTickScheduled = false;
   #timerTick: ReturnType<typeof setTimeout> | null = null;
   #live = false;
   // A snapshot was due and failed: try again after the next tick.
@@ -464,6 +470,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     core.checkBatchShape(inputs);
     if (inputs.length === 0) return [];
     core.validateInputs(inputs, Math.max(now, core.lastCommit?.at ?? now), trusted);
+    return this.#journal(inputs);
+  }
+
+  // Journals inputs already validated, then queues them for the next tick.
+  async #journal(inputs: readonly Input[]): Promise<number[]> {
+    const core = this.#core;
     // One record and one pending entry per input, built in one pass once all are valid.
     const first = core.lastInput + 1;
     const records: InputRecord[] = new Array<InputRecord>(inputs.length);
@@ -519,59 +531,20 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /**
    * Live mode: journals one input and resolves with its envelope when the tick that
-   * processed it commits. Inputs sent together run in one tick, timed by the system's clock.
+   * processed it commits. Inputs sent in the same turn of the event loop are journaled in one
+   * write and run in one tick (group commit), timed by the system's clock; each is validated on
+   * its own, so one refused input rejects only its own sender.
    */
   send<E extends AnyEventType>(input: Input<E>): Promise<Envelope<E>> {
     return new Promise<Envelope<E>>((resolve, reject) => {
-      // The batch is what was sent before the flush runs (the sends of this turn of the event
-      // loop): it is fixed synchronously here, never by when journaling happens to finish, so
-      // the same sends in the same turns make the same ticks.
-      this.#liveBatch.push({
-        input,
-        waiter: { resolve: resolve as (e: Envelope) => void, reject },
+      this.#sendQueue.push({ input, resolve: resolve as (e: Envelope) => void, reject });
+      if (this.#liveTickScheduled) return;
+      this.#liveTickScheduled = true;
+      nextTurn(() => {
+        this.#liveTickScheduled = false;
+        this.#liveTickNow();
       });
-      this.#liveTick ??= setTimeout(() => {
-        this.#liveTick = null;
-        this.#flushLive();
-      }, 0);
     });
-  }
-
-  // Journals each input of the live batch on its own (one sender's invalid input rejects only
-  // that sender), then runs one tick for the batch, in one serial step.
-  #flushLive(): void {
-    const batch = this.#liveBatch;
-    this.#liveBatch = [];
-    const settled = this.#serial(async () => {
-      const at = this.#clock();
-      let accepted = 0;
-      for (const { input, waiter } of batch) {
-        try {
-          const [ino] = await this.#acceptNow([input], at, false);
-          this.#waiters.set(ino as number, waiter);
-          accepted++;
-        } catch (err) {
-          waiter.reject(err);
-        }
-      }
-      if (accepted > 0) await this.#runAndCommit(at);
-    });
-    settled.catch((err: unknown) => {
-      for (const { waiter } of batch) this.#rejectWaiter(waiter, err);
-    });
-  }
-
-  // Rejects a waiter still waiting for its tick (one already settled is left alone).
-  #rejectWaiter(
-    waiter: { resolve: (e: Envelope) => void; reject: (e: unknown) => void },
-    err: unknown,
-  ): void {
-    for (const [ino, w] of this.#waiters) {
-      if (w !== waiter) continue;
-      this.#waiters.delete(ino);
-      w.reject(err);
-      return;
-    }
   }
 
   /**
@@ -593,10 +566,68 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   }
 
   #liveTickNow(): void {
-    this.tick().catch((err: unknown) => {
+    this.#serial(async () => {
+      const sends = this.#sendQueue;
+      this.#sendQueue = [];
+      const at = this.#clock();
+      try {
+        this.#checkRunning();
+        await this.open();
+      } catch (err) {
+        for (const s of sends) s.reject(err);
+        throw err;
+      }
+      // Sends all refused: no tick, so that tick numbers depend only on accepted inputs.
+      if (sends.length === 0 || (await this.#acceptSends(sends, at)) === 0) return;
+      await this.#runAndCommit(at);
+    }).catch((err: unknown) => {
       for (const [, w] of this.#waiters) w.reject(err);
       this.#waiters.clear();
     });
+  }
+
+  // Journals the valid live sends in one write; a refused one rejects only its own sender.
+  async #acceptSends(
+    sends: readonly {
+      input: Input;
+      resolve: (e: Envelope) => void;
+      reject: (e: unknown) => void;
+    }[],
+    now: number,
+  ): Promise<number> {
+    const core = this.#core;
+    // A malformed send (not an input, or one without a type) is refused on its own.
+    const shaped = sends.filter((s) => {
+      try {
+        core.checkBatchShape([s.input]);
+        return true;
+      } catch (err) {
+        s.reject(err);
+        return false;
+      }
+    });
+    const problems = core.validateEach(
+      shaped.map((s) => s.input),
+      Math.max(now, core.lastCommit?.at ?? now),
+    );
+    const valid = shaped.filter((s, k) => {
+      const problem = problems[k];
+      if (problem != null) s.reject(problem);
+      return problem == null;
+    });
+    if (valid.length === 0) return 0;
+    let inos: number[];
+    try {
+      inos = await this.#journal(valid.map((s) => s.input));
+    } catch (err) {
+      for (const s of valid) s.reject(err);
+      throw err;
+    }
+    for (let k = 0; k < valid.length; k++) {
+      const s = valid[k] as (typeof valid)[number];
+      this.#waiters.set(inos[k] as number, { resolve: s.resolve, reject: s.reject });
+    }
+    return valid.length;
   }
 
   // Waits on the wall clock for the next due timer; the tick itself reads the system's clock.
@@ -817,14 +848,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /** Waits for pending work, then closes the store. */
   async close(): Promise<void> {
-    if (this.#liveTick !== null) clearTimeout(this.#liveTick);
-    this.#liveTick = null;
-    const unsent = this.#liveBatch;
-    this.#liveBatch = [];
     this.stop();
     await this.#chain.catch(() => undefined);
     this.#closed = true;
-    for (const [, w] of this.#waiters) {
+    const unsent = this.#sendQueue;
+    this.#sendQueue = [];
+    for (const w of this.#waiters.values()) {
       w.reject(
         new CausewayError(
           ErrorCodes.SystemHalted,
@@ -834,7 +863,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       );
     }
     this.#waiters.clear();
-    for (const { waiter } of unsent)
+    for (const waiter of unsent)
       waiter.reject(
         new CausewayError(
           ErrorCodes.SystemHalted,

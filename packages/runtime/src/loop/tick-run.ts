@@ -102,8 +102,10 @@ export class TickRun<S extends object> implements LoopPort {
       if (core.registry.has(entity)) throw entityExists(type.name, entity);
       const owner = cause === null ? actor : this.rootActorOf(cause);
       this.setEntity(entity, { owner, grants: [] });
-    } else if (!core.registry.has(entity)) {
+    } else if (type.entity === 'existing' && !core.registry.has(entity)) {
       throw entityNotFound(type.name, entity);
+    } else if (type.entity === 'any') {
+      assertEntityId(entity, this.now, core.settings.entitySkewMs);
     }
     const id = this.ids.next();
     this.push(
@@ -266,7 +268,7 @@ export class TickRun<S extends object> implements LoopPort {
       } else if (p.type.entity === 'new') {
         if (record !== undefined) problem = entityExists(r.type, r.entity);
       } else if (record === undefined) {
-        problem = entityNotFound(r.type, r.entity);
+        if (p.type.entity !== 'any') problem = entityNotFound(r.type, r.entity);
       } else if (
         record.owner !== r.actor &&
         !record.grants.includes(r.actor) &&

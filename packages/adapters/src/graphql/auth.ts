@@ -1,0 +1,104 @@
+import { importSPKI, jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
+import { CausewayError, ErrorCodes } from '@causeway/runtime';
+
+/** Who a request is: the token's subject, and its verified claims. */
+export interface Principal {
+  /** The actor of every command the request sends (the token's `sub`). */
+  readonly id: string;
+  readonly claims: Readonly<JWTPayload>;
+}
+
+/** HMAC-signed tokens (HS256/384/512) checked against a shared secret. */
+export interface SecretAuth {
+  readonly secret: string | Uint8Array;
+  /** Accepted algorithms. Default `['HS256']`. */
+  readonly algorithms?: readonly string[];
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
+/** Tokens signed with a private key, checked against its public key (PEM SPKI or a CryptoKey). */
+export interface PublicKeyAuth {
+  readonly publicKey: string | CryptoKey | KeyObject;
+  /** Accepted algorithms, e.g. `['ES256']` or `['RS256']`. */
+  readonly algorithms: readonly string[];
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
+/** How requests are authenticated: every request must carry `Authorization: Bearer <JWT>`. */
+export type GraphqlAuth = SecretAuth | PublicKeyAuth;
+
+/** Verifies bearer tokens; made once per server. */
+export class TokenVerifier {
+  readonly #auth: GraphqlAuth;
+  #key: Promise<CryptoKey | KeyObject | Uint8Array> | null = null;
+
+  constructor(auth: GraphqlAuth) {
+    if ('secret' in auth) {
+      const length = typeof auth.secret === 'string' ? auth.secret.length : auth.secret.byteLength;
+      if (length < 32) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `The HMAC secret is ${length} bytes long; use at least 32 random bytes.`,
+          { length },
+        );
+      }
+    } else if (auth.algorithms.length === 0) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        'A public-key configuration names the algorithms it accepts, e.g. ["ES256"].',
+        {},
+      );
+    }
+    this.#auth = auth;
+  }
+
+  /**
+   * The principal a request's `Authorization` header proves.
+   *
+   * @throws CausewayError `CW_UNAUTHENTICATED` for a missing, malformed, badly signed or expired token.
+   */
+  async verify(header: string | undefined): Promise<Principal> {
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+    if (match === null) {
+      throw new CausewayError(
+        ErrorCodes.Unauthenticated,
+        'The request carries no bearer token. Send "Authorization: Bearer <JWT>".',
+        {},
+      );
+    }
+    const auth = this.#auth;
+    try {
+      const { payload } = await jwtVerify(match[1] as string, await this.#keyOf(), {
+        algorithms: [...(auth.algorithms ?? ['HS256'])],
+        ...(auth.issuer === undefined ? {} : { issuer: auth.issuer }),
+        ...(auth.audience === undefined ? {} : { audience: auth.audience }),
+      });
+      if (typeof payload.sub !== 'string' || payload.sub === '') {
+        throw new Error('the token has no subject (sub)');
+      }
+      return { id: payload.sub, claims: payload };
+    } catch (err) {
+      throw new CausewayError(
+        ErrorCodes.Unauthenticated,
+        `The bearer token is not valid: ${err instanceof Error ? err.message : String(err)}.`,
+        {},
+        { cause: err },
+      );
+    }
+  }
+
+  #keyOf(): Promise<CryptoKey | KeyObject | Uint8Array> {
+    const auth = this.#auth;
+    this.#key ??=
+      'secret' in auth
+        ? Promise.resolve(
+            typeof auth.secret === 'string' ? new TextEncoder().encode(auth.secret) : auth.secret,
+          )
+        : typeof auth.publicKey === 'string'
+          ? importSPKI(auth.publicKey, auth.algorithms[0] as string)
+          : Promise.resolve(auth.publicKey);
+    return this.#key;
+  }
+}

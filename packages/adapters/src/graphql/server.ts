@@ -1,0 +1,193 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  parse,
+  specifiedRules,
+  subscribe,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLSchema,
+} from 'graphql';
+import type { OperationArgs as HttpOperationArgs } from 'graphql-http';
+import { createHandler as createHttpHandler } from 'graphql-http/lib/use/http';
+import type { OperationArgs as SseOperationArgs } from 'graphql-sse';
+import { createHandler as createSseHandler } from 'graphql-sse/lib/use/http';
+import { ErrorCodes, type Mediator } from '@causeway/runtime';
+import { TokenVerifier, type GraphqlAuth } from './auth.ts';
+import { toGraphqlError, type GraphqlContext } from './fields.ts';
+import { queryLimitsRule, type QueryLimits } from './limits.ts';
+
+/** Options of {@link graphqlRequestListener} and {@link serveGraphql}. */
+export interface GraphqlServerOptions<S extends object, L> {
+  readonly schema: GraphQLSchema;
+  readonly mediator: Mediator<S>;
+  /** How tokens are verified. There is no anonymous mode: every request must be authenticated. */
+  readonly auth: GraphqlAuth;
+  readonly limits?: QueryLimits;
+  /** Makes this request's DataLoaders (called once per request). */
+  readonly loaders?: (mediator: Mediator<S>) => L;
+  /** Where queries and mutations are served (POST/GET). Default `/graphql`. */
+  readonly path?: string;
+  /** Where subscriptions are served over server-sent events. Default `/graphql/stream`. */
+  readonly streamPath?: string;
+}
+
+interface Params {
+  readonly query?: string | DocumentNode | undefined;
+  readonly operationName?: string | null | undefined;
+  readonly variables?: Record<string, unknown> | null | undefined;
+}
+
+// Both libraries type the context as an index-signature record; ours is an interface.
+type LibraryContext = Record<PropertyKey, unknown>;
+
+/**
+ * A `node:http` request listener serving GraphQL with graphql-http (queries, mutations) and
+ * graphql-sse (subscriptions). Each request is authenticated (JWT bearer token), parsed and
+ * checked against the depth and cost limits before anything runs; a refused request gets a
+ * GraphQL error with a stable `extensions.code` (`CW_UNAUTHENTICATED`, `CW_QUERY_TOO_COMPLEX`)
+ * and changes nothing.
+ */
+export function graphqlRequestListener<S extends object, L>(
+  options: GraphqlServerOptions<S, L>,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const verifier = new TokenVerifier(options.auth);
+  const rules = [...specifiedRules, queryLimitsRule(options.limits)];
+  const schema = options.schema;
+
+  const prepare = async (
+    raw: IncomingMessage,
+    params: Params,
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+    let principal;
+    try {
+      principal = await verifier.verify(raw.headers.authorization);
+    } catch (err) {
+      return [toGraphqlError(err)];
+    }
+    let document: DocumentNode;
+    try {
+      if (params.query === undefined) throw new GraphQLError('The request has no query.');
+      document = typeof params.query === 'string' ? parse(params.query) : params.query;
+    } catch (err) {
+      return [err instanceof GraphQLError ? err : toGraphqlError(err)];
+    }
+    const errors = validate(schema, document, rules);
+    if (errors.length > 0) return errors;
+    const contextValue: GraphqlContext<S, L> = {
+      principal,
+      mediator: options.mediator,
+      loaders: (options.loaders?.(options.mediator) ?? {}) as L,
+    };
+    return {
+      schema,
+      document,
+      contextValue,
+      operationName: params.operationName ?? null,
+      variableValues: params.variables ?? null,
+    };
+  };
+
+  // The libraries get this module's graphql functions: where a bundler or test runner loads
+  // graphql twice (its ESM and CJS builds), a schema must be checked by the copy that built it.
+  const http = createHttpHandler<LibraryContext>({
+    schema,
+    execute,
+    validate,
+    parse,
+    getOperationAST,
+    onSubscribe: async (req, params) => {
+      const prepared = await prepare(req.raw, params);
+      if (isErrors(prepared)) return refusal(prepared);
+      return prepared as HttpOperationArgs<LibraryContext>;
+    },
+  });
+  const sse = createSseHandler<LibraryContext>({
+    schema,
+    execute,
+    subscribe,
+    validate,
+    onSubscribe: async (req, params) => {
+      const prepared = await prepare(req.raw, params);
+      if (isErrors(prepared)) return refusal(prepared);
+      return prepared as SseOperationArgs<LibraryContext>;
+    },
+  });
+  const path = options.path ?? '/graphql';
+  const streamPath = options.streamPath ?? '/graphql/stream';
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const handler = url.pathname === path ? http : url.pathname === streamPath ? sse : null;
+    if (handler === null) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found: GraphQL is at ${path}.`);
+      return;
+    }
+    handler(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  };
+}
+
+/** A running GraphQL server. */
+export interface GraphqlServer {
+  /** The base URL, e.g. `http://127.0.0.1:4000`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves GraphQL on a plain `node:http` server (see {@link graphqlRequestListener}).
+ *
+ * @example
+ * ```ts
+ * const server = await serveGraphql({ schema, mediator, auth: { secret: process.env.JWT_SECRET! }, port: 4000 });
+ * ```
+ */
+export async function serveGraphql<S extends object, L>(
+  options: GraphqlServerOptions<S, L> & { readonly port?: number; readonly host?: string },
+): Promise<GraphqlServer> {
+  const server = createServer(graphqlRequestListener(options));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err === undefined ? resolve() : reject(err)));
+      }),
+  };
+}
+
+function isErrors(
+  value: ExecutionArgs | readonly GraphQLError[],
+): value is readonly GraphQLError[] {
+  return Array.isArray(value);
+}
+
+/**
+ * The response to a request refused before it ran: its GraphQL errors, with HTTP 401 when the
+ * request was not authenticated and 400 otherwise.
+ */
+function refusal(
+  errors: readonly GraphQLError[],
+): [string, { status: number; statusText: string; headers: Record<string, string> }] {
+  const unauthenticated = errors.some((e) => e.extensions['code'] === ErrorCodes.Unauthenticated);
+  return [
+    JSON.stringify({ errors: errors.map((e) => e.toJSON()) }),
+    {
+      status: unauthenticated ? 401 : 400,
+      statusText: unauthenticated ? 'Unauthorized' : 'Bad Request',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    },
+  ];
+}

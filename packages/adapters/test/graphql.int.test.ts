@@ -1,0 +1,347 @@
+import { generateKeyPair, SignJWT, exportSPKI } from 'jose';
+import { createClient } from 'graphql-sse';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCodes, newEntityId, type Mediator } from '@causeway/runtime';
+import {
+  serveGraphql,
+  type GraphqlAuth,
+  type GraphqlServer,
+  type QueryLimits,
+} from '../src/graphql/index.ts';
+import {
+  bankLoaders,
+  bankMediator,
+  bankSchema,
+  userLoads,
+  type BankState,
+} from './graphql-bank.ts';
+
+const secret = 'a-test-secret-of-at-least-32-bytes!!';
+
+interface Reply {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
+}
+
+function token(sub: string, options: { expiresIn?: string; key?: string } = {}): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '5m')
+    .sign(new TextEncoder().encode(options.key ?? secret));
+}
+
+describe('graphql', () => {
+  let mediator: Mediator<BankState>;
+  let server: GraphqlServer;
+
+  async function serve(
+    auth: GraphqlAuth = { secret },
+    batch = true,
+    limits: QueryLimits = { depth: 6, cost: 500 },
+  ): Promise<void> {
+    server = await serveGraphql({
+      schema: bankSchema,
+      mediator,
+      auth,
+      loaders: bankLoaders(batch),
+      limits,
+    });
+  }
+
+  async function ask(
+    query: string,
+    variables: Record<string, unknown> = {},
+    bearer: string | null = null,
+  ): Promise<Reply> {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }),
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()) as Reply;
+  }
+
+  async function as(user: string, query: string, variables: Record<string, unknown> = {}) {
+    return ask(query, variables, await token(user));
+  }
+
+  // Opens `accounts` accounts for `owner`, each held by a user of its own.
+  async function setUp(owner: string, accounts: number): Promise<{ ids: string[] }> {
+    const ids: string[] = [];
+    for (let i = 0; i < accounts; i++) {
+      const user = newEntityId();
+      await as(owner, 'mutation($id: ID!) { registerUser(id: $id, name: "Ada") }', { id: user });
+      const id = newEntityId();
+      await as(owner, 'mutation($id: ID!, $h: ID!) { openAccount(id: $id, holder: $h) { id } }', {
+        id,
+        h: user,
+      });
+      ids.push(id);
+    }
+    return { ids: ids.sort() };
+  }
+
+  beforeEach(() => {
+    mediator = bankMediator();
+  });
+
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('refuses a request without a token with CW_UNAUTHENTICATED and changes nothing', async () => {
+    await serve();
+
+    const reply = await ask(
+      'mutation { registerUser(id: "0190b5a8-3b6e-7000-8000-000000000000", name: "x") }',
+    );
+
+    expect(reply.errors?.[0]?.extensions?.code).toBe(ErrorCodes.Unauthenticated);
+    expect(await mediator.system.store.lastInput()).toBe(0);
+  });
+
+  it('refuses a token signed with another key', async () => {
+    await serve();
+
+    const reply = await ask(
+      '{ me }',
+      {},
+      await token('ada', { key: 'another-secret-of-at-least-32-bytes!' }),
+    );
+
+    expect(reply.errors?.[0]?.extensions?.code).toBe(ErrorCodes.Unauthenticated);
+  });
+
+  it('refuses an expired token', async () => {
+    await serve();
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('ada')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(secret));
+
+    const reply = await ask('{ me }', {}, expired);
+
+    expect(reply.errors?.[0]?.extensions?.code).toBe(ErrorCodes.Unauthenticated);
+  });
+
+  it('accepts a token signed with the private key of a configured public key', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    await serve({ publicKey: await exportSPKI(publicKey), algorithms: ['ES256'] });
+    const signed = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setSubject('ada')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+
+    const reply = await ask('{ me }', {}, signed);
+
+    expect(reply).toEqual({ data: { me: 'ada' } });
+  });
+
+  it('sends a mutation as a command whose actor is the authenticated principal', async () => {
+    await serve();
+    const { ids } = await setUp('ada', 1);
+
+    const reply = await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 5) }', {
+      a: ids[0],
+    });
+
+    expect(reply).toEqual({ data: { deposit: 5 } });
+    expect(mediator.system.entity(ids[0] as string)?.owner).toBe('ada');
+  });
+
+  it("refuses another principal's command on an entity with CW_FORBIDDEN and changes nothing", async () => {
+    await serve();
+    const { ids } = await setUp('ada', 1);
+
+    const reply = await as('mallory', 'mutation($a: ID!) { deposit(account: $a, amount: 5) }', {
+      a: ids[0],
+    });
+
+    expect(reply.errors?.[0]?.extensions).toEqual({
+      code: ErrorCodes.Forbidden,
+      reason: ErrorCodes.EntityNotOwned,
+    });
+    expect(mediator.system.state.accounts[ids[0] as string]?.balance).toBe(0);
+  });
+
+  it('maps a handler rejection to CW_COMMAND_REJECTED with its reason', async () => {
+    await serve();
+    const { ids } = await setUp('ada', 1);
+
+    const reply = await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: -5) }', {
+      a: ids[0],
+    });
+
+    expect(reply.errors?.[0]?.extensions).toEqual({
+      code: ErrorCodes.CommandRejected,
+      reason: 'BAD_AMOUNT',
+    });
+  });
+
+  it('maps a stale expected version to CW_STALE_VERSION', async () => {
+    await serve();
+    const { ids } = await setUp('ada', 1);
+    await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 5) }', { a: ids[0] });
+
+    const reply = await as(
+      'ada',
+      'mutation($a: ID!) { deposit(account: $a, amount: 5, expectedVersion: 1) }',
+      {
+        a: ids[0],
+      },
+    );
+
+    expect(reply.errors?.[0]?.extensions?.code).toBe(ErrorCodes.StaleVersion);
+  });
+
+  it('answers a repeated mutation with the same command id once', async () => {
+    await serve();
+    const { ids } = await setUp('ada', 1);
+    const vars = { a: ids[0], c: newEntityId() };
+    const mutation =
+      'mutation($a: ID!, $c: ID!) { deposit(account: $a, amount: 5, commandId: $c) }';
+
+    await as('ada', mutation, vars);
+    const again = await as('ada', mutation, vars);
+
+    expect(again).toEqual({ data: { deposit: 5 } });
+    expect(mediator.system.state.accounts[ids[0] as string]?.balance).toBe(5);
+  });
+
+  it('pages accounts Relay-style with first and after', async () => {
+    await serve();
+    const { ids } = await setUp('ada', 5);
+    const page =
+      'query($after: String) { accounts(first: 2, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } totalCount } }';
+
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const reply = await as('ada', page, { after });
+      const conn = (
+        reply.data as {
+          accounts: {
+            edges: { node: { id: string } }[];
+            pageInfo: { hasNextPage: boolean; endCursor: string };
+          };
+        }
+      ).accounts;
+      seen.push(...conn.edges.map((e) => e.node.id));
+      pages++;
+      if (!conn.pageInfo.hasNextPage) break;
+      after = conn.pageInfo.endCursor;
+    }
+
+    expect(seen).toEqual(ids);
+    expect(pages).toBe(3);
+  });
+
+  it('loads the holders of N accounts in one batch', async () => {
+    await serve();
+    await setUp('ada', 10);
+    userLoads.batches = 0;
+    userLoads.keys = 0;
+
+    const reply = await as(
+      'ada',
+      '{ accounts(first: 10) { edges { node { id holder { name } } } } }',
+    );
+
+    expect((reply.data as { accounts: { edges: unknown[] } }).accounts.edges).toHaveLength(10);
+    expect(userLoads).toEqual({ batches: 1, keys: 10 });
+  });
+
+  it('loads the holders one by one when batching is off (the baseline)', async () => {
+    await serve({ secret }, false);
+    await setUp('ada', 10);
+    userLoads.batches = 0;
+
+    await as('ada', '{ accounts(first: 10) { edges { node { holder { name } } } } }');
+
+    expect(userLoads.batches).toBe(10);
+  });
+
+  it('refuses a query deeper than the limit with CW_QUERY_TOO_COMPLEX and runs nothing', async () => {
+    await serve({ secret }, true, { depth: 4 });
+    await setUp('ada', 1);
+    userLoads.batches = 0;
+
+    const reply = await as('ada', '{ accounts { edges { node { holder { name } } } } }');
+
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      depth: 5,
+    });
+    expect(reply.data).toBeUndefined();
+    expect(userLoads.batches).toBe(0);
+  });
+
+  it('refuses a query costlier than the limit with CW_QUERY_TOO_COMPLEX', async () => {
+    await serve();
+
+    const reply = await as(
+      'ada',
+      '{ accounts(first: 100) { edges { node { id balance holder { id name } } } } }',
+    );
+
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      cost: 701,
+    });
+  });
+
+  it("pushes the principal's deposits live over a subscription", async () => {
+    await serve();
+    const { ids } = await setUp('ada', 1);
+    const bearer = await token('ada');
+    const client = createClient({
+      url: `${server.url}/graphql/stream`,
+      headers: { authorization: `Bearer ${bearer}` },
+      retryAttempts: 0,
+    });
+    const events = client.iterate<{ deposited: { account: string; amount: number } }>({
+      query: 'subscription($a: ID) { deposited(account: $a) { account amount } }',
+      variables: { a: ids[0] },
+    });
+    const first = events.next();
+
+    // The stream is set up asynchronously: deposit until the subscriber sees one.
+    let received: IteratorResult<unknown> | null = null;
+    void first.then((r) => (received = r));
+    for (let i = 0; i < 50 && received === null; i++) {
+      await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 7) }', { a: ids[0] });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await events.return?.();
+    client.dispose();
+
+    expect(received).toEqual({
+      done: false,
+      value: { data: { deposited: { account: ids[0], amount: 7 } } },
+    });
+  });
+
+  it('refuses a subscription without a token with HTTP 401 and CW_UNAUTHENTICATED', async () => {
+    await serve();
+
+    const res = await fetch(`${server.url}/graphql/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { deposited { amount } }' }),
+    });
+
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as Reply).errors?.[0]?.extensions?.code).toBe(
+      ErrorCodes.Unauthenticated,
+    );
+  });
+});

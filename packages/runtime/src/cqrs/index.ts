@@ -1,0 +1,58 @@
+export {
+  command,
+  commandInput,
+  CommandRejected,
+  defineCommand,
+  isCommandRejected,
+  Rejection,
+} from './command.ts';
+export type {
+  AnyCommandType,
+  Command,
+  CommandContext,
+  CommandData,
+  CommandHandler,
+  CommandMessage,
+  CommandOptions,
+  CommandOutcome,
+  CommandType,
+  DefineCommandOptions,
+  PayloadOf,
+  ReasonOf,
+  ResultOf,
+} from './command.ts';
+export { defineQuery } from './query.ts';
+export type {
+  AnyQueryType,
+  ParamsOf,
+  QueryContext,
+  QueryHandler,
+  QueryResultOf,
+  QueryType,
+} from './query.ts';
+export { defineSaga, SagaDefinition } from './saga.ts';
+export type { SagaContext, SagaReaction, SagaStep } from './saga.ts';
+export {
+  CommandDecided,
+  COMMANDS_TABLE,
+  SAGAS_TABLE,
+  SagaStepped,
+  VERSIONS_TABLE,
+} from './records.ts';
+export type { CommandDecidedData, CqrsTables, DecidedCommand, SagaSteppedData } from './records.ts';
+export { Mediator } from './mediator.ts';
+export type { CommandEnvelope, MediatorOptions } from './mediator.ts';
+export {
+  CatchUpProjection,
+  defineProjection,
+  MemoryReadModel,
+  ProjectionDefinition,
+  projectInline,
+} from './projection.ts';
+export type {
+  CatchUpOptions,
+  MemoryTransaction,
+  ProjectionHandler,
+  ProjectionStatus,
+  ProjectionTarget,
+} from './projection.ts';

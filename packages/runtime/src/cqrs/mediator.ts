@@ -1,0 +1,625 @@
+import type { Immutable } from 'immer';
+import { CausewayError, ErrorCodes, isCausewayError, type ErrorCode } from '../errors/index.ts';
+import type { AnyEventType, DataOf } from '../events/event-type.ts';
+import type { Envelope } from '../events/envelope.ts';
+import type { ListenerFailedData } from '../loop/builtin.ts';
+import type { EventSystem } from '../loop/system.ts';
+import type { ListenerContext, ListenerObject, TickResult } from '../loop/types.ts';
+import type { Component } from '../state/component.ts';
+import {
+  commandInput,
+  CommandRejected,
+  Rejection,
+  type AnyCommandType,
+  type Command,
+  type CommandContext,
+  type CommandData,
+  type CommandHandler,
+  type CommandOutcome,
+  type PayloadOf,
+  type ResultOf,
+} from './command.ts';
+import type { AnyQueryType, ParamsOf, QueryHandler, QueryResultOf } from './query.ts';
+import {
+  applyCommandDecided,
+  applySagaStepped,
+  CommandDecided,
+  COMMANDS_TABLE,
+  SAGAS_TABLE,
+  SagaStepped,
+  VERSIONS_TABLE,
+  type CqrsTables,
+  type DecidedCommand,
+} from './records.ts';
+import type { SagaContext, SagaDefinition } from './saga.ts';
+
+/** Options of a {@link Mediator}. */
+export interface MediatorOptions {
+  /**
+   * Commands the application sends. Each must have a handler by `start()`, which reports the
+   * ones missing; their input types are registered now, so a log holding them can be opened.
+   */
+  readonly commands?: readonly AnyCommandType[];
+  /** Queries the application answers; each must have a handler by `start()`. */
+  readonly queries?: readonly AnyQueryType[];
+}
+
+interface CommandEntry {
+  readonly type: AnyCommandType;
+  handler: CommandHandler<AnyCommandType, object> | null;
+}
+
+interface QueryEntry {
+  readonly type: AnyQueryType;
+  handler: QueryHandler<AnyQueryType, object> | null;
+}
+
+// Codes of the runtime's own refusals of an input, which `send` reports as a CommandRejected.
+const inputRefusals: ReadonlySet<string> = new Set<string>([
+  ErrorCodes.InvalidEntityId,
+  ErrorCodes.EntityIdFromFuture,
+  ErrorCodes.EntityExists,
+  ErrorCodes.EntityNotFound,
+  ErrorCodes.EntityNotOwned,
+]);
+
+/**
+ * The CQRS layer over one {@link EventSystem}: commands decided by one handler each inside a
+ * tick, queries over read models, and sagas. Bind everything before the system opens its log.
+ *
+ * @example
+ * ```ts
+ * const mediator = new Mediator(system, { commands: [Deposit] });
+ * mediator.handle(Deposit, (cmd, ctx) => {
+ *   ctx.emit(Deposited, cmd.entity, { amount: cmd.payload.amount });
+ *   return { balance: (ctx.state.accounts[cmd.entity]?.balance ?? 0) + cmd.payload.amount };
+ * });
+ * await mediator.start();
+ * const { balance } = await mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'ada' }));
+ * ```
+ */
+export class Mediator<S extends object = Record<string, unknown>> {
+  readonly #system: EventSystem<S>;
+  readonly #commands = new Map<string, CommandEntry>();
+  readonly #queries = new Map<string, QueryEntry>();
+  readonly #sagas = new Set<string>();
+  readonly #inflight = new Map<string, Promise<unknown>>();
+  readonly #failures = new Map<string, string>();
+  // Ids decided in the running tick: a repeated id in the same tick comes before the first
+  // one's CommandDecided has been applied. Cleared by a per-tick system at the tick's end.
+  readonly #decidedInTick = new Set<string>();
+  #tickHook = false;
+
+  constructor(system: EventSystem<S>, options: MediatorOptions = {}) {
+    this.#system = system;
+    system.apply(CommandDecided, (draft, e) => applyCommandDecided(draft, e.data, e.entity));
+    system.apply(SagaStepped, (draft, e) => applySagaStepped(draft, e.data));
+    for (const type of options.commands ?? []) this.#declare(type);
+    for (const type of options.queries ?? []) {
+      this.#checkQueryType(type);
+      if (!this.#queries.has(type.name)) this.#queries.set(type.name, { type, handler: null });
+    }
+    system.onCommit((result) => this.#noteFailures(result));
+  }
+
+  /** The system this mediator drives. */
+  get system(): EventSystem<S> {
+    return this.#system;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Binding
+
+  /**
+   * Binds the one handler of a command. The handler's types come from the command, so a
+   * handler written for another command does not compile.
+   *
+   * @throws CausewayError `CW_DUPLICATE_HANDLER` when the command already has one.
+   */
+  handle<C extends AnyCommandType>(type: C, handler: CommandHandler<C, S>): this {
+    const entry = this.#declare(type);
+    if (entry.handler !== null) {
+      throw new CausewayError(
+        ErrorCodes.DuplicateHandler,
+        `Command "${type.name}" already has a handler; a command has exactly one. Remove the second handle(${type.name}, …).`,
+        { command: type.name },
+      );
+    }
+    entry.handler = handler as unknown as CommandHandler<AnyCommandType, object>;
+    this.#system.subscribe(type.event, this.#dispatcher(type, entry));
+    declareInputs(this.#system, [type.event]);
+    if (!this.#tickHook) {
+      this.#tickHook = true;
+      this.#system.system('causeway.commands', () => this.#decidedInTick.clear());
+    }
+    return this;
+  }
+
+  /**
+   * Binds the one handler of a query.
+   *
+   * @throws CausewayError `CW_DUPLICATE_HANDLER` when the query already has one.
+   */
+  handleQuery<Q extends AnyQueryType>(type: Q, handler: QueryHandler<Q, S>): this {
+    this.#checkQueryType(type);
+    const entry = this.#queries.get(type.name) ?? { type, handler: null };
+    if (entry.handler !== null) {
+      throw new CausewayError(
+        ErrorCodes.DuplicateHandler,
+        `Query "${type.name}" already has a handler; a query has exactly one.`,
+        { query: type.name },
+      );
+    }
+    entry.handler = handler as unknown as QueryHandler<AnyQueryType, object>;
+    this.#queries.set(type.name, entry);
+    return this;
+  }
+
+  /**
+   * Binds a saga: each of its reactions becomes a listener named after the saga, whose
+   * instance state is kept in state (`causeway.sagas`) through `causeway.SagaStepped` events.
+   *
+   * @throws CausewayError `CW_DUPLICATE_HANDLER` when a saga of that name is bound already.
+   */
+  saga<State>(definition: SagaDefinition<State, S>): this {
+    const name = definition.name;
+    if (this.#sagas.has(name)) {
+      throw new CausewayError(
+        ErrorCodes.DuplicateHandler,
+        `A saga named "${name}" is bound already; saga names are unique in a system.`,
+        { saga: name },
+      );
+    }
+    this.#sagas.add(name);
+    for (const step of definition.steps) {
+      const listener: ListenerObject<AnyEventType, S> = {
+        name,
+        run: (event, ctx) => {
+          const key = step.key(event);
+          if (key === null) return;
+          const tables = ctx.state as unknown as CqrsTables;
+          const current = tables[SAGAS_TABLE]?.[name]?.[key] as State | undefined;
+          const scoped = new SagaRun<S>(ctx);
+          let next: State | null | void;
+          try {
+            next = step.react(current, event, scoped);
+          } finally {
+            scoped.close();
+          }
+          if (next === undefined || (next === null && current === undefined)) return;
+          ctx.emit(SagaStepped, event.entity, { saga: name, key, state: next });
+        },
+      };
+      this.#system.subscribe(step.type, listener);
+    }
+    return this;
+  }
+
+  /**
+   * Checks that every declared command and query has a handler, then opens the system.
+   *
+   * @throws CausewayError `CW_NO_HANDLER` naming every declared command or query left unbound.
+   */
+  async start(): Promise<void> {
+    const missing = [
+      ...[...this.#commands.values()].filter((e) => e.handler === null).map((e) => e.type.name),
+      ...[...this.#queries.values()].filter((e) => e.handler === null).map((e) => e.type.name),
+    ];
+    if (missing.length > 0) {
+      throw new CausewayError(
+        ErrorCodes.NoHandler,
+        `No handler is bound for ${missing.map((m) => `"${m}"`).join(', ')}. Bind one with mediator.handle(…) or mediator.handleQuery(…) before start().`,
+        { missing },
+      );
+    }
+    await this.#system.open();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Sending and asking
+
+  /**
+   * Sends a command: journals it (an acknowledged command is never lost), and resolves with
+   * its result when the tick that decided it commits. The same command id sent again, even
+   * after a restart, gets the first outcome without being decided twice.
+   *
+   * @throws CommandRejected `CW_COMMAND_REJECTED` (its handler refused; `reason` is the
+   *   application's code), `CW_STALE_VERSION`, `CW_COMMAND_FAILED` (its handler threw; nothing
+   *   recorded, retry once fixed), or an entity rule's code (`CW_ENTITY_NOT_OWNED`…).
+   * @throws CausewayError `CW_NO_HANDLER` when the command has no handler, `CW_INVALID_COMMAND`
+   *   for a malformed id or version, store and halt errors.
+   */
+  send<C extends AnyCommandType>(cmd: Command<C>): Promise<ResultOf<C>> {
+    const entry = this.#commands.get(cmd.type.name);
+    if (entry?.handler == null || entry.type !== cmd.type) {
+      return Promise.reject(
+        new CausewayError(
+          ErrorCodes.NoHandler,
+          `No handler is bound for command "${cmd.type.name}". Bind one with mediator.handle(${cmd.type.name}, handler) before sending it.`,
+          { command: cmd.type.name },
+        ),
+      );
+    }
+    const running = this.#inflight.get(cmd.id);
+    if (running !== undefined) return running as Promise<ResultOf<C>>;
+    let input;
+    try {
+      input = commandInput(cmd);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const sending = this.#sendNow(cmd, input).finally(() => this.#inflight.delete(cmd.id));
+    this.#inflight.set(cmd.id, sending);
+    return sending;
+  }
+
+  async #sendNow<C extends AnyCommandType>(
+    cmd: Command<C>,
+    input: ReturnType<typeof commandInput<C>>,
+  ): Promise<ResultOf<C>> {
+    await this.#system.open();
+    let decided = this.decided(cmd.id);
+    if (decided === undefined) {
+      try {
+        await this.#system.send(input);
+      } catch (err) {
+        throw refusal(cmd, err);
+      }
+      decided = this.decided(cmd.id);
+    }
+    if (decided === undefined) {
+      const failure = this.#failures.get(cmd.id) ?? 'its handler did not decide it';
+      this.#failures.delete(cmd.id);
+      throw new CommandRejected(
+        ErrorCodes.CommandFailed,
+        ErrorCodes.CommandFailed,
+        cmd.type.name,
+        cmd.id,
+        `Command "${cmd.type.name}" (${cmd.id}) failed: ${failure}. Nothing was recorded for it; fix the handler and send it again with the same id.`,
+      );
+    }
+    const outcome = decided.outcome;
+    if (outcome.ok) return outcome.result as ResultOf<C>;
+    throw new CommandRejected(
+      outcome.code as ErrorCode,
+      outcome.reason,
+      cmd.type.name,
+      cmd.id,
+      outcome.message,
+      { ...outcome.details },
+    );
+  }
+
+  /**
+   * Answers a query with its handler, over the state after the last commit.
+   *
+   * @throws CausewayError `CW_NO_HANDLER` when the query has no handler.
+   */
+  async query<Q extends AnyQueryType>(type: Q, params: ParamsOf<Q>): Promise<QueryResultOf<Q>> {
+    const entry = this.#queries.get(type.name);
+    if (entry?.handler == null || entry.type !== type) {
+      throw new CausewayError(
+        ErrorCodes.NoHandler,
+        `No handler is bound for query "${type.name}". Bind one with mediator.handleQuery(${type.name}, handler).`,
+        { query: type.name },
+      );
+    }
+    await this.#system.open();
+    return (await entry.handler(params, {
+      state: this.#system.state as Immutable<object>,
+    })) as QueryResultOf<Q>;
+  }
+
+  /** The recorded outcome of a command id, or undefined when it was never decided. */
+  decided(id: string): DecidedCommand | undefined {
+    return (this.#system.state as CqrsTables)[COMMANDS_TABLE]?.[id];
+  }
+
+  /** An entity's version: how many events accepted commands emitted about it. */
+  version(entity: string): number {
+    return (this.#system.state as CqrsTables)[VERSIONS_TABLE]?.[entity] ?? 0;
+  }
+
+  /** A saga instance's state, or undefined when it has not started or has finished. */
+  sagaState<State>(saga: SagaDefinition<State, S>, key: string): State | undefined {
+    return (this.#system.state as CqrsTables)[SAGAS_TABLE]?.[saga.name]?.[key] as State | undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Internals
+
+  #declare(type: AnyCommandType): CommandEntry {
+    if (
+      typeof type !== 'object' ||
+      type === null ||
+      typeof type.name !== 'string' ||
+      typeof type.event !== 'object'
+    ) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        'A command type is made by defineCommand(name).',
+        {},
+      );
+    }
+    const known = this.#commands.get(type.name);
+    if (known !== undefined) {
+      if (known.type !== type) {
+        throw new CausewayError(
+          ErrorCodes.DuplicateHandler,
+          `Two different commands are named "${type.name}". Declare each command once and import it.`,
+          { command: type.name },
+        );
+      }
+      return known;
+    }
+    this.#system.register(type.event);
+    const entry: CommandEntry = { type, handler: null };
+    this.#commands.set(type.name, entry);
+    return entry;
+  }
+
+  #checkQueryType(type: AnyQueryType): void {
+    const known = this.#queries.get(type.name);
+    if (known !== undefined && known.type !== type) {
+      throw new CausewayError(
+        ErrorCodes.DuplicateHandler,
+        `Two different queries are named "${type.name}". Declare each query once and import it.`,
+        { query: type.name },
+      );
+    }
+  }
+
+  #dispatcher(type: AnyCommandType, entry: CommandEntry): ListenerObject<AnyEventType, S> {
+    const decidedInTick = this.#decidedInTick;
+    return {
+      name: `${type.name}.handler`,
+      run(event, ctx) {
+        const data = event.data as CommandData<unknown>;
+        const tables = ctx.state as unknown as CqrsTables;
+        // A repeated id: the first outcome stands, and is what its sender gets.
+        if (tables[COMMANDS_TABLE]?.[data.id] !== undefined || decidedInTick.has(data.id)) return;
+        const version = tables[VERSIONS_TABLE]?.[event.entity] ?? 0;
+        let outcome: CommandOutcome;
+        let touched: (readonly [string, number])[] = [];
+        if (data.expectedVersion !== null && data.expectedVersion !== version) {
+          outcome = {
+            ok: false,
+            code: ErrorCodes.StaleVersion,
+            reason: ErrorCodes.StaleVersion,
+            message: `Command "${type.name}" was decided against version ${data.expectedVersion} of entity ${event.entity}, which is now at version ${version}. Read the entity again and send a new command.`,
+            details: { entity: event.entity, expected: data.expectedVersion, actual: version },
+          };
+        } else {
+          const scoped = new CommandRun<object>(ctx);
+          let returned: unknown;
+          try {
+            returned = (entry.handler as CommandHandler<AnyCommandType, object>)(
+              {
+                type: type.name,
+                id: data.id,
+                entity: event.entity,
+                payload: data.payload,
+                actor: event.actor,
+                version,
+              },
+              scoped,
+            );
+          } finally {
+            scoped.close();
+          }
+          if (returned instanceof Rejection) {
+            const refused = returned as Rejection;
+            outcome = {
+              ok: false,
+              code: ErrorCodes.CommandRejected,
+              reason: refused.reason,
+              message: refused.message,
+              details: refused.details,
+            };
+          } else {
+            outcome = { ok: true, result: returned === undefined ? null : returned };
+            touched = scoped.flush(ctx);
+          }
+        }
+        ctx.emit(CommandDecided, event.entity, {
+          command: data.id,
+          type: type.name,
+          outcome,
+          touched,
+        });
+        decidedInTick.add(data.id);
+      },
+    };
+  }
+
+  // A handler that threw leaves no outcome: keep its message for the sender still waiting.
+  #noteFailures(result: TickResult): void {
+    if (this.#inflight.size === 0) return;
+    for (const e of result.events) {
+      if (e.type !== 'causeway.ListenerFailed') continue;
+      const failed = e.data as ListenerFailedData;
+      if (!this.#commands.has(failed.event.type)) continue;
+      const cmd = result.events.find((c) => c.id === failed.event.id);
+      if (cmd === undefined) continue;
+      const id = (cmd.data as CommandData<unknown>).id;
+      if (this.#inflight.has(id))
+        this.#failures.set(id, `${failed.listener} threw ${failed.error.message}`);
+    }
+  }
+}
+
+/** The command handler's context: reads go to the tick, emits wait for the decision. */
+class CommandRun<S extends object> implements CommandContext<S, string> {
+  readonly #ctx: ListenerContext<S>;
+  readonly #emits: { type: AnyEventType; entity: string; data: unknown }[] = [];
+  #open = true;
+
+  constructor(ctx: ListenerContext<S>) {
+    this.#ctx = ctx;
+  }
+
+  emit<E extends AnyEventType>(type: E, entity: string, data: DataOf<E>): void {
+    this.#check('emit');
+    this.#emits.push({ type, entity, data });
+  }
+
+  create(): string {
+    this.#check('create');
+    return this.#ctx.create();
+  }
+
+  get state(): Immutable<S> {
+    this.#check('state');
+    return this.#ctx.state;
+  }
+
+  query(...components: readonly Component[]): readonly string[] {
+    this.#check('query');
+    return this.#ctx.query(...components);
+  }
+
+  version(entity: string): number {
+    this.#check('version');
+    return (this.#ctx.state as unknown as CqrsTables)[VERSIONS_TABLE]?.[entity] ?? 0;
+  }
+
+  get now(): number {
+    return this.#ctx.now;
+  }
+
+  random(): number {
+    this.#check('random');
+    return this.#ctx.random();
+  }
+
+  reject(reason: string, message: string, details: Record<string, unknown> = {}): Rejection {
+    return new Rejection(reason, message, details);
+  }
+
+  close(): void {
+    this.#open = false;
+  }
+
+  /** Emits the held events through the listener's context; returns the entities touched. */
+  flush(ctx: ListenerContext<object>): (readonly [string, number])[] {
+    const counts = new Map<string, number>();
+    for (const e of this.#emits) {
+      ctx.emit(e.type, e.entity, e.data);
+      counts.set(e.entity, (counts.get(e.entity) ?? 0) + 1);
+    }
+    return [...counts];
+  }
+
+  #check(what: string): void {
+    if (!this.#open) {
+      throw new CausewayError(
+        ErrorCodes.AsyncListener,
+        `A command handler called ctx.${what}() after it returned. Handlers are synchronous: decide from state, emit, and return.`,
+        { call: what },
+      );
+    }
+  }
+}
+
+/** A saga reaction's context over its listener's context. */
+class SagaRun<S extends object> implements SagaContext<S> {
+  readonly #ctx: ListenerContext<S>;
+  #open = true;
+
+  constructor(ctx: ListenerContext<S>) {
+    this.#ctx = ctx;
+  }
+
+  send<C extends AnyCommandType>(
+    type: C,
+    entity: string,
+    payload: PayloadOf<C>,
+    options: { readonly expectedVersion?: number } = {},
+  ): string {
+    this.#check('send');
+    const id = this.#ctx.create();
+    const data: CommandData<PayloadOf<C>> = {
+      id,
+      payload,
+      expectedVersion: options.expectedVersion ?? null,
+    };
+    this.#ctx.emit(type.event, entity, data as DataOf<C['event']>);
+    return id;
+  }
+
+  schedule<E extends AnyEventType>(
+    delayMs: number,
+    type: E,
+    entity: string,
+    data: DataOf<E>,
+  ): string {
+    this.#check('schedule');
+    return this.#ctx.schedule(delayMs, type, entity, data);
+  }
+
+  cancel(timer: string): boolean {
+    this.#check('cancel');
+    return this.#ctx.cancel(timer);
+  }
+
+  emit<E extends AnyEventType>(type: E, entity: string, data: DataOf<E>): void {
+    this.#check('emit');
+    this.#ctx.emit(type, entity, data);
+  }
+
+  create(): string {
+    this.#check('create');
+    return this.#ctx.create();
+  }
+
+  get state(): Immutable<S> {
+    return this.#ctx.state;
+  }
+
+  get now(): number {
+    return this.#ctx.now;
+  }
+
+  random(): number {
+    this.#check('random');
+    return this.#ctx.random();
+  }
+
+  close(): void {
+    this.#open = false;
+  }
+
+  #check(what: string): void {
+    if (!this.#open) {
+      throw new CausewayError(
+        ErrorCodes.AsyncListener,
+        `A saga reaction called ctx.${what}() after it returned. Reactions are synchronous.`,
+        { call: what },
+      );
+    }
+  }
+}
+
+function refusal(cmd: Command, err: unknown): unknown {
+  if (!isCausewayError(err) || !inputRefusals.has(err.code)) return err;
+  return new CommandRejected(
+    err.code,
+    err.code,
+    cmd.type.name,
+    cmd.id,
+    `Command "${cmd.type.name}" (${cmd.id}) was refused: ${err.message}`,
+    { ...err.details },
+    { cause: err },
+  );
+}
+
+// The declared input surface is the runtime's (EventSystem.declareInputs); systems built before
+// it existed accept every registered type, so the call is made only where the method exists.
+function declareInputs(system: EventSystem<object>, types: readonly AnyEventType[]): void {
+  const declare = (system as unknown as { declareInputs?: (...t: AnyEventType[]) => void })
+    .declareInputs;
+  if (typeof declare === 'function') declare.apply(system, [...types]);
+}
+
+/** The envelope type a saga or projection sees for a command's input. */
+export type CommandEnvelope<C extends AnyCommandType> = Envelope<C['event']>;

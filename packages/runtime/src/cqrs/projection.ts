@@ -1,0 +1,399 @@
+import { CausewayError, ErrorCodes } from '../errors/index.ts';
+import type { AnyEventType } from '../events/event-type.ts';
+import type { Envelope } from '../events/envelope.ts';
+import type { EventSystem } from '../loop/system.ts';
+import type { Applier } from '../loop/types.ts';
+import type { Unwatch } from '../store/port.ts';
+
+/** One handler of a catch-up projection: writes what an event means into the read model. */
+export type ProjectionHandler<Tx, E extends AnyEventType = AnyEventType> = (
+  tx: Tx,
+  event: Envelope<E>,
+) => void | Promise<void>;
+
+/**
+ * A catch-up projection: handlers per event type writing into a read model store through its
+ * transaction type `Tx`. Made by {@link defineProjection}.
+ */
+export class ProjectionDefinition<Tx> {
+  readonly #handlers = new Map<string, ProjectionHandler<Tx>>();
+  #clear: ((tx: Tx) => void | Promise<void>) | null = null;
+
+  constructor(readonly name: string) {}
+
+  /** Handles events of `type` (upcast to their current version). */
+  on<E extends AnyEventType>(type: E, handler: ProjectionHandler<Tx, E>): this {
+    if (this.#handlers.has(type.name)) {
+      throw new CausewayError(
+        ErrorCodes.DuplicateHandler,
+        `Projection "${this.name}" already handles "${type.name}".`,
+        { projection: this.name, type: type.name },
+      );
+    }
+    this.#handlers.set(type.name, handler as ProjectionHandler<Tx>);
+    return this;
+  }
+
+  /** How to empty the read model before a rebuild from zero (default: the target's own way). */
+  clear(run: (tx: Tx) => void | Promise<void>): this {
+    this.#clear = run;
+    return this;
+  }
+
+  /** The handler of an event type, if any. */
+  handlerOf(type: string): ProjectionHandler<Tx> | undefined {
+    return this.#handlers.get(type);
+  }
+
+  /** The read model's emptying step, if declared. */
+  get clearer(): ((tx: Tx) => void | Promise<void>) | null {
+    return this.#clear;
+  }
+}
+
+/**
+ * Declares a catch-up projection named `name` (the name keys its checkpoint).
+ *
+ * @example
+ * ```ts
+ * const balances = defineProjection<MemoryTransaction<{ balance: number }>>('balances')
+ *   .on(Deposited, (tx, e) => tx.set(e.entity, { balance: (tx.get(e.entity)?.balance ?? 0) + e.data.amount }));
+ * ```
+ */
+export function defineProjection<Tx>(name: string): ProjectionDefinition<Tx> {
+  if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/.test(name)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `Projection name ${JSON.stringify(name)} is not valid: use 1-128 letters, digits, "_", ".", ":" or "-", starting with a letter.`,
+      { name },
+    );
+  }
+  return new ProjectionDefinition<Tx>(name);
+}
+
+/**
+ * Where a catch-up projection keeps its rows and its checkpoint. A batch's rows and its new
+ * checkpoint are written in one transaction, so a crash never leaves one without the other:
+ * exactly once in effect.
+ */
+export interface ProjectionTarget<Tx> {
+  readonly description: string;
+  /** The last seq applied for `name` (0 before the first). */
+  checkpoint(name: string): Promise<number>;
+  /** Runs `work` in one transaction that also sets `name`'s checkpoint to `to`; nothing stays if it throws. */
+  transact(name: string, to: number, work: (tx: Tx) => Promise<void>): Promise<void>;
+  /** Empties the read model (with `clear`, or the target's own way) and its checkpoint, in one transaction. */
+  reset(name: string, clear: ((tx: Tx) => void | Promise<void>) | null): Promise<void>;
+}
+
+/** Where a catch-up projection is. */
+export interface ProjectionStatus {
+  readonly name: string;
+  /** The last seq applied. */
+  readonly checkpoint: number;
+  readonly state: 'idle' | 'running' | 'failed' | 'stopped';
+  /** The event the projection stopped at, when it failed. */
+  readonly error: {
+    readonly seq: number;
+    readonly type: string;
+    readonly message: string;
+  } | null;
+}
+
+/** Options of {@link CatchUpProjection}. */
+export interface CatchUpOptions<Tx> {
+  readonly projection: ProjectionDefinition<Tx>;
+  /** The system whose log the projection follows (events are read upcast). */
+  readonly source: EventSystem<object>;
+  readonly target: ProjectionTarget<Tx>;
+  /** Events per transaction, 1 to 10,000. Default 500. */
+  readonly batch?: number;
+}
+
+/**
+ * Follows a system's log from its checkpoint into its own store: eventually consistent, and
+ * `waitFor(seq)` gives read-your-writes. A handler that throws stops it at that event with the
+ * error and position in `status()`, keeping the checkpoint before it; `resume()` (or a new
+ * instance with fixed code) goes on from there. `rebuild()` starts again from zero.
+ */
+export class CatchUpProjection<Tx> {
+  readonly #projection: ProjectionDefinition<Tx>;
+  readonly #source: EventSystem<object>;
+  readonly #target: ProjectionTarget<Tx>;
+  readonly #batch: number;
+  #checkpoint = 0;
+  #state: ProjectionStatus['state'] = 'idle';
+  #error: ProjectionStatus['error'] = null;
+  #unwatch: Unwatch | null = null;
+  #running: Promise<void> | null = null;
+  #again = false;
+  readonly #waiters = new Set<{
+    seq: number;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }>();
+
+  constructor(options: CatchUpOptions<Tx>) {
+    const batch = options.batch ?? 500;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A projection's batch is 1 to 10,000 events, got ${String(batch)}.`,
+        { batch },
+      );
+    }
+    this.#projection = options.projection;
+    this.#source = options.source;
+    this.#target = options.target;
+    this.#batch = batch;
+  }
+
+  /** Where the projection is. */
+  status(): ProjectionStatus {
+    return {
+      name: this.#projection.name,
+      checkpoint: this.#checkpoint,
+      state: this.#state,
+      error: this.#error,
+    };
+  }
+
+  /** Loads the checkpoint, catches up, and follows new commits until `stop()`. */
+  async start(): Promise<void> {
+    await this.#source.open();
+    this.#checkpoint = await this.#target.checkpoint(this.#projection.name);
+    this.#state = 'running';
+    this.#unwatch ??= this.#source.store.watch(() => this.#kick());
+    this.#kick();
+    await this.#running;
+  }
+
+  /** Stops following the log (what was applied stays). */
+  async stop(): Promise<void> {
+    this.#unwatch?.();
+    this.#unwatch = null;
+    if (this.#state === 'running') this.#state = 'stopped';
+    await this.#running;
+    this.#settle(
+      new CausewayError(
+        ErrorCodes.ProjectionFailed,
+        `Projection "${this.#projection.name}" was stopped at seq ${this.#checkpoint}.`,
+        { projection: this.#projection.name, checkpoint: this.#checkpoint },
+      ),
+    );
+  }
+
+  /** After a failure: tries again from the checkpoint (the handler or the data was fixed). */
+  async resume(): Promise<void> {
+    if (this.#state !== 'failed') return;
+    this.#error = null;
+    this.#state = 'running';
+    this.#kick();
+    await this.#running;
+  }
+
+  /** Empties the read model and its checkpoint, then catches up from the first event. */
+  async rebuild(): Promise<void> {
+    await this.#running;
+    await this.#target.reset(this.#projection.name, this.#projection.clearer);
+    this.#checkpoint = 0;
+    this.#error = null;
+    this.#state = 'running';
+    this.#kick();
+    await this.#running;
+  }
+
+  /**
+   * Resolves once every event up to `seq` is applied (read-your-writes after a command's tick:
+   * `waitFor(system.lastCommit.lastSeq)`).
+   *
+   * @throws CausewayError `CW_PROJECTION_FAILED` when the projection failed before `seq`, or was stopped.
+   */
+  waitFor(seq: number): Promise<void> {
+    if (this.#checkpoint >= seq) return Promise.resolve();
+    if (this.#state === 'failed') return Promise.reject(this.#failure());
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.add({ seq, resolve, reject });
+      // A commit already made may not have been seen yet.
+      this.#kick();
+    });
+  }
+
+  #kick(): void {
+    if (this.#state !== 'running') return;
+    if (this.#running !== null) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#follow()
+      .catch((err: unknown) => {
+        // The log or the target failed (not a handler): stop where we are, like a handler failure.
+        this.#state = 'failed';
+        this.#error = {
+          seq: this.#checkpoint + 1,
+          type: '(reading or writing)',
+          message: err instanceof Error ? err.message : String(err),
+        };
+        this.#settle(this.#failure());
+      })
+      .finally(() => {
+        this.#running = null;
+      });
+  }
+
+  async #follow(): Promise<void> {
+    do {
+      this.#again = false;
+      while (this.#state === 'running') {
+        const page = await this.#source.readEvents({
+          fromSeq: this.#checkpoint + 1,
+          limit: this.#batch,
+        });
+        if (page.items.length === 0) break;
+        await this.#apply(page.items);
+      }
+    } while (this.#again && this.#state === 'running');
+  }
+
+  async #apply(events: readonly Envelope[]): Promise<void> {
+    const name = this.#projection.name;
+    let failedAt = -1;
+    let failure: unknown = null;
+    try {
+      await this.#target.transact(name, (events.at(-1) as Envelope).seq, async (tx) => {
+        for (let i = 0; i < events.length; i++) {
+          const e = events[i] as Envelope;
+          const handler = this.#projection.handlerOf(e.type);
+          if (handler === undefined) continue;
+          failedAt = i;
+          await handler(tx, e);
+        }
+        failedAt = -1;
+      });
+    } catch (err) {
+      if (failedAt < 0) throw err;
+      failure = err;
+    }
+    if (failure === null) {
+      this.#advance((events.at(-1) as Envelope).seq);
+      return;
+    }
+    // Keep what came before the failing event, so the checkpoint stops right before it.
+    if (failedAt > 0) {
+      const before = events.slice(0, failedAt);
+      await this.#target.transact(name, (before.at(-1) as Envelope).seq, async (tx) => {
+        for (const e of before) await this.#projection.handlerOf(e.type)?.(tx, e);
+      });
+      this.#advance((before.at(-1) as Envelope).seq);
+    }
+    const bad = events[failedAt] as Envelope;
+    this.#state = 'failed';
+    this.#error = {
+      seq: bad.seq,
+      type: bad.type,
+      message: failure instanceof Error ? failure.message : JSON.stringify(failure),
+    };
+    this.#settle(this.#failure());
+  }
+
+  #advance(seq: number): void {
+    this.#checkpoint = seq;
+    for (const w of this.#waiters) {
+      if (w.seq <= seq) {
+        this.#waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+
+  #failure(): CausewayError {
+    const e = this.#error;
+    return new CausewayError(
+      ErrorCodes.ProjectionFailed,
+      e === null
+        ? `Projection "${this.#projection.name}" is not running.`
+        : `Projection "${this.#projection.name}" stopped at seq ${e.seq} ("${e.type}"): ${e.message}. Its checkpoint stays at ${this.#checkpoint}; fix the handler and call resume(), or restart with the fixed code.`,
+      { projection: this.#projection.name, checkpoint: this.#checkpoint, ...(e ?? {}) },
+    );
+  }
+
+  #settle(err: CausewayError): void {
+    for (const w of this.#waiters) w.reject(err);
+    this.#waiters.clear();
+  }
+}
+
+/** The transaction of a {@link MemoryReadModel}: reads see the transaction's own writes. */
+export interface MemoryTransaction<Row> {
+  get(id: string): Row | undefined;
+  set(id: string, row: Row): void;
+  delete(id: string): void;
+}
+
+/**
+ * A read model in memory: rows by id and checkpoints, written all or nothing per transaction.
+ * The target of catch-up projections that need no durability (rebuilt from the log at start).
+ */
+export class MemoryReadModel<Row> implements ProjectionTarget<MemoryTransaction<Row>> {
+  readonly description = 'memory read model';
+  readonly #rows = new Map<string, Row>();
+  readonly #checkpoints = new Map<string, number>();
+
+  /** A row by id. */
+  get(id: string): Row | undefined {
+    return this.#rows.get(id);
+  }
+
+  /** Every row, by id in insertion order. */
+  rows(): ReadonlyMap<string, Row> {
+    return this.#rows;
+  }
+
+  checkpoint(name: string): Promise<number> {
+    return Promise.resolve(this.#checkpoints.get(name) ?? 0);
+  }
+
+  async transact(
+    name: string,
+    to: number,
+    work: (tx: MemoryTransaction<Row>) => Promise<void>,
+  ): Promise<void> {
+    const staged = new Map<string, Row | null>();
+    const rows = this.#rows;
+    await work({
+      get: (id) => {
+        const s = staged.get(id);
+        return s === undefined ? rows.get(id) : (s ?? undefined);
+      },
+      set: (id, row) => void staged.set(id, row),
+      delete: (id) => void staged.set(id, null),
+    });
+    for (const [id, row] of staged) {
+      if (row === null) rows.delete(id);
+      else rows.set(id, row);
+    }
+    this.#checkpoints.set(name, to);
+  }
+
+  async reset(
+    name: string,
+    clear: ((tx: MemoryTransaction<Row>) => void | Promise<void>) | null,
+  ): Promise<void> {
+    if (clear === null) this.#rows.clear();
+    else await this.transact(name, 0, async (tx) => clear(tx));
+    this.#checkpoints.delete(name);
+  }
+}
+
+/**
+ * An inline projection: an applier that keeps a read model inside the system's state, updated
+ * in the tick that commits the event (always consistent with the log, rebuilt with the state).
+ * The same as `system.apply`, named for what it is.
+ */
+export function projectInline<S extends object, E extends AnyEventType>(
+  system: EventSystem<S>,
+  type: E,
+  applier: Applier<E, S>,
+): void {
+  system.apply(type, applier);
+}

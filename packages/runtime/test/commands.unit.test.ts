@@ -1,0 +1,327 @@
+import { describe, expect, it } from 'vitest';
+import {
+  command,
+  commandInput,
+  defineCommand,
+  defineQuery,
+  ErrorCodes,
+  isCausewayError,
+  isCommandRejected,
+  Mediator,
+  MemoryStore,
+  newEntityId,
+  reexecute,
+  systemInternals,
+  type EventStore,
+} from '../src/index.ts';
+import {
+  AccountOpened,
+  bankMediator,
+  bankSystem,
+  Deposit,
+  Deposited,
+  openAccount,
+  OpenAccount,
+  Withdraw,
+  type Bank,
+} from './fixtures/bank.ts';
+
+function bank(store: EventStore = new MemoryStore()): Mediator<Bank> {
+  return bankMediator(bankSystem(store));
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => expect.unreachable('the command was accepted'),
+    (err: unknown) => err,
+  );
+}
+
+async function eventTypes(mediator: Mediator<Bank>): Promise<string[]> {
+  return (await mediator.system.readEvents()).items.map((e) => e.type);
+}
+
+describe('commands', () => {
+  it('resolves send with the handler result once the tick commits', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+
+    const result = await mediator.send(command(Deposit, account, { amount: 30 }, { actor: 'ada' }));
+
+    expect(result).toEqual({ balance: 30 });
+    expect(mediator.system.state.accounts[account]?.balance).toBe(30);
+    expect(mediator.system.lastCommit?.tick).toBe(2);
+  });
+
+  it('records the command input, its events and its outcome in the log, in that order', async () => {
+    const mediator = bank();
+
+    await openAccount(mediator, 'ada', newEntityId());
+
+    expect(await eventTypes(mediator)).toEqual([
+      'OpenAccount',
+      'AccountOpened',
+      'causeway.CommandDecided',
+    ]);
+  });
+
+  it('rejects send with CommandRejected carrying the handler reason', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+
+    const err = await rejection(
+      mediator.send(command(Withdraw, account, { amount: 5 }, { actor: 'ada' })),
+    );
+
+    expect(isCommandRejected(err, Withdraw)).toBe(true);
+    expect(err).toMatchObject({
+      code: ErrorCodes.CommandRejected,
+      reason: 'INSUFFICIENT_FUNDS',
+      details: { balance: 0 },
+    });
+  });
+
+  it('discards the events a handler emitted before rejecting', async () => {
+    const mediator = new Mediator(bankSystem()).handle(OpenAccount, (cmd, ctx) => {
+      ctx.emit(AccountOpened, cmd.entity, { owner: cmd.payload.owner });
+      return ctx.reject('ALREADY_OPEN', 'changed its mind');
+    });
+
+    await rejection(mediator.send(command(OpenAccount, newEntityId(), { owner: 'ada' })));
+
+    expect(await eventTypes(mediator)).toEqual(['OpenAccount', 'causeway.CommandDecided']);
+  });
+
+  it('gives a repeated command id the first outcome without deciding it again', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    const deposit = command(Deposit, account, { amount: 10 }, { actor: 'ada' });
+    await mediator.send(deposit);
+
+    const again = await mediator.send(deposit);
+
+    expect(again).toEqual({ balance: 10 });
+    expect(mediator.system.state.accounts[account]?.balance).toBe(10);
+    expect((await eventTypes(mediator)).filter((t) => t === 'Deposited')).toHaveLength(1);
+  });
+
+  it('decides a command id once when it is sent twice at the same time', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    const deposit = command(Deposit, account, { amount: 10 }, { actor: 'ada' });
+
+    const results = await Promise.all([mediator.send(deposit), mediator.send(deposit)]);
+
+    expect(results).toEqual([{ balance: 10 }, { balance: 10 }]);
+    expect(mediator.system.state.accounts[account]?.balance).toBe(10);
+  });
+
+  it('decides a command id once when one tick carries it twice', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    const input = commandInput(command(Deposit, account, { amount: 10 }, { actor: 'ada' }));
+
+    const tick = await mediator.system.tick([input, input]);
+
+    expect(tick.events.filter((e) => e.type === 'Deposited')).toHaveLength(1);
+    expect(mediator.system.state.accounts[account]?.balance).toBe(10);
+  });
+
+  it('gives a repeated command id the first outcome after a restart', async () => {
+    const name = `restart-${newEntityId()}`;
+    const first = bank(new MemoryStore({ name }));
+    const account = await openAccount(first, 'ada', newEntityId());
+    const deposit = command(Deposit, account, { amount: 10 }, { actor: 'ada' });
+    await first.send(deposit);
+    await first.system.close();
+    const reopened = bank(new MemoryStore({ name }));
+
+    const again = await reopened.send(deposit);
+
+    expect(again).toEqual({ balance: 10 });
+    expect(reopened.system.state.accounts[account]?.balance).toBe(10);
+    expect(await reopened.system.store.lastInput()).toBe(2);
+  });
+
+  it('gives a repeated rejected command id the same rejection', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    const withdraw = command(Withdraw, account, { amount: 5 }, { actor: 'ada' });
+    await rejection(mediator.send(withdraw));
+    await mediator.send(command(Deposit, account, { amount: 50 }, { actor: 'ada' }));
+
+    const err = await rejection(mediator.send(withdraw));
+
+    expect(err).toMatchObject({ reason: 'INSUFFICIENT_FUNDS' });
+  });
+
+  it('accepts a command decided against the current entity version', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    await mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'ada' }));
+
+    const result = await mediator.send(
+      command(Deposit, account, { amount: 5 }, { actor: 'ada', expectedVersion: 2 }),
+    );
+
+    expect(result).toEqual({ balance: 10 });
+    expect(mediator.version(account)).toBe(3);
+  });
+
+  it('rejects a command decided against a stale entity version with CW_STALE_VERSION', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    await mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'ada' }));
+
+    const err = await rejection(
+      mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'ada', expectedVersion: 1 })),
+    );
+
+    expect(err).toMatchObject({
+      code: ErrorCodes.StaleVersion,
+      details: { expected: 1, actual: 2 },
+    });
+    expect(mediator.system.state.accounts[account]?.balance).toBe(5);
+  });
+
+  it('rejects a command about an entity owned by another actor and leaves the log untouched', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    const before = await mediator.system.store.lastInput();
+
+    const err = await rejection(
+      mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'mallory' })),
+    );
+
+    expect(isCommandRejected(err)).toBe(true);
+    expect(err).toMatchObject({ code: ErrorCodes.EntityNotOwned });
+    expect(await mediator.system.store.lastInput()).toBe(before);
+  });
+
+  it('makes the sender the owner of the entity its command created', async () => {
+    const mediator = bank();
+
+    const account = await openAccount(mediator, 'ada', newEntityId());
+
+    expect(mediator.system.entity(account)?.owner).toBe('ada');
+  });
+
+  it('rejects with CW_COMMAND_FAILED when the handler throws, and records no outcome', async () => {
+    let broken = true;
+    const mediator = new Mediator(bankSystem()).handle(OpenAccount, (cmd, ctx) => {
+      if (broken) throw new Error('database of names is down');
+      ctx.emit(AccountOpened, cmd.entity, { owner: cmd.payload.owner });
+      return { id: cmd.entity };
+    });
+    const open = command(OpenAccount, newEntityId(), { owner: 'ada' });
+
+    const err = await rejection(mediator.send(open));
+    broken = false;
+    const retried = await mediator.send(open);
+
+    expect(err).toMatchObject({ code: ErrorCodes.CommandFailed });
+    expect((err as Error).message).toContain('database of names is down');
+    expect(retried).toEqual({ id: open.entity });
+  });
+
+  it('refuses a command with no handler at send, journaling nothing', async () => {
+    const mediator = new Mediator(bankSystem());
+
+    const err = await rejection(mediator.send(command(OpenAccount, newEntityId(), { owner: 'x' })));
+
+    expect(isCausewayError(err, ErrorCodes.NoHandler)).toBe(true);
+    expect(await mediator.system.store.lastInput()).toBe(0);
+  });
+
+  it('reports a declared command without a handler at start-up', async () => {
+    const mediator = new Mediator(bankSystem(), { commands: [OpenAccount, Withdraw] }).handle(
+      OpenAccount,
+      (cmd) => ({ id: cmd.entity }),
+    );
+
+    const err = await rejection(mediator.start());
+
+    expect(err).toMatchObject({ code: ErrorCodes.NoHandler, details: { missing: ['Withdraw'] } });
+  });
+
+  it('refuses a second handler for the same command', () => {
+    const mediator = bank();
+
+    expect(() => mediator.handle(Deposit, () => ({ balance: 0 }))).toThrow(
+      expect.objectContaining({ code: ErrorCodes.DuplicateHandler }),
+    );
+  });
+
+  it('refuses a command whose id is not a UUIDv7', async () => {
+    const mediator = bank();
+
+    const err = await rejection(
+      mediator.send(command(OpenAccount, newEntityId(), { owner: 'x' }, { id: 'order-1' })),
+    );
+
+    expect(isCausewayError(err, ErrorCodes.InvalidCommand)).toBe(true);
+  });
+
+  it('re-executes a log of commands to the same events and hashes', async () => {
+    const store = new MemoryStore();
+    const mediator = bank(store);
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    await mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'ada' }));
+    await rejection(mediator.send(command(Withdraw, account, { amount: 50 }, { actor: 'ada' })));
+
+    const check = await reexecute(store, (s) => bankMediator(bankSystem(s)).system);
+
+    expect(check).toMatchObject({ ok: true, ticks: 3 });
+  });
+
+  it('exposes which event types are public in the type registry', () => {
+    const mediator = bank();
+
+    const types = systemInternals(mediator.system).types;
+
+    expect(types.get(Deposited.name)?.public).toBe(true);
+    expect(types.get(AccountOpened.name)?.public).toBe(false);
+  });
+});
+
+describe('queries', () => {
+  const Balance = defineQuery<{ account: string }, number | null, 'Balance'>('Balance');
+
+  it('answers a query from the inline read model', async () => {
+    const mediator = bank().handleQuery(
+      Balance,
+      (params, ctx) => ctx.state.accounts[params.account]?.balance ?? null,
+    );
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    await mediator.send(command(Deposit, account, { amount: 7 }, { actor: 'ada' }));
+
+    const balance = await mediator.query(Balance, { account });
+
+    expect(balance).toBe(7);
+  });
+
+  it('refuses a query with no handler', async () => {
+    const mediator = bank();
+
+    const err = await mediator.query(Balance, { account: newEntityId() }).catch((e: unknown) => e);
+
+    expect(isCausewayError(err, ErrorCodes.NoHandler)).toBe(true);
+  });
+
+  it('reports a declared query without a handler at start-up', async () => {
+    const mediator = new Mediator(bankSystem(), { queries: [Balance] });
+
+    const err = await mediator.start().catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: ErrorCodes.NoHandler, details: { missing: ['Balance'] } });
+  });
+
+  it('keeps a command declared with defineCommand distinct from one of the same name', () => {
+    const mediator = bank();
+    const Impostor = defineCommand<{ amount: number }, { balance: number }>('Deposit');
+
+    expect(() => mediator.handle(Impostor, () => ({ balance: 0 }))).toThrow(
+      expect.objectContaining({ code: ErrorCodes.DuplicateHandler }),
+    );
+  });
+});

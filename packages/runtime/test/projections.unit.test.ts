@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CatchUpProjection,
+  command,
+  defineProjection,
+  ErrorCodes,
+  MemoryReadModel,
+  newEntityId,
+  projectInline,
+  type MemoryTransaction,
+  type Mediator,
+} from '../src/index.ts';
+import {
+  bankMediator,
+  bankSystem,
+  Deposit,
+  Deposited,
+  openAccount,
+  AccountOpened,
+  type Bank,
+} from './fixtures/bank.ts';
+
+interface Row {
+  owner: string;
+  deposits: number;
+}
+
+function ledger(fail: (amount: number) => boolean = () => false) {
+  const calls = { count: 0 };
+  const projection = defineProjection<MemoryTransaction<Row>>('ledger')
+    .on(AccountOpened, (tx, e) => {
+      calls.count++;
+      tx.set(e.entity, { owner: e.data.owner, deposits: 0 });
+    })
+    .on(Deposited, (tx, e) => {
+      calls.count++;
+      if (fail(e.data.amount)) throw new Error(`cannot book ${e.data.amount}`);
+      const row = tx.get(e.entity) as Row;
+      tx.set(e.entity, { ...row, deposits: row.deposits + e.data.amount });
+    });
+  return { projection, calls };
+}
+
+async function bankWithDeposits(
+  amounts: number[],
+): Promise<{ mediator: Mediator<Bank>; account: string }> {
+  const mediator = bankMediator(bankSystem());
+  const account = await openAccount(mediator, 'ada', newEntityId());
+  for (const amount of amounts)
+    await mediator.send(command(Deposit, account, { amount }, { actor: 'ada' }));
+  return { mediator, account };
+}
+
+describe('catch-up projections', () => {
+  it('catches up from zero into its read model', async () => {
+    const { mediator, account } = await bankWithDeposits([1, 2, 3]);
+    const target = new MemoryReadModel<Row>();
+    const runner = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target,
+    });
+
+    await runner.start();
+
+    expect(target.get(account)).toEqual({ owner: 'ada', deposits: 6 });
+    expect(runner.status()).toMatchObject({
+      checkpoint: mediator.system.lastCommit?.lastSeq,
+      state: 'running',
+    });
+    await runner.stop();
+  });
+
+  it('waits for a position committed after it started (read your writes)', async () => {
+    const { mediator, account } = await bankWithDeposits([]);
+    const target = new MemoryReadModel<Row>();
+    const runner = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target,
+    });
+    await runner.start();
+
+    await mediator.send(command(Deposit, account, { amount: 9 }, { actor: 'ada' }));
+    await runner.waitFor(mediator.system.lastCommit?.lastSeq ?? 0);
+
+    expect(target.get(account)?.deposits).toBe(9);
+    await runner.stop();
+  });
+
+  it('stops at the event whose handler throws, keeping the checkpoint before it', async () => {
+    const { mediator, account } = await bankWithDeposits([1, 2, 13, 4]);
+    const failing = (await mediator.system.readEvents({ type: 'Deposited' })).items[2];
+    const target = new MemoryReadModel<Row>();
+    const runner = new CatchUpProjection({
+      projection: ledger((amount) => amount === 13).projection,
+      source: mediator.system,
+      target,
+    });
+
+    await runner.start();
+
+    expect(runner.status()).toEqual({
+      name: 'ledger',
+      checkpoint: (failing?.seq ?? 0) - 1,
+      state: 'failed',
+      error: { seq: failing?.seq, type: 'Deposited', message: 'cannot book 13' },
+    });
+    expect(target.get(account)?.deposits).toBe(3);
+  });
+
+  it('rejects waitFor past the failed event with CW_PROJECTION_FAILED', async () => {
+    const { mediator } = await bankWithDeposits([13]);
+    const runner = new CatchUpProjection({
+      projection: ledger((amount) => amount === 13).projection,
+      source: mediator.system,
+      target: new MemoryReadModel<Row>(),
+    });
+    await runner.start();
+
+    const err = await runner
+      .waitFor(mediator.system.lastCommit?.lastSeq ?? 0)
+      .catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: ErrorCodes.ProjectionFailed });
+  });
+
+  it('resumes from its checkpoint once the handler is fixed', async () => {
+    const { mediator, account } = await bankWithDeposits([1, 13, 4]);
+    let broken = true;
+    const target = new MemoryReadModel<Row>();
+    const runner = new CatchUpProjection({
+      projection: ledger((amount) => broken && amount === 13).projection,
+      source: mediator.system,
+      target,
+    });
+    await runner.start();
+
+    broken = false;
+    await runner.resume();
+
+    expect(runner.status().state).toBe('running');
+    expect(target.get(account)?.deposits).toBe(18);
+    await runner.stop();
+  });
+
+  it('continues from the stored checkpoint in a new instance without applying anything twice', async () => {
+    const { mediator, account } = await bankWithDeposits([1, 2]);
+    const target = new MemoryReadModel<Row>();
+    const first = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target,
+    });
+    await first.start();
+    await first.stop();
+    await mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'ada' }));
+    const { projection, calls } = ledger();
+
+    const second = new CatchUpProjection({ projection, source: mediator.system, target });
+    await second.start();
+
+    expect(calls.count).toBe(1);
+    expect(target.get(account)?.deposits).toBe(8);
+    await second.stop();
+  });
+
+  it('rebuilds from zero to the same rows', async () => {
+    const { mediator, account } = await bankWithDeposits([1, 2, 3]);
+    const target = new MemoryReadModel<Row>();
+    const runner = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target,
+      batch: 2,
+    });
+    await runner.start();
+
+    await runner.rebuild();
+
+    expect(target.get(account)).toEqual({ owner: 'ada', deposits: 6 });
+    expect(runner.status().checkpoint).toBe(mediator.system.lastCommit?.lastSeq);
+    await runner.stop();
+  });
+});
+
+describe('inline projections', () => {
+  it('updates a read model in state in the tick that commits the event', async () => {
+    const system = bankSystem(undefined, {
+      initialState: { accounts: {}, depositCount: {} } as Bank,
+    });
+    projectInline(system, Deposited, (draft, e) => {
+      const counts = (draft as Bank & { depositCount: Record<string, number> }).depositCount;
+      counts[e.entity] = (counts[e.entity] ?? 0) + 1;
+    });
+    const mediator = bankMediator(system);
+    const account = await openAccount(mediator, 'ada', newEntityId());
+
+    await mediator.send(command(Deposit, account, { amount: 1 }, { actor: 'ada' }));
+
+    expect(
+      (system.state as unknown as { depositCount: Record<string, number> }).depositCount[account],
+    ).toBe(1);
+  });
+});

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import {
+  command,
+  commandInput,
+  firstDivergence,
+  MemoryStore,
+  newEntityId,
+  reexecute,
+  SAGAS_TABLE,
+  systemInternals,
+} from '../src/index.ts';
+import { CrashingStore, resumeScript, runScript, type Script } from '../src/testing/index.ts';
+import {
+  Checkout,
+  Pay,
+  PAYMENT_TIMEOUT,
+  PlaceOrder,
+  shopMediator,
+  type Shop,
+} from './fixtures/checkout.ts';
+
+const shopper = 'shopper';
+const t0 = Date.now();
+const paid = newEntityId();
+const unpaid = newEntityId();
+const tooBig = newEntityId();
+
+// Three orders: one paid in time (shipped), one never paid (its timer fires: stock released,
+// order cancelled), one asking more than the stock (reservation refused: cancelled at once).
+const script: Script = [
+  {
+    at: t0,
+    inputs: [
+      commandInput(command(PlaceOrder, paid, { qty: 2 }, { actor: shopper })),
+      commandInput(command(PlaceOrder, unpaid, { qty: 2 }, { actor: shopper })),
+      commandInput(command(PlaceOrder, tooBig, { qty: 50 }, { actor: shopper })),
+    ],
+  },
+  {
+    at: t0 + 1_000,
+    inputs: [commandInput(command(Pay, paid, { amount: 20 }, { actor: shopper }))],
+  },
+  { at: t0 + 10_000, inputs: [] },
+  { at: t0 + PAYMENT_TIMEOUT + 1, inputs: [] },
+  { at: t0 + PAYMENT_TIMEOUT + 5_000, inputs: [] },
+];
+
+const makeSystem = (store: ConstructorParameters<typeof CrashingStore>[0]) =>
+  shopMediator(store).system;
+
+function statuses(state: Shop): Record<string, string | undefined> {
+  return {
+    paid: state.orders[paid]?.status,
+    unpaid: state.orders[unpaid]?.status,
+    tooBig: state.orders[tooBig]?.status,
+  };
+}
+
+describe('sagas', () => {
+  it('ships a paid order, compensates a timed-out one and cancels a refused one', async () => {
+    const system = makeSystem(new MemoryStore());
+
+    await runScript(system, script);
+
+    expect(statuses(system.state as Shop)).toEqual({
+      paid: 'shipped',
+      unpaid: 'cancelled',
+      tooBig: 'cancelled',
+    });
+    expect(system.state.warehouse.main?.available).toBe(3);
+  });
+
+  it('keeps a saga instance state by its correlation key until it finishes', async () => {
+    const mediator = shopMediator(new MemoryStore());
+
+    await runScript(mediator.system, script.slice(0, 2));
+
+    const timers =
+      mediator.system.lastCommit === null ? [] : systemInternals(mediator.system).timers;
+    expect(mediator.sagaState(Checkout, unpaid)).toEqual({ timer: timers[0]?.id });
+    expect(mediator.sagaState(Checkout, paid)).toBeUndefined();
+  });
+
+  it('fires a saga timeout after a crash and a restart, and ends with the uninterrupted log', async () => {
+    const uninterrupted = new MemoryStore();
+    await runScript(makeSystem(uninterrupted), script);
+    const log = new MemoryStore();
+    const crashing = new CrashingStore(log, { failAt: 5 });
+    await runScript(makeSystem(crashing), script).catch(() => undefined);
+    const crashedAt = (await log.lastCommit())?.tick ?? 0;
+
+    const resumed = await resumeScript(makeSystem, log, script);
+
+    expect(crashing.crashed).not.toBeNull();
+    expect(crashedAt).toBeLessThan(4);
+    expect(statuses(resumed.state as Shop).unpaid).toBe('cancelled');
+    expect(await firstDivergence(uninterrupted, log, { makeSystem })).toMatchObject({ ok: true });
+  });
+
+  it('ends with the uninterrupted log whichever write the crash hits', async () => {
+    const uninterrupted = new MemoryStore();
+    const counting = new CrashingStore(uninterrupted, { failAt: null });
+    await runScript(makeSystem(counting), script);
+    const results: unknown[] = [];
+
+    for (let failAt = 1; failAt <= counting.writes; failAt++) {
+      for (const when of ['before-write', 'after-write'] as const) {
+        const log = new MemoryStore();
+        await runScript(makeSystem(new CrashingStore(log, { failAt, when })), script).catch(
+          () => undefined,
+        );
+        await resumeScript(makeSystem, log, script);
+        results.push((await firstDivergence(uninterrupted, log, { makeSystem })).ok);
+      }
+    }
+
+    expect(results).toEqual(results.map(() => true));
+    expect(results.length).toBeGreaterThan(10);
+  });
+
+  it('re-executes the saga log to the same events, ids and hashes', async () => {
+    const store = new MemoryStore();
+    await runScript(makeSystem(store), script);
+
+    const check = await reexecute(store, makeSystem);
+
+    expect(check).toMatchObject({ ok: true, ticks: script.length });
+  });
+
+  it('removes a finished saga instance from state', async () => {
+    const system = makeSystem(new MemoryStore());
+
+    await runScript(system, script);
+
+    expect((system.state as Record<string, unknown>)[SAGAS_TABLE]).toEqual({ Checkout: {} });
+  });
+});

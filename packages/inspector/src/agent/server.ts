@@ -85,6 +85,8 @@ export interface InspectorServer {
 }
 
 const MAX_IN_FLIGHT = 8;
+const MAX_QUEUED_FRAMES = 1024;
+const MAX_QUEUED_BYTES = 4 * MAX_CLIENT_FRAME_BYTES;
 const MAX_PENDING_PUSHES = 32;
 const DRAIN_POLL_MS = 20;
 
@@ -133,6 +135,8 @@ class Connection {
   #skipped = 0;
   #drainTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
+  #queue: { data: RawData; isBinary: boolean; bytes: number }[] = [];
+  #queuedBytes = 0;
 
   constructor(
     readonly socket: WebSocket,
@@ -164,14 +168,47 @@ class Connection {
     this.send({ kind: 'error', id, error });
   }
 
-  /** Stops reading the client's requests while its answers pile up or too many run at once. */
+  #overPressure(): boolean {
+    return this.socket.bufferedAmount > this.maxBuffered || this.#inFlight >= MAX_IN_FLIGHT;
+  }
+
+  /**
+   * Stops reading the client's requests while its answers pile up or too many run at once.
+   * Frames already read off the socket wait in a queue, bounded by what one read can hold.
+   */
   #checkPressure(): void {
-    const over = this.socket.bufferedAmount > this.maxBuffered || this.#inFlight >= MAX_IN_FLIGHT;
-    if (over && !this.#paused) {
+    if ((this.#overPressure() || this.#queue.length > 0) && !this.#paused) {
       this.#paused = true;
       this.socket.pause();
     }
     if (this.#paused || this.#pending.length > 0) this.#scheduleDrain();
+  }
+
+  /** Takes a frame off the socket: handled now, or queued while the client is over its limits. */
+  enqueue(data: RawData, isBinary: boolean): void {
+    if (this.#closed) return;
+    const bytes = Array.isArray(data)
+      ? data.reduce((n, b) => n + b.byteLength, 0)
+      : data.byteLength;
+    this.#queue.push({ data, isBinary, bytes });
+    this.#queuedBytes += bytes;
+    if (this.#queue.length > MAX_QUEUED_FRAMES || this.#queuedBytes > MAX_QUEUED_BYTES) {
+      this.close();
+      // Reading again lets the closing handshake complete; later frames are dropped.
+      this.socket.resume();
+      this.socket.close(1008, 'too many requests waiting for their answers');
+      return;
+    }
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0 && !this.#overPressure() && !this.#closed) {
+      const next = this.#queue.shift() as { data: RawData; isBinary: boolean; bytes: number };
+      this.#queuedBytes -= next.bytes;
+      void this.receive(next.data, next.isBinary);
+    }
+    this.#checkPressure();
   }
 
   #scheduleDrain(): void {
@@ -186,8 +223,10 @@ class Connection {
     if (this.#closed) return;
     const buffered = this.socket.bufferedAmount;
     if (this.#pending.length > 0 && buffered <= this.maxBuffered / 2) this.#flushTail();
+    if (this.socket.bufferedAmount <= this.maxBuffered / 2) this.#pump();
     if (
       this.#paused &&
+      this.#queue.length === 0 &&
       this.socket.bufferedAmount <= this.maxBuffered / 2 &&
       this.#inFlight < MAX_IN_FLIGHT
     ) {
@@ -287,7 +326,7 @@ class Connection {
       );
     } finally {
       this.#inFlight--;
-      this.#checkPressure();
+      this.#pump();
     }
   }
 
@@ -296,6 +335,8 @@ class Connection {
     this.following?.();
     this.following = null;
     this.#pending = [];
+    this.#queue = [];
+    this.#queuedBytes = 0;
     if (this.#drainTimer !== null) clearTimeout(this.#drainTimer);
   }
 }
@@ -349,7 +390,7 @@ export async function serveInspector(
       const connection = new Connection(ws, service, maxBuffered);
       connections.add(connection);
       ws.on('error', () => undefined);
-      ws.on('message', (data, isBinary) => void connection.receive(data, isBinary));
+      ws.on('message', (data, isBinary) => connection.enqueue(data, isBinary));
       ws.on('close', () => {
         connection.close();
         connections.delete(connection);

@@ -4,7 +4,15 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'bench/results/**', '.data/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'bench/results/**',
+      '.data/**',
+      '**/.exported-tests/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -68,6 +76,24 @@ export default tseslint.config(
         {
           selector: "CallExpression[callee.name='require']",
           message: 'The runtime is ES modules only and loads no Node built-in.',
+        },
+      ],
+    },
+  },
+  {
+    // The protocol and the client run in browsers too: no Node built-ins, no server libraries.
+    files: ['packages/inspector/src/protocol/**/*.ts', 'packages/inspector/src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'The protocol and client are browser-safe.' },
+            {
+              group: ['ws', '@causeway/adapters', '@causeway/adapters/*'],
+              message: 'The protocol and client are browser-safe.',
+            },
+          ],
         },
       ],
     },

@@ -3,7 +3,14 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'bench/results/**', '.data/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      'bench/results/**',
+      '.data/**',
+      'packages/inspector/dist-ui/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

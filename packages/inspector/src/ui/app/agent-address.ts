@@ -1,5 +1,7 @@
 import { TOKEN_PARAM } from '../../protocol/index.ts';
 
+const WS_PATH = '/ws';
+
 /** Where the page finds its agent: the WebSocket address, token included. */
 export interface AgentAddress {
   readonly url: string;
@@ -17,7 +19,7 @@ export interface PageLocation {
 /**
  * The agent a page talks to. The agent's web server serves the UI from the same host and port
  * as its WebSocket, and the printed address carries the token (`/?token=…`), so the socket is
- * `ws://<same host>/?token=…`. An `agent=ws://…` parameter names another agent (used by the
+ * `ws://<same host>/ws?token=…`. An `agent=ws://…` parameter names another agent (used by the
  * shell's file-loaded connect screen). Without a token there is nothing to attach to: null.
  */
 export function agentAddress(location: PageLocation): AgentAddress | null {
@@ -33,7 +35,7 @@ export function agentAddress(location: PageLocation): AgentAddress | null {
   }
   if (token === null || token === '' || location.host === '') return null;
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const url = new URL(`${scheme}//${location.host}/`);
+  const url = new URL(`${scheme}//${location.host}${WS_PATH}`);
   url.searchParams.set(TOKEN_PARAM, token);
   return { url: url.href, host: location.host };
 }

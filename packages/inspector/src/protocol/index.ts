@@ -7,11 +7,14 @@
  */
 export {
   isMethodName,
+  isTruncated,
   MAX_CLIENT_FRAME_BYTES,
   MAX_PAGE_ITEMS,
   methodNames,
   PROTOCOL_VERSION,
   TOKEN_PARAM,
+  TRUNCATED_KEY,
+  WS_PATH,
 } from './messages.ts';
 export type {
   ClientFrame,
@@ -42,6 +45,7 @@ export type {
   StatePath,
   Summary,
   TickActivities,
+  TruncatedValue,
   WireEvent,
   WirePatch,
 } from './messages.ts';

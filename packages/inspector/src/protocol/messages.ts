@@ -13,6 +13,12 @@ export const MAX_CLIENT_FRAME_BYTES = 1024 * 1024;
 /** The most items one page of any paged method returns. */
 export const MAX_PAGE_ITEMS = 1000;
 
+/**
+ * The path of the agent's WebSocket endpoint. The agent serves the UI at `/` on the same port,
+ * so the UI connects to `ws://<its own host>/ws?token=<token>`.
+ */
+export const WS_PATH = '/ws';
+
 /** The name of the URL query parameter that carries the agent's token in the handshake. */
 export const TOKEN_PARAM = 'token';
 
@@ -97,6 +103,26 @@ export interface EventDetail {
   readonly causes: readonly WireEvent[];
   /** The tree of events the event caused. */
   readonly consequences: readonly ConsequenceNode[];
+}
+
+/** The name of the key that marks a {@link TruncatedValue}. */
+export const TRUNCATED_KEY = '$truncated';
+
+/** A map or array left out of a `stateAt` answer below its `depth`: its kind and size. */
+export interface TruncatedValue {
+  readonly $truncated: 'map' | 'array';
+  /** Number of keys or elements. */
+  readonly size: number;
+}
+
+/** True when `value` is a {@link TruncatedValue}. */
+export function isTruncated(value: unknown): value is TruncatedValue {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    TRUNCATED_KEY in value &&
+    Object.keys(value).length === 2
+  );
 }
 
 /** The state (or one value inside it) after an event. */
@@ -202,8 +228,12 @@ export interface Methods {
   };
   /** One event with its causation chain up to the input and its tree of consequences. */
   event: { params: { seq: number }; result: EventDetail };
-  /** The state after event `seq` (0: the initial state), or the value at `path` inside it. */
-  stateAt: { params: { seq: number; path?: StatePath }; result: StateAt };
+  /**
+   * The state after event `seq` (0: the initial state), or the value at `path` inside it. With
+   * `depth`, maps and arrays deeper than `depth` levels below the path come as
+   * {@link TruncatedValue}s (ask for their path to open them).
+   */
+  stateAt: { params: { seq: number; path?: StatePath; depth?: number }; result: StateAt };
   /** The patches and inverse patches of one event. */
   patches: { params: { seq: number }; result: EventPatchSet };
   /** Every event that changed `path` (or a value under it), with the value before and after. */

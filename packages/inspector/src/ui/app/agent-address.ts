@@ -1,6 +1,4 @@
-import { TOKEN_PARAM } from '../../protocol/index.ts';
-
-const WS_PATH = '/ws';
+import { TOKEN_PARAM, WS_PATH } from '../../protocol/index.ts';
 
 /** Where the page finds its agent: the WebSocket address, token included. */
 export interface AgentAddress {

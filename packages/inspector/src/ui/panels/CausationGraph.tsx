@@ -63,7 +63,7 @@ export function CausationGraph(props: {
             </text>
             <text x={10} y={31} className="node-meta">
               #{event.seq} · tick {event.tick}
-              {event.causation === null ? ' · input' : ` · ${event.actor.slice(0, 14)}`}
+              {event.causation === null ? ' · input' : ` · ${event.actor.slice(0, 16)}`}
             </text>
           </g>
         ))}

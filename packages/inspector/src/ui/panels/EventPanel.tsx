@@ -45,14 +45,18 @@ export function EventPanel(props: { readonly seq: number | null }): ReactNode {
         <h3 className="section-title">
           Causation{' '}
           <span className="muted small">
-            {detail.causes.length} cause{detail.causes.length === 1 ? '' : 's'} up to the input ·{' '}
-            {countNodes(detail.consequences)} consequences
+            {plural(detail.causes.length, 'cause')} up to the input ·{' '}
+            {plural(countNodes(detail.consequences), 'consequence')}
           </span>
         </h3>
         <CausationGraph detail={detail} onSelect={select} />
       </section>
     </div>
   );
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function countNodes(nodes: EventDetailNodes): number {

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { Icon } from './Icon.tsx';
 
 /** Transport buttons: first, step back, play/pause, step forward, last, and follow live. */
 export function PlaybackControls(props: {
@@ -21,7 +22,7 @@ export function PlaybackControls(props: {
         title="First event (Home)"
         aria-label="First event"
       >
-        ⏮
+        <Icon name="first" />
       </button>
       <button
         type="button"
@@ -30,7 +31,7 @@ export function PlaybackControls(props: {
         title="Step back (←)"
         aria-label="Step back"
       >
-        ◀
+        <Icon name="back" />
       </button>
       <button
         type="button"
@@ -40,7 +41,7 @@ export function PlaybackControls(props: {
         aria-label={props.playing ? 'Pause' : 'Play'}
         aria-pressed={props.playing}
       >
-        {props.playing ? '⏸' : '▶'}
+        <Icon name={props.playing ? 'pause' : 'play'} />
       </button>
       <button
         type="button"
@@ -49,7 +50,7 @@ export function PlaybackControls(props: {
         title="Step forward (→)"
         aria-label="Step forward"
       >
-        ▶︎|
+        <Icon name="forward" />
       </button>
       <button
         type="button"
@@ -58,7 +59,7 @@ export function PlaybackControls(props: {
         title="Last event (End)"
         aria-label="Last event"
       >
-        ⏭
+        <Icon name="last" />
       </button>
       <button
         type="button"

@@ -1,4 +1,4 @@
-import { useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { StatePath } from '../../protocol/index.ts';
 import { dataOf, useMethod } from '../data/agent.tsx';
 import { useSelection } from '../selection/use-selection.ts';
@@ -41,11 +41,16 @@ export function StatePanel(props: {
     const set = dataOf(patches);
     return changedPaths(set === undefined || set.seq !== seq ? [] : set.patches.map((p) => p.path));
   }, [patches, seq]);
-  const autoOpen = useMemo(() => {
-    const open = new Set(search.toExpand);
-    if (changed.exact.size <= AUTO_EXPAND_CHANGES) for (const key of changed.within) open.add(key);
-    return open;
-  }, [search, changed]);
+  const autoOpen = search.toExpand;
+  // Branches holding a change open by themselves and stay open while the user steps on, so the
+  // value being watched does not vanish when the next event changes something else.
+  useEffect(() => {
+    if (changed.exact.size === 0 || changed.exact.size > AUTO_EXPAND_CHANGES) return;
+    setOpened((prev) => {
+      const fresh = [...changed.within].filter((key) => !prev.has(key) && !closed.has(key));
+      return fresh.length === 0 ? prev : new Set([...prev, ...fresh]);
+    });
+  }, [changed, closed]);
   const diff = useMemo(() => {
     const before = dataOf(base)?.value;
     return mode === 'diff' && base.status === 'done' ? diffStates(before, value) : null;
@@ -53,8 +58,8 @@ export function StatePanel(props: {
   const matchKeys = useMemo(() => new Set(search.matches.map((m) => pathKey(m.path))), [search]);
 
   const openHistory = (path: StatePath): void => update((s) => ({ ...s, tab: 'history', path }));
-  // A branch is open when the user opened it, or when a search match or a change lies inside it
-  // and the user has not closed it.
+  // A branch is open when the user (or a change) opened it, or when a search match lies inside
+  // it and the user has not closed it.
   const open = useMemo(() => {
     const set = new Set(opened);
     for (const key of autoOpen) if (!closed.has(key)) set.add(key);

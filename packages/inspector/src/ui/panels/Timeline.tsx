@@ -33,8 +33,13 @@ export function Timeline(props: {
   }, [pages, first, last, pages.count]);
 
   const selectedIndex = selectedSeq === null ? null : pages.indexOfSeq(selectedSeq);
+  // The first scroll (a link opened at a moment) centres the row; later ones (stepping) only
+  // bring it into view, so the list does not jump while the selection walks down it.
+  const scrolledOnce = useRef(false);
   useEffect(() => {
-    if (selectedIndex !== null) virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
+    if (selectedIndex === null) return;
+    virtualizer.scrollToIndex(selectedIndex, { align: scrolledOnce.current ? 'auto' : 'center' });
+    scrolledOnce.current = true;
   }, [selectedIndex, virtualizer]);
 
   const moveBy = (rows: number): void => {

@@ -52,7 +52,7 @@ const LayoutGraph = Graph as unknown as new () => LayoutGraph;
 const layoutGraph = layout as unknown as (graph: LayoutGraph) => void;
 
 /** Size of a node's box. */
-export const NODE_WIDTH = 176;
+export const NODE_WIDTH = 196;
 export const NODE_HEIGHT = 40;
 
 /**

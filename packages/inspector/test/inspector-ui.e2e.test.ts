@@ -178,9 +178,8 @@ describe.skipIf(!chromium.available)('the inspector UI in Chromium', () => {
     await page.locator('#filter-entity').press('Enter');
     const rows = page.getByTestId('timeline').locator('[role=option]');
     await expect.poll(() => rows.first().locator('.c-entity').getAttribute('title')).toBe(id);
-    const entities = await rows
-      .locator('.c-entity')
-      .evaluateAll((cells) => cells.map((c) => c.getAttribute('title')));
+    const cells = await rows.locator('.c-entity').all();
+    const entities = await Promise.all(cells.map((cell) => cell.getAttribute('title')));
     const expected = (await allEvents(system.store)).filter((e) => e.entity === id);
     expect(new Set(entities)).toEqual(new Set([id]));
     expect(await rows.first().getAttribute('data-seq')).toBe(String(expected[0]?.seq));

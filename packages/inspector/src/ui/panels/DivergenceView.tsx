@@ -251,16 +251,16 @@ function PathTable(props: {
         <thead>
           <tr>
             <th>path</th>
-            <th>{props.sides[0]}</th>
-            <th>{props.sides[1]}</th>
+            <th className="side-name">{props.sides[0]}</th>
+            <th className="side-name">{props.sides[1]}</th>
           </tr>
         </thead>
         <tbody>
           {props.paths.map((p) => (
             <tr key={p.path}>
               <td className="mono">{p.path}</td>
-              <td className="mono removed">{p.a === undefined ? '(absent)' : previewOf(p.a)}</td>
-              <td className="mono added">{p.b === undefined ? '(absent)' : previewOf(p.b)}</td>
+              <td className="mono side-a">{p.a === undefined ? '(absent)' : previewOf(p.a)}</td>
+              <td className="mono side-b">{p.b === undefined ? '(absent)' : previewOf(p.b)}</td>
             </tr>
           ))}
         </tbody>

@@ -134,7 +134,7 @@ export function EntityView(props: { readonly seq: number | null }): ReactNode {
                   <>
                     <h3 className="section-title">Changed by this event</h3>
                     {changes.map((c) => (
-                      <div key={formatPath(c.path)} className="diff-row">
+                      <div key={formatPath(c.path)} className="diff-row compact">
                         <span className="mono">{formatPath(c.path)}</span>
                         <span className="mono removed">
                           {c.before === undefined ? '(absent)' : previewOf(c.before)}

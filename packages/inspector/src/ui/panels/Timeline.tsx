@@ -33,13 +33,15 @@ export function Timeline(props: {
   }, [pages, first, last, pages.count]);
 
   const selectedIndex = selectedSeq === null ? null : pages.indexOfSeq(selectedSeq);
-  // The first scroll (a link opened at a moment) centres the row; later ones (stepping) only
-  // bring it into view, so the list does not jump while the selection walks down it.
-  const scrolledOnce = useRef(false);
+  // A jump (a link, the scrubber, the end) centres the row; a step only brings it into view,
+  // so the list does not lurch while the selection walks down it.
+  const previousIndex = useRef<number | null>(null);
   useEffect(() => {
     if (selectedIndex === null) return;
-    virtualizer.scrollToIndex(selectedIndex, { align: scrolledOnce.current ? 'auto' : 'center' });
-    scrolledOnce.current = true;
+    const from = previousIndex.current;
+    const jump = from === null || Math.abs(selectedIndex - from) > 1;
+    virtualizer.scrollToIndex(selectedIndex, { align: jump ? 'center' : 'auto' });
+    previousIndex.current = selectedIndex;
   }, [selectedIndex, virtualizer]);
 
   const moveBy = (rows: number): void => {

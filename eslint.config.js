@@ -12,6 +12,7 @@ export default tseslint.config(
       'packages/inspector/dist-electron/**',
       'packages/inspector/dist-electron-app/**',
       'packages/inspector/test-results/**',
+      '**/.exported-tests/**',
     ],
   },
   js.configs.recommended,

@@ -19,31 +19,41 @@ export interface SystemModule {
 /** The most inputs a generated test replays (the ticks before the range included). */
 export const MAX_EXPORTED_INPUTS = 20_000;
 
-/** Writes `value` (plain msgpack data) as a TypeScript literal. */
-export function literal(value: unknown, indent = ''): string {
+function key(k: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? k : JSON.stringify(k);
+}
+
+function inline(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
   if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
   if (value instanceof Uint8Array) return `new Uint8Array([${value.join(', ')}])`;
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((v) => `${inner}${literal(v, inner)},`).join('\n')}\n${indent}]`;
-  }
+  if (Array.isArray(value)) return `[${value.map(inline).join(', ')}]`;
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0) return '{}';
-    const lines = entries.map(([k, v]) => {
-      const key = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? k : JSON.stringify(k);
-      return `${inner}${key}: ${literal(v, inner)},`;
-    });
-    return `{\n${lines.join('\n')}\n${indent}}`;
+    return `{ ${entries.map(([k, v]) => `${key(k)}: ${inline(v)}`).join(', ')} }`;
   }
   throw new CausewayError(
     ErrorCodes.InvalidPayload,
     `A ${typeof value} cannot be written into a generated test; logs hold plain msgpack data only.`,
     { kind: typeof value },
   );
+}
+
+/** Writes `value` (plain msgpack data) as a TypeScript literal, on one line when it is short. */
+export function literal(value: unknown, indent = ''): string {
+  const short = inline(value);
+  if (short.length + indent.length <= 90 || typeof value !== 'object' || value === null)
+    return short;
+  if (value instanceof Uint8Array) return short;
+  const inner = `${indent}  `;
+  if (Array.isArray(value))
+    return `[\n${value.map((v) => `${inner}${literal(v, inner)},`).join('\n')}\n${indent}]`;
+  const lines = Object.entries(value as Record<string, unknown>).map(
+    ([k, v]) => `${inner}${key(k)}: ${literal(v, inner)},`,
+  );
+  return `{\n${lines.join('\n')}\n${indent}}`;
 }
 
 async function commitsUpTo(store: EventStore, toInput: number): Promise<TickCommit[]> {
@@ -77,12 +87,14 @@ function inputLine(record: InputRecord): string {
   return `input(type(${JSON.stringify(record.type)}), ${JSON.stringify(record.entity)}, ${literal(record.data, '      ')}, ${JSON.stringify(record.actor)})`;
 }
 
-function tickLines(ticks: readonly { at: number; inputs: readonly InputRecord[] }[]): string {
+function tickLines(
+  ticks: readonly { tick: number; at: number; inputs: readonly InputRecord[] }[],
+): string {
   if (ticks.length === 0) return '[]';
-  const lines = ticks.map(
-    (t) =>
-      `  { at: ${t.at}, inputs: [${t.inputs.length === 0 ? '' : `\n${t.inputs.map((r) => `    ${inputLine(r)},`).join('\n')}\n  `}] },`,
-  );
+  const lines = ticks.map((t) => {
+    const inputs = t.inputs.map((r) => `      ${inputLine(r)},`).join('\n');
+    return `  // tick ${t.tick}\n  {\n    at: ${t.at},\n    inputs: [${t.inputs.length === 0 ? '' : `\n${inputs}\n    `}],\n  },`;
+  });
   return `[\n${lines.join('\n')}\n]`;
 }
 
@@ -124,8 +136,8 @@ export async function exportRangeAsTest(
     if (page.length === 0) break;
     inputs.push(...page);
   }
-  const given: { at: number; inputs: InputRecord[] }[] = [];
-  const when: { at: number; inputs: InputRecord[] }[] = [];
+  const given: { tick: number; at: number; inputs: InputRecord[] }[] = [];
+  const when: { tick: number; at: number; inputs: InputRecord[] }[] = [];
   let consumed = 0;
   let firstWhen: TickCommit | null = null;
   for (const commit of commits) {
@@ -133,7 +145,7 @@ export async function exportRangeAsTest(
     consumed = commit.lastInput;
     const inRange = commit.lastInput >= fromInput;
     if (inRange) firstWhen ??= commit;
-    (inRange ? when : given).push({ at: commit.at, inputs: tickInputs });
+    (inRange ? when : given).push({ tick: commit.tick, at: commit.at, inputs: tickInputs });
   }
   const whenCommits = commits.slice(given.length);
   const first = firstWhen ?? last;

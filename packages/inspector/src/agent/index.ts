@@ -10,7 +10,12 @@ export { exportRangeAsTest, MAX_EXPORTED_INPUTS } from './export-test.ts';
 export type { SystemModule } from './export-test.ts';
 export { StateHistory } from './history.ts';
 export type { StateHistoryOptions } from './history.ts';
-export { serveInspector, UI_BUILD_COMMAND, UI_BUILD_DIR } from './server.ts';
-export type { ConnectionStats, InspectorServer, ServeOptions } from './server.ts';
+export { serveInspector, serveRelay, UI_BUILD_COMMAND, UI_BUILD_DIR } from './server.ts';
+export type {
+  ConnectionStats,
+  EndpointConnection,
+  InspectorServer,
+  ServeOptions,
+} from './server.ts';
 export { InspectorService } from './service.ts';
 export type { InspectedLog } from './service.ts';

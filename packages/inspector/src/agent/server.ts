@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CausewayError, ErrorCodes, type TickCommit } from '@causeway/runtime';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
   decodeClientFrame,
   encodeFrame,
@@ -85,6 +85,8 @@ export interface InspectorServer {
 }
 
 const MAX_IN_FLIGHT = 8;
+const MAX_QUEUED_FRAMES = 1024;
+const MAX_QUEUED_BYTES = 4 * MAX_CLIENT_FRAME_BYTES;
 const MAX_PENDING_PUSHES = 32;
 const DRAIN_POLL_MS = 20;
 
@@ -133,6 +135,8 @@ class Connection {
   #skipped = 0;
   #drainTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
+  #queue: { data: RawData; isBinary: boolean; bytes: number }[] = [];
+  #queuedBytes = 0;
 
   constructor(
     readonly socket: WebSocket,
@@ -164,14 +168,47 @@ class Connection {
     this.send({ kind: 'error', id, error });
   }
 
-  /** Stops reading the client's requests while its answers pile up or too many run at once. */
+  #overPressure(): boolean {
+    return this.socket.bufferedAmount > this.maxBuffered || this.#inFlight >= MAX_IN_FLIGHT;
+  }
+
+  /**
+   * Stops reading the client's requests while its answers pile up or too many run at once.
+   * Frames already read off the socket wait in a queue, bounded by what one read can hold.
+   */
   #checkPressure(): void {
-    const over = this.socket.bufferedAmount > this.maxBuffered || this.#inFlight >= MAX_IN_FLIGHT;
-    if (over && !this.#paused) {
+    if ((this.#overPressure() || this.#queue.length > 0) && !this.#paused) {
       this.#paused = true;
       this.socket.pause();
     }
     if (this.#paused || this.#pending.length > 0) this.#scheduleDrain();
+  }
+
+  /** Takes a frame off the socket: handled now, or queued while the client is over its limits. */
+  enqueue(data: RawData, isBinary: boolean): void {
+    if (this.#closed) return;
+    const bytes = Array.isArray(data)
+      ? data.reduce((n, b) => n + b.byteLength, 0)
+      : data.byteLength;
+    this.#queue.push({ data, isBinary, bytes });
+    this.#queuedBytes += bytes;
+    if (this.#queue.length > MAX_QUEUED_FRAMES || this.#queuedBytes > MAX_QUEUED_BYTES) {
+      this.close();
+      // Reading again lets the closing handshake complete; later frames are dropped.
+      this.socket.resume();
+      this.socket.close(1008, 'too many requests waiting for their answers');
+      return;
+    }
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0 && !this.#overPressure() && !this.#closed) {
+      const next = this.#queue.shift() as { data: RawData; isBinary: boolean; bytes: number };
+      this.#queuedBytes -= next.bytes;
+      void this.receive(next.data, next.isBinary);
+    }
+    this.#checkPressure();
   }
 
   #scheduleDrain(): void {
@@ -186,8 +223,10 @@ class Connection {
     if (this.#closed) return;
     const buffered = this.socket.bufferedAmount;
     if (this.#pending.length > 0 && buffered <= this.maxBuffered / 2) this.#flushTail();
+    if (this.socket.bufferedAmount <= this.maxBuffered / 2) this.#pump();
     if (
       this.#paused &&
+      this.#queue.length === 0 &&
       this.socket.bufferedAmount <= this.maxBuffered / 2 &&
       this.#inFlight < MAX_IN_FLIGHT
     ) {
@@ -287,7 +326,7 @@ class Connection {
       );
     } finally {
       this.#inFlight--;
-      this.#checkPressure();
+      this.#pump();
     }
   }
 
@@ -296,21 +335,26 @@ class Connection {
     this.following?.();
     this.following = null;
     this.#pending = [];
+    this.#queue = [];
+    this.#queuedBytes = 0;
     if (this.#drainTimer !== null) clearTimeout(this.#drainTimer);
   }
 }
 
+/** One accepted WebSocket, as the endpoint tracks it. */
+export interface EndpointConnection {
+  stats(): ConnectionStats;
+  close(): void;
+}
+
 /**
- * Serves an {@link InspectorService} over WebSocket (msgpack frames at {@link WS_PATH}) and the
- * UI's static files over HTTP, on one port. A client must present the token (query parameter
- * `token`); a browser page must come from the agent's own origin or an allowed one, so that a
- * site the user visits cannot connect (cross-site WebSocket hijacking).
- *
- * @throws CausewayError `CW_INVALID_ARGUMENT` for a bad port or buffer size.
+ * Listens on one port: the UI's static files over HTTP, and WebSocket connections at
+ * {@link WS_PATH} for clients that present the token and come from an allowed origin (or send
+ * none), each handed to `accept`.
  */
-export async function serveInspector(
-  service: InspectorService,
-  options: ServeOptions = {},
+async function listenEndpoint(
+  options: ServeOptions,
+  accept: (ws: WebSocket, maxBuffered: number) => EndpointConnection,
 ): Promise<InspectorServer> {
   const host = options.host ?? '127.0.0.1';
   const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -328,7 +372,7 @@ export async function serveInspector(
     print(
       `causeway-inspector: WARNING: listening on ${host}, reachable from other machines. Anyone with the token can read the whole log.`,
     );
-  const connections = new Set<Connection>();
+  const connections = new Map<WebSocket, EndpointConnection>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * MAX_CLIENT_FRAME_BYTES });
   const allowed = new Set(options.allowedOrigins ?? []);
   let port = 0;
@@ -346,18 +390,12 @@ export async function serveInspector(
     if (origin !== undefined && !ownOrigins().has(origin) && !allowed.has(origin))
       return refuse(socket, 403, 'Forbidden: foreign origin');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new Connection(ws, service, maxBuffered);
-      connections.add(connection);
       ws.on('error', () => undefined);
-      ws.on('message', (data, isBinary) => void connection.receive(data, isBinary));
+      const connection = accept(ws, maxBuffered);
+      connections.set(ws, connection);
       ws.on('close', () => {
         connection.close();
-        connections.delete(connection);
-      });
-      connection.push('hello', {
-        protocol: PROTOCOL_VERSION,
-        mode: service.mode,
-        store: service.description,
+        connections.delete(ws);
       });
     });
   });
@@ -398,11 +436,11 @@ export async function serveInspector(
     wsUrl: wsUrl(),
     token,
     port,
-    stats: () => [...connections].map((c) => c.stats()),
+    stats: () => [...connections.values()].map((c) => c.stats()),
     close: async () => {
-      for (const connection of connections) {
+      for (const [ws, connection] of connections) {
         connection.close();
-        connection.socket.terminate();
+        ws.terminate();
       }
       connections.clear();
       await new Promise<void>((ok) => {
@@ -414,6 +452,89 @@ export async function serveInspector(
       });
     },
   };
+}
+
+/**
+ * Serves an {@link InspectorService} over WebSocket (msgpack frames at {@link WS_PATH}) and the
+ * UI's static files over HTTP, on one port. A client must present the token (query parameter
+ * `token`); a browser page must come from the agent's own origin or an allowed one, so that a
+ * site the user visits cannot connect (cross-site WebSocket hijacking).
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for a bad buffer size.
+ */
+export function serveInspector(
+  service: InspectorService,
+  options: ServeOptions = {},
+): Promise<InspectorServer> {
+  return listenEndpoint(options, (ws, maxBuffered) => {
+    const connection = new Connection(ws, service, maxBuffered);
+    ws.on('message', (data, isBinary) => connection.enqueue(data, isBinary));
+    connection.push('hello', {
+      protocol: PROTOCOL_VERSION,
+      mode: service.mode,
+      store: service.description,
+    });
+    return connection;
+  });
+}
+
+/**
+ * Serves the UI on this machine and relays its WebSocket to an agent elsewhere (the CLI's
+ * `attach`): the browser talks to this endpoint's own origin with this endpoint's token, and
+ * each of its connections is piped, frame for frame, to `agentUrl` (whose token is in the URL).
+ * Either side that stops reading pauses the other, so the relay holds at most about
+ * `maxBufferedBytes` per direction.
+ */
+export function serveRelay(agentUrl: string, options: ServeOptions = {}): Promise<InspectorServer> {
+  return listenEndpoint(options, (ws, maxBuffered) => {
+    const upstream = new WebSocket(agentUrl);
+    upstream.on('error', () => ws.close(1011, 'the agent is unreachable'));
+    upstream.on('close', (code) => ws.close(code === 1005 || code === 1006 ? 1011 : code));
+    const queued: { data: RawData; isBinary: boolean }[] = [];
+    upstream.on('open', () => {
+      for (const q of queued.splice(0)) upstream.send(q.data, { binary: q.isBinary });
+    });
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const balance = (): void => {
+      const downFull = ws.bufferedAmount > maxBuffered;
+      const upFull = upstream.bufferedAmount > maxBuffered || queued.length > MAX_QUEUED_FRAMES;
+      if (downFull !== upstream.isPaused) {
+        if (downFull) upstream.pause();
+        else upstream.resume();
+      }
+      if (upFull !== ws.isPaused) {
+        if (upFull) ws.pause();
+        else ws.resume();
+      }
+      if ((downFull || upFull) && timer === null)
+        timer = setTimeout(() => {
+          timer = null;
+          balance();
+        }, DRAIN_POLL_MS);
+    };
+    upstream.on('message', (data, isBinary) => {
+      ws.send(data, { binary: isBinary });
+      balance();
+    });
+    ws.on('message', (data, isBinary) => {
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary: isBinary });
+      else queued.push({ data, isBinary });
+      balance();
+    });
+    return {
+      stats: () => ({
+        bufferedBytes: ws.bufferedAmount + upstream.bufferedAmount,
+        pendingPushes: 0,
+        skippedPushes: 0,
+        paused: ws.isPaused || upstream.isPaused,
+        following: false,
+      }),
+      close: () => {
+        if (timer !== null) clearTimeout(timer);
+        upstream.terminate();
+      },
+    };
+  });
 }
 
 async function serveFile(

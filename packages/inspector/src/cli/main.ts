@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+/**
+ * The `causeway-inspector` command line:
+ *
+ * - `causeway-inspector open <store-url> [--system <module>]` serves the inspector over a log
+ *   with no running app (`file:./data`, `pglite:./data`, `postgres://…`);
+ * - `causeway-inspector attach <ws-url>` serves the UI here and relays it to an agent that an
+ *   app started with `attachInspector`.
+ *
+ * Both print the URL to open. From the repository: `npm run inspector -- open file:./data`.
+ *
+ * @packageDocumentation
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { openStore } from '@causeway/adapters';
+import { isCausewayError, type MakeSystem } from '@causeway/runtime';
+import { openInspector, type AttachOptions } from '../agent/attach.ts';
+import { serveRelay, type InspectorServer, type ServeOptions } from '../agent/server.ts';
+
+const USAGE = `Usage:
+  causeway-inspector open <store-url> [options]   inspect a log with no running app
+      store URLs: file:./data  pglite:./data  postgres://user@host:5432/db?schema=name
+      --system <module>[#export]   a module exporting the app's MakeSystem (default export name
+                                   makeSystem): enables states, path history, verify, export
+      --checkpoint-every <n>       a state checkpoint every n events (default 5000)
+  causeway-inspector attach <ws-url> [options]    serve the UI here for an agent elsewhere
+      <ws-url> is the agent's WebSocket URL with its token (ws://127.0.0.1:PORT/ws?token=…)
+  common options:
+      --port <n>            port to listen on (default: a free one)
+      --host <address>      address to listen on (default 127.0.0.1; others print a warning)
+      --allow-origin <url>  also accept web pages from this origin (repeatable)`;
+
+interface Parsed {
+  readonly command: string | undefined;
+  readonly target: string | undefined;
+  readonly flags: ReadonlyMap<string, string[]>;
+}
+
+function parse(args: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg.startsWith('--')) {
+      const value = args[i + 1];
+      if (value === undefined || value.startsWith('--'))
+        throw new Error(`${arg} needs a value.\n\n${USAGE}`);
+      flags.set(arg.slice(2), [...(flags.get(arg.slice(2)) ?? []), value]);
+      i++;
+    } else positional.push(arg);
+  }
+  return { command: positional[0], target: positional[1], flags };
+}
+
+function one(flags: ReadonlyMap<string, string[]>, name: string): string | undefined {
+  return flags.get(name)?.at(-1);
+}
+
+function integer(flags: ReadonlyMap<string, string[]>, name: string): number | undefined {
+  const raw = one(flags, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`--${name} must be a non-negative integer, got ${JSON.stringify(raw)}.`);
+  return value;
+}
+
+function serveOptions(flags: ReadonlyMap<string, string[]>): ServeOptions {
+  const port = integer(flags, 'port');
+  const host = one(flags, 'host');
+  return {
+    ...(port === undefined ? {} : { port }),
+    ...(host === undefined ? {} : { host }),
+    allowedOrigins: flags.get('allow-origin') ?? [],
+    print: (line) => process.stdout.write(`${line}\n`),
+  };
+}
+
+/** Loads `<module>[#export]` and returns the app's MakeSystem with where it came from. */
+async function loadSystem(
+  spec: string,
+): Promise<{ makeSystem: MakeSystem<object>; specifier: string; exportName: string }> {
+  const hash = spec.lastIndexOf('#');
+  const file = hash > 0 ? spec.slice(0, hash) : spec;
+  const exportName = hash > 0 ? spec.slice(hash + 1) : 'makeSystem';
+  const path = resolve(file);
+  const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  const makeSystem = module[exportName];
+  if (typeof makeSystem !== 'function')
+    throw new Error(
+      `${path} exports no function named ${exportName}; export the app's MakeSystem (store => EventSystem) under that name, or name it: --system ${file}#<name>.`,
+    );
+  return { makeSystem: makeSystem as MakeSystem<object>, specifier: path, exportName };
+}
+
+async function open(
+  target: string,
+  flags: ReadonlyMap<string, string[]>,
+): Promise<InspectorServer> {
+  const store = await openStore(target, { readOnly: true });
+  const systemSpec = one(flags, 'system');
+  const every = integer(flags, 'checkpoint-every');
+  const options: AttachOptions<object> = { ...serveOptions(flags) };
+  const loaded = systemSpec === undefined ? null : await loadSystem(systemSpec);
+  const server = await openInspector(store, {
+    ...options,
+    ...(every === undefined ? {} : { checkpointEvery: every }),
+    ...(loaded === null
+      ? {}
+      : {
+          makeSystem: loaded.makeSystem,
+          systemModule: { specifier: loaded.specifier, exportName: loaded.exportName },
+        }),
+  });
+  if (loaded === null)
+    process.stdout.write(
+      'causeway-inspector: no --system given: events, commits and causation only (no states, path history, verify or export).\n',
+    );
+  return {
+    ...server,
+    close: async () => {
+      await server.close();
+      await store.close();
+    },
+  };
+}
+
+/** Runs the command line; resolves with the server it started, or null after printing usage. */
+export async function main(args: readonly string[]): Promise<InspectorServer | null> {
+  const { command, target, flags } = parse(args);
+  if (command === 'open' && target !== undefined) return open(target, flags);
+  if (command === 'attach' && target !== undefined) {
+    if (!/^wss?:\/\//.test(target))
+      throw new Error(`attach takes the agent's ws:// URL with its token, got ${target}.`);
+    return serveRelay(target, serveOptions(flags));
+  }
+  process.stdout.write(`${USAGE}\n`);
+  if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;
+  return null;
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (server) => {
+      if (server === null) return;
+      const stop = (): void => {
+        void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (err: unknown) => {
+      process.stderr.write(
+        `causeway-inspector: ${isCausewayError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}

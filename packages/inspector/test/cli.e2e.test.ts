@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore } from '@causeway/adapters';
+import { MemoryStore, type EventSystem } from '@causeway/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { attachInspector, type AttachedInspector } from '../src/agent/index.ts';
+import { InspectorClient, type SocketConstructor } from '../src/client/index.ts';
+import { counter, makeSystem, runTicks, type Counters } from './fixtures/counter-app.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = join(here, '..', '..', '..');
+const cli = join(here, '..', 'src', 'cli', 'main.ts');
+const app = join(here, 'fixtures', 'counter-app.ts');
+const children: ChildProcess[] = [];
+let dir: string;
+
+/** Starts the CLI and resolves with the URL it prints. */
+function startCli(args: readonly string[]): Promise<{ url: string; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const seen = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const url = /open (http:\/\/\S+)/.exec(output)?.[1];
+      if (url !== undefined) resolve({ url, output: () => output });
+    };
+    child.stdout?.on('data', seen);
+    child.stderr?.on('data', seen);
+    child.once('exit', (code) => reject(new Error(`the CLI exited with ${code}:\n${output}`)));
+  });
+}
+
+function wsOf(httpUrl: string): string {
+  const url = new URL(httpUrl);
+  return `ws://${url.host}/ws${url.search}`;
+}
+
+function connect(url: string): Promise<InspectorClient> {
+  return InspectorClient.connect(url, { WebSocket: WebSocket as unknown as SocketConstructor });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'causeway-inspector-cli-'));
+  const store = await openStore(`file:${dir}`);
+  const system = makeSystem(store);
+  await runTicks(system, 1, 60);
+  await system.close();
+});
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('causeway-inspector open', () => {
+  it('serves a file store with no app: states from the app module, and a page at /', async () => {
+    // Arrange
+    const { url, output } = await startCli(['open', `file:${dir}`, '--system', app]);
+    // Act
+    const client = await connect(wsOf(url));
+    const summary = await client.call('summary', {});
+    const value = await client.call('stateAt', {
+      seq: summary.events,
+      path: ['counters', counter(1), 'value'],
+    });
+    const page = await fetch(url);
+    client.close();
+    // Assert
+    expect(new URL(url).hostname).toBe('127.0.0.1');
+    expect(summary).toMatchObject({ mode: 'offline', ticks: 60, states: true, verify: true });
+    expect(value.exists).toBe(true);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/Causeway inspector|<script/);
+    expect(output()).not.toContain('no --system given');
+  });
+
+  it('says what it cannot do without the app module', async () => {
+    const { url, output } = await startCli(['open', `file:${dir}`]);
+    const client = await connect(wsOf(url));
+    await expect(client.call('stateAt', { seq: 1 })).rejects.toMatchObject({
+      code: 'unavailable',
+    });
+    expect((await client.call('events', { limit: 5 })).events).toHaveLength(5);
+    client.close();
+    expect(output()).toContain('no --system given');
+  });
+});
+
+describe('causeway-inspector attach', () => {
+  let system: EventSystem<Counters>;
+  let agent: AttachedInspector;
+
+  beforeAll(async () => {
+    system = makeSystem(new MemoryStore());
+    await runTicks(system, 1, 10);
+    agent = await attachInspector(system, { print: () => undefined });
+  });
+
+  afterAll(async () => {
+    await agent.close();
+    await system.close();
+  });
+
+  it('relays the UI on its own port to a running agent', async () => {
+    // Arrange
+    const { url } = await startCli(['attach', agent.wsUrl]);
+    const client = await connect(wsOf(url));
+    // Act
+    const before = await client.call('summary', {});
+    await runTicks(system, 11, 12);
+    const after = await client.call('summary', {});
+    client.close();
+    // Assert
+    expect(new URL(url).port).not.toBe(String(agent.port));
+    expect(before).toMatchObject({ mode: 'live', ticks: 10 });
+    expect(after.ticks).toBe(12);
+  });
+
+  it('refuses a browser page from a foreign origin at the relay', async () => {
+    const { url } = await startCli(['attach', agent.wsUrl]);
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(wsOf(url), { headers: { Origin: 'https://evil.example' } });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', reject);
+    });
+    expect(status).toBe(403);
+  });
+});

@@ -1,0 +1,204 @@
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import type { StatePath } from '../../protocol/index.ts';
+import { dataOf, useMethod } from '../data/agent.tsx';
+import { useSelection } from '../selection/use-selection.ts';
+import { changedPaths, diffStates } from '../state-tree/state-diff.ts';
+import { searchState } from '../state-tree/state-search.ts';
+import { formatPath, pathKey, previewOf } from '../state-tree/tree-rows.ts';
+import { StateTree } from './StateTree.tsx';
+
+type Mode = 'tree' | 'diff';
+
+// Diffs and automatic opening of changed branches stay readable up to this many changes.
+const AUTO_EXPAND_CHANGES = 50;
+
+/**
+ * The state after the selected event, as a tree: the paths the event changed are highlighted,
+ * a search finds keys and values, a diff lists what changed against the previous event or a
+ * pinned point. Clicking a value (or Enter on its row) opens its path history.
+ */
+export function StatePanel(props: {
+  readonly seq: number | null;
+  readonly available: boolean;
+}): ReactNode {
+  const { seq } = props;
+  const [selection, update] = useSelection();
+  const [mode, setMode] = useState<Mode>('tree');
+  const [pinned, setPinned] = useState<number | null>(null);
+  const [opened, setOpened] = useState<ReadonlySet<string>>(() => new Set());
+  const [closed, setClosed] = useState<ReadonlySet<string>>(() => new Set());
+  const state = useMethod('stateAt', seq === null || !props.available ? null : { seq });
+  const patches = useMethod('patches', seq === null || !props.available ? null : { seq });
+  const baseSeq = pinned ?? (seq === null ? null : seq - 1);
+  const base = useMethod(
+    'stateAt',
+    mode === 'diff' && baseSeq !== null && baseSeq >= 0 ? { seq: baseSeq } : null,
+  );
+  const value = dataOf(state)?.value;
+  const query = selection.stateQuery;
+  const search = useMemo(() => searchState(value, query), [value, query]);
+  const changed = useMemo(() => {
+    const set = dataOf(patches);
+    return changedPaths(set === undefined || set.seq !== seq ? [] : set.patches.map((p) => p.path));
+  }, [patches, seq]);
+  const autoOpen = search.toExpand;
+  // Branches holding a change open by themselves and stay open while the user steps on, so the
+  // value being watched does not vanish when the next event changes something else.
+  useEffect(() => {
+    if (changed.exact.size === 0 || changed.exact.size > AUTO_EXPAND_CHANGES) return;
+    setOpened((prev) => {
+      const fresh = [...changed.within].filter((key) => !prev.has(key) && !closed.has(key));
+      return fresh.length === 0 ? prev : new Set([...prev, ...fresh]);
+    });
+  }, [changed, closed]);
+  const diff = useMemo(() => {
+    const before = dataOf(base)?.value;
+    return mode === 'diff' && base.status === 'done' ? diffStates(before, value) : null;
+  }, [mode, base, value]);
+  const matchKeys = useMemo(() => new Set(search.matches.map((m) => pathKey(m.path))), [search]);
+
+  const openHistory = (path: StatePath): void => update((s) => ({ ...s, tab: 'history', path }));
+  // A branch is open when the user (or a change) opened it, or when a search match lies inside
+  // it and the user has not closed it.
+  const open = useMemo(() => {
+    const set = new Set(opened);
+    for (const key of autoOpen) if (!closed.has(key)) set.add(key);
+    return set;
+  }, [opened, closed, autoOpen]);
+  const toggle = (path: StatePath): void => {
+    const key = pathKey(path);
+    const isOpen = open.has(key);
+    const without = (prev: ReadonlySet<string>): ReadonlySet<string> => {
+      const next = new Set(prev);
+      next.delete(key);
+      return next;
+    };
+    const withKey = (prev: ReadonlySet<string>): ReadonlySet<string> => new Set(prev).add(key);
+    setOpened(isOpen ? without : withKey);
+    setClosed(isOpen ? withKey : without);
+  };
+
+  if (!props.available) {
+    return (
+      <p className="empty">
+        This agent cannot compute states: it serves a store without the application's appliers.
+        Attach to the running app, or open the store with its application module.
+      </p>
+    );
+  }
+  if (seq === null) {
+    return <p className="empty">Select an event to see the state after it.</p>;
+  }
+  return (
+    <div className="state-panel">
+      <div className="panel-toolbar">
+        <input
+          id="state-search"
+          className="text-input search"
+          placeholder="Search keys and values  ( / )"
+          aria-label="Search inside state"
+          value={query}
+          onChange={(e) => {
+            const stateQuery = e.target.value;
+            update((s) => ({ ...s, stateQuery }));
+          }}
+          spellCheck={false}
+        />
+        <span className="muted small" aria-live="polite">
+          {query === ''
+            ? `after seq ${seq}`
+            : `${search.matches.length}${search.truncated ? '+' : ''} match${search.matches.length === 1 ? '' : 'es'}`}
+        </span>
+        <span className="segmented" role="group" aria-label="View">
+          <button
+            type="button"
+            className={mode === 'tree' ? 'active' : ''}
+            aria-pressed={mode === 'tree'}
+            onClick={() => setMode('tree')}
+          >
+            Tree
+          </button>
+          <button
+            type="button"
+            className={mode === 'diff' ? 'active' : ''}
+            aria-pressed={mode === 'diff'}
+            onClick={() => setMode('diff')}
+          >
+            Diff
+          </button>
+        </span>
+        <button
+          type="button"
+          className={pinned === null ? 'button' : 'button active'}
+          onClick={() => setPinned(pinned === null ? seq : null)}
+          title="Pin this point and diff later points against it"
+        >
+          {pinned === null ? 'Pin' : `Pinned #${pinned}`}
+        </button>
+      </div>
+      {state.status === 'failed' && (
+        <p className="error" role="alert">
+          {state.error.message}
+        </p>
+      )}
+      {mode === 'tree' ? (
+        value === undefined ? (
+          <p className="empty">Loading the state after seq {seq}…</p>
+        ) : (
+          <StateTree
+            value={value}
+            open={open}
+            changed={changed}
+            matches={matchKeys}
+            onToggle={toggle}
+            onOpenHistory={openHistory}
+            focusPath={search.matches[0]?.path ?? null}
+          />
+        )
+      ) : (
+        <DiffList
+          title={`seq ${baseSeq ?? '—'} → seq ${seq}`}
+          changes={diff}
+          onOpenHistory={openHistory}
+        />
+      )}
+    </div>
+  );
+}
+
+function DiffList(props: {
+  readonly title: string;
+  readonly changes: ReturnType<typeof diffStates> | null;
+  readonly onOpenHistory: (path: StatePath) => void;
+}): ReactNode {
+  const { changes } = props;
+  if (changes === null) return <p className="empty">Loading the states to compare…</p>;
+  return (
+    <div className="diff-list" role="table" aria-label={`State diff ${props.title}`}>
+      <div className="diff-title muted">
+        {props.title}: {changes.length} path{changes.length === 1 ? '' : 's'} changed
+      </div>
+      {changes.map((change) => (
+        <div key={pathKey(change.path)} className="diff-row" role="row">
+          <button
+            type="button"
+            className="link mono"
+            role="cell"
+            onClick={() => props.onOpenHistory(change.path)}
+          >
+            {formatPath(change.path)}
+          </button>
+          <span className="mono removed" role="cell">
+            {change.before === undefined ? '(absent)' : previewOf(change.before)}
+          </span>
+          <span className="arrow" aria-hidden="true">
+            →
+          </span>
+          <span className="mono added" role="cell">
+            {change.after === undefined ? '(absent)' : previewOf(change.after)}
+          </span>
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+import { ancestorsOf, childrenOf, kindOf, pathKey, type StatePath } from './tree-rows.ts';
+
+/** One path whose value differs between two points, with both values. */
+export interface StateChange {
+  readonly path: StatePath;
+  /** `undefined` when the path is absent before. */
+  readonly before: unknown;
+  /** `undefined` when the path is absent after. */
+  readonly after: unknown;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The leaf-most paths where two states differ, in the order of `after` (then paths only in
+ * `before`), at most `limit` of them. Shared structure (the same object on both sides, as
+ * immer keeps it) is skipped without a walk, so diffing two neighbouring states costs what
+ * changed between them.
+ */
+export function diffStates(before: unknown, after: unknown, limit = 500): StateChange[] {
+  const out: StateChange[] = [];
+  const walk = (a: unknown, b: unknown, path: StatePath): void => {
+    if (out.length >= limit || Object.is(a, b)) return;
+    const ka = kindOf(a);
+    const kb = kindOf(b);
+    if (ka === kb && (ka === 'object' || ka === 'array')) {
+      const left = new Map(childrenOf(a));
+      for (const [key, value] of childrenOf(b)) {
+        if (left.has(key)) walk(left.get(key), value, [...path, key]);
+        else if (out.length < limit)
+          out.push({ path: [...path, key], before: undefined, after: value });
+        left.delete(key);
+      }
+      for (const [key, value] of left) {
+        if (out.length < limit) out.push({ path: [...path, key], before: value, after: undefined });
+      }
+      return;
+    }
+    if (ka === 'bytes' && kb === 'bytes' && bytesEqual(a as Uint8Array, b as Uint8Array)) return;
+    out.push({ path, before: a, after: b });
+  };
+  walk(before, after, []);
+  return out;
+}
+
+/** Lookup of changed paths for highlighting: the paths themselves and every ancestor of one. */
+export interface ChangedPaths {
+  /** Path keys of the changed paths. */
+  readonly exact: ReadonlySet<string>;
+  /** Path keys of nodes that contain a changed path. */
+  readonly within: ReadonlySet<string>;
+}
+
+/** Builds the {@link ChangedPaths} lookup for a list of changed paths. */
+export function changedPaths(paths: Iterable<StatePath>): ChangedPaths {
+  const exact = new Set<string>();
+  const within = new Set<string>();
+  for (const path of paths) {
+    exact.add(pathKey(path));
+    for (const ancestor of ancestorsOf(path)) within.add(pathKey(ancestor));
+  }
+  return { exact, within };
+}

@@ -1,0 +1,63 @@
+import {
+  ancestorsOf,
+  childrenOf,
+  isBranch,
+  kindOf,
+  pathKey,
+  previewOf,
+  type StatePath,
+} from './tree-rows.ts';
+
+/** One place where a state search matched. */
+export interface StateMatch {
+  readonly path: StatePath;
+  /** Whether the query matched the node's key or its (primitive) value. */
+  readonly on: 'key' | 'value';
+}
+
+/** What a search over the state found. */
+export interface StateSearchResult {
+  readonly matches: readonly StateMatch[];
+  /** True when the search stopped at the limit: more nodes match. */
+  readonly truncated: boolean;
+  /** Path keys of every ancestor of a match: open these to show all matches. */
+  readonly toExpand: ReadonlySet<string>;
+}
+
+/**
+ * Searches a state for a text, case-insensitively, in keys and in primitive values (strings,
+ * numbers, booleans, null), depth first in the state's own order, stopping after `limit`
+ * matches. An empty query matches nothing.
+ */
+export function searchState(root: unknown, query: string, limit = 1000): StateSearchResult {
+  const needle = query.trim().toLowerCase();
+  const matches: StateMatch[] = [];
+  const toExpand = new Set<string>();
+  if (needle === '') return { matches, truncated: false, toExpand };
+  let truncated = false;
+  const found = (path: StatePath, on: StateMatch['on']): boolean => {
+    if (matches.length >= limit) {
+      truncated = true;
+      return false;
+    }
+    matches.push({ path, on });
+    for (const ancestor of ancestorsOf(path)) toExpand.add(pathKey(ancestor));
+    return true;
+  };
+  const visit = (value: unknown, path: StatePath): boolean => {
+    for (const [key, child] of childrenOf(value)) {
+      const childPath = [...path, key];
+      const kind = kindOf(child);
+      if (String(key).toLowerCase().includes(needle)) {
+        if (!found(childPath, 'key')) return false;
+      } else if (!isBranch(kind) && kind !== 'bytes' && kind !== 'other') {
+        const text = kind === 'string' ? (child as string) : previewOf(child);
+        if (text.toLowerCase().includes(needle) && !found(childPath, 'value')) return false;
+      }
+      if (isBranch(kind) && !visit(child, childPath)) return false;
+    }
+    return true;
+  };
+  visit(root, []);
+  return { matches, truncated, toExpand };
+}

@@ -1,0 +1,186 @@
+/**
+ * The state tree as rows: a plain value (what msgpack carries) turned into the flat list of
+ * rows a virtualised list draws, one row per visible node. Only expanded nodes contribute their
+ * children, so a table of 100,000 entities costs one row until it is opened.
+ */
+
+import type { StatePath } from '../../protocol/index.ts';
+
+export type { StatePath };
+
+/** What kind of value a node holds, which decides how it is drawn. */
+export type ValueKind =
+  'object' | 'array' | 'string' | 'number' | 'boolean' | 'null' | 'bytes' | 'undefined' | 'other';
+
+/** One drawn row of the state tree. */
+export interface TreeRow {
+  readonly path: StatePath;
+  /** The last key of the path (a number for an array index). */
+  readonly key: string | number;
+  /** 0 for the root's children. */
+  readonly depth: number;
+  readonly kind: ValueKind;
+  /** Number of children for objects and arrays, bytes for byte arrays, else 0. */
+  readonly size: number;
+  /** One-line text of the value, cut at {@link PREVIEW_LENGTH} characters. */
+  readonly preview: string;
+  readonly expanded: boolean;
+}
+
+/** Longest preview drawn on a row. */
+export const PREVIEW_LENGTH = 120;
+
+/** A stable string for a path, usable as a set or map key (keys may hold dots). */
+export function pathKey(path: StatePath): string {
+  return JSON.stringify(path);
+}
+
+/** The path a {@link pathKey} was made from. */
+export function pathFromKey(key: string): StatePath {
+  const parsed: unknown = JSON.parse(key);
+  if (
+    !Array.isArray(parsed) ||
+    !parsed.every((s) => typeof s === 'string' || typeof s === 'number')
+  ) {
+    throw new TypeError(`Not a state path key: ${key}. Make keys with pathKey().`);
+  }
+  return parsed;
+}
+
+/** The dotted form people read and the runtime reports (`position.<id>.x`). */
+export function formatPath(path: StatePath): string {
+  return path.length === 0 ? '(root)' : path.join('.');
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** The {@link ValueKind} of a value. */
+export function kindOf(value: unknown): ValueKind {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return 'array';
+  if (value instanceof Uint8Array) return 'bytes';
+  switch (typeof value) {
+    case 'string':
+      return 'string';
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'object':
+      return isPlainObject(value) ? 'object' : 'other';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * The children of an object or array as `[key, value]` pairs, in the value's own order; array
+ * indices are numbers, as the protocol's paths carry them.
+ */
+export function childrenOf(value: unknown): readonly (readonly [string | number, unknown])[] {
+  if (Array.isArray(value)) return value.map((v: unknown, i) => [i, v] as const);
+  if (isPlainObject(value)) return Object.entries(value);
+  return [];
+}
+
+/** The value at a path, or `undefined` when the path is absent. */
+export function valueAt(root: unknown, path: StatePath): unknown {
+  let node = root;
+  for (const key of path) {
+    if (Array.isArray(node)) node = node[Number(key)] as unknown;
+    else if (isPlainObject(node) && Object.hasOwn(node, String(key))) node = node[String(key)];
+    else return undefined;
+  }
+  return node;
+}
+
+function cut(text: string): string {
+  return text.length > PREVIEW_LENGTH ? `${text.slice(0, PREVIEW_LENGTH - 1)}…` : text;
+}
+
+/** One-line text of a value, as a row shows it. */
+export function previewOf(value: unknown): string {
+  switch (kindOf(value)) {
+    case 'string':
+      return cut(JSON.stringify(value));
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'boolean':
+    case 'null':
+    case 'undefined':
+      return String(value);
+    case 'bytes':
+      return `bytes[${(value as Uint8Array).length}]`;
+    case 'array': {
+      const items = value as unknown[];
+      return cut(
+        `[${items.slice(0, 8).map(shortPreview).join(', ')}${items.length > 8 ? ', …' : ''}]`,
+      );
+    }
+    case 'object': {
+      const entries = Object.entries(value as Record<string, unknown>);
+      const shown = entries.slice(0, 6).map(([k, v]) => `${k}: ${shortPreview(v)}`);
+      return cut(`{${shown.join(', ')}${entries.length > 6 ? ', …' : ''}}`);
+    }
+    default:
+      return cut(String(value));
+  }
+}
+
+function shortPreview(value: unknown): string {
+  const kind = kindOf(value);
+  if (kind === 'array') return `[${(value as unknown[]).length}]`;
+  if (kind === 'object') return '{…}';
+  return previewOf(value);
+}
+
+function sizeOf(value: unknown, kind: ValueKind): number {
+  if (kind === 'array') return (value as unknown[]).length;
+  if (kind === 'object') return Object.keys(value as object).length;
+  if (kind === 'bytes') return (value as Uint8Array).length;
+  return 0;
+}
+
+/** Whether a node of this kind can be opened. */
+export function isBranch(kind: ValueKind): boolean {
+  return kind === 'object' || kind === 'array';
+}
+
+/**
+ * The rows to draw for a state: the root's children, and recursively the children of every
+ * node whose {@link pathKey} is in `expanded`.
+ */
+export function visibleRows(root: unknown, expanded: ReadonlySet<string>): TreeRow[] {
+  const rows: TreeRow[] = [];
+  const visit = (value: unknown, path: StatePath, depth: number): void => {
+    for (const [key, child] of childrenOf(value)) {
+      const childPath = [...path, key];
+      const kind = kindOf(child);
+      const open = isBranch(kind) && expanded.has(pathKey(childPath));
+      rows.push({
+        path: childPath,
+        key,
+        depth,
+        kind,
+        size: sizeOf(child, kind),
+        preview: previewOf(child),
+        expanded: open,
+      });
+      if (open) visit(child, childPath, depth + 1);
+    }
+  };
+  visit(root, [], 0);
+  return rows;
+}
+
+/** Every proper ancestor of a path, shortest first (not the root, not the path itself). */
+export function ancestorsOf(path: StatePath): StatePath[] {
+  const out: StatePath[] = [];
+  for (let i = 1; i < path.length; i++) out.push(path.slice(0, i));
+  return out;
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { changedPaths, diffStates } from '../src/ui/state-tree/state-diff.ts';
+import { searchState } from '../src/ui/state-tree/state-search.ts';
+import {
+  formatPath,
+  pathFromKey,
+  pathKey,
+  previewOf,
+  valueAt,
+  visibleRows,
+} from '../src/ui/state-tree/tree-rows.ts';
+
+const state = {
+  name: { a1: 'Ada', b2: 'Bob' },
+  position: { a1: { x: 1, y: 2 }, b2: { x: 5, y: 0 } },
+  inventory: { a1: ['sword', 'key'] },
+};
+
+describe('state tree rows', () => {
+  it('shows only the root children while nothing is open', () => {
+    const rows = visibleRows(state, new Set());
+    expect(rows.map((r) => r.key)).toEqual(['name', 'position', 'inventory']);
+    expect(rows.map((r) => r.size)).toEqual([2, 2, 1]);
+  });
+
+  it('shows the children of open branches, indented one level deeper', () => {
+    const open = new Set([pathKey(['position']), pathKey(['position', 'b2'])]);
+    const rows = visibleRows(state, open);
+    expect(rows.map((r) => [formatPath(r.path), r.depth])).toEqual([
+      ['name', 0],
+      ['position', 0],
+      ['position.a1', 1],
+      ['position.b2', 1],
+      ['position.b2.x', 2],
+      ['position.b2.y', 2],
+      ['inventory', 0],
+    ]);
+  });
+
+  it('keys array elements by number, as protocol paths carry them', () => {
+    const rows = visibleRows(
+      state,
+      new Set([pathKey(['inventory']), pathKey(['inventory', 'a1'])]),
+    );
+    expect(rows.at(-1)?.path).toEqual(['inventory', 'a1', 1]);
+    expect(valueAt(state, ['inventory', 'a1', 1])).toBe('key');
+  });
+
+  it('round-trips path keys, including keys that hold dots', () => {
+    const path = ['files', 'a.b.c', 3];
+    expect(pathFromKey(pathKey(path))).toEqual(path);
+  });
+
+  it('previews strings quoted, -0 signed and long arrays cut', () => {
+    expect(previewOf('hi')).toBe('"hi"');
+    expect(previewOf(-0)).toBe('-0');
+    expect(previewOf(Array.from({ length: 10 }, (_, i) => i))).toBe('[0, 1, 2, 3, 4, 5, 6, 7, …]');
+  });
+
+  it('answers undefined for a path that does not exist', () => {
+    expect(valueAt(state, ['position', 'zz', 'x'])).toBeUndefined();
+  });
+});
+
+describe('state search', () => {
+  it('finds keys and values case-insensitively and opens their ancestors', () => {
+    const result = searchState(state, 'BOB');
+    expect(result.matches).toEqual([{ path: ['name', 'b2'], on: 'value' }]);
+    expect([...result.toExpand]).toEqual([pathKey(['name'])]);
+  });
+
+  it('matches numbers by their text', () => {
+    expect(searchState(state, '5').matches.map((m) => m.path)).toEqual([['position', 'b2', 'x']]);
+  });
+
+  it('stops at the limit and says so', () => {
+    const result = searchState(state, 'a1', 2);
+    expect(result.matches).toHaveLength(2);
+    expect(result.truncated).toBe(true);
+  });
+
+  it('matches nothing for an empty query', () => {
+    expect(searchState(state, '  ').matches).toEqual([]);
+  });
+});
+
+describe('state diff', () => {
+  it('lists the leaf paths that changed, were added or removed', () => {
+    const after = {
+      ...state,
+      name: { a1: 'Ada', c3: 'Cy' },
+      position: { ...state.position, a1: { x: 2, y: 2 } },
+    };
+    expect(diffStates(state, after)).toEqual([
+      { path: ['name', 'c3'], before: undefined, after: 'Cy' },
+      { path: ['name', 'b2'], before: 'Bob', after: undefined },
+      { path: ['position', 'a1', 'x'], before: 1, after: 2 },
+    ]);
+  });
+
+  it('skips subtrees shared by both states without walking them', () => {
+    const shared = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('a shared subtree was walked');
+        },
+      },
+    );
+    expect(diffStates({ big: shared, n: 1 }, { big: shared, n: 2 })).toEqual([
+      { path: ['n'], before: 1, after: 2 },
+    ]);
+  });
+
+  it('indexes changed paths and every ancestor holding one', () => {
+    const index = changedPaths([['position', 'a1', 'x']]);
+    expect(index.exact.has(pathKey(['position', 'a1', 'x']))).toBe(true);
+    expect(index.within.has(pathKey(['position']))).toBe(true);
+    expect(index.within.has(pathKey(['position', 'a1']))).toBe(true);
+    expect(index.within.has(pathKey(['name']))).toBe(false);
+  });
+});

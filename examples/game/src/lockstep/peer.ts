@@ -1,4 +1,10 @@
-import { MemoryStore, newEntityId, type EventSystem, type TickResult } from '@causeway/runtime';
+import {
+  MemoryStore,
+  newEntityId,
+  type EventStore,
+  type EventSystem,
+  type TickResult,
+} from '@causeway/runtime';
 import type { Direction, Arena } from '../sim/arena.ts';
 import { admit } from '../sim/inputs.ts';
 import { makeWorld } from '../sim/world.ts';
@@ -36,8 +42,10 @@ export interface PeerOptions extends PeerEvents {
   readonly role: PeerRole;
   /** The actor to ask for (to take a snake back after a restart or a reload). */
   readonly actor?: string;
-  /** The world, already open on its store (the host's durable log). Default: a fresh one in memory. */
+  /** The world, already open on its store (the host's durable log). Default: one made on `store`. */
   readonly world?: EventSystem<Arena>;
+  /** Where a world this peer makes keeps its log. Default: a new memory store. */
+  readonly store?: EventStore;
   /**
    * Runs the demo's nondeterminism bug from this many ticks after joining (see `WorldOptions`).
    * Only for a world this peer makes itself.
@@ -196,7 +204,7 @@ export class LockstepPeer {
     if (this.#world === null) {
       const joinedAt = welcome.history.at(-1)?.tick ?? 0;
       const bug = this.#options.bugAfterJoin;
-      this.#world = makeWorld(new MemoryStore(), {
+      this.#world = makeWorld(this.#options.store ?? new MemoryStore(), {
         seed: welcome.seed,
         ...(bug === undefined ? {} : { bugFromTick: joinedAt + bug }),
       });

@@ -134,6 +134,8 @@ export class Relay {
   attach(server: Server, path = '/ws'): void {
     const wss = new WebSocketServer({ server, path, maxPayload: 64 * 1024 * 1024 });
     this.#server = wss;
+    // The HTTP server reports its own errors (a taken port) to whoever listens on it.
+    wss.on('error', () => undefined);
     wss.on('connection', (socket) => this.#connect(socket));
     if ((this.#options.startWith ?? 0) === 0) this.#start();
   }

@@ -1,4 +1,4 @@
-import type { EventSystem } from '@causeway/runtime';
+import type { EventStore, EventSystem } from '@causeway/runtime';
 import { WebSocket } from 'ws';
 import { botBrain } from '../bot/player.ts';
 import { LockstepPeer, type PeerEvents } from '../lockstep/peer.ts';
@@ -14,6 +14,7 @@ export interface NodePeerOptions extends PeerEvents {
   readonly role: 'bot' | 'host' | 'watch';
   readonly actor?: string;
   readonly world?: EventSystem<Arena>;
+  readonly store?: EventStore;
   readonly bugAfterJoin?: number;
 }
 

@@ -71,18 +71,21 @@ function drawSnake(g: CanvasRenderingContext2D, snake: Immutable<Snake>, mine: b
   g.lineJoin = 'round';
   g.shadowColor = color;
   g.shadowBlur = mine ? 16 : 8;
-  // The body as one thick stroke through the cell centres, thinning towards the tail.
-  for (let i = body.length - 1; i > 0; i--) {
-    const [ax, ay] = center(body[i] as number);
-    const [bx, by] = center(body[i - 1] as number);
-    g.strokeStyle = color;
-    g.globalAlpha = 0.55 + 0.45 * (1 - i / body.length);
-    g.lineWidth = CELL * (0.55 + 0.25 * (1 - i / body.length));
-    g.beginPath();
-    g.moveTo(ax, ay);
-    g.lineTo(bx, by);
-    g.stroke();
+  // The body as one thick stroke through the cell centres, then a lighter stripe along it.
+  g.beginPath();
+  for (let i = body.length - 1; i >= 0; i--) {
+    const [x, y] = center(body[i] as number);
+    if (i === body.length - 1) g.moveTo(x, y);
+    else g.lineTo(x, y);
   }
+  g.strokeStyle = color;
+  g.lineWidth = CELL * 0.72;
+  g.stroke();
+  g.shadowBlur = 0;
+  g.strokeStyle = 'rgba(255, 255, 255, 0.22)';
+  g.lineWidth = CELL * 0.22;
+  g.stroke();
+  g.shadowBlur = mine ? 16 : 8;
   g.globalAlpha = 1;
   const [hx, hy] = center(body[0] as number);
   g.fillStyle = color;

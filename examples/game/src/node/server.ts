@@ -18,6 +18,9 @@ export async function bundleClient(): Promise<string> {
     platform: 'browser',
     target: 'es2022',
     minify: true,
+    // The runtime names a function listener's events after the function (their `actor`), so
+    // the bundle must keep function names or its log would differ from a Node peer's.
+    keepNames: true,
     write: false,
     logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"production"' },
@@ -76,6 +79,9 @@ export async function serveGame(options: ServeOptions): Promise<GameServer> {
         'cache-control': 'no-store',
       });
       res.end(script);
+    } else if (path === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('Not found: the game is at /');

@@ -60,6 +60,24 @@ export default tseslint.config(
     },
   },
   {
+    // The protocol and the client run in browsers too: no Node built-ins, no server libraries.
+    files: ['packages/inspector/src/protocol/**/*.ts', 'packages/inspector/src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'The protocol and client are browser-safe.' },
+            {
+              group: ['ws', '@causeway/adapters', '@causeway/adapters/*'],
+              message: 'The protocol and client are browser-safe.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -94,7 +94,7 @@ async function serve(values: Record<string, string | boolean | undefined>): Prom
       }),
     );
   }
-  const tools = await attachTools(hosted.world);
+  const tools = await attachTools(hosted.world, (store) => makeWorld(store, { seed: hosted.seed }));
   print('');
   print(`  Game:       ${game.url}   (open it in two tabs; Enter joins, arrows steer)`);
   print(`  With a bug: ${game.url}?desync=30   (this tab diverges; the relay reports where)`);

@@ -1,4 +1,5 @@
-import type { EventSystem } from '@causeway/runtime';
+import type { EventSystem, MakeSystem } from '@causeway/runtime';
+import { attachInspector } from '@causeway/inspector/agent';
 import type { Arena } from '../sim/arena.ts';
 
 /** A developer tool attached to the running world (the inspector), with the URL to open. */
@@ -10,10 +11,13 @@ export interface AttachedTool {
 
 /**
  * Attaches the developer tools to the hosted world; `npm start` prints each one's URL beside
- * the game's. This is where the inspector's `attachInspector(world)` is wired once the
- * inspector package is part of the repository; until then there is nothing to attach.
+ * the game's. The inspector follows the world's commits live; `makeSystem` lets it compute
+ * states and verify the log.
  */
-export function attachTools(world: EventSystem<Arena>): Promise<AttachedTool[]> {
-  void world;
-  return Promise.resolve([]);
+export async function attachTools(
+  world: EventSystem<Arena>,
+  makeSystem: MakeSystem<Arena>,
+): Promise<AttachedTool[]> {
+  const inspector = await attachInspector(world, { makeSystem });
+  return [{ name: 'Inspector:', url: inspector.url, close: () => inspector.close() }];
 }

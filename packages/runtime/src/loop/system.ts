@@ -2,7 +2,7 @@ import type { Immutable } from 'immer';
 import { wallClock, type Clock } from '../clock/wall-clock.ts';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
-import type { Envelope } from '../events/envelope.ts';
+import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
 import { isValidSeed } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
 import { committedPages } from '../store/committed.ts';
@@ -96,6 +96,15 @@ export interface SystemInternals {
   readonly seed: number;
   /** The event types the system knows, by name (builtins included). */
   readonly types: ReadonlyMap<string, AnyEventType>;
+  /** The state the system starts from before its first tick. */
+  readonly initialState: object;
+  /**
+   * Runs the system's appliers for one stored event (upcast to its type's current version) on
+   * `draft`, an immer draft of a state. No listener, timer or registry is touched, and the
+   * system itself is not changed: the inspector uses it to compute the state after any event.
+   * @throws CausewayError `CW_UNKNOWN_EVENT_TYPE` for a type the system does not know.
+   */
+  readonly applyEvent: (draft: object, event: StoredEnvelope) => void;
 }
 
 const internals = new WeakMap<object, () => SystemInternals>();
@@ -180,6 +189,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       );
     }
     this.#clock = options.clock ?? wallClock;
+    const initialState = options.initialState ?? ({} as S);
     this.#core = new LoopCore<S>(
       {
         seed: options.seed,
@@ -193,7 +203,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         guard: strictGuardFor(options.strict, options.guard ?? null),
       },
       options.store ?? new MemoryStore(),
-      options.initialState ?? ({} as S),
+      initialState,
     );
     for (const type of options.events ?? []) this.#core.register(type);
     internals.set(this, () => ({
@@ -203,6 +213,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       lastCommit: this.#core.lastCommit,
       seed: this.#core.settings.seed,
       types: this.#core.types,
+      initialState: initialState,
+      applyEvent: (draft, stored) => {
+        const event = this.#core.upcast(stored);
+        const appliers = this.#core.appliers.get(event.type);
+        if (appliers !== undefined) for (const applier of appliers) applier(draft, event);
+      },
     }));
   }
 

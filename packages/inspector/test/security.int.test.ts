@@ -1,0 +1,167 @@
+import { encode } from '@msgpack/msgpack';
+import { MemoryStore, type EventSystem } from '@causeway/runtime';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { attachInspector, type AttachedInspector } from '../src/agent/index.ts';
+import { InspectorClient, type SocketConstructor } from '../src/client/index.ts';
+import { decodeServerFrame, MAX_CLIENT_FRAME_BYTES } from '../src/protocol/index.ts';
+import { makeSystem, runTicks, type Counters } from './fixtures/counter-app.ts';
+
+const quiet = (): void => undefined;
+
+let system: EventSystem<Counters>;
+let inspector: AttachedInspector;
+
+beforeAll(async () => {
+  system = makeSystem(new MemoryStore());
+  await runTicks(system, 1, 20);
+  inspector = await attachInspector(system, {
+    print: quiet,
+    allowedOrigins: ['http://localhost:5173'],
+  });
+});
+
+afterAll(async () => {
+  await inspector.close();
+  await system.close();
+});
+
+/** Opens a raw socket; resolves with the HTTP status the agent refused it with, or 101. */
+function handshake(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('error', reject);
+  });
+}
+
+function withToken(token: string | null): string {
+  const url = new URL(inspector.wsUrl);
+  if (token === null) url.searchParams.delete('token');
+  else url.searchParams.set('token', token);
+  return url.toString();
+}
+
+describe('the agent refuses whoever should not connect', () => {
+  it('refuses a connection without a token', async () => {
+    expect(await handshake(withToken(null))).toBe(401);
+  });
+
+  it('refuses a connection with a wrong token', async () => {
+    expect(await handshake(withToken(`${inspector.token.slice(0, -1)}x`))).toBe(401);
+  });
+
+  it('refuses a web page from a foreign origin even with the token', async () => {
+    expect(await handshake(inspector.wsUrl, { Origin: 'https://evil.example' })).toBe(403);
+  });
+
+  it('accepts the UI served from its own origin', async () => {
+    const own = `http://127.0.0.1:${inspector.port}`;
+    expect(await handshake(inspector.wsUrl, { Origin: own })).toBe(101);
+  });
+
+  it('accepts an explicitly allowed origin', async () => {
+    expect(await handshake(inspector.wsUrl, { Origin: 'http://localhost:5173' })).toBe(101);
+  });
+
+  it('accepts a client that sends no origin when it has the token', async () => {
+    expect(await handshake(inspector.wsUrl)).toBe(101);
+  });
+
+  it('listens on 127.0.0.1 by default', () => {
+    expect(new URL(inspector.url).hostname).toBe('127.0.0.1');
+  });
+
+  it('warns when asked to listen on another address', async () => {
+    const lines: string[] = [];
+    const exposed = await attachInspector(system, { host: '0.0.0.0', print: (l) => lines.push(l) });
+    await exposed.close();
+    expect(lines.some((l) => l.includes('WARNING') && l.includes('0.0.0.0'))).toBe(true);
+  });
+});
+
+/** One malformed frame of each kind the fuzz test sends. */
+const malformedFrame: fc.Arbitrary<{ bytes: Uint8Array | string; closes: boolean }> = fc.oneof(
+  { withCrossShrink: false, depthSize: 'small' },
+  fc.uint8Array({ maxLength: 200 }).map((bytes) => ({ bytes, closes: false })),
+  fc.string({ maxLength: 50 }).map((text) => ({ bytes: text, closes: false })),
+  fc.jsonValue().map((value) => ({ bytes: encode(value), closes: false })),
+  fc
+    .record({
+      kind: fc.constantFrom('request', 'result', 'push', 7),
+      id: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.double()),
+      method: fc.oneof(
+        fc.constantFrom('summary', 'stateAt', 'events', 'pathHistory', 'verify', '__proto__'),
+        fc.string({ maxLength: 20 }),
+      ),
+      params: fc.oneof(
+        fc.dictionary(
+          fc.constantFrom('seq', 'path', 'limit', 'cursor', 'filter', 'entity', 'depth'),
+          fc.jsonValue({ maxDepth: 3 }),
+        ),
+        fc.jsonValue({ maxDepth: 2 }),
+      ),
+    })
+    .map((frame) => ({ bytes: encode(frame), closes: false })),
+  fc
+    .integer({ min: 0, max: 199 })
+    .chain((n) =>
+      n === 0
+        ? fc
+            .integer({ min: MAX_CLIENT_FRAME_BYTES + 1, max: MAX_CLIENT_FRAME_BYTES + 4096 })
+            .map((size) => ({ bytes: new Uint8Array(size).fill(0x91), closes: false }))
+        : fc.uint8Array({ minLength: 1, maxLength: 8 }).map((bytes) => ({ bytes, closes: false })),
+    ),
+);
+
+describe('malformed frames', () => {
+  it('answers 10,000 malformed frames while the app commits and good clients get answers', async () => {
+    // Arrange
+    const frames = fc.sample(malformedFrame, { numRuns: 10_000, seed: 20261201 });
+    frames.push({ bytes: new Uint8Array(5 * MAX_CLIENT_FRAME_BYTES), closes: true });
+    const good = await InspectorClient.connect(inspector.wsUrl, {
+      WebSocket: WebSocket as unknown as SocketConstructor,
+    });
+    const tickBefore = system.lastCommit?.tick ?? 0;
+    let replies = 0;
+    let expected = 0;
+    let closes = 0;
+    // Act
+    let ws: WebSocket | null = null;
+    for (const frame of frames) {
+      if (ws === null || ws.readyState !== WebSocket.OPEN) {
+        ws = new WebSocket(inspector.wsUrl);
+        ws.on('message', (data: Buffer) => {
+          const reply = decodeServerFrame(new Uint8Array(data));
+          if (reply.kind !== 'push') replies++;
+        });
+        ws.on('error', () => undefined);
+        await new Promise((resolve) => ws?.once('open', resolve));
+      }
+      const socket = ws;
+      socket.send(frame.bytes);
+      if (frame.closes) {
+        await new Promise((resolve) => socket.once('close', resolve));
+        closes++;
+      } else expected++;
+    }
+    await runTicks(system, tickBefore + 1, tickBefore + 3);
+    const summary = await good.call('summary', {});
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Assert
+    expect(frames.length).toBeGreaterThanOrEqual(10_000);
+    expect(closes).toBe(1);
+    expect(replies).toBe(expected);
+    expect(summary.ticks).toBe(tickBefore + 3);
+    expect(system.halted).toBeNull();
+    good.close();
+  });
+});

@@ -65,7 +65,7 @@ function hashesOf(page: Page, ticks: readonly number[]): Promise<(string | null)
 }
 
 describe.skipIf(!available)('the game in headless Chromium', () => {
-  it('two pages and a Node bot play a match in lockstep and end with equal hashes', async () => {
+  it('two pages and a Node bot play a match in lockstep and end with equal hashes and logs', async () => {
     const { relay, game } = await serve(160, 3);
     const node = connectPeer({ url: game.wsUrl, name: 'viper', role: 'bot' });
     const pages = [
@@ -87,6 +87,12 @@ describe.skipIf(!available)('the game in headless Chromium', () => {
     for (const page of pages) expect(await hashesOf(page, ticks)).toEqual(expected);
     expect(ticks.map((t) => node.hashAt(t))).toEqual(expected);
     expect(relay.desyncs).toEqual([]);
+    for (const actor of ['bot:ann', 'bot:bea']) {
+      expect(await relay.compareLogs(node.actor, actor, 160)).toMatchObject({
+        ok: true,
+        ticks: 160,
+      });
+    }
     node.close();
     await game.close();
   });

@@ -3,6 +3,7 @@ import {
   firstDivergence,
   formatDivergence,
   type Divergence,
+  type DivergenceCheck,
   type MakeSystem,
 } from '@causeway/runtime';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -164,6 +165,25 @@ export class Relay {
       tick: c.tick,
       desynced: c.desynced,
     }));
+  }
+
+  /**
+   * Fetches two connected peers' logs up to `tick` and compares them event by event with
+   * `firstDivergence` (stronger than their hashes: it also sees ids, actors and causation).
+   *
+   * @throws Error when either actor is not connected or does not send its log in time.
+   */
+  async compareLogs(a: string, b: string, tick: number): Promise<DivergenceCheck> {
+    const ca = this.#connections.get(a);
+    const cb = this.#connections.get(b);
+    if (ca === undefined || cb === undefined) {
+      throw new Error(`Cannot compare ${a} with ${b}: both must be connected.`);
+    }
+    const [la, lb] = await Promise.all([this.#fetchLog(ca, tick), this.#fetchLog(cb, tick)]);
+    return firstDivergence(await storeOfExtract(la), await storeOfExtract(lb), {
+      makeSystem: this.#options.makeSystem,
+      sides: [a, b],
+    });
   }
 
   /** Resolves when the last tick is decided (every peer's hash in) and desyncs are reported. */

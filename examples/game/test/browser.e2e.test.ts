@@ -6,10 +6,12 @@ import { Relay } from '../src/lockstep/relay.ts';
 import { CHROMIUM, hasChromium, launchChromium } from '../src/node/browser.ts';
 import { connectPeer } from '../src/node/peers.ts';
 import { serveGame, type GameServer } from '../src/node/server.ts';
-import { GOLDEN_EVERY } from '../src/sim/arena.ts';
 import { makeWorld } from '../src/sim/world.ts';
+import { firstFoodTick } from './food-ticks.ts';
 
 const SEED = 31337;
+/** The buggy page joins at tick 0 and runs the bug from this tick on. */
+const BUG_AFTER = 20;
 const available = hasChromium();
 if (!available) {
   if (process.env.CI === 'true')
@@ -97,22 +99,24 @@ describe.skipIf(!available)('the game in headless Chromium', () => {
     await game.close();
   });
 
-  it('catches the bug a page injects with ?desync at the expected tick', async () => {
-    const { relay, game } = await serve(70, 2);
+  it('catches the bug a page injects with ?desync at the first pellet placed after it starts', async () => {
+    const { relay, game } = await serve(90, 2);
     const node = connectPeer({ url: game.wsUrl, name: 'viper', role: 'bot' });
-    const page = await openPage(`${game.url}?bot&name=bea&desync=1`);
+    const page = await openPage(`${game.url}?bot&name=bea&desync=${BUG_AFTER}`);
 
     await relay.finished();
+    await node.settled();
     await page.waitForFunction(
       () => (globalThis as unknown as Probe).causewayGame.desyncTick !== null,
     );
     await page.screenshot({ path: join(tmpdir(), 'causeway-game-desync.png') });
 
-    expect(relay.desyncs.map((d) => [d.actor, d.tick])).toEqual([['bot:bea', GOLDEN_EVERY]]);
+    const expected = await firstFoodTick(node, BUG_AFTER);
+    expect(relay.desyncs.map((d) => [d.actor, d.tick])).toEqual([['bot:bea', expected]]);
     expect(
       await page.evaluate(() => (globalThis as unknown as Probe).causewayGame.desyncTick),
-    ).toBe(GOLDEN_EVERY);
-    expect(await page.textContent('#desync pre')).toContain(`Divergence at tick ${GOLDEN_EVERY}`);
+    ).toBe(expected);
+    expect(await page.textContent('#desync pre')).toContain(`Divergence at tick ${expected}`);
     node.close();
     await game.close();
   });

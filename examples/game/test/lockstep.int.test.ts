@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LockstepPeer } from '../src/lockstep/peer.ts';
 import { connectPeer } from '../src/node/peers.ts';
-import { GOLDEN_EVERY } from '../src/sim/arena.ts';
+import { firstFoodTick } from './food-ticks.ts';
 import { startRelay, type RunningRelay } from './relay-fixture.ts';
 
 const SEED = 4242;
+/** The buggy bot joins at tick 0 and runs the bug from this tick on. */
+const BUG_AFTER = 40;
 let running: RunningRelay | null = null;
 const peers: LockstepPeer[] = [];
 
@@ -54,22 +56,23 @@ describe('lockstep over the relay', () => {
     expect(running.relay.desyncs).toEqual([]);
   });
 
-  it('catches the injected bug at the first golden apple and reports the divergence', async () => {
-    running = await startRelay({ seed: SEED, lastTick: 80, startWith: 3 });
-    bot(running.url, 'viper');
+  it('catches the injected bug at the first pellet placed after it starts, with the report', async () => {
+    running = await startRelay({ seed: SEED, lastTick: 120, startWith: 3 });
+    const honest = bot(running.url, 'viper');
     bot(running.url, 'cobra');
-    bot(running.url, 'mamba', 1);
+    bot(running.url, 'mamba', BUG_AFTER);
 
     await running.relay.finished();
+    await honest.settled();
 
     const [desync] = running.relay.desyncs;
     expect(running.relay.desyncs).toHaveLength(1);
     expect(desync?.actor).toBe('bot:mamba');
-    expect(desync?.tick).toBe(GOLDEN_EVERY);
+    expect(desync?.tick).toBe(await firstFoodTick(honest, BUG_AFTER));
     expect(desync?.divergence?.reason).toBe('hash');
     expect(desync?.divergence?.event?.a?.type).toBe('FoodPlaced');
     expect(desync?.report).toContain(
-      `Divergence at tick ${GOLDEN_EVERY}: the state hashes differ.`,
+      `Divergence at tick ${desync?.tick}: the state hashes differ.`,
     );
     expect(desync?.report).toMatch(/food\.[0-9a-f-]+\.cell: viper/);
   });

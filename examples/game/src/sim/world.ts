@@ -38,9 +38,10 @@ export interface WorldOptions {
   /** The PRNG seed, recorded in the log header. */
   readonly seed: number;
   /**
-   * Injects the demo's deliberate nondeterminism bug from this tick on: golden apples are placed
-   * with `Math.random()` instead of the tick's seeded PRNG, as a careless port might do. A peer
-   * running it diverges at the first golden apple at or after this tick.
+   * Injects the demo's deliberate nondeterminism bug from this tick on: the food system places
+   * pellets with `Math.random()` instead of the tick's seeded PRNG, as a careless port might
+   * do. A peer running it diverges at the first tick, at or after this one, in which the food
+   * system places a pellet.
    */
   readonly bugFromTick?: number;
   /** Snapshot interval in ticks (default 1,000). */
@@ -194,35 +195,40 @@ function remainsOf(
   return cells;
 }
 
-/** The food system: keeps pellets on the board, and a golden apple every {@link GOLDEN_EVERY} ticks. */
+/**
+ * The food system: keeps pellets on the board, and a golden apple every {@link GOLDEN_EVERY}
+ * ticks. Each pellet's cell is a draw from the tick's PRNG; with the demo's bug on, a draw from
+ * global randomness instead.
+ */
 function foodSupply(bugFromTick: number | undefined) {
   return function food(ctx: Ctx): void {
     const arena = ctx.state;
-    const foods = ctx.query(FoodComponent);
+    const taken = occupiedCells(arena);
+    const place = (value: number): boolean => {
+      let cell = freeCellFrom(randomBelow(ctx, CELLS), taken);
+      if (bugFromTick !== undefined && ctx.tick >= bugFromTick && cell >= 0) {
+        // The injected bug: a draw from global randomness, different on every peer. If it
+        // happens to land on the honest cell, take the next free one, so the demo always diverges.
+        const careless = freeCellFrom(Math.floor(Math.random() * CELLS), taken);
+        cell = careless === cell ? freeCellFrom(cell + 1, taken) : careless;
+      }
+      if (cell < 0) return false;
+      taken.add(cell);
+      ctx.emit(FoodPlaced, ctx.create(), { cell, value });
+      return true;
+    };
     const living = ctx.query(SnakeComponent).filter((id) => arena.snake[id]?.alive === true);
     const wanted = Math.max(3, 2 + living.length);
     let plain = 0;
     let golden = false;
-    for (const id of foods) {
+    for (const id of ctx.query(FoodComponent)) {
       if ((arena.food[id]?.value ?? 1) > 1) golden = true;
       else plain++;
     }
-    const taken = occupiedCells(arena);
     for (let placed = 0; plain + placed < wanted && placed < 2; placed++) {
-      const cell = freeCellFrom(randomBelow(ctx, CELLS), taken);
-      if (cell < 0) return;
-      taken.add(cell);
-      ctx.emit(FoodPlaced, ctx.create(), { cell, value: 1 });
+      if (!place(1)) return;
     }
-    if (ctx.tick % GOLDEN_EVERY !== 0 || golden) return;
-    let cell = freeCellFrom(randomBelow(ctx, CELLS), taken);
-    if (bugFromTick !== undefined && ctx.tick >= bugFromTick) {
-      // The injected bug: a draw from global randomness, different on every peer. If it happens
-      // to land on the honest cell, take the next free one, so the demo diverges every time.
-      const careless = freeCellFrom(Math.floor(Math.random() * CELLS), taken);
-      cell = careless === cell ? freeCellFrom(cell + 1, taken) : careless;
-    }
-    if (cell >= 0) ctx.emit(FoodPlaced, ctx.create(), { cell, value: 5 });
+    if (ctx.tick % GOLDEN_EVERY === 0 && !golden) place(5);
   };
 }
 

@@ -17,7 +17,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.unit.test.ts', 'test/**/*.unit.test.ts'],
+          include: [
+            'packages/*/test/**/*.unit.test.ts',
+            'examples/*/test/**/*.unit.test.ts',
+            'test/**/*.unit.test.ts',
+          ],
           typecheck: { enabled: true, include: ['packages/*/test/**/*.types.test.ts'] },
         },
       },
@@ -25,7 +29,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'int',
-          include: ['packages/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          include: [
+            'packages/*/test/**/*.int.test.ts',
+            'examples/*/test/**/*.int.test.ts',
+            'test/**/*.int.test.ts',
+          ],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
@@ -35,7 +43,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          include: ['packages/*/test/**/*.e2e.test.ts', 'test/**/*.e2e.test.ts'],
+          include: [
+            'packages/*/test/**/*.e2e.test.ts',
+            'examples/*/test/**/*.e2e.test.ts',
+            'test/**/*.e2e.test.ts',
+          ],
           testTimeout: 300_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FileStore } from '@causeway/adapters/file';
+import { firstDivergence, reexecute, type EventStore } from '@causeway/runtime';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeWorld } from '../src/sim/world.ts';
+import { startRelay } from './relay-fixture.ts';
+
+const cli = fileURLToPath(new URL('../src/node/cli.ts', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'causeway-game-match-'));
+const SEED = 777;
+const TICKS = 200;
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Runs one bot in its own process, its log in `dir`; resolves with its exit code and output. */
+function botProcess(
+  url: string,
+  name: string,
+  dir: string,
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, 'bot', '--url', url, '--name', name, '--dir', dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+async function readerOf(dir: string): Promise<FileStore> {
+  const store = new FileStore({ dir, readOnly: true });
+  await store.open();
+  return store;
+}
+
+describe('a match of bots across processes', () => {
+  it('ends with identical logs on every peer', async () => {
+    const running = await startRelay({ seed: SEED, tickMs: 20, lastTick: TICKS, startWith: 3 });
+    const names = ['viper', 'cobra', 'mamba'];
+    const dirs = names.map((n) => join(root, n));
+
+    const exits = await Promise.all(
+      names.map((n, i) => botProcess(running.url, n, dirs[i] as string)),
+    );
+    await running.relay.finished();
+    await running.close();
+
+    expect(
+      exits.map((e) => e.code),
+      exits.map((e) => e.out).join('\n'),
+    ).toEqual([0, 0, 0]);
+    const stores = await Promise.all(dirs.map(readerOf));
+    const makeSystem = (store: EventStore) => makeWorld(store, { seed: SEED });
+    const [first, ...others] = stores as [FileStore, ...FileStore[]];
+    expect((await first.lastCommit())?.tick).toBe(TICKS);
+    for (const other of others) {
+      expect(await firstDivergence(first, other, { makeSystem })).toMatchObject({
+        ok: true,
+        ticks: TICKS,
+      });
+    }
+    expect(await reexecute(first, makeSystem)).toMatchObject({ ok: true, ticks: TICKS });
+    expect(running.relay.desyncs).toEqual([]);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+});

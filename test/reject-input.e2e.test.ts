@@ -31,7 +31,7 @@ function causeway(...args: string[]): Promise<{ code: number; stdout: string; st
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', main, ...args],
+      ['--conditions=@causeway/source', '--import', 'tsx', main, ...args],
       { cwd: root },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;

@@ -24,7 +24,7 @@ class Contender {
   alive = true;
 
   constructor(dir: string) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', childScript, dir], {
+    this.proc = spawn(process.execPath, ['--conditions=@causeway/source', '--import', 'tsx', childScript, dir], {
       cwd: root,
       stdio: ['pipe', 'pipe', 'inherit'],
     });

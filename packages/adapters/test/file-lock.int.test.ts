@@ -24,7 +24,7 @@ function startChild(
   dir: string,
   mode: 'try' | 'hold' | 'write',
 ): { proc: ChildProcess; line: Promise<Record<string, unknown>> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, mode], {
+  const proc = spawn(process.execPath, ['--conditions=@causeway/source', '--import', 'tsx', child, dir, mode], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -108,7 +108,7 @@ export type {
 export { defineComponent, hashState, Queries } from './state/index.ts';
 export type { Component, Table, ValueOf } from './state/index.ts';
 
-export { isUuidV7, newEntityId } from './ids/index.ts';
+export { isUuidV7, newEntityId, uuidV7Time } from './ids/index.ts';
 export { wallClock } from './clock/index.ts';
 export type { Clock } from './clock/index.ts';
 

@@ -1,6 +1,5 @@
+import { decodeValue, encodeValue } from '@causeway/runtime/store-kit';
 import {
-  decodeValue,
-  encodeValue,
   MemoryStore,
   type EventStore,
   type InputRecord,

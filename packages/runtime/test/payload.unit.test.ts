@@ -88,7 +88,7 @@ describe('payload validation', () => {
   });
 
   it('rejects a bad payload emitted by a listener as that listener’s failure', async () => {
-    const system = counterSystem();
+    const system = counterSystem({ mode: 'production' });
     system.subscribe(CounterCreated, (e, ctx) =>
       ctx.emit(Noted, e.entity, { text: (() => 'x') as unknown as string }),
     );

@@ -1,7 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import type { CausewayError } from '../src/index.ts';
-import { input, MemoryStore, type InputRecord, type Snapshot } from '../src/index.ts';
-import { CounterCreated, counterSystem, entityId, Incremented, T0 } from './fixtures.ts';
+import {
+  defineEvent,
+  input,
+  MemoryStore,
+  type CausewayError,
+  type Envelope,
+  type InputRecord,
+  type ListenerContext,
+  type Snapshot,
+} from '../src/index.ts';
+import {
+  CounterCreated,
+  counterSystem,
+  entityId,
+  Incremented,
+  Noted,
+  T0,
+  type Counters,
+} from './fixtures.ts';
 
 /** A memory store whose snapshot writes fail while `failing` is set. */
 class FlakySnapshots extends MemoryStore {
@@ -99,5 +115,84 @@ describe('the tick contract: live mode', () => {
 
     expect(quick).toHaveLength(3);
     expect(slow).toEqual(quick);
+  });
+});
+
+describe('the tick contract: program errors', () => {
+  const Unregistered = defineEvent<{ text: string }, 'Unregistered'>('Unregistered', {
+    entity: 'existing',
+  });
+  const listeners: [string, string, (e: Envelope, ctx: ListenerContext<Counters>) => void][] = [
+    [
+      'an unregistered type emitted',
+      'CW_UNKNOWN_EVENT_TYPE',
+      (e, ctx) => ctx.emit(Unregistered, e.entity, { text: 'x' }),
+    ],
+    [
+      'an invalid payload emitted',
+      'CW_INVALID_PAYLOAD',
+      (e, ctx) => ctx.emit(Noted, e.entity, { text: undefined as unknown as string }),
+    ],
+    [
+      'a strict-mode catch',
+      'CW_NONDETERMINISM',
+      () => {
+        Math.random();
+      },
+    ],
+  ];
+
+  it.each(listeners)(
+    'halts the system in development mode on %s, committing nothing',
+    async (_what, code, listener) => {
+      const system = counterSystem({ mode: 'development', strict: true });
+      system.subscribe(CounterCreated, function buggy(e, ctx) {
+        listener(e, ctx);
+      });
+
+      const outcome = system.tick([created], { at: T0 });
+
+      await expect(outcome).rejects.toMatchObject({
+        code: 'CW_LISTENER_FAILED',
+        details: { listener: 'buggy', code },
+      });
+      expect(system.lastCommit).toBeNull();
+      expect(system.halted?.code).toBe('CW_LISTENER_FAILED');
+    },
+  );
+
+  it.each(listeners)(
+    'isolates %s in production mode and lists it in the tick result',
+    async (_what, code, listener) => {
+      const system = counterSystem({ mode: 'production', strict: true });
+      system.subscribe(CounterCreated, function buggy(e, ctx) {
+        listener(e, ctx);
+      });
+
+      const result = await system.tick([created], { at: T0 });
+
+      expect(result.failures).toEqual([
+        expect.objectContaining({
+          seq: 2,
+          listener: 'buggy',
+          programError: true,
+          error: expect.objectContaining({ code }) as unknown,
+        }),
+      ]);
+    },
+  );
+
+  it('lists an ordinary listener failure in the tick result without halting', async () => {
+    const system = counterSystem({ mode: 'development' });
+    system.subscribe(CounterCreated, function picky() {
+      throw new Error('not today');
+    });
+
+    const result = await system.tick([created], { at: T0 });
+
+    expect(result.failures).toMatchObject([
+      { listener: 'picky', programError: false, error: { message: 'not today' } },
+    ]);
+    expect(system.halted).toBeNull();
   });
 });

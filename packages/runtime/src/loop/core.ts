@@ -64,6 +64,13 @@ export interface CoreSettings {
   readonly activities: number;
   /** Called around every listener and applier run (strict mode installs its guards here). */
   readonly guard: RunGuard | null;
+  /**
+   * Entered once around a whole tick or rebuild page (strict mode): the globals are patched
+   * once per tick rather than once per run, which is the same since a tick runs synchronously.
+   */
+  readonly tickGuard: RunGuard | null;
+  /** Development mode: a program error in a listener halts whatever the failure policy. */
+  readonly haltOnProgramErrors: boolean;
 }
 
 /** Hooks around user code inside the loop (strict mode). */
@@ -376,6 +383,8 @@ export class LoopCore<S extends object> {
     const previousAt = this.lastCommit?.at ?? Number.NEGATIVE_INFINITY;
     const time = Math.max(at, previousAt);
     const run = new TickRun<S>(this, this.tick + 1, time, this.lastSeq + 1);
+    const tickGuard = this.settings.tickGuard;
+    tickGuard?.enter('the loop');
     try {
       run.fireTimers();
       run.takeInputs(this.pending);
@@ -390,6 +399,8 @@ export class LoopCore<S extends object> {
       run.rollback();
       if (isCausewayError(err, ErrorCodes.CascadeLimit)) this.halted = err;
       throw err;
+    } finally {
+      tickGuard?.exit();
     }
     return run;
   }
@@ -416,7 +427,13 @@ export class LoopCore<S extends object> {
   /** Applies one committed tick's events without running listeners. */
   replayTick(commit: TickCommit, events: readonly StoredEnvelope[]): void {
     const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq);
-    run.replay(events, 0, events.length);
+    const tickGuard = this.settings.tickGuard;
+    tickGuard?.enter('the loop');
+    try {
+      run.replay(events, 0, events.length);
+    } finally {
+      tickGuard?.exit();
+    }
     // The stored commit is adopted as is: hashing each replayed tick would only be thrown away
     // (the rebuilt state is hashed once, against the last commit, when the rebuild ends).
     run.finish(false);
@@ -439,6 +456,8 @@ export class LoopCore<S extends object> {
   replayBatch(commits: readonly TickCommit[], events: readonly StoredEnvelope[]): void {
     const draft = new StateDraft(this.state);
     let index = 0;
+    const tickGuard = this.settings.tickGuard;
+    tickGuard?.enter('the loop');
     try {
       for (const commit of commits) {
         const count = commit.lastSeq - commit.firstSeq + 1;
@@ -449,6 +468,7 @@ export class LoopCore<S extends object> {
         this.lastCommit = commit;
       }
     } finally {
+      tickGuard?.exit();
       this.state = draft.finish() as S;
     }
   }

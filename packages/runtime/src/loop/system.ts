@@ -9,7 +9,7 @@ import type { Component } from '../state/component.ts';
 import { committedPages } from '../store/committed.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { EventQuery, EventStore, InputRecord, Page, TickCommit } from '../store/port.ts';
-import { strictGuardFor } from '../strict/strict-mode.ts';
+import { isStrictFor, strictGuard, strictGuardFor } from '../strict/strict-mode.ts';
 import { EntityAccessGranted, InputDiscarded, type FailurePolicy } from './builtin.ts';
 import { journalInputRejection } from './input-rejection.ts';
 import {
@@ -87,11 +87,31 @@ export interface EventSystemOptions<S extends object> {
   readonly guard?: RunGuard;
   /**
    * Strict mode: while a listener or applier runs, the global wall clocks and random sources
-   * throw `NondeterminismError` naming it (see `strictGuard` for the list). Default false,
-   * unless turned on process-wide by the testing kit (`@causeway/runtime/testing`); an explicit
-   * `false` always wins.
+   * throw `NondeterminismError` naming it (see `strictGuard` for the list). Default: on in
+   * development mode, off in production mode (see `mode`); the testing kit turns it on for the
+   * systems it checks. An explicit value always wins.
    */
   readonly strict?: boolean;
+  /**
+   * `development` or `production`. In development, a program error in a listener — emitting
+   * an unregistered type, an invalid payload, a strict-mode catch (even one the listener caught
+   * itself), a returned Promise — halts the system whatever the failure policy, and strict mode
+   * is on by default. In production, program errors are isolated like any listener failure
+   * (listed in `TickResult.failures`) and strict mode is off by default. Default: `production`
+   * when the environment variable `NODE_ENV` is `production` (read from `globalThis.process`
+   * where it exists), `development` otherwise.
+   */
+  readonly mode?: SystemMode;
+}
+
+/** Development halts on program errors and runs strict by default; production isolates them. */
+export type SystemMode = 'development' | 'production';
+
+/** The default mode: `production` when `NODE_ENV` is `production`, else `development`. */
+export function defaultMode(): SystemMode {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env;
+  return env?.['NODE_ENV'] === 'production' ? 'production' : 'development';
 }
 
 /** Options of {@link EventSystem.tick}. */
@@ -250,6 +270,15 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         },
       );
     }
+    const mode = options.mode ?? defaultMode();
+    if (mode !== 'development' && mode !== 'production') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `mode must be 'development' or 'production', got ${JSON.stringify(mode)}.`,
+        { mode },
+      );
+    }
+    const strict = isStrictFor(options.strict, mode === 'development');
     this.#clock = options.clock ?? wallClock;
     this.#onSnapshotError = options.onSnapshotError ?? null;
     const initialState = options.initialState ?? ({} as S);
@@ -264,7 +293,9 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         validatePayloads: options.validatePayloads ?? true,
         limits: payloadLimits(options.limits),
         activities,
-        guard: strictGuardFor(options.strict, options.guard ?? null),
+        guard: strictGuardFor(strict, options.guard ?? null),
+        tickGuard: strict ? strictGuard : null,
+        haltOnProgramErrors: mode === 'development',
       },
       options.store ?? new MemoryStore(),
       initialState,
@@ -814,6 +845,11 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   /** The store this system writes to. */
   get store(): EventStore {
     return this.#core.store;
+  }
+
+  /** The system's mode (see `EventSystemOptions.mode`). */
+  get mode(): SystemMode {
+    return this.#core.settings.haltOnProgramErrors ? 'development' : 'production';
   }
 
   /** The PRNG seed. */

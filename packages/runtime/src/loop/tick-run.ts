@@ -1,4 +1,11 @@
-import { CascadeLimitError, CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
+import {
+  CascadeLimitError,
+  CausewayError,
+  ErrorCodes,
+  isCausewayError,
+  NondeterminismError,
+} from '../errors/index.ts';
+import { strictViolations } from '../strict/strict-mode.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
 import { assertPlainData } from '../events/payload.ts';
@@ -335,6 +342,8 @@ export class TickRun<S extends object> implements LoopPort {
     const timed = core.settings.activities > 0;
     const started = !timed ? 0 : startedAt >= 0 ? startedAt : ActivityLog.now();
     let failure: unknown = null;
+    const strict = core.settings.tickGuard !== null;
+    const violationsBefore = strict ? strictViolations().count : 0;
     try {
       guard?.enter(sub.name);
       const result = sub.run(event as Envelope, ctx);
@@ -353,6 +362,15 @@ export class TickRun<S extends object> implements LoopPort {
       guard?.exit();
       ctx.close();
     }
+    if (failure === null && strict) {
+      // The listener caught strict mode's error itself and went on: it is still a failure.
+      const { count, last } = strictViolations();
+      if (count !== violationsBefore && last !== null)
+        failure = new NondeterminismError(
+          `${last.api} (and caught the error)`,
+          `Listener "${sub.name}"`,
+        );
+    }
     let ended = -1;
     if (timed) {
       ended = ActivityLog.now();
@@ -366,11 +384,20 @@ export class TickRun<S extends object> implements LoopPort {
     }
     if (failure === null) return ended;
     this.truncate(mark, undoMark);
-    if (core.settings.failurePolicy === 'halt') {
+    const programError = core.settings.haltOnProgramErrors && isProgramError(failure);
+    if (core.settings.failurePolicy === 'halt' || programError) {
+      const why = programError
+        ? `This is a program error (${(failure as CausewayError).code}), and in development mode a program error halts: tick ${this.tick} was not committed and the system stopped (mode: 'production' isolates it instead).`
+        : `The failure policy is "halt": tick ${this.tick} was not committed and the system stopped.`;
       const error = new CausewayError(
         ErrorCodes.ListenerFailed,
-        `Listener ${sub.name} failed on ${event === null ? 'its per-tick run' : `"${event.type}" (seq ${event.seq})`}: ${messageOf(failure)}. The failure policy is "halt": tick ${this.tick} was not committed and the system stopped. Fix the listener and reopen the store; the tick's inputs are journaled and will run again.`,
-        { listener: sub.name, event: event?.id ?? null, tick: this.tick },
+        `Listener ${sub.name} failed on ${event === null ? 'its per-tick run' : `"${event.type}" (seq ${event.seq})`}: ${messageOf(failure)}. ${why} Fix the listener and reopen the store; the tick's inputs are journaled and will run again.`,
+        {
+          listener: sub.name,
+          event: event?.id ?? null,
+          tick: this.tick,
+          code: isCausewayError(failure) ? failure.code : null,
+        },
         { cause: failure },
       );
       core.halted = error;
@@ -678,6 +705,11 @@ const programErrorCodes: ReadonlySet<string> = new Set([
  */
 export function isProgramError(err: unknown): boolean {
   return isCausewayError(err) && programErrorCodes.has(err.code);
+}
+
+/** True for the code of a program error (see {@link isProgramError}). */
+export function isProgramErrorCode(code: unknown): boolean {
+  return typeof code === 'string' && programErrorCodes.has(code);
 }
 
 function isBuiltin(type: AnyEventType): boolean {

@@ -65,6 +65,7 @@ export type {
   IndexQuery,
   EventStore,
   InputRecord,
+  JournalOptions,
   LogHeader,
   MemoryStoreOptions,
   Page,

@@ -25,6 +25,7 @@ import type {
   EventQuery,
   EventStore,
   InputRecord,
+  JournalOptions,
   LogHeader,
   Page,
   Snapshot,
@@ -35,19 +36,22 @@ import type {
 import { EnvelopeReader } from './envelope-reader.ts';
 import { EnvelopeWriter } from './envelope-writer.ts';
 import { fileFailure, makeStoreFolder } from './fs-errors.ts';
+import { readIndexFile, writeIndexFile } from './index-file.ts';
 import { WriterLock } from './lock.ts';
 import { ManifestError, readManifest, syncFolder, writeManifest } from './manifest.ts';
 import { LogIndex, RecordError } from './log-index.ts';
 import type { PlaceTable, RecordPlace } from './log-index.ts';
-import { FRAME_HEAD, frameSize, RecordKind, writeFrame } from './records.ts';
+import { FRAME_HEAD, frameSize, goodFrameSize, RecordKind, writeFrame } from './records.ts';
 import type { RecordKindValue } from './records.ts';
 import {
+  listSegments,
   readAt,
   readInto,
   scanLog,
   scanSegment,
   segmentName,
   segmentPath,
+  segmentSizes,
   validRecordAfter,
 } from './segments.ts';
 import type { LogDamage } from './segments.ts';
@@ -100,6 +104,8 @@ interface PendingAppend {
   readonly frames: Uint8Array;
   readonly records: ReadonlyArray<{ kind: RecordKindValue; size: number; snapshot?: Snapshot }>;
   readonly commit: TickCommit | null;
+  /** False for inputs whose sync rides on the commit that follows them. */
+  readonly sync: boolean;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -227,6 +233,13 @@ export class FileStore implements EventStore {
   }
 
   private async openReader(): Promise<void> {
+    const { segments } = await listSegments(this.dir);
+    const checkpoint = await readIndexFile(this.dir, await segmentSizes(this.dir, segments));
+    if (checkpoint !== null) {
+      this.index = checkpoint.index;
+      this.consumedSegment = checkpoint.segment;
+      this.consumedOffset = checkpoint.offset;
+    }
     await this.refresh();
     let manifest;
     try {
@@ -249,7 +262,7 @@ export class FileStore implements EventStore {
   private async openWriter(header: LogHeader | undefined): Promise<void> {
     await makeStoreFolder(this.dir, this.description);
     this.lock = await WriterLock.acquire(this.dir, this.description);
-    const scan = await scanLog(this.dir);
+    const scan = await scanLog(this.dir, { useIndexFile: true });
     if (scan.damage?.kind === 'corrupt') throw this.corrupted(scan.damage);
     this.index = scan.index;
     this.index.resetPending();
@@ -309,8 +322,12 @@ export class FileStore implements EventStore {
     this.index.header = header;
   }
 
-  /** Journals inputs; under durability `commit` they are on disk when the promise resolves. */
-  async journal(inputs: readonly InputRecord[]): Promise<void> {
+  /**
+   * Journals inputs; under durability `commit` they are on disk when the promise resolves,
+   * except with `syncWithCommit`, where they are written at once and synced with the next
+   * commit (the caller acknowledges them only then).
+   */
+  async journal(inputs: readonly InputRecord[], options?: JournalOptions): Promise<void> {
     this.ensureWritable();
     checkJournal(this.description, this.acceptedInput, inputs);
     const { frames, records } = frameAll(
@@ -320,7 +337,7 @@ export class FileStore implements EventStore {
       ]),
     );
     this.acceptedInput += inputs.length;
-    await this.enqueue(frames, records, null);
+    await this.enqueue(frames, records, null, options?.syncWithCommit !== true);
   }
 
   /** Appends a tick's events and its commit record in one write; see {@link Durability}. */
@@ -356,6 +373,7 @@ export class FileStore implements EventStore {
       const place = list[i] as (typeof list)[number];
       if (atOrBeforeTick !== undefined && place.tick > atOrBeforeTick) continue;
       const frame = await this.readSpan(place.segment, place.offset, place.size);
+      this.checkFrameAt(frame, 0, place.size, place.segment, place.offset);
       const t = this.decodeAt(place, () => decodeValue(frame.subarray(FRAME_HEAD)) as unknown[]);
       return {
         tick: place.tick,
@@ -444,7 +462,7 @@ export class FileStore implements EventStore {
     if (this.state === 'closed') return;
     this.state = 'closed';
     if (this.flushing !== null) await this.flushing.catch(() => undefined);
-    await this.release();
+    await this.release(true);
   }
 
   // ---- writing ----
@@ -468,9 +486,17 @@ export class FileStore implements EventStore {
     frames: Uint8Array,
     records: PendingAppend['records'],
     commit: TickCommit | null,
+    sync = true,
   ): Promise<void> {
     return new Promise<void>((resolveAppend, rejectAppend) => {
-      this.queue.push({ frames, records, commit, resolve: resolveAppend, reject: rejectAppend });
+      this.queue.push({
+        frames,
+        records,
+        commit,
+        sync,
+        resolve: resolveAppend,
+        reject: rejectAppend,
+      });
       this.flushing ??= this.flush().finally(() => {
         this.flushing = null;
       });
@@ -494,8 +520,11 @@ export class FileStore implements EventStore {
                 total,
               );
         await this.writeAll(bytes, this.segmentSize);
-        if (this.durability === 'commit') await this.handle().datasync();
-        else if (this.durability === 'interval') this.scheduleSync();
+        // Inputs whose sync rides on the next commit are only written (a crash before that
+        // commit loses nothing anyone was told is stored); the commit's sync covers them.
+        if (this.durability === 'commit') {
+          if (batch.some((a) => a.sync)) await this.handle().datasync();
+        } else if (this.durability === 'interval') this.scheduleSync();
         this.apply(batch, this.segmentSize);
         this.segmentSize += total;
       } catch (error) {
@@ -725,6 +754,7 @@ export class FileStore implements EventStore {
         await this.readSpanInto(buffer, segment, spanStart, length);
         for (let n = k; n < j; n++) {
           const at = (offsets[n] as number) - spanStart;
+          this.checkFrameAt(buffer, at, sizes[n] as number, segment, spanStart + at);
           try {
             out.push(reader.decode(buffer, at + FRAME_HEAD, at + (sizes[n] as number)));
           } catch (error) {
@@ -820,10 +850,27 @@ export class FileStore implements EventStore {
       for (let n = i; n < j; n++) {
         const k = (numbers[n] as number) - base;
         const at = (offsets[k] as number) - spanStart;
+        this.checkFrameAt(span, at, sizes[k] as number, segment, spanStart + at);
         use(span, at + FRAME_HEAD, at + (sizes[k] as number), segment, spanStart + at);
       }
       i = j;
     }
+  }
+
+  /**
+   * Checks the checksum of a record as it is read: an open that starts from the index file
+   * does not read the records it covers, so damage there is found here (or by `check`).
+   */
+  private checkFrameAt(
+    bytes: Uint8Array,
+    at: number,
+    size: number,
+    segment: number,
+    offset: number,
+  ): void {
+    if (goodFrameSize(bytes, at, at + size) === size) return;
+    const reason = 'a record whose checksum or framing does not match (damaged since written)';
+    throw this.corrupted({ segment, offset, reason, kind: 'corrupt' });
   }
 
   /** The error for a record at `offset` of `segment` that does not decode. */
@@ -926,7 +973,7 @@ export class FileStore implements EventStore {
     );
   }
 
-  private async release(): Promise<void> {
+  private async release(saveIndex = false): Promise<void> {
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     this.pollTimer = null;
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
@@ -938,6 +985,17 @@ export class FileStore implements EventStore {
       if (this.durability !== 'none' && this.failure === null)
         await handle.datasync().catch(() => undefined);
       await handle.close().catch(() => undefined);
+      // The next open reads this instead of scanning the log; without it (a crash, a failed
+      // write) it scans from the last index written, or from the start.
+      if (
+        saveIndex &&
+        this.failure === null &&
+        this.index.header !== null &&
+        this.index.pending.length === 0
+      ) {
+        const cover = { segment: this.segment, offset: this.segmentSize };
+        await writeIndexFile(this.dir, this.index, cover).catch(() => undefined);
+      }
     }
     for (const handle of this.readHandles.values()) await handle.close().catch(() => undefined);
     this.readHandles.clear();

@@ -365,10 +365,15 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    *   `CW_ENTITY_NOT_OWNED`, `CW_SYSTEM_HALTED`.
    */
   accept(inputs: readonly Input[]): Promise<readonly number[]> {
-    return this.#serial(() => this.#acceptNow(inputs, this.#clock()));
+    return this.#serial(() => this.#acceptNow(inputs, this.#clock(), false));
   }
 
-  async #acceptNow(inputs: readonly Input[], now: number): Promise<number[]> {
+  // `tick(inputs)` acknowledges its inputs on commit, so their journal may share its sync.
+  async #acceptNow(
+    inputs: readonly Input[],
+    now: number,
+    syncWithCommit: boolean,
+  ): Promise<number[]> {
     this.#checkRunning();
     await this.open();
     const core = this.#core;
@@ -388,7 +393,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         actor: i.actor ?? 'anonymous',
       };
     }
-    await core.store.journal(records);
+    await core.store.journal(records, { syncWithCommit });
     core.lastInput += records.length;
     for (let k = 0; k < records.length; k++)
       core.pending.push({ record: records[k] as InputRecord, type: (inputs[k] as Input).type });
@@ -414,7 +419,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           { at },
         );
       }
-      await this.#acceptNow(inputs, at);
+      await this.#acceptNow(inputs, at, true);
       return this.#runAndCommit(at);
     });
   }

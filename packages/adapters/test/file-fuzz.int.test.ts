@@ -112,7 +112,17 @@ describe('file store under random damage', () => {
           }
           const lastSegment = d.segment === sizes.length - 1;
           if (refused === null) {
-            const contents = await readContents(store);
+            // An open that starts from the index file does not read the records it covers:
+            // damage there is named when a read reaches it, never returned as data.
+            let contents;
+            try {
+              contents = await readContents(store);
+            } catch (error) {
+              await store.close();
+              if (!isCausewayError(error, ErrorCodes.StoreCorrupted)) throw error;
+              expect(error.message).toMatch(/\d{8}\.seg byte \d+/);
+              return;
+            }
             await store.close();
             expectIntactBefore(contents, first);
             // Opening is only right for a cut at the end of the log; damage anywhere else that

@@ -33,6 +33,7 @@ export type {
   EventQuery,
   EventStore,
   InputRecord,
+  JournalOptions,
   LogHeader,
   MemoryStoreOptions,
   Page,

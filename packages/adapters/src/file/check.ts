@@ -2,6 +2,7 @@ import { open, stat, unlink } from 'node:fs/promises';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import { resolve } from 'node:path';
 import { WriterLock } from './lock.ts';
+import { removeIndexFile } from './index-file.ts';
 import { writeManifest } from './manifest.ts';
 import { scanLog, segmentName, segmentPath } from './segments.ts';
 import type { LogScan } from './segments.ts';
@@ -123,6 +124,7 @@ export async function repairFileStore(
       return { before, applied: false, removedSegments: removed.map(segmentName) };
     // The manifest stops naming the removed segments first, and later segments go first, so an
     // interrupted repair never leaves a gap before good data nor a manifest naming lost files.
+    await removeIndexFile(full);
     await writeManifest(full, {
       segments: scan.segments.filter((n) => n <= scan.cut.segment).length,
     });

@@ -24,6 +24,7 @@ import type {
   EventQuery,
   EventStore,
   InputRecord,
+  JournalOptions,
   LogHeader,
   Page,
   Snapshot,
@@ -31,24 +32,18 @@ import type {
   TickCommit,
   Unwatch,
 } from '@causeway/runtime';
-import { EnvelopeReader } from './envelope-reader.ts';
 import { EnvelopeWriter } from './envelope-writer.ts';
+import { damageError, RecordReader } from './reader.ts';
+import { TailFollower } from './tail.ts';
 import { fileFailure, makeStoreFolder } from './fs-errors.ts';
+import { readIndexFile, writeIndexFile } from './index-file.ts';
 import { WriterLock } from './lock.ts';
 import { ManifestError, readManifest, syncFolder, writeManifest } from './manifest.ts';
-import { LogIndex, RecordError } from './log-index.ts';
-import type { PlaceTable, RecordPlace } from './log-index.ts';
+import { LogIndex } from './log-index.ts';
+import type { RecordPlace } from './log-index.ts';
 import { FRAME_HEAD, frameSize, RecordKind, writeFrame } from './records.ts';
 import type { RecordKindValue } from './records.ts';
-import {
-  readAt,
-  readInto,
-  scanLog,
-  scanSegment,
-  segmentName,
-  segmentPath,
-  validRecordAfter,
-} from './segments.ts';
+import { listSegments, scanLog, segmentName, segmentPath, segmentSizes } from './segments.ts';
 import type { LogDamage } from './segments.ts';
 
 /**
@@ -99,19 +94,13 @@ interface PendingAppend {
   readonly frames: Uint8Array;
   readonly records: ReadonlyArray<{ kind: RecordKindValue; size: number; snapshot?: Snapshot }>;
   readonly commit: TickCommit | null;
+  /** False for inputs whose sync rides on the commit that follows them. */
+  readonly sync: boolean;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 << 20;
-// Records of a seq range are read in spans of at most this size, and two records less than
-// SPAN_GAP apart are read with one call.
-const MAX_SPAN = 16 << 20;
-const SPAN_GAP = 64 << 10;
-// Events are read in chunks of this size into one reused buffer and decoded from it: as few
-// calls as large spans, without allocating (and zeroing) a new buffer for each.
-const EVENT_CHUNK = 2 << 20;
-const MAX_READ_HANDLES = 64;
 
 /**
  * A durable event store in a folder of append-only segment files (`00000001.seg`, …) of
@@ -141,11 +130,8 @@ export class FileStore implements EventStore {
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   private index = new LogIndex();
   private lock: WriterLock | null = null;
-  private readonly readHandles = new Map<number, FileHandle>();
   private readonly watchers = new Set<(commit: TickCommit) => void>();
-  private readonly envelopes = new EnvelopeReader();
-  // The buffer event reads decode from, when no read is using it.
-  private spare: Uint8Array | null = null;
+  private readonly records: RecordReader;
   private readonly writer = new EnvelopeWriter();
 
   // Writer: the segment being appended to, and the state appends are checked against (it runs
@@ -163,9 +149,7 @@ export class FileStore implements EventStore {
   private lastSync = 0;
 
   // Reader: where the next scan starts (after the last record that is not a pending event).
-  private consumedSegment = 1;
-  private consumedOffset = 0;
-  private refreshing: Promise<void> = Promise.resolve();
+  private readonly tail: TailFollower;
   private pollTimer: ReturnType<typeof setInterval> | null = null;
 
   private readonly secondary = new SecondaryIndex();
@@ -173,6 +157,15 @@ export class FileStore implements EventStore {
   constructor(options: FileStoreOptions) {
     this.dir = resolve(options.dir);
     this.description = `file:${options.dir}`;
+    this.records = new RecordReader(this.dir, this.description, () => this.index);
+    this.tail = new TailFollower(
+      this.dir,
+      this.description,
+      this.records,
+      () => this.index,
+      () => this.state === 'closed',
+      (commit) => this.notify(commit),
+    );
     this.readOnly = options.readOnly ?? false;
     this.durability = options.durability ?? 'commit';
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
@@ -226,7 +219,13 @@ export class FileStore implements EventStore {
   }
 
   private async openReader(): Promise<void> {
-    await this.refresh();
+    const { segments } = await listSegments(this.dir);
+    const checkpoint = await readIndexFile(this.dir, await segmentSizes(this.dir, segments));
+    if (checkpoint !== null) {
+      this.index = checkpoint.index;
+      this.tail.startAt(checkpoint.segment, checkpoint.offset);
+    }
+    await this.tail.refresh();
     let manifest;
     try {
       manifest = await readManifest(this.dir);
@@ -248,7 +247,7 @@ export class FileStore implements EventStore {
   private async openWriter(header: LogHeader | undefined): Promise<void> {
     await makeStoreFolder(this.dir, this.description);
     this.lock = await WriterLock.acquire(this.dir, this.description);
-    const scan = await scanLog(this.dir);
+    const scan = await scanLog(this.dir, { useIndexFile: true });
     if (scan.damage?.kind === 'corrupt') throw this.corrupted(scan.damage);
     this.index = scan.index;
     this.index.resetPending();
@@ -308,8 +307,12 @@ export class FileStore implements EventStore {
     this.index.header = header;
   }
 
-  /** Journals inputs; under durability `commit` they are on disk when the promise resolves. */
-  async journal(inputs: readonly InputRecord[]): Promise<void> {
+  /**
+   * Journals inputs; under durability `commit` they are on disk when the promise resolves,
+   * except with `syncWithCommit`, where they are written at once and synced with the next
+   * commit (the caller acknowledges them only then).
+   */
+  async journal(inputs: readonly InputRecord[], options?: JournalOptions): Promise<void> {
     this.ensureWritable();
     checkJournal(this.description, this.acceptedInput, inputs);
     const { frames, records } = frameAll(
@@ -319,7 +322,7 @@ export class FileStore implements EventStore {
       ]),
     );
     this.acceptedInput += inputs.length;
-    await this.enqueue(frames, records, null);
+    await this.enqueue(frames, records, null, options?.syncWithCommit !== true);
   }
 
   /** Appends a tick's events and its commit record in one write; see {@link Durability}. */
@@ -354,8 +357,12 @@ export class FileStore implements EventStore {
     for (let i = list.length - 1; i >= 0; i--) {
       const place = list[i] as (typeof list)[number];
       if (atOrBeforeTick !== undefined && place.tick > atOrBeforeTick) continue;
-      const frame = await this.readSpan(place.segment, place.offset, place.size);
-      const t = this.decodeAt(place, () => decodeValue(frame.subarray(FRAME_HEAD)) as unknown[]);
+      const frame = await this.records.readSpan(place.segment, place.offset, place.size);
+      this.records.checkFrameAt(frame, 0, place.size, place.segment, place.offset);
+      const t = this.records.decodeAt(
+        place,
+        () => decodeValue(frame.subarray(FRAME_HEAD)) as unknown[],
+      );
       return {
         tick: place.tick,
         lastSeq: place.lastSeq,
@@ -372,12 +379,12 @@ export class FileStore implements EventStore {
     const end = Math.min(q.toSeq, this.index.lastSeq);
     if (q.entity === undefined && q.type === undefined && q.correlation === undefined) {
       const last = Math.min(end, q.fromSeq + q.limit - 1);
-      const items = last >= q.fromSeq ? await this.readSeqRange(q.fromSeq, last) : [];
+      const items = last >= q.fromSeq ? await this.records.readSeqRange(q.fromSeq, last) : [];
       return { items, next: last < end && items.length > 0 ? last + 1 : null };
     }
     await this.indexUpTo(end);
     const { seqs, next } = this.secondary.find(q, end);
-    return { items: await this.readSeqs(seqs), next };
+    return { items: await this.records.readSeqs(seqs), next };
   }
 
   async readInputs(after = 0, limit = DEFAULT_PAGE): Promise<readonly InputRecord[]> {
@@ -387,13 +394,18 @@ export class FileStore implements EventStore {
     const out: InputRecord[] = [];
     if (last <= after) return out;
     const numbers = Array.from({ length: last - after }, (_, i) => after + 1 + i);
-    await this.readPlaces(this.index.inputs, numbers, 1, (span, start, end, segment, offset) => {
-      try {
-        out.push(inputFromTuple(decodeValue(span.subarray(start, end)) as unknown[]));
-      } catch (error) {
-        throw this.undecodable(segment, offset, error);
-      }
-    });
+    await this.records.readPlaces(
+      this.index.inputs,
+      numbers,
+      1,
+      (span, start, end, segment, offset) => {
+        try {
+          out.push(inputFromTuple(decodeValue(span.subarray(start, end)) as unknown[]));
+        } catch (error) {
+          throw this.records.undecodable(segment, offset, error);
+        }
+      },
+    );
     return out;
   }
 
@@ -425,7 +437,7 @@ export class FileStore implements EventStore {
       this.pollTimer = setInterval(() => {
         // A poll that fails (damage, a file being replaced) is retried at the next one; reads
         // report the error to their callers.
-        this.refresh().catch(() => undefined);
+        this.tail.refresh().catch(() => undefined);
       }, this.pollMs);
       this.pollTimer.unref();
     }
@@ -443,7 +455,7 @@ export class FileStore implements EventStore {
     if (this.state === 'closed') return;
     this.state = 'closed';
     if (this.flushing !== null) await this.flushing.catch(() => undefined);
-    await this.release();
+    await this.release(true);
   }
 
   // ---- writing ----
@@ -467,9 +479,17 @@ export class FileStore implements EventStore {
     frames: Uint8Array,
     records: PendingAppend['records'],
     commit: TickCommit | null,
+    sync = true,
   ): Promise<void> {
     return new Promise<void>((resolveAppend, rejectAppend) => {
-      this.queue.push({ frames, records, commit, resolve: resolveAppend, reject: rejectAppend });
+      this.queue.push({
+        frames,
+        records,
+        commit,
+        sync,
+        resolve: resolveAppend,
+        reject: rejectAppend,
+      });
       this.flushing ??= this.flush().finally(() => {
         this.flushing = null;
       });
@@ -493,8 +513,11 @@ export class FileStore implements EventStore {
                 total,
               );
         await this.writeAll(bytes, this.segmentSize);
-        if (this.durability === 'commit') await this.handle().datasync();
-        else if (this.durability === 'interval') this.scheduleSync();
+        // Inputs whose sync rides on the next commit are only written (a crash before that
+        // commit loses nothing anyone was told is stored); the commit's sync covers them.
+        if (this.durability === 'commit') {
+          if (batch.some((a) => a.sync)) await this.handle().datasync();
+        } else if (this.durability === 'interval') this.scheduleSync();
         this.apply(batch, this.segmentSize);
         this.segmentSize += total;
       } catch (error) {
@@ -624,255 +647,7 @@ export class FileStore implements EventStore {
         },
       );
     }
-    if (this.readOnly) await this.refresh();
-  }
-
-  /** Catches a reader up with the writer: scans what was appended since the last look. */
-  private refresh(): Promise<void> {
-    const run = this.refreshing.then(() => this.catchUp());
-    this.refreshing = run.catch(() => undefined);
-    return run;
-  }
-
-  private async catchUp(): Promise<void> {
-    const seen: TickCommit[] = [];
-    for (;;) {
-      if (this.state === 'closed') return;
-      const nextExists = await exists(segmentPath(this.dir, this.consumedSegment + 1));
-      const handle = await this.readHandle(this.consumedSegment, false);
-      if (handle === null) return;
-      const size = (await handle.stat()).size;
-      this.index.resetPending();
-      let failure: RecordError | null = null;
-      let failedAt = 0;
-      const segment = this.consumedSegment;
-      const scan = await scanSegment(
-        handle,
-        this.consumedOffset,
-        size,
-        (kind, chunk, at, length, offset) => {
-          if (failure !== null) return;
-          try {
-            const commit = this.index.ingest(kind, chunk, at, length, segment, offset);
-            if (commit !== null) seen.push(commit);
-          } catch (error) {
-            if (!(error instanceof RecordError)) throw error;
-            failure = error;
-            failedAt = offset;
-            return;
-          }
-          if (this.index.pending.length === 0) this.consumedOffset = offset + length;
-        },
-      );
-      if (failure !== null) {
-        throw this.corrupted({
-          segment: this.consumedSegment,
-          offset: failedAt,
-          reason: (failure as RecordError).message,
-          kind: 'corrupt',
-        });
-      }
-      if (
-        scan.bad !== null &&
-        (nextExists || (await validRecordAfter(handle, scan.bad.offset, size)))
-      ) {
-        throw this.corrupted({
-          segment: this.consumedSegment,
-          offset: scan.bad.offset,
-          reason: scan.bad.reason,
-          kind: 'corrupt',
-        });
-      }
-      if (!nextExists || scan.bad !== null || this.index.pending.length > 0) break;
-      this.consumedSegment++;
-      this.consumedOffset = 0;
-    }
-    this.index.resetPending();
-    for (const commit of seen) this.notify(commit);
-  }
-
-  /**
-   * The events `from` … `to`: the rebuild's read. Neighbouring records are read a chunk at a
-   * time into the reused buffer and decoded from it, looking places up in the index's columns
-   * (no list of seqs, no object a record).
-   */
-  private async readSeqRange(from: number, to: number): Promise<StoredEnvelope[]> {
-    const { segments, offsets, sizes } = this.index.events.columns();
-    const out: StoredEnvelope[] = [];
-    const reader = this.envelopes;
-    let k = from - 1;
-    while (k < to) {
-      const segment = segments[k] as number;
-      const spanStart = offsets[k] as number;
-      let spanEnd = spanStart + (sizes[k] as number);
-      let j = k + 1;
-      while (j < to) {
-        const offset = offsets[j] as number;
-        const recordEnd = offset + (sizes[j] as number);
-        if (
-          segments[j] !== segment ||
-          offset - spanEnd > SPAN_GAP ||
-          recordEnd - spanStart > EVENT_CHUNK
-        )
-          break;
-        spanEnd = recordEnd;
-        j++;
-      }
-      const length = spanEnd - spanStart;
-      const buffer = this.takeBuffer(length);
-      try {
-        await this.readSpanInto(buffer, segment, spanStart, length);
-        for (let n = k; n < j; n++) {
-          const at = (offsets[n] as number) - spanStart;
-          try {
-            out.push(reader.decode(buffer, at + FRAME_HEAD, at + (sizes[n] as number)));
-          } catch (error) {
-            throw this.undecodable(segment, spanStart + at, error);
-          }
-        }
-      } finally {
-        this.giveBack(buffer);
-      }
-      k = j;
-    }
-    return out;
-  }
-
-  private async readSeqs(seqs: readonly number[]): Promise<StoredEnvelope[]> {
-    const out: StoredEnvelope[] = [];
-    const reader = this.envelopes;
-    await this.readPlaces(this.index.events, seqs, 1, (span, start, end, segment, offset) => {
-      try {
-        out.push(reader.decode(span, start, end));
-      } catch (error) {
-        throw this.undecodable(segment, offset, error);
-      }
-    });
-    return out;
-  }
-
-  /** A buffer of at least `length` bytes for one read: the spare one unless a read holds it. */
-  private takeBuffer(length: number): Uint8Array {
-    const spare = this.spare;
-    if (spare !== null && spare.length >= length) {
-      this.spare = null;
-      return spare;
-    }
-    return new Uint8Array(Math.max(length, EVENT_CHUNK));
-  }
-
-  private giveBack(buffer: Uint8Array): void {
-    // A buffer grown for one huge record is not kept.
-    if (buffer.length === EVENT_CHUNK) this.spare = buffer;
-  }
-
-  private async readSpanInto(
-    buffer: Uint8Array,
-    segment: number,
-    offset: number,
-    length: number,
-  ): Promise<void> {
-    const handle = await this.readHandle(segment, true);
-    const read = handle === null ? 0 : await readInto(handle, buffer, offset, length);
-    if (read !== length) {
-      throw this.corrupted({
-        segment,
-        offset,
-        reason: `the segment ends before the indexed record (${length} bytes)`,
-        kind: 'corrupt',
-      });
-    }
-  }
-
-  /**
-   * Reads the records numbered `numbers` (ascending, from `base`) of a place table, one read
-   * for each run of neighbours, and hands each record's body (`span[start, end)`) to `use`.
-   */
-  private async readPlaces(
-    table: PlaceTable,
-    numbers: readonly number[],
-    base: number,
-    use: (span: Uint8Array, start: number, end: number, segment: number, offset: number) => void,
-  ): Promise<void> {
-    const { segments, offsets, sizes } = table.columns();
-    let i = 0;
-    while (i < numbers.length) {
-      const first = (numbers[i] as number) - base;
-      const segment = segments[first] as number;
-      const spanStart = offsets[first] as number;
-      let spanEnd = spanStart + (sizes[first] as number);
-      let j = i + 1;
-      while (j < numbers.length) {
-        const k = (numbers[j] as number) - base;
-        const offset = offsets[k] as number;
-        const recordEnd = offset + (sizes[k] as number);
-        if (
-          segments[k] !== segment ||
-          offset - spanEnd > SPAN_GAP ||
-          recordEnd - spanStart > MAX_SPAN
-        )
-          break;
-        spanEnd = recordEnd;
-        j++;
-      }
-      const span = await this.readSpan(segment, spanStart, spanEnd - spanStart);
-      for (let n = i; n < j; n++) {
-        const k = (numbers[n] as number) - base;
-        const at = (offsets[k] as number) - spanStart;
-        use(span, at + FRAME_HEAD, at + (sizes[k] as number), segment, spanStart + at);
-      }
-      i = j;
-    }
-  }
-
-  /** The error for a record at `offset` of `segment` that does not decode. */
-  private undecodable(segment: number, offset: number, error: unknown): StoreCorruptedError {
-    const reason = `a record that does not decode (${String(error)})`;
-    return this.corrupted({ segment, offset, reason, kind: 'corrupt' });
-  }
-
-  private async readSpan(segment: number, offset: number, length: number): Promise<Uint8Array> {
-    const handle = await this.readHandle(segment, true);
-    const bytes = handle === null ? new Uint8Array(0) : await readAt(handle, offset, length);
-    if (bytes.length !== length) {
-      throw this.corrupted({
-        segment,
-        offset,
-        reason: `the segment ends before the indexed record (${length} bytes)`,
-        kind: 'corrupt',
-      });
-    }
-    return bytes;
-  }
-
-  private decodeAt<T>(place: RecordPlace, decode: () => T): T {
-    try {
-      return decode();
-    } catch (error) {
-      throw this.corrupted({
-        ...place,
-        reason: `a record that does not decode (${String(error)})`,
-        kind: 'corrupt',
-      });
-    }
-  }
-
-  private async readHandle(segment: number, required: boolean): Promise<FileHandle | null> {
-    let handle = this.readHandles.get(segment);
-    if (handle !== undefined) return handle;
-    try {
-      handle = await open(segmentPath(this.dir, segment), 'r');
-    } catch (error) {
-      if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
-    if (this.readHandles.size >= MAX_READ_HANDLES) {
-      const [oldest, old] = this.readHandles.entries().next().value as [number, FileHandle];
-      this.readHandles.delete(oldest);
-      await old.close();
-    }
-    this.readHandles.set(segment, handle);
-    return handle;
+    if (this.readOnly) await this.tail.refresh();
   }
 
   /** Extends the entity, type and correlation indexes to `lastSeq`, decoding new events once. */
@@ -880,7 +655,7 @@ export class FileStore implements EventStore {
     const s = this.secondary;
     while (s.upTo < lastSeq) {
       const to = Math.min(lastSeq, s.upTo + 10_000);
-      const events = await this.readSeqRange(s.upTo + 1, to);
+      const events = await this.records.readSeqRange(s.upTo + 1, to);
       for (const e of events) s.add(e);
       s.upTo = to;
     }
@@ -913,19 +688,10 @@ export class FileStore implements EventStore {
   }
 
   private corrupted(damage: LogDamage): StoreCorruptedError {
-    const file = segmentName(damage.segment);
-    return new StoreCorruptedError(
-      this.description,
-      `${file} byte ${damage.offset}`,
-      damage.reason,
-      {
-        segment: file,
-        offset: damage.offset,
-      },
-    );
+    return damageError(this.description, damage);
   }
 
-  private async release(): Promise<void> {
+  private async release(saveIndex = false): Promise<void> {
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     this.pollTimer = null;
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
@@ -937,10 +703,19 @@ export class FileStore implements EventStore {
       if (this.durability !== 'none' && this.failure === null)
         await handle.datasync().catch(() => undefined);
       await handle.close().catch(() => undefined);
+      // The next open reads this instead of scanning the log; without it (a crash, a failed
+      // write) it scans from the last index written, or from the start.
+      if (
+        saveIndex &&
+        this.failure === null &&
+        this.index.header !== null &&
+        this.index.pending.length === 0
+      ) {
+        const cover = { segment: this.segment, offset: this.segmentSize };
+        await writeIndexFile(this.dir, this.index, cover).catch(() => undefined);
+      }
     }
-    for (const handle of this.readHandles.values()) await handle.close().catch(() => undefined);
-    this.readHandles.clear();
-    this.spare = null;
+    await this.records.close();
     if (this.lock !== null) {
       await this.lock.release();
       this.lock = null;

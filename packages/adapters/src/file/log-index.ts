@@ -56,6 +56,27 @@ export class PlaceTable {
     return this.sizes[i] as number;
   }
 
+  /** A table holding the given columns (of equal length), which it takes over. */
+  static fromColumns(
+    segments: Uint32Array<ArrayBuffer>,
+    offsets: Float64Array<ArrayBuffer>,
+    sizes: Uint32Array<ArrayBuffer>,
+  ): PlaceTable {
+    const table = new PlaceTable();
+    const length = segments.length;
+    if (length < 1024) {
+      table.segments.set(segments);
+      table.offsets.set(offsets);
+      table.sizes.set(sizes);
+    } else {
+      table.segments = segments;
+      table.offsets = offsets;
+      table.sizes = sizes;
+    }
+    table.length = length;
+    return table;
+  }
+
   /** Appends the first `count` places of `other`. */
   append(other: PlaceTable, count: number): void {
     while (this.length + count > this.segments.length) this.grow();
@@ -102,9 +123,9 @@ export class LogIndex {
   header: LogHeader | null = null;
   readonly commits: TickCommit[] = [];
   /** Event places, seq - 1 → place; only committed events. */
-  readonly events = new PlaceTable();
+  readonly events: PlaceTable;
   /** Input places, ino - 1 → place. */
-  readonly inputs = new PlaceTable();
+  readonly inputs: PlaceTable;
   /** Snapshots in tick order, one per tick (the newest record of a tick wins). */
   readonly snapshots: SnapshotPlace[] = [];
   /** Events read since the last commit record: not committed unless a commit follows. */
@@ -115,7 +136,31 @@ export class LogIndex {
   /** True once any record was ingested (a header must come first). */
   private seenAny = false;
 
-  constructor(private readonly verifyEvents = false) {}
+  constructor(
+    private readonly verifyEvents = false,
+    tables?: { readonly events: PlaceTable; readonly inputs: PlaceTable },
+  ) {
+    this.events = tables?.events ?? new PlaceTable();
+    this.inputs = tables?.inputs ?? new PlaceTable();
+  }
+
+  /** An index as a scan up to a record boundary left it, read back from an index file. */
+  static restore(parts: {
+    header: LogHeader;
+    records: number;
+    commits: TickCommit[];
+    events: PlaceTable;
+    inputs: PlaceTable;
+    snapshots: SnapshotPlace[];
+  }): LogIndex {
+    const index = new LogIndex(false, parts);
+    index.header = parts.header;
+    index.records = parts.records;
+    index.seenAny = true;
+    for (const commit of parts.commits) index.commits.push(commit);
+    for (const snapshot of parts.snapshots) index.snapshots.push(snapshot);
+    return index;
+  }
 
   get lastCommit(): TickCommit | null {
     return this.commits.at(-1) ?? null;

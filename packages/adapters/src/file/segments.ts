@@ -1,6 +1,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readIndexFile } from './index-file.ts';
 import { LogIndex, RecordError } from './log-index.ts';
 import { ManifestError, readManifest } from './manifest.ts';
 import type { Manifest } from './manifest.ts';
@@ -42,6 +43,16 @@ export async function listSegments(
     if (segments[i] !== i + 1) return { segments: segments.slice(0, i), missing: i + 1 };
   }
   return { segments, missing: null };
+}
+
+/** The size of each of `segments` in `dir`, by segment number. */
+export async function segmentSizes(
+  dir: string,
+  segments: readonly number[],
+): Promise<Map<number, number>> {
+  const sizes = new Map<number, number>();
+  for (const n of segments) sizes.set(n, (await stat(segmentPath(dir, n))).size);
+  return sizes;
 }
 
 /** Reads `length` bytes at `position` into a new buffer; shorter when the file ends first. */
@@ -195,6 +206,11 @@ export interface ScanOptions {
   readonly verifyEvents?: boolean;
   /** Called after each chunk with the records and bytes read so far. */
   readonly onProgress?: (records: number, bytes: number) => void;
+  /**
+   * Start from the folder's index file when it holds (see `readIndexFile`), scanning only the
+   * records after it: the writer's open. `check` and `repair` read everything.
+   */
+  readonly useIndexFile?: boolean;
 }
 
 /**
@@ -202,7 +218,7 @@ export interface ScanOptions {
  * the writer cuts a torn tail with the result, `check` reports it, `repair` cuts to `cut`.
  */
 export async function scanLog(dir: string, options: ScanOptions = {}): Promise<LogScan> {
-  const index = new LogIndex(options.verifyEvents ?? false);
+  let index = new LogIndex(options.verifyEvents ?? false);
   const { segments, missing } = await listSegments(dir);
   let manifest: Manifest | null = null;
   let manifestProblem: string | null = null;
@@ -212,20 +228,32 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<L
     if (!(error instanceof ManifestError)) throw error;
     manifestProblem = error.message;
   }
-  const sizes = new Map<number, number>();
-  for (const n of segments) sizes.set(n, (await stat(segmentPath(dir, n))).size);
+  const sizes = await segmentSizes(dir, segments);
   let cut = { segment: segments[0] ?? 1, offset: 0 };
   let damage: LogDamage | null = null;
   let bytes = 0;
-  for (let i = 0; i < segments.length && damage === null; i++) {
+  let first = 0;
+  let from = 0;
+  const checkpoint =
+    options.useIndexFile === true && options.verifyEvents !== true
+      ? await readIndexFile(dir, sizes)
+      : null;
+  if (checkpoint !== null && segments.includes(checkpoint.segment)) {
+    index = checkpoint.index;
+    first = segments.indexOf(checkpoint.segment);
+    from = checkpoint.offset;
+    cut = { segment: checkpoint.segment, offset: checkpoint.offset };
+  }
+  for (let i = first; i < segments.length && damage === null; i++) {
     const segment = segments[i] as number;
+    const start = i === first ? from : 0;
     const size = sizes.get(segment) ?? 0;
     const laterHasData = segments.slice(i + 1).some((n) => (sizes.get(n) ?? 0) > 0);
     const handle = await open(segmentPath(dir, segment), 'r');
     try {
-      if (index.pending.length === 0) cut = { segment, offset: 0 };
+      if (index.pending.length === 0) cut = { segment, offset: start };
       let lastProgress = 0;
-      const scan = await scanSegment(handle, 0, size, (kind, chunk, at, length, offset) => {
+      const scan = await scanSegment(handle, start, size, (kind, chunk, at, length, offset) => {
         if (damage !== null) return;
         try {
           index.ingest(kind, chunk, at, length, segment, offset);

@@ -507,21 +507,28 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    *   `CW_ENTITY_NOT_OWNED`, `CW_SYSTEM_HALTED`.
    */
   accept(inputs: readonly Input[]): Promise<readonly number[]> {
-    return this.#serial(() => this.#acceptNow(inputs, this.#clock(), false));
+    return this.#serial(() => this.#acceptNow(inputs, this.#clock(), false, false));
   }
 
-  async #acceptNow(inputs: readonly Input[], now: number, trusted: boolean): Promise<number[]> {
+  // `tick(inputs)` and live sends acknowledge their inputs on commit, so their journal may
+  // share the commit's sync; `accept()` acknowledges on the journal itself.
+  async #acceptNow(
+    inputs: readonly Input[],
+    now: number,
+    trusted: boolean,
+    syncWithCommit: boolean,
+  ): Promise<number[]> {
     this.#checkRunning();
     await this.open();
     const core = this.#core;
     core.checkBatchShape(inputs);
     if (inputs.length === 0) return [];
     core.validateInputs(inputs, Math.max(now, core.lastCommit?.at ?? now), trusted);
-    return this.#journal(inputs);
+    return this.#journal(inputs, syncWithCommit);
   }
 
   // Journals inputs already validated, then queues them for the next tick.
-  async #journal(inputs: readonly Input[]): Promise<number[]> {
+  async #journal(inputs: readonly Input[], syncWithCommit: boolean): Promise<number[]> {
     const core = this.#core;
     // One record and one pending entry per input, built in one pass once all are valid.
     const first = core.lastInput + 1;
@@ -537,7 +544,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         actor: i.actor ?? 'anonymous',
       };
     }
-    await core.store.journal(records);
+    await core.store.journal(records, { syncWithCommit });
     core.lastInput += records.length;
     for (let k = 0; k < records.length; k++)
       core.pending.push({ record: records[k] as InputRecord, type: (inputs[k] as Input).type });
@@ -571,7 +578,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           { at },
         );
       }
-      await this.#acceptNow(inputs, at, trusted);
+      await this.#acceptNow(inputs, at, trusted, true);
       return this.#runAndCommit(at);
     });
   }
@@ -665,7 +672,10 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     if (valid.length === 0) return 0;
     let inos: number[];
     try {
-      inos = await this.#journal(valid.map((s) => s.input));
+      inos = await this.#journal(
+        valid.map((s) => s.input),
+        true,
+      );
     } catch (err) {
       for (const s of valid) s.reject(err);
       throw err;

@@ -2,6 +2,7 @@ export type {
   EventQuery,
   EventStore,
   InputRecord,
+  JournalOptions,
   LogHeader,
   Page,
   Snapshot,

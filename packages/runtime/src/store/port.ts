@@ -69,6 +69,15 @@ export interface Page<T> {
   readonly next: number | null;
 }
 
+/** How {@link EventStore.journal} may treat a batch of inputs. */
+export interface JournalOptions {
+  /**
+   * The inputs are acknowledged by the commit that follows (`tick(inputs)`), not by the
+   * journal call (`accept`, `send`): their sync may ride on that commit's.
+   */
+  readonly syncWithCommit?: boolean;
+}
+
 /** Unsubscribes a watcher. */
 export type Unwatch = () => void;
 
@@ -97,8 +106,14 @@ export interface EventStore {
    */
   open(header?: LogHeader): Promise<LogHeader | null>;
 
-  /** Journals accepted inputs; `inputs[0].ino` must be `lastInput() + 1`. */
-  journal(inputs: readonly InputRecord[]): Promise<void>;
+  /**
+   * Journals accepted inputs; `inputs[0].ino` must be `lastInput() + 1`. With
+   * `options.syncWithCommit`, the caller acknowledges them only when its next `commit()`
+   * resolves, so a store may make them durable with that commit (one sync for both) instead of
+   * before resolving; it must still keep them ahead of the commit, and stores that sync each
+   * call ignore the option.
+   */
+  journal(inputs: readonly InputRecord[], options?: JournalOptions): Promise<void>;
   /** Appends a tick's events and its commit record atomically. */
   commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void>;
   /** Stores a snapshot (replacing one of the same tick). */

@@ -4,6 +4,7 @@ import type {
   EventQuery,
   EventStore,
   InputRecord,
+  JournalOptions,
   LogHeader,
   Page,
   Snapshot,
@@ -76,8 +77,8 @@ export class CrashingStore implements EventStore {
     return this.inner.open(header);
   }
 
-  journal(inputs: readonly InputRecord[]): Promise<void> {
-    return this.#write('journal', () => this.inner.journal(inputs));
+  journal(inputs: readonly InputRecord[], options?: JournalOptions): Promise<void> {
+    return this.#write('journal', () => this.inner.journal(inputs, options));
   }
 
   commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void> {

@@ -342,12 +342,20 @@ class TableDraft implements ProxyHandler<object> {
   constructor(
     readonly table: StoredTable,
     private readonly inserted: string[],
+    /**
+     * What `get` returned per key, shared by every `TableDraft` of the same table draft. Only
+     * this class writes the trie's leaves, so forgetting a key when it is written keeps it
+     * right, and a tick (or a replayed page of ticks) that reads an entry again pays a lookup.
+     */
+    private readonly read: Map<string, unknown>,
   ) {
     this.proxy = new Proxy({}, this);
   }
 
   get(target: object, key: string | symbol): unknown {
     if (typeof key !== 'string') return Reflect.get(target, key);
+    const known = this.read.get(key);
+    if (known !== undefined) return known;
     // Read through immer at every level, so an object value comes back as its draft (and a
     // missing key falls back to the prototype, as on a drafted plain object).
     let node: TrieNode | null = this.table.root;
@@ -356,7 +364,9 @@ class TableDraft implements ProxyHandler<object> {
       node = node[slotOf(hash, depth)] as TrieNode | null;
       if (node === null || node === undefined) return Reflect.get(target, key);
     }
-    return node[key];
+    const value = node[key];
+    if (value !== undefined) this.read.set(key, value);
+    return value;
   }
 
   has(target: object, key: string | symbol): boolean {
@@ -394,6 +404,7 @@ class TableDraft implements ProxyHandler<object> {
     // A leaf that outgrows its size is split when the draft ends (see `splitLeaves`): a subtree
     // built here would hold raw values where immer hands out drafts.
     if (!Object.hasOwn(node, key)) this.inserted.push(key);
+    this.read.delete(key);
     node[key] = value;
     return true;
   }
@@ -405,6 +416,7 @@ class TableDraft implements ProxyHandler<object> {
     let node = this.table.root;
     const hash = hashKey(key);
     for (let depth = 0; Array.isArray(node); depth++) node = node[slotOf(hash, depth)] as TrieNode;
+    this.read.delete(key);
     delete node[key];
     return true;
   }
@@ -432,6 +444,8 @@ class TableDraft implements ProxyHandler<object> {
 class RootDraft implements ProxyHandler<object> {
   readonly proxy: object;
   private readonly tables = new Map<string, TableDraft>();
+  /** The read caches of the table drafts, per table draft (two keys may hold one). */
+  private readonly reads = new Map<StoredTable, Map<string, unknown>>();
   /** Keys inserted per table during the draft, whose leaves may need splitting. */
   readonly inserted = new Map<string, string[]>();
 
@@ -500,7 +514,13 @@ class RootDraft implements ProxyHandler<object> {
       inserted = [];
       this.inserted.set(key, inserted);
     }
-    const table = new TableDraft(this.draft[key] as StoredTable, inserted);
+    const stored = this.draft[key] as StoredTable;
+    let read = this.reads.get(stored);
+    if (read === undefined) {
+      read = new Map();
+      this.reads.set(stored, read);
+    }
+    const table = new TableDraft(stored, inserted, read);
     this.tables.set(key, table);
     return table;
   }

@@ -1,8 +1,9 @@
 import { createDraft, current, finishDraft, immerable } from 'immer';
 
-// How component tables are stored. A table looks like a plain object keyed by entity id, but
-// holds its entries in a hash trie of plain objects and arrays: branches of 32 slots picked by
-// five bits of the key's hash, leaves of at most 32 entries. Immer drafts the trie like any
+// How component tables are stored. A table looks like a plain object keyed by entity id. Small
+// ones are plain objects; one of more than 64 entries holds them in a hash trie of plain objects
+// and arrays: branches of 32 slots picked by five bits of the key's hash, leaves of at most 32
+// entries. Immer drafts the trie like any
 // other tree, so a change copies one leaf and the branches above it (a few dozen slots),
 // whatever the size of the table, and a committed state shares every untouched node with the
 // state before it. Users never see the trie: committed tables are read-only proxies
@@ -250,8 +251,9 @@ function storageOf(state: object): StoredState {
 }
 
 /**
- * The committed form of a state: every top-level plain object becomes a table (a read-only
- * view over shared storage). A state already in that form is returned as it is.
+ * The committed form of a state: a top-level plain object of more than 64 entries is stored as
+ * a trie and shown as a read-only view over it; smaller values stay as they are. A state
+ * already in that form is returned as it is.
  */
 export function committedState<S extends object>(state: S): S {
   if (storageOfState.has(state)) return state;
@@ -325,12 +327,6 @@ function diffNodes(prev: TrieNode | null, next: TrieNode | null, changes: TableC
     old.delete(key);
   }
   for (const key of old.keys()) changes.remove(key);
-}
-
-/** The sorted keys of a committed table view, or null when `value` is not one. */
-export function viewKeys(value: object): readonly string[] | null {
-  const table = tableOfView.get(value);
-  return table === undefined ? null : sortedKeys(table);
 }
 
 // ---- Drafts -------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 import { createDraft, current, finishDraft, immerable } from 'immer';
 
-// How component tables are stored. A table looks like a plain object keyed by entity id, but
-// holds its entries in a hash trie of plain objects and arrays: branches of 32 slots picked by
-// five bits of the key's hash, leaves of at most 32 entries. Immer drafts the trie like any
+// How component tables are stored. A table looks like a plain object keyed by entity id. Small
+// ones are plain objects; one of more than 64 entries holds them in a hash trie of plain objects
+// and arrays: branches of 32 slots picked by five bits of the key's hash, leaves of at most 32
+// entries. Immer drafts the trie like any
 // other tree, so a change copies one leaf and the branches above it (a few dozen slots),
 // whatever the size of the table, and a committed state shares every untouched node with the
 // state before it. Users never see the trie: committed tables are read-only proxies
@@ -250,8 +251,9 @@ function storageOf(state: object): StoredState {
 }
 
 /**
- * The committed form of a state: every top-level plain object becomes a table (a read-only
- * view over shared storage). A state already in that form is returned as it is.
+ * The committed form of a state: a top-level plain object of more than 64 entries is stored as
+ * a trie and shown as a read-only view over it; smaller values stay as they are. A state
+ * already in that form is returned as it is.
  */
 export function committedState<S extends object>(state: S): S {
   if (storageOfState.has(state)) return state;
@@ -327,12 +329,6 @@ function diffNodes(prev: TrieNode | null, next: TrieNode | null, changes: TableC
   for (const key of old.keys()) changes.remove(key);
 }
 
-/** The sorted keys of a committed table view, or null when `value` is not one. */
-export function viewKeys(value: object): readonly string[] | null {
-  const table = tableOfView.get(value);
-  return table === undefined ? null : sortedKeys(table);
-}
-
 // ---- Drafts -------------------------------------------------------------------------------
 
 /** A table as appliers write it: a proxy over the immer draft of its trie. */
@@ -342,12 +338,20 @@ class TableDraft implements ProxyHandler<object> {
   constructor(
     readonly table: StoredTable,
     private readonly inserted: string[],
+    /**
+     * What `get` returned per key, shared by every `TableDraft` of the same table draft. Only
+     * this class writes the trie's leaves, so forgetting a key when it is written keeps it
+     * right, and a tick (or a replayed page of ticks) that reads an entry again pays a lookup.
+     */
+    private readonly read: Map<string, unknown>,
   ) {
     this.proxy = new Proxy({}, this);
   }
 
   get(target: object, key: string | symbol): unknown {
     if (typeof key !== 'string') return Reflect.get(target, key);
+    const known = this.read.get(key);
+    if (known !== undefined) return known;
     // Read through immer at every level, so an object value comes back as its draft (and a
     // missing key falls back to the prototype, as on a drafted plain object).
     let node: TrieNode | null = this.table.root;
@@ -356,7 +360,9 @@ class TableDraft implements ProxyHandler<object> {
       node = node[slotOf(hash, depth)] as TrieNode | null;
       if (node === null || node === undefined) return Reflect.get(target, key);
     }
-    return node[key];
+    const value = node[key];
+    if (value !== undefined) this.read.set(key, value);
+    return value;
   }
 
   has(target: object, key: string | symbol): boolean {
@@ -394,6 +400,7 @@ class TableDraft implements ProxyHandler<object> {
     // A leaf that outgrows its size is split when the draft ends (see `splitLeaves`): a subtree
     // built here would hold raw values where immer hands out drafts.
     if (!Object.hasOwn(node, key)) this.inserted.push(key);
+    this.read.delete(key);
     node[key] = value;
     return true;
   }
@@ -405,6 +412,7 @@ class TableDraft implements ProxyHandler<object> {
     let node = this.table.root;
     const hash = hashKey(key);
     for (let depth = 0; Array.isArray(node); depth++) node = node[slotOf(hash, depth)] as TrieNode;
+    this.read.delete(key);
     delete node[key];
     return true;
   }
@@ -432,6 +440,8 @@ class TableDraft implements ProxyHandler<object> {
 class RootDraft implements ProxyHandler<object> {
   readonly proxy: object;
   private readonly tables = new Map<string, TableDraft>();
+  /** The read caches of the table drafts, per table draft (two keys may hold one). */
+  private readonly reads = new Map<StoredTable, Map<string, unknown>>();
   /** Keys inserted per table during the draft, whose leaves may need splitting. */
   readonly inserted = new Map<string, string[]>();
 
@@ -500,7 +510,13 @@ class RootDraft implements ProxyHandler<object> {
       inserted = [];
       this.inserted.set(key, inserted);
     }
-    const table = new TableDraft(this.draft[key] as StoredTable, inserted);
+    const stored = this.draft[key] as StoredTable;
+    let read = this.reads.get(stored);
+    if (read === undefined) {
+      read = new Map();
+      this.reads.set(stored, read);
+    }
+    const table = new TableDraft(stored, inserted, read);
     this.tables.set(key, table);
     return table;
   }

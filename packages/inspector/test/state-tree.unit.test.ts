@@ -72,9 +72,9 @@ describe('branches the agent left out', () => {
   it('shows a left-out branch as a branch of its size, without children', () => {
     const rows = visibleRows(truncatedState, open);
     expect(rows.map((r) => [formatPath(r.path), r.kind, r.size, r.preview])).toEqual([
-      ['position', 'object', 2, '{a1: {… 2}, b2: {… 2}}'],
-      ['position.a1', 'object', 2, '{… 2}'],
-      ['position.b2', 'object', 2, '{… 2}'],
+      ['position', 'object', 2, '{a1: {…}, b2: {…}}'],
+      ['position.a1', 'object', 2, '{…}'],
+      ['position.b2', 'object', 2, '{…}'],
     ]);
   });
 

@@ -17,8 +17,9 @@ type Mode = 'tree' | 'diff';
 
 // Diffs and automatic opening of changed branches stay readable up to this many changes.
 const AUTO_EXPAND_CHANGES = 50;
-// Levels of the state sent at once below the asked path (see the `stateAt` method).
-const TREE_DEPTH = 2;
+// Levels of the state sent at once below the asked path (see the `stateAt` method): tables,
+// their entities, and the entities' component values, which are small in an ECS state.
+const TREE_DEPTH = 3;
 // Open branches fetched at once; more are fetched as these arrive.
 const MAX_BRANCH_FETCHES = 16;
 
@@ -38,7 +39,7 @@ export function StatePanel(props: {
   const [opened, setOpened] = useState<ReadonlySet<string>>(() => new Set());
   const [closed, setClosed] = useState<ReadonlySet<string>>(() => new Set());
   const query = selection.stateQuery;
-  // The tree asks for two levels (tables and their entries) and fetches deeper branches as they
+  // The tree asks for three levels (tables, entities, components) and fetches deeper branches as they
   // open, so a state of 100,000 entities arrives as fast as a small one. Search and diff walk
   // the whole state, so they ask for all of it.
   const whole = query.trim() !== '' || mode === 'diff';

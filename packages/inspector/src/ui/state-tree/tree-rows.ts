@@ -108,7 +108,7 @@ function cut(text: string): string {
 /** One-line text of a value, as a row shows it. */
 export function previewOf(value: unknown): string {
   if (isTruncated(value)) {
-    return value.$truncated === 'array' ? `[… ${value.size}]` : `{… ${value.size}}`;
+    return value.$truncated === 'array' ? '[…]' : '{…}';
   }
   switch (kindOf(value)) {
     case 'string':

@@ -6,6 +6,7 @@
 
 import { isTruncated, type StatePath } from '../../protocol/index.ts';
 
+/** A place in the state, as the protocol carries it. */
 export type { StatePath };
 
 /** What kind of value a node holds, which decides how it is drawn. */

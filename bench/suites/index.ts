@@ -1,8 +1,9 @@
 import type { Suite } from '../harness.ts';
+import { inspectorSuite } from './inspector.ts';
 import { loopSuite } from './loop.ts';
 import { scaleSuite } from './scale.ts';
 import { stateSuite } from './state.ts';
 import { storesSuite } from './stores.ts';
 
 /** Every benchmark suite, in the order `npm run bench` runs them. */
-export const suites: Suite[] = [loopSuite, stateSuite, storesSuite, scaleSuite];
+export const suites: Suite[] = [loopSuite, stateSuite, storesSuite, scaleSuite, inspectorSuite];

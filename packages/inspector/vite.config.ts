@@ -41,8 +41,6 @@ export default defineConfig({
   root: fileURLToPath(new URL('./src/ui', import.meta.url)),
   base: './',
   plugins: [react(), contentSecurityPolicy()],
-  // React's production build whatever NODE_ENV the building process has (vitest sets `test`).
-  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   build: {
     outDir: uiOutDir,
     emptyOutDir: true,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { changedPaths, diffStates } from '../src/ui/state-tree/state-diff.ts';
 import { searchState } from '../src/ui/state-tree/state-search.ts';
 import {
+  branchesToLoad,
   formatPath,
   pathFromKey,
   pathKey,
@@ -59,6 +60,40 @@ describe('state tree rows', () => {
 
   it('answers undefined for a path that does not exist', () => {
     expect(valueAt(state, ['position', 'zz', 'x'])).toBeUndefined();
+  });
+});
+
+describe('branches the agent left out', () => {
+  const truncatedState = {
+    position: { a1: { $truncated: 'map', size: 2 }, b2: { $truncated: 'map', size: 2 } },
+  };
+  const open = new Set([pathKey(['position']), pathKey(['position', 'a1'])]);
+
+  it('shows a left-out branch as a branch of its size, without children', () => {
+    const rows = visibleRows(truncatedState, open);
+    expect(rows.map((r) => [formatPath(r.path), r.kind, r.size, r.preview])).toEqual([
+      ['position', 'object', 2, '{a1: {…}, b2: {…}}'],
+      ['position.a1', 'object', 2, '{…}'],
+      ['position.b2', 'object', 2, '{…}'],
+    ]);
+  });
+
+  it('asks for the open ones that are not loaded yet', () => {
+    expect(branchesToLoad(truncatedState, open, () => undefined)).toEqual([['position', 'a1']]);
+  });
+
+  it('shows a loaded branch in place of the left-out one', () => {
+    const loaded = (key: string): unknown =>
+      key === pathKey(['position', 'a1']) ? { x: 1, y: 2 } : undefined;
+    const rows = visibleRows(truncatedState, open, loaded);
+    expect(rows.map((r) => formatPath(r.path))).toEqual([
+      'position',
+      'position.a1',
+      'position.a1.x',
+      'position.a1.y',
+      'position.b2',
+    ]);
+    expect(branchesToLoad(truncatedState, open, loaded)).toEqual([]);
   });
 });
 

@@ -23,3 +23,30 @@ describe('systemInternals().applyEvent', () => {
     expect(internals.initialState).toEqual({ counters: {} });
   });
 });
+
+describe('systemInternals().recordEvents', () => {
+  it('gives each event its patches and inverse patches on one shared draft', async () => {
+    // Arrange
+    const system = counterSystem();
+    const id = entityId(2);
+    const result = await system.tick(
+      [input(CounterCreated, id, { name: 'b' }), input(Incremented, id, { by: 3 })],
+      { at: T0 },
+    );
+    const internals = systemInternals(system);
+    const draft = createDraft(internals.initialState);
+    const record = internals.recordEvents(draft);
+    // Act
+    const recorded = result.events.map((event) => record(event as StoredEnvelope));
+    // Assert
+    expect(recorded[0]?.patches).toEqual([
+      { op: 'add', path: ['counters', id], value: { name: 'b', value: 0 } },
+    ]);
+    expect(recorded[1]?.patches).toEqual([
+      { op: 'replace', path: ['counters', id, 'value'], value: 3 },
+    ]);
+    expect(recorded[1]?.inverse).toEqual([
+      { op: 'replace', path: ['counters', id, 'value'], value: 0 },
+    ]);
+  });
+});

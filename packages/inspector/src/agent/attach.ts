@@ -9,7 +9,7 @@ export interface AttachOptions<S extends object = Record<string, unknown>> exten
   readonly makeSystem?: MakeSystem<S>;
   /** Where exported tests import `makeSystem` from; enables exportTest. */
   readonly systemModule?: SystemModule;
-  /** A state checkpoint every this many events. Default 5,000. */
+  /** A state checkpoint every this many events. Default 2,000. */
   readonly checkpointEvery?: number;
   /** Opens another log to compare with; default: `openStore(url, { readOnly: true })`. */
   readonly openOther?: (url: string) => Promise<EventStore>;

@@ -1,5 +1,6 @@
+import { decode, encode } from '@msgpack/msgpack';
 import type { StoredEnvelope } from '@causeway/runtime';
-import { createDraft, enablePatches, finishDraft, produceWithPatches, type Patch } from 'immer';
+import { createDraft, current, finishDraft, isDraft, type Patch } from 'immer';
 import type { StatePath } from '../protocol/index.ts';
 
 /** Reads events `fromSeq..toSeq` of the log in seq order (at most `limit`). */
@@ -12,15 +13,27 @@ export type EventReader = (
 /** Runs the application's appliers for one event on a draft of the state. */
 export type ApplyEvent = (draft: object, event: StoredEnvelope) => void;
 
+/** Makes a function that applies events on `draft` and returns each one's patches. */
+export type RecordEvents = (
+  draft: object,
+) => (event: StoredEnvelope) => { readonly patches: Patch[]; readonly inverse: Patch[] } | null;
+
 /** A state after an event (seq 0: the initial state). */
 export interface StatePoint {
   readonly seq: number;
   readonly state: object;
 }
 
+/** One version of one entity in one table: after event `seq`, its value (or its removal). */
+export interface Version {
+  readonly seq: number;
+  readonly exists: boolean;
+  readonly value: unknown;
+}
+
 /** Options of {@link StateHistory}. */
 export interface StateHistoryOptions {
-  /** A checkpoint of the state is kept every this many events. Default 5,000. */
+  /** A checkpoint of the state is kept every this many events. Default 2,000. */
   readonly checkpointEvery?: number;
   /** The longest the indexer runs before it yields to the event loop, in ms. Default 4. */
   readonly sliceMs?: number;
@@ -30,17 +43,11 @@ export interface StateHistoryOptions {
 
 const PAGE = 1000;
 const KEY_SEPARATOR = '\u0000';
+const CHUNK = 8 * 1024 * 1024;
 
 /** Yields to the event loop so that I/O, timers and the app's ticks run between slices. */
 function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** The index key of a patch: its table and entity, or its table alone for a whole table. */
-function keyOf(path: readonly (string | number)[]): string {
-  return path.length >= 2
-    ? `${String(path[0])}${KEY_SEPARATOR}${String(path[1])}`
-    : String(path[0] ?? '');
 }
 
 /** Reads `path` inside `state`. */
@@ -55,36 +62,72 @@ export function readPath(state: unknown, path: StatePath): { exists: boolean; va
   return { exists: true, value };
 }
 
-/** Merges sorted seq lists into one sorted list without repeats. */
-function mergeSorted(lists: readonly (readonly number[])[]): number[] {
-  if (lists.length === 1) return [...(lists[0] as readonly number[])];
-  const all: number[] = [];
-  for (const list of lists) for (const seq of list) all.push(seq);
-  all.sort((a, b) => a - b);
-  const out: number[] = [];
-  for (const seq of all) if (out[out.length - 1] !== seq) out.push(seq);
-  return out;
+/** Append-only storage of encoded values in large chunks (no object per value). */
+class ValueArena {
+  readonly #chunks: Uint8Array[] = [new Uint8Array(CHUNK)];
+  #used = 0;
+
+  get bytes(): number {
+    return (this.#chunks.length - 1) * CHUNK + this.#used;
+  }
+
+  append(bytes: Uint8Array): number {
+    if (bytes.byteLength > CHUNK) throw new RangeError('value too large for the arena');
+    if (this.#used + bytes.byteLength > CHUNK) {
+      this.#chunks.push(new Uint8Array(CHUNK));
+      this.#used = 0;
+    }
+    const at = (this.#chunks.length - 1) * CHUNK + this.#used;
+    (this.#chunks[this.#chunks.length - 1] as Uint8Array).set(bytes, this.#used);
+    this.#used += bytes.byteLength;
+    return at;
+  }
+
+  read(at: number, length: number): unknown {
+    const chunk = this.#chunks[Math.floor(at / CHUNK)] as Uint8Array;
+    const offset = at % CHUNK;
+    return decode(chunk.subarray(offset, offset + length));
+  }
+}
+
+/** The versions of one entity in one table: parallel columns, oldest first. */
+interface VersionColumns {
+  readonly seqs: number[];
+  readonly at: number[];
+  /** Encoded length; -1 when the entity was removed from the table. */
+  readonly lengths: number[];
 }
 
 /**
  * The states of a log, kept so that the state after any event is found without replaying the
- * log from the start: an indexer walks the log in slices of a few milliseconds (yielding to the
- * event loop in between), keeps a checkpoint of the state every `checkpointEvery` events (immer
- * states share structure, so a checkpoint costs what changed since the previous one), and
- * indexes, for every table and entity, the events that changed it. The state after seq `n` is
- * then the nearest checkpoint before it plus at most `checkpointEvery` events applied on one
- * draft.
+ * log from the start, and the history of every entity without replaying anything: an indexer
+ * walks the log in slices of a few milliseconds (yielding to the event loop in between), on one
+ * immer draft finished only at each checkpoint (every `checkpointEvery` events; states share
+ * structure, so a checkpoint costs what changed since the previous one). Through the runtime's
+ * patch recorder it sees which table entries each event changed, and keeps each changed entry's
+ * new value, msgpack-encoded in an append-only arena. The state after seq `n` is the nearest
+ * checkpoint plus at most `checkpointEvery` events applied on one draft; a path's history is read
+ * from the versions of its entry.
+ *
+ * Writes that replace a whole table (`draft.table = {…}`) are not split into entries; their seqs
+ * are kept per table ({@link StateHistory.tableWrites}).
  */
 export class StateHistory {
   readonly #read: EventReader;
   readonly #apply: ApplyEvent;
+  readonly #record: RecordEvents;
   readonly #every: number;
   readonly #sliceMs: number;
   readonly #current: () => StatePoint | null;
   readonly #checkpoints: StatePoint[];
-  readonly #index = new Map<string, number[]>();
+  readonly #versions = new Map<string, VersionColumns>();
+  readonly #tableWrites = new Map<string, number[]>();
+  readonly #arena = new ValueArena();
   readonly #recent: StatePoint[] = [];
   #head: StatePoint;
+  #draft: object | null = null;
+  #recordOn: ReturnType<RecordEvents> | null = null;
+  #indexed = 0;
   #target = 0;
   #running: Promise<void> | null = null;
   #closed = false;
@@ -94,27 +137,33 @@ export class StateHistory {
   constructor(
     read: EventReader,
     apply: ApplyEvent,
+    record: RecordEvents,
     initialState: object,
     options: StateHistoryOptions = {},
   ) {
-    enablePatches();
     this.#read = read;
     this.#apply = apply;
-    this.#every = options.checkpointEvery ?? 5000;
+    this.#record = record;
+    this.#every = options.checkpointEvery ?? 2000;
     this.#sliceMs = options.sliceMs ?? 4;
     this.#current = options.current ?? (() => null);
     this.#head = { seq: 0, state: initialState };
     this.#checkpoints = [this.#head];
   }
 
-  /** The seq up to which checkpoints and the index are built. */
+  /** The seq up to which the entity versions are indexed. */
   get indexedSeq(): number {
-    return this.#head.seq;
+    return this.#indexed;
   }
 
   /** How many checkpoints are kept. */
   get checkpoints(): number {
     return this.#checkpoints.length;
+  }
+
+  /** Bytes of encoded entity versions kept. */
+  get versionBytes(): number {
+    return this.#arena.bytes;
   }
 
   /** Why indexing stopped (an applier threw), or null. */
@@ -146,8 +195,8 @@ export class StateHistory {
   }
 
   async #run(): Promise<void> {
-    while (!this.#closed && this.#failure === null && this.#head.seq < this.#target) {
-      const from = this.#head.seq + 1;
+    while (!this.#closed && this.#failure === null && this.#indexed < this.#target) {
+      const from = this.#indexed + 1;
       const events = await this.#read(from, Math.min(this.#target, from + PAGE - 1), PAGE);
       if (events.length === 0) return;
       let i = 0;
@@ -167,25 +216,59 @@ export class StateHistory {
         );
         await yieldToLoop();
       }
-      this.#progress?.(this.#head.seq);
+      this.#progress?.(this.#indexed);
     }
   }
 
   #ingest(event: StoredEnvelope): void {
-    const [state, patches] = produceWithPatches(this.#head.state, (draft: object) => {
-      this.#apply(draft, event);
-    });
-    for (const patch of patches) {
-      const key = keyOf(patch.path);
-      let seqs = this.#index.get(key);
-      if (seqs === undefined) {
-        seqs = [];
-        this.#index.set(key, seqs);
-      }
-      if (seqs[seqs.length - 1] !== event.seq) seqs.push(event.seq);
+    if (this.#draft === null) {
+      this.#draft = createDraft(this.#head.state);
+      this.#recordOn = this.#record(this.#draft);
     }
-    this.#head = { seq: event.seq, state };
-    if (event.seq % this.#every === 0) this.#checkpoints.push(this.#head);
+    const recorded = (this.#recordOn as ReturnType<RecordEvents>)(event);
+    if (recorded !== null) {
+      const seen = new Set<string>();
+      for (const patch of recorded.patches) {
+        const path = patch.path;
+        const table = String(path[0] ?? '');
+        if (path.length < 2) {
+          const writes = this.#tableWrites.get(table) ?? [];
+          if (writes[writes.length - 1] !== event.seq) writes.push(event.seq);
+          this.#tableWrites.set(table, writes);
+          continue;
+        }
+        const entity = String(path[1]);
+        const key = `${table}${KEY_SEPARATOR}${entity}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        this.#keepVersion(key, event.seq, readPath(this.#draft, [table, entity]));
+      }
+    }
+    this.#indexed = event.seq;
+    if (event.seq % this.#every === 0) {
+      this.#head = { seq: event.seq, state: finishDraft<object>(this.#draft) };
+      this.#checkpoints.push(this.#head);
+      this.#draft = null;
+      this.#recordOn = null;
+    }
+  }
+
+  #keepVersion(key: string, seq: number, found: { exists: boolean; value: unknown }): void {
+    let columns = this.#versions.get(key);
+    if (columns === undefined) {
+      columns = { seqs: [], at: [], lengths: [] };
+      this.#versions.set(key, columns);
+    }
+    columns.seqs.push(seq);
+    if (!found.exists) {
+      columns.at.push(0);
+      columns.lengths.push(-1);
+      return;
+    }
+    const value = isDraft(found.value) ? current(found.value) : found.value;
+    const bytes = encode(value);
+    columns.at.push(this.#arena.append(bytes));
+    columns.lengths.push(bytes.byteLength);
   }
 
   /** The nearest known state at or before `seq`. */
@@ -198,14 +281,8 @@ export class StateHistory {
       else hi = mid - 1;
     }
     let base = this.#checkpoints[lo] as StatePoint;
-    if (this.#head.seq <= seq && this.#head.seq > base.seq) base = this.#head;
     for (const point of this.#recent) if (point.seq <= seq && point.seq > base.seq) base = point;
     return base;
-  }
-
-  #remember(point: StatePoint): void {
-    this.#recent.push(point);
-    if (this.#recent.length > 8) this.#recent.shift();
   }
 
   /**
@@ -213,85 +290,105 @@ export class StateHistory {
    * @throws RangeError when `seq` is past the end of the log.
    */
   async stateAt(seq: number): Promise<object> {
-    const current = this.#current();
-    if (current !== null && current.seq === seq) return current.state;
+    const live = this.#current();
+    if (live !== null && live.seq === seq) return live.state;
     const base = this.#baseFor(seq);
     if (base.seq === seq) return base.state;
-    const { state } = await this.#walk(base, seq);
-    this.#remember({ seq, state });
+    const draft = createDraft(base.state);
+    await this.#walk(draft, base.seq, seq, (d, e) => this.#apply(d, e));
+    const state = finishDraft<object>(draft);
+    this.#recent.push({ seq, state });
+    if (this.#recent.length > 8) this.#recent.shift();
     return state;
   }
 
-  /** Applies the events after `base` up to `seq` on one draft; `last` is event `seq`. */
+  /** Applies the events after `from` up to `to` on `draft`. */
   async #walk(
-    base: StatePoint,
-    seq: number,
-  ): Promise<StatePoint & { last: StoredEnvelope | null }> {
-    const draft = createDraft(base.state);
-    let from = base.seq + 1;
+    draft: object,
+    from: number,
+    to: number,
+    apply: (draft: object, event: StoredEnvelope) => void,
+  ): Promise<StoredEnvelope | null> {
+    let next = from + 1;
     let last: StoredEnvelope | null = null;
-    while (from <= seq) {
-      const events = await this.#read(from, seq, PAGE);
-      if (events.length === 0) {
-        throw new RangeError(`The log ends before seq ${seq} (read up to ${from - 1}).`);
-      }
-      for (const event of events) this.#apply(draft, event);
+    while (next <= to) {
+      const events = await this.#read(next, to, PAGE);
+      if (events.length === 0)
+        throw new RangeError(`The log ends before seq ${to} (read up to ${next - 1}).`);
+      for (const event of events) apply(draft, event);
       last = events[events.length - 1] as StoredEnvelope;
-      from = last.seq + 1;
+      next = last.seq + 1;
     }
-    return { seq, state: finishDraft(draft), last };
+    return last;
   }
 
-  /** The patches and inverse patches of event `seq`, from the state before it. */
+  /** The patches and inverse patches of `event`, recorded from the state before it. */
   async patchesOf(event: StoredEnvelope): Promise<{ patches: Patch[]; inverse: Patch[] }> {
     const before = await this.stateAt(event.seq - 1);
-    const [, patches, inverse] = produceWithPatches(before, (draft: object) => {
-      this.#apply(draft, event);
-    });
+    const draft = createDraft(before);
+    const recorded = this.#record(draft)(event);
+    const patches = (recorded?.patches ?? []).map((p) => snapshot(p));
+    const inverse = (recorded?.inverse ?? []).map((p) => snapshot(p));
     return { patches, inverse };
   }
 
-  /** Seqs of the indexed events that changed anything at or under `path` (sorted). */
-  changesUnder(path: StatePath): number[] {
-    const table = String(path[0]);
-    const lists: number[][] = [];
-    const whole = this.#index.get(table);
-    if (whole !== undefined) lists.push(whole);
-    if (path.length >= 2) {
-      const own = this.#index.get(keyOf(path));
-      if (own !== undefined) lists.push(own);
-    } else {
-      const prefix = `${table}${KEY_SEPARATOR}`;
-      for (const [key, seqs] of this.#index) if (key.startsWith(prefix)) lists.push(seqs);
+  /** The versions of `entity` in `table` with seq at least `fromSeq`, oldest first. */
+  versions(table: string, entity: string, fromSeq = 1): Version[] {
+    const columns = this.#versions.get(`${table}${KEY_SEPARATOR}${entity}`);
+    if (columns === undefined) return [];
+    const out: Version[] = [];
+    let lo = 0;
+    let hi = columns.seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((columns.seqs[mid] as number) < fromSeq) lo = mid + 1;
+      else hi = mid;
     }
-    return mergeSorted(lists);
+    for (let i = lo; i < columns.seqs.length; i++) out.push(this.#version(columns, i));
+    return out;
   }
 
-  /** Tables whose index holds the entity (table names from the newest indexed state). */
+  /** The version of an entry right before seq `seq` (absent when it had none). */
+  versionBefore(table: string, entity: string, seq: number): Version | null {
+    const columns = this.#versions.get(`${table}${KEY_SEPARATOR}${entity}`);
+    if (columns === undefined) return null;
+    let lo = 0;
+    let hi = columns.seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((columns.seqs[mid] as number) < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? null : this.#version(columns, lo - 1);
+  }
+
+  #version(columns: VersionColumns, i: number): Version {
+    const length = columns.lengths[i] as number;
+    return {
+      seq: columns.seqs[i] as number,
+      exists: length >= 0,
+      value: length < 0 ? undefined : this.#arena.read(columns.at[i] as number, length),
+    };
+  }
+
+  /** Tables holding versions of `entity`. */
   tablesOf(entity: string): string[] {
-    return Object.keys(this.#head.state).filter((table) =>
-      this.#index.has(`${table}${KEY_SEPARATOR}${entity}`),
-    );
+    const tables: string[] = [];
+    for (const key of this.#versions.keys()) {
+      const cut = key.indexOf(KEY_SEPARATOR);
+      if (key.slice(cut + 1) === entity) tables.push(key.slice(0, cut));
+    }
+    return tables.sort();
   }
 
-  /**
-   * The states right before and after each of `seqs` (sorted ascending), walking forward from
-   * the nearest known state for each, so that nearby seqs share one walk.
-   */
-  async *around(seqs: readonly number[]): AsyncGenerator<{
-    event: StoredEnvelope;
-    before: object;
-    after: object;
-  }> {
-    let cursor: StatePoint | null = null;
-    for (const seq of seqs) {
-      let base = this.#baseFor(seq - 1);
-      if (cursor !== null && cursor.seq <= seq - 1 && cursor.seq >= base.seq) base = cursor;
-      const before = base.seq === seq - 1 ? base : await this.#walk(base, seq - 1);
-      const after = await this.#walk(before, seq);
-      cursor = after;
-      if (after.last === null) return;
-      yield { event: after.last, before: before.state, after: after.state };
-    }
+  /** Seqs of events that replaced a whole table. */
+  tableWrites(table: string): readonly number[] {
+    return this.#tableWrites.get(table) ?? [];
   }
+}
+
+/** A patch whose value no longer refers to a draft. */
+function snapshot(patch: Patch): Patch {
+  if (!('value' in patch) || !isDraft(patch.value)) return patch;
+  return { ...patch, value: current(patch.value) as unknown };
 }

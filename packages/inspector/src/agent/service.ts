@@ -22,10 +22,11 @@ import {
   type ParamsOf,
   type PathChange,
   type ResultOf,
+  type StatePath,
   type TickActivities,
 } from '../protocol/index.ts';
 import { exportRangeAsTest, type SystemModule } from './export-test.ts';
-import { readPath, StateHistory, type StatePoint } from './history.ts';
+import { readPath, StateHistory, type StatePoint, type Version } from './history.ts';
 
 /** What the service inspects: a live system, or a store alone (with the app's code or not). */
 export interface InspectedLog {
@@ -42,14 +43,13 @@ export interface InspectedLog {
   readonly systemModule?: SystemModule;
   /** Opens another log to compare with (the CLI passes `openStore` from the adapters). */
   readonly openOther?: (url: string) => Promise<EventStore>;
-  /** A checkpoint every this many events. Default 5,000. */
+  /** A checkpoint every this many events. Default 2,000. */
   readonly checkpointEvery?: number;
 }
 
 const SCAN_BUDGET = 20_000;
 const CHAIN_LIMIT = 10_000;
 const TREE_LIMIT = 2_000;
-const HISTORY_BUDGET_MS = 1_500;
 
 function unavailable(message: string): InspectorError {
   return new InspectorError({ code: InspectorErrorCodes.Unavailable, message, details: {} });
@@ -71,6 +71,33 @@ export function truncate(value: unknown, depth: number): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of entries) out[k] = truncate(v, depth - 1);
   return out;
+}
+
+function valueAt(version: Version, inner: StatePath): { exists: boolean; value: unknown } {
+  if (!version.exists) return { exists: false, value: undefined };
+  return readPath(version.value, inner);
+}
+
+/** Structural equality of plain msgpack data. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof Uint8Array || b instanceof Uint8Array)
+    return (
+      a instanceof Uint8Array &&
+      b instanceof Uint8Array &&
+      a.length === b.length &&
+      a.every((x, i) => x === b[i])
+    );
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every(
+    (k) =>
+      Object.prototype.hasOwnProperty.call(b, k) &&
+      sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }
 
 function matchesText(event: StoredEnvelope, needle: string): boolean {
@@ -124,6 +151,7 @@ export class InspectorService {
     this.#history = new StateHistory(
       (from, to, limit) => this.#readRange(from, to, limit),
       internals.applyEvent,
+      internals.recordEvents,
       internals.initialState,
       {
         ...(log.checkpointEvery === undefined ? {} : { checkpointEvery: log.checkpointEvery }),
@@ -437,36 +465,59 @@ export class InspectorService {
     return { seq, patches: patches, inverse: inverse };
   }
 
+  async #eventsAt(seqs: readonly number[]): Promise<Map<number, StoredEnvelope>> {
+    const out = new Map<number, StoredEnvelope>();
+    for (const seq of seqs) {
+      if (out.has(seq)) continue;
+      for (const event of await this.#readRange(seq, seq, 1)) out.set(event.seq, event);
+    }
+    return out;
+  }
+
   async #pathHistory(params: ParamsOf<'pathHistory'>): Promise<ResultOf<'pathHistory'>> {
     const history = this.#needHistory();
     const { path } = params;
+    if (path.length < 2)
+      throw new InspectorError({
+        code: InspectorErrorCodes.BadParams,
+        message: `pathHistory: the path must name a table and an entity ([table, entity, …]), got ${JSON.stringify(path)}.`,
+        details: { method: 'pathHistory', field: 'path' },
+      });
     const limit = params.limit ?? 100;
     const cursor = params.cursor ?? 1;
-    const seqs = history.changesUnder(path).filter((s) => s >= cursor);
-    const changes: PathChange[] = [];
-    const started = performance.now();
+    const table = String(path[0]);
+    const entity = String(path[1]);
+    const inner = path.slice(2);
+    const previous = history.versionBefore(table, entity, cursor);
+    let before = previous === null ? { exists: false, value: undefined } : valueAt(previous, inner);
+    const found: { seq: number; before: typeof before; after: typeof before }[] = [];
     let next: number | null = null;
-    for await (const { event, before, after } of history.around(seqs)) {
-      const a = readPath(before, path);
-      const b = readPath(after, path);
-      if (a.exists !== b.exists || !Object.is(a.value, b.value)) {
-        changes.push({
-          seq: event.seq,
-          tick: event.tick,
-          type: event.type,
-          entity: event.entity,
-          actor: event.actor,
-          existedBefore: a.exists,
-          before: a.value,
-          existsAfter: b.exists,
-          after: b.value,
-        });
+    for (const version of history.versions(table, entity, cursor)) {
+      const after = valueAt(version, inner);
+      if (before.exists !== after.exists || !sameValue(before.value, after.value)) {
+        if (found.length === limit) {
+          next = version.seq;
+          break;
+        }
+        found.push({ seq: version.seq, before, after });
       }
-      if (changes.length === limit || performance.now() - started > HISTORY_BUDGET_MS) {
-        next = seqs.find((s) => s > event.seq) ?? null;
-        break;
-      }
+      before = after;
     }
+    const events = await this.#eventsAt(found.map((f) => f.seq));
+    const changes: PathChange[] = found.map(({ seq, before: a, after: b }) => {
+      const event = events.get(seq);
+      return {
+        seq,
+        tick: event?.tick ?? 0,
+        type: event?.type ?? '',
+        entity: event?.entity ?? '',
+        actor: event?.actor ?? '',
+        existedBefore: a.exists,
+        before: a.value,
+        existsAfter: b.exists,
+        after: b.value,
+      };
+    });
     return { path, changes, next, indexedSeq: history.indexedSeq };
   }
 
@@ -476,26 +527,42 @@ export class InspectorService {
     const limit = params.limit ?? 100;
     const cursor = params.cursor ?? 1;
     const tables = history.tablesOf(entity);
-    const all = new Set<number>();
-    for (const table of tables)
-      for (const seq of history.changesUnder([table, entity])) all.add(seq);
-    const seqs = [...all].filter((s) => s >= cursor).sort((a, b) => a - b);
-    const versions: EntityVersion[] = [];
-    const started = performance.now();
-    let next: number | null = null;
-    for await (const { event, after } of history.around(seqs)) {
-      const components: Record<string, unknown> = {};
-      for (const table of tables) {
-        const { exists, value } = readPath(after, [table, entity]);
-        if (exists) components[table] = value;
-      }
-      versions.push({ seq: event.seq, tick: event.tick, type: event.type, components });
-      if (versions.length === limit || performance.now() - started > HISTORY_BUDGET_MS) {
-        next = seqs.find((s) => s > event.seq) ?? null;
-        break;
-      }
+    const components = new Map<string, unknown>();
+    for (const table of tables) {
+      const before = history.versionBefore(table, entity, cursor);
+      if (before?.exists === true) components.set(table, before.value);
     }
-    return { entity, versions, next, indexedSeq: history.indexedSeq };
+    const changes: { seq: number; table: string; version: Version }[] = [];
+    for (const table of tables)
+      for (const version of history.versions(table, entity, cursor))
+        changes.push({ seq: version.seq, table, version });
+    changes.sort((a, b) => a.seq - b.seq);
+    const seqs: number[] = [];
+    for (const change of changes) if (seqs[seqs.length - 1] !== change.seq) seqs.push(change.seq);
+    const page = seqs.slice(0, limit);
+    const events = await this.#eventsAt(page);
+    const versions: EntityVersion[] = [];
+    let at = 0;
+    for (const seq of page) {
+      for (; at < changes.length && (changes[at] as { seq: number }).seq === seq; at++) {
+        const { table, version } = changes[at] as { table: string; version: Version };
+        if (version.exists) components.set(table, version.value);
+        else components.delete(table);
+      }
+      const event = events.get(seq);
+      versions.push({
+        seq,
+        tick: event?.tick ?? 0,
+        type: event?.type ?? '',
+        components: Object.fromEntries(components),
+      });
+    }
+    return {
+      entity,
+      versions,
+      next: seqs.length > limit ? (seqs[limit] as number) : null,
+      indexedSeq: history.indexedSeq,
+    };
   }
 
   async #commits(params: ParamsOf<'commits'>): Promise<ResultOf<'commits'>> {

@@ -23,7 +23,7 @@ const USAGE = `Usage:
       store URLs: file:./data  pglite:./data  postgres://user@host:5432/db?schema=name
       --system <module>[#export]   a module exporting the app's MakeSystem (default export name
                                    makeSystem): enables states, path history, verify, export
-      --checkpoint-every <n>       a state checkpoint every n events (default 5000)
+      --checkpoint-every <n>       a state checkpoint every n events (default 2000)
   causeway-inspector attach <ws-url> [options]    serve the UI here for an agent elsewhere
       <ws-url> is the agent's WebSocket URL with its token (ws://127.0.0.1:PORT/ws?token=…)
   common options:

@@ -44,10 +44,20 @@ let built: Promise<void> | null = null;
 export function buildUi(): Promise<void> {
   built ??= (async () => {
     const { build } = await import('vite');
-    await build({
-      configFile: fileURLToPath(new URL('../../vite.config.ts', import.meta.url)),
-      logLevel: 'error',
-    });
+    // Vite builds for the NODE_ENV it finds, and vitest sets `test`: React's development build
+    // would be served. Production, as users get it, for the length of the build.
+    const nodeEnv = process.env['NODE_ENV'];
+    process.env['NODE_ENV'] = 'production';
+    try {
+      await build({
+        configFile: fileURLToPath(new URL('../../vite.config.ts', import.meta.url)),
+        mode: 'production',
+        logLevel: 'error',
+      });
+    } finally {
+      if (nodeEnv === undefined) delete process.env['NODE_ENV'];
+      else process.env['NODE_ENV'] = nodeEnv;
+    }
   })();
   return built;
 }

@@ -1,4 +1,4 @@
-import type { Immutable } from 'immer';
+import type { Immutable, Patch } from 'immer';
 import { wallClock, type Clock } from '../clock/wall-clock.ts';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
@@ -6,6 +6,7 @@ import { payloadLimits, type PayloadLimits } from '../events/payload.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
 import { isValidSeed } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
+import { PatchRecorder } from '../state/patch-recorder.ts';
 import { committedPages } from '../store/committed.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { EventQuery, EventStore, InputRecord, Page, TickCommit } from '../store/port.ts';
@@ -149,6 +150,15 @@ export interface SystemInternals {
    * @throws CausewayError `CW_UNKNOWN_EVENT_TYPE` for a type the system does not know.
    */
   readonly applyEvent: (draft: object, event: StoredEnvelope) => void;
+  /**
+   * Like {@link SystemInternals.applyEvent}, through the runtime's patch recorder: returns a
+   * function that applies one event on `draft` and gives that event's patches and inverse
+   * patches (immer's format, as in `TickResult.patches`), or null when it changed nothing. Many
+   * events can share one draft, which is finished once.
+   */
+  readonly recordEvents: (
+    draft: object,
+  ) => (event: StoredEnvelope) => { readonly patches: Patch[]; readonly inverse: Patch[] } | null;
 }
 
 const internals = new WeakMap<object, () => SystemInternals>();
@@ -315,6 +325,21 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         const event = this.#core.upcast(stored);
         const appliers = this.#core.appliers.get(event.type);
         if (appliers !== undefined) for (const applier of appliers) applier(draft, event);
+      },
+      recordEvents: (draft) => {
+        const recorder = new PatchRecorder(draft);
+        return (stored) => {
+          const event = this.#core.upcast(stored);
+          const appliers = this.#core.appliers.get(event.type);
+          if (appliers === undefined) return null;
+          try {
+            for (const applier of appliers) applier(recorder.root, event);
+          } catch (err) {
+            recorder.discard();
+            throw err;
+          }
+          return recorder.take();
+        };
       },
     }));
   }

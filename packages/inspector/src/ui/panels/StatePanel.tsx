@@ -1,16 +1,27 @@
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { StatePath } from '../../protocol/index.ts';
-import { dataOf, useMethod } from '../data/agent.tsx';
+import { cachedCall, dataOf, useAgent, useMethod } from '../data/agent.tsx';
 import { useSelection } from '../selection/use-selection.ts';
 import { changedPaths, diffStates } from '../state-tree/state-diff.ts';
 import { searchState } from '../state-tree/state-search.ts';
-import { formatPath, pathKey, previewOf } from '../state-tree/tree-rows.ts';
+import {
+  branchesToLoad,
+  formatPath,
+  pathKey,
+  previewOf,
+  type BranchLoader,
+} from '../state-tree/tree-rows.ts';
 import { StateTree } from './StateTree.tsx';
 
 type Mode = 'tree' | 'diff';
 
 // Diffs and automatic opening of changed branches stay readable up to this many changes.
 const AUTO_EXPAND_CHANGES = 50;
+// Levels of the state sent at once below the asked path (see the `stateAt` method): tables,
+// their entities, and the entities' component values, which are small in an ECS state.
+const TREE_DEPTH = 3;
+// Open branches fetched at once; more are fetched as these arrive.
+const MAX_BRANCH_FETCHES = 16;
 
 /**
  * The state after the selected event, as a tree: the paths the event changed are highlighted,
@@ -27,7 +38,15 @@ export function StatePanel(props: {
   const [pinned, setPinned] = useState<number | null>(null);
   const [opened, setOpened] = useState<ReadonlySet<string>>(() => new Set());
   const [closed, setClosed] = useState<ReadonlySet<string>>(() => new Set());
-  const state = useMethod('stateAt', seq === null || !props.available ? null : { seq });
+  const query = selection.stateQuery;
+  // The tree asks for three levels (tables, entities, components) and fetches deeper branches as they
+  // open, so a state of 100,000 entities arrives as fast as a small one. Search and diff walk
+  // the whole state, so they ask for all of it.
+  const whole = query.trim() !== '' || mode === 'diff';
+  const state = useMethod(
+    'stateAt',
+    seq === null || !props.available ? null : whole ? { seq } : { seq, depth: TREE_DEPTH },
+  );
   const patches = useMethod('patches', seq === null || !props.available ? null : { seq });
   const baseSeq = pinned ?? (seq === null ? null : seq - 1);
   const base = useMethod(
@@ -35,7 +54,6 @@ export function StatePanel(props: {
     mode === 'diff' && baseSeq !== null && baseSeq >= 0 ? { seq: baseSeq } : null,
   );
   const value = dataOf(state)?.value;
-  const query = selection.stateQuery;
   const search = useMemo(() => searchState(value, query), [value, query]);
   const changed = useMemo(() => {
     const set = dataOf(patches);
@@ -65,6 +83,7 @@ export function StatePanel(props: {
     for (const key of autoOpen) if (!closed.has(key)) set.add(key);
     return set;
   }, [opened, closed, autoOpen]);
+  const branches = useBranches(seq, value, open);
   const toggle = (path: StatePath): void => {
     const key = pathKey(path);
     const isOpen = open.has(key);
@@ -148,6 +167,7 @@ export function StatePanel(props: {
           <StateTree
             value={value}
             open={open}
+            loaded={branches}
             changed={changed}
             matches={matchKeys}
             onToggle={toggle}
@@ -164,6 +184,37 @@ export function StatePanel(props: {
       )}
     </div>
   );
+}
+
+/**
+ * Branches of the state fetched as they open: a lookup from path key to the branch's value
+ * after `seq`, filled in as answers arrive.
+ */
+function useBranches(seq: number | null, value: unknown, open: ReadonlySet<string>): BranchLoader {
+  const client = useAgent();
+  const [loaded, setLoaded] = useState<ReadonlyMap<string, unknown>>(() => new Map());
+  const loader = useCallback<BranchLoader>((key) => loaded.get(`${seq}:${key}`), [loaded, seq]);
+  useEffect(() => {
+    if (seq === null || value === undefined) return;
+    let live = true;
+    for (const path of branchesToLoad(value, open, loader).slice(0, MAX_BRANCH_FETCHES)) {
+      cachedCall(client, 'stateAt', { seq, path, depth: TREE_DEPTH }).then(
+        (answer) => {
+          if (!live) return;
+          setLoaded((prev) => {
+            // Only the selected point's branches are kept; others come back from the cache.
+            const next = new Map([...prev].filter(([key]) => key.startsWith(`${seq}:`)));
+            return next.set(`${seq}:${pathKey(path)}`, answer.value);
+          });
+        },
+        () => undefined,
+      );
+    }
+    return () => {
+      live = false;
+    };
+  }, [client, seq, value, open, loader]);
+  return loader;
 }
 
 function DiffList(props: {

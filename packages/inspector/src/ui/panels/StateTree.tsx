@@ -7,6 +7,7 @@ import {
   isBranch,
   pathKey,
   visibleRows,
+  type BranchLoader,
   type TreeRow,
 } from '../state-tree/tree-rows.ts';
 
@@ -18,6 +19,8 @@ const ROW_HEIGHT = 20;
  */
 export function StateTree(props: {
   readonly value: unknown;
+  /** Branches the agent left out and that were fetched since. */
+  readonly loaded: BranchLoader;
   readonly open: ReadonlySet<string>;
   readonly changed: ChangedPaths;
   readonly matches: ReadonlySet<string>;
@@ -26,7 +29,10 @@ export function StateTree(props: {
   /** A row to bring into view (the first search match). */
   readonly focusPath: StatePath | null;
 }): ReactNode {
-  const rows = useMemo(() => visibleRows(props.value, props.open), [props.value, props.open]);
+  const rows = useMemo(
+    () => visibleRows(props.value, props.open, props.loaded),
+    [props.value, props.open, props.loaded],
+  );
   const scroller = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
   const virtualizer = useVirtualizer({

@@ -51,8 +51,9 @@ interface LayoutGraph {
 const LayoutGraph = Graph as unknown as new () => LayoutGraph;
 const layoutGraph = layout as unknown as (graph: LayoutGraph) => void;
 
-/** Size of a node's box. */
+/** Width of a node's box. */
 export const NODE_WIDTH = 196;
+/** Height of a node's box. */
 export const NODE_HEIGHT = 40;
 
 /**

@@ -4,8 +4,9 @@
  * children, so a table of 100,000 entities costs one row until it is opened.
  */
 
-import type { StatePath } from '../../protocol/index.ts';
+import { isTruncated, type StatePath } from '../../protocol/index.ts';
 
+/** A place in the state, as the protocol carries it. */
 export type { StatePath };
 
 /** What kind of value a node holds, which decides how it is drawn. */
@@ -58,9 +59,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** The {@link ValueKind} of a value. */
+/** The {@link ValueKind} of a value; a branch the agent left out counts as what it stands for. */
 export function kindOf(value: unknown): ValueKind {
   if (value === null) return 'null';
+  if (isTruncated(value)) return value.$truncated === 'array' ? 'array' : 'object';
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'array';
   if (value instanceof Uint8Array) return 'bytes';
@@ -83,6 +85,7 @@ export function kindOf(value: unknown): ValueKind {
  * indices are numbers, as the protocol's paths carry them.
  */
 export function childrenOf(value: unknown): readonly (readonly [string | number, unknown])[] {
+  if (isTruncated(value)) return [];
   if (Array.isArray(value)) return value.map((v: unknown, i) => [i, v] as const);
   if (isPlainObject(value)) return Object.entries(value);
   return [];
@@ -105,6 +108,9 @@ function cut(text: string): string {
 
 /** One-line text of a value, as a row shows it. */
 export function previewOf(value: unknown): string {
+  if (isTruncated(value)) {
+    return value.$truncated === 'array' ? '[…]' : '{…}';
+  }
   switch (kindOf(value)) {
     case 'string':
       return cut(JSON.stringify(value));
@@ -133,6 +139,7 @@ export function previewOf(value: unknown): string {
 }
 
 function shortPreview(value: unknown): string {
+  if (isTruncated(value)) return previewOf(value);
   const kind = kindOf(value);
   if (kind === 'array') return `[${(value as unknown[]).length}]`;
   if (kind === 'object') return '{…}';
@@ -140,6 +147,7 @@ function shortPreview(value: unknown): string {
 }
 
 function sizeOf(value: unknown, kind: ValueKind): number {
+  if (isTruncated(value)) return value.size;
   if (kind === 'array') return (value as unknown[]).length;
   if (kind === 'object') return Object.keys(value as object).length;
   if (kind === 'bytes') return (value as Uint8Array).length;
@@ -151,15 +159,24 @@ export function isBranch(kind: ValueKind): boolean {
   return kind === 'object' || kind === 'array';
 }
 
+/** Finds the loaded value of a branch the agent left out (by path key), if it was fetched. */
+export type BranchLoader = (key: string) => unknown;
+
 /**
  * The rows to draw for a state: the root's children, and recursively the children of every
- * node whose {@link pathKey} is in `expanded`.
+ * node whose {@link pathKey} is in `expanded`. A branch the agent left out (a truncated value)
+ * shows the children `loaded` has for it, or none until they arrive.
  */
-export function visibleRows(root: unknown, expanded: ReadonlySet<string>): TreeRow[] {
+export function visibleRows(
+  root: unknown,
+  expanded: ReadonlySet<string>,
+  loaded: BranchLoader = () => undefined,
+): TreeRow[] {
   const rows: TreeRow[] = [];
   const visit = (value: unknown, path: StatePath, depth: number): void => {
-    for (const [key, child] of childrenOf(value)) {
+    for (const [key, stored] of childrenOf(value)) {
       const childPath = [...path, key];
+      const child = isTruncated(stored) ? (loaded(pathKey(childPath)) ?? stored) : stored;
       const kind = kindOf(child);
       const open = isBranch(kind) && expanded.has(pathKey(childPath));
       rows.push({
@@ -176,6 +193,31 @@ export function visibleRows(root: unknown, expanded: ReadonlySet<string>): TreeR
   };
   visit(root, [], 0);
   return rows;
+}
+
+/**
+ * The open branches that the agent left out and that are not loaded yet: what to fetch next.
+ */
+export function branchesToLoad(
+  root: unknown,
+  expanded: ReadonlySet<string>,
+  loaded: BranchLoader,
+): StatePath[] {
+  const out: StatePath[] = [];
+  const visit = (value: unknown, path: StatePath): void => {
+    for (const [key, stored] of childrenOf(value)) {
+      const childPath = [...path, key];
+      const id = pathKey(childPath);
+      if (!expanded.has(id)) continue;
+      if (isTruncated(stored)) {
+        const child = loaded(id);
+        if (child === undefined) out.push(childPath);
+        else visit(child, childPath);
+      } else visit(stored, childPath);
+    }
+  };
+  visit(root, []);
+  return out;
 }
 
 /** Every proper ancestor of a path, shortest first (not the root, not the path itself). */

@@ -1,7 +1,8 @@
 import type { Suite } from '../harness.ts';
+import { cqrsSuite } from './cqrs.ts';
 import { loopSuite } from './loop.ts';
 import { stateSuite } from './state.ts';
 import { storesSuite } from './stores.ts';
 
 /** Every benchmark suite, in the order `npm run bench` runs them. */
-export const suites: Suite[] = [loopSuite, stateSuite, storesSuite];
+export const suites: Suite[] = [loopSuite, stateSuite, storesSuite, cqrsSuite];

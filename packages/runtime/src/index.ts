@@ -160,6 +160,7 @@ export {
   CommandDecided,
   CommandRejected,
   COMMANDS_TABLE,
+  commandsTableOf,
   defineCommand,
   defineProjection,
   defineQuery,
@@ -174,6 +175,7 @@ export {
   SagaDefinition,
   SagaStepped,
   VERSIONS_TABLE,
+  versionsTableOf,
 } from './cqrs/index.ts';
 export type {
   AnyCommandType,

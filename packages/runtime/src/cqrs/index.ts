@@ -35,9 +35,11 @@ export type { SagaContext, SagaReaction, SagaStep } from './saga.ts';
 export {
   CommandDecided,
   COMMANDS_TABLE,
+  commandsTableOf,
   SAGAS_TABLE,
   SagaStepped,
   VERSIONS_TABLE,
+  versionsTableOf,
 } from './records.ts';
 export type { CommandDecidedData, CqrsTables, DecidedCommand, SagaSteppedData } from './records.ts';
 export { Mediator } from './mediator.ts';

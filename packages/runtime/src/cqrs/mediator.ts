@@ -24,10 +24,10 @@ import {
   applyCommandDecided,
   applySagaStepped,
   CommandDecided,
-  COMMANDS_TABLE,
+  decidedIn,
   SAGAS_TABLE,
   SagaStepped,
-  VERSIONS_TABLE,
+  versionIn,
   type CqrsTables,
   type DecidedCommand,
 } from './records.ts';
@@ -312,12 +312,12 @@ export class Mediator<S extends object = Record<string, unknown>> {
 
   /** The recorded outcome of a command id, or undefined when it was never decided. */
   decided(id: string): DecidedCommand | undefined {
-    return (this.#system.state as CqrsTables)[COMMANDS_TABLE]?.[id];
+    return decidedIn(this.#system.state, id);
   }
 
   /** An entity's version: how many events accepted commands emitted about it. */
   version(entity: string): number {
-    return (this.#system.state as CqrsTables)[VERSIONS_TABLE]?.[entity] ?? 0;
+    return versionIn(this.#system.state, entity);
   }
 
   /** A saga instance's state, or undefined when it has not started or has finished. */
@@ -375,10 +375,9 @@ export class Mediator<S extends object = Record<string, unknown>> {
       name: `${type.name}.handler`,
       run(event, ctx) {
         const data = event.data as CommandData<unknown>;
-        const tables = ctx.state as unknown as CqrsTables;
         // A repeated id: the first outcome stands, and is what its sender gets.
-        if (tables[COMMANDS_TABLE]?.[data.id] !== undefined || decidedInTick.has(data.id)) return;
-        const version = tables[VERSIONS_TABLE]?.[event.entity] ?? 0;
+        if (decidedIn(ctx.state, data.id) !== undefined || decidedInTick.has(data.id)) return;
+        const version = versionIn(ctx.state, event.entity);
         let outcome: CommandOutcome;
         let touched: (readonly [string, number])[] = [];
         if (data.expectedVersion !== null && data.expectedVersion !== version) {
@@ -480,7 +479,7 @@ class CommandRun<S extends object> implements CommandContext<S, string> {
 
   version(entity: string): number {
     this.#check('version');
-    return (this.#ctx.state as unknown as CqrsTables)[VERSIONS_TABLE]?.[entity] ?? 0;
+    return versionIn(this.#ctx.state, entity);
   }
 
   get now(): number {

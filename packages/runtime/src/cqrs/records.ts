@@ -1,10 +1,41 @@
 import { defineEvent } from '../events/event-type.ts';
 import type { CommandOutcome } from './command.ts';
 
-/** State table of decided commands, keyed by command id (what makes `send` idempotent). */
-export const COMMANDS_TABLE = 'causeway.commands';
-/** State table of entity versions, keyed by entity id. */
-export const VERSIONS_TABLE = 'causeway.versions';
+/**
+ * Prefix of the state tables of decided commands, keyed by command id (what makes `send`
+ * idempotent). Outcomes are spread over 256 tables by the id's last two hex digits (random
+ * bits), because a tick copies and rehashes each table it writes to: one table holding every
+ * command ever decided would make each tick cost the whole history.
+ */
+export const COMMANDS_TABLE = 'causeway.commands/';
+
+/** The state table that holds the outcome of command `id`. */
+export function commandsTableOf(id: string): string {
+  return `${COMMANDS_TABLE}${id.slice(-2)}`;
+}
+/** Prefix of the state tables of entity versions, keyed by entity id, spread like the commands' tables. */
+export const VERSIONS_TABLE = 'causeway.versions/';
+
+/** The state table that holds the version of `entity`. */
+export function versionsTableOf(entity: string): string {
+  return `${VERSIONS_TABLE}${entity.slice(-2)}`;
+}
+
+/** The version of `entity` in a state: how many events accepted commands emitted about it. */
+export function versionIn(state: unknown, entity: string): number {
+  const table = (state as Record<string, Readonly<Record<string, number>> | undefined>)[
+    versionsTableOf(entity)
+  ];
+  return table?.[entity] ?? 0;
+}
+
+/** The recorded outcome of command `id` in a state. */
+export function decidedIn(state: unknown, id: string): DecidedCommand | undefined {
+  const table = (state as Record<string, Readonly<Record<string, DecidedCommand>> | undefined>)[
+    commandsTableOf(id)
+  ];
+  return table?.[id];
+}
 /** State table of saga instances: saga name → correlation key → saga state. */
 export const SAGAS_TABLE = 'causeway.sagas';
 
@@ -17,8 +48,12 @@ export interface DecidedCommand {
 
 /** The tables the CQRS layer keeps in a system's state, beside the application's. */
 export interface CqrsTables {
-  readonly [COMMANDS_TABLE]?: Readonly<Record<string, DecidedCommand>>;
-  readonly [VERSIONS_TABLE]?: Readonly<Record<string, number>>;
+  /** `causeway.commands/xx` tables: see {@link commandsTableOf}. */
+  readonly [table: `${typeof COMMANDS_TABLE}${string}`]:
+    Readonly<Record<string, DecidedCommand>> | undefined;
+  /** `causeway.versions/xx` tables: see {@link versionsTableOf}. */
+  readonly [table: `${typeof VERSIONS_TABLE}${string}`]:
+    Readonly<Record<string, number>> | undefined;
   readonly [SAGAS_TABLE]?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
@@ -63,11 +98,13 @@ type Tables = Record<string, Record<string, unknown> | undefined>;
 /** The applier of {@link CommandDecided}. */
 export function applyCommandDecided(draft: object, data: CommandDecidedData, entity: string): void {
   const tables = draft as Tables;
-  const commands = (tables[COMMANDS_TABLE] ??= {});
+  const commands = (tables[commandsTableOf(data.command)] ??= {});
   commands[data.command] = { type: data.type, entity, outcome: data.outcome };
   if (data.touched.length === 0) return;
-  const versions = (tables[VERSIONS_TABLE] ??= {}) as Record<string, number>;
-  for (const [id, count] of data.touched) versions[id] = (versions[id] ?? 0) + count;
+  for (const [id, count] of data.touched) {
+    const versions = (tables[versionsTableOf(id)] ??= {}) as Record<string, number>;
+    versions[id] = (versions[id] ?? 0) + count;
+  }
 }
 
 /** The applier of {@link SagaStepped}. */

@@ -226,7 +226,7 @@ async function graphqlCases(recorder: Recorder, schema: string): Promise<void> {
         { batch },
       ),
     });
-    const QUERIES = 200;
+    const QUERIES = 50;
     for (const [system, batch] of [
       ['causeway-dataloader', true],
       ['causeway-no-dataloader', false],

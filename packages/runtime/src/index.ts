@@ -159,8 +159,7 @@ export {
   commandInput,
   CommandDecided,
   CommandRejected,
-  COMMANDS_TABLE,
-  commandsTableOf,
+  shardOf,
   defineCommand,
   defineProjection,
   defineQuery,
@@ -175,7 +174,6 @@ export {
   SagaDefinition,
   SagaStepped,
   VERSIONS_TABLE,
-  versionsTableOf,
 } from './cqrs/index.ts';
 export type {
   AnyCommandType,

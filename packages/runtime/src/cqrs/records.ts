@@ -2,59 +2,37 @@ import { defineEvent } from '../events/event-type.ts';
 import type { CommandOutcome } from './command.ts';
 
 /**
- * Prefix of the state tables of decided commands, keyed by command id (what makes `send`
- * idempotent). Outcomes are spread over 256 tables by the id's last two hex digits (random
- * bits), because a tick copies and rehashes each table it writes to: one table holding every
- * command ever decided would make each tick cost the whole history.
+ * State table of entity versions: shard → entity id → version, the shard being the id's last
+ * two hex digits (random bits). A tick copies and rehashes each table entry it changes as a
+ * whole, so sharding keeps a tick's cost at one shard, not every entity's version.
  */
-export const COMMANDS_TABLE = 'causeway.commands/';
+export const VERSIONS_TABLE = 'causeway.versions';
+/** State table of saga instances: saga name → correlation key → saga state. */
+export const SAGAS_TABLE = 'causeway.sagas';
 
-/** The state table that holds the outcome of command `id`. */
-export function commandsTableOf(id: string): string {
-  return `${COMMANDS_TABLE}${id.slice(-2)}`;
+/** The shard of an entity id in {@link VERSIONS_TABLE}. */
+export function shardOf(id: string): string {
+  return id.slice(-2);
 }
-/** Prefix of the state tables of entity versions, keyed by entity id, spread like the commands' tables. */
-export const VERSIONS_TABLE = 'causeway.versions/';
 
-/** The state table that holds the version of `entity`. */
-export function versionsTableOf(entity: string): string {
-  return `${VERSIONS_TABLE}${entity.slice(-2)}`;
+type Sharded<T> = Readonly<Record<string, Readonly<Record<string, T>> | undefined>>;
+
+/** The tables the CQRS layer keeps in a system's state, beside the application's. */
+export interface CqrsTables {
+  readonly [VERSIONS_TABLE]?: Sharded<number>;
+  readonly [SAGAS_TABLE]?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** The version of `entity` in a state: how many events accepted commands emitted about it. */
 export function versionIn(state: unknown, entity: string): number {
-  const table = (state as Record<string, Readonly<Record<string, number>> | undefined>)[
-    versionsTableOf(entity)
-  ];
-  return table?.[entity] ?? 0;
+  return (state as CqrsTables)[VERSIONS_TABLE]?.[shardOf(entity)]?.[entity] ?? 0;
 }
 
-/** The recorded outcome of command `id` in a state. */
-export function decidedIn(state: unknown, id: string): DecidedCommand | undefined {
-  const table = (state as Record<string, Readonly<Record<string, DecidedCommand>> | undefined>)[
-    commandsTableOf(id)
-  ];
-  return table?.[id];
-}
-/** State table of saga instances: saga name → correlation key → saga state. */
-export const SAGAS_TABLE = 'causeway.sagas';
-
-/** A decided command as kept in state. */
+/** A decided command, as the log records it. */
 export interface DecidedCommand {
   readonly type: string;
   readonly entity: string;
   readonly outcome: CommandOutcome;
-}
-
-/** The tables the CQRS layer keeps in a system's state, beside the application's. */
-export interface CqrsTables {
-  /** `causeway.commands/xx` tables: see {@link commandsTableOf}. */
-  readonly [table: `${typeof COMMANDS_TABLE}${string}`]:
-    Readonly<Record<string, DecidedCommand>> | undefined;
-  /** `causeway.versions/xx` tables: see {@link versionsTableOf}. */
-  readonly [table: `${typeof VERSIONS_TABLE}${string}`]:
-    Readonly<Record<string, number>> | undefined;
-  readonly [SAGAS_TABLE]?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** Payload of {@link CommandDecided}. */
@@ -70,8 +48,8 @@ export interface CommandDecidedData {
 
 /**
  * Recorded after a command's events (when accepted) or alone (when refused): the command's
- * outcome. Its applier keeps the outcome in state by command id and bumps entity versions, so a
- * repeated id, even after a restart, gets the first outcome.
+ * outcome, under its id. The log of these events is what makes a repeated id, even after a
+ * restart, get the first outcome; its applier bumps entity versions.
  */
 export const CommandDecided = defineEvent<CommandDecidedData, 'causeway.CommandDecided'>(
   'causeway.CommandDecided',
@@ -95,15 +73,14 @@ export const SagaStepped = defineEvent<SagaSteppedData, 'causeway.SagaStepped'>(
 
 type Tables = Record<string, Record<string, unknown> | undefined>;
 
-/** The applier of {@link CommandDecided}. */
-export function applyCommandDecided(draft: object, data: CommandDecidedData, entity: string): void {
-  const tables = draft as Tables;
-  const commands = (tables[commandsTableOf(data.command)] ??= {});
-  commands[data.command] = { type: data.type, entity, outcome: data.outcome };
+/** The applier of {@link CommandDecided}: the versions of the entities an accepted command touched. */
+export function applyCommandDecided(draft: object, data: CommandDecidedData): void {
   if (data.touched.length === 0) return;
+  const tables = draft as Tables;
+  const versions = (tables[VERSIONS_TABLE] ??= {}) as Record<string, Record<string, number>>;
   for (const [id, count] of data.touched) {
-    const versions = (tables[versionsTableOf(id)] ??= {}) as Record<string, number>;
-    versions[id] = (versions[id] ?? 0) + count;
+    const shard = (versions[shardOf(id)] ??= {});
+    shard[id] = (shard[id] ?? 0) + count;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Suite } from '../harness.ts';
+import { cqrsSuite } from './cqrs.ts';
 import { inspectorSuite } from './inspector.ts';
 import { loopSuite } from './loop.ts';
 import { scaleSuite } from './scale.ts';
@@ -6,4 +7,11 @@ import { stateSuite } from './state.ts';
 import { storesSuite } from './stores.ts';
 
 /** Every benchmark suite, in the order `npm run bench` runs them. */
-export const suites: Suite[] = [loopSuite, stateSuite, storesSuite, scaleSuite, inspectorSuite];
+export const suites: Suite[] = [
+  loopSuite,
+  stateSuite,
+  storesSuite,
+  scaleSuite,
+  cqrsSuite,
+  inspectorSuite,
+];

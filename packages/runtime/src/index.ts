@@ -119,7 +119,7 @@ export {
   commandInput,
   CommandDecided,
   CommandRejected,
-  COMMANDS_TABLE,
+  shardOf,
   defineCommand,
   defineProjection,
   defineQuery,

@@ -32,13 +32,7 @@ export type {
 } from './query.ts';
 export { defineSaga, SagaDefinition } from './saga.ts';
 export type { SagaContext, SagaReaction, SagaStep } from './saga.ts';
-export {
-  CommandDecided,
-  COMMANDS_TABLE,
-  SAGAS_TABLE,
-  SagaStepped,
-  VERSIONS_TABLE,
-} from './records.ts';
+export { CommandDecided, shardOf, SAGAS_TABLE, SagaStepped, VERSIONS_TABLE } from './records.ts';
 export type { CommandDecidedData, CqrsTables, DecidedCommand, SagaSteppedData } from './records.ts';
 export { Mediator } from './mediator.ts';
 export type { CommandEnvelope, MediatorOptions } from './mediator.ts';

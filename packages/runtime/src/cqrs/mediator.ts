@@ -5,6 +5,7 @@ import type { Envelope } from '../events/envelope.ts';
 import type { ListenerFailedData } from '../loop/builtin.ts';
 import type { EventSystem } from '../loop/system.ts';
 import type { ListenerContext, ListenerObject, TickResult } from '../loop/types.ts';
+import type { Page } from '../store/port.ts';
 import type { Component } from '../state/component.ts';
 import {
   commandInput,
@@ -24,10 +25,10 @@ import {
   applyCommandDecided,
   applySagaStepped,
   CommandDecided,
-  COMMANDS_TABLE,
   SAGAS_TABLE,
   SagaStepped,
-  VERSIONS_TABLE,
+  versionIn,
+  type CommandDecidedData,
   type CqrsTables,
   type DecidedCommand,
 } from './records.ts';
@@ -89,17 +90,25 @@ export class Mediator<S extends object = Record<string, unknown>> {
   // one's CommandDecided has been applied. Cleared by a per-tick system at the tick's end.
   readonly #decidedInTick = new Set<string>();
   #tickHook = false;
+  // Outcomes by command id, derived from the log: read from it once the system is open, then
+  // added as ticks commit. Kept out of state, where every command ever decided would make
+  // each tick copy and rehash a table that only grows.
+  readonly #decided = new Map<string, DecidedCommand>();
+  #loading: Promise<void> | null = null;
 
   constructor(system: EventSystem<S>, options: MediatorOptions = {}) {
     this.#system = system;
-    system.apply(CommandDecided, (draft, e) => applyCommandDecided(draft, e.data, e.entity));
+    system.apply(CommandDecided, (draft, e) => applyCommandDecided(draft, e.data));
     system.apply(SagaStepped, (draft, e) => applySagaStepped(draft, e.data));
     for (const type of options.commands ?? []) this.#declare(type);
     for (const type of options.queries ?? []) {
       this.#checkQueryType(type);
       if (!this.#queries.has(type.name)) this.#queries.set(type.name, { type, handler: null });
     }
-    system.onCommit((result) => this.#noteFailures(result));
+    system.onCommit((result) => {
+      for (const e of result.events) if (e.type === CommandDecided.name) this.#record(e);
+      this.#noteFailures(result);
+    });
   }
 
   /** The system this mediator drives. */
@@ -212,7 +221,34 @@ export class Mediator<S extends object = Record<string, unknown>> {
         { missing },
       );
     }
-    await this.#system.open();
+    await this.#load();
+  }
+
+  /**
+   * Opens the system and reads the outcomes of the commands its log already decided. `send`
+   * and `start` do it; code that drives ticks itself (`system.tick`) after a restart must
+   * `await mediator.start()` first, so a repeated command id is recognised.
+   */
+  #load(): Promise<void> {
+    this.#loading ??= (async () => {
+      await this.#system.open();
+      for (let from: number | null = 1; from !== null;) {
+        const page: Page<Envelope> = await this.#system.readEvents({
+          type: CommandDecided.name,
+          fromSeq: from,
+          limit: 1000,
+        });
+        for (const e of page.items) this.#record(e);
+        from = page.next;
+      }
+    })();
+    return this.#loading;
+  }
+
+  #record(e: Envelope): void {
+    const d = e.data as CommandDecidedData;
+    if (!this.#decided.has(d.command))
+      this.#decided.set(d.command, { type: d.type, entity: e.entity, outcome: d.outcome });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -257,7 +293,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
     cmd: Command<C>,
     input: ReturnType<typeof commandInput<C>>,
   ): Promise<ResultOf<C>> {
-    await this.#system.open();
+    await this.#load();
     let decided = this.decided(cmd.id);
     if (decided === undefined) {
       try {
@@ -312,12 +348,12 @@ export class Mediator<S extends object = Record<string, unknown>> {
 
   /** The recorded outcome of a command id, or undefined when it was never decided. */
   decided(id: string): DecidedCommand | undefined {
-    return (this.#system.state as CqrsTables)[COMMANDS_TABLE]?.[id];
+    return this.#decided.get(id);
   }
 
   /** An entity's version: how many events accepted commands emitted about it. */
   version(entity: string): number {
-    return (this.#system.state as CqrsTables)[VERSIONS_TABLE]?.[entity] ?? 0;
+    return versionIn(this.#system.state, entity);
   }
 
   /** A saga instance's state, or undefined when it has not started or has finished. */
@@ -371,14 +407,14 @@ export class Mediator<S extends object = Record<string, unknown>> {
 
   #dispatcher(type: AnyCommandType, entry: CommandEntry): ListenerObject<AnyEventType, S> {
     const decidedInTick = this.#decidedInTick;
+    const decided = this.#decided;
     return {
       name: `${type.name}.handler`,
       run(event, ctx) {
         const data = event.data as CommandData<unknown>;
-        const tables = ctx.state as unknown as CqrsTables;
         // A repeated id: the first outcome stands, and is what its sender gets.
-        if (tables[COMMANDS_TABLE]?.[data.id] !== undefined || decidedInTick.has(data.id)) return;
-        const version = tables[VERSIONS_TABLE]?.[event.entity] ?? 0;
+        if (decided.has(data.id) || decidedInTick.has(data.id)) return;
+        const version = versionIn(ctx.state, event.entity);
         let outcome: CommandOutcome;
         let touched: (readonly [string, number])[] = [];
         if (data.expectedVersion !== null && data.expectedVersion !== version) {
@@ -480,7 +516,7 @@ class CommandRun<S extends object> implements CommandContext<S, string> {
 
   version(entity: string): number {
     this.#check('version');
-    return (this.#ctx.state as unknown as CqrsTables)[VERSIONS_TABLE]?.[entity] ?? 0;
+    return versionIn(this.#ctx.state, entity);
   }
 
   get now(): number {

@@ -1,25 +1,38 @@
 import { defineEvent } from '../events/event-type.ts';
 import type { CommandOutcome } from './command.ts';
 
-/** State table of decided commands, keyed by command id (what makes `send` idempotent). */
-export const COMMANDS_TABLE = 'causeway.commands';
-/** State table of entity versions, keyed by entity id. */
+/**
+ * State table of entity versions: shard → entity id → version, the shard being the id's last
+ * two hex digits (random bits). A tick copies and rehashes each table entry it changes as a
+ * whole, so sharding keeps a tick's cost at one shard, not every entity's version.
+ */
 export const VERSIONS_TABLE = 'causeway.versions';
 /** State table of saga instances: saga name → correlation key → saga state. */
 export const SAGAS_TABLE = 'causeway.sagas';
 
-/** A decided command as kept in state. */
+/** The shard of an entity id in {@link VERSIONS_TABLE}. */
+export function shardOf(id: string): string {
+  return id.slice(-2);
+}
+
+type Sharded<T> = Readonly<Record<string, Readonly<Record<string, T>> | undefined>>;
+
+/** The tables the CQRS layer keeps in a system's state, beside the application's. */
+export interface CqrsTables {
+  readonly [VERSIONS_TABLE]?: Sharded<number>;
+  readonly [SAGAS_TABLE]?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/** The version of `entity` in a state: how many events accepted commands emitted about it. */
+export function versionIn(state: unknown, entity: string): number {
+  return (state as CqrsTables)[VERSIONS_TABLE]?.[shardOf(entity)]?.[entity] ?? 0;
+}
+
+/** A decided command, as the log records it. */
 export interface DecidedCommand {
   readonly type: string;
   readonly entity: string;
   readonly outcome: CommandOutcome;
-}
-
-/** The tables the CQRS layer keeps in a system's state, beside the application's. */
-export interface CqrsTables {
-  readonly [COMMANDS_TABLE]?: Readonly<Record<string, DecidedCommand>>;
-  readonly [VERSIONS_TABLE]?: Readonly<Record<string, number>>;
-  readonly [SAGAS_TABLE]?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** Payload of {@link CommandDecided}. */
@@ -35,8 +48,8 @@ export interface CommandDecidedData {
 
 /**
  * Recorded after a command's events (when accepted) or alone (when refused): the command's
- * outcome. Its applier keeps the outcome in state by command id and bumps entity versions, so a
- * repeated id, even after a restart, gets the first outcome.
+ * outcome, under its id. The log of these events is what makes a repeated id, even after a
+ * restart, get the first outcome; its applier bumps entity versions.
  */
 export const CommandDecided = defineEvent<CommandDecidedData, 'causeway.CommandDecided'>(
   'causeway.CommandDecided',
@@ -60,14 +73,15 @@ export const SagaStepped = defineEvent<SagaSteppedData, 'causeway.SagaStepped'>(
 
 type Tables = Record<string, Record<string, unknown> | undefined>;
 
-/** The applier of {@link CommandDecided}. */
-export function applyCommandDecided(draft: object, data: CommandDecidedData, entity: string): void {
-  const tables = draft as Tables;
-  const commands = (tables[COMMANDS_TABLE] ??= {});
-  commands[data.command] = { type: data.type, entity, outcome: data.outcome };
+/** The applier of {@link CommandDecided}: the versions of the entities an accepted command touched. */
+export function applyCommandDecided(draft: object, data: CommandDecidedData): void {
   if (data.touched.length === 0) return;
-  const versions = (tables[VERSIONS_TABLE] ??= {}) as Record<string, number>;
-  for (const [id, count] of data.touched) versions[id] = (versions[id] ?? 0) + count;
+  const tables = draft as Tables;
+  const versions = (tables[VERSIONS_TABLE] ??= {}) as Record<string, Record<string, number>>;
+  for (const [id, count] of data.touched) {
+    const shard = (versions[shardOf(id)] ??= {});
+    shard[id] = (shard[id] ?? 0) + count;
+  }
 }
 
 /** The applier of {@link SagaStepped}. */

@@ -125,13 +125,38 @@ function renderScores(): void {
       : 'Arrows or WASD steer · eat pellets, avoid walls and snakes';
 }
 
+/** A caption across the board's lower third. */
+function caption(title: string, subtitle: string): void {
+  const w = WIDTH * CELL;
+  const y = HEIGHT * CELL * 0.7;
+  g.fillStyle = 'rgba(7, 11, 22, 0.72)';
+  g.fillRect(0, y - 34, w, subtitle === '' ? 52 : 68);
+  g.textAlign = 'center';
+  g.fillStyle = '#f8fafc';
+  g.font = '600 22px system-ui, sans-serif';
+  g.fillText(title, w / 2, y);
+  if (subtitle !== '') {
+    g.fillStyle = '#94a3b8';
+    g.font = '14px system-ui, sans-serif';
+    g.fillText(subtitle, w / 2, y + 22);
+  }
+}
+
 let frame = 0;
 let shownTick = -1;
 function paint(): void {
   frame++;
   const world = peer.world;
   if (world !== null) {
-    drawArena(g, world.state, peer.snake, frame);
+    const me = peer.snake;
+    drawArena(g, world.state, me, frame);
+    const mine = me === null ? undefined : world.state.snake[me];
+    if (!playsItself && peer.live && !peer.ended && mine?.alive !== true) {
+      caption(
+        me === null ? 'Press Enter to join' : 'Respawning…',
+        me === null ? 'arrows or WASD steer' : '',
+      );
+    }
     const tick = world.lastCommit?.tick ?? 0;
     if (tick !== shownTick || frame % 30 === 0) {
       shownTick = tick;

@@ -69,6 +69,8 @@ export class LockstepPeer {
   #journaledAhead = 0;
   #live = false;
   #joinSentAt = -1;
+  #turnSent = false;
+  readonly #turns: Direction[] = [];
   #ended = false;
   #peers: readonly PeerInfo[] = [];
   readonly #hashes = new Map<number, string>();
@@ -146,8 +148,21 @@ export class LockstepPeer {
 
   /** Asks this peer's snake to turn (sent as an input, taking effect in a coming tick). */
   steer(dir: Direction): void {
+    if (this.snake === null) return;
+    // One turn per tick: a second key press in the same tick waits for the next one, so a
+    // quick "up, left" makes both turns instead of only the last.
+    if (this.#turnSent) {
+      if (this.#turns.length < 3 && this.#turns.at(-1) !== dir) this.#turns.push(dir);
+      return;
+    }
+    this.#sendTurn(dir);
+  }
+
+  #sendTurn(dir: Direction): void {
     const me = this.snake;
-    if (me !== null) this.#send({ t: 'input', type: 'Steer', entity: me, data: { dir } });
+    if (me === null) return;
+    this.#turnSent = true;
+    this.#send({ t: 'input', type: 'Steer', entity: me, data: { dir } });
   }
 
   /** Closes the connection (the relay then lets the snake go after a grace period). */
@@ -247,7 +262,11 @@ export class LockstepPeer {
     this.#hashes.set(result.commit.tick, result.commit.hash);
     this.#send({ t: 'hash', tick: result.commit.tick, hash: result.commit.hash });
     this.#options.onTick?.(result, live);
-    if (live) this.#act();
+    if (!live) return;
+    this.#turnSent = false;
+    const next = this.#turns.shift();
+    if (next !== undefined) this.#sendTurn(next);
+    this.#act();
   }
 
   #act(): void {

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileStore } from '@causeway/adapters/file';
+import { openInspector } from '@causeway/inspector/agent';
 import { formatDivergence, MemoryStore, reexecute, type EventStore } from '@causeway/runtime';
 import type { LockstepPeer } from '../lockstep/peer.ts';
 import { Relay } from '../lockstep/relay.ts';
@@ -29,6 +30,7 @@ const usage = `Snake arena on Causeway.
                                     plays a headless match of bots into a new log in <dir>
   npm run game -- replay <dir>      re-runs a match from its inputs and shows how it went
   npm run game -- verify <dir>      re-executes the log and compares every event and hash
+  npm run game -- inspect <dir>     opens the log in the inspector (prints its URL)
   npm run game -- bot --url <ws-url> --name <name> [--dir <dir>] [--desync <n>]
                                     one headless bot peer (its log in <dir> if given)
 `;
@@ -215,6 +217,19 @@ async function verify(dir: string): Promise<void> {
   process.exitCode = 1;
 }
 
+/** Opens a finished match in the inspector, offline, until Ctrl-C. */
+async function inspect(dir: string): Promise<void> {
+  const { store, seed } = await openLog(dir);
+  const inspector = await openInspector(store, { makeSystem: (s) => makeWorld(s, { seed }) });
+  print(`Inspecting ${resolve(dir)}: ${inspector.url}   (Ctrl-C stops)`);
+  process.on('SIGINT', () => {
+    void inspector
+      .close()
+      .then(() => store.close())
+      .then(() => process.exit(0));
+  });
+}
+
 /** One bot peer in its own process, for matches across processes. */
 function bot(values: Record<string, string | boolean | undefined>): void {
   const url = values.url;
@@ -274,13 +289,13 @@ async function main(argv: readonly string[]): Promise<void> {
     case 'match':
     case 'replay':
     case 'verify':
-      if (target === undefined)
+    case 'inspect':
+      if (target === undefined) {
         throw new Error(`${command} needs a folder: npm run game -- ${command} <dir>`);
-      return command === 'match'
-        ? match(target, values)
-        : command === 'replay'
-          ? replay(target)
-          : verify(target);
+      }
+      if (command === 'match') return match(target, values);
+      if (command === 'replay') return replay(target);
+      return command === 'verify' ? verify(target) : inspect(target);
     case 'bot':
       bot(values);
       return;

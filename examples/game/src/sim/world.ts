@@ -1,3 +1,4 @@
+import type { Draft } from 'immer';
 import {
   EventSystem,
   type EventStore,
@@ -279,9 +280,10 @@ export function makeWorld(store: EventStore, options: WorldOptions): EventSystem
       deaths: 0,
     };
   });
+  // Appliers change snakes in place on the draft: immer then copies only what they touch.
   world.apply(Steer, (draft, e) => {
-    const s = draft.snake[e.entity];
-    if (s !== undefined) draft.snake[e.entity] = { ...s, wanted: e.data.dir };
+    const s = draft.snake[e.entity] as Draft<Snake> | undefined;
+    if (s !== undefined) s.wanted = e.data.dir;
   });
   world.apply(PlayerLeft, (draft, e) => {
     delete draft.snake[e.entity];
@@ -293,18 +295,13 @@ export function makeWorld(store: EventStore, options: WorldOptions): EventSystem
     draft.snake[e.entity] = { ...s, body, heading, wanted: heading, grow: 0, alive: true };
   });
   world.apply(SnakeMoved, (draft, e) => {
-    const s = draft.snake[e.entity];
+    const s = draft.snake[e.entity] as Draft<Snake> | undefined;
     if (s === undefined) return;
-    const body = [e.data.head, ...s.body];
-    const grow = s.grow > 0 ? s.grow - 1 : 0;
-    if (s.grow === 0) body.pop();
-    draft.snake[e.entity] = {
-      ...s,
-      body,
-      grow,
-      heading: e.data.heading,
-      best: Math.max(s.best, body.length),
-    };
+    s.body.unshift(e.data.head);
+    if (s.grow > 0) s.grow--;
+    else s.body.pop();
+    s.heading = e.data.heading;
+    if (s.body.length > s.best) s.best = s.body.length;
   });
   world.apply(SnakeDied, (draft, e) => {
     const s = draft.snake[e.entity];
@@ -317,9 +314,10 @@ export function makeWorld(store: EventStore, options: WorldOptions): EventSystem
   });
   world.apply(FoodEaten, (draft, e) => {
     delete draft.food[e.data.food];
-    const s = draft.snake[e.entity];
+    const s = draft.snake[e.entity] as Draft<Snake> | undefined;
     if (s === undefined) return;
-    draft.snake[e.entity] = { ...s, grow: s.grow + e.data.value, score: s.score + e.data.value };
+    s.grow += e.data.value;
+    s.score += e.data.value;
   });
   world.apply(FoodPlaced, (draft, e) => {
     draft.food[e.entity] = { cell: e.data.cell, value: e.data.value };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileStore } from '@causeway/adapters/file';
-import { MemoryStore, TickRandom, type EventSystem } from '@causeway/runtime';
+import { MemoryStore, type EventSystem } from '@causeway/runtime';
 import { attachInspector } from '@causeway/inspector/agent';
 import { InspectorClient, type SocketConstructor } from '@causeway/inspector/client';
 import { WebSocket } from 'ws';
@@ -110,7 +110,7 @@ async function offlineCases(recorder: Recorder): Promise<void> {
     const indexedMs = Number(process.hrtime.bigint() - openedAt) / 1e6;
     recorder.progress(`indexed the whole log ${(indexedMs / 1000).toFixed(1)} s after open`);
     const last = summary.events;
-    const random = new TickRandom(7, 1);
+    const random = seededFloats(7);
 
     const stateAt: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -223,3 +223,17 @@ export const inspectorSuite: Suite = {
     await offlineCases(recorder);
   },
 };
+
+/** A small seeded generator (mulberry32), so every run samples the same seqs and paths. */
+function seededFloats(seed: number): { float(): number } {
+  let a = seed >>> 0;
+  return {
+    float(): number {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+  };
+}

@@ -205,9 +205,11 @@ let anonymousListeners = 0;
 // The next turn of the host's event loop, after every pending promise job: what live sends
 // made in one turn wait for, so they share a tick. `setImmediate` where the host has it (Node);
 // elsewhere a zero timeout (which browsers clamp, and which is only a latency).
+const hostSetImmediate = (globalThis as { setImmediate?: (run: () => void) => unknown })
+  .setImmediate;
 const nextTurn: (run: () => void) => void =
-  typeof globalThis.setImmediate === 'function'
-    ? (run) => void globalThis.setImmediate(run)
+  typeof hostSetImmediate === 'function'
+    ? (run) => void hostSetImmediate(run)
     : (run) => void setTimeout(run, 0);
 
 /**

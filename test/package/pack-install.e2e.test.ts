@@ -51,6 +51,10 @@ interface Manifest {
   readonly version: string;
   readonly private?: boolean;
   readonly bin?: Record<string, string>;
+  readonly exports?: Record<
+    string,
+    string | { readonly default?: string; readonly types?: string }
+  >;
 }
 
 interface Packed {
@@ -118,10 +122,17 @@ describe('the packed packages, installed outside the repository', () => {
     expect(packed.map((p) => p.name).sort()).toEqual(packages.map((p) => p.name).sort());
     for (const p of packed) {
       const paths = p.files.map((f) => f.path);
-      expect(paths, p.name).toContain('dist/index.js');
-      expect(paths, p.name).toContain('dist/index.d.ts');
+      const manifest = packages.find((m) => m.name === p.name);
+      // Every subpath a user can import ships its JavaScript and its declarations.
+      const targets = Object.values(manifest?.exports ?? {}).flatMap((target) =>
+        typeof target === 'string' ? [] : [target.default, target.types],
+      );
+      expect(targets.length, p.name).toBeGreaterThan(0);
+      for (const target of targets) expect(paths, p.name).toContain(target?.replace(/^\.\//, ''));
       expect(
-        paths.filter((f) => f !== 'package.json' && !f.startsWith('dist/')),
+        paths.filter(
+          (f) => f !== 'package.json' && !f.startsWith('dist/') && !f.startsWith('dist-ui/'),
+        ),
         p.name,
       ).toEqual([]);
       expect(

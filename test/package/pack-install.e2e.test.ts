@@ -95,21 +95,21 @@ describe('the packed packages, installed outside the repository', () => {
     );
     await writeFile(
       join(project, 'package.json'),
-      JSON.stringify({ name: 'causeway-consumer', private: true, type: 'module', dependencies }),
+      JSON.stringify({
+        name: 'causeway-consumer',
+        private: true,
+        type: 'module',
+        dependencies,
+        // The file store's writer lock is a kernel lock (flock) from fs-ext, a native addon
+        // built at install.
+        allowScripts: { 'fs-ext': true },
+      }),
     );
     // From the registry: what the packages declare, plus @types/node for the type check
     // (the adapters' declarations name Node's types) and fast-check, the testing kit's peer.
     await ok(
       npm,
-      [
-        'install',
-        '--no-audit',
-        '--no-fund',
-        '--prefer-offline',
-        '--ignore-scripts',
-        '@types/node@20',
-        'fast-check@4',
-      ],
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', '@types/node@20', 'fast-check@4'],
       project,
     );
   }, 600_000);

@@ -23,6 +23,8 @@ export default defineConfig({
             'test/**/*.unit.test.ts',
           ],
           typecheck: { enabled: true, include: ['packages/*/test/**/*.types.test.ts'] },
+          // Property tests run a thousand generated cases; a shared 2-core CI machine needs room.
+          testTimeout: 30_000,
         },
       },
       {

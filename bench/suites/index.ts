@@ -1,10 +1,14 @@
 import type { Suite } from '../harness.ts';
 import { cqrsSuite } from './cqrs.ts';
-import { inspectorSuite } from './inspector.ts';
+import { firstPaintMeter } from './inspector-first-paint.ts';
+import { firstPaintHook, inspectorSuite } from './inspector.ts';
 import { loopSuite } from './loop.ts';
 import { scaleSuite } from './scale.ts';
 import { stateSuite } from './state.ts';
 import { storesSuite } from './stores.ts';
+
+// The inspector suite times the UI's first paint with the UI's own meter (headless Chromium).
+firstPaintHook.measure = firstPaintMeter();
 
 /** Every benchmark suite, in the order `npm run bench` runs them. */
 export const suites: Suite[] = [

@@ -1,4 +1,9 @@
-import { buildUi, launchChromium } from '../../packages/inspector/test/support/browser.ts';
+import { existsSync } from 'node:fs';
+import {
+  buildUi,
+  CHROMIUM_PATH,
+  launchChromium,
+} from '../../packages/inspector/test/support/browser.ts';
 
 /**
  * The inspector's `first-paint`: milliseconds from opening the printed address in headless
@@ -23,4 +28,9 @@ export async function measureFirstPaint(url: string): Promise<number> {
   } finally {
     await browser.close();
   }
+}
+
+/** {@link measureFirstPaint} where Chromium is installed, else null (the case is not measured). */
+export function firstPaintMeter(): ((url: string) => Promise<number>) | null {
+  return existsSync(CHROMIUM_PATH) ? measureFirstPaint : null;
 }

@@ -1,12 +1,19 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import {
+  lazy,
+  Suspense,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
 import type { InspectorClient } from '../../client/index.ts';
 import type { EventFilter, Summary } from '../../protocol/index.ts';
 import { AgentProvider, cachedCall, dataOf, useMethod } from '../data/agent.tsx';
 import { EventPages } from '../data/event-pages.ts';
-import { ActivitiesChart } from '../panels/ActivitiesChart.tsx';
 import { DivergenceView } from '../panels/DivergenceView.tsx';
 import { EntityView } from '../panels/EntityView.tsx';
-import { EventPanel } from '../panels/EventPanel.tsx';
 import { ExportDialog } from '../panels/ExportDialog.tsx';
 import { Filters } from '../panels/Filters.tsx';
 import { count } from '../panels/format.ts';
@@ -30,6 +37,15 @@ const TAB_LABELS: readonly (readonly [DetailTab, string])[] = [
 ];
 
 const PLAY_INTERVAL_MS = 120;
+
+// The graph layout (dagre) and the chart (uPlot) load when their panel first opens, so the
+// first paint of the timeline parses only what it draws.
+const EventPanel = lazy(async () => ({
+  default: (await import('../panels/EventPanel.tsx')).EventPanel,
+}));
+const ActivitiesChart = lazy(async () => ({
+  default: (await import('../panels/ActivitiesChart.tsx')).ActivitiesChart,
+}));
 
 /** The inspector, attached: timeline on the left, the selected moment's details on the right. */
 export function App(props: { readonly client: InspectorClient }): ReactNode {
@@ -213,7 +229,9 @@ function Inspector({ client }: { readonly client: InspectorClient }): ReactNode 
           role="tabpanel"
           aria-labelledby={`tab-${selection.tab}`}
         >
-          <DetailPanel summary={summary} />
+          <Suspense fallback={<p className="empty">Loading the panel…</p>}>
+            <DetailPanel summary={summary} />
+          </Suspense>
         </div>
       </section>
       <StatusBar summary={summary} seq={selection.seq} tick={selectedTick} following={following} />

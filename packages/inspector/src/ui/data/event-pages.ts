@@ -127,13 +127,18 @@ export class EventPages {
   }
 
   private async loadNextFiltered(): Promise<void> {
-    const cursor = this.filteredNext;
-    if (cursor === null || this.loading.has(-1)) return;
+    if (this.filteredNext === null || this.loading.has(-1)) return;
     this.loading.add(-1);
     try {
-      const result = await this.fetchEvents({ filter: this.filter, cursor, limit: PAGE_ROWS });
-      for (const event of result.events) this.rows.set(this.filteredCount++, event);
-      this.filteredNext = result.next;
+      // A page of a scanning filter (text, actor) can hold no match while more may follow:
+      // keep reading until a match arrives or the log ends, or the list would wait forever.
+      do {
+        const cursor: number = this.filteredNext;
+        const result = await this.fetchEvents({ filter: this.filter, cursor, limit: PAGE_ROWS });
+        for (const event of result.events) this.rows.set(this.filteredCount++, event);
+        this.filteredNext = result.next;
+        if (result.events.length > 0) break;
+      } while (this.filteredNext !== null);
       this.failure = null;
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));

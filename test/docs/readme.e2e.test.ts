@@ -44,6 +44,19 @@ describe('README', () => {
   });
 
   it('shows a replay property that holds', () => {
-    expect(run(examples[1] as string)).toContain('replay holds');
+    const example = examples.find((e) => e.includes('assertReplay'));
+    expect(example, 'README.md shows assertReplay').toBeDefined();
+
+    expect(run(example as string)).toContain('replay holds');
+  });
+
+  it('shows commands whose result and rejection are what its comments say', () => {
+    const example = examples.find((e) => e.includes('new Mediator('));
+    expect(example, 'README.md shows the Mediator').toBeDefined();
+
+    const output = run(example as string);
+
+    expect(output).toContain('{ left: 70 }');
+    expect(output).toContain('CW_COMMAND_REJECTED NO_FUNDS');
   });
 });

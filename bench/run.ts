@@ -1,5 +1,6 @@
 // Runs benchmark suites: `npm run bench -- <suite> [<suite>…]`, or every suite with no argument.
 // Each suite prints one line per case and system and writes bench/results/<suite>.json.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,22 @@ if (unknown.length > 0) {
 }
 const chosen: Suite[] =
   wanted.length === 0 ? suites : suites.filter((s) => wanted.includes(s.name));
+
+/**
+ * The code a run measured: the commit checked out, and whether the work tree differed from it
+ * (a figure from a dirty tree stands for no commit). Read once, before any suite runs.
+ */
+function measuredCode(): { commit: string; dirty: boolean } {
+  const git = (...args: string[]): string =>
+    execFileSync('git', args, { cwd: here, encoding: 'utf8' }).trim();
+  try {
+    return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain').length > 0 };
+  } catch {
+    return { commit: 'unknown (not a git checkout)', dirty: true };
+  }
+}
+const code = measuredCode();
+console.log(`# measuring commit ${code.commit}${code.dirty ? ' with uncommitted changes' : ''}`);
 
 for (const suite of chosen) {
   console.log(`# ${suite.name}: ${suite.description}`);
@@ -46,6 +63,9 @@ for (const suite of chosen) {
   });
   const file = join(here, 'results', `${suite.name}.json`);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ suite: suite.name, ...machine(), cases }, null, 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify({ suite: suite.name, ...code, ...machine(), cases }, null, 2) + '\n',
+  );
   console.log(`→ ${file}\n`);
 }

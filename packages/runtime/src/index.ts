@@ -18,7 +18,13 @@ export {
 } from './errors/index.ts';
 export type { ErrorCode } from './errors/index.ts';
 
-export { assertPlainData, defineEvent, upcastData } from './events/index.ts';
+export {
+  assertPlainData,
+  DEFAULT_PAYLOAD_LIMITS,
+  defineEvent,
+  MAX_PAYLOAD_LIMITS,
+  upcastData,
+} from './events/index.ts';
 export type {
   AnyEventType,
   DataOf,
@@ -28,6 +34,7 @@ export type {
   EventEnvelope,
   EventType,
   NameOf,
+  PayloadLimits,
   StoredEnvelope,
   Upcaster,
 } from './events/index.ts';
@@ -37,6 +44,7 @@ export {
   checkHeader,
   checkJournal,
   checkLimit,
+  CODEC_MAX_DEPTH,
   commitFromTuple,
   committedPages,
   commitToTuple,
@@ -78,8 +86,11 @@ export {
   EntityAccessGranted,
   EventSystem,
   input,
+  InputDiscarded,
   InputRejected,
+  journalInputRejection,
   ListenerFailed,
+  OPERATOR_ACTOR,
   systemInternals,
   TimerCancelled,
   TimerScheduled,
@@ -94,6 +105,7 @@ export type {
   EventSystemOptions,
   FailurePolicy,
   Input,
+  InputDiscardedData,
   InputRejectedData,
   Listener,
   ListenerContext,
@@ -102,6 +114,7 @@ export type {
   ListenerObject,
   RunGuard,
   SystemInternals,
+  TickFailure,
   TickOptions,
   TickResult,
   TickSystem,

@@ -156,7 +156,7 @@ describe('listener output', () => {
   });
 
   it('rejects a listener that returns a Promise, and refuses its later ctx calls', async () => {
-    const system = counterSystem();
+    const system = counterSystem({ mode: 'production' });
     let late: unknown;
     // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the misuse under test
     system.subscribe(CounterCreated, async function eager(e, ctx) {

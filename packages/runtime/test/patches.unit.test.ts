@@ -64,7 +64,15 @@ type Op =
       readonly h: number;
       readonly at: number[];
     }
-  | { readonly k: 'length'; readonly h: number; readonly at: number[]; readonly n: number };
+  | { readonly k: 'length'; readonly h: number; readonly at: number[]; readonly n: number }
+  // Idioms that keep a plain reference to a new object after assigning it into the draft.
+  | {
+      readonly k: 'ensure' | 'ensureOr' | 'assignFresh' | 'keep' | 'assignInto';
+      readonly h: number;
+      readonly at: number[];
+      readonly key: number;
+      readonly value: Value;
+    };
 
 const KEYS = ['a', 'b', 'c', 'd', 'e'];
 
@@ -130,6 +138,19 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     at: atArb,
   }),
   fc.record({ k: fc.constant('length' as const), h: hArb, at: atArb, n: fc.nat(5) }),
+  fc.record({
+    k: fc.constantFrom(
+      'ensure' as const,
+      'ensureOr' as const,
+      'assignFresh' as const,
+      'keep' as const,
+      'assignInto' as const,
+    ),
+    h: hArb,
+    at: atArb,
+    key: keyArb,
+    value: valueArb,
+  }),
 );
 
 /** One event's applier script. */
@@ -244,6 +265,37 @@ function runScript(root: Obj, script: readonly Op[]): void {
       case 'hold':
         held.push(target);
         break;
+      case 'ensure': {
+        // (draft.t[k] ??= []).push(x)
+        const list = (target[keyIn(target, op.key, 1)] ??= []);
+        if (Array.isArray(list)) list.push(fresh(op.value), fresh(op.value));
+        break;
+      }
+      case 'ensureOr': {
+        // (draft.t[k] ||= {}).n = x
+        const made = (target[keyIn(target, op.key, 1)] ||= {});
+        if (isObj(made) && !Array.isArray(made)) {
+          made['n'] = fresh(op.value);
+          made['m'] = 1;
+        }
+        break;
+      }
+      case 'assignFresh':
+        // Object.assign on a fresh object just assigned
+        Object.assign((target[keyIn(target, op.key, 1)] = {}), { a: fresh(op.value), b: 2 });
+        break;
+      case 'keep': {
+        // A reference kept across the assignment, written to afterwards.
+        const kept: Obj = { list: [] };
+        target[keyIn(target, op.key, 1)] = kept;
+        kept['a'] = fresh(op.value);
+        (kept['list'] as Value[]).push(1);
+        kept['list'] = [2];
+        break;
+      }
+      case 'assignInto':
+        Object.assign(target, { [String(keyIn(target, op.key, 1))]: fresh(op.value) });
+        break;
     }
   }
 }
@@ -277,7 +329,7 @@ describe('PatchRecorder', () => {
       ),
       { numRuns: 1500 },
     );
-  });
+  }, 120_000);
 
   it('leaves the draft exactly as the same appliers leave a bare draft', () => {
     fc.assert(
@@ -298,6 +350,56 @@ describe('PatchRecorder', () => {
       }),
       { numRuns: 1000 },
     );
+  }, 120_000);
+
+  it.each<[string, (root: { t: Record<string, unknown> }) => void]>([
+    [
+      '(draft.t[k] ??= []).push(x)',
+      (root) => {
+        ((root.t['k'] ??= []) as number[]).push(1);
+      },
+    ],
+    [
+      '(draft.t[k] ||= {}).n = x',
+      (root) => {
+        ((root.t['k'] ||= {}) as { n?: number }).n = 1;
+      },
+    ],
+    [
+      'Object.assign on a fresh object',
+      (root) => {
+        Object.assign((root.t['k'] = {}), { n: 1 });
+      },
+    ],
+    [
+      'an object spliced in, then written to through its reference',
+      (root) => {
+        const kept: { n?: number } = {};
+        root.t['k'] = [];
+        (root.t['k'] as unknown[]).splice(0, 0, kept);
+        kept.n = 1;
+      },
+    ],
+    [
+      'a reference kept across assignment',
+      (root) => {
+        const kept: { n?: number; list: number[] } = { list: [] };
+        root.t['k'] = kept;
+        kept.n = 1;
+        kept.list.push(2);
+      },
+    ],
+  ])('records right patches for %s', (_idiom, applier) => {
+    const draft = createDraft(freeze({ t: {} }, true));
+    const recorder = new PatchRecorder(draft);
+    const before = current(draft);
+
+    applier(recorder.root as { t: Record<string, unknown> });
+    const recorded = recorder.take();
+
+    const after = current(draft);
+    expect(applyPatches(before, recorded?.patches ?? [])).toEqual(after);
+    expect(applyPatches(after, recorded?.inverse ?? [])).toEqual(before);
   });
 
   it('records a write through a reference to an object moved within an array at its new index', () => {
@@ -397,9 +499,29 @@ describe('EventSystem with patches on', () => {
           await off.close();
         },
       ),
-      { numRuns: 200 },
+      {
+        numRuns: 200,
+        // A new object moved onto a place another object's patches were about.
+        examples: [
+          [
+            { a: {} },
+            [
+              [
+                [{ k: 'ensure', h: 0, at: [0], key: 0, value: 0 }],
+                [
+                  { k: 'set', h: 0, at: [0, 0], key: 0, value: [] },
+                  { k: 'ensure', h: 0, at: [0], key: 1, value: 0 },
+                  { k: 'copy', h: 0, from: [0, 0], at: [], key: 0 },
+                  { k: 'ensure', h: 0, at: [], key: 0, value: 0 },
+                ],
+              ],
+              [[{ k: 'copy', h: 0, from: [], at: [], key: 0 }]],
+            ],
+          ],
+        ],
+      },
     );
-  });
+  }, 120_000);
 });
 
 /** Forward patches lead from the tick's first state to its committed state, inverses back. */

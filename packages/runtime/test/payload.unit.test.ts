@@ -1,14 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { assertPlainData, input, isCausewayError } from '../src/index.ts';
+import {
+  assertPlainData,
+  DEFAULT_PAYLOAD_LIMITS,
+  input,
+  isCausewayError,
+  MemoryStore,
+  type Input,
+} from '../src/index.ts';
 import { CounterCreated, counterSystem, entityId, Noted, T0 } from './fixtures.ts';
 
 class Money {
   constructor(readonly cents: number) {}
 }
 
-function problemOf(value: unknown): { path: string; reason: string } | null {
+function problemOf(
+  value: unknown,
+  limits = DEFAULT_PAYLOAD_LIMITS,
+): { path: string; reason: string } | null {
   try {
-    assertPlainData('Test', value);
+    assertPlainData('Test', value, limits);
     return null;
   } catch (err) {
     if (!isCausewayError(err, 'CW_INVALID_PAYLOAD')) throw err;
@@ -78,7 +88,7 @@ describe('payload validation', () => {
   });
 
   it('rejects a bad payload emitted by a listener as that listener’s failure', async () => {
-    const system = counterSystem();
+    const system = counterSystem({ mode: 'production' });
     system.subscribe(CounterCreated, (e, ctx) =>
       ctx.emit(Noted, e.entity, { text: (() => 'x') as unknown as string }),
     );
@@ -87,5 +97,101 @@ describe('payload validation', () => {
     });
     expect(result.events.map((e) => e.type)).toEqual(['CounterCreated', 'causeway.ListenerFailed']);
     expect(result.events[1]?.data).toMatchObject({ error: { code: 'CW_INVALID_PAYLOAD' } });
+  });
+
+  it('refuses a payload nested 10,000 levels deep by name, without exhausting the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i++) deep = { d: deep };
+
+    const problem = problemOf({ root: deep });
+
+    expect(problem?.path).toBe(`$.root${'.d'.repeat(63)}`);
+    expect(problem?.reason).toContain('more than 64 levels deep');
+  });
+
+  it('accepts a payload exactly at the depth limit', () => {
+    let value: unknown = 'leaf';
+    for (let i = 0; i < DEFAULT_PAYLOAD_LIMITS.maxDepth; i++) value = [value];
+
+    expect(problemOf(value)).toBeNull();
+  });
+
+  it('refuses a __proto__ key such as JSON.parse makes, naming it', () => {
+    const parsed: unknown = JSON.parse('{"user":{"__proto__":{"admin":true}}}');
+
+    const problem = problemOf(parsed);
+
+    expect(problem?.path).toBe('$.user.__proto__');
+    expect(problem?.reason).toContain('__proto__');
+  });
+
+  it('refuses a lone UTF-16 surrogate in a string or a key', () => {
+    expect(problemOf({ s: 'a\uD800b' })?.path).toBe('$.s');
+    expect(problemOf({ ['k\uDC00']: 1 })?.reason).toContain('surrogate');
+  });
+
+  it('names the string that alone passes the byte limit', () => {
+    const limits = { maxDepth: 64, maxBytes: 1000 };
+
+    const problem = problemOf({ small: 'x', big: ['y'.repeat(2000)] }, limits);
+
+    expect(problem?.path).toBe('$.big[0]');
+    expect(problem?.reason).toContain('limits.maxBytes');
+  });
+
+  it('refuses a payload whose whole encoding passes the byte limit', () => {
+    const limits = { maxDepth: 64, maxBytes: 1000 };
+    const many = Array.from({ length: 200 }, (_, i) => `item-${i}`);
+
+    expect(problemOf({ many }, limits)).toMatchObject({ path: '$' });
+    expect(problemOf({ many: many.slice(0, 10) }, limits)).toBeNull();
+  });
+
+  it('accepts a payload whose loose size bound passes the limit but whose encoding does not', () => {
+    const limits = { maxDepth: 64, maxBytes: 1000 };
+
+    expect(problemOf({ text: 'a'.repeat(900) }, limits)).toBeNull();
+  });
+
+  it('takes raised limits from the system and refuses limits past what stores carry', async () => {
+    let deep: unknown = 0;
+    for (let i = 0; i < 100; i++) deep = [deep];
+    const system = counterSystem({ limits: { maxDepth: 128 } });
+
+    await system.tick([input(CounterCreated, entityId(1), { name: 'a' }, 'alice')], { at: T0 });
+    const result = await system.tick(
+      [input(Noted, entityId(1), { text: deep as string }, 'alice')],
+      { at: T0 },
+    );
+
+    expect(result.events[0]?.data).toEqual({ text: deep });
+    expect(() => counterSystem({ limits: { maxDepth: 10_000 } })).toThrow(/limits.maxDepth/);
+  });
+
+  it.each<[string, unknown]>([
+    ['a batch that is not an array', { type: CounterCreated }],
+    ['null in the batch', [null]],
+    ['an input without a type', [{ entity: entityId(1), data: { name: 'a' } }]],
+  ])('refuses %s with a typed error and journals nothing', async (_what, batch) => {
+    const system = counterSystem();
+
+    const outcome = system.tick(batch as readonly Input[], { at: T0 });
+
+    await expect(outcome).rejects.toMatchObject({ code: 'CW_INVALID_ARGUMENT' });
+    expect(await system.store.lastInput()).toBe(0);
+  });
+
+  it('refuses a snapshot it cannot decode and rebuilds from the log instead', async () => {
+    const store = new MemoryStore();
+    const first = counterSystem({ store, snapshotEvery: 1 });
+    await first.tick([input(CounterCreated, entityId(1), { name: 'a' }, 'alice')], { at: T0 });
+    // A snapshot as an older version could write it: a map with a key msgpack decoders refuse.
+    const bytes = new Uint8Array([0x81, 0xa9, ...new TextEncoder().encode('__proto__'), 0x01]);
+    await store.saveSnapshot({ tick: 1, lastSeq: 1, lastInput: 1, bytes });
+
+    const second = counterSystem({ store });
+    await second.open();
+
+    expect(second.state.counters[entityId(1)]).toEqual({ name: 'a', value: 0 });
   });
 });

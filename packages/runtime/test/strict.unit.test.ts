@@ -26,7 +26,8 @@ async function runListener(
   listener: (e: Envelope<typeof Rolled>, ctx: ListenerContext) => void,
   strict = true,
 ): Promise<Failure | null> {
-  const system = new EventSystem({ seed: 1, strict });
+  // Production mode isolates the failure, so the test can read its ListenerFailed event.
+  const system = new EventSystem({ seed: 1, strict, mode: 'production' });
   system.subscribe(Rolled, listener);
   const { events } = await system.tick([input(Rolled, testEntityId(1, at), { n: 1 }, 'ada')], {
     at,
@@ -44,6 +45,9 @@ const original = {
   performanceNow: read(performance, 'now'),
   randomUUID: read(crypto, 'randomUUID'),
   getRandomValues: read(crypto, 'getRandomValues'),
+  hrtime: read(process, 'hrtime'),
+  dateTimeFormat: read(Intl, 'DateTimeFormat'),
+  formatToParts: read(Intl.DateTimeFormat.prototype, 'formatToParts'),
 };
 
 afterEach(() => {
@@ -54,6 +58,9 @@ afterEach(() => {
   expect(read(performance, 'now')).toBe(original.performanceNow);
   expect(read(crypto, 'randomUUID')).toBe(original.randomUUID);
   expect(read(crypto, 'getRandomValues')).toBe(original.getRandomValues);
+  expect(read(process, 'hrtime')).toBe(original.hrtime);
+  expect(read(Intl, 'DateTimeFormat')).toBe(original.dateTimeFormat);
+  expect(read(Intl.DateTimeFormat.prototype, 'formatToParts')).toBe(original.formatToParts);
 });
 
 describe('strict mode', () => {
@@ -65,6 +72,13 @@ describe('strict mode', () => {
     ['performance.now()', () => performance.now()],
     ['crypto.randomUUID()', () => crypto.randomUUID()],
     ['crypto.getRandomValues()', () => crypto.getRandomValues(new Uint8Array(4))],
+    ['process.hrtime()', () => process.hrtime()],
+    ['process.hrtime.bigint()', () => process.hrtime.bigint()],
+    ['Intl.DateTimeFormat().format() without a date', () => Intl.DateTimeFormat('en-US').format()],
+    [
+      'Intl.DateTimeFormat().formatToParts() without a date',
+      () => new Intl.DateTimeFormat('en-US').formatToParts(),
+    ],
   ];
   for (const [api, call] of calls) {
     it(`makes ${api} in a listener fail with CW_NONDETERMINISM naming the listener`, async () => {
@@ -85,6 +99,17 @@ describe('strict mode', () => {
       const d = new Date(ctx.now);
       if (!(d instanceof Date) || d.getTime() !== ctx.now) throw new Error('wrong date');
       if (Date.UTC(2024, 0, 1) !== 1_704_067_200_000) throw new Error('wrong UTC');
+    });
+
+    expect(failure).toBeNull();
+  });
+
+  it('lets a listener format explicit dates with Intl.DateTimeFormat', async () => {
+    const failure = await runListener(function formatTime(_e, ctx) {
+      const format = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', year: 'numeric' });
+      if (format.format(ctx.now) !== '2023') throw new Error('wrong year');
+      if (format.formatToParts(new Date(ctx.now))[0]?.value !== '2023')
+        throw new Error('wrong parts');
     });
 
     expect(failure).toBeNull();
@@ -138,7 +163,7 @@ describe('strict mode', () => {
     expect(activity?.durationMs).toBeGreaterThanOrEqual(0);
   });
 
-  it('reports violations that a listener swallowed', async () => {
+  it('records a violation that a listener swallowed as its failure, and reports it to observers', async () => {
     const seen: string[] = [];
     const stop = observeStrictViolations((v) => seen.push(`${v.where}: ${v.api}`));
     try {
@@ -146,22 +171,57 @@ describe('strict mode', () => {
         try {
           Math.random();
         } catch {
-          // swallowed on purpose: the observer must still see it
+          // swallowed on purpose: the loop must still see it
         }
       });
 
-      expect(failure).toBeNull();
+      expect(failure?.error.code).toBe(ErrorCodes.Nondeterminism);
+      expect(failure?.error.message).toContain('Listener "sneaky" called Math.random()');
       expect(seen).toEqual(['sneaky: Math.random()']);
     } finally {
       stop();
     }
   });
 
+  it('is on by default in development mode and off in production mode', async () => {
+    const dice = function dice(): void {
+      Math.random();
+    };
+    const development = new EventSystem({ seed: 1, mode: 'development' });
+    const production = new EventSystem({ seed: 1, mode: 'production' });
+    development.subscribe(Rolled, dice);
+    production.subscribe(Rolled, dice);
+    const inputs = [input(Rolled, testEntityId(1, at), { n: 1 }, 'ada')];
+
+    const developed = development.tick(inputs, { at });
+    const produced = await production.tick(inputs, { at });
+
+    await expect(developed).rejects.toMatchObject({
+      code: ErrorCodes.ListenerFailed,
+      details: { listener: 'dice', code: ErrorCodes.Nondeterminism },
+    });
+    expect(produced.failures).toEqual([]);
+  });
+
+  it('takes development mode unless NODE_ENV is production', () => {
+    const env = process.env['NODE_ENV'];
+    try {
+      process.env['NODE_ENV'] = 'production';
+      const inProduction = new EventSystem({ seed: 1 }).mode;
+      process.env['NODE_ENV'] = 'test';
+      const inTests = new EventSystem({ seed: 1 }).mode;
+
+      expect([inProduction, inTests]).toEqual(['production', 'development']);
+    } finally {
+      process.env['NODE_ENV'] = env;
+    }
+  });
+
   it('is turned on by the process-wide default, and an explicit false wins', async () => {
     const restore = setStrictByDefault(true);
     try {
-      const byDefault = new EventSystem({ seed: 1 });
-      const optedOut = new EventSystem({ seed: 1, strict: false });
+      const byDefault = new EventSystem({ seed: 1, mode: 'production' });
+      const optedOut = new EventSystem({ seed: 1, strict: false, mode: 'production' });
       const dice = function dice(): void {
         Math.random();
       };

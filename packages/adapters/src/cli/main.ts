@@ -1,17 +1,22 @@
 /**
- * The `causeway` command line: `causeway store check <dir>` and `causeway store repair <dir> --yes`.
+ * The `causeway` command line: `causeway store check <dir>`, `causeway store repair <dir> --yes`
+ * and `causeway store reject-input <url> <n> --reason <text>`.
  * Run from the repository as `npm run causeway -- store check ./data`.
  *
  * @packageDocumentation
  */
-import { isCausewayError } from '@causeway/runtime';
+import { isCausewayError, journalInputRejection } from '@causeway/runtime';
+import { openStore } from '../index.ts';
 import { checkFileStore, repairFileStore } from '../file/index.ts';
 import type { CheckReport } from '../file/index.ts';
 
 const USAGE = `Usage:
   causeway store check <dir>          check a file store; exit 0 when clean, 1 when damaged
   causeway store repair <dir> [--yes] cut a damaged file store back to its last good commit
-                                      (without --yes: show what would be cut, change nothing)`;
+                                      (without --yes: show what would be cut, change nothing)
+  causeway store reject-input <url> <n> --reason <text>
+                                      journal an operator's rejection of input n, which has
+                                      not run (a poison input); the app must be stopped`;
 
 function progress(records: number, bytes: number): void {
   process.stderr.write(
@@ -52,8 +57,39 @@ function describe(report: CheckReport): string {
   return lines.join('\n');
 }
 
+// Journals the rejection through the store's own writer, so the app's next open runs it.
+async function rejectInput(url: string, rest: readonly string[]): Promise<number> {
+  const ino = Number(rest[0]);
+  const at = rest.indexOf('--reason');
+  const reason = at === -1 ? undefined : rest[at + 1];
+  if (!Number.isInteger(ino) || reason === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const reader = await openStore(url, { readOnly: true });
+  const header = await reader.open();
+  await reader.close();
+  if (header === null) {
+    process.stderr.write(`The store ${url} holds no log.\n`);
+    return 1;
+  }
+  const store = await openStore(url);
+  try {
+    await store.open(header);
+    const record = await journalInputRejection(store, ino, reason);
+    process.stdout.write(
+      `Journaled input ${record.ino}: input ${ino} is rejected (${reason}). The app runs it as rejected on its next tick.\n`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(args: readonly string[]): Promise<number> {
   const [group, command, dir, ...rest] = args;
+  if (group === 'store' && command === 'reject-input' && dir !== undefined)
+    return rejectInput(dir, rest);
   if (group !== 'store' || (command !== 'check' && command !== 'repair') || dir === undefined) {
     process.stderr.write(`${USAGE}\n`);
     return 2;

@@ -11,6 +11,13 @@ export const ErrorCodes = {
   InvalidPayload: 'CW_INVALID_PAYLOAD',
   /** An event type was used before it was registered with the system, or registered twice. */
   UnknownEventType: 'CW_UNKNOWN_EVENT_TYPE',
+  /**
+   * An input of a type clients may not send: a built-in `causeway.*` type, or, once the
+   * application declared its input surface, a type outside it.
+   */
+  NotAnInput: 'CW_NOT_AN_INPUT',
+  /** A journaled input was rejected by an operator before it ran (`rejectJournaledInput`). */
+  InputDiscarded: 'CW_INPUT_DISCARDED',
   /** An event type was declared with a bad name, version or upcaster chain. */
   InvalidEventType: 'CW_INVALID_EVENT_TYPE',
   /** An entity id is not a valid UUIDv7 (version 7, RFC 9562 variant). */

@@ -9,4 +9,10 @@ export type {
   Upcaster,
 } from './event-type.ts';
 export type { Envelope, EventEnvelope, StoredEnvelope } from './envelope.ts';
-export { assertPlainData } from './payload.ts';
+export {
+  assertPlainData,
+  DEFAULT_PAYLOAD_LIMITS,
+  MAX_PAYLOAD_LIMITS,
+  payloadLimits,
+} from './payload.ts';
+export type { PayloadLimits } from './payload.ts';

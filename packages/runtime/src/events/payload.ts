@@ -1,114 +1,280 @@
-import { InvalidPayloadError } from '../errors/index.ts';
-
-// The path being checked, as keys (strings) and array indexes (numbers). The readable path
-// ("$.a[2].b") is only built for an error: building it for every field of every payload was
-// most of the check's cost. Each call works above the length it found, so a check that runs
-// during another (through a getter) leaves the outer one's segments as they were.
-const segments: (string | number)[] = [];
+import { CausewayError, ErrorCodes, InvalidPayloadError } from '../errors/index.ts';
+import { encodeValue } from '../store/codec.ts';
 
 /**
- * Checks that `value` is plain data that survives a msgpack round trip unchanged:
- * `null`, booleans, strings, finite numbers, plain objects, dense arrays and `Uint8Array`.
- *
- * @throws InvalidPayloadError (`CW_INVALID_PAYLOAD`) naming the first offending field's path.
+ * The limits of storable data. Every store carries back, byte for byte, any payload within the
+ * defaults ({@link DEFAULT_PAYLOAD_LIMITS}); a system may raise them up to
+ * {@link MAX_PAYLOAD_LIMITS}, which the codec and every store still carry.
  */
-export function assertPlainData(eventType: string, value: unknown): void {
-  const base = segments.length;
-  try {
-    check(eventType, value, base, null);
-  } finally {
-    if (segments.length !== base) segments.length = base;
-  }
+export interface PayloadLimits {
+  /**
+   * Deepest nesting of objects and arrays: `{}` and `[]` are depth 1, `{ a: [1] }` depth 2;
+   * a scalar payload is depth 0. Default 64.
+   */
+  readonly maxDepth: number;
+  /**
+   * Largest payload, as the bytes of its msgpack encoding (so strings and binaries are bounded
+   * by it too). Default 1 MiB.
+   */
+  readonly maxBytes: number;
 }
 
-function pathFrom(base: number): string {
-  let path = '$';
-  for (let i = base; i < segments.length; i++) {
-    const segment = segments[i] as string | number;
-    path += typeof segment === 'number' ? `[${segment}]` : `.${segment}`;
+/** The limits every system starts with. */
+export const DEFAULT_PAYLOAD_LIMITS: PayloadLimits = Object.freeze({
+  maxDepth: 64,
+  maxBytes: 1024 * 1024,
+});
+
+/**
+ * The highest limits a system may set: the codec encodes up to 1,024 levels (room for a
+ * snapshot's state nested around the deepest payloads), and 64 MiB keeps a payload far below
+ * the file store's record limit and Postgres' `bytea` limit.
+ */
+export const MAX_PAYLOAD_LIMITS: PayloadLimits = Object.freeze({
+  maxDepth: 256,
+  maxBytes: 64 * 1024 * 1024,
+});
+
+/**
+ * Checks a system's `limits` option and fills in the defaults.
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for a limit that is not an integer from 1 to its
+ *   maximum in {@link MAX_PAYLOAD_LIMITS}.
+ */
+export function payloadLimits(given: Partial<PayloadLimits> | undefined): PayloadLimits {
+  const limits = { ...DEFAULT_PAYLOAD_LIMITS, ...given };
+  for (const name of ['maxDepth', 'maxBytes'] as const) {
+    const value = limits[name];
+    const max = MAX_PAYLOAD_LIMITS[name];
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `limits.${name} must be an integer from 1 to ${max}, got ${String(value)}: past ${max}, not every store can carry a payload back.`,
+        { [name]: value, max },
+      );
+    }
   }
-  return path;
+  return limits;
 }
 
-function check(eventType: string, value: unknown, base: number, ancestors: unknown[] | null): void {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return;
-    case 'number':
-      if (!Number.isFinite(value)) {
+// One frame per open object or array: the container, its keys (null for an array), the next
+// index to visit, and the byte bound of what was seen so far is summed in one counter.
+interface Frame {
+  readonly container: object;
+  readonly keys: readonly string[] | null;
+  readonly length: number;
+  next: number;
+}
+
+// msgpack's largest header for a string, binary, array or map is 5 bytes; a number takes at most 9.
+const HEAD = 5;
+const NUMBER = 9;
+
+/**
+ * Checks that `value` is storable data: what every store carries back byte for byte.
+ *
+ * - `null`, booleans, finite numbers, well-formed strings (no lone UTF-16 surrogate, which
+ *   UTF-8 cannot carry), `Uint8Array`s, dense arrays, and objects whose prototype is
+ *   `Object.prototype` or `null`, with string keys other than `__proto__` (which msgpack
+ *   decoders refuse, and which `JSON.parse` turns into an own property);
+ * - nested no deeper than `limits.maxDepth`, without cycles;
+ * - encoding to no more than `limits.maxBytes` bytes of msgpack.
+ *
+ * The walk is iterative: a value nested 10,000 levels deep is refused by name, not by the
+ * engine's stack.
+ *
+ * @throws InvalidPayloadError (`CW_INVALID_PAYLOAD`) naming the first offending field's path
+ *   (`$.items[2].when`).
+ */
+export function assertPlainData(
+  eventType: string,
+  value: unknown,
+  limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
+): void {
+  const maxBytes = limits.maxBytes;
+  let bound = leafBound(eventType, value, null, limits);
+  if (bound < 0) {
+    bound = 0;
+    const frames: Frame[] = [];
+    let container = value as object;
+    for (;;) {
+      // Open `container`: it was checked to be an array or a plain object.
+      if (frames.length >= limits.maxDepth) {
         throw new InvalidPayloadError(
           eventType,
-          pathFrom(base),
-          `${String(value)} is not a finite number`,
+          pathOf(frames),
+          `it is nested more than ${limits.maxDepth} levels deep (limits.maxDepth); flatten it`,
         );
       }
-      return;
-    case 'undefined':
+      for (const f of frames) {
+        if (f.container === container)
+          throw new InvalidPayloadError(
+            eventType,
+            pathOf(frames),
+            'the value refers back to itself (a cycle)',
+          );
+      }
+      const keys = Array.isArray(container) ? null : Object.keys(container);
+      const length = keys === null ? (container as unknown[]).length : keys.length;
+      frames.push({ container, keys, length, next: 0 });
+      bound += HEAD;
+      let opened = false;
+      while (!opened && frames.length > 0) {
+        const frame = frames[frames.length - 1] as Frame;
+        if (frame.next >= frame.length) {
+          frames.pop();
+          continue;
+        }
+        const index = frame.next++;
+        let child: unknown;
+        if (frame.keys === null) {
+          if (!(index in frame.container))
+            throw new InvalidPayloadError(
+              eventType,
+              pathOf(frames),
+              'a sparse array hole is not data',
+            );
+          child = (frame.container as unknown[])[index];
+        } else {
+          const key = frame.keys[index] as string;
+          bound += checkKey(eventType, key, frames);
+          child = (frame.container as Record<string, unknown>)[key];
+        }
+        const size = leafBound(eventType, child, frames, limits);
+        if (size < 0) {
+          container = child as object;
+          opened = true;
+        } else bound += size;
+      }
+      if (!opened) break;
+    }
+  }
+  // The bound over-counts (three bytes per UTF-16 unit, the widest headers): only a payload
+  // that might be too big is encoded to measure it exactly.
+  if (bound > maxBytes) {
+    const exact = encodeValue(value).byteLength;
+    if (exact > maxBytes) {
       throw new InvalidPayloadError(
         eventType,
-        pathFrom(base),
+        '$',
+        `it encodes to ${exact} bytes, more than the limit of ${maxBytes} (limits.maxBytes); store large content elsewhere and keep a reference`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks a value that is not opened further and returns an upper bound of its msgpack size,
+ * or -1 for an array or plain object, which the caller opens.
+ */
+function leafBound(
+  eventType: string,
+  value: unknown,
+  frames: readonly Frame[] | null,
+  limits: PayloadLimits,
+): number {
+  switch (typeof value) {
+    case 'string': {
+      if (!(value as string & { isWellFormed(): boolean }).isWellFormed())
+        throw invalid(
+          eventType,
+          frames,
+          'the string holds a lone UTF-16 surrogate, which UTF-8 cannot carry',
+        );
+      const size = HEAD + value.length * 3;
+      if (size > limits.maxBytes) exactLeaf(eventType, value, frames, limits.maxBytes);
+      return size;
+    }
+    case 'boolean':
+      return 1;
+    case 'number':
+      if (!Number.isFinite(value))
+        throw invalid(eventType, frames, `${String(value)} is not a finite number`);
+      return NUMBER;
+    case 'undefined':
+      throw invalid(
+        eventType,
+        frames,
         'undefined does not survive encoding (it reads back as null); omit the field or use null',
       );
     case 'bigint':
-      throw new InvalidPayloadError(
-        eventType,
-        pathFrom(base),
-        'a bigint is not plain data; encode it as a string',
-      );
+      throw invalid(eventType, frames, 'a bigint is not plain data; encode it as a string');
     case 'function':
-      throw new InvalidPayloadError(eventType, pathFrom(base), 'a function is not data');
+      throw invalid(eventType, frames, 'a function is not data');
     case 'symbol':
-      throw new InvalidPayloadError(eventType, pathFrom(base), 'a symbol is not data');
-    case 'object':
+      throw invalid(eventType, frames, 'a symbol is not data');
+    default:
       break;
   }
-  if (value === null || value instanceof Uint8Array) return;
-  // Cycle detection only needs the current path: a shared (non-cyclic) reference is fine.
-  if (ancestors !== null && ancestors.includes(value)) {
+  if (value === null) return 1;
+  if (value instanceof Uint8Array) {
+    const size = HEAD + value.byteLength;
+    if (size > limits.maxBytes) exactLeaf(eventType, value, frames, limits.maxBytes);
+    return size;
+  }
+  if (Array.isArray(value)) return -1;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    const kind =
+      value instanceof Date
+        ? 'a Date (use epoch milliseconds)'
+        : `an instance of ${describeClass(value as object)}`;
+    throw invalid(eventType, frames, `${kind} is not plain data`);
+  }
+  if (Object.getOwnPropertySymbols(value).length > 0)
+    throw invalid(eventType, frames, 'symbol keys are not data');
+  return -1;
+}
+
+/** A string or binary alone larger than the limit is named by its own path. */
+function exactLeaf(
+  eventType: string,
+  value: string | Uint8Array,
+  frames: readonly Frame[] | null,
+  maxBytes: number,
+): void {
+  const exact = encodeValue(value).byteLength;
+  if (exact > maxBytes)
+    throw invalid(
+      eventType,
+      frames,
+      `it encodes to ${exact} bytes, more than the limit of ${maxBytes} (limits.maxBytes); store large content elsewhere and keep a reference`,
+    );
+}
+
+function checkKey(eventType: string, key: string, frames: readonly Frame[]): number {
+  if (key === '__proto__')
     throw new InvalidPayloadError(
       eventType,
-      pathFrom(base),
-      'the value refers back to itself (a cycle)',
+      pathOf(frames),
+      'the key "__proto__" cannot be stored (msgpack decoders refuse it, and on a plain object it would replace the prototype); rename the key',
     );
-  }
-  // The ancestors list is only made (or extended) when an object child needs it.
-  let inner: unknown[] | null = null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      segments.push(i);
-      if (!(i in value))
-        throw new InvalidPayloadError(eventType, pathFrom(base), 'a sparse array hole is not data');
-      const child: unknown = value[i];
-      if (typeof child === 'object' && child !== null) {
-        if (inner === null) (inner = ancestors ?? []).push(value);
-        check(eventType, child, base, inner);
-      } else check(eventType, child, base, null);
-      segments.pop();
-    }
-  } else {
-    const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) {
-      const kind =
-        value instanceof Date
-          ? 'a Date (use epoch milliseconds)'
-          : `an instance of ${describeClass(value)}`;
-      throw new InvalidPayloadError(eventType, pathFrom(base), `${kind} is not plain data`);
-    }
-    if (Object.getOwnPropertySymbols(value).length > 0) {
-      throw new InvalidPayloadError(eventType, pathFrom(base), 'symbol keys are not data');
-    }
-    for (const key in value) {
-      segments.push(key);
-      const child = (value as Record<string, unknown>)[key];
-      if (typeof child === 'object' && child !== null) {
-        if (inner === null) (inner = ancestors ?? []).push(value);
-        check(eventType, child, base, inner);
-      } else check(eventType, child, base, null);
-      segments.pop();
+  if (!(key as string & { isWellFormed(): boolean }).isWellFormed())
+    throw new InvalidPayloadError(
+      eventType,
+      pathOf(frames),
+      'the key holds a lone UTF-16 surrogate, which UTF-8 cannot carry',
+    );
+  return HEAD + key.length * 3;
+}
+
+function invalid(eventType: string, frames: readonly Frame[] | null, reason: string): Error {
+  return new InvalidPayloadError(eventType, frames === null ? '$' : pathOf(frames), reason);
+}
+
+/** The readable path of the child last visited in the innermost frame ("$.a[2].b"). */
+function pathOf(frames: readonly Frame[]): string {
+  let path = '$';
+  for (const f of frames) {
+    const index = f.next - 1;
+    if (index < 0) continue;
+    if (f.keys === null) path += `[${index}]`;
+    else {
+      const key = f.keys[index] as string;
+      path += /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
     }
   }
-  if (inner !== null) inner.pop();
+  return path;
 }
 
 function describeClass(value: object): string {

@@ -93,6 +93,25 @@ export const InputRejected = defineEvent<InputRejectedData, 'causeway.InputRejec
   },
 );
 
+/** Payload of {@link InputDiscarded}. */
+export interface InputDiscardedData {
+  /** The number of the journaled input the operator rejected. */
+  readonly ino: number;
+  /** Why, in the operator's words. */
+  readonly reason: string;
+}
+
+/**
+ * An operator's decision, journaled as an input (`system.rejectJournaledInput`, or
+ * `causeway store reject-input`): the journaled input `ino`, not yet run, is not run. In the
+ * tick that takes both, that input is recorded as `causeway.InputRejected` with code
+ * `CW_INPUT_DISCARDED`, and this event follows, so the log says what was done and why.
+ */
+export const InputDiscarded = defineEvent<InputDiscardedData, 'causeway.InputDiscarded'>(
+  'causeway.InputDiscarded',
+  { entity: 'existing' },
+);
+
 /** The event types every system knows. */
 export const builtinEventTypes = [
   ListenerFailed,
@@ -100,4 +119,5 @@ export const builtinEventTypes = [
   TimerScheduled,
   TimerCancelled,
   InputRejected,
+  InputDiscarded,
 ] as const;

@@ -2,14 +2,19 @@ import { createDraft, enablePatches, finishDraft } from 'immer';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
-import { assertPlainData } from '../events/payload.ts';
+import { assertPlainData, type PayloadLimits } from '../events/payload.ts';
 import { assertEntityId, assertEntityIdTime } from '../ids/uuidv7.ts';
 import { Queries } from '../state/component.ts';
 import { StateHasher } from '../state/hash.ts';
 import type { EventStore, InputRecord, LogHeader, TickCommit } from '../store/port.ts';
 import { decodeValue, encodeValue } from '../store/codec.ts';
 import { ActivityLog } from './activities.ts';
-import { builtinEventTypes, EntityAccessGranted, type FailurePolicy } from './builtin.ts';
+import {
+  builtinEventTypes,
+  EntityAccessGranted,
+  InputDiscarded,
+  type FailurePolicy,
+} from './builtin.ts';
 import type { RunContext } from './context.ts';
 import type { Activity, TickResult } from './types.ts';
 
@@ -53,9 +58,18 @@ export interface CoreSettings {
   readonly entitySkewMs: number;
   readonly snapshotEvery: number;
   readonly validatePayloads: boolean;
+  /** The limits of storable data, checked at emit and at acceptance. */
+  readonly limits: PayloadLimits;
   readonly activities: number;
   /** Called around every listener and applier run (strict mode installs its guards here). */
   readonly guard: RunGuard | null;
+  /**
+   * Entered once around a whole tick or rebuild page (strict mode): the globals are patched
+   * once per tick rather than once per run, which is the same since a tick runs synchronously.
+   */
+  readonly tickGuard: RunGuard | null;
+  /** Development mode: a program error in a listener halts whatever the failure policy. */
+  readonly haltOnProgramErrors: boolean;
 }
 
 /** Hooks around user code inside the loop (strict mode). */
@@ -83,6 +97,8 @@ export class LoopCore<S extends object> {
   readonly queries = new Queries();
   readonly hasher = new StateHasher();
   readonly commitObservers = new Set<(result: TickResult) => void>();
+  /** The types clients may send, once declared; null while every registered type may be sent. */
+  inputSurface: Set<AnyEventType> | null = null;
 
   state: S;
   registry = new Map<string, EntityRecord>();
@@ -121,6 +137,45 @@ export class LoopCore<S extends object> {
         ErrorCodes.UnknownEventType,
         `Two different event types are named "${type.name}" (versions ${known.version} and ${type.version}). Event type names are unique in a system: declare each type once and import it.`,
         { type: type.name },
+      );
+    }
+  }
+
+  /**
+   * Adds types to the input surface (registering them).
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a built-in type, which is never an input.
+   */
+  declareInputs(types: readonly AnyEventType[]): void {
+    for (const type of types) {
+      if (isBuiltinName(type.name)) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `"${type.name}" is a built-in event type and never an input: the system records it itself. Declare only the application's own types as inputs.`,
+          { type: type.name },
+        );
+      }
+      this.register(type);
+    }
+    const surface = (this.inputSurface ??= new Set<AnyEventType>());
+    for (const type of types) surface.add(type);
+  }
+
+  /** Refuses an input type that clients may not send. */
+  checkInput(type: AnyEventType): void {
+    if (isBuiltinName(type.name)) {
+      throw new CausewayError(
+        ErrorCodes.NotAnInput,
+        `"${type.name}" is a built-in event type, which the system records itself and clients never send. Nothing was journaled.`,
+        { type: type.name },
+      );
+    }
+    const surface = this.inputSurface;
+    if (surface !== null && !surface.has(type)) {
+      throw new CausewayError(
+        ErrorCodes.NotAnInput,
+        `"${type.name}" is not one of the application's inputs (${[...surface].map((t) => t.name).join(', ') || 'none declared'}): only listeners may state it. Nothing was journaled; send one of the declared inputs, or declare this type with declareInputs().`,
+        { type: type.name, inputs: [...surface].map((t) => t.name) },
       );
     }
   }
@@ -165,14 +220,52 @@ export class LoopCore<S extends object> {
   // Input acceptance
 
   /**
+   * Checks that a batch from a JavaScript caller has the shape the types promise: an array of
+   * objects, each with an event type. Everything else about an input is checked by
+   * {@link LoopCore.validateInputs}.
+   */
+  checkBatchShape(inputs: unknown): void {
+    if (!Array.isArray(inputs)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Inputs come as an array, got ${describeValue(inputs)}. Pass [input(Type, entity, data, actor), …].`,
+        { inputs: describeValue(inputs) },
+      );
+    }
+    for (let k = 0; k < inputs.length; k++) {
+      const i: unknown = inputs[k];
+      if (typeof i !== 'object' || i === null) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `Input [${k}] of the batch is ${describeValue(i)}, not an input. Make inputs with input(Type, entity, data, actor); nothing of the batch was journaled.`,
+          { index: k },
+        );
+      }
+      const type: unknown = (i as { type?: unknown }).type;
+      if (
+        typeof type !== 'object' ||
+        type === null ||
+        typeof (type as { name?: unknown }).name !== 'string'
+      ) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `Input [${k}] of the batch has no event type (its type is ${describeValue(type)}). Make inputs with input(Type, entity, data, actor), Type from defineEvent; nothing of the batch was journaled.`,
+          { index: k },
+        );
+      }
+    }
+  }
+
+  /**
    * Validates inputs against the registry as it will be once the pending inputs have run.
    * Nothing is journaled when one of them is invalid.
    */
   validateInputs(
     inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor?: string }[],
     now: number,
+    trusted = false,
   ): void {
-    const problems = this.validateEach(inputs, now, true);
+    const problems = this.validateEach(inputs, now, true, trusted);
     const first = problems.find((p) => p !== null);
     if (first != null) throw first;
   }
@@ -187,6 +280,7 @@ export class LoopCore<S extends object> {
     inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor?: string }[],
     now: number,
     stopAtFirst = false,
+    trusted = false,
   ): (CausewayError | null)[] {
     const problems: (CausewayError | null)[] = new Array<CausewayError | null>(inputs.length).fill(
       null,
@@ -206,7 +300,7 @@ export class LoopCore<S extends object> {
     for (let k = 0; k < inputs.length; k++) {
       const i = inputs[k] as (typeof inputs)[number];
       try {
-        this.checkInput(i, now, skew, validatePayloads, created, granted);
+        this.checkOneInput(i, now, skew, validatePayloads, created, granted, trusted);
       } catch (err) {
         if (!isCausewayError(err)) throw err;
         problems[k] = err;
@@ -222,16 +316,21 @@ export class LoopCore<S extends object> {
   }
 
   // One input's checks; throws its problem. Reads (never writes) what earlier inputs created and granted.
-  private checkInput(
+  private checkOneInput(
     i: { type: AnyEventType; entity: string; data: unknown; actor?: string },
     now: number,
     skew: number,
     validatePayloads: boolean,
     created: Map<string, string> | null,
     granted: Map<string, string[]> | null,
+    trusted: boolean,
   ): void {
     {
       this.checkRegistered(i.type);
+      // Trusted: the system's own inputs (grants) and journaled ones being re-executed.
+      if (!trusted) this.checkInput(i.type);
+      // An operator's rejection is about the rejected input's entity, whatever its rules.
+      else if (i.type === InputDiscarded) return;
       const actor = i.actor ?? 'anonymous';
       if (typeof actor !== 'string' || actor === '') {
         throw new CausewayError(
@@ -242,7 +341,7 @@ export class LoopCore<S extends object> {
           },
         );
       }
-      if (validatePayloads) assertPlainData(i.type.name, i.data);
+      if (validatePayloads) assertPlainData(i.type.name, i.data, this.settings.limits);
       if (i.type === EntityAccessGranted) {
         const to = (i.data as { to?: unknown } | null)?.to;
         if (typeof to !== 'string' || to === '') {
@@ -292,6 +391,8 @@ export class LoopCore<S extends object> {
     const previousAt = this.lastCommit?.at ?? Number.NEGATIVE_INFINITY;
     const time = Math.max(at, previousAt);
     const run = new TickRun<S>(this, this.tick + 1, time, this.lastSeq + 1);
+    const tickGuard = this.settings.tickGuard;
+    tickGuard?.enter('the loop');
     try {
       run.fireTimers();
       run.takeInputs(this.pending);
@@ -306,6 +407,8 @@ export class LoopCore<S extends object> {
       run.rollback();
       if (isCausewayError(err, ErrorCodes.CascadeLimit)) this.halted = err;
       throw err;
+    } finally {
+      tickGuard?.exit();
     }
     return run;
   }
@@ -320,6 +423,7 @@ export class LoopCore<S extends object> {
       commit: run.commit as TickCommit,
       events: run.queue,
       patches: run.patches,
+      failures: run.failures,
     };
     for (const observer of this.commitObservers) observer(result);
     return result;
@@ -331,7 +435,13 @@ export class LoopCore<S extends object> {
   /** Applies one committed tick's events without running listeners. */
   replayTick(commit: TickCommit, events: readonly StoredEnvelope[]): void {
     const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq);
-    run.replay(events, 0, events.length);
+    const tickGuard = this.settings.tickGuard;
+    tickGuard?.enter('the loop');
+    try {
+      run.replay(events, 0, events.length);
+    } finally {
+      tickGuard?.exit();
+    }
     // The stored commit is adopted as is: hashing each replayed tick would only be thrown away
     // (the rebuilt state is hashed once, against the last commit, when the rebuild ends).
     run.finish(false);
@@ -354,6 +464,8 @@ export class LoopCore<S extends object> {
   replayBatch(commits: readonly TickCommit[], events: readonly StoredEnvelope[]): void {
     const draft = createDraft(this.state);
     let index = 0;
+    const tickGuard = this.settings.tickGuard;
+    tickGuard?.enter('the loop');
     try {
       for (const commit of commits) {
         const count = commit.lastSeq - commit.firstSeq + 1;
@@ -364,6 +476,7 @@ export class LoopCore<S extends object> {
         this.lastCommit = commit;
       }
     } finally {
+      tickGuard?.exit();
       this.state = finishDraft(draft) as S;
     }
   }
@@ -386,13 +499,22 @@ export class LoopCore<S extends object> {
     return encodeValue({ v: 1, state: this.state, registry, timers: this.timers });
   }
 
-  restoreSnapshot(bytes: Uint8Array, commit: TickCommit): void {
-    const snap = decodeValue(bytes) as {
+  /**
+   * Restores a snapshot. Returns false, restoring nothing, when its bytes do not decode: a
+   * snapshot is a cache of the log, so the caller rebuilds from the log instead.
+   */
+  restoreSnapshot(bytes: Uint8Array, commit: TickCommit): boolean {
+    let snap: {
       v: number;
       state: S;
       registry: [string, string, string[]][];
       timers: Timer[];
     };
+    try {
+      snap = decodeValue(bytes) as typeof snap;
+    } catch {
+      return false;
+    }
     if (snap.v !== 1) {
       throw new CausewayError(
         ErrorCodes.LogMismatch,
@@ -406,9 +528,33 @@ export class LoopCore<S extends object> {
     this.registry = new Map(snap.registry.map(([id, owner, grants]) => [id, { owner, grants }]));
     this.timers = snap.timers;
     this.lastCommit = commit;
+    return true;
   }
 
   recordActivity(activity: Activity): void {
     this.activities.record(activity);
+  }
+}
+
+const builtinNames: ReadonlySet<string> = new Set(builtinEventTypes.map((t) => t.name));
+
+function isBuiltinName(name: string): boolean {
+  return builtinNames.has(name);
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  switch (typeof value) {
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${typeof value} ${String(value)}`;
+    case 'undefined':
+      return 'undefined';
+    default:
+      return `a ${typeof value}`;
   }
 }

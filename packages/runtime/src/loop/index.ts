@@ -4,6 +4,7 @@ export type { EntityRecord, RunGuard, Timer } from './core.ts';
 export {
   builtinEventTypes,
   EntityAccessGranted,
+  InputDiscarded,
   InputRejected,
   ListenerFailed,
   TimerCancelled,
@@ -12,12 +13,14 @@ export {
 export type {
   EntityAccessGrantedData,
   FailurePolicy,
+  InputDiscardedData,
   InputRejectedData,
   ListenerFailedData,
   TimerCancelledData,
   TimerScheduledData,
 } from './builtin.ts';
 export { input } from './types.ts';
+export { journalInputRejection, OPERATOR_ACTOR } from './input-rejection.ts';
 export type {
   Activity,
   Applier,
@@ -27,6 +30,7 @@ export type {
   ListenerContext,
   ListenerFn,
   ListenerObject,
+  TickFailure,
   TickResult,
   TickSystem,
 } from './types.ts';

@@ -2,14 +2,16 @@ import type { Immutable } from 'immer';
 import { wallClock, type Clock } from '../clock/wall-clock.ts';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
+import { payloadLimits, type PayloadLimits } from '../events/payload.ts';
 import type { Envelope } from '../events/envelope.ts';
 import { isValidSeed } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
 import { committedPages } from '../store/committed.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { EventQuery, EventStore, InputRecord, Page, TickCommit } from '../store/port.ts';
-import { strictGuardFor } from '../strict/strict-mode.ts';
-import { EntityAccessGranted, type FailurePolicy } from './builtin.ts';
+import { isStrictFor, strictGuard, strictGuardFor } from '../strict/strict-mode.ts';
+import { EntityAccessGranted, InputDiscarded, type FailurePolicy } from './builtin.ts';
+import { journalInputRejection } from './input-rejection.ts';
 import {
   LoopCore,
   type EntityRecord,
@@ -39,6 +41,13 @@ export interface EventSystemOptions<S extends object> {
   /** Event types to register up front (subscribe and apply register theirs too). */
   readonly events?: readonly AnyEventType[];
   /**
+   * The application's input surface: the only types clients may send (`tick`, `accept`,
+   * `send`); they are registered too. More can be added with `declareInputs`. While none is
+   * declared, every registered type except the built-in `causeway.*` ones is accepted as an
+   * input, as before surfaces existed. Built-in types are never inputs.
+   */
+  readonly inputs?: readonly AnyEventType[];
+  /**
    * What happens when a listener throws. `isolate` (default): its output is discarded, a
    * `ListenerFailed` event is recorded, and the tick goes on. `dead-letter`: the same, and the
    * failure is listed by `deadLetters()` for a later look. `halt`: the tick is dropped before it
@@ -53,21 +62,56 @@ export interface EventSystemOptions<S extends object> {
   readonly entitySkewMs?: number;
   /** Take a snapshot every this many ticks; 0 turns snapshots off. Default 1,000. */
   readonly snapshotEvery?: number;
+  /**
+   * Called when a snapshot could not be saved (the store failed, or the state cannot be
+   * encoded). Snapshots are a cache of the log: the tick that preceded it stays committed and
+   * `tick()` resolves (with `snapshotError` set); the snapshot is tried again after the next
+   * tick, and written on the next open if still missing.
+   */
+  readonly onSnapshotError?: (error: CausewayError) => void;
   /** The live driver's clock, read when a tick starts without an explicit time. Default: wall clock. */
   readonly clock?: Clock;
-  /** Check payloads are plain data at emit. Default true. */
+  /**
+   * Check that payloads are storable data (see `assertPlainData`) at emit and at acceptance.
+   * Default true. Turning it off drops the guarantee that every store can read the log back.
+   */
   readonly validatePayloads?: boolean;
+  /**
+   * Limits of storable data, for systems that need more than the defaults
+   * (`DEFAULT_PAYLOAD_LIMITS`: 64 levels, 1 MiB); at most `MAX_PAYLOAD_LIMITS`.
+   */
+  readonly limits?: Partial<PayloadLimits>;
   /** How many listener runs the activities meta log keeps; 0 turns it off. Default 10,000. */
   readonly activities?: number;
   /** Hooks around listener and applier runs. Runs inside strict mode's guard when both are on. */
   readonly guard?: RunGuard;
   /**
    * Strict mode: while a listener or applier runs, the global wall clocks and random sources
-   * throw `NondeterminismError` naming it (see `strictGuard` for the list). Default false,
-   * unless turned on process-wide by the testing kit (`@causeway/runtime/testing`); an explicit
-   * `false` always wins.
+   * throw `NondeterminismError` naming it (see `strictGuard` for the list). Default: on in
+   * development mode, off in production mode (see `mode`); the testing kit turns it on for the
+   * systems it checks. An explicit value always wins.
    */
   readonly strict?: boolean;
+  /**
+   * `development` or `production`. In development, a program error in a listener — emitting
+   * an unregistered type, an invalid payload, a strict-mode catch (even one the listener caught
+   * itself), a returned Promise — halts the system whatever the failure policy, and strict mode
+   * is on by default. In production, program errors are isolated like any listener failure
+   * (listed in `TickResult.failures`) and strict mode is off by default. Default: `production`
+   * when the environment variable `NODE_ENV` is `production` (read from `globalThis.process`
+   * where it exists), `development` otherwise.
+   */
+  readonly mode?: SystemMode;
+}
+
+/** Development halts on program errors and runs strict by default; production isolates them. */
+export type SystemMode = 'development' | 'production';
+
+/** The default mode: `production` when `NODE_ENV` is `production`, else `development`. */
+export function defaultMode(): SystemMode {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env;
+  return env?.['NODE_ENV'] === 'production' ? 'production' : 'development';
 }
 
 /** Options of {@link EventSystem.tick}. */
@@ -112,6 +156,31 @@ export function systemInternals(system: EventSystem<object>): SystemInternals {
   return read();
 }
 
+const journaledTicks = new WeakMap<
+  object,
+  (inputs: readonly Input[], at: number) => Promise<TickResult>
+>();
+
+/**
+ * Runs a tick of inputs taken from a log's journal (re-execution): they were accepted once, so
+ * the input surface is not asked again (a journaled grant or operator rejection is an input
+ * the system made itself). Internal to the runtime; not exported from the package.
+ */
+export function tickJournaled(
+  system: EventSystem<object>,
+  inputs: readonly Input[],
+  at: number,
+): Promise<TickResult> {
+  const run = journaledTicks.get(system);
+  if (run === undefined)
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      'tickJournaled() takes an EventSystem.',
+      {},
+    );
+  return run(inputs, at);
+}
+
 let anonymousListeners = 0;
 
 // The next turn of the host's event loop, after every pending promise job: what live sends
@@ -150,6 +219,9 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   #liveTickScheduled = false;
   #timerTick: ReturnType<typeof setTimeout> | null = null;
   #live = false;
+  // A snapshot was due and failed: try again after the next tick.
+  #snapshotOwed = false;
+  readonly #onSnapshotError: ((error: CausewayError) => void) | null;
 
   constructor(options: EventSystemOptions<S>) {
     if (!isValidSeed(options.seed)) {
@@ -189,7 +261,17 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         },
       );
     }
+    const mode = options.mode ?? defaultMode();
+    if (mode !== 'development' && mode !== 'production') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `mode must be 'development' or 'production', got ${JSON.stringify(mode)}.`,
+        { mode },
+      );
+    }
+    const strict = isStrictFor(options.strict, mode === 'development');
     this.#clock = options.clock ?? wallClock;
+    this.#onSnapshotError = options.onSnapshotError ?? null;
     this.#core = new LoopCore<S>(
       {
         seed: options.seed,
@@ -199,13 +281,18 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         entitySkewMs,
         snapshotEvery,
         validatePayloads: options.validatePayloads ?? true,
+        limits: payloadLimits(options.limits),
         activities,
-        guard: strictGuardFor(options.strict, options.guard ?? null),
+        guard: strictGuardFor(strict, options.guard ?? null),
+        tickGuard: strict ? strictGuard : null,
+        haltOnProgramErrors: mode === 'development',
       },
       options.store ?? new MemoryStore(),
       options.initialState ?? ({} as S),
     );
     for (const type of options.events ?? []) this.#core.register(type);
+    if (options.inputs !== undefined) this.#core.declareInputs(options.inputs);
+    journaledTicks.set(this, (inputs, at) => this.#tickWith(inputs, { at }, true));
     internals.set(this, () => ({
       registry: this.#core.registry,
       timers: this.#core.timers,
@@ -270,6 +357,28 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     });
   }
 
+  /**
+   * Declares types clients may send, adding them to the input surface (and registering them).
+   * Once any type is declared, an input of another type is refused with `CW_NOT_AN_INPUT` and
+   * nothing journaled; the CQRS layer declares its command types here.
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a built-in `causeway.*` type.
+   *
+   * @example
+   * ```ts
+   * system.declareInputs(PlaceOrder, CancelOrder); // OrderShipped stays a listener's fact
+   * ```
+   */
+  declareInputs(...types: AnyEventType[]): void {
+    this.#core.declareInputs(types);
+  }
+
+  /** The declared input surface, or null while none is declared (every non-built-in type is accepted). */
+  get inputs(): readonly AnyEventType[] | null {
+    const surface = this.#core.inputSurface;
+    return surface === null ? null : [...surface];
+  }
+
   /** Registers event types (needed before opening a log that holds them). */
   register(...types: AnyEventType[]): void {
     for (const type of types) this.#core.register(type);
@@ -308,15 +417,16 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       // Batched first (one draft per page of ticks); tick by tick, exactly as the live run
       // drafted, when that fails or hashes differently (see LoopCore.replayBatch).
       let hash: string | null = null;
+      let snapshotTick = 0;
       try {
-        await this.#rebuild(last, false);
+        snapshotTick = await this.#rebuild(last, false);
         hash = core.hasher.hash(core.state);
       } catch (err) {
         if (core.halted === null || core.halted !== err) throw err;
       }
       if (hash !== last.hash) {
         core.resetRebuild();
-        await this.#rebuild(last, true);
+        snapshotTick = await this.#rebuild(last, true);
         hash = core.hasher.hash(core.state);
       }
       if (hash !== last.hash) {
@@ -326,6 +436,11 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           { tick: last.tick, expected: last.hash, actual: hash },
         );
       }
+      // A snapshot that was due but never landed (a failed write, a kill between a commit and
+      // its snapshot) is written now, of the state just rebuilt.
+      const every = core.settings.snapshotEvery;
+      if (every > 0 && !store.readOnly && snapshotTick < last.tick - (last.tick % every))
+        await this.#saveSnapshot();
     }
     const from = last?.lastInput ?? 0;
     for (let after = from; ;) {
@@ -337,17 +452,17 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   }
 
   /** Restores the latest snapshot and replays the committed ticks after it (appliers only). */
-  async #rebuild(last: TickCommit, tickByTick: boolean): Promise<void> {
+  async #rebuild(last: TickCommit, tickByTick: boolean): Promise<number> {
     const core = this.#core;
     const store = core.store;
     let after = 0;
     const snapshot = await store.latestSnapshot(last.tick);
     if (snapshot !== null) {
       const [commit] = await store.readCommits(snapshot.tick - 1, 1);
-      if (commit !== undefined) {
-        core.restoreSnapshot(snapshot.bytes, commit);
+      // A snapshot that does not decode (written by an older version that let such state
+      // through) is skipped: the log itself is the truth.
+      if (commit !== undefined && core.restoreSnapshot(snapshot.bytes, commit))
         after = snapshot.tick;
-      }
     }
     for await (const { commits, events } of committedPages(store, after)) {
       if (!tickByTick) {
@@ -361,6 +476,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         index += count;
       }
     }
+    return after;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -375,15 +491,16 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    *   `CW_ENTITY_NOT_OWNED`, `CW_SYSTEM_HALTED`.
    */
   accept(inputs: readonly Input[]): Promise<readonly number[]> {
-    return this.#serial(() => this.#acceptNow(inputs, this.#clock()));
+    return this.#serial(() => this.#acceptNow(inputs, this.#clock(), false));
   }
 
-  async #acceptNow(inputs: readonly Input[], now: number): Promise<number[]> {
+  async #acceptNow(inputs: readonly Input[], now: number, trusted: boolean): Promise<number[]> {
     this.#checkRunning();
     await this.open();
     const core = this.#core;
+    core.checkBatchShape(inputs);
     if (inputs.length === 0) return [];
-    core.validateInputs(inputs, Math.max(now, core.lastCommit?.at ?? now));
+    core.validateInputs(inputs, Math.max(now, core.lastCommit?.at ?? now), trusted);
     return this.#journal(inputs);
   }
 
@@ -416,11 +533,19 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * per-tick systems to quiescence, and commits the tick's events with its commit record.
    * Resolves with what the tick committed.
    *
+   * A tick that committed always resolves: when only the snapshot after it fails, the result's
+   * `snapshotError` says so (and `onSnapshotError` hears it).
+   *
    * @throws CausewayError for rejected inputs (nothing journaled), `CW_CASCADE_LIMIT` for a
-   *   runaway cascade, `CW_LISTENER_FAILED` under the halt policy, store errors (nothing of the
-   *   tick committed; the system stays usable and its inputs stay pending).
+   *   runaway cascade, `CW_LISTENER_FAILED` under the halt policy or for a program error in
+   *   development mode, store errors of the commit (nothing of the tick committed; the system
+   *   stays usable and its inputs stay pending).
    */
   tick(inputs: readonly Input[] = [], options: TickOptions = {}): Promise<TickResult> {
+    return this.#tickWith(inputs, options, false);
+  }
+
+  #tickWith(inputs: readonly Input[], options: TickOptions, trusted: boolean): Promise<TickResult> {
     return this.#serial(async () => {
       const at = options.at ?? this.#clock();
       if (!Number.isFinite(at)) {
@@ -430,7 +555,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           { at },
         );
       }
-      await this.#acceptNow(inputs, at);
+      await this.#acceptNow(inputs, at, trusted);
       return this.#runAndCommit(at);
     });
   }
@@ -443,12 +568,17 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    */
   send<E extends AnyEventType>(input: Input<E>): Promise<Envelope<E>> {
     return new Promise<Envelope<E>>((resolve, reject) => {
+      // The batch is what was sent before the next turn's flush (the sends of this turn of the
+      // event loop): it is fixed synchronously there, never by when a commit happens to finish,
+      // so the same sends in the same turns make the same ticks.
       this.#sendQueue.push({ input, resolve: resolve as (e: Envelope) => void, reject });
       if (this.#liveTickScheduled) return;
       this.#liveTickScheduled = true;
       nextTurn(() => {
         this.#liveTickScheduled = false;
-        this.#liveTickNow();
+        const sends = this.#sendQueue;
+        this.#sendQueue = [];
+        this.#liveTickNow(sends);
       });
     });
   }
@@ -471,10 +601,14 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     this.#timerTick = null;
   }
 
-  #liveTickNow(): void {
+  #liveTickNow(
+    sends: readonly {
+      input: Input;
+      resolve: (e: Envelope) => void;
+      reject: (e: unknown) => void;
+    }[] = [],
+  ): void {
     this.#serial(async () => {
-      const sends = this.#sendQueue;
-      this.#sendQueue = [];
       const at = this.#clock();
       try {
         this.#checkRunning();
@@ -539,9 +673,47 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     );
   }
 
+  /**
+   * The operator's way out of a poison input (one whose cascade hits the cascade limit on every
+   * run, halting the system): journals the decision as a `causeway.InputDiscarded` input and
+   * runs a tick, in which input `ino` is recorded as `causeway.InputRejected` (code
+   * `CW_INPUT_DISCARDED`, with `reason`) instead of running. The decision is in the log, so
+   * reopening and re-execution reproduce it. Works on a system halted by a failed tick, and
+   * resumes it. The `causeway store reject-input` command does the same on a stopped app's store.
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `ino` is not a journaled input waiting for
+   *   its tick; whatever the tick throws (another poison input halts again).
+   */
+  rejectJournaledInput(
+    ino: number,
+    reason: string,
+    options: TickOptions = {},
+  ): Promise<TickResult> {
+    return this.#serial(async () => {
+      if (this.#closed)
+        throw new CausewayError(
+          ErrorCodes.SystemHalted,
+          'The system is closed; create a new one on the store to continue.',
+          {},
+        );
+      await this.open();
+      const core = this.#core;
+      const record = await journalInputRejection(core.store, ino, reason);
+      core.lastInput = record.ino;
+      core.pending.push({ record, type: InputDiscarded });
+      core.halted = null;
+      const at = options.at ?? this.#clock();
+      return this.#runAndCommit(at);
+    });
+  }
+
   /** Lets `to` send inputs about `entity`; sent as an input by the owner (`by`). */
   grant(entity: string, to: string, by: string, options: TickOptions = {}): Promise<TickResult> {
-    return this.tick([{ type: EntityAccessGranted, entity, data: { to }, actor: by }], options);
+    return this.#tickWith(
+      [{ type: EntityAccessGranted, entity, data: { to }, actor: by }],
+      options,
+      true,
+    );
   }
 
   async #runAndCommit(at: number): Promise<TickResult> {
@@ -564,16 +736,41 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     this.#settleWaiters(run);
     if (this.#live) this.#armTimer();
     const every = core.settings.snapshotEvery;
-    if (every > 0 && run.tick % every === 0) {
-      const c = result.commit;
+    if (every > 0 && (run.tick % every === 0 || this.#snapshotOwed)) {
+      const snapshotError = await this.#saveSnapshot();
+      if (snapshotError !== null) return { ...result, snapshotError };
+    }
+    return result;
+  }
+
+  /**
+   * Saves a snapshot of the state after the last commit. A failure is returned and reported to
+   * `onSnapshotError`, never thrown: the commit before it stands.
+   */
+  async #saveSnapshot(): Promise<CausewayError | null> {
+    const core = this.#core;
+    const c = core.lastCommit;
+    if (c === null) return null;
+    try {
       await core.store.saveSnapshot({
         tick: c.tick,
         lastSeq: c.lastSeq,
         lastInput: c.lastInput,
         bytes: core.encodeSnapshot(),
       });
+      this.#snapshotOwed = false;
+      return null;
+    } catch (err) {
+      this.#snapshotOwed = true;
+      const error = new CausewayError(
+        isCausewayError(err) ? err.code : ErrorCodes.StoreUnavailable,
+        `Tick ${c.tick} is committed, but its snapshot could not be saved to ${core.store.description}: ${err instanceof Error ? err.message : String(err)}. Nothing is lost (a snapshot only shortens the rebuild); it is tried again after the next tick and on the next open.`,
+        { tick: c.tick, snapshot: true },
+        { cause: err },
+      );
+      this.#onSnapshotError?.(error);
+      return error;
     }
-    return result;
   }
 
   #settleWaiters(run: TickRun<S>): void {
@@ -595,17 +792,16 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   }
 
   /** Takes a snapshot now (after the last commit). */
+  /**
+   * Takes a snapshot now (after the last commit).
+   *
+   * @throws CausewayError when it cannot be saved (also reported to `onSnapshotError`).
+   */
   snapshot(): Promise<void> {
     return this.#serial(async () => {
       await this.open();
-      const c = this.#core.lastCommit;
-      if (c === null) return;
-      await this.#core.store.saveSnapshot({
-        tick: c.tick,
-        lastSeq: c.lastSeq,
-        lastInput: c.lastInput,
-        bytes: this.#core.encodeSnapshot(),
-      });
+      const error = await this.#saveSnapshot();
+      if (error !== null) throw error;
     });
   }
 
@@ -630,6 +826,11 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   /** The store this system writes to. */
   get store(): EventStore {
     return this.#core.store;
+  }
+
+  /** The system's mode (see `EventSystemOptions.mode`). */
+  get mode(): SystemMode {
+    return this.#core.settings.haltOnProgramErrors ? 'development' : 'production';
   }
 
   /** The PRNG seed. */
@@ -685,7 +886,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     this.#closed = true;
     const unsent = this.#sendQueue;
     this.#sendQueue = [];
-    for (const w of [...this.#waiters.values(), ...unsent]) {
+    for (const w of this.#waiters.values()) {
       w.reject(
         new CausewayError(
           ErrorCodes.SystemHalted,
@@ -695,6 +896,14 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       );
     }
     this.#waiters.clear();
+    for (const waiter of unsent)
+      waiter.reject(
+        new CausewayError(
+          ErrorCodes.SystemHalted,
+          'The system was closed before the input was journaled; it was not accepted. Send it again to a system on the store.',
+          {},
+        ),
+      );
     await this.#core.store.close();
   }
 

@@ -1,5 +1,12 @@
 import { createDraft, current, finishDraft, type Draft } from 'immer';
-import { CascadeLimitError, CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
+import {
+  CascadeLimitError,
+  CausewayError,
+  ErrorCodes,
+  isCausewayError,
+  NondeterminismError,
+} from '../errors/index.ts';
+import { strictViolations } from '../strict/strict-mode.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
 import { assertPlainData } from '../events/payload.ts';
@@ -12,17 +19,19 @@ import { ActivityLog } from './activities.ts';
 import {
   builtinEventTypes,
   EntityAccessGranted,
+  InputDiscarded,
   InputRejected,
   ListenerFailed,
   TimerCancelled,
   TimerScheduled,
+  type InputDiscardedData,
   type ListenerFailedData,
   type TimerScheduledData,
 } from './builtin.ts';
 import { RunContext, type LoopPort } from './context.ts';
 import type { EntityRecord, LoopCore, PendingInput, Subscription, Timer } from './core.ts';
 import { entityExists, entityNotFound, entityNotOwned } from './entity-rules.ts';
-import type { EventPatches } from './types.ts';
+import type { EventPatches, TickFailure } from './types.ts';
 
 const SYSTEM_ACTOR = 'causeway';
 
@@ -34,6 +43,8 @@ const SYSTEM_ACTOR = 'causeway';
 export class TickRun<S extends object> implements LoopPort {
   readonly queue: Envelope[] = [];
   readonly patches: EventPatches[] = [];
+  /** Listener failures recorded in this tick (a truncation drops those it cut). */
+  failures: TickFailure[] = [];
   readonly ids: TickIds;
   readonly rng: TickRandom;
   timers: readonly Timer[];
@@ -92,7 +103,7 @@ export class TickRun<S extends object> implements LoopPort {
   ): void {
     const core = this.core;
     core.checkRegistered(type);
-    if (core.settings.validatePayloads) assertPlainData(type.name, data);
+    if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
     if (type.entity === 'new') {
       assertEntityId(entity, this.now, core.settings.entitySkewMs);
       if (core.registry.has(entity)) throw entityExists(type.name, entity);
@@ -138,7 +149,7 @@ export class TickRun<S extends object> implements LoopPort {
         },
       );
     }
-    if (core.settings.validatePayloads) assertPlainData(type.name, data);
+    if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
     assertEntityId(entity, this.now + delayMs, core.settings.entitySkewMs);
     const timerData: TimerScheduledData = {
       due: this.now + delayMs,
@@ -234,13 +245,34 @@ export class TickRun<S extends object> implements LoopPort {
 
   takeInputs(pending: readonly PendingInput[]): void {
     const core = this.core;
+    // An operator's rejection comes after the input it rejects; it is looked for first.
+    let discarded: Map<number, string> | null = null;
+    for (const p of pending) {
+      if (p.type === InputDiscarded) {
+        const d = p.record.data as InputDiscardedData;
+        (discarded ??= new Map<number, string>()).set(d.ino, d.reason);
+      }
+    }
     for (const p of pending) {
       const r = p.record;
       this.inputCount++;
       this.inputSlots.push(r.ino, this.queue.length);
+      if (p.type === InputDiscarded) {
+        // Journaled by the system itself: about the rejected input's entity, whatever its rules.
+        const id = this.ids.next();
+        this.push(id, InputDiscarded, r.entity, r.data, null, id, r.actor);
+        continue;
+      }
       const record = core.registry.get(r.entity);
       let problem: CausewayError | null = null;
-      if (p.type.entity === 'new') {
+      const reason = discarded?.get(r.ino);
+      if (reason !== undefined) {
+        problem = new CausewayError(
+          ErrorCodes.InputDiscarded,
+          `Input ${r.ino} ("${r.type}") was rejected by an operator before it ran: ${reason}`,
+          { ino: r.ino },
+        );
+      } else if (p.type.entity === 'new') {
         if (record !== undefined) problem = entityExists(r.type, r.entity);
       } else if (record === undefined) {
         if (p.type.entity !== 'any') problem = entityNotFound(r.type, r.entity);
@@ -310,6 +342,8 @@ export class TickRun<S extends object> implements LoopPort {
     const timed = core.settings.activities > 0;
     const started = !timed ? 0 : startedAt >= 0 ? startedAt : ActivityLog.now();
     let failure: unknown = null;
+    const strict = core.settings.tickGuard !== null;
+    const violationsBefore = strict ? strictViolations().count : 0;
     try {
       guard?.enter(sub.name);
       const result = sub.run(event as Envelope, ctx);
@@ -328,6 +362,15 @@ export class TickRun<S extends object> implements LoopPort {
       guard?.exit();
       ctx.close();
     }
+    if (failure === null && strict) {
+      // The listener caught strict mode's error itself and went on: it is still a failure.
+      const { count, last } = strictViolations();
+      if (count !== violationsBefore && last !== null)
+        failure = new NondeterminismError(
+          `${last.api} (and caught the error)`,
+          `Listener "${sub.name}"`,
+        );
+    }
     let ended = -1;
     if (timed) {
       ended = ActivityLog.now();
@@ -341,11 +384,20 @@ export class TickRun<S extends object> implements LoopPort {
     }
     if (failure === null) return ended;
     this.truncate(mark, undoMark);
-    if (core.settings.failurePolicy === 'halt') {
+    const programError = core.settings.haltOnProgramErrors && isProgramError(failure);
+    if (core.settings.failurePolicy === 'halt' || programError) {
+      const why = programError
+        ? `This is a program error (${(failure as CausewayError).code}), and in development mode a program error halts: tick ${this.tick} was not committed and the system stopped (mode: 'production' isolates it instead).`
+        : `The failure policy is "halt": tick ${this.tick} was not committed and the system stopped.`;
       const error = new CausewayError(
         ErrorCodes.ListenerFailed,
-        `Listener ${sub.name} failed on ${event === null ? 'its per-tick run' : `"${event.type}" (seq ${event.seq})`}: ${messageOf(failure)}. The failure policy is "halt": tick ${this.tick} was not committed and the system stopped. Fix the listener and reopen the store; the tick's inputs are journaled and will run again.`,
-        { listener: sub.name, event: event?.id ?? null, tick: this.tick },
+        `Listener ${sub.name} failed on ${event === null ? 'its per-tick run' : `"${event.type}" (seq ${event.seq})`}: ${messageOf(failure)}. ${why} Fix the listener and reopen the store; the tick's inputs are journaled and will run again.`,
+        {
+          listener: sub.name,
+          event: event?.id ?? null,
+          tick: this.tick,
+          code: isCausewayError(failure) ? failure.code : null,
+        },
         { cause: failure },
       );
       core.halted = error;
@@ -524,6 +576,13 @@ export class TickRun<S extends object> implements LoopPort {
       policy: this.core.settings.failurePolicy,
     };
     const id = this.ids.next();
+    this.failures.push({
+      seq: this.firstSeq + this.queue.length,
+      listener,
+      event,
+      error: data.error,
+      programError: isProgramError(failure),
+    });
     // A failing per-tick system has no event: its failure is about no entity, so it names the
     // nil UUID.
     this.push(
@@ -539,6 +598,9 @@ export class TickRun<S extends object> implements LoopPort {
 
   private truncate(mark: number, undoMark: number): void {
     this.queue.length = Math.min(this.queue.length, Math.max(mark, this.head));
+    const end = this.firstSeq + this.queue.length;
+    if (this.failures.length > 0 && (this.failures.at(-1) as TickFailure).seq >= end)
+      this.failures = this.failures.filter((f) => f.seq < end);
     const registry = this.core.registry;
     while (this.registryUndo.length > undoMark) {
       const { id, prev } = this.registryUndo.pop() as {
@@ -627,6 +689,26 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+const programErrorCodes: ReadonlySet<string> = new Set([
+  ErrorCodes.UnknownEventType,
+  ErrorCodes.InvalidPayload,
+  ErrorCodes.Nondeterminism,
+  ErrorCodes.AsyncListener,
+]);
+
+/**
+ * A program error is a bug in the program rather than a failure of the domain: emitting an
+ * unregistered type, an invalid payload, a strict-mode catch, a listener returning a Promise.
+ */
+export function isProgramError(err: unknown): boolean {
+  return isCausewayError(err) && programErrorCodes.has(err.code);
+}
+
+/** True for the code of a program error (see {@link isProgramError}). */
+export function isProgramErrorCode(code: unknown): boolean {
+  return typeof code === 'string' && programErrorCodes.has(code);
 }
 
 function isBuiltin(type: AnyEventType): boolean {

@@ -1,4 +1,5 @@
 import type { Immutable, Patch } from 'immer';
+import type { CausewayError } from '../errors/index.ts';
 import type { AnyEventType, DataOf } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
 import type { Component } from '../state/component.ts';
@@ -98,12 +99,34 @@ export interface EventPatches {
   readonly inverse: readonly Patch[];
 }
 
+/** One listener failure of a tick, as recorded by its `causeway.ListenerFailed` event. */
+export interface TickFailure {
+  /** Seq of the `causeway.ListenerFailed` event that records it. */
+  readonly seq: number;
+  readonly listener: string;
+  /** The event the listener was handling (seq 0 and type `(per-tick system)` for a system). */
+  readonly event: { readonly id: string; readonly seq: number; readonly type: string };
+  readonly error: { readonly name: string; readonly message: string; readonly code: string | null };
+  /**
+   * True for a program error rather than a failure of the domain: an unregistered type, an
+   * invalid payload, a strict-mode catch, a Promise returned (see `EventSystemOptions.mode`).
+   */
+  readonly programError: boolean;
+}
+
 /** What a committed tick produced. */
 export interface TickResult {
   readonly commit: TickCommit;
   readonly events: readonly Envelope[];
   /** Per-event patches, when the system records them; otherwise empty. */
   readonly patches: readonly EventPatches[];
+  /** The listener failures the tick recorded (isolated or dead-lettered), in log order. */
+  readonly failures: readonly TickFailure[];
+  /**
+   * Set when the tick committed but the snapshot due after it could not be saved. The tick
+   * stands; the snapshot is tried again after the next tick (and written on the next open).
+   */
+  readonly snapshotError?: CausewayError;
 }
 
 /** One listener run, for the activities meta log (never part of the domain log or hash). */

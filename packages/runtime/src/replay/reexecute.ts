@@ -1,7 +1,7 @@
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { StoredEnvelope } from '../events/envelope.ts';
-import { systemInternals } from '../loop/system.ts';
+import { systemInternals, tickJournaled } from '../loop/system.ts';
 import type { Input } from '../loop/types.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { EventStore, InputRecord, TickCommit } from '../store/port.ts';
@@ -61,9 +61,10 @@ export async function reexecute<S extends object>(
       let divergence: Divergence | null;
       try {
         const records = await inputs.upTo(commit.lastInput);
-        const result = await system.tick(
+        const result = await tickJournaled(
+          system,
           records.map((r) => toInput(r, types)),
-          { at: commit.at },
+          commit.at,
         );
         divergence = compareTick(
           tick,

@@ -1,4 +1,4 @@
-import { current, isDraft, type Patch } from 'immer';
+import { applyPatches, current, isDraft, type Patch } from 'immer';
 
 /** A patch path: keys from the state's root, array indices as numbers (immer's shape). */
 type Path = (string | number)[];
@@ -48,6 +48,53 @@ function snapshot(value: unknown): unknown {
   return copy;
 }
 
+/** True when `path` begins with every key of `prefix`. */
+function startsWith(path: readonly (string | number)[], prefix: readonly (string | number)[]) {
+  if (path.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (path[i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
+ * Applies patches to a plain value. A patch with an empty path puts a whole value there, so
+ * what came before it (patches about whatever was there before) is not applied.
+ */
+function applyPatchesTo(value: unknown, patches: readonly Patch[]): unknown {
+  let out = value;
+  let start = 0;
+  for (let i = patches.length - 1; i >= 0; i--) {
+    const p = patches[i] as Patch;
+    if (p.path.length === 0) {
+      out = p.op === 'remove' ? undefined : p.value;
+      start = i + 1;
+      break;
+    }
+  }
+  const rest = patches.slice(start);
+  return rest.length > 0 && isObject(out) ? applyPatches(out, rest) : out;
+}
+
+/** Structural equality of plain data (what snapshots hold). */
+function sameData(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (!isObject(a) || !isObject(b)) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length)
+      return false;
+    return a.every((byte, i) => byte === b[i]);
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k)) return false;
+    if (!sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+      return false;
+  }
+  return true;
+}
+
 /** The proxy of one object of the draft tree, and where it was last known to be. */
 class Node implements ProxyHandler<object> {
   readonly proxy: object;
@@ -84,13 +131,17 @@ class Node implements ProxyHandler<object> {
   set(target: object, key: string | symbol, value: unknown): boolean {
     if (typeof key === 'symbol') return Reflect.set(target, key, value);
     const stored = this.rec.adopt(value);
-    if (this.isArray)
-      return this.rec.writeArray(this, key, stored, () => Reflect.set(target, key, stored));
-    return this.rec.writeObject(this, key, stored, false);
+    const mark = this.rec.mark(this, key);
+    const done = this.isArray
+      ? this.rec.writeArray(this, key, stored, () => Reflect.set(target, key, stored))
+      : this.rec.writeObject(this, key, stored, false);
+    if (done) this.rec.noteInserted(stored, mark);
+    return done;
   }
 
   deleteProperty(target: object, key: string | symbol): boolean {
     if (typeof key === 'symbol') return Reflect.deleteProperty(target, key);
+    this.rec.mark(this, key);
     if (this.isArray)
       return this.rec.writeArray(this, key, undefined, () => Reflect.deleteProperty(target, key));
     return this.rec.writeObject(this, key, undefined, true);
@@ -128,9 +179,12 @@ class Node implements ProxyHandler<object> {
  * that already lives in the draft somewhere else (aliasing: `d.b = d.a`), every write of the
  * tick searches the draft for all the places its object lives and patches each of them.
  *
- * Writes through a plain reference an applier kept to an object it assigned into the draft
- * (`const u = {}; d.units[id] = u; u.hp = 2`) change the state but are not seen by the proxy:
- * patches show the object as it was when assigned.
+ * Writes through a plain reference an applier kept to a new object it assigned into the draft
+ * (`(d.t[k] ??= []).push(x)`, `(d.t[k] ||= {}).n = 1`, `Object.assign((d.t[k] = {}), props)`,
+ * `const u = {}; d.units[id] = u; u.hp = 2`) are not seen by the proxy. So each object assigned
+ * in an event is checked when the event ends: when it no longer holds what its patch and the
+ * later patches under it say, a `replace` of it with what it holds is added (its inverse puts
+ * back what the patches said), so the patches stay right both ways.
  */
 export class PatchRecorder {
   /** The proxy appliers write to. */
@@ -143,6 +197,9 @@ export class PatchRecorder {
   private readonly inserted = new Set<object>();
   private gen = 0;
   private aliased = false;
+  // New objects assigned in this event: what the patches say each holds (`said`) as of patch
+  // `from`, at `path`. Checked before every recorded write and when the event ends.
+  private assigned: { readonly value: object; path: Path; said: unknown; from: number }[] = [];
   private patches: Patch[] = [];
   // Inverse patches in the reverse of the order they apply in; `take` turns them around.
   private inverse: Patch[] = [];
@@ -156,6 +213,8 @@ export class PatchRecorder {
 
   /** The patches recorded since the last call (one event's), or null when it wrote nothing. */
   take(): RecordedPatches | null {
+    this.checkAssigned(null);
+    this.assigned = [];
     if (this.patches.length === 0) return null;
     const patches = this.patches;
     const inverse = this.inverse.reverse();
@@ -168,6 +227,45 @@ export class PatchRecorder {
   discard(): void {
     this.patches = [];
     this.inverse = [];
+    this.assigned = [];
+  }
+
+  /**
+   * Called before each write: follows the new objects assigned earlier (see `checkAssigned`),
+   * then returns where the write's patches will start.
+   */
+  mark(node: Node, key: string | null): number {
+    if (this.assigned.length > 0) this.checkAssigned(this.writePath(node, key));
+    return this.patches.length;
+  }
+
+  /**
+   * The path a write will touch, when known cheaply (no aliasing, the node's path current);
+   * null when any followed object may be touched.
+   */
+  private writePath(node: Node, key: string | null): Path | null {
+    if (this.aliased || node.path === null || (node !== this.rootNode && node.gen !== this.gen))
+      return null;
+    if (key === null) return node.path;
+    const index = node.isArray ? indexOf(key) : -1;
+    return [...node.path, index >= 0 ? index : key];
+  }
+
+  /**
+   * Notes a new object just assigned into the draft, whose patch (if its place is known) starts
+   * at `mark`: the applier may keep writing to it through its own reference.
+   */
+  noteInserted(stored: unknown, mark: number): void {
+    if (!isObject(stored) || isDraft(stored) || Object.isFrozen(stored)) return;
+    if (this.byProxy.has(stored)) return;
+    // Growing an array past its end patches its length first.
+    for (let i = mark; i < this.patches.length; i++) {
+      const p = this.patches[i] as Patch;
+      if (p.op !== 'remove' && isObject(p.value)) {
+        this.assigned.push({ value: stored, path: p.path, said: p.value, from: i + 1 });
+        return;
+      }
+    }
   }
 
   // --- Called by the nodes -------------------------------------------------------------------
@@ -308,6 +406,7 @@ export class PatchRecorder {
     method: (...args: unknown[]) => unknown,
     args: unknown[],
   ): unknown {
+    if (this.assigned.length > 0) this.checkAssigned(this.writePath(node, null));
     const stored = args.map((a) => this.adopt(a));
     // `fill` puts one object in many places; `copyWithin` copies elements within the array.
     if (name === 'copyWithin' || (name === 'fill' && isObject(stored[0]))) this.aliased = true;
@@ -321,6 +420,21 @@ export class PatchRecorder {
         this.patches.push({ op: 'replace', path: [...path], value: after });
         this.inverse.push({ op: 'replace', path: [...path], value: before });
       }
+      // New objects it put in (`unshift(o)`, `splice(i, 0, o)`) may be written to through the
+      // applier's own reference afterwards, as after an assignment.
+      const array = node.target as unknown[];
+      for (const value of stored) {
+        if (!isObject(value) || isDraft(value) || Object.isFrozen(value)) continue;
+        if (this.byProxy.has(value)) continue;
+        const index = array.indexOf(value);
+        if (index < 0) continue;
+        this.assigned.push({
+          value,
+          path: [...(paths[0] as Path), index],
+          said: snapshot(value),
+          from: this.patches.length,
+        });
+      }
     }
     if (result === node.target) return node.proxy;
     // Removed elements (splice, shift) are handed out as proxies too: an applier may put them
@@ -333,6 +447,70 @@ export class PatchRecorder {
   }
 
   // --- Internals ------------------------------------------------------------------------------
+
+  /**
+   * For each new object assigned in this event: what the patches say it holds (the value its
+   * patch put, with the later patches under its path applied) against what it holds. Where they
+   * differ, the applier wrote through its own reference since the last check: a `replace` with
+   * what it holds is added at each place it lives, and its inverse puts back what the patches
+   * said. Run before every recorded write, so later patches apply to what was really there.
+   */
+  private checkAssigned(touched: Path | null): void {
+    if (this.assigned.length === 0) return;
+    // A write that touches neither a followed object nor a place above it leaves its patches
+    // apart from the object's: those objects are checked later.
+    if (
+      touched !== null &&
+      !this.assigned.some((e) => startsWith(e.path, touched) || startsWith(touched, e.path))
+    )
+      return;
+    // An object no longer in the draft is no state: it is not followed any further.
+    this.assigned = this.assigned.filter((entry) => {
+      if (this.resolve(entry.path) === entry.value) return true;
+      const place = this.placesOf(entry.value)[0];
+      if (place === undefined) return false;
+      // Moved by a recorded write, whose patch at the new place is among the later ones.
+      entry.path = place;
+      return true;
+    });
+    for (const entry of this.assigned) {
+      const count = this.patches.length;
+      const holds = snapshot(entry.value);
+      // Each place the object lives is checked on its own: a write above one place (recorded
+      // from the draft itself, object included) covers that place only.
+      const places = this.aliased ? this.placesOf(entry.value) : [entry.path];
+      for (const place of places) {
+        const later: Patch[] = [];
+        let covered = false;
+        for (let i = entry.from; i < count; i++) {
+          const p = this.patches[i] as Patch;
+          if (startsWith(p.path, place)) later.push({ ...p, path: p.path.slice(place.length) });
+          else if (startsWith(place, p.path)) covered = true;
+        }
+        if (covered) continue;
+        let said: unknown;
+        try {
+          said = later.length > 0 ? applyPatchesTo(entry.said, later) : entry.said;
+        } catch (err) {
+          throw new Error(
+            `The patches of this event cannot follow the writes made through a plain reference to the object at ${place.join('.')}; write through the draft instead. (${err instanceof Error ? err.message : String(err)})`,
+          );
+        }
+        if (sameData(said, holds)) continue;
+        this.patches.push({ op: 'replace', path: [...place], value: holds });
+        this.inverse.push({ op: 'replace', path: [...place], value: said });
+      }
+      entry.said = holds;
+      entry.from = this.patches.length;
+    }
+  }
+
+  /** Every place `target` lives in the draft. */
+  private placesOf(target: object): Path[] {
+    const found: Path[] = [];
+    this.search(this.draft, [], target, found, false);
+    return found;
+  }
 
   private node(target: object, path: Path | null, gen: number): Node {
     const node = new Node(this, target, path, gen);

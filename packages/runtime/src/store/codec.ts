@@ -2,9 +2,17 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { StoredEnvelope } from '../events/envelope.ts';
 import type { InputRecord, LogHeader, TickCommit } from './port.ts';
 
+/**
+ * The deepest nesting the codec encodes. Payloads are limited far below it (storable data,
+ * at most 256 levels even when a system raises its limit), which leaves room for what wraps
+ * them: an envelope's tuple, a timer's payload, a snapshot's state tables and entities. The
+ * decoder walks its input without recursion, so it reads back whatever the encoder wrote.
+ */
+export const CODEC_MAX_DEPTH = 1024;
+
 // One encoder and decoder for the process: @msgpack/msgpack reuses their buffers, which is
 // several times faster than the one-shot encode()/decode() helpers.
-const encoder = new Encoder({ ignoreUndefined: false });
+const encoder = new Encoder({ ignoreUndefined: false, maxDepth: CODEC_MAX_DEPTH });
 const decoder = new Decoder();
 
 /**

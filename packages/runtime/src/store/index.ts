@@ -22,6 +22,7 @@ export {
   storeReadOnly,
 } from './rules.ts';
 export {
+  CODEC_MAX_DEPTH,
   commitFromTuple,
   commitToTuple,
   decodeEnvelope,

@@ -16,8 +16,12 @@ const OriginalDate = Date;
 const stack: string[] = [];
 /** How to put back what `patch` replaced; empty while nothing is patched. */
 let restorers: (() => void)[] = [];
-let defaultStrict = false;
+// null: no process-wide override; each system follows its mode (on in development).
+let defaultStrict: boolean | null = null;
 let violationObservers: ((violation: StrictViolation) => void)[] = [];
+// Every violation counts, caught or not, so the loop can tell that a listener swallowed one.
+let violationCount = 0;
+let lastViolation: StrictViolation | null = null;
 
 function describe(where: string): string {
   return where.startsWith('the ') ? where : `Listener "${where}"`;
@@ -25,6 +29,8 @@ function describe(where: string): string {
 
 function violation(api: string): NondeterminismError {
   const where = stack.at(-1) ?? 'Code under strict mode';
+  violationCount++;
+  lastViolation = { api, where };
   for (const observe of violationObservers) observe({ api, where });
   return new NondeterminismError(api, describe(where));
 }
@@ -56,6 +62,78 @@ const StrictDate: DateConstructor = new Proxy(OriginalDate, {
   },
 });
 
+// `Intl.DateTimeFormat`'s `format()` and `formatToParts()` read the wall clock when called
+// without a date. `format` is a getter on the prototype, and redefining that getter costs tens
+// of microseconds (it is patched once per tick), so the constructor is swapped for a proxy that
+// gives each formatter made under strict mode its own checked `format`; `formatToParts` is a
+// plain method, patched on the prototype for every formatter.
+const OriginalDateTimeFormat = (globalThis as { Intl?: typeof Intl }).Intl?.DateTimeFormat;
+
+function checkedFormatter(formatter: Intl.DateTimeFormat): Intl.DateTimeFormat {
+  // The `format` getter returns a function bound to its formatter.
+  const format: (date?: Date | number) => string = Reflect.get(formatter, 'format');
+  Object.defineProperty(formatter, 'format', {
+    value: (date?: Date | number): string => {
+      if (date === undefined) throw violation('Intl.DateTimeFormat().format() without a date');
+      return format(date);
+    },
+    configurable: true,
+  });
+  return formatter;
+}
+
+const StrictDateTimeFormat =
+  OriginalDateTimeFormat === undefined
+    ? undefined
+    : new Proxy(OriginalDateTimeFormat, {
+        construct(target, args, newTarget): object {
+          return checkedFormatter(
+            Reflect.construct(
+              target,
+              args,
+              newTarget === StrictDateTimeFormat ? target : (newTarget as typeof target),
+            ) as Intl.DateTimeFormat,
+          );
+        },
+        apply(target, thisArg, args): unknown {
+          return checkedFormatter(Reflect.apply(target, thisArg, args) as Intl.DateTimeFormat);
+        },
+      });
+
+function patchIntl(): void {
+  const intl = (globalThis as { Intl?: typeof Intl }).Intl;
+  if (intl === undefined || OriginalDateTimeFormat === undefined) return;
+  replace(intl, 'DateTimeFormat', StrictDateTimeFormat);
+  const proto = OriginalDateTimeFormat.prototype;
+  const formatToParts: (
+    this: Intl.DateTimeFormat,
+    date?: Date | number,
+  ) => Intl.DateTimeFormatPart[] = Reflect.get(proto, 'formatToParts');
+  replace(
+    proto,
+    'formatToParts',
+    function strictFormatToParts(this: Intl.DateTimeFormat, date?: Date | number) {
+      if (date === undefined)
+        throw violation('Intl.DateTimeFormat().formatToParts() without a date');
+      return formatToParts.call(this, date);
+    },
+  );
+}
+
+// `process.hrtime()` and `process.hrtime.bigint()`, where a `process` global exists (Node); the
+// runtime never imports it.
+function patchHrtime(): void {
+  const proc = (globalThis as { process?: { hrtime?: unknown } }).process;
+  if (proc === undefined || typeof proc.hrtime !== 'function') return;
+  const hrtime = (): never => {
+    throw violation('process.hrtime()');
+  };
+  hrtime.bigint = (): never => {
+    throw violation('process.hrtime.bigint()');
+  };
+  replace(proc, 'hrtime', hrtime);
+}
+
 function patch(): void {
   const g = globalThis as Record<string, unknown>;
   replace(g, 'Date', StrictDate);
@@ -80,6 +158,8 @@ function patch(): void {
       throw violation('crypto.getRandomValues()');
     });
   }
+  patchHrtime();
+  patchIntl();
 }
 
 function unpatch(): void {
@@ -91,7 +171,9 @@ function unpatch(): void {
 /**
  * The strict-mode guard: while a listener or applier runs, the process's sources of wall time
  * and randomness (`Date.now`, `new Date()`, `Date()`, `Math.random`, `performance.now`,
- * `crypto.randomUUID`, `crypto.getRandomValues`) throw {@link NondeterminismError} naming it.
+ * `crypto.randomUUID`, `crypto.getRandomValues`, `process.hrtime()`, `process.hrtime.bigint()`,
+ * and `Intl.DateTimeFormat`'s `format()` and `formatToParts()` without a date) throw
+ * {@link NondeterminismError} naming it.
  * They are restored when the run exits, whatever happened, so code outside the loop (the driver's
  * clock, the activities meta log, the test runner) is never affected.
  *
@@ -144,20 +226,34 @@ export function strictly(inner: RunGuard | null): RunGuard {
 }
 
 /**
- * The guard an `EventSystem` runs with: strict mode when `strict` is true, or when it is left
- * undefined while the process-wide default is on ({@link setStrictByDefault}).
+ * Whether an `EventSystem` runs in strict mode: its `strict` option when given; else the
+ * process-wide default when one is set ({@link setStrictByDefault}); else `byMode` (on in
+ * development, off in production).
  */
-export function strictGuardFor(
-  strict: boolean | undefined,
-  guard: RunGuard | null,
-): RunGuard | null {
-  return (strict ?? defaultStrict) ? strictly(guard) : guard;
+export function isStrictFor(strict: boolean | undefined, byMode: boolean): boolean {
+  return strict ?? defaultStrict ?? byMode;
+}
+
+/** The guard an `EventSystem` runs with: strict mode wrapped around `guard` when `strict`. */
+export function strictGuardFor(strict: boolean, guard: RunGuard | null): RunGuard | null {
+  return strict ? strictly(guard) : guard;
+}
+
+/**
+ * How many strict-mode violations the process has seen, and the last one: the loop compares
+ * the count around a listener run to see a violation the listener caught itself.
+ */
+export function strictViolations(): {
+  readonly count: number;
+  readonly last: StrictViolation | null;
+} {
+  return { count: violationCount, last: lastViolation };
 }
 
 /**
  * Turns strict mode on (or off) for every `EventSystem` created afterwards without an explicit
- * `strict` option. The testing kit turns it on while it checks a system. Returns a function that
- * puts back the previous default.
+ * `strict` option, whatever its mode. The testing kit turns it on while it checks a system.
+ * Returns a function that puts back the previous default.
  */
 export function setStrictByDefault(on: boolean): () => void {
   const previous = defaultStrict;

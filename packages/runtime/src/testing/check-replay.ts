@@ -1,4 +1,5 @@
-import { CausewayError, ErrorCodes } from '../errors/index.ts';
+import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
+import { isProgramErrorCode } from '../loop/tick-run.ts';
 import type { Envelope } from '../events/envelope.ts';
 import type { ListenerFailedData } from '../loop/builtin.ts';
 import type { EventSystem } from '../loop/system.ts';
@@ -35,11 +36,23 @@ export interface ReplayCheckOptions {
   readonly crashAt?: number;
   /** Whether the crash writes first (`after-write`) or not (`before-write`, default). */
   readonly crashWhen?: 'before-write' | 'after-write';
+  /**
+   * Let program errors in listeners pass (an unregistered type emitted, an invalid payload, a
+   * returned Promise), as a production-mode system isolates them. Default false: the check
+   * fails on the first one. Strict-mode catches always fail.
+   */
+  readonly allowProgramErrors?: boolean;
 }
 
 /** The checks of {@link checkReplay}, in the order they run. */
 export type ReplayCheckName =
-  'live' | 'nondeterminism' | 'rebuild' | 'lockstep' | 'reexecute' | 'crash-recovery';
+  | 'live'
+  | 'nondeterminism'
+  | 'program-errors'
+  | 'rebuild'
+  | 'lockstep'
+  | 'reexecute'
+  | 'crash-recovery';
 
 /** Why a scripted run does not replay. */
 export interface ReplayFailure {
@@ -134,6 +147,22 @@ async function runChecks<S extends object>(
     await runScript(live, script);
   } catch (err) {
     const tick = (live.lastCommit?.tick ?? 0) + 1;
+    // In development mode a program error halts the run: report it by its kind.
+    const code = isCausewayError(err) ? err.details['code'] : undefined;
+    const listener = isCausewayError(err) ? String(err.details['listener']) : '';
+    const cause = err instanceof Error ? messageOf(err.cause) : '';
+    if (code === ErrorCodes.Nondeterminism)
+      return fail(
+        'nondeterminism',
+        tick,
+        `listener "${listener}" was stopped by strict mode in tick ${tick}: ${cause}`,
+      );
+    if (isProgramErrorCode(code) && options.allowProgramErrors !== true)
+      return fail(
+        'program-errors',
+        tick,
+        `listener "${listener}" made a program error (${String(code)}) in tick ${tick}: ${cause}`,
+      );
     return fail('live', tick, `tick ${tick} of the live run threw: ${messageOf(err)}`);
   }
   const last = live.lastCommit;
@@ -148,6 +177,17 @@ async function runChecks<S extends object>(
       failed.tick,
       `listener "${d.listener}" was stopped by strict mode in tick ${failed.tick}, handling "${d.event.type}" (seq ${d.event.seq}): ${d.error.message}`,
     );
+  }
+  if (options.allowProgramErrors !== true) {
+    const programError = await firstFailure(liveLog, isProgramErrorCode);
+    if (programError !== null) {
+      const d = programError.data as ListenerFailedData;
+      return fail(
+        'program-errors',
+        programError.tick,
+        `listener "${d.listener}" made a program error (${d.error.code}) in tick ${programError.tick}, handling "${d.event.type}" (seq ${d.event.seq}): ${d.error.message}. Pass allowProgramErrors to let it pass.`,
+      );
+    }
   }
   const swallowed = violations[0];
   if (swallowed !== undefined) {
@@ -239,14 +279,22 @@ async function crashAndRecover<S extends object>(
   return log;
 }
 
-async function nondeterministicListener(store: EventStore): Promise<Envelope | null> {
+function nondeterministicListener(store: EventStore): Promise<Envelope | null> {
+  return firstFailure(store, (code) => code === ErrorCodes.Nondeterminism);
+}
+
+/** The first `ListenerFailed` event whose error code passes `wanted`. */
+async function firstFailure(
+  store: EventStore,
+  wanted: (code: string | null) => boolean,
+): Promise<Envelope | null> {
   for (let from: number | null = 1; from !== null;) {
     const page: Page<Envelope> = await store.readEvents({
       type: 'causeway.ListenerFailed',
       fromSeq: from,
     });
     for (const e of page.items) {
-      if ((e.data as ListenerFailedData).error.code === ErrorCodes.Nondeterminism) return e;
+      if (wanted((e.data as ListenerFailedData).error.code)) return e;
     }
     from = page.next;
   }

@@ -1,4 +1,5 @@
 import { ErrorCodes, isCausewayError, type ErrorCode } from '../errors/index.ts';
+import { isProgramErrorCode } from '../loop/tick-run.ts';
 import type { AnyEventType, DataOf } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
 import type { ListenerFailedData } from '../loop/builtin.ts';
@@ -58,6 +59,13 @@ export interface SpecificationOptions {
   readonly at?: number;
   /** Run in strict mode (unless `makeSystem` sets `strict` itself). Default true. */
   readonly strict?: boolean;
+  /**
+   * Let program errors in listeners pass (an unregistered type emitted, an invalid payload, a
+   * returned Promise), as a production-mode system isolates them; `then` then sees their
+   * `ListenerFailed` events. Default false: the specification fails on them. Strict-mode
+   * catches always fail.
+   */
+  readonly allowProgramErrors?: boolean;
 }
 
 /** What the `when` tick produced, handed to the `then…` checks. */
@@ -112,16 +120,21 @@ export class ListenerSpecification<S extends object> {
     const at = this.options.at ?? DEFAULT_START;
     const system = this.makeSystem(new MemoryStore());
     try {
+      const allow = this.options.allowProgramErrors === true;
       if (history.length > 0) {
-        const first = await system.tick(history, { at });
-        checkStrict(first.events, 'given');
+        const first = await system.tick(history, { at }).catch((error: unknown) => {
+          throw programErrorOf(error, 'given', allow) ?? error;
+        });
+        checkProgramErrors(first.events, 'given', allow);
       }
       try {
         const result = await system.tick(when, { at: at + 1000 });
-        checkStrict(result.events, 'when');
+        checkProgramErrors(result.events, 'when', allow);
         return { system, events: withoutInputs(result.events, when), error: null };
       } catch (error) {
         if (error instanceof SpecificationError) throw error;
+        const programError = programErrorOf(error, 'when', allow);
+        if (programError !== null) throw programError;
         return { system, events: [], error };
       }
     } finally {
@@ -226,19 +239,52 @@ function withoutInputs(events: readonly Envelope[], inputs: readonly Input[]): E
   });
 }
 
-/** Strict mode's catches must fail the specification, not hide in a `ListenerFailed`. */
-function checkStrict(events: readonly Envelope[], phase: string): void {
+/**
+ * Strict mode's catches and program errors must fail the specification, not hide in a
+ * `ListenerFailed` (production mode) or pass for an expected rejection (development mode halts).
+ */
+function checkProgramErrors(events: readonly Envelope[], phase: string, allow: boolean): void {
   for (const e of events) {
     if (e.type !== 'causeway.ListenerFailed') continue;
     const d = e.data as ListenerFailedData;
-    if (d.error.code === ErrorCodes.Nondeterminism) {
-      throw new SpecificationError(
-        `In the "${phase}" tick, strict mode stopped listener "${d.listener}" (seq ${e.seq}): ${d.error.message}`,
-        'deterministic listeners',
-        d.error.message,
-      );
-    }
+    const error = programError(d.listener, d.error.code, d.error.message, phase, allow);
+    if (error !== null) throw error;
   }
+}
+
+function programErrorOf(error: unknown, phase: string, allow: boolean): SpecificationError | null {
+  if (!isCausewayError(error, ErrorCodes.ListenerFailed)) return null;
+  const code = error.details['code'];
+  const message = error.cause instanceof Error ? error.cause.message : error.message;
+  return programError(
+    String(error.details['listener']),
+    typeof code === 'string' ? code : null,
+    message,
+    phase,
+    allow,
+  );
+}
+
+function programError(
+  listener: string,
+  code: string | null,
+  message: string,
+  phase: string,
+  allow: boolean,
+): SpecificationError | null {
+  if (code === ErrorCodes.Nondeterminism)
+    return new SpecificationError(
+      `In the "${phase}" tick, strict mode stopped listener "${listener}": ${message}`,
+      'deterministic listeners',
+      message,
+    );
+  if (!allow && isProgramErrorCode(code))
+    return new SpecificationError(
+      `In the "${phase}" tick, listener "${listener}" made a program error (${code}): ${message}. Pass allowProgramErrors to let it pass.`,
+      'no program errors',
+      message,
+    );
+  return null;
 }
 
 function messageOf(err: unknown): string {

@@ -5,6 +5,7 @@ import {
   defineCommand,
   defineQuery,
   ErrorCodes,
+  input,
   isCausewayError,
   isCommandRejected,
   Mediator,
@@ -196,6 +197,18 @@ describe('commands', () => {
     expect(isCommandRejected(err)).toBe(true);
     expect(err).toMatchObject({ code: ErrorCodes.EntityNotOwned });
     expect(await mediator.system.store.lastInput()).toBe(before);
+  });
+
+  it('declares commands as the inputs, so a client cannot state a handler event itself', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+
+    const err = await rejection(
+      mediator.system.send(input(Deposited, account, { amount: 1000 }, 'ada')),
+    );
+
+    expect(err).toMatchObject({ code: ErrorCodes.NotAnInput });
+    expect(mediator.system.state.accounts[account]?.balance).toBe(0);
   });
 
   it('makes the sender the owner of the entity its command created', async () => {

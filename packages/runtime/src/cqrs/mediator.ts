@@ -136,7 +136,8 @@ export class Mediator<S extends object = Record<string, unknown>> {
     }
     entry.handler = handler as unknown as CommandHandler<AnyCommandType, object>;
     this.#system.subscribe(type.event, this.#dispatcher(type, entry));
-    declareInputs(this.#system, [type.event]);
+    // Clients may send the command; its events stay facts only listeners state.
+    this.#system.declareInputs(type.event);
     if (!this.#tickHook) {
       this.#tickHook = true;
       this.#system.system('causeway.commands', () => this.#decidedInTick.clear());
@@ -647,14 +648,6 @@ function refusal(cmd: Command, err: unknown): unknown {
     { ...err.details },
     { cause: err },
   );
-}
-
-// The declared input surface is the runtime's (EventSystem.declareInputs); systems built before
-// it existed accept every registered type, so the call is made only where the method exists.
-function declareInputs(system: EventSystem<object>, types: readonly AnyEventType[]): void {
-  const declare = (system as unknown as { declareInputs?: (...t: AnyEventType[]) => void })
-    .declareInputs;
-  if (typeof declare === 'function') declare.apply(system, [...types]);
 }
 
 /** The envelope type a saga or projection sees for a command's input. */

@@ -25,7 +25,19 @@ function botProcess(
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--conditions=@causeway/source', '--import', 'tsx', cli, 'bot', '--url', url, '--name', name, '--dir', dir],
+      [
+        '--conditions=@causeway/source',
+        '--import',
+        'tsx',
+        cli,
+        'bot',
+        '--url',
+        url,
+        '--name',
+        name,
+        '--dir',
+        dir,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

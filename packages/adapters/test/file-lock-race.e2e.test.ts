@@ -24,10 +24,14 @@ class Contender {
   alive = true;
 
   constructor(dir: string) {
-    this.proc = spawn(process.execPath, ['--conditions=@causeway/source', '--import', 'tsx', childScript, dir], {
-      cwd: root,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    this.proc = spawn(
+      process.execPath,
+      ['--conditions=@causeway/source', '--import', 'tsx', childScript, dir],
+      {
+        cwd: root,
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     this.exited = new Promise((resolve) =>
       this.proc.on('exit', () => {
         this.alive = false;

@@ -24,10 +24,14 @@ function startChild(
   dir: string,
   mode: 'try' | 'hold' | 'write',
 ): { proc: ChildProcess; line: Promise<Record<string, unknown>> } {
-  const proc = spawn(process.execPath, ['--conditions=@causeway/source', '--import', 'tsx', child, dir, mode], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@causeway/source', '--import', 'tsx', child, dir, mode],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const line = new Promise<Record<string, unknown>>((resolve, reject) => {
     let out = '';
     let err = '';

@@ -20,10 +20,14 @@ let dir: string;
 
 /** Starts the CLI and resolves with the URL it prints. */
 function startCli(args: readonly string[]): Promise<{ url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--conditions=@causeway/source', '--import', 'tsx', cli, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@causeway/source', '--import', 'tsx', cli, ...args],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let output = '';
   return new Promise((resolve, reject) => {

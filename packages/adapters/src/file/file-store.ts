@@ -2,6 +2,8 @@ import { open, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
+import type {
+  StoreCorruptedError} from '@causeway/runtime/store-kit';
 import {
   checkCommit,
   checkHeader,
@@ -17,8 +19,7 @@ import {
   normaliseQuery,
   SecondaryIndex,
   storeClosed,
-  storeReadOnly,
-  StoreCorruptedError,
+  storeReadOnly
 } from '@causeway/runtime/store-kit';
 import type {
   EventQuery,

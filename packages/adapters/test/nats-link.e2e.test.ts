@@ -106,7 +106,14 @@ async function cooperate(cut?: { afterOrders: number; forMs: number }) {
     const both = Promise.all([run('orders', url, tag), run('stock', url, tag)]);
     if (cut !== undefined) {
       const jsm = await jetstreamManager(nc);
-      while ((await jsm.streams.info(`cw_${tag}_orders`)).state.messages < cut.afterOrders)
+      // Both processes are up (the stock inbox's consumer exists) and the orders are flowing.
+      while (
+        !(await jsm.consumers.info(`cw_${tag}_orders`, 'stock').then(
+          () => true,
+          () => false,
+        )) ||
+        (await jsm.streams.info(`cw_${tag}_orders`)).state.messages < cut.afterOrders
+      )
         await new Promise((r) => setTimeout(r, 20));
       proxy.cut();
       ordersAtCut = (await jsm.streams.info(`cw_${tag}_orders`)).state.messages;

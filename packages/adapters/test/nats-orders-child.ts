@@ -6,6 +6,7 @@
  *
  * Usage: node --conditions=@causeway/source --import tsx nats-orders-child.ts <role> <url> <tag> <orders>
  */
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import {
   command,
@@ -55,6 +56,7 @@ interface StockState {
 const nc = await connect({
   servers: url,
   maxReconnectAttempts: -1,
+  waitOnFirstConnect: true,
   reconnectTimeWait: 100,
   timeout: 2000,
 });
@@ -135,6 +137,15 @@ if (role === 'orders') {
   await mediator.start();
   await relay.start();
   await inbox.start();
+  // Place orders once the stock process listens, so that the test's cut falls in the middle.
+  const jsm = await jetstreamManager(nc);
+  while (
+    !(await jsm.consumers.info(`cw_${tag}_orders`, 'stock').then(
+      () => true,
+      () => false,
+    ))
+  )
+    await new Promise((r) => setTimeout(r, 50));
   for (let n = 1; n <= orders; n++) {
     await mediator.send(
       command(PlaceOrder, newEntityId(), { n, qty: (n % 3) + 1 }, { actor: 'orders' }),

@@ -14,7 +14,6 @@ import {
   isCausewayError,
   type AnyCommandType,
   type Command,
-  type Mediator,
 } from '@causeway/runtime';
 
 /** The wire form of a command sent to a {@link CommandInbox} with the default decoder. */
@@ -31,9 +30,18 @@ export interface CommandMessage {
 /** Turns a JetStream message into a command, or `null` for a message that is not for this inbox. */
 export type InboxDecoder = (message: JsMsg) => Command<AnyCommandType> | null;
 
+/** What an inbox needs of a mediator (any `Mediator` has it). */
+export interface CommandTarget {
+  /** Reads the decided command ids from the log (see `Mediator.start`). */
+  start(): Promise<void>;
+  /** Sends a command; settles when its tick has committed. */
+  send(cmd: Command<AnyCommandType>): Promise<unknown>;
+}
+
 /** Options of {@link CommandInbox}. */
 export interface CommandInboxOptions {
-  readonly mediator: Mediator<object>;
+  /** The mediator whose commands the messages become. */
+  readonly mediator: CommandTarget;
   readonly connection: NatsConnection;
   /** The stream to consume from. */
   readonly stream: string;

@@ -11,6 +11,7 @@ export type {
   CommandInboxOptions,
   CommandInboxStatus,
   CommandMessage,
+  CommandTarget,
   InboxDecoder,
 } from './inbox.ts';
 export {

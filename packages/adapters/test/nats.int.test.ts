@@ -16,6 +16,7 @@ import {
   CommandInbox,
   decodeEvent,
   encodeCommand,
+  encodeEvent,
   ensureEventStream,
   OutboxRelay,
 } from '../src/nats/index.ts';
@@ -286,5 +287,52 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
 
       expect(errors).toEqual([expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' })]);
     });
+  });
+});
+
+describe.skipIf(!nats.available)('NATS relay and inbox options', () => {
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nc = await connect({ servers: natsUrl() });
+  });
+  afterAll(async () => {
+    await nc.close();
+  });
+
+  it('refuses a relay batch outside 1 to 10,000', () => {
+    const shop = shopMediator(new MemoryStore());
+
+    const make = () =>
+      new OutboxRelay({ system: shop.system, connection: nc, name: 'r', batch: 0 });
+
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
+
+  it('refuses a relay name that cannot be a key-value key', () => {
+    const shop = shopMediator(new MemoryStore());
+
+    const make = () => new OutboxRelay({ system: shop.system, connection: nc, name: 'a b' });
+
+    expect(make).toThrow(/a b/);
+  });
+
+  it('refuses an inbox with neither commands nor a decoder', () => {
+    const shop = shopMediator(new MemoryStore());
+
+    const make = () =>
+      new CommandInbox({ mediator: shop, connection: nc, stream: 's', consumer: 'c', actor: 'a' });
+
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
+
+  it('round-trips an event through its wire form', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    await stockSome(shop, [3]);
+    const [event] = (await shop.system.readEvents({ type: 'StockAdded' })).items;
+
+    const back = decodeEvent(encodeEvent(event!));
+
+    expect(back).toEqual(event);
   });
 });

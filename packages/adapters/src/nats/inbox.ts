@@ -69,14 +69,20 @@ export interface CommandInboxOptions {
   readonly ackWaitSeconds?: number;
   /** Delay before a message whose command failed (or the store failed) is redelivered, in ms. Default 1,000. */
   readonly retryMs?: number;
-  /** Called for every message that was not applied (malformed, unknown command, failure). */
-  readonly onError?: (error: unknown, message: JsMsg) => void;
+  /**
+   * Called for every message that was not applied (malformed, unknown command, failure), for a
+   * lost acknowledgement, and when the consumer itself fails (then without a message).
+   */
+  readonly onError?: (error: unknown, message?: JsMsg) => void;
 }
 
 /** What an inbox has done since it started. */
 export interface CommandInboxStatus {
   readonly state: 'idle' | 'running' | 'stopped';
-  /** Messages acknowledged after their command's tick committed (decided or refused). */
+  /**
+   * Messages acknowledged (confirmed by the server) after their command's tick committed, decided
+   * or refused.
+   */
   readonly acknowledged: number;
   /** Messages JetStream delivered more than once. */
   readonly redelivered: number;
@@ -153,7 +159,10 @@ export class CommandInbox {
     const source = await jetstream(connection).consumers.get(stream, consumer);
     this.#messages = await source.consume({ max_messages: 64 });
     this.#state = 'running';
-    this.#loop = this.#take(this.#messages);
+    this.#loop = this.#take(this.#messages).catch((err: unknown) => {
+      this.#state = 'stopped';
+      this.#options.onError?.(err);
+    });
   }
 
   /** Stops taking messages; one being applied is finished and acknowledged first. */
@@ -186,13 +195,9 @@ export class CommandInbox {
       this.#terminated++;
       return;
     }
-    if (cmd === null) {
-      await m.ackAck();
-      this.#acknowledged++;
-      return;
-    }
     try {
-      await this.#options.mediator.send(cmd);
+      // A message that is not for this inbox is acknowledged without a command.
+      if (cmd !== null) await this.#options.mediator.send(cmd);
     } catch (err) {
       if (!isDecided(err)) {
         this.#options.onError?.(err, m);
@@ -206,9 +211,13 @@ export class CommandInbox {
         return;
       }
     }
-    // Acknowledged only now: the tick that decided the command has committed.
-    await m.ackAck().catch((err: unknown) => this.#options.onError?.(err, m));
-    this.#acknowledged++;
+    // Acknowledged only now: the tick that decided the command has committed. An ack the link
+    // lost means a redelivery, which the recorded command id makes harmless.
+    const acked = await m.ackAck().catch((err: unknown) => {
+      this.#options.onError?.(err, m);
+      return false;
+    });
+    if (acked) this.#acknowledged++;
   }
 }
 

@@ -54,7 +54,9 @@ export const TypeHeader = 'Causeway-Type';
 
 /**
  * The wire form of a relayed event: its envelope as JSON (UTF-8). The JetStream message id
- * (`Nats-Msg-Id`) is the event id.
+ * (`Nats-Msg-Id`) is the event id. Public events' payloads must therefore be JSON data (no
+ * `bigint`, no byte arrays): a payload JSON cannot carry stops the relay at that event, retrying
+ * and reporting the error to `onError`.
  */
 export function encodeEvent(event: Envelope): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(event));
@@ -164,7 +166,10 @@ export class OutboxRelay {
     await this.#running;
   }
 
-  /** Resolves once every public event up to `seq` is acknowledged by JetStream. */
+  /**
+   * Resolves once every public event up to `seq` is acknowledged by JetStream (while NATS is
+   * unreachable it waits; after `stop()` it waits for the next `start()`).
+   */
   waitFor(seq: number): Promise<void> {
     if (this.#position >= seq) return Promise.resolve();
     return new Promise<void>((resolve) => {

@@ -325,6 +325,16 @@ describe.skipIf(!nats.available)('NATS relay and inbox options', () => {
     expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
   });
 
+  it('refuses to encode an event whose payload JSON cannot carry', () => {
+    const event = { id: 'e', seq: 1, type: 'T', data: { big: 1n } } as unknown as Parameters<
+      typeof encodeEvent
+    >[0];
+
+    expect(() => encodeEvent(event)).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_PAYLOAD' }),
+    );
+  });
+
   it('round-trips an event through its wire form', async () => {
     const shop = shopMediator(new MemoryStore());
     await shop.start();

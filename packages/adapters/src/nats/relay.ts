@@ -57,9 +57,21 @@ export const TypeHeader = 'Causeway-Type';
  * (`Nats-Msg-Id`) is the event id. Public events' payloads must therefore be JSON data (no
  * `bigint`, no byte arrays): a payload JSON cannot carry stops the relay at that event, retrying
  * and reporting the error to `onError`.
+ *
+ * @throws CausewayError `CW_INVALID_PAYLOAD` for a `bigint` or a byte array in the envelope.
  */
 export function encodeEvent(event: Envelope): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(event));
+  const json = JSON.stringify(event, (key, value: unknown) => {
+    if (typeof value === 'bigint' || value instanceof Uint8Array) {
+      throw new CausewayError(
+        ErrorCodes.InvalidPayload,
+        `Event ${event.id} (${event.type}, seq ${event.seq}) has a ${typeof value === 'bigint' ? 'bigint' : 'byte array'} at "${key}", which JSON cannot carry; relay only public events whose payloads are JSON data.`,
+        { id: event.id, type: event.type, seq: event.seq, key },
+      );
+    }
+    return value;
+  });
+  return new TextEncoder().encode(json);
 }
 
 /** Reads an event relayed by {@link OutboxRelay} back from its message body. */

@@ -2,7 +2,8 @@
  * `@causeway/adapters/nats`: an outbox relay of a system's public events to NATS JetStream
  * (deduplicated by event id, durable position) and an inbox that feeds a durable JetStream
  * consumer into a mediator's commands, acknowledging after commit. Only this entry loads the
- * NATS client.
+ * NATS client: it needs the optional peers `@nats-io/transport-node`, `@nats-io/jetstream` and
+ * `@nats-io/kv` installed.
  *
  * @packageDocumentation
  */

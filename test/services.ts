@@ -1,5 +1,5 @@
 /**
- * Reachability checks for the services that integration tests use (Postgres now, NATS later).
+ * Reachability checks for the services that integration tests use (Postgres, NATS).
  *
  * Where a service is unreachable, a test file skips itself and says so in one loud line —
  * except in CI (`CI=true`), where an unreachable service is a failure, not a skip.
@@ -79,6 +79,25 @@ export function requirePostgres(url: string = pgUrl()): Promise<ServiceCheck> {
       await client.query('select 1');
     } finally {
       await client.end().catch(() => undefined);
+    }
+  });
+}
+
+/** The NATS URL integration tests use: `CAUSEWAY_NATS_URL`, else the local server. */
+export function natsUrl(): string {
+  return process.env['CAUSEWAY_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+}
+
+/** Checks that NATS at {@link natsUrl} answers and has JetStream enabled. */
+export function requireNats(url: string = natsUrl()): Promise<ServiceCheck> {
+  return requireService('NATS with JetStream', redact(url), async () => {
+    const { connect } = await import('@nats-io/transport-node');
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const nc = await connect({ servers: url, timeout: 4000, reconnect: false });
+    try {
+      await jetstreamManager(nc);
+    } finally {
+      await nc.close();
     }
   });
 }

@@ -1,0 +1,258 @@
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import {
+  CausewayError,
+  ErrorCodes,
+  systemInternals,
+  type Envelope,
+  type EventSystem,
+  type Unwatch,
+} from '@causeway/runtime';
+
+/** Options of {@link OutboxRelay}. */
+export interface OutboxRelayOptions {
+  /** The system whose committed public events are relayed. */
+  readonly system: EventSystem<object>;
+  /** An open NATS connection (`connect` from `@nats-io/transport-node`). */
+  readonly connection: NatsConnection;
+  /**
+   * The relay's name: the key of its position in the checkpoint bucket. Two relays of one
+   * system to two destinations need two names.
+   */
+  readonly name: string;
+  /**
+   * The subject of an event. Default: `causeway.events.<type>`. The subjects must be captured by a
+   * stream (see {@link ensureEventStream}).
+   */
+  readonly subject?: (event: Envelope) => string;
+  /** The JetStream key-value bucket holding relay positions. Default `causeway_relay`. */
+  readonly bucket?: string;
+  /** Events read from the log per batch, 1 to 10,000. Default 500. */
+  readonly batch?: number;
+  /** Delay before retrying after NATS refused or did not answer, in ms. Default 250. */
+  readonly retryMs?: number;
+  /** Called with every error the relay retries past (NATS unreachable, a publish timed out…). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Where a relay is: `position` is the last seq whose public events JetStream acknowledged. */
+export interface OutboxRelayStatus {
+  readonly name: string;
+  readonly position: number;
+  readonly state: 'idle' | 'running' | 'stopped';
+  /** Events published since this relay started (duplicates JetStream dropped included). */
+  readonly published: number;
+  /** Publishes JetStream reported as duplicates of an event id it had already stored. */
+  readonly duplicates: number;
+}
+
+/** The header carrying the event's position in the source log. */
+export const SeqHeader = 'Causeway-Seq';
+/** The header carrying the event's type name. */
+export const TypeHeader = 'Causeway-Type';
+
+/**
+ * The wire form of a relayed event: its envelope as JSON (UTF-8). The JetStream message id
+ * (`Nats-Msg-Id`) is the event id. Public events' payloads must therefore be JSON data (no
+ * `bigint`, no byte arrays): a payload JSON cannot carry stops the relay at that event, retrying
+ * and reporting the error to `onError`.
+ *
+ * @throws CausewayError `CW_INVALID_PAYLOAD` for a `bigint` or a byte array in the envelope.
+ */
+export function encodeEvent(event: Envelope): Uint8Array {
+  const json = JSON.stringify(event, (key, value: unknown) => {
+    if (typeof value === 'bigint' || value instanceof Uint8Array) {
+      throw new CausewayError(
+        ErrorCodes.InvalidPayload,
+        `Event ${event.id} (${event.type}, seq ${event.seq}) has a ${typeof value === 'bigint' ? 'bigint' : 'byte array'} at "${key}", which JSON cannot carry; relay only public events whose payloads are JSON data.`,
+        { id: event.id, type: event.type, seq: event.seq, key },
+      );
+    }
+    return value;
+  });
+  return new TextEncoder().encode(json);
+}
+
+/** Reads an event relayed by {@link OutboxRelay} back from its message body. */
+export function decodeEvent(body: Uint8Array): Envelope {
+  return JSON.parse(new TextDecoder().decode(body)) as Envelope;
+}
+
+/** The default subject of an event: `causeway.events.<type>` (dots in type names are kept). */
+export function defaultEventSubject(event: Envelope): string {
+  return `causeway.events.${event.type}`;
+}
+
+/**
+ * Relays a system's committed **public** events (`defineEvent(..., { public: true })`) to
+ * JetStream, after commit, at least once, in log order.
+ *
+ * Every event is published with its id as the JetStream message id, so the stream drops a
+ * resend within its duplicate window. The relay's position (the last seq JetStream acknowledged)
+ * is kept in a JetStream key-value bucket, written after each acknowledged batch: it survives a
+ * restart of the process and lives with the broker whose acknowledgements it records, whatever
+ * store the system uses. A crash between the acknowledgement and the position write resends at
+ * most one batch, which the duplicate window absorbs.
+ *
+ * It reads the log with `system.readEvents` (paged) and wakes on `system.store.watch`.
+ */
+export class OutboxRelay {
+  readonly #system: EventSystem<object>;
+  readonly #js: JetStreamClient;
+  readonly #connection: NatsConnection;
+  readonly #name: string;
+  readonly #subject: (event: Envelope) => string;
+  readonly #bucket: string;
+  readonly #batch: number;
+  readonly #retryMs: number;
+  readonly #onError: (error: unknown) => void;
+  #kv: KV | null = null;
+  #position = 0;
+  #state: OutboxRelayStatus['state'] = 'idle';
+  #published = 0;
+  #duplicates = 0;
+  #unwatch: Unwatch | null = null;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #retry: ReturnType<typeof setTimeout> | null = null;
+  readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
+
+  constructor(options: OutboxRelayOptions) {
+    const batch = options.batch ?? 500;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A relay's batch is 1 to 10,000 events, got ${String(batch)}.`,
+        { batch },
+      );
+    }
+    if (!/^[-/=.\w]+$/.test(options.name)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A relay's name is a key-value key (letters, digits, - _ / = .), got ${JSON.stringify(options.name)}.`,
+        { name: options.name },
+      );
+    }
+    this.#system = options.system;
+    this.#connection = options.connection;
+    this.#js = jetstream(options.connection);
+    this.#name = options.name;
+    this.#subject = options.subject ?? defaultEventSubject;
+    this.#bucket = options.bucket ?? 'causeway_relay';
+    this.#batch = batch;
+    this.#retryMs = options.retryMs ?? 250;
+    this.#onError = options.onError ?? (() => undefined);
+  }
+
+  /** Where the relay is. */
+  status(): OutboxRelayStatus {
+    return {
+      name: this.#name,
+      position: this.#position,
+      state: this.#state,
+      published: this.#published,
+      duplicates: this.#duplicates,
+    };
+  }
+
+  /** Loads the position, relays what was committed since, and follows new commits until `stop()`. */
+  async start(): Promise<void> {
+    await this.#system.open();
+    this.#kv = await new Kvm(this.#connection).create(this.#bucket);
+    const stored = await this.#kv.get(this.#name);
+    this.#position = stored === null || stored.length === 0 ? 0 : Number(stored.string());
+    this.#state = 'running';
+    this.#unwatch ??= this.#system.store.watch(() => this.#kick());
+    this.#kick();
+    await this.#running;
+  }
+
+  /** Stops following the log; what was acknowledged stays acknowledged. */
+  async stop(): Promise<void> {
+    this.#unwatch?.();
+    this.#unwatch = null;
+    this.#state = 'stopped';
+    if (this.#retry !== null) clearTimeout(this.#retry);
+    this.#retry = null;
+    await this.#running;
+  }
+
+  /**
+   * Resolves once every public event up to `seq` is acknowledged by JetStream (while NATS is
+   * unreachable it waits; after `stop()` it waits for the next `start()`).
+   */
+  waitFor(seq: number): Promise<void> {
+    if (this.#position >= seq) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#waiters.add({ seq, resolve });
+      this.#kick();
+    });
+  }
+
+  #kick(): void {
+    if (this.#state !== 'running') return;
+    if (this.#running !== null) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#follow()
+      .catch((err: unknown) => {
+        this.#onError(err);
+        if (this.#state !== 'running') return;
+        this.#retry = setTimeout(() => {
+          this.#retry = null;
+          this.#kick();
+        }, this.#retryMs);
+      })
+      .finally(() => {
+        this.#running = null;
+      });
+  }
+
+  async #follow(): Promise<void> {
+    const types = systemInternals(this.#system).types;
+    do {
+      this.#again = false;
+      while (this.#state === 'running') {
+        const page = await this.#system.readEvents({
+          fromSeq: this.#position + 1,
+          limit: this.#batch,
+        });
+        const last = page.items.at(-1);
+        if (last === undefined) break;
+        const relayed = page.items.filter((e) => types.get(e.type)?.public === true);
+        // In parallel within a batch: JetStream orders them by arrival, and a lost one makes the
+        // whole batch retry, so the position never passes an unacknowledged event.
+        const acks = await Promise.all(relayed.map((e) => this.#publish(e)));
+        for (const ack of acks) {
+          this.#published++;
+          if (ack) this.#duplicates++;
+        }
+        await (this.#kv as KV).put(this.#name, String(last.seq));
+        this.#advance(last.seq);
+      }
+    } while (this.#again && this.#state === 'running');
+  }
+
+  async #publish(event: Envelope): Promise<boolean> {
+    const h = headers();
+    h.set(SeqHeader, String(event.seq));
+    h.set(TypeHeader, event.type);
+    const ack = await this.#js.publish(this.#subject(event), encodeEvent(event), {
+      msgID: event.id,
+      headers: h,
+    });
+    return ack.duplicate;
+  }
+
+  #advance(seq: number): void {
+    this.#position = seq;
+    for (const w of [...this.#waiters]) {
+      if (w.seq <= seq) {
+        this.#waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+}

@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  command,
+  MemoryStore,
+  newEntityId,
+  type EventStore,
+  type Mediator,
+  type TickCommit,
+  type StoredEnvelope,
+} from '@causeway/runtime';
+import {
+  CommandInbox,
+  decodeEvent,
+  encodeCommand,
+  encodeEvent,
+  ensureEventStream,
+  OutboxRelay,
+} from '../src/nats/index.ts';
+import { natsUrl, requireNats } from '../../../test/services.ts';
+import { AddStock, shopMediator, StockItem, type ShopState } from './nats-shop.ts';
+
+const nats = await requireNats();
+
+/** Everything one test made on the server, deleted afterwards. */
+interface Names {
+  stream: string;
+  subject: string;
+  bucket: string;
+}
+
+async function streamBodies(jsm: JetStreamManager, stream: string): Promise<StoredEnvelope[]> {
+  const info = await jsm.streams.info(stream);
+  const out: StoredEnvelope[] = [];
+  for (
+    let seq = info.state.first_seq;
+    seq <= info.state.last_seq && info.state.messages > 0;
+    seq++
+  ) {
+    const m = await jsm.streams.getMessage(stream, { seq });
+    if (m !== null) out.push(decodeEvent(m.data) as StoredEnvelope);
+  }
+  return out;
+}
+
+async function stockSome(shop: Mediator<ShopState>, adds: readonly number[]): Promise<string> {
+  const item = newEntityId();
+  await shop.send(command(StockItem, item, { sku: 'apple' }, { actor: 'shop' }));
+  for (const qty of adds) await shop.send(command(AddStock, item, { qty }, { actor: 'shop' }));
+  return item;
+}
+
+describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let names: Names;
+
+  beforeAll(async () => {
+    nc = await connect({ servers: natsUrl() });
+    jsm = await jetstreamManager(nc);
+  });
+  afterAll(async () => {
+    await nc.close();
+  });
+  beforeEach(async () => {
+    const tag = randomUUID().slice(0, 8);
+    names = { stream: `cw_test_${tag}`, subject: `cwtest.${tag}`, bucket: `cw_test_${tag}` };
+    await ensureEventStream(nc, { name: names.stream, subjects: [`${names.subject}.>`] });
+  });
+  afterEach(async () => {
+    await jsm.streams.delete(names.stream).catch(() => false);
+    await new Kvm(nc)
+      .open(names.bucket)
+      .then((kv) => kv.destroy())
+      .catch(() => false);
+  });
+
+  function relayOf(shop: Mediator<ShopState>, store?: string): OutboxRelay {
+    return new OutboxRelay({
+      system: shop.system,
+      connection: nc,
+      name: store ?? 'shop',
+      bucket: names.bucket,
+      subject: (e) => `${names.subject}.${e.type}`,
+    });
+  }
+
+  it('relays only public events, once each, with the event id as the message id', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    await stockSome(shop, [1, 2, 3]);
+    const relay = relayOf(shop);
+
+    await relay.start();
+    await relay.waitFor(shop.system.lastCommit!.lastSeq);
+    await relay.stop();
+
+    const relayed = await streamBodies(jsm, names.stream);
+    expect(relayed.map((e): unknown[] => [e.type, e.data])).toEqual([
+      ['StockAdded', { qty: 1 }],
+      ['StockAdded', { qty: 2 }],
+      ['StockAdded', { qty: 3 }],
+    ]);
+    const first = await jsm.streams.getMessage(names.stream, { seq: 1 });
+    expect(first?.header.get('Nats-Msg-Id')).toBe(relayed[0]?.id);
+  });
+
+  it('drops a resend of events JetStream already stored (position lost)', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    await stockSome(shop, [1, 2]);
+    const first = relayOf(shop);
+    await first.start();
+    await first.waitFor(shop.system.lastCommit!.lastSeq);
+    await first.stop();
+    const kv = await new Kvm(nc).open(names.bucket);
+    await kv.put('shop', '0');
+
+    const again = relayOf(shop);
+    await again.start();
+    await again.waitFor(shop.system.lastCommit!.lastSeq);
+    await again.stop();
+
+    expect(again.status()).toMatchObject({ published: 2, duplicates: 2 });
+    expect((await jsm.streams.info(names.stream)).state.messages).toBe(2);
+  });
+
+  it('resumes after a restart from its durable position, sending only what is new', async () => {
+    const store = new MemoryStore();
+    const shop = shopMediator(store);
+    await shop.start();
+    const item = await stockSome(shop, [1, 2]);
+    const before = relayOf(shop);
+    await before.start();
+    await before.waitFor(shop.system.lastCommit!.lastSeq);
+    await before.stop();
+    await shop.send(command(AddStock, item, { qty: 5 }, { actor: 'shop' }));
+
+    const stored = await (await new Kvm(nc).open(names.bucket)).get('shop');
+    const after = relayOf(shop);
+    await after.start();
+    await after.waitFor(shop.system.lastCommit!.lastSeq);
+    await after.stop();
+
+    expect(Number(stored?.string())).toBe(before.status().position);
+    expect(after.status()).toMatchObject({ published: 1, duplicates: 0 });
+    const relayed = await streamBodies(jsm, names.stream);
+    expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }, { qty: 2 }, { qty: 5 }]);
+  });
+
+  describe('inbox', () => {
+    async function publishCommand(cmd: Parameters<typeof encodeCommand>[0], msgId?: string) {
+      await jetstream(nc).publish(`${names.subject}.commands`, encodeCommand(cmd), {
+        msgID: msgId ?? cmd.id,
+      });
+    }
+
+    function inboxOf(shop: Mediator<ShopState>, ackWaitSeconds = 30): CommandInbox {
+      return new CommandInbox({
+        mediator: shop,
+        connection: nc,
+        stream: names.stream,
+        consumer: 'shop_inbox',
+        filterSubject: `${names.subject}.commands`,
+        actor: 'shop',
+        commands: [StockItem, AddStock],
+        ackWaitSeconds,
+        retryMs: 100,
+      });
+    }
+
+    async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
+      for (let i = 0; i < 200; i++) {
+        if (await check()) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    }
+
+    it('acknowledges a message only after the tick that took it has committed', async () => {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const inner = new MemoryStore();
+      const gated: EventStore = new Proxy(inner, {
+        get(target, prop, receiver) {
+          if (prop === 'commit')
+            return async (c: TickCommit, events: readonly StoredEnvelope[]) => {
+              await gate;
+              return target.commit(c, events);
+            };
+          const v: unknown = Reflect.get(target, prop, receiver);
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+      const shop = shopMediator(gated);
+      const inbox = inboxOf(shop);
+      await inbox.start();
+      const item = newEntityId();
+
+      await publishCommand(command(StockItem, item, { sku: 'pear' }));
+      await until(
+        async () => (await jsm.consumers.info(names.stream, 'shop_inbox')).num_ack_pending === 1,
+        'the message to be delivered',
+      );
+      const whileHeld = await jsm.consumers.info(names.stream, 'shop_inbox');
+      const committedWhileHeld = shop.system.lastCommit;
+      release();
+      await until(() => inbox.status().acknowledged === 1, 'the ack');
+      const afterCommit = await jsm.consumers.info(names.stream, 'shop_inbox');
+      await inbox.stop();
+
+      expect(whileHeld.num_ack_pending).toBe(1);
+      expect(committedWhileHeld).toBeNull();
+      expect(afterCommit.num_ack_pending).toBe(0);
+      expect(shop.system.state.items[item]).toEqual({ sku: 'pear', qty: 0 });
+    });
+
+    it('recognises a redelivered message after a restart and does not apply it twice', async () => {
+      const store = new MemoryStore();
+      const crashed = shopMediator(store);
+      await crashed.start();
+      const item = newEntityId();
+      await crashed.send(command(StockItem, item, { sku: 'fig' }, { actor: 'shop' }));
+      await jsm.consumers.add(names.stream, {
+        durable_name: 'shop_inbox',
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: 1_000_000_000,
+        filter_subject: `${names.subject}.commands`,
+      });
+      const add = command(AddStock, item, { qty: 4 }, { actor: 'shop' });
+      await publishCommand(add);
+      // A process takes the message, commits its command, and dies before acknowledging.
+      const taken = await (await jetstream(nc).consumers.get(names.stream, 'shop_inbox')).next();
+      expect(taken).not.toBeNull();
+      await crashed.send(add);
+      const eventsBefore = (await store.readEvents({ limit: 10_000 })).items.length;
+
+      const restarted = shopMediator(store);
+      const inbox = inboxOf(restarted, 1);
+      await inbox.start();
+      await until(() => inbox.status().acknowledged === 1, 'the redelivery to be acknowledged');
+      await inbox.stop();
+
+      expect(inbox.status()).toMatchObject({ redelivered: 1, acknowledged: 1, retried: 0 });
+      expect((await store.readEvents({ limit: 10_000 })).items.length).toBe(eventsBefore);
+      expect(restarted.system.state.items[item]?.qty).toBe(4);
+    });
+
+    it('hands a message whose handler threw back for redelivery and applies it once fixed', async () => {
+      const fail = { add: true };
+      const shop = shopMediator(new MemoryStore(), fail);
+      const inbox = inboxOf(shop);
+      await inbox.start();
+      const item = newEntityId();
+      await publishCommand(command(StockItem, item, { sku: 'kiwi' }));
+      await publishCommand(command(AddStock, item, { qty: 2 }));
+      await until(() => inbox.status().retried >= 1, 'a failed attempt');
+
+      fail.add = false;
+      await until(() => inbox.status().acknowledged === 2, 'both commands');
+      await inbox.stop();
+
+      expect(inbox.status().redelivered).toBeGreaterThanOrEqual(1);
+      expect(shop.system.state.items[item]?.qty).toBe(2);
+    });
+
+    it('terminates a message that names no command it takes', async () => {
+      const shop = shopMediator(new MemoryStore());
+      const errors: unknown[] = [];
+      const inbox = new CommandInbox({
+        mediator: shop,
+        connection: nc,
+        stream: names.stream,
+        consumer: 'shop_inbox',
+        actor: 'shop',
+        commands: [StockItem],
+        onError: (e) => errors.push(e),
+      });
+      await inbox.start();
+
+      await jetstream(nc).publish(`${names.subject}.commands`, '{"type":"Nope","id":"x"}');
+      await until(() => inbox.status().terminated === 1, 'the refusal');
+      await inbox.stop();
+
+      expect(errors).toEqual([expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' })]);
+    });
+  });
+});
+
+describe.skipIf(!nats.available)('NATS relay and inbox options', () => {
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nc = await connect({ servers: natsUrl() });
+  });
+  afterAll(async () => {
+    await nc.close();
+  });
+
+  it('refuses a relay batch outside 1 to 10,000', () => {
+    const shop = shopMediator(new MemoryStore());
+
+    const make = () =>
+      new OutboxRelay({ system: shop.system, connection: nc, name: 'r', batch: 0 });
+
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
+
+  it('refuses a relay name that cannot be a key-value key', () => {
+    const shop = shopMediator(new MemoryStore());
+
+    const make = () => new OutboxRelay({ system: shop.system, connection: nc, name: 'a b' });
+
+    expect(make).toThrow(/a b/);
+  });
+
+  it('refuses an inbox with neither commands nor a decoder', () => {
+    const shop = shopMediator(new MemoryStore());
+
+    const make = () =>
+      new CommandInbox({ mediator: shop, connection: nc, stream: 's', consumer: 'c', actor: 'a' });
+
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
+
+  it('refuses to encode an event whose payload JSON cannot carry', () => {
+    const event = { id: 'e', seq: 1, type: 'T', data: { big: 1n } } as unknown as Parameters<
+      typeof encodeEvent
+    >[0];
+
+    expect(() => encodeEvent(event)).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_PAYLOAD' }),
+    );
+  });
+
+  it('round-trips an event through its wire form', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    await stockSome(shop, [3]);
+    const [event] = (await shop.system.readEvents({ type: 'StockAdded' })).items;
+
+    const back = decodeEvent(encodeEvent(event!));
+
+    expect(back).toEqual(event);
+  });
+});

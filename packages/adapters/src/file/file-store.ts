@@ -2,8 +2,7 @@ import { open, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
-import type {
-  StoreCorruptedError} from '@causeway/runtime/store-kit';
+import type { StoreCorruptedError } from '@causeway/runtime/store-kit';
 import {
   checkCommit,
   checkHeader,
@@ -19,7 +18,7 @@ import {
   normaliseQuery,
   SecondaryIndex,
   storeClosed,
-  storeReadOnly
+  storeReadOnly,
 } from '@causeway/runtime/store-kit';
 import type {
   EventQuery,

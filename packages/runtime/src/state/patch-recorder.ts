@@ -1,4 +1,4 @@
-import { applyPatches, current, isDraft, type Patch } from 'immer';
+import { applyPatches, current, enablePatches, isDraft, type Patch } from 'immer';
 
 /** A patch path: keys from the state's root, array indices as numbers (immer's shape). */
 type Path = (string | number)[];
@@ -205,6 +205,10 @@ export class PatchRecorder {
   private inverse: Patch[] = [];
 
   constructor(private readonly draft: object) {
+    // The recorder replays its own patches (`applyPatches`) to check writes made through kept
+    // references: immer's patch plugin must be on whoever made the recorder (a system with
+    // patches off, the inspector's indexer, a test).
+    enablePatches();
     this.rootNode = new Node(this, draft, [], 0);
     this.root = this.rootNode.proxy;
     this.byTarget.set(draft, this.rootNode);

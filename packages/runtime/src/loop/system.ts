@@ -658,8 +658,9 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         for (const s of sends) s.reject(err);
         throw err;
       }
-      // Sends all refused: no tick, so that tick numbers depend only on accepted inputs.
-      if (sends.length === 0 || (await this.#acceptSends(sends, at)) === 0) return;
+      // A turn whose sends were all refused runs no tick, so that tick numbers depend only on
+      // accepted inputs; a timer's turn (no sends) always runs one.
+      if (sends.length > 0 && (await this.#acceptSends(sends, at)) === 0) return;
       await this.#runAndCommit(at);
     }).catch((err: unknown) => {
       for (const [, w] of this.#waiters) w.reject(err);

@@ -7,6 +7,7 @@ import {
   type MakeSystem,
   type Table,
 } from '@causeway/runtime';
+import { testEntityId } from '@causeway/runtime/testing';
 
 /**
  * The application the inspector benchmark inspects: counters that record a milestone on every
@@ -63,10 +64,9 @@ export const makeSystem: MakeSystem<BenchCounters> = (store: EventStore) => {
 /** Tick times: one second apart from a fixed start. */
 export const START = Date.UTC(2026, 0, 1);
 
-/** A fixed UUIDv7 for counter `n` (timestamp START). */
+/** A fixed UUIDv7 for counter `n` (timestamp START), as the inspector's test fixtures make them. */
 export function counterId(n: number): string {
-  const ms = START.toString(16).padStart(12, '0');
-  return `${ms.slice(0, 8)}-${ms.slice(8)}-7000-8000-${n.toString(16).padStart(12, '0')}`;
+  return testEntityId(n, START);
 }
 
 /** The inputs of tick `t`: tick 1 creates the counters, each later tick steps `perTick` of them. */

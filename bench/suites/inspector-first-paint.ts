@@ -1,9 +1,6 @@
 import { existsSync } from 'node:fs';
-import {
-  buildUi,
-  CHROMIUM_PATH,
-  launchChromium,
-} from '../../packages/inspector/test/support/browser.ts';
+import { buildUi } from '../../packages/inspector/test/support/browser.ts';
+import { CHROMIUM_PATH, launchChromium } from '../../test/browser/chromium.ts';
 
 /**
  * The inspector's `first-paint`: milliseconds from opening the printed address in headless

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Relay } from '../src/lockstep/relay.ts';
-import { CHROMIUM, hasChromium, launchChromium } from '../src/node/browser.ts';
+import { launchChromium, requireChromium } from '../../../test/browser/chromium.ts';
 import { connectPeer } from '../src/node/peers.ts';
 import { serveGame, type GameServer } from '../src/node/server.ts';
 import { makeWorld } from '../src/sim/world.ts';
@@ -12,12 +12,7 @@ import { firstFoodTick } from './food-ticks.ts';
 const SEED = 31337;
 /** The buggy page joins at tick 0 and runs the bug from this tick on. */
 const BUG_AFTER = 20;
-const available = hasChromium();
-if (!available) {
-  if (process.env.CI === 'true')
-    throw new Error(`Chromium is required in CI but ${CHROMIUM} is missing.`);
-  console.warn(`SKIPPED browser e2e: no Chromium at ${CHROMIUM} (apt-get install -y chromium).`);
-}
+const { available } = await requireChromium();
 
 interface Probe {
   causewayGame: {

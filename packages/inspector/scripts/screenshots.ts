@@ -4,7 +4,8 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { MemoryStore } from '@causeway/runtime';
 import { attachInspector } from '../src/agent/index.ts';
-import { buildUi, launchChromium } from '../test/support/browser.ts';
+import { launchChromium } from '../../../test/browser/chromium.ts';
+import { buildUi } from '../test/support/browser.ts';
 import { makeArena, makeSystem, playArena, player } from '../test/fixtures/arena-app.ts';
 
 const imagesDir = fileURLToPath(new URL('../../../docs/images/', import.meta.url));

@@ -25,7 +25,8 @@ import {
   arenaInputs,
   type Arena,
 } from './fixtures/arena-app.ts';
-import { buildUi, launchChromium, requireChromium, screenshot } from './support/browser.ts';
+import { launchChromium, requireChromium } from '../../../test/browser/chromium.ts';
+import { buildUi, screenshot } from './support/browser.ts';
 
 const TICKS = 60;
 const chromium = await requireChromium();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Relay } from '../lockstep/relay.ts';
 import { makeWorld } from '../sim/world.ts';
-import { launchChromium } from './browser.ts';
+import { launchChromium } from '../../../../test/browser/chromium.ts';
 import { openHostedWorld } from './hosted-world.ts';
 import { connectPeer } from './peers.ts';
 import { serveGame } from './server.ts';

@@ -1,4 +1,4 @@
-import { open, stat, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
@@ -43,7 +43,14 @@ import { LogIndex } from './log-index.ts';
 import type { RecordPlace } from './log-index.ts';
 import { FRAME_HEAD, frameSize, RecordKind, writeFrame } from './records.ts';
 import type { RecordKindValue } from './records.ts';
-import { listSegments, scanLog, segmentName, segmentPath, segmentSizes } from './segments.ts';
+import {
+  listSegments,
+  scanLog,
+  segmentExists,
+  segmentName,
+  segmentPath,
+  segmentSizes,
+} from './segments.ts';
 import type { LogDamage } from './segments.ts';
 
 /**
@@ -234,7 +241,7 @@ export class FileStore implements EventStore {
       throw this.corrupted({ segment: 1, offset: 0, reason: error.message, kind: 'corrupt' });
     }
     if (manifest === null || manifest.segments === 0) return;
-    if (!(await exists(segmentPath(this.dir, manifest.segments)))) {
+    if (!(await segmentExists(this.dir, manifest.segments))) {
       throw this.corrupted({
         segment: manifest.segments,
         offset: 0,
@@ -765,14 +772,4 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
 }

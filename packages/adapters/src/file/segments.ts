@@ -21,6 +21,17 @@ export function segmentPath(dir: string, n: number): string {
   return join(dir, segmentName(n));
 }
 
+/** Whether segment `n` is on disk; any failure other than its absence is thrown. */
+export async function segmentExists(dir: string, n: number): Promise<boolean> {
+  try {
+    await stat(segmentPath(dir, n));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
 /**
  * The segment numbers in `dir`, in order. A missing folder has none.
  * @throws RecordError-free: a gap in the numbering is returned as `missing`.

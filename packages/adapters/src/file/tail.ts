@@ -1,10 +1,9 @@
-import { stat } from 'node:fs/promises';
 import type { TickCommit } from '@causeway/runtime';
 import type { LogIndex } from './log-index.ts';
 import { RecordError } from './log-index.ts';
 import { damageError } from './reader.ts';
 import type { RecordReader } from './reader.ts';
-import { scanSegment, segmentPath, validRecordAfter } from './segments.ts';
+import { scanSegment, segmentExists, validRecordAfter } from './segments.ts';
 
 /**
  * A reader's view of the writer's tail: where the reader's index ends, and the scan that extends
@@ -43,7 +42,7 @@ export class TailFollower {
     const seen: TickCommit[] = [];
     for (;;) {
       if (this.closed()) return;
-      const nextExists = await exists(segmentPath(this.dir, this.consumedSegment + 1));
+      const nextExists = await segmentExists(this.dir, this.consumedSegment + 1);
       const handle = await this.records.readHandle(this.consumedSegment, false);
       if (handle === null) return;
       const size = (await handle.stat()).size;
@@ -94,15 +93,5 @@ export class TailFollower {
     }
     this.index().resetPending();
     for (const commit of seen) this.notify(commit);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
   }
 }

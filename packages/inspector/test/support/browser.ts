@@ -1,42 +1,14 @@
 /**
- * Headless Chromium for the inspector's end-to-end tests: Debian's `chromium` driven by
- * playwright-core (no browser download), the UI built once per run, screenshots kept under
+ * What the inspector's browser tests need besides Chromium (launched through
+ * `test/browser/chromium.ts`): the UI built once per run, screenshots kept under
  * `packages/inspector/test-results/` to be looked at.
  */
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { requireService, type ServiceCheck } from '../../../../test/services.ts';
-
-/** Where Debian's chromium package puts the browser (`CAUSEWAY_CHROMIUM` overrides it). */
-export const CHROMIUM_PATH = process.env['CAUSEWAY_CHROMIUM'] ?? '/usr/bin/chromium';
-
-/** The flags every test browser runs with. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import type { Page } from 'playwright-core';
 
 /** Where screenshots go (gitignored). */
 export const RESULTS_DIR = fileURLToPath(new URL('../../test-results/', import.meta.url));
-
-/**
- * Whether Chromium is installed: skipped with one loud line where it is not, a failure in CI
- * (`.ci/run` installs the `chromium` package).
- */
-export function requireChromium(): Promise<ServiceCheck> {
-  return requireService('Chromium', CHROMIUM_PATH, () => access(CHROMIUM_PATH));
-}
-
-/** Launches headless Chromium. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-}
 
 let built: Promise<void> | null = null;
 

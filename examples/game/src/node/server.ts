@@ -17,6 +17,9 @@ export async function bundleClient(): Promise<string> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
+    // The workspace's packages are bundled from their TypeScript sources (the repository's
+    // development condition), so the game page needs no build of the runtime first.
+    conditions: ['@causeway/source'],
     minify: true,
     // The runtime names a function listener's events after the function (their `actor`), so
     // the bundle must keep function names or its log would differ from a Node peer's.

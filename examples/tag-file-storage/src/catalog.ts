@@ -32,6 +32,9 @@ export interface Catalog {
   index: Table<Table<true>>;
 }
 
+/** The catalog's state as the system exposes it: read only. */
+export type CatalogState = EventSystem<Catalog>['state'];
+
 /** A file entered the catalog. */
 export const FileAdded = defineEvent<
   { name: string; hash: string; size: number; why: string },

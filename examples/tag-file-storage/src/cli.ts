@@ -9,7 +9,14 @@ import {
   newEntityId,
   type Envelope,
 } from '@causeway/runtime';
-import { AddFile, RemoveFile, RenameFile, TagFile, UntagFile, type Catalog } from './catalog.ts';
+import {
+  AddFile,
+  RemoveFile,
+  RenameFile,
+  TagFile,
+  UntagFile,
+  type CatalogState,
+} from './catalog.ts';
 import { matchFiles, parseTagExpression } from './expression.ts';
 import { Progress } from './progress.ts';
 import { defaultStoreUrl, openCatalog, type OpenCatalog } from './session.ts';
@@ -144,9 +151,18 @@ function fileId(catalog: OpenCatalog, name: string): string {
 
 const BATCH = 256;
 
-async function add(catalog: OpenCatalog, options: Options): Promise<number> {
+/** The files an `add` names, walked before the catalog opens: a bad path writes nothing. */
+function filesToAdd(options: Options): { path: string; name: string }[] {
+  if (options.words[0] !== 'add') return [];
   if (options.words.length < 2) throw usage('add needs at least one file or folder.');
-  const files = options.words.slice(1).flatMap((p) => collect(p));
+  return options.words.slice(1).flatMap((p) => collect(p));
+}
+
+async function add(
+  catalog: OpenCatalog,
+  options: Options,
+  files: readonly { path: string; name: string }[],
+): Promise<number> {
   const progress = new Progress(files.length, process.stderr);
   let interrupted = false;
   const stop = (): void => {
@@ -157,20 +173,26 @@ async function add(catalog: OpenCatalog, options: Options): Promise<number> {
   let present = 0;
   try {
     for (let i = 0; i < files.length && !interrupted; i += BATCH) {
-      const batch = files.slice(i, i + BATCH).filter(({ name }) => {
+      const blobs = await Promise.all(
+        files
+          .slice(i, i + BATCH)
+          .map(async (f) => ({ ...f, ...(await catalog.blobs.put(f.path)) })),
+      );
+      // What a previous, interrupted run added is skipped here; the handler would accept it
+      // again without a change, this only saves the round trip.
+      const batch = blobs.filter(({ name, hash }) => {
         const known = catalog.system.state.names[name];
-        if (known === undefined) return true;
+        if (known === undefined || catalog.system.state.files[known]?.hash !== hash) return true;
         present++;
         return false;
       });
-      const blobs = await Promise.all(batch.map((f) => catalog.blobs.put(f.path)));
       const outcomes = await Promise.all(
-        batch.map((f, k) =>
+        batch.map((f) =>
           catalog.mediator.send(
             command(
               AddFile,
               newEntityId(),
-              { name: f.name, ...blobs[k]!, why: options.why },
+              { name: f.name, hash: f.hash, size: f.size, why: options.why },
               { actor: options.user },
             ),
           ),
@@ -243,7 +265,7 @@ async function history(catalog: OpenCatalog, name: string): Promise<string[]> {
   return formatHistory(events);
 }
 
-function list(state: Catalog, tagsOnly: boolean): string[] {
+function list(state: CatalogState, tagsOnly: boolean): string[] {
   if (tagsOnly)
     return Object.keys(state.index)
       .sort()
@@ -256,17 +278,21 @@ function list(state: Catalog, tagsOnly: boolean): string[] {
     });
 }
 
-async function runCommand(catalog: OpenCatalog, options: Options): Promise<number> {
+async function runCommand(
+  catalog: OpenCatalog,
+  options: Options,
+  files: readonly { path: string; name: string }[],
+): Promise<number> {
   const [verb, ...rest] = options.words;
   const out = (lines: readonly string[]): void => {
     if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
   };
   const as = { actor: options.user };
   const why = options.why;
-  const state = (): Catalog => catalog.system.state;
+  const state = (): CatalogState => catalog.system.state;
   switch (verb) {
     case 'add':
-      return add(catalog, options);
+      return add(catalog, options, files);
     case 'tag': {
       if (rest.length < 2) throw usage('tag needs a file and at least one tag.');
       const [name, ...tags] = rest as [string, ...string[]];
@@ -323,6 +349,8 @@ async function runCommand(catalog: OpenCatalog, options: Options): Promise<numbe
     case 'serve': {
       const { serveCatalog } = await import('./serve.ts');
       const port = Number(options.values.get('--port') ?? '4400');
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw usage(`--port ${options.values.get('--port')} is not a port number (0 to 65535).`);
       await serveCatalog(catalog, { port, user: options.user, data: options.data });
       await new Promise<void>((done) => process.once('SIGINT', done));
       return ExitCode.ok;
@@ -353,8 +381,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         ? ExitCode.usage
         : ExitCode.ok;
     }
+    const files = filesToAdd(options);
     catalog = await openCatalog(options, { patches: options.inspect });
-    const code = await runCommand(catalog, options);
+    const code = await runCommand(catalog, options, files);
     if (options.inspect) {
       const { attachInspector } = await import('@causeway/inspector/agent');
       const { catalogSystem } = await import('./catalog.ts');

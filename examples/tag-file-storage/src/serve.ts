@@ -22,11 +22,27 @@ import {
   type GraphqlServer,
 } from '@causeway/adapters/graphql';
 import { newEntityId, type Mediator } from '@causeway/runtime';
-import { AddFile, RemoveFile, RenameFile, TagFile, UntagFile, type Catalog } from './catalog.ts';
+import {
+  AddFile,
+  RemoveFile,
+  RenameFile,
+  TagFile,
+  UntagFile,
+  type Catalog,
+  type CatalogState,
+} from './catalog.ts';
 import { matchFiles, parseTagExpression } from './expression.ts';
 import type { OpenCatalog } from './session.ts';
 
 type Context = GraphqlContext<Catalog>;
+
+/** Arguments of the mutations that name a file. */
+interface FileArgs {
+  file: string;
+  tags: string[];
+  to: string;
+  why?: string | null;
+}
 
 interface FileNode {
   id: string;
@@ -47,22 +63,23 @@ const File = new GraphQLObjectType<FileNode>({
   },
 });
 
-function nodes(state: Catalog, ids: Iterable<string>): FileNode[] {
+function nodes(state: CatalogState, ids: Iterable<string>): FileNode[] {
   const out: FileNode[] = [];
   for (const id of ids) {
     const file = state.files[id];
-    if (file !== undefined) out.push({ id, ...file });
+    if (file !== undefined)
+      out.push({ id, name: file.name, hash: file.hash, size: file.size, tags: [...file.tags] });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function fileIdOf(state: Catalog, name: string): string {
+function fileIdOf(state: CatalogState, name: string): string {
   return state.names[name] ?? name;
 }
 
 /** The catalog's GraphQL schema: files (paged, optionally by tag expression) and the commands. */
 export function catalogSchema(mediator: Mediator<Catalog>): GraphQLSchema {
-  const state = (): Catalog => mediator.system.state;
+  const state = (): CatalogState => mediator.system.state;
   const FileConnection = connectionType(File);
   const why = { why: { type: GraphQLString } };
   const named = { file: { type: new GraphQLNonNull(GraphQLString) } };
@@ -131,8 +148,8 @@ export function catalogSchema(mediator: Mediator<Catalog>): GraphQLSchema {
           command: TagFile,
           type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))),
           args: { ...named, ...tagList, ...why },
-          entity: (args: { file: string; tags: string[] }) => fileIdOf(state(), args.file),
-          payload: (args: { tags: string[]; why?: string | null }, ctx: Context) => {
+          entity: (args: FileArgs) => fileIdOf(state(), args.file),
+          payload: (args: FileArgs, ctx: Context) => {
             const newTags: Record<string, string> = {};
             for (const t of args.tags)
               if (state().tagNames[t] === undefined) newTags[t] = newEntityId();
@@ -144,8 +161,8 @@ export function catalogSchema(mediator: Mediator<Catalog>): GraphQLSchema {
           command: UntagFile,
           type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))),
           args: { ...named, ...tagList, ...why },
-          entity: (args: { file: string }) => fileIdOf(state(), args.file),
-          payload: (args: { tags: string[]; why?: string | null }, ctx: Context) => ({
+          entity: (args: FileArgs) => fileIdOf(state(), args.file),
+          payload: (args: FileArgs, ctx: Context) => ({
             tags: args.tags,
             why: reason(args, ctx),
           }),
@@ -155,8 +172,8 @@ export function catalogSchema(mediator: Mediator<Catalog>): GraphQLSchema {
           command: RenameFile,
           type: new GraphQLNonNull(GraphQLString),
           args: { ...named, to: { type: new GraphQLNonNull(GraphQLString) }, ...why },
-          entity: (args: { file: string }) => fileIdOf(state(), args.file),
-          payload: (args: { to: string; why?: string | null }, ctx: Context) => ({
+          entity: (args: FileArgs) => fileIdOf(state(), args.file),
+          payload: (args: FileArgs, ctx: Context) => ({
             to: args.to,
             why: reason(args, ctx),
           }),
@@ -166,8 +183,8 @@ export function catalogSchema(mediator: Mediator<Catalog>): GraphQLSchema {
           command: RemoveFile,
           type: new GraphQLNonNull(GraphQLString),
           args: { ...named, ...why },
-          entity: (args: { file: string }) => fileIdOf(state(), args.file),
-          payload: (args: { why?: string | null }, ctx: Context) => ({ why: reason(args, ctx) }),
+          entity: (args: FileArgs) => fileIdOf(state(), args.file),
+          payload: (args: FileArgs, ctx: Context) => ({ why: reason(args, ctx) }),
           resolve: (result) => result.name,
         }),
       },

@@ -351,8 +351,9 @@ async function runCommand(
       const port = Number(options.values.get('--port') ?? '4400');
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw usage(`--port ${options.values.get('--port')} is not a port number (0 to 65535).`);
-      await serveCatalog(catalog, { port, user: options.user, data: options.data });
+      const server = await serveCatalog(catalog, { port, user: options.user, data: options.data });
       await new Promise<void>((done) => process.once('SIGINT', done));
+      await server.close();
       return ExitCode.ok;
     }
     default:

@@ -73,8 +73,12 @@ function nodes(state: CatalogState, ids: Iterable<string>): FileNode[] {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/**
+ * The id of the file a name (or id) points at. An unknown name gets a fresh id, so the
+ * command's handler is the one that refuses it (UNKNOWN_FILE), as for any other client.
+ */
 function fileIdOf(state: CatalogState, name: string): string {
-  return state.names[name] ?? name;
+  return state.names[name] ?? (state.files[name] === undefined ? newEntityId() : name);
 }
 
 /** The catalog's GraphQL schema: files (paged, optionally by tag expression) and the commands. */

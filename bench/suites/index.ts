@@ -5,6 +5,7 @@ import { loopSuite } from './loop.ts';
 import { scaleSuite } from './scale.ts';
 import { stateSuite } from './state.ts';
 import { storesSuite } from './stores.ts';
+import { tagfsSuite } from './tagfs.ts';
 
 /** Every benchmark suite, in the order `npm run bench` runs them. */
 export const suites: Suite[] = [
@@ -14,4 +15,5 @@ export const suites: Suite[] = [
   scaleSuite,
   cqrsSuite,
   inspectorSuite,
+  tagfsSuite,
 ];

@@ -101,7 +101,7 @@ function parseArgs(argv: readonly string[]): Options {
 }
 
 /** Files under `path` (itself when a file), with catalog names, in a stable order. */
-function collect(path: string): { path: string; name: string }[] {
+export function collect(path: string): FileToAdd[] {
   let stat;
   try {
     stat = statSync(path);
@@ -114,7 +114,7 @@ function collect(path: string): { path: string; name: string }[] {
   }
   if (!stat.isDirectory()) return [{ path, name: basename(path) }];
   const root = resolve(path, '..');
-  const out: { path: string; name: string }[] = [];
+  const out: FileToAdd[] = [];
   const walk = (dir: string): void => {
     let entries;
     try {
@@ -152,16 +152,74 @@ function fileId(catalog: OpenCatalog, name: string): string {
 const BATCH = 256;
 
 /** The files an `add` names, walked before the catalog opens: a bad path writes nothing. */
-function filesToAdd(options: Options): { path: string; name: string }[] {
+function filesToAdd(options: Options): FileToAdd[] {
   if (options.words[0] !== 'add') return [];
   if (options.words.length < 2) throw usage('add needs at least one file or folder.');
   return options.words.slice(1).flatMap((p) => collect(p));
 }
 
+/** A file to import: where it is, and the name it gets in the catalog. */
+export interface FileToAdd {
+  readonly path: string;
+  readonly name: string;
+}
+
+/** How {@link importFiles} runs: who and why, progress, and when to stop early. */
+export interface ImportOptions {
+  readonly user: string;
+  readonly why: string;
+  readonly onProgress?: (done: number) => void;
+  readonly shouldStop?: () => boolean;
+}
+
+/**
+ * Stores and catalogs files in batches (one group commit each). A file already catalogued
+ * under its name with the same content is skipped, so an interrupted import resumes.
+ */
+export async function importFiles(
+  catalog: OpenCatalog,
+  files: readonly FileToAdd[],
+  options: ImportOptions,
+): Promise<{ added: number; present: number; stopped: boolean }> {
+  let added = 0;
+  let present = 0;
+  for (let i = 0; i < files.length; i += BATCH) {
+    if (options.shouldStop?.() === true) return { added, present, stopped: true };
+    const blobs = await Promise.all(
+      files.slice(i, i + BATCH).map(async (f) => ({ ...f, ...(await catalog.blobs.put(f.path)) })),
+    );
+    // What a previous, interrupted run added is skipped here; the handler would accept it
+    // again without a change, this only saves the round trip.
+    const batch = blobs.filter(({ name, hash }) => {
+      const known = catalog.system.state.names[name];
+      if (known === undefined || catalog.system.state.files[known]?.hash !== hash) return true;
+      present++;
+      return false;
+    });
+    const outcomes = await Promise.all(
+      batch.map((f) =>
+        catalog.mediator.send(
+          command(
+            AddFile,
+            newEntityId(),
+            { name: f.name, hash: f.hash, size: f.size, why: options.why },
+            { actor: options.user },
+          ),
+        ),
+      ),
+    );
+    for (const outcome of outcomes)
+      if (outcome.added) added++;
+      else present++;
+    options.onProgress?.(Math.min(files.length, i + BATCH));
+  }
+  return { added, present, stopped: false };
+}
+
 async function add(
   catalog: OpenCatalog,
   options: Options,
-  files: readonly { path: string; name: string }[],
+  files: readonly FileToAdd[],
 ): Promise<number> {
   const progress = new Progress(files.length, process.stderr);
   let interrupted = false;
@@ -169,45 +227,20 @@ async function add(
     interrupted = true;
   };
   process.on('SIGINT', stop);
-  let added = 0;
-  let present = 0;
+  let result;
   try {
-    for (let i = 0; i < files.length && !interrupted; i += BATCH) {
-      const blobs = await Promise.all(
-        files
-          .slice(i, i + BATCH)
-          .map(async (f) => ({ ...f, ...(await catalog.blobs.put(f.path)) })),
-      );
-      // What a previous, interrupted run added is skipped here; the handler would accept it
-      // again without a change, this only saves the round trip.
-      const batch = blobs.filter(({ name, hash }) => {
-        const known = catalog.system.state.names[name];
-        if (known === undefined || catalog.system.state.files[known]?.hash !== hash) return true;
-        present++;
-        return false;
-      });
-      const outcomes = await Promise.all(
-        batch.map((f) =>
-          catalog.mediator.send(
-            command(
-              AddFile,
-              newEntityId(),
-              { name: f.name, hash: f.hash, size: f.size, why: options.why },
-              { actor: options.user },
-            ),
-          ),
-        ),
-      );
-      for (const outcome of outcomes)
-        if (outcome.added) added++;
-        else present++;
-      progress.update(Math.min(files.length, i + BATCH));
-    }
+    result = await importFiles(catalog, files, {
+      user: options.user,
+      why: options.why,
+      onProgress: (done) => progress.update(done),
+      shouldStop: () => interrupted,
+    });
   } finally {
     process.off('SIGINT', stop);
     progress.done();
   }
-  if (interrupted) {
+  const { added, present } = result;
+  if (result.stopped) {
     process.stderr.write(
       `Interrupted: ${added + present} of ${files.length} files are in the catalog. Run the same command again to add the rest.\n`,
     );
@@ -281,7 +314,7 @@ function list(state: CatalogState, tagsOnly: boolean): string[] {
 async function runCommand(
   catalog: OpenCatalog,
   options: Options,
-  files: readonly { path: string; name: string }[],
+  files: readonly FileToAdd[],
 ): Promise<number> {
   const [verb, ...rest] = options.words;
   const out = (lines: readonly string[]): void => {

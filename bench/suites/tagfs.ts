@@ -14,7 +14,7 @@ import { matchFiles, parseTagExpression } from '../../examples/tag-file-storage/
 import { defaultStoreUrl, openCatalog } from '../../examples/tag-file-storage/src/session.ts';
 import { measureRate, type Suite } from '../harness.ts';
 
-const IMPORT_FILES = Number(process.env['TAGFS_BENCH_IMPORT_FILES'] ?? 2000);
+const IMPORT_FILES = Number(process.env['TAGFS_BENCH_IMPORT_FILES'] ?? 10_000);
 const FIND_FILES = Number(process.env['TAGFS_BENCH_FIND_FILES'] ?? 10_000);
 const QUERIES = ['photos and 2024 and not private', '(photos or music) and not 2023', 'private'];
 const TAGS = ['photos', 'music', '2023', '2024', 'private'];
@@ -85,8 +85,6 @@ export const tagfsSuite: Suite = {
       await mediator.start();
       const sidecars = join(root, 'sidecars');
       mkdirSync(sidecars);
-      const newTags: Record<string, string> = {};
-      for (const t of TAGS) newTags[t] = newEntityId();
       const ids: string[] = [];
       for (let i = 0; i < FIND_FILES; i += 500) {
         const batch = await Promise.all(
@@ -103,13 +101,16 @@ export const tagfsSuite: Suite = {
         );
         ids.push(...batch.map((b) => b.id));
       }
-      for (let i = 0; i < FIND_FILES; i += 500)
+      const tag = (i: number): Promise<unknown> => {
+        const newTags: Record<string, string> = {};
+        for (const t of TAGS) newTags[t] = newEntityId();
+        return mediator.send(command(TagFile, ids[i]!, { tags: tagsOf(i), newTags, why: '' }));
+      };
+      // The first files one by one, so every tag exists before the batches.
+      for (let i = 0; i < 32; i++) await tag(i);
+      for (let i = 32; i < FIND_FILES; i += 500)
         await Promise.all(
-          ids
-            .slice(i, i + 500)
-            .map((id, k) =>
-              mediator.send(command(TagFile, id, { tags: tagsOf(i + k), newTags, why: '' })),
-            ),
+          Array.from({ length: Math.min(500, FIND_FILES - i) }, (_, k) => tag(i + k)),
         );
       for (let i = 0; i < FIND_FILES; i++)
         writeFileSync(

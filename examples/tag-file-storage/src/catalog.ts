@@ -152,9 +152,11 @@ export function catalogSystem(
     d.names[e.data.name] = e.entity;
   });
   system.apply(TagCreated, (d, e) => {
+    // Handlers of one tick decide from the state the tick started with, so two commands of a
+    // tick may both create a tag: the first id stays the tag's, and the index is kept.
     d.tags[e.entity] = { name: e.data.name };
-    d.tagNames[e.data.name] = e.entity;
-    d.index[e.data.name] = {};
+    d.tagNames[e.data.name] ??= e.entity;
+    d.index[e.data.name] ??= {};
   });
   system.apply(FileTagged, (d, e) => {
     const file = d.files[e.entity];

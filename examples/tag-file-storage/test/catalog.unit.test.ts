@@ -172,4 +172,14 @@ describe('catalog commands', () => {
 
     expect(reason).toBe('UNKNOWN_FILE');
   });
+
+  it('keeps every file in the index when two commands of one tick create the same tag', async () => {
+    const mediator = await started();
+    const a = await addFile(mediator, 'a.txt');
+    const b = await addFile(mediator, 'b.txt', 'h2');
+
+    await Promise.all([tag(mediator, a, ['x']), tag(mediator, b, ['x'])]);
+
+    expect(mediator.system.state.index['x']).toEqual({ [a]: true, [b]: true });
+  });
 });

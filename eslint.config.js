@@ -34,6 +34,16 @@ export default tseslint.config(
     },
   },
   {
+    // tagfs's installed command is plain JavaScript (it starts the TypeScript CLI), outside
+    // every tsconfig, so it is linted without type information.
+    files: ['examples/tag-file-storage/src/bin.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', URL: 'readonly' },
+    },
+  },
+  {
     // The runtime is pure: no I/O, no Node built-ins, no adapters. It runs unchanged in
     // browsers and workers, which test/browser proves by bundling it for Chromium.
     files: ['packages/runtime/src/**/*.ts'],

@@ -6,6 +6,7 @@ import { loopSuite } from './loop.ts';
 import { scaleSuite } from './scale.ts';
 import { stateSuite } from './state.ts';
 import { storesSuite } from './stores.ts';
+import { tagfsSuite } from './tagfs.ts';
 
 // The inspector suite times the UI's first paint with the UI's own meter (headless Chromium).
 firstPaintHook.measure = firstPaintMeter();
@@ -18,4 +19,5 @@ export const suites: Suite[] = [
   scaleSuite,
   cqrsSuite,
   inspectorSuite,
+  tagfsSuite,
 ];

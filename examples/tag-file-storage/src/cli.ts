@@ -1,0 +1,446 @@
+import { readdirSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { userInfo } from 'node:os';
+import {
+  CausewayError,
+  command,
+  ErrorCodes,
+  isCausewayError,
+  newEntityId,
+  type Envelope,
+} from '@causeway/runtime';
+import {
+  AddFile,
+  RemoveFile,
+  RenameFile,
+  TagFile,
+  UntagFile,
+  type CatalogState,
+} from './catalog.ts';
+import { matchFiles, parseTagExpression } from './expression.ts';
+import { Progress } from './progress.ts';
+import { defaultStoreUrl, openCatalog, type OpenCatalog } from './session.ts';
+
+const USAGE = `tagfs: a tagged, content-addressed file catalog.
+
+Usage: tagfs [--data <dir>] [--store <url>] [--user <name>] [--why <text>] [--inspect] <command>
+
+  add <file|folder>…        store files (deduplicated by sha-256) and catalog them
+  tag <file> <tag>…         give a file tags
+  untag <file> <tag>…       take tags off a file
+  rename <file> <new name>  rename a file
+  rm <file>…                remove files from the catalog
+  ls [--tags]               list files with their tags (or the tags with their counts)
+  find '<expr>'             files matching a tag expression: photos and 2024 and not private
+  history <file>            who changed what, when and why
+  serve [--port <n>]        GraphQL over the catalog (JWT auth; prints a token for local use)
+
+Options:
+  --data <dir>     data folder (blobs; default .tagfs, or $TAGFS_DATA)
+  --store <url>    the catalog's log (default file:<data>/catalog; postgres://… works)
+  --user <name>    who you are in the log (default your login name, or $TAGFS_USER)
+  --why <text>     the reason recorded with each change (default: the command line)
+  --inspect        attach the Causeway inspector, print its URL and stay up until Ctrl-C`;
+
+/** Exit codes: what went wrong, for scripts. */
+export const ExitCode = {
+  ok: 0,
+  rejected: 1,
+  usage: 2,
+  locked: 3,
+  interrupted: 130,
+} as const;
+
+interface Options {
+  data: string;
+  store: string;
+  user: string;
+  why: string;
+  inspect: boolean;
+  flags: Set<string>;
+  values: Map<string, string>;
+  words: string[];
+}
+
+function usage(message: string): CausewayError {
+  return new CausewayError(ErrorCodes.InvalidArgument, `${message}\n\n${USAGE}`, {});
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  const words: string[] = [];
+  const valued = new Set(['--data', '--store', '--user', '--why', '--port']);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      words.push(...argv.slice(i + 1));
+      break;
+    }
+    if (valued.has(arg)) {
+      const value = argv[++i];
+      if (value === undefined) throw usage(`${arg} needs a value.`);
+      values.set(arg, value);
+    } else if (arg.startsWith('--')) {
+      flags.add(arg);
+    } else {
+      words.push(arg);
+    }
+  }
+  const data = resolve(values.get('--data') ?? process.env['TAGFS_DATA'] ?? '.tagfs');
+  return {
+    data,
+    store: values.get('--store') ?? process.env['TAGFS_STORE'] ?? defaultStoreUrl(data),
+    user: values.get('--user') ?? process.env['TAGFS_USER'] ?? userInfo().username,
+    why: values.get('--why') ?? `tagfs ${argv.join(' ')}`,
+    inspect: flags.has('--inspect'),
+    flags,
+    values,
+    words,
+  };
+}
+
+/** Files under `path` (itself when a file), with catalog names, in a stable order. */
+export function collect(path: string): FileToAdd[] {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (err) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `Cannot add ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}. Check the path; nothing was added.`,
+      { path },
+    );
+  }
+  if (!stat.isDirectory()) return [{ path, name: basename(path) }];
+  const root = resolve(path, '..');
+  const out: FileToAdd[] = [];
+  const walk = (dir: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Cannot read the folder ${JSON.stringify(dir)}: ${(err as Error).message}. Fix its permissions or leave it out; nothing was added.`,
+        { path: dir },
+      );
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile())
+        out.push({ path: full, name: relative(root, full).split(sep).join('/') });
+    }
+  };
+  walk(resolve(path));
+  return out;
+}
+
+function fileId(catalog: OpenCatalog, name: string): string {
+  const id = catalog.system.state.names[name];
+  if (id !== undefined) return id;
+  if (catalog.system.state.files[name] !== undefined) return name;
+  throw new CausewayError(
+    ErrorCodes.InvalidArgument,
+    `Unknown file ${JSON.stringify(name)}: no file in the catalog has that name. Run 'tagfs ls' to list them.`,
+    { name },
+  );
+}
+
+const BATCH = 256;
+
+/** The files an `add` names, walked before the catalog opens: a bad path writes nothing. */
+function filesToAdd(options: Options): FileToAdd[] {
+  if (options.words[0] !== 'add') return [];
+  if (options.words.length < 2) throw usage('add needs at least one file or folder.');
+  return options.words.slice(1).flatMap((p) => collect(p));
+}
+
+/** A file to import: where it is, and the name it gets in the catalog. */
+export interface FileToAdd {
+  readonly path: string;
+  readonly name: string;
+}
+
+/** How {@link importFiles} runs: who and why, progress, and when to stop early. */
+export interface ImportOptions {
+  readonly user: string;
+  readonly why: string;
+  readonly onProgress?: (done: number) => void;
+  readonly shouldStop?: () => boolean;
+}
+
+/**
+ * Stores and catalogs files in batches (one group commit each). A file already catalogued
+ * under its name with the same content is skipped, so an interrupted import resumes.
+ */
+export async function importFiles(
+  catalog: OpenCatalog,
+  files: readonly FileToAdd[],
+  options: ImportOptions,
+): Promise<{ added: number; present: number; stopped: boolean }> {
+  let added = 0;
+  let present = 0;
+  for (let i = 0; i < files.length; i += BATCH) {
+    if (options.shouldStop?.() === true) return { added, present, stopped: true };
+    const blobs = await Promise.all(
+      files.slice(i, i + BATCH).map(async (f) => ({ ...f, ...(await catalog.blobs.put(f.path)) })),
+    );
+    // What a previous, interrupted run added is skipped here; the handler would accept it
+    // again without a change, this only saves the round trip.
+    const batch = blobs.filter(({ name, hash }) => {
+      const known = catalog.system.state.names[name];
+      if (known === undefined || catalog.system.state.files[known]?.hash !== hash) return true;
+      present++;
+      return false;
+    });
+    const outcomes = await Promise.all(
+      batch.map((f) =>
+        catalog.mediator.send(
+          command(
+            AddFile,
+            newEntityId(),
+            { name: f.name, hash: f.hash, size: f.size, why: options.why },
+            { actor: options.user },
+          ),
+        ),
+      ),
+    );
+    for (const outcome of outcomes)
+      if (outcome.added) added++;
+      else present++;
+    options.onProgress?.(Math.min(files.length, i + BATCH));
+  }
+  return { added, present, stopped: false };
+}
+
+async function add(
+  catalog: OpenCatalog,
+  options: Options,
+  files: readonly FileToAdd[],
+): Promise<number> {
+  const progress = new Progress(files.length, process.stderr);
+  let interrupted = false;
+  const stop = (): void => {
+    interrupted = true;
+  };
+  process.on('SIGINT', stop);
+  let result;
+  try {
+    result = await importFiles(catalog, files, {
+      user: options.user,
+      why: options.why,
+      onProgress: (done) => progress.update(done),
+      shouldStop: () => interrupted,
+    });
+  } finally {
+    process.off('SIGINT', stop);
+    progress.done();
+  }
+  const { added, present } = result;
+  if (result.stopped) {
+    process.stderr.write(
+      `Interrupted: ${added + present} of ${files.length} files are in the catalog. Run the same command again to add the rest.\n`,
+    );
+    return ExitCode.interrupted;
+  }
+  process.stdout.write(
+    `Added ${added} file${added === 1 ? '' : 's'}${present > 0 ? ` (${present} already in the catalog)` : ''}.\n`,
+  );
+  return ExitCode.ok;
+}
+
+function formatHistory(events: readonly Envelope[]): string[] {
+  const causes = new Map(events.map((e) => [e.id, e]));
+  const lines: string[] = [];
+  for (const e of events) {
+    if (e.causation === null || e.type.startsWith('causeway.')) continue;
+    const cause = causes.get(e.causation);
+    const data = e.data as { why?: string } & Record<string, unknown>;
+    const { why, ...facts } = data;
+    const shown = Object.entries(facts)
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+      .join(' ');
+    lines.push(
+      `${new Date(e.at).toISOString()}  ${e.type.padEnd(12)} ${shown}`,
+      `    by ${cause?.actor ?? e.actor}, why: ${why ?? '(not given)'}`,
+      `    caused by ${cause === undefined ? e.causation : `command ${cause.type} ${cause.id}`} (seq ${cause?.seq ?? '?'}) → event ${e.id} (seq ${e.seq})`,
+    );
+  }
+  return lines;
+}
+
+async function history(catalog: OpenCatalog, name: string): Promise<string[]> {
+  let id = catalog.system.state.names[name];
+  if (id === undefined && catalog.system.state.files[name] !== undefined) id = name;
+  const events: Envelope[] = [];
+  if (id === undefined) {
+    // A removed or renamed-away name: find its file in the log.
+    for (const type of ['FileAdded', 'FileRenamed']) {
+      for (let from: number | null = 1; from !== null;) {
+        const page = await catalog.system.readEvents({ type, fromSeq: from });
+        for (const e of page.items) {
+          const data = e.data as { name?: string; to?: string };
+          if (data.name === name || data.to === name) id = e.entity;
+        }
+        from = page.next;
+      }
+    }
+    if (id === undefined) fileId(catalog, name);
+  }
+  for (let from: number | null = 1; from !== null;) {
+    const page = await catalog.system.readEvents({ entity: id!, fromSeq: from });
+    events.push(...page.items);
+    from = page.next;
+  }
+  return formatHistory(events);
+}
+
+function list(state: CatalogState, tagsOnly: boolean): string[] {
+  if (tagsOnly)
+    return Object.keys(state.index)
+      .sort()
+      .map((t) => `${t}\t${Object.keys(state.index[t] ?? {}).length}`);
+  return Object.keys(state.names)
+    .sort()
+    .map((name) => {
+      const file = state.files[state.names[name]!]!;
+      return `${name}\t${file.tags.join(',')}`;
+    });
+}
+
+async function runCommand(
+  catalog: OpenCatalog,
+  options: Options,
+  files: readonly FileToAdd[],
+): Promise<number> {
+  const [verb, ...rest] = options.words;
+  const out = (lines: readonly string[]): void => {
+    if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+  };
+  const as = { actor: options.user };
+  const why = options.why;
+  const state = (): CatalogState => catalog.system.state;
+  switch (verb) {
+    case 'add':
+      return add(catalog, options, files);
+    case 'tag': {
+      if (rest.length < 2) throw usage('tag needs a file and at least one tag.');
+      const [name, ...tags] = rest as [string, ...string[]];
+      const newTags: Record<string, string> = {};
+      for (const t of tags) if (state().tagNames[t] === undefined) newTags[t] = newEntityId();
+      const result = await catalog.mediator.send(
+        command(TagFile, fileId(catalog, name), { tags, newTags, why }, as),
+      );
+      out([`${name}\t${result.tags.join(',')}`]);
+      return ExitCode.ok;
+    }
+    case 'untag': {
+      if (rest.length < 2) throw usage('untag needs a file and at least one tag.');
+      const [name, ...tags] = rest as [string, ...string[]];
+      const result = await catalog.mediator.send(
+        command(UntagFile, fileId(catalog, name), { tags, why }, as),
+      );
+      out([`${name}\t${result.tags.join(',')}`]);
+      return ExitCode.ok;
+    }
+    case 'rename': {
+      if (rest.length !== 2) throw usage('rename needs a file and its new name.');
+      const [name, to] = rest as [string, string];
+      await catalog.mediator.send(command(RenameFile, fileId(catalog, name), { to, why }, as));
+      out([`${name} → ${to}`]);
+      return ExitCode.ok;
+    }
+    case 'rm': {
+      if (rest.length === 0) throw usage('rm needs at least one file.');
+      const ids = rest.map((name) => fileId(catalog, name));
+      for (const id of ids) {
+        const result = await catalog.mediator.send(command(RemoveFile, id, { why }, as));
+        out([`removed ${result.name}`]);
+      }
+      return ExitCode.ok;
+    }
+    case 'ls':
+      out(list(state(), options.flags.has('--tags')));
+      return ExitCode.ok;
+    case 'find': {
+      if (rest.length !== 1) throw usage("find needs one expression, quoted: find 'a and not b'.");
+      const source = rest[0]!;
+      const ids = matchFiles(source, parseTagExpression(source), state().index, () =>
+        Object.keys(state().files),
+      );
+      out([...ids].map((id) => state().files[id]!.name).sort());
+      return ExitCode.ok;
+    }
+    case 'history': {
+      if (rest.length !== 1) throw usage('history needs one file.');
+      out(await history(catalog, rest[0]!));
+      return ExitCode.ok;
+    }
+    case 'serve': {
+      const { serveCatalog } = await import('./serve.ts');
+      const port = Number(options.values.get('--port') ?? '4400');
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw usage(`--port ${options.values.get('--port')} is not a port number (0 to 65535).`);
+      const server = await serveCatalog(catalog, { port, user: options.user, data: options.data });
+      await new Promise<void>((done) => process.once('SIGINT', done));
+      await server.close();
+      return ExitCode.ok;
+    }
+    default:
+      throw usage(
+        verb === undefined ? 'Name a command.' : `Unknown command ${JSON.stringify(verb)}.`,
+      );
+  }
+}
+
+function exitCodeOf(err: unknown): number {
+  if (!isCausewayError(err)) return ExitCode.rejected;
+  if (err.code === ErrorCodes.StoreLocked) return ExitCode.locked;
+  if (err.code === ErrorCodes.InvalidArgument && err.message.includes('Usage:'))
+    return ExitCode.usage;
+  return ExitCode.rejected;
+}
+
+/** Runs tagfs with `argv` (the words after the program name) and returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let catalog: OpenCatalog | null = null;
+  try {
+    const options = parseArgs(argv);
+    if (options.words.length === 0 || options.flags.has('--help')) {
+      process.stdout.write(`${USAGE}\n`);
+      return options.words.length === 0 && !options.flags.has('--help')
+        ? ExitCode.usage
+        : ExitCode.ok;
+    }
+    const files = filesToAdd(options);
+    catalog = await openCatalog(options, { patches: options.inspect });
+    const code = await runCommand(catalog, options, files);
+    if (options.inspect) {
+      const { attachInspector } = await import('@causeway/inspector/agent');
+      const { catalogSystem } = await import('./catalog.ts');
+      const inspector = await attachInspector(catalog.system, {
+        makeSystem: (store) => catalogSystem(store),
+      });
+      process.stdout.write(`Inspector: ${inspector.url} (Ctrl-C to quit)\n`);
+      await new Promise<void>((done) => process.once('SIGINT', done));
+      await inspector.close();
+    }
+    return code;
+  } catch (err) {
+    const reason =
+      isCausewayError(err) && typeof err.details['reason'] === 'string'
+        ? ` [${err.details['reason']}]`
+        : '';
+    process.stderr.write(`tagfs: ${err instanceof Error ? err.message : String(err)}${reason}\n`);
+    return exitCodeOf(err);
+  } finally {
+    await catalog?.close().catch(() => undefined);
+  }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]).endsWith(join('src', 'cli.ts'))) {
+  process.exitCode = await main(process.argv.slice(2));
+}

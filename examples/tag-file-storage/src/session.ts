@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { openStore } from '@causeway/adapters';
+import type { EventSystem, Mediator } from '@causeway/runtime';
+import { BlobFolder } from './blobs.ts';
+import { catalogMediator, catalogSystem, type Catalog } from './catalog.ts';
+
+/** Where a catalog lives: the data folder (blobs) and the store URL (the log). */
+export interface CatalogPlace {
+  readonly data: string;
+  readonly store: string;
+}
+
+/** An open catalog: its system, mediator and blob folder. */
+export interface OpenCatalog {
+  readonly system: EventSystem<Catalog>;
+  readonly mediator: Mediator<Catalog>;
+  readonly blobs: BlobFolder;
+  close(): Promise<void>;
+}
+
+/** The default store of a data folder: the file store in its `catalog` subfolder. */
+export function defaultStoreUrl(data: string): string {
+  return `file:${resolve(data, 'catalog')}`;
+}
+
+/**
+ * Opens the catalog: the store named by the URL, rebuilt to its last commit, and the blob
+ * folder. A file store is opened as the single writer; a second writer is refused by its lock.
+ */
+export async function openCatalog(
+  place: CatalogPlace,
+  options: { patches?: boolean } = {},
+): Promise<OpenCatalog> {
+  mkdirSync(resolve(place.data, 'blobs'), { recursive: true });
+  const store = await openStore(place.store);
+  const system = catalogSystem(store, options);
+  const mediator = catalogMediator(system);
+  try {
+    await system.open();
+    await mediator.start();
+  } catch (err) {
+    await system.close().catch(() => undefined);
+    throw err;
+  }
+  return {
+    system,
+    mediator,
+    blobs: new BlobFolder(resolve(place.data, 'blobs')),
+    close: () => system.close(),
+  };
+}

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { command, isCommandRejected, newEntityId, type Mediator } from '@causeway/runtime';
+import {
+  AddFile,
+  catalogMediator,
+  catalogSystem,
+  RemoveFile,
+  RenameFile,
+  TagFile,
+  UntagFile,
+  type Catalog,
+} from '../src/catalog.ts';
+
+const why = 'test';
+const as = { actor: 'ada' };
+
+async function started(): Promise<Mediator<Catalog>> {
+  const mediator = catalogMediator(catalogSystem());
+  await mediator.start();
+  return mediator;
+}
+
+async function addFile(mediator: Mediator<Catalog>, name: string, hash = 'h1'): Promise<string> {
+  const { id } = await mediator.send(
+    command(AddFile, newEntityId(), { name, hash, size: 1, why }, as),
+  );
+  return id;
+}
+
+async function tag(mediator: Mediator<Catalog>, id: string, tags: string[]): Promise<string[]> {
+  const newTags: Record<string, string> = {};
+  for (const t of tags) newTags[t] = newEntityId();
+  return (await mediator.send(command(TagFile, id, { tags, newTags, why }, as))).tags;
+}
+
+async function reasonOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => expect.unreachable('the command was accepted'),
+    (err: unknown) => (isCommandRejected(err) ? err.reason : String(err)),
+  );
+}
+
+describe('catalog commands', () => {
+  it('adds a file under its name and indexes the name', async () => {
+    const mediator = await started();
+
+    const id = await addFile(mediator, 'a.txt');
+
+    expect(mediator.system.state.files[id]).toEqual({
+      name: 'a.txt',
+      hash: 'h1',
+      size: 1,
+      tags: [],
+    });
+    expect(mediator.system.state.names['a.txt']).toBe(id);
+  });
+
+  it('accepts the same name with the same content again and adds nothing', async () => {
+    const mediator = await started();
+    const first = await addFile(mediator, 'a.txt');
+
+    const again = await mediator.send(
+      command(AddFile, newEntityId(), { name: 'a.txt', hash: 'h1', size: 1, why }, as),
+    );
+
+    expect(again).toEqual({ id: first, added: false });
+    expect(Object.keys(mediator.system.state.files)).toEqual([first]);
+  });
+
+  it('rejects another content under a taken name with DUPLICATE_NAME', async () => {
+    const mediator = await started();
+    await addFile(mediator, 'a.txt');
+
+    const reason = await reasonOf(addFile(mediator, 'a.txt', 'h2'));
+
+    expect(reason).toBe('DUPLICATE_NAME');
+    expect(Object.keys(mediator.system.state.files)).toHaveLength(1);
+  });
+
+  it('creates a tag entity the first time a tag is used and indexes the file under it', async () => {
+    const mediator = await started();
+    const id = await addFile(mediator, 'a.txt');
+
+    const tags = await tag(mediator, id, ['photos', '2024']);
+
+    expect(tags).toEqual(['2024', 'photos']);
+    expect(
+      Object.values(mediator.system.state.tags)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['2024', 'photos']);
+    expect(mediator.system.state.index['photos']).toEqual({ [id]: true });
+  });
+
+  it('rejects tagging an unknown file with UNKNOWN_FILE', async () => {
+    const mediator = await started();
+
+    const reason = await reasonOf(tag(mediator, newEntityId(), ['photos']));
+
+    expect(reason).toBe('UNKNOWN_FILE');
+    expect(mediator.system.state.tags).toEqual({});
+  });
+
+  it('rejects a tag named like an operator with INVALID_TAG', async () => {
+    const mediator = await started();
+    const id = await addFile(mediator, 'a.txt');
+
+    const reason = await reasonOf(tag(mediator, id, ['and']));
+
+    expect(reason).toBe('INVALID_TAG');
+    expect(mediator.system.state.files[id]?.tags).toEqual([]);
+  });
+
+  it('rejects untagging a tag no file ever had with UNKNOWN_TAG', async () => {
+    const mediator = await started();
+    const id = await addFile(mediator, 'a.txt');
+
+    const reason = await reasonOf(
+      mediator.send(command(UntagFile, id, { tags: ['nope'], why }, as)),
+    );
+
+    expect(reason).toBe('UNKNOWN_TAG');
+  });
+
+  it('takes a tag off a file and out of the index', async () => {
+    const mediator = await started();
+    const id = await addFile(mediator, 'a.txt');
+    await tag(mediator, id, ['photos', 'private']);
+
+    await mediator.send(command(UntagFile, id, { tags: ['private'], why }, as));
+
+    expect(mediator.system.state.files[id]?.tags).toEqual(['photos']);
+    expect(mediator.system.state.index['private']).toEqual({});
+  });
+
+  it('renames a file and moves its name', async () => {
+    const mediator = await started();
+    const id = await addFile(mediator, 'a.txt');
+
+    await mediator.send(command(RenameFile, id, { to: 'b.txt', why }, as));
+
+    expect(mediator.system.state.names).toEqual({ 'b.txt': id });
+  });
+
+  it('rejects renaming onto a taken name with DUPLICATE_NAME', async () => {
+    const mediator = await started();
+    const id = await addFile(mediator, 'a.txt');
+    await addFile(mediator, 'b.txt', 'h2');
+
+    const reason = await reasonOf(mediator.send(command(RenameFile, id, { to: 'b.txt', why }, as)));
+
+    expect(reason).toBe('DUPLICATE_NAME');
+    expect(mediator.system.state.files[id]?.name).toBe('a.txt');
+  });
+
+  it('removes a file from the files, the names and the tag index', async () => {
+    const mediator = await started();
+    const id = await addFile(mediator, 'a.txt');
+    await tag(mediator, id, ['photos']);
+
+    await mediator.send(command(RemoveFile, id, { why }, as));
+
+    expect(mediator.system.state.files).toEqual({});
+    expect(mediator.system.state.names).toEqual({});
+    expect(mediator.system.state.index['photos']).toEqual({});
+  });
+
+  it('rejects removing an unknown file with UNKNOWN_FILE', async () => {
+    const mediator = await started();
+
+    const reason = await reasonOf(mediator.send(command(RemoveFile, newEntityId(), { why }, as)));
+
+    expect(reason).toBe('UNKNOWN_FILE');
+  });
+
+  it('keeps every file in the index when two commands of one tick create the same tag', async () => {
+    const mediator = await started();
+    const a = await addFile(mediator, 'a.txt');
+    const b = await addFile(mediator, 'b.txt', 'h2');
+
+    await Promise.all([tag(mediator, a, ['x']), tag(mediator, b, ['x'])]);
+
+    expect(mediator.system.state.index['x']).toEqual({ [a]: true, [b]: true });
+  });
+});

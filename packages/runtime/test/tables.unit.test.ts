@@ -352,3 +352,70 @@ describe('EventSystem with large tables', () => {
     await system.close();
   });
 });
+
+describe('the draft of a large table', () => {
+  interface Blob {
+    bytes: Uint8Array;
+    tags: string[];
+  }
+  const NOW = Date.now();
+  const Stored = defineEvent<{ n: number }>('tables.BlobStored', { entity: 'new' });
+  const Touched = defineEvent<{ write: boolean }>('tables.BlobTouched', { entity: 'existing' });
+
+  function blobs(): EventSystem<{ blobs: Table<Blob> }> {
+    const system = new EventSystem<{ blobs: Table<Blob> }>({
+      seed: 5,
+      initialState: { blobs: {} },
+    });
+    system.apply(Stored, (draft, e) => {
+      draft.blobs[e.entity] = { bytes: new Uint8Array([e.data.n, 0]), tags: ['new'] };
+    });
+    system.apply(Touched, (draft, e) => {
+      const blob = draft.blobs[e.entity] as Blob;
+      if (!e.data.write) return;
+      (blob.bytes as Uint8Array)[1] = 9;
+      blob.tags.push('touched');
+    });
+    return system;
+  }
+
+  async function filled(): Promise<[EventSystem<{ blobs: Table<Blob> }>, string[]]> {
+    const system = blobs();
+    const ids = Array.from({ length: 100 }, () => newEntityId());
+    await system.tick(
+      ids.map((id, n) => input(Stored, id, { n }, 'test')),
+      { at: NOW },
+    );
+    return [system, ids];
+  }
+
+  it('keeps the committed value of an entry an applier read and left unchanged', async () => {
+    const [system, ids] = await filled();
+    const id = ids[7] as string;
+    const before = system.state.blobs[id];
+
+    await system.tick([input(Touched, id, { write: false }, 'test')], { at: NOW + 1 });
+
+    expect(system.state.blobs[id]).toBe(before);
+    expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+    await system.close();
+  });
+
+  it('changes a copy of an entry, never the state an earlier tick committed (byte arrays too)', async () => {
+    const [system, ids] = await filled();
+    const id = ids[3] as string;
+    const before = system.state;
+    const oldHash = hashState(before);
+
+    await system.tick([input(Touched, id, { write: true }, 'test')], { at: NOW + 1 });
+
+    expect([...(before.blobs[id] as Blob).bytes]).toEqual([3, 0]);
+    expect((before.blobs[id] as Blob).tags).toEqual(['new']);
+    expect(hashState(before)).toBe(oldHash);
+    expect([...(system.state.blobs[id] as Blob).bytes]).toEqual([3, 9]);
+    expect((system.state.blobs[id] as Blob).tags).toEqual(['new', 'touched']);
+    expect(Object.isFrozen((system.state.blobs[id] as Blob).tags)).toBe(true);
+    expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+    await system.close();
+  });
+});

@@ -297,6 +297,16 @@ export function diffTables(
   next: StoredTableHandle,
   changes: TableChanges,
 ): void {
+  const delta = deltas.get(next as StoredTable);
+  if (delta !== undefined && delta.from === prev) {
+    const { keys, values, existed } = delta;
+    for (let i = 0; i < keys.length; i++) {
+      const value = values[i];
+      if (value === REMOVED) changes.remove(keys[i] as string);
+      else changes.set(keys[i] as string, value, existed[i] as boolean);
+    }
+    return;
+  }
   diffNodes((prev as StoredTable).root, (next as StoredTable).root, changes);
 }
 
@@ -329,91 +339,177 @@ function diffNodes(prev: TrieNode | null, next: TrieNode | null, changes: TableC
   for (const key of old.keys()) changes.remove(key);
 }
 
+/** How a committed table differs from the one its draft started from, entry by entry. */
+interface TableDelta {
+  readonly from: StoredTable;
+  readonly keys: string[];
+  /** The new value of each key, or REMOVED. */
+  readonly values: unknown[];
+  readonly existed: boolean[];
+}
+
+/**
+ * The changes each table draft committed, by the table it made: the hasher reads them instead of
+ * comparing the two tries (the draft knows exactly which entries it wrote).
+ */
+const deltas = new WeakMap<StoredTable, TableDelta>();
+
 // ---- Drafts -------------------------------------------------------------------------------
 
-/** A table as appliers write it: a proxy over the immer draft of its trie. */
-class TableDraft implements ProxyHandler<object> {
-  readonly proxy: object;
+/** Marks an entry an applier deleted in the draft. */
+const REMOVED: unique symbol = Symbol('removed');
 
-  constructor(
-    readonly table: StoredTable,
-    private readonly inserted: string[],
-    /**
-     * What `get` returned per key, shared by every `TableDraft` of the same table draft. Only
-     * this class writes the trie's leaves, so forgetting a key when it is written keeps it
-     * right, and a tick (or a replayed page of ticks) that reads an entry again pays a lookup.
-     */
-    private readonly read: Map<string, unknown>,
-  ) {
+/** The leaf of a committed (never drafted) subtree that holds or would hold a key of `hash`. */
+function leafAt(root: TrieNode, hash: number): Leaf | null {
+  let node: TrieNode | null = root;
+  for (let depth = 0; Array.isArray(node); depth++) {
+    node = node[slotOf(hash, depth)] ?? null;
+    if (node === null) return null;
+  }
+  return node;
+}
+
+function leafOf(root: TrieNode, key: string): Leaf | null {
+  return Array.isArray(root) ? leafAt(root, hashKey(key)) : root;
+}
+
+/**
+ * A private, mutable copy of a stored value: plain objects and arrays copied at every level
+ * (byte arrays copied too), primitives as they are. Storable data holds nothing else.
+ */
+function thaw(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = thaw(value[i]);
+    return copy;
+  }
+  if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
+  const copy: Record<string, unknown> = {};
+  for (const key in value) copy[key] = thaw((value as Record<string, unknown>)[key]);
+  return copy;
+}
+
+/** Freezes a value and everything in it that is not frozen yet (byte arrays cannot be). */
+function freezeDeep(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  if (ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value)) for (const item of value) freezeDeep(item);
+  else for (const key in value) freezeDeep((value as Record<string, unknown>)[key]);
+  return Object.freeze(value);
+}
+
+/** Equal data, keys in the same order (so keeping either value is invisible). */
+function sameData(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array) || a.length !== b.length)
+      return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const key = ka[i] as string;
+    if (key !== kb[i]) return false;
+    if (!sameData((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
+      return false;
+  }
+  return true;
+}
+
+/**
+ * A large table as appliers write it, copy-on-write at the entry level. The stored trie is
+ * never written: an entry read in the draft is copied once (`thaw`) and the applier changes the
+ * copy; an assigned or deleted entry is noted. `commit()` then path-copies the trie for the
+ * entries that really changed (an entry read and left equal keeps its stored value), so a tick
+ * costs the entries it touches, however large the table.
+ *
+ * For what an applier can observe this is immer's contract on the entries: reads see the
+ * latest writes, a value read from the state is a private copy, a value assigned in the draft
+ * is the applier's own object (an object put in two places is one object until the draft ends),
+ * and everything is frozen when it does. Immer itself is not in the way: its proxies cost far
+ * more per touched entity than the copy of a small component value.
+ */
+class TableWork implements ProxyHandler<object> {
+  readonly proxy: object;
+  /** Entries read or written in this draft: private copies, assigned values, or REMOVED. */
+  private readonly changes = new Map<string, unknown>();
+  private committed: StoredTable | null = null;
+
+  constructor(readonly table: StoredTable) {
     this.proxy = new Proxy({}, this);
+  }
+
+  /** Whether the draft read or wrote any entry (a read entry may still turn out unchanged). */
+  get touched(): boolean {
+    return this.changes.size > 0;
   }
 
   get(target: object, key: string | symbol): unknown {
     if (typeof key !== 'string') return Reflect.get(target, key);
-    const known = this.read.get(key);
-    if (known !== undefined) return known;
-    // Read through immer at every level, so an object value comes back as its draft (and a
-    // missing key falls back to the prototype, as on a drafted plain object).
-    let node: TrieNode | null = this.table.root;
-    const hash = hashKey(key);
-    for (let depth = 0; Array.isArray(node); depth++) {
-      node = node[slotOf(hash, depth)] as TrieNode | null;
-      if (node === null || node === undefined) return Reflect.get(target, key);
-    }
-    const value = node[key];
-    if (value !== undefined) this.read.set(key, value);
-    return value;
+    const changes = this.changes;
+    const own = changes.get(key);
+    if (own !== undefined || changes.has(key))
+      return own === REMOVED ? Reflect.get(target, key) : own;
+    const leaf = leafOf(this.table.root, key);
+    if (leaf === null || !Object.hasOwn(leaf, key)) return Reflect.get(target, key);
+    const value = leaf[key];
+    if (typeof value !== 'object' || value === null) return value;
+    const copy = thaw(value);
+    changes.set(key, copy);
+    return copy;
   }
 
   has(target: object, key: string | symbol): boolean {
     if (typeof key === 'string') {
-      const leaf = rawLeaf(this.table, key);
+      if (this.changes.has(key)) return this.changes.get(key) !== REMOVED;
+      const leaf = leafOf(this.table.root, key);
       if (leaf !== null && Object.hasOwn(leaf, key)) return true;
     }
     return Reflect.has(target, key);
   }
 
   ownKeys(): string[] {
-    return sortedKeys(this.table);
+    const keys: string[] = [];
+    collectKeys(this.table.root, keys);
+    const changes = this.changes;
+    if (changes.size === 0) return keys.sort();
+    const out: string[] = [];
+    for (const key of keys) if (changes.get(key) !== REMOVED) out.push(key);
+    for (const [key, value] of changes) {
+      if (value === REMOVED) continue;
+      const leaf = leafOf(this.table.root, key);
+      if (leaf === null || !Object.hasOwn(leaf, key)) out.push(key);
+    }
+    return out.sort();
   }
 
-  getOwnPropertyDescriptor(_target: object, key: string | symbol): PropertyDescriptor | undefined {
-    if (typeof key !== 'string') return undefined;
-    const leaf = rawLeaf(this.table, key);
-    if (leaf === null || !Object.hasOwn(leaf, key)) return undefined;
-    return { value: rawChild(leaf, key), writable: true, enumerable: true, configurable: true };
+  getOwnPropertyDescriptor(target: object, key: string | symbol): PropertyDescriptor | undefined {
+    if (typeof key !== 'string' || !this.has(target, key) || !this.hasEntry(key)) return undefined;
+    return { value: this.get(target, key), writable: true, enumerable: true, configurable: true };
   }
 
   set(target: object, key: string | symbol, value: unknown): boolean {
     if (typeof key !== 'string') return Reflect.set(target, key, value);
-    const hash = hashKey(key);
-    let node = this.table.root;
-    for (let depth = 0; Array.isArray(node); depth++) {
-      const s = slotOf(hash, depth);
-      let child = node[s] as TrieNode | null;
-      if (child === null || child === undefined) {
-        node[s] = {};
-        child = node[s];
-      }
-      node = child;
-    }
-    // A leaf that outgrows its size is split when the draft ends (see `splitLeaves`): a subtree
-    // built here would hold raw values where immer hands out drafts.
-    if (!Object.hasOwn(node, key)) this.inserted.push(key);
-    this.read.delete(key);
-    node[key] = value;
+    this.changes.set(key, value);
     return true;
   }
 
   deleteProperty(target: object, key: string | symbol): boolean {
     if (typeof key !== 'string') return Reflect.deleteProperty(target, key);
-    const leaf = rawLeaf(this.table, key);
-    if (leaf === null || !Object.hasOwn(leaf, key)) return true;
-    let node = this.table.root;
-    const hash = hashKey(key);
-    for (let depth = 0; Array.isArray(node); depth++) node = node[slotOf(hash, depth)] as TrieNode;
-    this.read.delete(key);
-    delete node[key];
+    const leaf = leafOf(this.table.root, key);
+    if (leaf !== null && Object.hasOwn(leaf, key)) this.changes.set(key, REMOVED);
+    else this.changes.delete(key);
     return true;
   }
 
@@ -430,20 +526,119 @@ class TableDraft implements ProxyHandler<object> {
   setPrototypeOf(): boolean {
     return false;
   }
+
+  /** The table as the draft holds it now, its changed entries copied (the draft goes on). */
+  snapshot(): StoredTable {
+    return this.build(true);
+  }
+
+  /** The committed table: the changed entries frozen in a path-copied trie. Once per draft. */
+  commit(): StoredTable {
+    this.committed ??= this.build(false);
+    return this.committed;
+  }
+
+  /** Whether `key` is an entry (stored and not deleted, or written in the draft). */
+  private hasEntry(key: string): boolean {
+    if (this.changes.has(key)) return this.changes.get(key) !== REMOVED;
+    const leaf = leafOf(this.table.root, key);
+    return leaf !== null && Object.hasOwn(leaf, key);
+  }
+
+  private build(copy: boolean): StoredTable {
+    const base = this.table.root;
+    const fresh = new Set<TrieNode>();
+    const own = <N extends TrieNode>(node: N): N => {
+      if (fresh.has(node)) return node;
+      const copied = (Array.isArray(node) ? node.slice() : { ...node }) as N;
+      fresh.add(copied);
+      return copied;
+    };
+    let root = base;
+    const grown: string[] = [];
+    const delta: TableDelta = { from: this.table, keys: [], values: [], existed: [] };
+    for (const [key, value] of this.changes) {
+      const hash = hashKey(key);
+      const leaf = leafAt(base, hash);
+      const existed = leaf !== null && Object.hasOwn(leaf, key);
+      if (value === REMOVED) {
+        if (!existed) continue;
+      } else if (existed && sameData(leaf[key], value)) continue;
+      // Copy the path from the root to the entry's leaf (once per node per build).
+      root = own(root);
+      let node: TrieNode = root;
+      for (let depth = 0; Array.isArray(node); depth++) {
+        const slot = slotOf(hash, depth);
+        const child: TrieNode | null = node[slot] ?? null;
+        const next: TrieNode = child === null ? {} : own(child);
+        if (child === null) fresh.add(next);
+        node[slot] = next;
+        node = next;
+      }
+      if (value === REMOVED) {
+        delete node[key];
+        delta.keys.push(key);
+        delta.values.push(REMOVED);
+        delta.existed.push(true);
+      } else {
+        const stored = copy ? freezeDeep(thaw(value)) : freezeDeep(value);
+        node[key] = stored;
+        if (!existed) grown.push(key);
+        delta.keys.push(key);
+        delta.values.push(stored);
+        delta.existed.push(existed);
+      }
+    }
+    if (root === base) return this.table;
+    root = splitGrown(root, grown);
+    for (const node of fresh) Object.freeze(node);
+    const table = Object.freeze(new StoredTable(root));
+    deltas.set(table, delta);
+    return table;
+  }
 }
 
 /**
- * The root of the state as appliers write it. A top-level plain object is a table: reading it
- * gives its {@link TableDraft}, assigning an object (plain, a table view or a table draft) to a
- * top-level key makes that object the table. Every other top-level value is immer's as usual.
+ * Splits the leaves that grew past their size where `keys` were inserted (leaves and branches
+ * the build copied, so written in place) into subtrees. Returns the root, replaced if it was one.
+ */
+function splitGrown(root: TrieNode, keys: readonly string[]): TrieNode {
+  for (const key of keys) {
+    const hash = hashKey(key);
+    let parent: Branch | null = null;
+    let node: TrieNode = root;
+    let depth = 0;
+    while (Array.isArray(node)) {
+      parent = node;
+      node = node[slotOf(hash, depth)] as TrieNode;
+      depth++;
+    }
+    if (depth >= MAX_DEPTH) continue;
+    const leaf: Leaf = node;
+    const leafKeys = Object.keys(leaf);
+    if (leafKeys.length <= LEAF_SIZE) continue;
+    const subtree = buildNode(
+      leafKeys.map((k) => [k, leaf[k]] as const),
+      depth,
+      true,
+    );
+    if (parent === null) root = subtree;
+    else parent[slotOf(hash, depth - 1)] = subtree;
+  }
+  return root;
+}
+
+/**
+ * The root of the state as appliers write it. A large table (a stored trie) is drafted by its
+ * {@link TableWork}; assigning a table (a committed view or a table draft) to a top-level key
+ * makes that key hold it. Every other top-level value, small tables included, is immer's.
  */
 class RootDraft implements ProxyHandler<object> {
   readonly proxy: object;
-  private readonly tables = new Map<string, TableDraft>();
-  /** The read caches of the table drafts, per table draft (two keys may hold one). */
-  private readonly reads = new Map<StoredTable, Map<string, unknown>>();
-  /** Keys inserted per table during the draft, whose leaves may need splitting. */
-  readonly inserted = new Map<string, string[]>();
+  /** The draft of each top-level key that holds a large table. */
+  readonly tables = new Map<string, TableWork>();
+  /** One draft per stored table, shared by every key that holds it. */
+  private readonly works = new Map<StoredTable, TableWork>();
 
   constructor(private readonly draft: StoredState) {
     this.proxy = new Proxy({}, this);
@@ -475,8 +670,14 @@ class RootDraft implements ProxyHandler<object> {
   set(_target: object, key: string | symbol, value: unknown): boolean {
     if (typeof key !== 'string') return false;
     this.tables.delete(key);
-    const table = this.asTable(value);
-    this.draft[key] = table ?? value;
+    const work = this.workOf(value);
+    if (work !== undefined) {
+      this.tables.set(key, work);
+      this.draft[key] = work.table;
+      return true;
+    }
+    const stored = typeof value === 'object' && value !== null ? tableOfView.get(value) : undefined;
+    this.draft[key] = stored ?? value;
     return true;
   }
 
@@ -501,31 +702,25 @@ class RootDraft implements ProxyHandler<object> {
     return false;
   }
 
-  private tableDraft(key: string): TableDraft | undefined {
+  private tableDraft(key: string): TableWork | undefined {
     const known = this.tables.get(key);
     if (known !== undefined) return known;
-    if (!(rawChild(this.draft, key) instanceof StoredTable)) return;
-    let inserted = this.inserted.get(key);
-    if (inserted === undefined) {
-      inserted = [];
-      this.inserted.set(key, inserted);
+    const stored = rawChild(this.draft, key);
+    if (!(stored instanceof StoredTable)) return;
+    let work = this.works.get(stored);
+    if (work === undefined) {
+      work = new TableWork(stored);
+      this.works.set(stored, work);
     }
-    const stored = this.draft[key] as StoredTable;
-    let read = this.reads.get(stored);
-    if (read === undefined) {
-      read = new Map();
-      this.reads.set(stored, read);
-    }
-    const table = new TableDraft(stored, inserted, read);
-    this.tables.set(key, table);
-    return table;
+    this.tables.set(key, work);
+    return work;
   }
 
-  /** The stored table for a value assigned at the top level, or undefined if it is none. */
-  private asTable(value: unknown): StoredTable | undefined {
+  /** The table draft whose proxy `value` is, if it is one. */
+  private workOf(value: unknown): TableWork | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
-    for (const table of this.tables.values()) if (table.proxy === value) return table.table;
-    return tableOfView.get(value);
+    for (const work of this.works.values()) if (work.proxy === value) return work;
+    return undefined;
   }
 }
 
@@ -550,74 +745,30 @@ export class StateDraft {
 
   /** The state as the draft holds it now, in committed form (unchanged tables keep theirs). */
   current(): object {
-    return viewState(current(this.draft));
+    const stored: StoredState = { ...current(this.draft) };
+    for (const [name, work] of this.handler.tables)
+      if (work.touched) stored[name] = work.snapshot();
+    return viewState(Object.freeze(stored));
   }
 
   /**
-   * Ends the draft; returns the committed state. Trie leaves that grew past their size are
-   * split, and plain tables that grew past {@link PLAIN_TABLE_SIZE} become tries.
+   * Ends the draft; returns the committed state. Large tables get their path-copied tries, and
+   * plain tables that grew past {@link PLAIN_TABLE_SIZE} become tries.
    */
   finish(): object {
     const stored = finishDraft(this.draft);
-    if (stored === this.base) return viewState(stored);
     let changed: StoredState | null = null;
+    for (const [name, work] of this.handler.tables) {
+      if (!work.touched) continue;
+      const table = work.commit();
+      if (table !== stored[name]) (changed ??= { ...stored })[name] = table;
+    }
+    if (stored === this.base && changed === null) return viewState(stored);
     for (const name of Object.keys(stored)) {
       const table = stored[name];
-      if (table === this.base[name]) continue;
-      let next: unknown = table;
-      if (table instanceof StoredTable) {
-        const keys = this.handler.inserted.get(name);
-        if (keys !== undefined && keys.length > 0) next = splitLeaves(table, keys);
-      } else if (isLargeTable(table)) next = storeTable(table);
-      if (next !== table) (changed ??= { ...stored })[name] = next;
+      if (table === this.base[name] || table instanceof StoredTable) continue;
+      if (isLargeTable(table)) (changed ??= { ...stored })[name] = storeTable(table);
     }
     return viewState(changed === null ? stored : Object.freeze(changed));
   }
-}
-
-/**
- * Splits the leaves that grew past their size while a draft ran (where `keys` were inserted),
- * copying the branches above them; everything else stays shared.
- */
-function splitLeaves(table: StoredTable, keys: readonly string[]): StoredTable {
-  const fresh = new Set<Branch>();
-  const own = (branch: Branch): Branch => {
-    if (fresh.has(branch)) return branch;
-    const copy = branch.slice();
-    fresh.add(copy);
-    return copy;
-  };
-  let root = table.root;
-  for (const key of keys) {
-    const hash = hashKey(key);
-    const path: Branch[] = [];
-    let node: TrieNode | null = root;
-    while (Array.isArray(node)) {
-      path.push(node);
-      node = node[slotOf(hash, path.length - 1)] ?? null;
-    }
-    const depth = path.length;
-    if (node === null || depth >= MAX_DEPTH) continue;
-    const leaf: Leaf = node;
-    const leafKeys = Object.keys(leaf);
-    if (leafKeys.length <= LEAF_SIZE) continue;
-    let replacement: TrieNode = buildNode(
-      leafKeys.map((k) => [k, leaf[k]] as const),
-      depth,
-      true,
-    );
-    let d = depth - 1;
-    for (; d >= 0; d--) {
-      const original = path[d] as Branch;
-      const parent = own(original);
-      parent[slotOf(hash, d)] = replacement;
-      // A branch copied earlier in this pass is already linked from its (copied) parents.
-      if (parent === original) break;
-      replacement = parent;
-    }
-    if (d < 0) root = replacement;
-  }
-  if (root === table.root) return table;
-  for (const branch of fresh) Object.freeze(branch);
-  return Object.freeze(new StoredTable(root));
 }

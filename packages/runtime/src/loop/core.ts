@@ -443,9 +443,23 @@ export class LoopCore<S extends object> {
   }
 
   /**
+   * Starts a batched rebuild: one draft of the state that every page of replayed ticks writes
+   * to ({@link LoopCore.replayBatch}), finished once by {@link LoopCore.endReplay}. A draft
+   * holds at most one copy per touched entry, so its size is bounded by the state's, not the
+   * log's: the cost of finishing a draft is paid once per rebuild rather than once per page.
+   */
+  beginReplay(): StateDraft {
+    return new StateDraft(this.state);
+  }
+
+  /** Ends a batched rebuild: the draft's state becomes the state. */
+  endReplay(draft: StateDraft): void {
+    this.state = draft.finish() as S;
+  }
+
+  /**
    * Applies many committed ticks' events (`events` holds them all, in order) without running
-   * listeners, on ONE immer draft finished after the last tick: immer's cost (a draft and a copy
-   * per touched object, and the finalisation) is paid per batch rather than per tick.
+   * listeners, on the rebuild's one draft ({@link LoopCore.beginReplay}).
    *
    * A state rebuilt this way can differ from the live run's only where an applier reaches past
    * its tick's end: an object put in two places in one tick and changed through one of them in
@@ -453,8 +467,11 @@ export class LoopCore<S extends object> {
    * previous tick froze. The caller checks the rebuilt hash and, on a mismatch or an applier
    * failure, rebuilds again tick by tick ({@link LoopCore.replayTick}).
    */
-  replayBatch(commits: readonly TickCommit[], events: readonly StoredEnvelope[]): void {
-    const draft = new StateDraft(this.state);
+  replayBatch(
+    draft: StateDraft,
+    commits: readonly TickCommit[],
+    events: readonly StoredEnvelope[],
+  ): void {
     let index = 0;
     const tickGuard = this.settings.tickGuard;
     tickGuard?.enter('the loop');
@@ -469,7 +486,6 @@ export class LoopCore<S extends object> {
       }
     } finally {
       tickGuard?.exit();
-      this.state = draft.finish() as S;
     }
   }
 

@@ -507,17 +507,28 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       if (commit !== undefined && core.restoreSnapshot(snapshot.bytes, commit))
         after = snapshot.tick;
     }
-    for await (const { commits, events } of committedPages(store, after)) {
-      if (!tickByTick) {
-        core.replayBatch(commits, events);
-        continue;
+    let draft = tickByTick ? null : core.beginReplay();
+    try {
+      for await (const { commits, events } of committedPages(store, after)) {
+        if (draft !== null) {
+          core.replayBatch(draft, commits, events);
+          // A table that grew large in the draft is drafted cheaply only once it is stored
+          // as one: finish the draft and go on with a new one.
+          if (draft.outgrown()) {
+            core.endReplay(draft);
+            draft = core.beginReplay();
+          }
+          continue;
+        }
+        let index = 0;
+        for (const commit of commits) {
+          const count = commit.lastSeq - commit.firstSeq + 1;
+          core.replayTick(commit, events.slice(index, index + count));
+          index += count;
+        }
       }
-      let index = 0;
-      for (const commit of commits) {
-        const count = commit.lastSeq - commit.firstSeq + 1;
-        core.replayTick(commit, events.slice(index, index + count));
-        index += count;
-      }
+    } finally {
+      if (draft !== null) core.endReplay(draft);
     }
     return after;
   }

@@ -356,6 +356,12 @@ const deltas = new WeakMap<StoredTable, TableDelta>();
 
 // ---- Drafts -------------------------------------------------------------------------------
 
+/** The table draft behind each table draft proxy. */
+const workOfProxy = new WeakMap<object, TableWork>();
+
+/** Marks a table draft whose commit is under way. */
+const BUILDING: unique symbol = Symbol('building');
+
 /** Marks an entry an applier deleted in the draft. */
 const REMOVED: unique symbol = Symbol('removed');
 
@@ -390,12 +396,30 @@ function thaw(value: unknown): unknown {
   return copy;
 }
 
-/** Freezes a value and everything in it that is not frozen yet (byte arrays cannot be). */
+/**
+ * Freezes a value and everything in it that is not frozen yet (byte arrays cannot be), and
+ * returns it; a table draft found in it (a table put inside another value) is replaced by the
+ * table it commits.
+ */
 function freezeDeep(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  const work = workOfProxy.get(value);
+  if (work !== undefined) return work.committedValue();
   if (ArrayBuffer.isView(value)) return value;
-  if (Array.isArray(value)) for (const item of value) freezeDeep(item);
-  else for (const key in value) freezeDeep((value as Record<string, unknown>)[key]);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const frozen = freezeDeep(item);
+      if (frozen !== item) value[i] = frozen;
+    }
+  } else {
+    const record = value as Record<string, unknown>;
+    for (const key in record) {
+      const item = record[key];
+      const frozen = freezeDeep(item);
+      if (frozen !== item) record[key] = frozen;
+    }
+  }
   return Object.freeze(value);
 }
 
@@ -444,10 +468,13 @@ class TableWork implements ProxyHandler<object> {
   readonly proxy: object;
   /** Entries read or written in this draft: private copies, assigned values, or REMOVED. */
   private readonly changes = new Map<string, unknown>();
-  private committed: StoredTable | null = null;
+  private committed: StoredTable | typeof BUILDING | null = null;
+  private readonly root: TrieNode;
 
   constructor(readonly table: StoredTable) {
     this.proxy = new Proxy({}, this);
+    this.root = table.root;
+    workOfProxy.set(this.proxy, this);
   }
 
   /** Whether the draft read or wrote any entry (a read entry may still turn out unchanged). */
@@ -461,7 +488,7 @@ class TableWork implements ProxyHandler<object> {
     const own = changes.get(key);
     if (own !== undefined || changes.has(key))
       return own === REMOVED ? Reflect.get(target, key) : own;
-    const leaf = leafOf(this.table.root, key);
+    const leaf = leafOf(this.root, key);
     if (leaf === null || !Object.hasOwn(leaf, key)) return Reflect.get(target, key);
     const value = leaf[key];
     if (typeof value !== 'object' || value === null) return value;
@@ -473,7 +500,7 @@ class TableWork implements ProxyHandler<object> {
   has(target: object, key: string | symbol): boolean {
     if (typeof key === 'string') {
       if (this.changes.has(key)) return this.changes.get(key) !== REMOVED;
-      const leaf = leafOf(this.table.root, key);
+      const leaf = leafOf(this.root, key);
       if (leaf !== null && Object.hasOwn(leaf, key)) return true;
     }
     return Reflect.has(target, key);
@@ -481,14 +508,14 @@ class TableWork implements ProxyHandler<object> {
 
   ownKeys(): string[] {
     const keys: string[] = [];
-    collectKeys(this.table.root, keys);
+    collectKeys(this.root, keys);
     const changes = this.changes;
     if (changes.size === 0) return keys.sort();
     const out: string[] = [];
     for (const key of keys) if (changes.get(key) !== REMOVED) out.push(key);
     for (const [key, value] of changes) {
       if (value === REMOVED) continue;
-      const leaf = leafOf(this.table.root, key);
+      const leaf = leafOf(this.root, key);
       if (leaf === null || !Object.hasOwn(leaf, key)) out.push(key);
     }
     return out.sort();
@@ -507,7 +534,7 @@ class TableWork implements ProxyHandler<object> {
 
   deleteProperty(target: object, key: string | symbol): boolean {
     if (typeof key !== 'string') return Reflect.deleteProperty(target, key);
-    const leaf = leafOf(this.table.root, key);
+    const leaf = leafOf(this.root, key);
     if (leaf !== null && Object.hasOwn(leaf, key)) this.changes.set(key, REMOVED);
     else this.changes.delete(key);
     return true;
@@ -534,19 +561,29 @@ class TableWork implements ProxyHandler<object> {
 
   /** The committed table: the changed entries frozen in a path-copied trie. Once per draft. */
   commit(): StoredTable {
-    this.committed ??= this.build(false);
+    if (this.committed === BUILDING)
+      throw new TypeError('A table cannot be put inside itself: copy its entries instead.');
+    if (this.committed === null) {
+      this.committed = BUILDING;
+      this.committed = this.build(false);
+    }
     return this.committed;
+  }
+
+  /** The committed table as a value found inside another value: its read-only view. */
+  committedValue(): object {
+    return viewOf(this.commit());
   }
 
   /** Whether `key` is an entry (stored and not deleted, or written in the draft). */
   private hasEntry(key: string): boolean {
     if (this.changes.has(key)) return this.changes.get(key) !== REMOVED;
-    const leaf = leafOf(this.table.root, key);
+    const leaf = leafOf(this.root, key);
     return leaf !== null && Object.hasOwn(leaf, key);
   }
 
   private build(copy: boolean): StoredTable {
-    const base = this.table.root;
+    const base = this.root;
     const fresh = new Set<TrieNode>();
     const own = <N extends TrieNode>(node: N): N => {
       if (fresh.has(node)) return node;
@@ -635,12 +672,21 @@ function splitGrown(root: TrieNode, keys: readonly string[]): TrieNode {
  */
 class RootDraft implements ProxyHandler<object> {
   readonly proxy: object;
-  /** The draft of each top-level key that holds a large table. */
+  /**
+   * The draft of each top-level key that holds a table. Two keys share one only when an applier
+   * assigned one's draft to the other (as immer shares a draft put in two places); two keys that
+   * merely hold the same committed table get a draft each.
+   */
   readonly tables = new Map<string, TableWork>();
-  /** One draft per stored table, shared by every key that holds it. */
-  private readonly works = new Map<StoredTable, TableWork>();
+  /** Every table draft of this draft. */
+  private readonly works = new Set<TableWork>();
+  /** Top-level keys assigned or deleted in the draft: the others are read from `base`. */
+  private readonly written = new Set<string>();
 
-  constructor(private readonly draft: StoredState) {
+  constructor(
+    private readonly draft: StoredState,
+    private readonly base: StoredState,
+  ) {
     this.proxy = new Proxy({}, this);
   }
 
@@ -670,6 +716,7 @@ class RootDraft implements ProxyHandler<object> {
   set(_target: object, key: string | symbol, value: unknown): boolean {
     if (typeof key !== 'string') return false;
     this.tables.delete(key);
+    this.written.add(key);
     const work = this.workOf(value);
     if (work !== undefined) {
       this.tables.set(key, work);
@@ -684,6 +731,7 @@ class RootDraft implements ProxyHandler<object> {
   deleteProperty(_target: object, key: string | symbol): boolean {
     if (typeof key !== 'string') return false;
     this.tables.delete(key);
+    this.written.add(key);
     delete this.draft[key];
     return true;
   }
@@ -705,22 +753,22 @@ class RootDraft implements ProxyHandler<object> {
   private tableDraft(key: string): TableWork | undefined {
     const known = this.tables.get(key);
     if (known !== undefined) return known;
-    const stored = rawChild(this.draft, key);
+    // A value assigned in this draft is the applier's own (immer hands it back as it is); an
+    // unwritten key is read from the base directly, which spares immer's traps.
+    if (this.written.has(key) || !Object.hasOwn(this.base, key)) return;
+    const stored = this.base[key];
     if (!(stored instanceof StoredTable)) return;
-    let work = this.works.get(stored);
-    if (work === undefined) {
-      work = new TableWork(stored);
-      this.works.set(stored, work);
-    }
+    const work = new TableWork(stored);
+    this.works.add(work);
     this.tables.set(key, work);
     return work;
   }
 
-  /** The table draft whose proxy `value` is, if it is one. */
+  /** The table draft (of this draft) whose proxy `value` is, if it is one. */
   private workOf(value: unknown): TableWork | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
-    for (const work of this.works.values()) if (work.proxy === value) return work;
-    return undefined;
+    const work = workOfProxy.get(value);
+    return work !== undefined && this.works.has(work) ? work : undefined;
   }
 }
 
@@ -739,7 +787,7 @@ export class StateDraft {
   constructor(state: object) {
     this.base = storageOf(state);
     this.draft = createDraft(this.base);
-    this.handler = new RootDraft(this.draft);
+    this.handler = new RootDraft(this.draft, this.base);
     this.root = this.handler.proxy;
   }
 
@@ -752,8 +800,22 @@ export class StateDraft {
   }
 
   /**
-   * Ends the draft; returns the committed state. Large tables get their path-copied tries, and
-   * plain tables that grew past {@link PLAIN_TABLE_SIZE} become tries.
+   * Whether a small table of the draft grew past {@link PLAIN_TABLE_SIZE} entries: it becomes a
+   * large table when the draft ends, and until then every write to it goes through immer. A
+   * long replay finishes its draft then and goes on with a new one.
+   */
+  outgrown(): boolean {
+    for (const key of Object.keys(this.base)) {
+      if (this.handler.tables.has(key)) continue;
+      const value = rawChild(this.draft, key);
+      if (!(value instanceof StoredTable) && isLargeTable(value)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Ends the draft; returns the committed state. Tables get their path-copied tries or frozen
+   * copies, and plain tables that grew past {@link PLAIN_TABLE_SIZE} become tries.
    */
   finish(): object {
     const stored = finishDraft(this.draft);

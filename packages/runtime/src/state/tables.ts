@@ -1,13 +1,12 @@
-import { createDraft, current, finishDraft, immerable } from 'immer';
+import { createDraft, current, finishDraft } from 'immer';
 
 // How component tables are stored. A table looks like a plain object keyed by entity id. Small
-// ones are plain objects; one of more than 64 entries holds them in a hash trie of plain objects
-// and arrays: branches of 32 slots picked by five bits of the key's hash, leaves of at most 32
-// entries. Immer drafts the trie like any
-// other tree, so a change copies one leaf and the branches above it (a few dozen slots),
-// whatever the size of the table, and a committed state shares every untouched node with the
-// state before it. Users never see the trie: committed tables are read-only proxies
-// (`TableView`), and appliers write through proxies over the trie's drafts (`TableDraft`).
+// ones are plain objects; one of more than 64 entries holds them in a hash trie: branches of 32
+// slots picked by five bits of the key's hash, leaves of at most 32 entries kept as parallel
+// arrays (key hashes, keys, values). A change copies one leaf and the branches above it (a few
+// dozen slots), whatever the size of the table, and a committed state shares every untouched
+// node with the state before it. Users never see the trie: committed tables are read-only
+// proxies (`TableView`), and appliers write through a copy-on-write draft (`TableWork`).
 
 const BITS = 5;
 const WIDTH = 1 << BITS;
@@ -16,7 +15,17 @@ const LEAF_SIZE = 32;
 // 32-bit hashes give six full levels; a leaf at the last level holds every key left there.
 const MAX_DEPTH = 6;
 
-type Leaf = Record<string, unknown>;
+/**
+ * Up to {@link LEAF_SIZE} entries, in no order: three arrays rather than an object keyed by
+ * entity id, because V8 gives an object with many distinct string keys a hidden class per key
+ * and copying one costs tens of microseconds, where slicing three short arrays costs little.
+ * A lookup compares the 32-bit key hashes first, so it touches a key string only on a match.
+ */
+interface Leaf {
+  readonly hashes: number[];
+  readonly keys: string[];
+  readonly values: unknown[];
+}
 type Branch = (TrieNode | null)[];
 type TrieNode = Leaf | Branch;
 
@@ -24,10 +33,9 @@ type TrieNode = Leaf | Branch;
 // copying a leaf); one that grows past it becomes a trie when its draft ends.
 const PLAIN_TABLE_SIZE = 64;
 
-/** A table stored as a trie: the root of its trie (immer drafts it like a plain object). */
+/** A table stored as a trie. Nodes are never written once the trie is committed. */
 class StoredTable {
-  static [immerable] = true;
-  constructor(public root: TrieNode) {}
+  constructor(readonly root: TrieNode) {}
 }
 
 /** The state as stored: large tables as {@link StoredTable}, every other value as is. */
@@ -52,62 +60,99 @@ function slotOf(hash: number, depth: number): number {
   return (hash >>> (depth * BITS)) & MASK;
 }
 
-/** A node's own value under `key` without making immer draft it (drafts give their latest). */
+/** A value under `key` of an immer draft (or any object) without making immer draft it. */
 function rawChild(node: object, key: string | number): unknown {
   return Reflect.getOwnPropertyDescriptor(node, key)?.value;
 }
 
-/**
- * Builds the subtree at `depth` holding `entries` (keys all sharing the path to it). A subtree
- * built inside a draft (a leaf split) stays unfrozen: immer finalises the drafts it holds only
- * in objects it may still walk, and freezes it when the draft ends.
- */
-function buildNode(
-  entries: readonly (readonly [string, unknown])[],
-  depth: number,
-  frozen: boolean,
-): TrieNode {
-  if (entries.length <= LEAF_SIZE || depth >= MAX_DEPTH) {
-    const leaf: Leaf = {};
-    for (const [key, value] of entries) leaf[key] = value;
-    return frozen ? Object.freeze(leaf) : leaf;
-  }
-  const slots: (readonly [string, unknown])[][] = Array.from({ length: WIDTH }, () => []);
-  for (const entry of entries) (slots[slotOf(hashKey(entry[0]), depth)] as unknown[]).push(entry);
-  const branch = slots.map((s) => (s.length === 0 ? null : buildNode(s, depth + 1, frozen)));
-  return frozen ? (Object.freeze(branch) as Branch) : branch;
+function emptyLeaf(): Leaf {
+  return { hashes: [], keys: [], values: [] };
 }
 
-/** Every key of a (committed or draft) subtree, unsorted. */
-function collectKeys(node: TrieNode | null, out: string[]): void {
-  if (node === null || node === undefined) return;
-  if (Array.isArray(node)) {
-    for (let i = 0; i < WIDTH; i++) collectKeys(rawChild(node, i) as TrieNode | null, out);
-  } else for (const key of Object.keys(node)) out.push(key);
+/** Where `key` (of hash `hash`) is in `leaf`, or -1. */
+function indexIn(leaf: Leaf, hash: number, key: string): number {
+  const hashes = leaf.hashes;
+  for (let i = 0; i < hashes.length; i++) if (hashes[i] === hash && leaf.keys[i] === key) return i;
+  return -1;
 }
 
-/** Every entry of a subtree, as raw values (a draft's latest values, never new drafts). */
-function collectEntries(node: TrieNode | null, out: [string, unknown][]): void {
-  if (node === null || node === undefined) return;
-  if (Array.isArray(node)) {
-    for (let i = 0; i < WIDTH; i++) collectEntries(rawChild(node, i) as TrieNode | null, out);
-  } else for (const key of Object.keys(node)) out.push([key, rawChild(node, key)]);
-}
-
-/** The leaf that holds or would hold `key`, reading raw values only (null: no such leaf). */
-function rawLeaf(table: StoredTable, key: string): Leaf | null {
-  let node = rawChild(table, 'root') as TrieNode | null;
-  const hash = hashKey(key);
+/** The leaf that holds or would hold a key of `hash` (null: no such leaf). */
+function leafAt(root: TrieNode, hash: number): Leaf | null {
+  let node: TrieNode | null = root;
   for (let depth = 0; Array.isArray(node); depth++) {
-    node = rawChild(node, slotOf(hash, depth)) as TrieNode | null;
-    if (node === null || node === undefined) return null;
+    node = node[slotOf(hash, depth)] ?? null;
+    if (node === null) return null;
   }
   return node;
 }
 
+/** An entry of a committed trie: its leaf and its index there, or null. */
+function find(root: TrieNode, key: string): { leaf: Leaf; index: number } | null {
+  const hash = hashKey(key);
+  const leaf = leafAt(root, hash);
+  if (leaf === null) return null;
+  const index = indexIn(leaf, hash, key);
+  return index < 0 ? null : { leaf, index };
+}
+
+/** Whether a committed trie holds `key`. */
+function holds(root: TrieNode, key: string): boolean {
+  const hash = hashKey(key);
+  const leaf = leafAt(root, hash);
+  return leaf !== null && indexIn(leaf, hash, key) >= 0;
+}
+
+/** Builds the subtree at `depth` holding `entries` (keys all sharing the path to it). */
+function buildNode(
+  entries: readonly (readonly [string, unknown])[],
+  hashes: readonly number[],
+  depth: number,
+): TrieNode {
+  if (entries.length <= LEAF_SIZE || depth >= MAX_DEPTH) {
+    const leaf = emptyLeaf();
+    for (let i = 0; i < entries.length; i++) {
+      const [key, value] = entries[i] as readonly [string, unknown];
+      leaf.hashes.push(hashes[i] as number);
+      leaf.keys.push(key);
+      leaf.values.push(value);
+    }
+    return leaf;
+  }
+  const slots: (readonly [string, unknown])[][] = Array.from({ length: WIDTH }, () => []);
+  const slotHashes: number[][] = Array.from({ length: WIDTH }, () => []);
+  for (let i = 0; i < entries.length; i++) {
+    const hash = hashes[i] as number;
+    const slot = slotOf(hash, depth);
+    (slots[slot] as (readonly [string, unknown])[]).push(entries[i] as readonly [string, unknown]);
+    (slotHashes[slot] as number[]).push(hash);
+  }
+  return slots.map((entriesOfSlot, slot) =>
+    entriesOfSlot.length === 0
+      ? null
+      : buildNode(entriesOfSlot, slotHashes[slot] as number[], depth + 1),
+  );
+}
+
+/** Every key of a subtree, unsorted. */
+function collectKeys(node: TrieNode | null, out: string[]): void {
+  if (node === null) return;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < WIDTH; i++) collectKeys(node[i] ?? null, out);
+  } else for (const key of node.keys) out.push(key);
+}
+
+/** Every entry of a subtree, unsorted. */
+function collectEntries(node: TrieNode | null, out: [string, unknown][]): void {
+  if (node === null) return;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < WIDTH; i++) collectEntries(node[i] ?? null, out);
+  } else
+    for (let i = 0; i < node.keys.length; i++) out.push([node.keys[i] as string, node.values[i]]);
+}
+
 function sortedKeys(table: StoredTable): string[] {
   const keys: string[] = [];
-  collectKeys(rawChild(table, 'root') as TrieNode, keys);
+  collectKeys(table.root, keys);
   return keys.sort();
 }
 
@@ -115,7 +160,15 @@ function storeTable(plain: object): StoredTable {
   const entries: [string, unknown][] = [];
   for (const key of Object.keys(plain))
     entries.push([key, (plain as Record<string, unknown>)[key]]);
-  return Object.freeze(new StoredTable(buildNode(entries, 0, true)));
+  return Object.freeze(
+    new StoredTable(
+      buildNode(
+        entries,
+        entries.map(([key]) => hashKey(key)),
+        0,
+      ),
+    ),
+  );
 }
 
 // ---- Committed tables ---------------------------------------------------------------------
@@ -140,17 +193,14 @@ class TableView implements ProxyHandler<object> {
 
   get(target: object, key: string | symbol): unknown {
     if (typeof key === 'string' && !this.materialised) {
-      const leaf = rawLeaf(this.table, key);
-      if (leaf !== null && Object.hasOwn(leaf, key)) return leaf[key];
+      const found = find(this.table.root, key);
+      if (found !== null) return found.leaf.values[found.index];
     }
     return Reflect.get(target, key);
   }
 
   has(target: object, key: string | symbol): boolean {
-    if (typeof key === 'string' && !this.materialised) {
-      const leaf = rawLeaf(this.table, key);
-      if (leaf !== null && Object.hasOwn(leaf, key)) return true;
-    }
+    if (typeof key === 'string' && !this.materialised && holds(this.table.root, key)) return true;
     return Reflect.has(target, key);
   }
 
@@ -163,9 +213,10 @@ class TableView implements ProxyHandler<object> {
   getOwnPropertyDescriptor(target: object, key: string | symbol): PropertyDescriptor | undefined {
     if (this.materialised) return Reflect.getOwnPropertyDescriptor(target, key);
     if (typeof key !== 'string') return undefined;
-    const leaf = rawLeaf(this.table, key);
-    if (leaf === null || !Object.hasOwn(leaf, key)) return undefined;
-    return { value: leaf[key], writable: false, enumerable: true, configurable: true };
+    const found = find(this.table.root, key);
+    if (found === null) return undefined;
+    const value = found.leaf.values[found.index];
+    return { value, writable: false, enumerable: true, configurable: true };
   }
 
   set(): boolean {
@@ -184,9 +235,9 @@ class TableView implements ProxyHandler<object> {
   preventExtensions(target: object): boolean {
     if (!this.materialised) {
       for (const key of this.ownKeys(target) as string[]) {
-        const leaf = rawLeaf(this.table, key) as Leaf;
+        const found = find(this.table.root, key) as { leaf: Leaf; index: number };
         Object.defineProperty(target, key, {
-          value: leaf[key],
+          value: found.leaf.values[found.index],
           writable: false,
           enumerable: true,
           configurable: false,
@@ -317,12 +368,17 @@ function diffNodes(prev: TrieNode | null, next: TrieNode | null, changes: TableC
     return;
   }
   if (prev !== null && next !== null && !Array.isArray(prev) && !Array.isArray(next)) {
-    for (const key of Object.keys(next)) {
-      const value = next[key];
-      if (!Object.hasOwn(prev, key)) changes.set(key, value, false);
-      else if (prev[key] !== value) changes.set(key, value, true);
+    for (let i = 0; i < next.keys.length; i++) {
+      const key = next.keys[i] as string;
+      const value = next.values[i];
+      const at = indexIn(prev, next.hashes[i] as number, key);
+      if (at < 0) changes.set(key, value, false);
+      else if (prev.values[at] !== value) changes.set(key, value, true);
     }
-    for (const key of Object.keys(prev)) if (!Object.hasOwn(next, key)) changes.remove(key);
+    for (let i = 0; i < prev.keys.length; i++) {
+      const key = prev.keys[i] as string;
+      if (indexIn(next, prev.hashes[i] as number, key) < 0) changes.remove(key);
+    }
     return;
   }
   // A leaf that split (or an emptied slot): compare the two subtrees' entries.
@@ -364,20 +420,6 @@ const BUILDING: unique symbol = Symbol('building');
 
 /** Marks an entry an applier deleted in the draft. */
 const REMOVED: unique symbol = Symbol('removed');
-
-/** The leaf of a committed (never drafted) subtree that holds or would hold a key of `hash`. */
-function leafAt(root: TrieNode, hash: number): Leaf | null {
-  let node: TrieNode | null = root;
-  for (let depth = 0; Array.isArray(node); depth++) {
-    node = node[slotOf(hash, depth)] ?? null;
-    if (node === null) return null;
-  }
-  return node;
-}
-
-function leafOf(root: TrieNode, key: string): Leaf | null {
-  return Array.isArray(root) ? leafAt(root, hashKey(key)) : root;
-}
 
 /**
  * A private, mutable copy of a stored value: plain objects and arrays copied at every level
@@ -488,9 +530,9 @@ class TableWork implements ProxyHandler<object> {
     const own = changes.get(key);
     if (own !== undefined || changes.has(key))
       return own === REMOVED ? Reflect.get(target, key) : own;
-    const leaf = leafOf(this.root, key);
-    if (leaf === null || !Object.hasOwn(leaf, key)) return Reflect.get(target, key);
-    const value = leaf[key];
+    const found = find(this.root, key);
+    if (found === null) return Reflect.get(target, key);
+    const value = found.leaf.values[found.index];
     if (typeof value !== 'object' || value === null) return value;
     const copy = thaw(value);
     changes.set(key, copy);
@@ -500,8 +542,7 @@ class TableWork implements ProxyHandler<object> {
   has(target: object, key: string | symbol): boolean {
     if (typeof key === 'string') {
       if (this.changes.has(key)) return this.changes.get(key) !== REMOVED;
-      const leaf = leafOf(this.root, key);
-      if (leaf !== null && Object.hasOwn(leaf, key)) return true;
+      if (holds(this.root, key)) return true;
     }
     return Reflect.has(target, key);
   }
@@ -515,8 +556,7 @@ class TableWork implements ProxyHandler<object> {
     for (const key of keys) if (changes.get(key) !== REMOVED) out.push(key);
     for (const [key, value] of changes) {
       if (value === REMOVED) continue;
-      const leaf = leafOf(this.root, key);
-      if (leaf === null || !Object.hasOwn(leaf, key)) out.push(key);
+      if (!holds(this.root, key)) out.push(key);
     }
     return out.sort();
   }
@@ -534,8 +574,7 @@ class TableWork implements ProxyHandler<object> {
 
   deleteProperty(target: object, key: string | symbol): boolean {
     if (typeof key !== 'string') return Reflect.deleteProperty(target, key);
-    const leaf = leafOf(this.root, key);
-    if (leaf !== null && Object.hasOwn(leaf, key)) this.changes.set(key, REMOVED);
+    if (holds(this.root, key)) this.changes.set(key, REMOVED);
     else this.changes.delete(key);
     return true;
   }
@@ -578,8 +617,7 @@ class TableWork implements ProxyHandler<object> {
   /** Whether `key` is an entry (stored and not deleted, or written in the draft). */
   private hasEntry(key: string): boolean {
     if (this.changes.has(key)) return this.changes.get(key) !== REMOVED;
-    const leaf = leafOf(this.root, key);
-    return leaf !== null && Object.hasOwn(leaf, key);
+    return holds(this.root, key);
   }
 
   private build(copy: boolean): StoredTable {
@@ -587,48 +625,65 @@ class TableWork implements ProxyHandler<object> {
     const fresh = new Set<TrieNode>();
     const own = <N extends TrieNode>(node: N): N => {
       if (fresh.has(node)) return node;
-      const copied = (Array.isArray(node) ? node.slice() : { ...node }) as N;
+      const copied = (
+        Array.isArray(node)
+          ? node.slice()
+          : { hashes: node.hashes.slice(), keys: node.keys.slice(), values: node.values.slice() }
+      ) as N;
       fresh.add(copied);
       return copied;
     };
     let root = base;
-    const grown: string[] = [];
+    let grew = false;
     const delta: TableDelta = { from: this.table, keys: [], values: [], existed: [] };
     for (const [key, value] of this.changes) {
       const hash = hashKey(key);
-      const leaf = leafAt(base, hash);
-      const existed = leaf !== null && Object.hasOwn(leaf, key);
+      const baseLeaf = leafAt(base, hash);
+      const at = baseLeaf === null ? -1 : indexIn(baseLeaf, hash, key);
+      const existed = at >= 0;
       if (value === REMOVED) {
         if (!existed) continue;
-      } else if (existed && sameData(leaf[key], value)) continue;
+      } else if (existed && sameData((baseLeaf as Leaf).values[at], value)) continue;
       // Copy the path from the root to the entry's leaf (once per node per build).
       root = own(root);
       let node: TrieNode = root;
       for (let depth = 0; Array.isArray(node); depth++) {
         const slot = slotOf(hash, depth);
         const child: TrieNode | null = node[slot] ?? null;
-        const next: TrieNode = child === null ? {} : own(child);
+        const next: TrieNode = child === null ? emptyLeaf() : own(child);
         if (child === null) fresh.add(next);
         node[slot] = next;
         node = next;
       }
+      const leaf: Leaf = node;
+      // The entry's index in the copied leaf (an earlier change of this build may have moved it).
+      const index = existed ? indexIn(leaf, hash, key) : -1;
+      delta.keys.push(key);
+      delta.existed.push(existed);
       if (value === REMOVED) {
-        delete node[key];
-        delta.keys.push(key);
+        // Order within a leaf means nothing: the last entry fills the hole.
+        const last = leaf.keys.length - 1;
+        leaf.hashes[index] = leaf.hashes[last] as number;
+        leaf.keys[index] = leaf.keys[last] as string;
+        leaf.values[index] = leaf.values[last];
+        leaf.hashes.pop();
+        leaf.keys.pop();
+        leaf.values.pop();
         delta.values.push(REMOVED);
-        delta.existed.push(true);
-      } else {
-        const stored = copy ? freezeDeep(thaw(value)) : freezeDeep(value);
-        node[key] = stored;
-        if (!existed) grown.push(key);
-        delta.keys.push(key);
-        delta.values.push(stored);
-        delta.existed.push(existed);
+        continue;
+      }
+      const stored = copy ? freezeDeep(thaw(value)) : freezeDeep(value);
+      delta.values.push(stored);
+      if (index >= 0) leaf.values[index] = stored;
+      else {
+        leaf.hashes.push(hash);
+        leaf.keys.push(key);
+        leaf.values.push(stored);
+        if (leaf.keys.length > LEAF_SIZE) grew = true;
       }
     }
     if (root === base) return this.table;
-    root = splitGrown(root, grown);
-    for (const node of fresh) Object.freeze(node);
+    if (grew) root = splitLeaves(root, 0, fresh);
     const table = Object.freeze(new StoredTable(root));
     deltas.set(table, delta);
     return table;
@@ -636,33 +691,23 @@ class TableWork implements ProxyHandler<object> {
 }
 
 /**
- * Splits the leaves that grew past their size where `keys` were inserted (leaves and branches
- * the build copied, so written in place) into subtrees. Returns the root, replaced if it was one.
+ * Splits every leaf under `node` (a node a build copied, so written in place) that holds more
+ * than {@link LEAF_SIZE} entries above the last level into a subtree. Returns the node, replaced
+ * if it was such a leaf. Only copied nodes can have grown, so shared ones are not walked.
  */
-function splitGrown(root: TrieNode, keys: readonly string[]): TrieNode {
-  for (const key of keys) {
-    const hash = hashKey(key);
-    let parent: Branch | null = null;
-    let node: TrieNode = root;
-    let depth = 0;
-    while (Array.isArray(node)) {
-      parent = node;
-      node = node[slotOf(hash, depth)] as TrieNode;
-      depth++;
-    }
-    if (depth >= MAX_DEPTH) continue;
-    const leaf: Leaf = node;
-    const leafKeys = Object.keys(leaf);
-    if (leafKeys.length <= LEAF_SIZE) continue;
-    const subtree = buildNode(
-      leafKeys.map((k) => [k, leaf[k]] as const),
-      depth,
-      true,
-    );
-    if (parent === null) root = subtree;
-    else parent[slotOf(hash, depth - 1)] = subtree;
+function splitLeaves(node: TrieNode, depth: number, fresh: ReadonlySet<TrieNode>): TrieNode {
+  if (!Array.isArray(node)) {
+    if (node.keys.length <= LEAF_SIZE || depth >= MAX_DEPTH) return node;
+    const entries = node.keys.map((key, i) => [key, node.values[i]] as const);
+    return buildNode(entries, node.hashes, depth);
   }
-  return root;
+  for (let i = 0; i < WIDTH; i++) {
+    const child = node[i] ?? null;
+    if (child === null || !fresh.has(child)) continue;
+    const split = splitLeaves(child, depth + 1, fresh);
+    if (split !== child) node[i] = split;
+  }
+  return node;
 }
 
 /**

@@ -86,13 +86,16 @@ function leafAt(root: TrieNode, hash: number): Leaf | null {
   return node;
 }
 
-/** An entry of a committed trie: its leaf and its index there, or null. */
-function find(root: TrieNode, key: string): { leaf: Leaf; index: number } | null {
+/** Returned by {@link lookup} for a key the trie does not hold. */
+const ABSENT: unique symbol = Symbol('absent');
+
+/** The value under `key` in a committed trie, or ABSENT (no object made: reads are hot). */
+function lookup(root: TrieNode, key: string): unknown {
   const hash = hashKey(key);
   const leaf = leafAt(root, hash);
-  if (leaf === null) return null;
+  if (leaf === null) return ABSENT;
   const index = indexIn(leaf, hash, key);
-  return index < 0 ? null : { leaf, index };
+  return index < 0 ? ABSENT : leaf.values[index];
 }
 
 /** Whether a committed trie holds `key`. */
@@ -193,8 +196,8 @@ class TableView implements ProxyHandler<object> {
 
   get(target: object, key: string | symbol): unknown {
     if (typeof key === 'string' && !this.materialised) {
-      const found = find(this.table.root, key);
-      if (found !== null) return found.leaf.values[found.index];
+      const value = lookup(this.table.root, key);
+      if (value !== ABSENT) return value;
     }
     return Reflect.get(target, key);
   }
@@ -213,9 +216,8 @@ class TableView implements ProxyHandler<object> {
   getOwnPropertyDescriptor(target: object, key: string | symbol): PropertyDescriptor | undefined {
     if (this.materialised) return Reflect.getOwnPropertyDescriptor(target, key);
     if (typeof key !== 'string') return undefined;
-    const found = find(this.table.root, key);
-    if (found === null) return undefined;
-    const value = found.leaf.values[found.index];
+    const value = lookup(this.table.root, key);
+    if (value === ABSENT) return undefined;
     return { value, writable: false, enumerable: true, configurable: true };
   }
 
@@ -235,9 +237,8 @@ class TableView implements ProxyHandler<object> {
   preventExtensions(target: object): boolean {
     if (!this.materialised) {
       for (const key of this.ownKeys(target) as string[]) {
-        const found = find(this.table.root, key) as { leaf: Leaf; index: number };
         Object.defineProperty(target, key, {
-          value: found.leaf.values[found.index],
+          value: lookup(this.table.root, key),
           writable: false,
           enumerable: true,
           configurable: false,
@@ -530,9 +531,8 @@ class TableWork implements ProxyHandler<object> {
     const own = changes.get(key);
     if (own !== undefined || changes.has(key))
       return own === REMOVED ? Reflect.get(target, key) : own;
-    const found = find(this.root, key);
-    if (found === null) return Reflect.get(target, key);
-    const value = found.leaf.values[found.index];
+    const value = lookup(this.root, key);
+    if (value === ABSENT) return Reflect.get(target, key);
     if (typeof value !== 'object' || value === null) return value;
     const copy = thaw(value);
     changes.set(key, copy);

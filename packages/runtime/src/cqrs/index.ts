@@ -1,3 +1,16 @@
+/**
+ * `@causeway/runtime/cqrs`: the CQRS layer on top of the loop, for application authors who
+ * decide commands, answer queries from read models and run sagas, and for adapters built on
+ * it (GraphQL, NATS, the Postgres read model).
+ *
+ * Commands are the inputs clients send: each has one handler that decides inside a tick
+ * (`defineCommand`, `Mediator.send`). Queries read projections: inline ones kept in state,
+ * catch-up ones built from the log into their own store (`CatchUpProjection`). Sagas are
+ * process managers keyed by correlation. An application that drives the loop with plain
+ * inputs and listeners needs none of this: `@causeway/runtime` is enough.
+ *
+ * @packageDocumentation
+ */
 export {
   command,
   commandInput,

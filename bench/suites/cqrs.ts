@@ -7,16 +7,14 @@ import { execute, parse } from 'graphql';
 import pg from 'pg';
 import type { Event, EventStore as EmmettEventStore } from '@event-driven-io/emmett';
 import {
-  command,
-  defineCommand,
   defineEvent,
   EventSystem,
-  Mediator,
   MemoryStore,
   newEntityId,
   type EventStore,
   type Table,
 } from '@causeway/runtime';
+import { command, defineCommand, Mediator } from '@causeway/runtime/cqrs';
 import { FileStore } from '@causeway/adapters/file';
 import { PostgresReadModel, PostgresStore } from '@causeway/adapters/postgres';
 import {

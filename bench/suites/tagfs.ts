@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { command, newEntityId } from '@causeway/runtime';
+import { newEntityId } from '@causeway/runtime';
+import { command } from '@causeway/runtime/cqrs';
 import {
   AddFile,
   catalogMediator,

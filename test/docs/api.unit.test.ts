@@ -32,6 +32,7 @@ describe('docs/api.md', () => {
     expect(surface.map((e) => e.specifier)).toEqual(
       expect.arrayContaining([
         '@causeway/runtime',
+        '@causeway/runtime/cqrs',
         '@causeway/runtime/store-kit',
         '@causeway/runtime/testing',
         '@causeway/adapters',

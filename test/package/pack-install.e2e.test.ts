@@ -142,7 +142,7 @@ describe('the packed packages, installed outside the repository', () => {
     }
   });
 
-  it('runs an app with plain node: ticks on the file store, reopens, rebuilds, re-executes', async () => {
+  it('runs an app with plain node: ticks on the file store, reopens, rebuilds, re-executes, decides commands', async () => {
     const stdout = await ok(process.execPath, ['app.mjs', join(project, 'data')], project);
 
     const seen = JSON.parse(stdout) as {
@@ -152,6 +152,7 @@ describe('the packed packages, installed outside the repository', () => {
       reopenedHash: string;
       rebuilt: { tick: number; hash: string; balance: number };
       reexecuted: boolean;
+      command: { decided: unknown; refused: unknown };
       deepImport: string;
     };
     expect(seen.types).toEqual(['AccountOpened', 'Deposited', 'Flagged']);
@@ -161,6 +162,7 @@ describe('the packed packages, installed outside the repository', () => {
     expect(seen.reopenedHash).toBe(seen.hashes[1]);
     expect(seen.rebuilt).toEqual({ tick: 2, hash: seen.hashes[1], balance: 20_000 });
     expect(seen.reexecuted).toBe(true);
+    expect(seen.command).toEqual({ decided: { balance: 5 }, refused: 'NO_ACCOUNT' });
     expect(seen.deepImport).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 

@@ -1,13 +1,11 @@
 import {
-  defineCommand,
   defineEvent,
-  defineQuery,
   EventSystem,
-  Mediator,
   MemoryStore,
   type EventStore,
   type Table,
 } from '@causeway/runtime';
+import { defineCommand, defineQuery, Mediator } from '@causeway/runtime/cqrs';
 
 /** A file in the catalog: its name (unique), the blob it points at, and its tags. */
 export interface CatalogFile {

@@ -3,12 +3,12 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { userInfo } from 'node:os';
 import {
   CausewayError,
-  command,
   ErrorCodes,
   isCausewayError,
   newEntityId,
   type Envelope,
 } from '@causeway/runtime';
+import { command } from '@causeway/runtime/cqrs';
 import {
   AddFile,
   RemoveFile,

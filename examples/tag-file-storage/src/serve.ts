@@ -21,7 +21,8 @@ import {
   type GraphqlContext,
   type GraphqlServer,
 } from '@causeway/adapters/graphql';
-import { newEntityId, type Mediator } from '@causeway/runtime';
+import { newEntityId } from '@causeway/runtime';
+import type { Mediator } from '@causeway/runtime/cqrs';
 import {
   AddFile,
   RemoveFile,

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openStore } from '@causeway/adapters';
-import type { EventSystem, Mediator } from '@causeway/runtime';
+import type { EventSystem } from '@causeway/runtime';
+import type { Mediator } from '@causeway/runtime/cqrs';
 import { BlobFolder } from './blobs.ts';
 import { catalogMediator, catalogSystem, type Catalog } from './catalog.ts';
 

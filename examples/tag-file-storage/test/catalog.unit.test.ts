@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { command, isCommandRejected, newEntityId, type Mediator } from '@causeway/runtime';
+import { newEntityId } from '@causeway/runtime';
+import { command, isCommandRejected, type Mediator } from '@causeway/runtime/cqrs';
 import {
   AddFile,
   catalogMediator,

@@ -7,14 +7,8 @@ import {
   GraphQLSchema,
   GraphQLString,
 } from 'graphql';
-import {
-  defineCommand,
-  defineEvent,
-  EventSystem,
-  Mediator,
-  type EventStore,
-  type Table,
-} from '@causeway/runtime';
+import { defineEvent, EventSystem, type EventStore, type Table } from '@causeway/runtime';
+import { defineCommand, Mediator } from '@causeway/runtime/cqrs';
 import {
   commandField,
   connectionArgs,

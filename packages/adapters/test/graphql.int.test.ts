@@ -1,7 +1,8 @@
 import { generateKeyPair, SignJWT, exportSPKI } from 'jose';
 import { createClient } from 'graphql-sse';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, newEntityId, type Mediator } from '@causeway/runtime';
+import { ErrorCodes, newEntityId } from '@causeway/runtime';
+import type { Mediator } from '@causeway/runtime/cqrs';
 import {
   serveGraphql,
   type GraphqlAuth,

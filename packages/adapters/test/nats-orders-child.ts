@@ -8,15 +8,8 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import {
-  command,
-  defineCommand,
-  defineEvent,
-  EventSystem,
-  Mediator,
-  newEntityId,
-  type Table,
-} from '@causeway/runtime';
+import { defineEvent, EventSystem, newEntityId, type Table } from '@causeway/runtime';
+import { command, defineCommand, Mediator } from '@causeway/runtime/cqrs';
 import { CommandInbox, decodeEvent, OutboxRelay } from '../src/nats/index.ts';
 
 const [role, url, tag, ordersArg] = process.argv.slice(2) as [string, string, string, string];

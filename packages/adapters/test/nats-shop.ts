@@ -1,11 +1,5 @@
-import {
-  defineCommand,
-  defineEvent,
-  EventSystem,
-  Mediator,
-  type EventStore,
-  type Table,
-} from '@causeway/runtime';
+import { defineEvent, EventSystem, type EventStore, type Table } from '@causeway/runtime';
+import { defineCommand, Mediator } from '@causeway/runtime/cqrs';
 
 /** A shop whose stock is counted in public events (relayed) and private ones (kept). */
 export const ItemStocked = defineEvent<{ sku: string }, 'ItemStocked'>('ItemStocked', {

@@ -4,14 +4,13 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  command,
   MemoryStore,
   newEntityId,
   type EventStore,
-  type Mediator,
   type TickCommit,
   type StoredEnvelope,
 } from '@causeway/runtime';
+import { command, type Mediator } from '@causeway/runtime/cqrs';
 import {
   CommandInbox,
   decodeEvent,

@@ -1,12 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  CatchUpProjection,
-  defineEvent,
-  defineProjection,
-  EventSystem,
-  input,
-  newEntityId,
-} from '@causeway/runtime';
+import { defineEvent, EventSystem, input, newEntityId } from '@causeway/runtime';
+import { CatchUpProjection, defineProjection } from '@causeway/runtime/cqrs';
 import { pgUrl, requirePostgres } from '../../../test/services.ts';
 import { PostgresReadModel, type PostgresTransaction } from '../src/postgres/index.ts';
 import { dropSchema, uniqueSchema } from './postgres-harness.ts';

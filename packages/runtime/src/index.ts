@@ -1,7 +1,8 @@
 /**
- * `@causeway/runtime`: the deterministic event loop, for application authors. Every public
- * name is listed here and in docs/api.md; anything not exported from this file (or from
- * `@causeway/runtime/testing` and `@causeway/runtime/store-kit`) is internal.
+ * `@causeway/runtime`: the deterministic event loop, for application authors: events, the
+ * loop, state, stores and replay. Every public name is listed here and in docs/api.md; anything
+ * not exported from this file (or from `@causeway/runtime/cqrs`, `@causeway/runtime/testing`
+ * and `@causeway/runtime/store-kit`) is internal.
  *
  * @packageDocumentation
  */
@@ -112,61 +113,3 @@ export type { Component, Table, ValueOf } from './state/index.ts';
 export { isUuidV7, newEntityId, uuidV7Time } from './ids/index.ts';
 export { wallClock } from './clock/index.ts';
 export type { Clock } from './clock/index.ts';
-
-export {
-  CatchUpProjection,
-  command,
-  commandInput,
-  CommandDecided,
-  CommandRejected,
-  shardOf,
-  defineCommand,
-  defineProjection,
-  defineQuery,
-  defineSaga,
-  isCommandRejected,
-  Mediator,
-  MemoryReadModel,
-  ProjectionDefinition,
-  projectInline,
-  Rejection,
-  SAGAS_TABLE,
-  SagaDefinition,
-  SagaStepped,
-  VERSIONS_TABLE,
-} from './cqrs/index.ts';
-export type {
-  AnyCommandType,
-  AnyQueryType,
-  CatchUpOptions,
-  Command,
-  CommandContext,
-  CommandData,
-  CommandDecidedData,
-  CommandEnvelope,
-  CommandHandler,
-  CommandMessage,
-  CommandOptions,
-  CommandOutcome,
-  CommandType,
-  CqrsTables,
-  DecidedCommand,
-  DefineCommandOptions,
-  MediatorOptions,
-  MemoryTransaction,
-  ParamsOf,
-  PayloadOf,
-  ProjectionHandler,
-  ProjectionStatus,
-  ProjectionTarget,
-  QueryContext,
-  QueryHandler,
-  QueryResultOf,
-  QueryType,
-  ReasonOf,
-  ResultOf,
-  SagaContext,
-  SagaReaction,
-  SagaStep,
-  SagaSteppedData,
-} from './cqrs/index.ts';

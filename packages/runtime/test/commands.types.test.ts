@@ -6,7 +6,7 @@ import {
   type CommandHandler,
   type CommandRejected,
   type ResultOf,
-} from '../src/index.ts';
+} from '../src/cqrs/index.ts';
 import type { OpenAccount } from './fixtures/bank.ts';
 import { bankSystem, Deposit, Withdraw, type Bank } from './fixtures/bank.ts';
 

@@ -1,20 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
-  command,
-  commandInput,
-  defineCommand,
-  defineQuery,
   ErrorCodes,
   input,
   isCausewayError,
-  isCommandRejected,
-  Mediator,
   MemoryStore,
   newEntityId,
   reexecute,
   systemInternals,
   type EventStore,
 } from '../src/index.ts';
+import {
+  command,
+  commandInput,
+  defineCommand,
+  defineQuery,
+  isCommandRejected,
+  Mediator,
+} from '../src/cqrs/index.ts';
 import {
   AccountOpened,
   bankMediator,

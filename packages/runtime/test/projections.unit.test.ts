@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCodes, newEntityId } from '../src/index.ts';
 import {
   CatchUpProjection,
   command,
   defineProjection,
-  ErrorCodes,
   MemoryReadModel,
-  newEntityId,
   projectInline,
   type MemoryTransaction,
   type Mediator,
-} from '../src/index.ts';
+} from '../src/cqrs/index.ts';
 import {
   bankMediator,
   bankSystem,

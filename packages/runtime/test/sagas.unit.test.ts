@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  command,
-  commandInput,
   firstDivergence,
   MemoryStore,
   newEntityId,
   reexecute,
-  SAGAS_TABLE,
   systemInternals,
 } from '../src/index.ts';
+import { command, commandInput, SAGAS_TABLE } from '../src/cqrs/index.ts';
 import { CrashingStore, resumeScript, runScript, type Script } from '../src/testing/index.ts';
 import {
   Checkout,

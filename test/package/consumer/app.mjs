@@ -1,5 +1,6 @@
 // A small application on the installed packages, run with plain `node` (no TypeScript, no
-// tsx): define events, tick on the file store, reopen it, rebuild and re-execute the log.
+// tsx): define events, tick on the file store, reopen it, rebuild and re-execute the log, then
+// decide a command and a refusal through the CQRS entry (`@causeway/runtime/cqrs`).
 // Prints one JSON line of what it saw; test/package/pack-install.e2e.test.ts checks it.
 import {
   defineEvent,
@@ -9,6 +10,7 @@ import {
   rebuild,
   reexecute,
 } from '@causeway/runtime';
+import { command, defineCommand, isCommandRejected, Mediator } from '@causeway/runtime/cqrs';
 import { FileStore } from '@causeway/adapters/file';
 
 const dir = process.argv[2];
@@ -53,6 +55,32 @@ const rebuilt = await rebuild(reader, makeBank);
 const replayed = await reexecute(reader, makeBank);
 await reader.close();
 
+const Open = defineCommand('Open');
+const Deposit = defineCommand('Deposit');
+const teller = new Mediator(makeBank(new FileStore({ dir: `${dir}-cqrs` })), {
+  commands: [Open, Deposit],
+})
+  .handle(Open, (cmd, ctx) => {
+    ctx.emit(Opened, cmd.entity, { owner: cmd.payload.owner });
+    return null;
+  })
+  .handle(Deposit, (cmd, ctx) => {
+    const balance = ctx.state.balance[cmd.entity];
+    if (balance === undefined) return ctx.reject('NO_ACCOUNT', 'Open the account first.');
+    ctx.emit(Deposited, cmd.entity, { amount: cmd.payload.amount });
+    return { balance: balance + cmd.payload.amount };
+  });
+await teller.start();
+await teller.send(command(Open, account, { owner: 'ada' }, { actor: 'ada' }));
+const decided = await teller.send(command(Deposit, account, { amount: 5 }, { actor: 'ada' }));
+let refused = null;
+try {
+  await teller.send(command(Deposit, newEntityId(), { amount: 5 }, { actor: 'ada' }));
+} catch (error) {
+  refused = isCommandRejected(error, Deposit) ? error.reason : String(error);
+}
+await teller.system.close();
+
 let deepImport = 'allowed';
 try {
   await import('@causeway/runtime/dist/loop/core.js');
@@ -68,6 +96,7 @@ console.log(
     reopenedHash,
     rebuilt: { tick: rebuilt.tick, hash: rebuilt.hash, balance: rebuilt.state.balance[account] },
     reexecuted: replayed.ok,
+    command: { decided, refused },
     deepImport,
   }),
 );

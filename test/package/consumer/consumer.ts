@@ -2,6 +2,8 @@
 // the names an application uses resolve, and their types are real, not `any`.
 import { defineEvent, EventSystem, input, newEntityId, rebuild } from '@causeway/runtime';
 import type { Envelope, EventStore, Table, TickResult } from '@causeway/runtime';
+import { command, defineCommand, Mediator } from '@causeway/runtime/cqrs';
+import type { ResultOf } from '@causeway/runtime/cqrs';
 import { openStore } from '@causeway/adapters';
 import { FileStore } from '@causeway/adapters/file';
 import type { causewayMatchers } from '@causeway/runtime/testing';
@@ -36,4 +38,21 @@ export async function run(): Promise<TickResult> {
   // @ts-expect-error: a payload is checked against its event type
   input(Deposited, account, { amount: 'five' }, 'ada');
   return result;
+}
+
+const Deposit = defineCommand<{ amount: number }, { balance: number }, 'NO_ACCOUNT'>('Deposit');
+
+export async function deposit(account: string): Promise<ResultOf<typeof Deposit>> {
+  const teller = new Mediator(makeBank(new FileStore({ dir: './data' })), {
+    commands: [Deposit],
+  }).handle(Deposit, (cmd, ctx) => {
+    const balance = ctx.state.balance[cmd.entity];
+    if (balance === undefined) return ctx.reject('NO_ACCOUNT', 'Open the account first.');
+    ctx.emit(Deposited, cmd.entity, { amount: cmd.payload.amount });
+    return { balance: balance + cmd.payload.amount };
+  });
+  const { balance } = await teller.send(command(Deposit, account, { amount: 5 }, { actor: 'ada' }));
+  // @ts-expect-error: a command's payload is checked against its command type
+  command(Deposit, account, { amount: 'five' }, { actor: 'ada' });
+  return { balance };
 }

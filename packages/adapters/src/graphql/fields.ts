@@ -5,18 +5,20 @@ import {
   type GraphQLOutputType,
 } from 'graphql';
 import {
-  command,
   ErrorCodes,
   isCausewayError,
-  isCommandRejected,
-  type AnyCommandType,
   type AnyEventType,
   type Envelope,
   type EventSystem,
+} from '@causeway/runtime';
+import {
+  command,
+  isCommandRejected,
+  type AnyCommandType,
   type Mediator,
   type PayloadOf,
   type ResultOf,
-} from '@causeway/runtime';
+} from '@causeway/runtime/cqrs';
 import type { Principal } from './auth.ts';
 
 /** What every resolver gets: the authenticated principal, the mediator and this request's loaders. */

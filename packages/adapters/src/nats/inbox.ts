@@ -7,14 +7,8 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  CausewayError,
-  command,
-  ErrorCodes,
-  isCausewayError,
-  type AnyCommandType,
-  type Command,
-} from '@causeway/runtime';
+import { CausewayError, ErrorCodes, isCausewayError } from '@causeway/runtime';
+import { command, type AnyCommandType, type Command } from '@causeway/runtime/cqrs';
 
 /** The wire form of a command sent to a {@link CommandInbox} with the default decoder. */
 export interface CommandMessage {

@@ -7,8 +7,8 @@ import {
   systemInternals,
   type Envelope,
   type EventSystem,
-  type Unwatch,
 } from '@causeway/runtime';
+import { LogFollower } from '@causeway/runtime/cqrs';
 
 /** Options of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
@@ -95,7 +95,8 @@ export function defaultEventSubject(event: Envelope): string {
  * store the system uses. A crash between the acknowledgement and the position write resends at
  * most one batch, which the duplicate window absorbs.
  *
- * It reads the log with `system.readEvents` (paged) and wakes on `system.store.watch`.
+ * It follows the log with a `LogFollower` (`@causeway/runtime/cqrs`): pages read with
+ * `system.readEvents`, woken by `system.store.watch`, retrying every `retryMs` after a failure.
  */
 export class OutboxRelay {
   readonly #system: EventSystem<object>;
@@ -104,29 +105,12 @@ export class OutboxRelay {
   readonly #name: string;
   readonly #subject: (event: Envelope) => string;
   readonly #bucket: string;
-  readonly #batch: number;
-  readonly #retryMs: number;
-  readonly #onError: (error: unknown) => void;
+  readonly #follower: LogFollower;
   #kv: KV | null = null;
-  #position = 0;
-  #state: OutboxRelayStatus['state'] = 'idle';
   #published = 0;
   #duplicates = 0;
-  #unwatch: Unwatch | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
-  #retry: ReturnType<typeof setTimeout> | null = null;
-  readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
 
   constructor(options: OutboxRelayOptions) {
-    const batch = options.batch ?? 500;
-    if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) {
-      throw new CausewayError(
-        ErrorCodes.InvalidArgument,
-        `A relay's batch is 1 to 10,000 events, got ${String(batch)}.`,
-        { batch },
-      );
-    }
     if (!/^[-/=.\w]+$/.test(options.name)) {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
@@ -140,17 +124,23 @@ export class OutboxRelay {
     this.#name = options.name;
     this.#subject = options.subject ?? defaultEventSubject;
     this.#bucket = options.bucket ?? 'causeway_relay';
-    this.#batch = batch;
-    this.#retryMs = options.retryMs ?? 250;
-    this.#onError = options.onError ?? (() => undefined);
+    this.#follower = new LogFollower({
+      source: options.system,
+      handle: (events) => this.#relay(events),
+      ...(options.batch === undefined ? {} : { batch: options.batch }),
+      retryMs: options.retryMs ?? 250,
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+    });
   }
 
   /** Where the relay is. */
   status(): OutboxRelayStatus {
+    const state = this.#follower.state;
     return {
       name: this.#name,
-      position: this.#position,
-      state: this.#state,
+      position: this.#follower.position,
+      // A follower that retries never stays failed.
+      state: state === 'failed' ? 'running' : state,
       published: this.#published,
       duplicates: this.#duplicates,
     };
@@ -158,24 +148,16 @@ export class OutboxRelay {
 
   /** Loads the position, relays what was committed since, and follows new commits until `stop()`. */
   async start(): Promise<void> {
-    await this.#system.open();
     this.#kv = await new Kvm(this.#connection).create(this.#bucket);
     const stored = await this.#kv.get(this.#name);
-    this.#position = stored === null || stored.length === 0 ? 0 : Number(stored.string());
-    this.#state = 'running';
-    this.#unwatch ??= this.#system.store.watch(() => this.#kick());
-    this.#kick();
-    await this.#running;
+    await this.#follower.start(
+      stored === null || stored.length === 0 ? 0 : Number(stored.string()),
+    );
   }
 
   /** Stops following the log; what was acknowledged stays acknowledged. */
   async stop(): Promise<void> {
-    this.#unwatch?.();
-    this.#unwatch = null;
-    this.#state = 'stopped';
-    if (this.#retry !== null) clearTimeout(this.#retry);
-    this.#retry = null;
-    await this.#running;
+    await this.#follower.stop();
   }
 
   /**
@@ -183,56 +165,20 @@ export class OutboxRelay {
    * unreachable it waits; after `stop()` it waits for the next `start()`).
    */
   waitFor(seq: number): Promise<void> {
-    if (this.#position >= seq) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.#waiters.add({ seq, resolve });
-      this.#kick();
-    });
+    return this.#follower.waitFor(seq);
   }
 
-  #kick(): void {
-    if (this.#state !== 'running') return;
-    if (this.#running !== null) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#follow()
-      .catch((err: unknown) => {
-        this.#onError(err);
-        if (this.#state !== 'running') return;
-        this.#retry = setTimeout(() => {
-          this.#retry = null;
-          this.#kick();
-        }, this.#retryMs);
-      })
-      .finally(() => {
-        this.#running = null;
-      });
-  }
-
-  async #follow(): Promise<void> {
+  async #relay(events: readonly Envelope[]): Promise<void> {
     const types = systemInternals(this.#system).types;
-    do {
-      this.#again = false;
-      while (this.#state === 'running') {
-        const page = await this.#system.readEvents({
-          fromSeq: this.#position + 1,
-          limit: this.#batch,
-        });
-        const last = page.items.at(-1);
-        if (last === undefined) break;
-        const relayed = page.items.filter((e) => types.get(e.type)?.public === true);
-        // In parallel within a batch: JetStream orders them by arrival, and a lost one makes the
-        // whole batch retry, so the position never passes an unacknowledged event.
-        const acks = await Promise.all(relayed.map((e) => this.#publish(e)));
-        for (const ack of acks) {
-          this.#published++;
-          if (ack) this.#duplicates++;
-        }
-        await (this.#kv as KV).put(this.#name, String(last.seq));
-        this.#advance(last.seq);
-      }
-    } while (this.#again && this.#state === 'running');
+    const relayed = events.filter((e) => types.get(e.type)?.public === true);
+    // In parallel within a batch: JetStream orders them by arrival, and a lost one makes the
+    // whole batch retry, so the position never passes an unacknowledged event.
+    const acks = await Promise.all(relayed.map((e) => this.#publish(e)));
+    for (const ack of acks) {
+      this.#published++;
+      if (ack) this.#duplicates++;
+    }
+    await (this.#kv as KV).put(this.#name, String((events.at(-1) as Envelope).seq));
   }
 
   async #publish(event: Envelope): Promise<boolean> {
@@ -244,15 +190,5 @@ export class OutboxRelay {
       headers: h,
     });
     return ack.duplicate;
-  }
-
-  #advance(seq: number): void {
-    this.#position = seq;
-    for (const w of [...this.#waiters]) {
-      if (w.seq <= seq) {
-        this.#waiters.delete(w);
-        w.resolve();
-      }
-    }
   }
 }

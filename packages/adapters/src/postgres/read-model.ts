@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { CausewayError, ErrorCodes, type ProjectionTarget } from '@causeway/runtime';
+import { CausewayError, ErrorCodes } from '@causeway/runtime';
+import type { ProjectionTarget } from '@causeway/runtime/cqrs';
 import { checkSchemaName } from '../sql/schema.ts';
 
 /** What a catch-up projection's handler gets on Postgres: queries inside the batch's transaction. */

@@ -1,9 +1,9 @@
-import { CausewayError, ErrorCodes } from '../errors/index.ts';
+import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
 import type { EventSystem } from '../loop/system.ts';
 import type { Applier } from '../loop/types.ts';
-import type { Unwatch } from '../store/port.ts';
+import { LogFollower } from './log-follower.ts';
 
 /** One handler of a catch-up projection: writes what an event means into the read model. */
 export type ProjectionHandler<Tx, E extends AnyEventType = AnyEventType> = (
@@ -114,93 +114,75 @@ export interface CatchUpOptions<Tx> {
  * Follows a system's log from its checkpoint into its own store: eventually consistent, and
  * `waitFor(seq)` gives read-your-writes. A handler that throws stops it at that event with the
  * error and position in `status()`, keeping the checkpoint before it; `resume()` (or a new
- * instance with fixed code) goes on from there. `rebuild()` starts again from zero.
+ * instance with fixed code) goes on from there. `rebuild()` starts again from zero. It is a
+ * {@link LogFollower} whose pages are written to the target in one transaction each.
  */
 export class CatchUpProjection<Tx> {
   readonly #projection: ProjectionDefinition<Tx>;
-  readonly #source: EventSystem<object>;
   readonly #target: ProjectionTarget<Tx>;
-  readonly #batch: number;
-  #checkpoint = 0;
-  #state: ProjectionStatus['state'] = 'idle';
+  readonly #follower: LogFollower;
   #error: ProjectionStatus['error'] = null;
-  #unwatch: Unwatch | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
-  readonly #waiters = new Set<{
-    seq: number;
-    resolve: () => void;
-    reject: (e: unknown) => void;
-  }>();
 
+  /** @throws CausewayError `CW_INVALID_ARGUMENT` for a batch outside 1 to 10,000. */
   constructor(options: CatchUpOptions<Tx>) {
-    const batch = options.batch ?? 500;
-    if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) {
-      throw new CausewayError(
-        ErrorCodes.InvalidArgument,
-        `A projection's batch is 1 to 10,000 events, got ${String(batch)}.`,
-        { batch },
-      );
-    }
     this.#projection = options.projection;
-    this.#source = options.source;
     this.#target = options.target;
-    this.#batch = batch;
+    this.#follower = new LogFollower({
+      source: options.source,
+      handle: (events, handled) => this.#apply(events, handled),
+      ...(options.batch === undefined ? {} : { batch: options.batch }),
+      onError: (err) => {
+        // The log or the target failed (not a handler): stop where we are, like a handler failure.
+        this.#error ??= {
+          seq: this.#follower.position + 1,
+          type: '(reading or writing)',
+          message: err instanceof Error ? err.message : String(err),
+        };
+      },
+    });
   }
 
   /** Where the projection is. */
   status(): ProjectionStatus {
     return {
       name: this.#projection.name,
-      checkpoint: this.#checkpoint,
-      state: this.#state,
+      checkpoint: this.#follower.position,
+      state: this.#follower.state,
       error: this.#error,
     };
   }
 
   /** Loads the checkpoint, catches up, and follows new commits until `stop()`. */
   async start(): Promise<void> {
-    await this.#source.open();
-    this.#checkpoint = await this.#target.checkpoint(this.#projection.name);
-    this.#state = 'running';
-    this.#unwatch ??= this.#source.store.watch(() => this.#kick());
-    this.#kick();
-    await this.#running;
+    this.#error = null;
+    await this.#follower.start(await this.#target.checkpoint(this.#projection.name));
   }
 
   /** Stops following the log (what was applied stays). */
   async stop(): Promise<void> {
-    this.#unwatch?.();
-    this.#unwatch = null;
-    if (this.#state === 'running') this.#state = 'stopped';
-    await this.#running;
-    this.#settle(
+    await this.#follower.stop();
+    this.#follower.rejectWaiters(
       new CausewayError(
         ErrorCodes.ProjectionFailed,
-        `Projection "${this.#projection.name}" was stopped at seq ${this.#checkpoint}.`,
-        { projection: this.#projection.name, checkpoint: this.#checkpoint },
+        `Projection "${this.#projection.name}" was stopped at seq ${this.#follower.position}.`,
+        { projection: this.#projection.name, checkpoint: this.#follower.position },
       ),
     );
   }
 
   /** After a failure: tries again from the checkpoint (the handler or the data was fixed). */
   async resume(): Promise<void> {
-    if (this.#state !== 'failed') return;
+    if (this.#follower.state !== 'failed') return;
     this.#error = null;
-    this.#state = 'running';
-    this.#kick();
-    await this.#running;
+    await this.#follower.resume();
   }
 
   /** Empties the read model and its checkpoint, then catches up from the first event. */
   async rebuild(): Promise<void> {
-    await this.#running;
+    await this.#follower.stop();
     await this.#target.reset(this.#projection.name, this.#projection.clearer);
-    this.#checkpoint = 0;
     this.#error = null;
-    this.#state = 'running';
-    this.#kick();
-    await this.#running;
+    await this.#follower.start(0);
   }
 
   /**
@@ -210,52 +192,12 @@ export class CatchUpProjection<Tx> {
    * @throws CausewayError `CW_PROJECTION_FAILED` when the projection failed before `seq`, or was stopped.
    */
   waitFor(seq: number): Promise<void> {
-    if (this.#checkpoint >= seq) return Promise.resolve();
-    if (this.#state === 'failed') return Promise.reject(this.#failure());
-    return new Promise<void>((resolve, reject) => {
-      this.#waiters.add({ seq, resolve, reject });
-      // A commit already made may not have been seen yet.
-      this.#kick();
+    return this.#follower.waitFor(seq).catch((err: unknown) => {
+      throw isCausewayError(err, ErrorCodes.ProjectionFailed) ? err : this.#failure();
     });
   }
 
-  #kick(): void {
-    if (this.#state !== 'running') return;
-    if (this.#running !== null) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#follow()
-      .catch((err: unknown) => {
-        // The log or the target failed (not a handler): stop where we are, like a handler failure.
-        this.#state = 'failed';
-        this.#error = {
-          seq: this.#checkpoint + 1,
-          type: '(reading or writing)',
-          message: err instanceof Error ? err.message : String(err),
-        };
-        this.#settle(this.#failure());
-      })
-      .finally(() => {
-        this.#running = null;
-      });
-  }
-
-  async #follow(): Promise<void> {
-    do {
-      this.#again = false;
-      while (this.#state === 'running') {
-        const page = await this.#source.readEvents({
-          fromSeq: this.#checkpoint + 1,
-          limit: this.#batch,
-        });
-        if (page.items.length === 0) break;
-        await this.#apply(page.items);
-      }
-    } while (this.#again && this.#state === 'running');
-  }
-
-  async #apply(events: readonly Envelope[]): Promise<void> {
+  async #apply(events: readonly Envelope[], handled: (seq: number) => void): Promise<void> {
     const name = this.#projection.name;
     let failedAt = -1;
     let failure: unknown = null;
@@ -274,52 +216,34 @@ export class CatchUpProjection<Tx> {
       if (failedAt < 0) throw err;
       failure = err;
     }
-    if (failure === null) {
-      this.#advance((events.at(-1) as Envelope).seq);
-      return;
-    }
+    if (failure === null) return;
     // Keep what came before the failing event, so the checkpoint stops right before it.
     if (failedAt > 0) {
       const before = events.slice(0, failedAt);
       await this.#target.transact(name, (before.at(-1) as Envelope).seq, async (tx) => {
         for (const e of before) await this.#projection.handlerOf(e.type)?.(tx, e);
       });
-      this.#advance((before.at(-1) as Envelope).seq);
+      handled((before.at(-1) as Envelope).seq);
     }
     const bad = events[failedAt] as Envelope;
-    this.#state = 'failed';
     this.#error = {
       seq: bad.seq,
       type: bad.type,
       message: failure instanceof Error ? failure.message : JSON.stringify(failure),
     };
-    this.#settle(this.#failure());
-  }
-
-  #advance(seq: number): void {
-    this.#checkpoint = seq;
-    for (const w of this.#waiters) {
-      if (w.seq <= seq) {
-        this.#waiters.delete(w);
-        w.resolve();
-      }
-    }
+    throw this.#failure();
   }
 
   #failure(): CausewayError {
     const e = this.#error;
+    const checkpoint = this.#follower.position;
     return new CausewayError(
       ErrorCodes.ProjectionFailed,
       e === null
         ? `Projection "${this.#projection.name}" is not running.`
-        : `Projection "${this.#projection.name}" stopped at seq ${e.seq} ("${e.type}"): ${e.message}. Its checkpoint stays at ${this.#checkpoint}; fix the handler and call resume(), or restart with the fixed code.`,
-      { projection: this.#projection.name, checkpoint: this.#checkpoint, ...(e ?? {}) },
+        : `Projection "${this.#projection.name}" stopped at seq ${e.seq} ("${e.type}"): ${e.message}. Its checkpoint stays at ${checkpoint}; fix the handler and call resume(), or restart with the fixed code.`,
+      { projection: this.#projection.name, checkpoint, ...(e ?? {}) },
     );
-  }
-
-  #settle(err: CausewayError): void {
-    for (const w of this.#waiters) w.reject(err);
-    this.#waiters.clear();
   }
 }
 

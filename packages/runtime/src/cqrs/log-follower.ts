@@ -1,0 +1,260 @@
+import { CausewayError, ErrorCodes } from '../errors/index.ts';
+import type { Envelope } from '../events/envelope.ts';
+import type { EventSystem } from '../loop/system.ts';
+import type { Unwatch } from '../store/port.ts';
+
+/**
+ * Handles one page of committed events, in log order. When it resolves, the follower's position
+ * moves to the page's last seq. A handler that makes part of a page durable and then fails
+ * reports that part with `handled(seq)` (a seq of the page) before it throws, so that the
+ * position stops right before the event that failed.
+ */
+export type LogPageHandler = (
+  events: readonly Envelope[],
+  handled: (seq: number) => void,
+) => Promise<void>;
+
+/** Where a {@link LogFollower} is: `failed` only when it does not retry. */
+export type LogFollowerState = 'idle' | 'running' | 'failed' | 'stopped';
+
+/** Options of a {@link LogFollower}. */
+export interface LogFollowerOptions {
+  /** The system whose committed log is followed (events are read upcast). */
+  readonly source: EventSystem<object>;
+  /** What to do with each page of events after the position. */
+  readonly handle: LogPageHandler;
+  /** Events per page, 1 to 10,000. Default 500. */
+  readonly batch?: number;
+  /**
+   * After a failure (of the handler or of reading the log), try again from the position after
+   * this many ms, staying `running`. Without it, a failure stops the follower in `failed` until
+   * `resume()`.
+   */
+  readonly retryMs?: number;
+  /** Called with every failure, before the follower retries or stops. */
+  readonly onError?: (error: unknown) => void;
+}
+
+interface Waiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Follows a system's committed log from a position: reads the events after it in pages
+ * (`system.readEvents`), hands each page to a handler, moves the position to the page's end, and
+ * when it has caught up waits for the next commit (`system.store.watch`) until `stop()`.
+ *
+ * One run at a time: a commit seen during a run makes the run read again before it ends, so
+ * every page is handled once, in order. Where the position is kept durably is the owner's
+ * business: it passes the last handled seq to `start(from)` and writes the new one in its
+ * handler. Catch-up projections and the NATS outbox relay are built on it.
+ *
+ * @example
+ * ```ts
+ * const follower = new LogFollower({
+ *   source: system,
+ *   handle: async (events) => {
+ *     for (const e of events) await audit.write(e);
+ *     await audit.savePosition(events.at(-1)!.seq);
+ *   },
+ * });
+ * await follower.start(await audit.position()); // caught up; follows until stop()
+ * await follower.waitFor(system.lastCommit!.lastSeq);
+ * ```
+ */
+export class LogFollower {
+  readonly #source: EventSystem<object>;
+  readonly #handle: LogPageHandler;
+  readonly #batch: number;
+  readonly #retryMs: number | undefined;
+  readonly #onError: (error: unknown) => void;
+  #position = 0;
+  #state: LogFollowerState = 'idle';
+  #failure: { readonly error: unknown } | null = null;
+  #unwatch: Unwatch | null = null;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #retry: ReturnType<typeof setTimeout> | null = null;
+  readonly #waiters = new Set<Waiter>();
+
+  /** @throws CausewayError `CW_INVALID_ARGUMENT` for a batch outside 1 to 10,000 or a negative `retryMs`. */
+  constructor(options: LogFollowerOptions) {
+    const batch = options.batch ?? 500;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A log follower's batch is 1 to 10,000 events, got ${String(batch)}.`,
+        { batch },
+      );
+    }
+    const retryMs = options.retryMs;
+    if (retryMs !== undefined && !(Number.isFinite(retryMs) && retryMs >= 0)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A log follower's retryMs is a number of milliseconds, 0 or more, got ${String(retryMs)}.`,
+        { retryMs },
+      );
+    }
+    this.#source = options.source;
+    this.#handle = options.handle;
+    this.#batch = batch;
+    this.#retryMs = retryMs;
+    this.#onError = options.onError ?? (() => undefined);
+  }
+
+  /** The last seq handled. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** Whether it follows the log, has failed (without `retryMs`), or was stopped. */
+  get state(): LogFollowerState {
+    return this.#state;
+  }
+
+  /** What made it fail, while it is `failed`. */
+  get failure(): { readonly error: unknown } | null {
+    return this.#failure;
+  }
+
+  /**
+   * Opens the source, handles every event after `from` (the last seq already handled, 0 for
+   * none), and resolves once caught up; it then follows new commits until `stop()`. A failure
+   * does not reject: it shows in `state`, `onError` and `waitFor`. Starting a follower that runs
+   * stops it first.
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `from` is not a seq (an integer, 0 or more).
+   */
+  async start(from: number): Promise<void> {
+    if (!Number.isSafeInteger(from) || from < 0) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A log follower starts after a seq (an integer, 0 or more), got ${String(from)}.`,
+        { from },
+      );
+    }
+    if (this.#state === 'running') await this.stop();
+    await this.#source.open();
+    this.#position = from;
+    this.#failure = null;
+    this.#state = 'running';
+    this.#unwatch ??= this.#source.store.watch(() => this.#kick());
+    this.#kick();
+    await this.#running;
+  }
+
+  /**
+   * Stops following the log; a page in progress is finished first. Pending `waitFor` calls keep
+   * waiting for a later start, unless the owner gives up on them with `rejectWaiters`.
+   */
+  async stop(): Promise<void> {
+    this.#unwatch?.();
+    this.#unwatch = null;
+    if (this.#retry !== null) clearTimeout(this.#retry);
+    this.#retry = null;
+    if (this.#state !== 'failed') this.#state = 'stopped';
+    await this.#running;
+  }
+
+  /** After a failure: tries again from the position (the handler or the data was fixed). */
+  async resume(): Promise<void> {
+    if (this.#state !== 'failed') return;
+    this.#failure = null;
+    this.#state = 'running';
+    this.#kick();
+    await this.#running;
+  }
+
+  /**
+   * Resolves once every event up to `seq` is handled. Rejects with the failure when the
+   * follower fails first (or has failed); while it retries, it waits.
+   */
+  waitFor(seq: number): Promise<void> {
+    if (this.#position >= seq) return Promise.resolve();
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the owner sees exactly what its handler threw, as pending waits do
+    if (this.#failure !== null) return Promise.reject(this.#failure.error);
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.add({ seq, resolve, reject });
+      // A commit already made may not have been seen yet.
+      this.#kick();
+    });
+  }
+
+  /** Rejects every pending `waitFor` with `reason`: for an owner that stopped for good. */
+  rejectWaiters(reason: unknown): void {
+    for (const w of this.#waiters) w.reject(reason);
+    this.#waiters.clear();
+  }
+
+  #kick(): void {
+    if (this.#state !== 'running') return;
+    if (this.#running !== null) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#follow()
+      .catch((error: unknown) => this.#fail(error))
+      .finally(() => {
+        this.#running = null;
+        // A commit seen after the run's last read and before this line would otherwise wait
+        // for the next one.
+        if (this.#again) this.#kick();
+      });
+  }
+
+  async #follow(): Promise<void> {
+    do {
+      this.#again = false;
+      while (this.#state === 'running') {
+        const page = await this.#source.readEvents({
+          fromSeq: this.#position + 1,
+          limit: this.#batch,
+        });
+        const first = page.items[0];
+        const last = page.items.at(-1);
+        if (first === undefined || last === undefined) break;
+        await this.#handle(page.items, (seq) => {
+          if (!Number.isInteger(seq) || seq < first.seq || seq > last.seq) {
+            throw new CausewayError(
+              ErrorCodes.InvalidArgument,
+              `handled(seq) takes a seq of the page (${first.seq} to ${last.seq}), got ${String(seq)}.`,
+              { seq, first: first.seq, last: last.seq },
+            );
+          }
+          this.#advance(seq);
+        });
+        this.#advance(last.seq);
+      }
+    } while (this.#again && this.#state === 'running');
+  }
+
+  #fail(error: unknown): void {
+    // The retry (or resume) reads again anyway; a pending wake-up must not bypass its delay.
+    this.#again = false;
+    this.#onError(error);
+    if (this.#state !== 'running') return;
+    if (this.#retryMs !== undefined) {
+      this.#retry = setTimeout(() => {
+        this.#retry = null;
+        this.#kick();
+      }, this.#retryMs);
+      return;
+    }
+    this.#state = 'failed';
+    this.#failure = { error };
+    this.rejectWaiters(error);
+  }
+
+  #advance(seq: number): void {
+    if (seq <= this.#position) return;
+    this.#position = seq;
+    for (const w of [...this.#waiters]) {
+      if (w.seq <= seq) {
+        this.#waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+}

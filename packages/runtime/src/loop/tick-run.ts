@@ -29,8 +29,7 @@ import {
   type TimerScheduledData,
 } from './builtin.ts';
 import { RunContext, type LoopPort } from './context.ts';
-import type { EntityRecord, LoopCore, PendingInput, Subscription, Timer } from './core.ts';
-import { entityExists, entityNotFound, entityNotOwned } from './entity-rules.ts';
+import type { LoopCore, PendingInput, Subscription, Timer } from './core.ts';
 import type { EventPatches, TickFailure } from './types.ts';
 
 const SYSTEM_ACTOR = 'causeway';
@@ -56,8 +55,8 @@ export class TickRun<S extends object> implements LoopPort {
   private draft: StateDraft | null = null;
   private recorder: PatchRecorder | null = null;
   private current: S;
-  private readonly registryUndo: { id: string; prev: EntityRecord | undefined; index: number }[] =
-    [];
+  // Where the entity registry's undo journal stood when the run started (see rollback).
+  private readonly entitiesMark: number;
   private readonly rootActors = new Map<string, string>();
   private rootsIndexed = 0;
   private timersCopied = false;
@@ -76,6 +75,7 @@ export class TickRun<S extends object> implements LoopPort {
     this.ids = new TickIds(now, tick, this.rng);
     this.timers = core.timers;
     this.current = core.state;
+    this.entitiesMark = core.entities.mark();
     if (shared !== null) this.draft = shared;
     else {
       this.draft = new StateDraft(core.state);
@@ -104,16 +104,11 @@ export class TickRun<S extends object> implements LoopPort {
     const core = this.core;
     core.checkRegistered(type);
     if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
-    if (type.entity === 'new') {
-      assertEntityId(entity, this.now, core.settings.entitySkewMs);
-      if (core.registry.has(entity)) throw entityExists(type.name, entity);
-      const owner = cause === null ? actor : this.rootActorOf(cause);
-      this.setEntity(entity, { owner, grants: [] });
-    } else if (type.entity === 'existing' && !core.registry.has(entity)) {
-      throw entityNotFound(type.name, entity);
-    } else if (type.entity === 'any') {
-      assertEntityId(entity, this.now, core.settings.entitySkewMs);
-    }
+    if (type.entity !== 'existing') assertEntityId(entity, this.now, core.settings.entitySkewMs);
+    core.entities.checkEmitted(type, entity);
+    // A listener's new entity belongs to its chain's root actor.
+    if (type.entity === 'new')
+      core.entities.create(entity, cause === null ? actor : this.rootActorOf(cause));
     const id = this.ids.next();
     this.push(
       id,
@@ -263,26 +258,16 @@ export class TickRun<S extends object> implements LoopPort {
         this.push(id, InputDiscarded, r.entity, r.data, null, id, r.actor);
         continue;
       }
-      const record = core.registry.get(r.entity);
-      let problem: CausewayError | null = null;
       const reason = discarded?.get(r.ino);
-      if (reason !== undefined) {
-        problem = new CausewayError(
-          ErrorCodes.InputDiscarded,
-          `Input ${r.ino} ("${r.type}") was rejected by an operator before it ran: ${reason}`,
-          { ino: r.ino },
-        );
-      } else if (p.type.entity === 'new') {
-        if (record !== undefined) problem = entityExists(r.type, r.entity);
-      } else if (record === undefined) {
-        if (p.type.entity !== 'any') problem = entityNotFound(r.type, r.entity);
-      } else if (
-        record.owner !== r.actor &&
-        !record.grants.includes(r.actor) &&
-        !record.grants.includes('*')
-      ) {
-        problem = entityNotOwned(r.type, r.entity, r.actor, record.owner);
-      }
+      // Accepted against the registry as it was then; re-checked against it as it is now.
+      const problem: CausewayError | null =
+        reason !== undefined
+          ? new CausewayError(
+              ErrorCodes.InputDiscarded,
+              `Input ${r.ino} ("${r.type}") was rejected by an operator before it ran: ${reason}`,
+              { ino: r.ino },
+            )
+          : core.entities.inputProblem(p.type, r.entity, r.actor, null);
       const id = this.ids.next();
       if (problem !== null) {
         this.push(
@@ -296,14 +281,9 @@ export class TickRun<S extends object> implements LoopPort {
         );
         continue;
       }
-      if (p.type.entity === 'new') this.setEntity(r.entity, { owner: r.actor, grants: [] });
-      if (p.type === EntityAccessGranted) {
-        const rec = core.registry.get(r.entity) as EntityRecord;
-        this.setEntity(r.entity, {
-          owner: rec.owner,
-          grants: [...rec.grants, (r.data as { to: string }).to],
-        });
-      }
+      if (p.type.entity === 'new') core.entities.create(r.entity, r.actor);
+      else if (p.type === EntityAccessGranted)
+        core.entities.grant(r.entity, (r.data as { to: string }).to);
       const data = r.version === p.type.version ? r.data : upcastData(p.type, r.version, r.data);
       this.push(id, p.type, r.entity, data, null, id, r.actor);
     }
@@ -336,7 +316,7 @@ export class TickRun<S extends object> implements LoopPort {
   runListener(sub: Subscription, event: Envelope | null, startedAt = -1): number {
     const core = this.core;
     const mark = this.queue.length;
-    const undoMark = this.registryUndo.length;
+    const undoMark = core.entities.mark();
     const ctx = new RunContext<object>(this, event, sub.name);
     const guard = core.settings.guard;
     const timed = core.settings.activities > 0;
@@ -400,7 +380,7 @@ export class TickRun<S extends object> implements LoopPort {
         },
         { cause: failure },
       );
-      core.halted = error;
+      core.halt(error);
       throw error;
     }
     const cause = event ?? null;
@@ -438,14 +418,9 @@ export class TickRun<S extends object> implements LoopPort {
           event.causation === null
             ? event.actor
             : (this.rootActors.get(event.correlation) ?? event.actor);
-        this.setEntity(event.entity, { owner, grants: [] });
+        core.entities.create(event.entity, owner);
       } else if (type === EntityAccessGranted) {
-        const rec = core.registry.get(event.entity);
-        if (rec !== undefined)
-          this.setEntity(event.entity, {
-            owner: rec.owner,
-            grants: [...rec.grants, (event.data as { to: string }).to],
-          });
+        core.entities.grant(event.entity, (event.data as { to: string }).to);
       } else if (type === TimerScheduled) {
         this.rootActors.set(event.correlation, (event.data as TimerScheduledData).rootActor);
       }
@@ -481,7 +456,7 @@ export class TickRun<S extends object> implements LoopPort {
 
   /** Undoes the run's registry changes; state and timers were never adopted. */
   rollback(): void {
-    this.truncate(0, 0);
+    this.truncate(0, this.entitiesMark);
     if (this.draft !== null) {
       // Finishing an abandoned draft releases immer's scope; its result is dropped.
       void this.draft.finish();
@@ -527,7 +502,7 @@ export class TickRun<S extends object> implements LoopPort {
         { type: event.type, seq: event.seq, tick: this.tick },
         { cause: err },
       );
-      core.halted = error;
+      core.halt(error);
       throw error;
     } finally {
       guard?.exit();
@@ -602,22 +577,8 @@ export class TickRun<S extends object> implements LoopPort {
     const end = this.firstSeq + this.queue.length;
     if (this.failures.length > 0 && (this.failures.at(-1) as TickFailure).seq >= end)
       this.failures = this.failures.filter((f) => f.seq < end);
-    const registry = this.core.registry;
-    while (this.registryUndo.length > undoMark) {
-      const { id, prev } = this.registryUndo.pop() as {
-        id: string;
-        prev: EntityRecord | undefined;
-      };
-      if (prev === undefined) registry.delete(id);
-      else registry.set(id, prev);
-    }
+    this.core.entities.undoTo(undoMark);
     if (this.rootsIndexed > this.queue.length) this.rootsIndexed = this.queue.length;
-  }
-
-  private setEntity(id: string, record: EntityRecord): void {
-    const registry = this.core.registry;
-    this.registryUndo.push({ id, prev: registry.get(id), index: this.queue.length });
-    registry.set(id, record);
   }
 
   private rootActorOf(cause: Envelope): string {
@@ -703,7 +664,7 @@ const programErrorCodes: ReadonlySet<string> = new Set([
  * A program error is a bug in the program rather than a failure of the domain: emitting an
  * unregistered type, an invalid payload, a strict-mode catch, a listener returning a Promise.
  */
-export function isProgramError(err: unknown): boolean {
+function isProgramError(err: unknown): boolean {
   return isCausewayError(err) && programErrorCodes.has(err.code);
 }
 

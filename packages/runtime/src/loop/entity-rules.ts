@@ -4,6 +4,7 @@
 // acceptance (LoopCore), a tick's inputs and emits, and rebuild (TickRun) all call it.
 import { EntityRuleError, ErrorCodes } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
+import type { Envelope } from '../events/envelope.ts';
 import { EntityAccessGranted } from './builtin.ts';
 
 /** What the registry knows of one entity. */
@@ -12,6 +13,12 @@ export interface EntityRecord {
   readonly owner: string;
   /** Actors the owner granted access to. */
   readonly grants: readonly string[];
+}
+
+/** Who started a causal chain (implemented by the tick in progress). */
+export interface ChainRoots {
+  /** The actor of the root input of the chain `event` belongs to. */
+  rootActorOf(event: Envelope): string;
 }
 
 /**
@@ -98,32 +105,48 @@ export class EntityRegistry {
     return null;
   }
 
+  // --- Changes ------------------------------------------------------------------------------
+
   /**
-   * Checks an event a listener or a timer emits: `'new'` needs an unknown id, `'existing'` a
-   * known one (the emitter is the system's own code, so ownership is not asked).
+   * An input that passed {@link EntityRegistry.inputProblem} runs: an `entity: 'new'` one
+   * creates its entity, owned by the input's actor; a grant adds its grantee.
+   */
+  recordInput(type: AnyEventType, entity: string, actor: string, data: unknown): void {
+    if (type.entity === 'new') this.#create(entity, actor);
+    else if (type === EntityAccessGranted) this.#grant(entity, (data as { to: string }).to);
+  }
+
+  /**
+   * A listener, a per-tick system (no `cause`) or a timer emits: `'new'` needs an unknown id and
+   * creates the entity, owned by the chain's root actor (a per-tick system's: the system);
+   * `'existing'` needs a known id. The emitter is the system's own code, so ownership is not asked.
    *
    * @throws EntityRuleError `CW_ENTITY_EXISTS` or `CW_ENTITY_NOT_FOUND`.
    */
-  checkEmitted(type: AnyEventType, entity: string): void {
+  recordEmitted(
+    type: AnyEventType,
+    entity: string,
+    cause: Envelope | null,
+    actor: string,
+    roots: ChainRoots,
+  ): void {
     if (type.entity === 'new') {
       if (this.#records.has(entity)) throw entityExists(type.name, entity);
+      this.#create(entity, cause === null ? actor : roots.rootActorOf(cause));
     } else if (type.entity === 'existing' && !this.#records.has(entity)) {
       throw entityNotFound(type.name, entity);
     }
   }
 
-  // --- Changes ------------------------------------------------------------------------------
-
-  /** Records a new entity owned by `owner`. */
-  create(id: string, owner: string): void {
-    this.#set(id, { owner, grants: [] });
-  }
-
-  /** Lets `to` send inputs about entity `id` (nothing for an unknown entity). */
-  grant(id: string, to: string): void {
-    const record = this.#records.get(id);
-    if (record !== undefined)
-      this.#set(id, { owner: record.owner, grants: [...record.grants, to] });
+  /**
+   * A committed event is replayed (rebuild): it does what it did when it ran, unchecked (the
+   * log is the truth). An `entity: 'new'` event creates its entity, owned by its chain's root
+   * actor; a grant adds its grantee.
+   */
+  recordCommitted(type: AnyEventType, event: Envelope, roots: ChainRoots): void {
+    if (type.entity === 'new') this.#create(event.entity, roots.rootActorOf(event));
+    else if (type === EntityAccessGranted)
+      this.#grant(event.entity, (event.data as { to: string }).to);
   }
 
   /** Where the undo journal stands, to undo back to with {@link EntityRegistry.undoTo}. */
@@ -151,6 +174,17 @@ export class EntityRegistry {
   restore(records: Iterable<readonly [string, EntityRecord]> = []): void {
     this.#records = new Map(records);
     this.#undo.length = 0;
+  }
+
+  #create(id: string, owner: string): void {
+    this.#set(id, { owner, grants: [] });
+  }
+
+  // Nothing for an unknown entity: a grant is about an `'existing'` one.
+  #grant(id: string, to: string): void {
+    const record = this.#records.get(id);
+    if (record !== undefined)
+      this.#set(id, { owner: record.owner, grants: [...record.grants, to] });
   }
 
   #set(id: string, record: EntityRecord): void {

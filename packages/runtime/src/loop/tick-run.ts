@@ -17,8 +17,6 @@ import { StateDraft } from '../state/tables.ts';
 import type { TickCommit } from '../store/port.ts';
 import { ActivityLog } from './activities.ts';
 import {
-  builtinEventTypes,
-  EntityAccessGranted,
   InputDiscarded,
   InputRejected,
   ListenerFailed,
@@ -30,6 +28,7 @@ import {
 } from './builtin.ts';
 import { RunContext, type LoopPort } from './context.ts';
 import type { LoopCore, PendingInput, Subscription, Timer } from './core.ts';
+import type { ChainRoots } from './entity-rules.ts';
 import type { EventPatches, TickFailure } from './types.ts';
 
 const SYSTEM_ACTOR = 'causeway';
@@ -39,7 +38,7 @@ const SYSTEM_ACTOR = 'causeway';
  * Its queue is the tick's log: events are appended in FIFO order and dispatched from `head`,
  * so an event's seq is `firstSeq + index`, and a failed listener's output is a truncation.
  */
-export class TickRun<S extends object> implements LoopPort {
+export class TickRun<S extends object> implements LoopPort, ChainRoots {
   readonly queue: Envelope[] = [];
   readonly patches: EventPatches[] = [];
   /** Listener failures recorded in this tick (a truncation drops those it cut). */
@@ -105,10 +104,7 @@ export class TickRun<S extends object> implements LoopPort {
     core.checkRegistered(type);
     if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
     if (type.entity !== 'existing') assertEntityId(entity, this.now, core.settings.entitySkewMs);
-    core.entities.checkEmitted(type, entity);
-    // A listener's new entity belongs to its chain's root actor.
-    if (type.entity === 'new')
-      core.entities.create(entity, cause === null ? actor : this.rootActorOf(cause));
+    core.entities.recordEmitted(type, entity, cause, actor, this);
     const id = this.ids.next();
     this.push(
       id,
@@ -281,9 +277,7 @@ export class TickRun<S extends object> implements LoopPort {
         );
         continue;
       }
-      if (p.type.entity === 'new') core.entities.create(r.entity, r.actor);
-      else if (p.type === EntityAccessGranted)
-        core.entities.grant(r.entity, (r.data as { to: string }).to);
+      core.entities.recordInput(p.type, r.entity, r.actor, r.data);
       const data = r.version === p.type.version ? r.data : upcastData(p.type, r.version, r.data);
       this.push(id, p.type, r.entity, data, null, id, r.actor);
     }
@@ -413,17 +407,9 @@ export class TickRun<S extends object> implements LoopPort {
       this.head++;
       if (event.causation === null) this.rootActors.set(event.id, event.actor);
       const type = core.typeOf(event.type);
-      if (type.entity === 'new' && !isBuiltin(type)) {
-        const owner =
-          event.causation === null
-            ? event.actor
-            : (this.rootActors.get(event.correlation) ?? event.actor);
-        core.entities.create(event.entity, owner);
-      } else if (type === EntityAccessGranted) {
-        core.entities.grant(event.entity, (event.data as { to: string }).to);
-      } else if (type === TimerScheduled) {
+      core.entities.recordCommitted(type, event, this);
+      if (type === TimerScheduled)
         this.rootActors.set(event.correlation, (event.data as TimerScheduledData).rootActor);
-      }
       this.apply(event);
     }
   }
@@ -581,7 +567,8 @@ export class TickRun<S extends object> implements LoopPort {
     if (this.rootsIndexed > this.queue.length) this.rootsIndexed = this.queue.length;
   }
 
-  private rootActorOf(cause: Envelope): string {
+  /** The actor of the root input of `cause`'s chain (see {@link ChainRoots}). */
+  rootActorOf(cause: Envelope): string {
     if (cause.causation === null) return cause.actor;
     const known = this.rootActors.get(cause.correlation);
     if (known !== undefined) return known;
@@ -671,10 +658,6 @@ function isProgramError(err: unknown): boolean {
 /** True for the code of a program error (see {@link isProgramError}). */
 export function isProgramErrorCode(code: unknown): boolean {
   return typeof code === 'string' && programErrorCodes.has(code);
-}
-
-function isBuiltin(type: AnyEventType): boolean {
-  return (builtinEventTypes as readonly AnyEventType[]).includes(type);
 }
 
 function messageOf(err: unknown): string {

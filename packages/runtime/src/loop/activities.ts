@@ -34,16 +34,6 @@ export class ActivityLog {
     return wallNow();
   }
 
-  record(activity: Activity): void {
-    this.recordRun(
-      activity.tick,
-      activity.seq,
-      activity.listener,
-      activity.durationMs,
-      activity.outcome === 'failed',
-    );
-  }
-
   /** Records one run without building its {@link Activity} (the loop's hot path). */
   recordRun(
     tick: number,

@@ -17,18 +17,10 @@ import {
   type FailurePolicy,
 } from './builtin.ts';
 import type { RunContext } from './context.ts';
-import type { Activity, TickResult } from './types.ts';
-
-import { addGrant, entityExists, entityNotFound, entityNotOwned, grants } from './entity-rules.ts';
+import { EntityRegistry, PendingEntities } from './entity-rules.ts';
+import { journalInputRejection } from './input-rejection.ts';
 import { TickRun } from './tick-run.ts';
-
-/** What the registry knows of one entity. */
-export interface EntityRecord {
-  /** The actor that created it (for an entity made by a listener: the actor of the chain's root input). */
-  readonly owner: string;
-  /** Actors the owner granted access to. */
-  readonly grants: readonly string[];
-}
+import type { Input, TickResult } from './types.ts';
 
 /** A pending timer. Its id is the id of its `TimerScheduled` event. */
 export interface Timer {
@@ -86,53 +78,101 @@ export interface PendingInput {
 }
 
 /**
- * The engine behind `EventSystem`: the queue, the registry, the timers, the state and the tick.
- * Not exported from the package; the public facade holds it in a private field.
+ * The engine behind `EventSystem`, and the one owner of the loop's state: the wiring
+ * (types, listeners, appliers, systems), the input surface, the pending inputs, the entity
+ * registry, the timers, the state and the last commit. Every field is private or read-only from
+ * outside; each way that state changes is a method of this class (the entity records change
+ * through {@link EntityRegistry}, which holds the entity rules). Not exported from the package;
+ * the public facade holds it in a private field.
  */
 export class LoopCore<S extends object> {
-  readonly types = new Map<string, AnyEventType>();
-  readonly listeners = new Map<string, Subscription[]>();
-  readonly appliers = new Map<string, ((draft: unknown, event: Envelope) => void)[]>();
-  readonly systems: Subscription[] = [];
+  readonly #types = new Map<string, AnyEventType>();
+  readonly #listeners = new Map<string, Subscription[]>();
+  readonly #appliers = new Map<string, ((draft: unknown, event: Envelope) => void)[]>();
+  readonly #systems: Subscription[] = [];
+  readonly #commitObservers = new Set<(result: TickResult) => void>();
+  /** The event types the system knows, by name (builtins included). */
+  readonly types: ReadonlyMap<string, AnyEventType> = this.#types;
+  /** Listeners by event type name, in subscription order. */
+  readonly listeners: ReadonlyMap<string, readonly Subscription[]> = this.#listeners;
+  /** Appliers by event type name, in registration order. */
+  readonly appliers: ReadonlyMap<string, readonly ((draft: unknown, event: Envelope) => void)[]> =
+    this.#appliers;
+  /** Per-tick systems, in declared order. */
+  readonly systems: readonly Subscription[] = this.#systems;
   readonly activities: ActivityLog;
   readonly queries = new Queries();
   readonly hasher = new StateHasher();
-  readonly commitObservers = new Set<(result: TickResult) => void>();
-  /** The types clients may send, once declared; null while every registered type may be sent. */
-  inputSurface: Set<AnyEventType> | null = null;
+  /** The entity records, and the rules that check and change them. */
+  readonly entities = new EntityRegistry();
 
-  state: S;
-  registry = new Map<string, EntityRecord>();
-  timers: readonly Timer[] = [];
-  pending: PendingInput[] = [];
-  lastCommit: TickCommit | null = null;
-  /** Highest journaled input number. */
-  lastInput = 0;
-  halted: CausewayError | null = null;
-  header: LogHeader | null = null;
+  // The types clients may send, once declared; null while every registered type may be sent.
+  #inputSurface: Set<AnyEventType> | null = null;
+  #state: S;
+  #timers: readonly Timer[] = [];
+  #pending: PendingInput[] = [];
+  #lastCommit: TickCommit | null = null;
+  // Highest journaled input number.
+  #lastInput = 0;
+  #halted: CausewayError | null = null;
 
   constructor(
     readonly settings: CoreSettings,
     readonly store: EventStore,
     private readonly initialState: S,
   ) {
-    this.state = committedState(initialState);
+    this.#state = committedState(initialState);
     this.activities = new ActivityLog(settings.activities);
-    for (const type of builtinEventTypes) this.types.set(type.name, type);
+    for (const type of builtinEventTypes) this.#types.set(type.name, type);
     if (settings.patches) enablePatches();
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Reading
+
+  /** The state after the last commit. */
+  get state(): S {
+    return this.#state;
+  }
+
+  /** Pending timers, sorted by due time, then id. */
+  get timers(): readonly Timer[] {
+    return this.#timers;
+  }
+
+  /** Inputs accepted and journaled, waiting for their tick. */
+  get pending(): readonly PendingInput[] {
+    return this.#pending;
+  }
+
+  get lastCommit(): TickCommit | null {
+    return this.#lastCommit;
+  }
+
+  /** Why the loop stopped, or null while it runs. */
+  get halted(): CausewayError | null {
+    return this.#halted;
+  }
+
+  /** The types clients may send, once declared; null while every registered type may be sent. */
+  get inputSurface(): ReadonlySet<AnyEventType> | null {
+    return this.#inputSurface;
+  }
+
   get tick(): number {
-    return this.lastCommit?.tick ?? 0;
+    return this.#lastCommit?.tick ?? 0;
   }
 
   get lastSeq(): number {
-    return this.lastCommit?.lastSeq ?? 0;
+    return this.#lastCommit?.lastSeq ?? 0;
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Wiring
+
   register(type: AnyEventType): void {
-    const known = this.types.get(type.name);
-    if (known === undefined) this.types.set(type.name, type);
+    const known = this.#types.get(type.name);
+    if (known === undefined) this.#types.set(type.name, type);
     else if (known !== type) {
       throw new CausewayError(
         ErrorCodes.UnknownEventType,
@@ -140,6 +180,44 @@ export class LoopCore<S extends object> {
         { type: type.name },
       );
     }
+  }
+
+  /** Adds a listener of `type` (registering it); returns what unsubscribes it. */
+  subscribe(type: AnyEventType, sub: Subscription): () => void {
+    this.register(type);
+    const list = this.#listeners.get(type.name) ?? [];
+    list.push(sub);
+    this.#listeners.set(type.name, list);
+    return () => {
+      sub.active = false;
+      const current = this.#listeners.get(type.name);
+      if (current !== undefined) {
+        // A new array, so a dispatch in progress keeps iterating the one it had.
+        this.#listeners.set(
+          type.name,
+          current.filter((s) => s !== sub),
+        );
+      }
+    };
+  }
+
+  /** Adds an applier of `type` (registering it). */
+  addApplier(type: AnyEventType, applier: (draft: unknown, event: Envelope) => void): void {
+    this.register(type);
+    const list = this.#appliers.get(type.name) ?? [];
+    list.push(applier);
+    this.#appliers.set(type.name, list);
+  }
+
+  /** Adds a per-tick system, run after the ones added before it. */
+  addSystem(system: Subscription): void {
+    this.#systems.push(system);
+  }
+
+  /** Calls `observer` after each adopted tick; returns what removes it. */
+  observeCommits(observer: (result: TickResult) => void): () => void {
+    this.#commitObservers.add(observer);
+    return () => this.#commitObservers.delete(observer);
   }
 
   /**
@@ -158,7 +236,7 @@ export class LoopCore<S extends object> {
       }
       this.register(type);
     }
-    const surface = (this.inputSurface ??= new Set<AnyEventType>());
+    const surface = (this.#inputSurface ??= new Set<AnyEventType>());
     for (const type of types) surface.add(type);
   }
 
@@ -171,7 +249,7 @@ export class LoopCore<S extends object> {
         { type: type.name },
       );
     }
-    const surface = this.inputSurface;
+    const surface = this.#inputSurface;
     if (surface !== null && !surface.has(type)) {
       throw new CausewayError(
         ErrorCodes.NotAnInput,
@@ -182,7 +260,7 @@ export class LoopCore<S extends object> {
   }
 
   typeOf(name: string): AnyEventType {
-    const type = this.types.get(name);
+    const type = this.#types.get(name);
     if (type === undefined) {
       throw new CausewayError(
         ErrorCodes.UnknownEventType,
@@ -194,7 +272,7 @@ export class LoopCore<S extends object> {
   }
 
   checkRegistered(type: AnyEventType): void {
-    if (this.types.get(type.name) !== type) {
+    if (this.#types.get(type.name) !== type) {
       throw new CausewayError(
         ErrorCodes.UnknownEventType,
         `Event type "${type.name}" is not registered with this system. Pass it in the events option, or subscribe or apply to it, before emitting it.`,
@@ -203,18 +281,37 @@ export class LoopCore<S extends object> {
     }
   }
 
-  headerToWrite(): LogHeader {
-    const schema: Record<string, number> = {};
-    for (const name of [...this.types.keys()].sort())
-      schema[name] = (this.types.get(name) as AnyEventType).version;
-    return { format: 1, seed: this.settings.seed, schema };
-  }
-
   /** Brings a stored envelope to its type's current version. */
   upcast(e: StoredEnvelope): Envelope {
     const type = this.typeOf(e.type);
     if (e.version === type.version) return e;
     return { ...e, version: type.version, data: upcastData(type, e.version, e.data) };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Opening the log
+
+  /**
+   * Opens the store (writing the header of a new log, or checking the stored one) and reads
+   * the journal's end. Returns the last commit stored, which the caller rebuilds up to.
+   */
+  async openLog(): Promise<TickCommit | null> {
+    await this.store.open(this.#headerToWrite());
+    const last = await this.store.lastCommit();
+    this.#lastInput = await this.store.lastInput();
+    return last;
+  }
+
+  /** Puts inputs journaled after the last commit back on the queue (queue rebuilding). */
+  requeue(records: readonly InputRecord[]): void {
+    for (const record of records) this.#pending.push({ record, type: this.typeOf(record.type) });
+  }
+
+  #headerToWrite(): LogHeader {
+    const schema: Record<string, number> = {};
+    for (const name of [...this.#types.keys()].sort())
+      schema[name] = (this.#types.get(name) as AnyEventType).version;
+    return { format: 1, seed: this.settings.seed, schema };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -288,43 +385,34 @@ export class LoopCore<S extends object> {
       null,
     );
     // What the pending inputs will have created and granted (usually nothing: inputs are
-    // pending only between an accept and its tick).
-    let created: Map<string, string> | null = null;
-    let granted: Map<string, string[]> | null = null;
-    for (const p of this.pending) {
-      if (p.type.entity === 'new')
-        (created ??= new Map<string, string>()).set(p.record.entity, p.record.actor);
-      if (p.type === EntityAccessGranted)
-        addGrant((granted ??= new Map<string, string[]>()), p.record);
-    }
+    // pending only between an accept and its tick), then the valid inputs before each one.
+    const pending = new PendingEntities();
+    for (const p of this.#pending)
+      pending.add(p.type, p.record.entity, p.record.actor, p.record.data);
     const validatePayloads = this.settings.validatePayloads;
     const skew = this.settings.entitySkewMs;
     for (let k = 0; k < inputs.length; k++) {
       const i = inputs[k] as (typeof inputs)[number];
       try {
-        this.checkOne(i, now, skew, validatePayloads, created, granted, trusted);
+        this.#checkOne(i, now, skew, validatePayloads, pending, trusted);
       } catch (err) {
         if (!isCausewayError(err)) throw err;
         problems[k] = err;
         if (stopAtFirst) break;
         continue;
       }
-      const actor = i.actor ?? 'anonymous';
-      if (i.type.entity === 'new') (created ??= new Map<string, string>()).set(i.entity, actor);
-      else if (i.type === EntityAccessGranted)
-        addGrant((granted ??= new Map<string, string[]>()), { entity: i.entity, data: i.data });
+      pending.add(i.type, i.entity, i.actor ?? 'anonymous', i.data);
     }
     return problems;
   }
 
   // One input's checks; throws its problem. Reads (never writes) what earlier inputs created and granted.
-  private checkOne(
+  #checkOne(
     i: { type: AnyEventType; entity: string; data: unknown; actor?: string },
     now: number,
     skew: number,
     validatePayloads: boolean,
-    created: Map<string, string> | null,
-    granted: Map<string, string[]> | null,
+    pending: PendingEntities,
     trusted: boolean,
   ): void {
     this.checkRegistered(i.type);
@@ -351,45 +439,75 @@ export class LoopCore<S extends object> {
         );
       }
     }
-    const record = this.registry.get(i.entity);
     // A registered entity's id was checked as a canonical UUIDv7 when the entity was
     // created; only its timestamp is checked again, against this time.
-    if (record === undefined) assertEntityId(i.entity, now, skew);
-    else assertEntityIdTime(i.entity, now, skew);
-    const pendingOwner = created?.get(i.entity);
-    if (i.type.entity === 'new') {
-      if (record !== undefined || pendingOwner !== undefined)
-        throw entityExists(i.type.name, i.entity);
-      return;
+    if (this.entities.has(i.entity)) assertEntityIdTime(i.entity, now, skew);
+    else assertEntityId(i.entity, now, skew);
+    const problem = this.entities.inputProblem(i.type, i.entity, actor, pending);
+    if (problem !== null) throw problem;
+  }
+
+  /**
+   * Journals inputs already validated (an acknowledged input is never lost), then queues them
+   * for the next tick. Returns their input numbers.
+   */
+  async journal(inputs: readonly Input[], syncWithCommit: boolean): Promise<number[]> {
+    // One record and one pending entry per input, built in one pass once all are valid.
+    const first = this.#lastInput + 1;
+    const records: InputRecord[] = new Array<InputRecord>(inputs.length);
+    for (let k = 0; k < inputs.length; k++) {
+      const i = inputs[k] as Input;
+      records[k] = {
+        ino: first + k,
+        type: i.type.name,
+        version: i.type.version,
+        entity: i.entity,
+        data: i.data as unknown,
+        actor: i.actor ?? 'anonymous',
+      };
     }
-    const owner = record?.owner ?? pendingOwner;
-    if (owner === undefined) {
-      if (i.type.entity === 'any') return;
-      throw entityNotFound(i.type.name, i.entity);
-    }
-    if (owner !== actor && !grants(record?.grants, actor) && !grants(granted?.get(i.entity), actor))
-      throw entityNotOwned(i.type.name, i.entity, actor, owner);
+    await this.store.journal(records, { syncWithCommit });
+    this.#lastInput += records.length;
+    for (let k = 0; k < records.length; k++)
+      this.#pending.push({ record: records[k] as InputRecord, type: (inputs[k] as Input).type });
+    return records.map((r) => r.ino);
+  }
+
+  /**
+   * Journals an operator's rejection of pending input `ino` (see `journalInputRejection`),
+   * queues it, and lifts a halt: the next tick records the input as rejected instead of running it.
+   */
+  async journalRejection(ino: number, reason: string): Promise<void> {
+    const record = await journalInputRejection(this.store, ino, reason);
+    this.#lastInput = record.ino;
+    this.#pending.push({ record, type: InputDiscarded });
+    this.#halted = null;
   }
 
   // ---------------------------------------------------------------------------------------
   // The tick
+
+  /** Stops the loop: every later tick throws `error`, until an operator's rejection lifts it. */
+  halt(error: CausewayError): void {
+    this.#halted = error;
+  }
 
   /**
    * Runs one tick over the due timers, the pending inputs and the per-tick systems, to
    * quiescence. Returns the run uncommitted: `adopt` (once stored) or its `rollback` ends it.
    */
   runTick(at: number): TickRun<S> {
-    if (this.halted !== null) throw this.halted;
-    const previousAt = this.lastCommit?.at ?? Number.NEGATIVE_INFINITY;
+    if (this.#halted !== null) throw this.#halted;
+    const previousAt = this.#lastCommit?.at ?? Number.NEGATIVE_INFINITY;
     const time = Math.max(at, previousAt);
     const run = new TickRun<S>(this, this.tick + 1, time, this.lastSeq + 1);
     const tickGuard = this.settings.tickGuard;
     tickGuard?.enter('the loop');
     try {
       run.fireTimers();
-      run.takeInputs(this.pending);
+      run.takeInputs(this.#pending);
       run.drain();
-      for (const system of this.systems) {
+      for (const system of this.#systems) {
         if (!system.active) continue;
         run.runListener(system, null);
         run.drain();
@@ -397,7 +515,7 @@ export class LoopCore<S extends object> {
       run.finish();
     } catch (err) {
       run.rollback();
-      if (isCausewayError(err, ErrorCodes.CascadeLimit)) this.halted = err;
+      if (isCausewayError(err, ErrorCodes.CascadeLimit)) this.halt(err);
       throw err;
     } finally {
       tickGuard?.exit();
@@ -405,19 +523,20 @@ export class LoopCore<S extends object> {
     return run;
   }
 
-  /** Adopts a run once the store committed it. */
+  /** Adopts a run once the store committed it: its state, timers, entities and commit. */
   adopt(run: TickRun<S>): TickResult {
-    this.state = run.finalState as S;
-    this.timers = run.timers;
-    this.lastCommit = run.commit;
-    this.pending = this.pending.slice(run.inputCount);
+    this.#state = run.finalState as S;
+    this.#timers = run.timers;
+    this.#lastCommit = run.commit;
+    this.#pending = this.#pending.slice(run.inputCount);
+    this.entities.settle();
     const result: TickResult = {
       commit: run.commit as TickCommit,
       events: run.queue,
       patches: run.patches,
       failures: run.failures,
     };
-    for (const observer of this.commitObservers) observer(result);
+    for (const observer of this.#commitObservers) observer(result);
     return result;
   }
 
@@ -437,9 +556,10 @@ export class LoopCore<S extends object> {
     // The stored commit is adopted as is: hashing each replayed tick would only be thrown away
     // (the rebuilt state is hashed once, against the last commit, when the rebuild ends).
     run.finish(false);
-    this.state = run.finalState as S;
-    this.timers = run.timers;
-    this.lastCommit = commit;
+    this.#state = run.finalState as S;
+    this.#timers = run.timers;
+    this.#lastCommit = commit;
+    this.entities.settle();
   }
 
   /**
@@ -449,12 +569,12 @@ export class LoopCore<S extends object> {
    * log's: the cost of finishing a draft is paid once per rebuild rather than once per page.
    */
   beginReplay(): StateDraft {
-    return new StateDraft(this.state);
+    return new StateDraft(this.#state);
   }
 
   /** Ends a batched rebuild: the draft's state becomes the state. */
   endReplay(draft: StateDraft): void {
-    this.state = draft.finish() as S;
+    this.#state = draft.finish() as S;
   }
 
   /**
@@ -481,8 +601,9 @@ export class LoopCore<S extends object> {
         const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq, draft);
         run.replay(events, index, index + count);
         index += count;
-        this.timers = run.timers;
-        this.lastCommit = commit;
+        this.#timers = run.timers;
+        this.#lastCommit = commit;
+        this.entities.settle();
       }
     } finally {
       tickGuard?.exit();
@@ -491,11 +612,11 @@ export class LoopCore<S extends object> {
 
   /** Forgets everything rebuilt (state, registry, timers, last commit) to rebuild again. */
   resetRebuild(): void {
-    this.state = committedState(this.initialState);
-    this.registry = new Map();
-    this.timers = [];
-    this.lastCommit = null;
-    this.halted = null;
+    this.#state = committedState(this.initialState);
+    this.entities.restore();
+    this.#timers = [];
+    this.#lastCommit = null;
+    this.#halted = null;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -503,8 +624,8 @@ export class LoopCore<S extends object> {
 
   encodeSnapshot(): Uint8Array {
     const registry: unknown[] = [];
-    for (const [id, r] of this.registry) registry.push([id, r.owner, r.grants]);
-    return encodeValue({ v: 1, state: this.state, registry, timers: this.timers });
+    for (const [id, r] of this.entities.records) registry.push([id, r.owner, r.grants]);
+    return encodeValue({ v: 1, state: this.#state, registry, timers: this.#timers });
   }
 
   /**
@@ -532,15 +653,11 @@ export class LoopCore<S extends object> {
         },
       );
     }
-    this.state = committedState(snap.state);
-    this.registry = new Map(snap.registry.map(([id, owner, grants]) => [id, { owner, grants }]));
-    this.timers = snap.timers;
-    this.lastCommit = commit;
+    this.#state = committedState(snap.state);
+    this.entities.restore(snap.registry.map(([id, owner, grants]) => [id, { owner, grants }]));
+    this.#timers = snap.timers;
+    this.#lastCommit = commit;
     return true;
-  }
-
-  recordActivity(activity: Activity): void {
-    this.activities.record(activity);
   }
 }
 

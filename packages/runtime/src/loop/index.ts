@@ -1,6 +1,7 @@
 export { EventSystem, systemInternals } from './system.ts';
 export type { DeadLetter, EventSystemOptions, SystemInternals, TickOptions } from './system.ts';
-export type { EntityRecord, RunGuard, Timer } from './core.ts';
+export type { RunGuard, Timer } from './core.ts';
+export type { EntityRecord } from './entity-rules.ts';
 export {
   builtinEventTypes,
   EntityAccessGranted,

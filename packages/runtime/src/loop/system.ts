@@ -11,16 +11,10 @@ import { committedPages } from '../store/committed.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { EventQuery, EventStore, InputRecord, Page, TickCommit } from '../store/port.ts';
 import { isStrictFor, strictGuard, strictGuardFor } from '../strict/strict-mode.ts';
-import { EntityAccessGranted, InputDiscarded, type FailurePolicy } from './builtin.ts';
-import { journalInputRejection } from './input-rejection.ts';
-import {
-  LoopCore,
-  type EntityRecord,
-  type RunGuard,
-  type Subscription,
-  type Timer,
-} from './core.ts';
-import type { TickRun } from './tick-run.ts';
+import { EntityAccessGranted, type FailurePolicy } from './builtin.ts';
+import { LoopCore, type RunGuard, type Subscription, type Timer } from './core.ts';
+import type { EntityRecord } from './entity-rules.ts';
+import { LiveDriver } from './live-driver.ts';
 import type {
   Activity,
   Applier,
@@ -108,8 +102,8 @@ export interface EventSystemOptions<S extends object> {
 /** Development halts on program errors and runs strict by default; production isolates them. */
 export type SystemMode = 'development' | 'production';
 
-/** The default mode: `production` when `NODE_ENV` is `production`, else `development`. */
-export function defaultMode(): SystemMode {
+// The default mode: `production` when `NODE_ENV` is `production`, else `development`.
+function defaultMode(): SystemMode {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
     ?.env;
   return env?.['NODE_ENV'] === 'production' ? 'production' : 'development';
@@ -202,16 +196,6 @@ export function tickJournaled(
 
 let anonymousListeners = 0;
 
-// The next turn of the host's event loop, after every pending promise job: what live sends
-// made in one turn wait for, so they share a tick. `setImmediate` where the host has it (Node);
-// elsewhere a zero timeout (which browsers clamp, and which is only a latency).
-const hostSetImmediate = (globalThis as { setImmediate?: (run: () => void) => unknown })
-  .setImmediate;
-const nextTurn: (run: () => void) => void =
-  typeof hostSetImmediate === 'function'
-    ? (run) => void hostSetImmediate(run)
-    : (run) => void setTimeout(run, 0);
-
 /**
  * The deterministic event loop: one FIFO queue, typed listeners with scoped emit-only
  * contexts, immutable state changed only by appliers, and ticks committed atomically to a store.
@@ -231,15 +215,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   #opening: Promise<void> | null = null;
   #chain: Promise<unknown> = Promise.resolve();
   #closed = false;
-  readonly #waiters = new Map<
-    number,
-    { resolve: (e: Envelope) => void; reject: (e: unknown) => void }
-  >();
-  // Live sends waiting for the next live tick, which journals them in one write (group commit).
-  #sendQueue: { input: Input; resolve: (e: Envelope) => void; reject: (e: unknown) => void }[] = [];
-  #liveTickScheduled = false;
-  #timerTick: ReturnType<typeof setTimeout> | null = null;
-  #live = false;
+  readonly #live: LiveDriver<S>;
   // A snapshot was due and failed: try again after the next tick.
   #snapshotOwed = false;
   readonly #onSnapshotError: ((error: CausewayError) => void) | null;
@@ -312,11 +288,19 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       options.store ?? new MemoryStore(),
       initialState,
     );
+    this.#live = new LiveDriver<S>(this.#core, this.#clock, {
+      serial: (work) => this.#serial(work),
+      ready: async () => {
+        this.#checkRunning();
+        await this.open();
+      },
+      runAndCommit: (at) => this.#runAndCommit(at),
+    });
     for (const type of options.events ?? []) this.#core.register(type);
     if (options.inputs !== undefined) this.#core.declareInputs(options.inputs);
     journaledTicks.set(this, (inputs, at) => this.#tickWith(inputs, { at }, true));
     internals.set(this, () => ({
-      registry: this.#core.registry,
+      registry: this.#core.entities.records,
       timers: this.#core.timers,
       pendingInputs: this.#core.pending.map((p) => p.record),
       lastCommit: this.#core.lastCommit,
@@ -354,30 +338,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * @returns a function that unsubscribes it.
    */
   subscribe<E extends AnyEventType>(type: E, listener: Listener<E, S>): () => void {
-    this.#core.register(type);
-    const sub = toSubscription(listener as Listener<AnyEventType, object>);
-    const list = this.#core.listeners.get(type.name) ?? [];
-    list.push(sub);
-    this.#core.listeners.set(type.name, list);
-    return () => {
-      sub.active = false;
-      const current = this.#core.listeners.get(type.name);
-      if (current !== undefined) {
-        // A new array, so a dispatch in progress keeps iterating the one it had.
-        this.#core.listeners.set(
-          type.name,
-          current.filter((s) => s !== sub),
-        );
-      }
-    };
+    return this.#core.subscribe(type, toSubscription(listener as Listener<AnyEventType, object>));
   }
 
   /** Registers an applier: the only code that changes state. It runs when an event is dispatched, before its listeners. */
   apply<E extends AnyEventType>(type: E, applier: Applier<E, S>): void {
-    this.#core.register(type);
-    const list = this.#core.appliers.get(type.name) ?? [];
-    list.push(applier as (draft: unknown, event: Envelope) => void);
-    this.#core.appliers.set(type.name, list);
+    this.#core.addApplier(type, applier as (draft: unknown, event: Envelope) => void);
   }
 
   /**
@@ -393,7 +359,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         { name },
       );
     }
-    this.#core.systems.push({
+    this.#core.addSystem({
       name,
       run: (_e, ctx) => run(ctx as unknown as ListenerContext<S>),
       active: true,
@@ -429,8 +395,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /** Calls `observer` after each commit with the tick's events (and patches when recorded). */
   onCommit(observer: (result: TickResult) => void): () => void {
-    this.#core.commitObservers.add(observer);
-    return () => this.#core.commitObservers.delete(observer);
+    return this.#core.observeCommits(observer);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -453,9 +418,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   async #openNow(): Promise<void> {
     const core = this.#core;
     const store = core.store;
-    core.header = await store.open(core.headerToWrite());
-    const last = await store.lastCommit();
-    core.lastInput = await store.lastInput();
+    const last = await core.openLog();
     if (last !== null) {
       // Batched first (one draft per page of ticks); tick by tick, exactly as the live run
       // drafted, when that fails or hashes differently (see LoopCore.replayBatch).
@@ -488,7 +451,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     const from = last?.lastInput ?? 0;
     for (let after = from; ;) {
       const page = await store.readInputs(after, 1000);
-      for (const record of page) core.pending.push({ record, type: core.typeOf(record.type) });
+      core.requeue(page);
       if (page.length < 1000) break;
       after = (page.at(-1) as InputRecord).ino;
     }
@@ -562,31 +525,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     core.checkBatchShape(inputs);
     if (inputs.length === 0) return [];
     core.validateInputs(inputs, Math.max(now, core.lastCommit?.at ?? now), trusted);
-    return this.#journal(inputs, syncWithCommit);
-  }
-
-  // Journals inputs already validated, then queues them for the next tick.
-  async #journal(inputs: readonly Input[], syncWithCommit: boolean): Promise<number[]> {
-    const core = this.#core;
-    // One record and one pending entry per input, built in one pass once all are valid.
-    const first = core.lastInput + 1;
-    const records: InputRecord[] = new Array<InputRecord>(inputs.length);
-    for (let k = 0; k < inputs.length; k++) {
-      const i = inputs[k] as Input;
-      records[k] = {
-        ino: first + k,
-        type: i.type.name,
-        version: i.type.version,
-        entity: i.entity,
-        data: i.data as unknown,
-        actor: i.actor ?? 'anonymous',
-      };
-    }
-    await core.store.journal(records, { syncWithCommit });
-    core.lastInput += records.length;
-    for (let k = 0; k < records.length; k++)
-      core.pending.push({ record: records[k] as InputRecord, type: (inputs[k] as Input).type });
-    return records.map((r) => r.ino);
+    return core.journal(inputs, syncWithCommit);
   }
 
   /**
@@ -628,15 +567,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * its own, so one refused input rejects only its own sender.
    */
   send<E extends AnyEventType>(input: Input<E>): Promise<Envelope<E>> {
-    return new Promise<Envelope<E>>((resolve, reject) => {
-      this.#sendQueue.push({ input, resolve: resolve as (e: Envelope) => void, reject });
-      if (this.#liveTickScheduled) return;
-      this.#liveTickScheduled = true;
-      nextTurn(() => {
-        this.#liveTickScheduled = false;
-        this.#liveTickNow();
-      });
-    });
+    return this.#live.send(input);
   }
 
   /**
@@ -646,99 +577,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    */
   async start(): Promise<void> {
     await this.open();
-    this.#live = true;
-    this.#armTimer();
+    this.#live.start();
   }
 
   /** Stops live mode's timer-driven ticks (inputs sent with `send` still run). */
   stop(): void {
-    this.#live = false;
-    if (this.#timerTick !== null) clearTimeout(this.#timerTick);
-    this.#timerTick = null;
-  }
-
-  #liveTickNow(): void {
-    this.#serial(async () => {
-      const sends = this.#sendQueue;
-      this.#sendQueue = [];
-      const at = this.#clock();
-      try {
-        this.#checkRunning();
-        await this.open();
-      } catch (err) {
-        for (const s of sends) s.reject(err);
-        throw err;
-      }
-      // A turn whose sends were all refused runs no tick, so that tick numbers depend only on
-      // accepted inputs; a timer's turn (no sends) always runs one.
-      if (sends.length > 0 && (await this.#acceptSends(sends, at)) === 0) return;
-      await this.#runAndCommit(at);
-    }).catch((err: unknown) => {
-      for (const [, w] of this.#waiters) w.reject(err);
-      this.#waiters.clear();
-    });
-  }
-
-  // Journals the valid live sends in one write; a refused one rejects only its own sender.
-  async #acceptSends(
-    sends: readonly {
-      input: Input;
-      resolve: (e: Envelope) => void;
-      reject: (e: unknown) => void;
-    }[],
-    now: number,
-  ): Promise<number> {
-    const core = this.#core;
-    // A malformed send (not an input, or one without a type) is refused on its own.
-    const shaped = sends.filter((s) => {
-      try {
-        core.checkBatchShape([s.input]);
-        return true;
-      } catch (err) {
-        s.reject(err);
-        return false;
-      }
-    });
-    const problems = core.validateEach(
-      shaped.map((s) => s.input),
-      Math.max(now, core.lastCommit?.at ?? now),
-    );
-    const valid = shaped.filter((s, k) => {
-      const problem = problems[k];
-      if (problem != null) s.reject(problem);
-      return problem == null;
-    });
-    if (valid.length === 0) return 0;
-    let inos: number[];
-    try {
-      inos = await this.#journal(
-        valid.map((s) => s.input),
-        true,
-      );
-    } catch (err) {
-      for (const s of valid) s.reject(err);
-      throw err;
-    }
-    for (let k = 0; k < valid.length; k++) {
-      const s = valid[k] as (typeof valid)[number];
-      this.#waiters.set(inos[k] as number, { resolve: s.resolve, reject: s.reject });
-    }
-    return valid.length;
-  }
-
-  // Waits on the wall clock for the next due timer; the tick itself reads the system's clock.
-  #armTimer(): void {
-    if (this.#timerTick !== null) clearTimeout(this.#timerTick);
-    this.#timerTick = null;
-    const next = this.#core.timers[0];
-    if (!this.#live || next === undefined) return;
-    this.#timerTick = setTimeout(
-      () => {
-        this.#timerTick = null;
-        this.#liveTickNow();
-      },
-      Math.max(0, next.due - this.#clock()),
-    );
+    this.#live.stop();
   }
 
   /**
@@ -765,11 +609,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           {},
         );
       await this.open();
-      const core = this.#core;
-      const record = await journalInputRejection(core.store, ino, reason);
-      core.lastInput = record.ino;
-      core.pending.push({ record, type: InputDiscarded });
-      core.halted = null;
+      await this.#core.journalRejection(ino, reason);
       const at = options.at ?? this.#clock();
       return this.#runAndCommit(at);
     });
@@ -801,8 +641,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           );
     }
     const result = core.adopt(run);
-    this.#settleWaiters(run);
-    if (this.#live) this.#armTimer();
+    this.#live.committed(run);
     const every = core.settings.snapshotEvery;
     if (every > 0 && (run.tick % every === 0 || this.#snapshotOwed)) {
       const snapshotError = await this.#saveSnapshot();
@@ -841,25 +680,6 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     }
   }
 
-  #settleWaiters(run: TickRun<S>): void {
-    if (this.#waiters.size === 0) return;
-    for (const { ino, index } of run.inputs) {
-      const waiter = this.#waiters.get(ino);
-      if (waiter === undefined) continue;
-      this.#waiters.delete(ino);
-      const envelope = run.queue[index] as Envelope;
-      if (envelope.type === 'causeway.InputRejected') {
-        const d = envelope.data as { code: string; message: string };
-        waiter.reject(
-          new CausewayError(d.code as typeof ErrorCodes.EntityNotFound, d.message, {
-            seq: envelope.seq,
-          }),
-        );
-      } else waiter.resolve(envelope);
-    }
-  }
-
-  /** Takes a snapshot now (after the last commit). */
   /**
    * Takes a snapshot now (after the last commit).
    *
@@ -908,7 +728,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /** The entity's owner and grants, or undefined for an unknown entity. */
   entity(id: string): EntityRecord | undefined {
-    return this.#core.registry.get(id);
+    return this.#core.entities.get(id);
   }
 
   /** Reads events from the store, upcast to their types' current versions. */
@@ -952,26 +772,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     this.stop();
     await this.#chain.catch(() => undefined);
     this.#closed = true;
-    const unsent = this.#sendQueue;
-    this.#sendQueue = [];
-    for (const w of this.#waiters.values()) {
-      w.reject(
-        new CausewayError(
-          ErrorCodes.SystemHalted,
-          "The system was closed before the input's tick committed; it stays journaled and runs when the store is reopened.",
-          {},
-        ),
-      );
-    }
-    this.#waiters.clear();
-    for (const waiter of unsent)
-      waiter.reject(
-        new CausewayError(
-          ErrorCodes.SystemHalted,
-          'The system was closed before the input was journaled; it was not accepted. Send it again to a system on the store.',
-          {},
-        ),
-      );
+    this.#live.close();
     await this.#core.store.close();
   }
 

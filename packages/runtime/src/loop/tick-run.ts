@@ -17,8 +17,6 @@ import { StateDraft } from '../state/tables.ts';
 import type { TickCommit } from '../store/port.ts';
 import { ActivityLog } from './activities.ts';
 import {
-  builtinEventTypes,
-  EntityAccessGranted,
   InputDiscarded,
   InputRejected,
   ListenerFailed,
@@ -29,8 +27,8 @@ import {
   type TimerScheduledData,
 } from './builtin.ts';
 import { RunContext, type LoopPort } from './context.ts';
-import type { EntityRecord, LoopCore, PendingInput, Subscription, Timer } from './core.ts';
-import { entityExists, entityNotFound, entityNotOwned } from './entity-rules.ts';
+import type { LoopCore, PendingInput, Subscription, Timer } from './core.ts';
+import type { ChainRoots } from './entity-rules.ts';
 import type { EventPatches, TickFailure } from './types.ts';
 
 const SYSTEM_ACTOR = 'causeway';
@@ -40,7 +38,7 @@ const SYSTEM_ACTOR = 'causeway';
  * Its queue is the tick's log: events are appended in FIFO order and dispatched from `head`,
  * so an event's seq is `firstSeq + index`, and a failed listener's output is a truncation.
  */
-export class TickRun<S extends object> implements LoopPort {
+export class TickRun<S extends object> implements LoopPort, ChainRoots {
   readonly queue: Envelope[] = [];
   readonly patches: EventPatches[] = [];
   /** Listener failures recorded in this tick (a truncation drops those it cut). */
@@ -56,8 +54,8 @@ export class TickRun<S extends object> implements LoopPort {
   private draft: StateDraft | null = null;
   private recorder: PatchRecorder | null = null;
   private current: S;
-  private readonly registryUndo: { id: string; prev: EntityRecord | undefined; index: number }[] =
-    [];
+  // Where the entity registry's undo journal stood when the run started (see rollback).
+  private readonly entitiesMark: number;
   private readonly rootActors = new Map<string, string>();
   private rootsIndexed = 0;
   private timersCopied = false;
@@ -76,6 +74,7 @@ export class TickRun<S extends object> implements LoopPort {
     this.ids = new TickIds(now, tick, this.rng);
     this.timers = core.timers;
     this.current = core.state;
+    this.entitiesMark = core.entities.mark();
     if (shared !== null) this.draft = shared;
     else {
       this.draft = new StateDraft(core.state);
@@ -104,16 +103,8 @@ export class TickRun<S extends object> implements LoopPort {
     const core = this.core;
     core.checkRegistered(type);
     if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
-    if (type.entity === 'new') {
-      assertEntityId(entity, this.now, core.settings.entitySkewMs);
-      if (core.registry.has(entity)) throw entityExists(type.name, entity);
-      const owner = cause === null ? actor : this.rootActorOf(cause);
-      this.setEntity(entity, { owner, grants: [] });
-    } else if (type.entity === 'existing' && !core.registry.has(entity)) {
-      throw entityNotFound(type.name, entity);
-    } else if (type.entity === 'any') {
-      assertEntityId(entity, this.now, core.settings.entitySkewMs);
-    }
+    if (type.entity !== 'existing') assertEntityId(entity, this.now, core.settings.entitySkewMs);
+    core.entities.recordEmitted(type, entity, cause, actor, this);
     const id = this.ids.next();
     this.push(
       id,
@@ -263,26 +254,16 @@ export class TickRun<S extends object> implements LoopPort {
         this.push(id, InputDiscarded, r.entity, r.data, null, id, r.actor);
         continue;
       }
-      const record = core.registry.get(r.entity);
-      let problem: CausewayError | null = null;
       const reason = discarded?.get(r.ino);
-      if (reason !== undefined) {
-        problem = new CausewayError(
-          ErrorCodes.InputDiscarded,
-          `Input ${r.ino} ("${r.type}") was rejected by an operator before it ran: ${reason}`,
-          { ino: r.ino },
-        );
-      } else if (p.type.entity === 'new') {
-        if (record !== undefined) problem = entityExists(r.type, r.entity);
-      } else if (record === undefined) {
-        if (p.type.entity !== 'any') problem = entityNotFound(r.type, r.entity);
-      } else if (
-        record.owner !== r.actor &&
-        !record.grants.includes(r.actor) &&
-        !record.grants.includes('*')
-      ) {
-        problem = entityNotOwned(r.type, r.entity, r.actor, record.owner);
-      }
+      // Accepted against the registry as it was then; re-checked against it as it is now.
+      const problem: CausewayError | null =
+        reason !== undefined
+          ? new CausewayError(
+              ErrorCodes.InputDiscarded,
+              `Input ${r.ino} ("${r.type}") was rejected by an operator before it ran: ${reason}`,
+              { ino: r.ino },
+            )
+          : core.entities.inputProblem(p.type, r.entity, r.actor, null);
       const id = this.ids.next();
       if (problem !== null) {
         this.push(
@@ -296,14 +277,7 @@ export class TickRun<S extends object> implements LoopPort {
         );
         continue;
       }
-      if (p.type.entity === 'new') this.setEntity(r.entity, { owner: r.actor, grants: [] });
-      if (p.type === EntityAccessGranted) {
-        const rec = core.registry.get(r.entity) as EntityRecord;
-        this.setEntity(r.entity, {
-          owner: rec.owner,
-          grants: [...rec.grants, (r.data as { to: string }).to],
-        });
-      }
+      core.entities.recordInput(p.type, r.entity, r.actor, r.data);
       const data = r.version === p.type.version ? r.data : upcastData(p.type, r.version, r.data);
       this.push(id, p.type, r.entity, data, null, id, r.actor);
     }
@@ -336,7 +310,7 @@ export class TickRun<S extends object> implements LoopPort {
   runListener(sub: Subscription, event: Envelope | null, startedAt = -1): number {
     const core = this.core;
     const mark = this.queue.length;
-    const undoMark = this.registryUndo.length;
+    const undoMark = core.entities.mark();
     const ctx = new RunContext<object>(this, event, sub.name);
     const guard = core.settings.guard;
     const timed = core.settings.activities > 0;
@@ -400,7 +374,7 @@ export class TickRun<S extends object> implements LoopPort {
         },
         { cause: failure },
       );
-      core.halted = error;
+      core.halt(error);
       throw error;
     }
     const cause = event ?? null;
@@ -433,22 +407,9 @@ export class TickRun<S extends object> implements LoopPort {
       this.head++;
       if (event.causation === null) this.rootActors.set(event.id, event.actor);
       const type = core.typeOf(event.type);
-      if (type.entity === 'new' && !isBuiltin(type)) {
-        const owner =
-          event.causation === null
-            ? event.actor
-            : (this.rootActors.get(event.correlation) ?? event.actor);
-        this.setEntity(event.entity, { owner, grants: [] });
-      } else if (type === EntityAccessGranted) {
-        const rec = core.registry.get(event.entity);
-        if (rec !== undefined)
-          this.setEntity(event.entity, {
-            owner: rec.owner,
-            grants: [...rec.grants, (event.data as { to: string }).to],
-          });
-      } else if (type === TimerScheduled) {
+      core.entities.recordCommitted(type, event, this);
+      if (type === TimerScheduled)
         this.rootActors.set(event.correlation, (event.data as TimerScheduledData).rootActor);
-      }
       this.apply(event);
     }
   }
@@ -481,7 +442,7 @@ export class TickRun<S extends object> implements LoopPort {
 
   /** Undoes the run's registry changes; state and timers were never adopted. */
   rollback(): void {
-    this.truncate(0, 0);
+    this.truncate(0, this.entitiesMark);
     if (this.draft !== null) {
       // Finishing an abandoned draft releases immer's scope; its result is dropped.
       void this.draft.finish();
@@ -527,7 +488,7 @@ export class TickRun<S extends object> implements LoopPort {
         { type: event.type, seq: event.seq, tick: this.tick },
         { cause: err },
       );
-      core.halted = error;
+      core.halt(error);
       throw error;
     } finally {
       guard?.exit();
@@ -602,25 +563,12 @@ export class TickRun<S extends object> implements LoopPort {
     const end = this.firstSeq + this.queue.length;
     if (this.failures.length > 0 && (this.failures.at(-1) as TickFailure).seq >= end)
       this.failures = this.failures.filter((f) => f.seq < end);
-    const registry = this.core.registry;
-    while (this.registryUndo.length > undoMark) {
-      const { id, prev } = this.registryUndo.pop() as {
-        id: string;
-        prev: EntityRecord | undefined;
-      };
-      if (prev === undefined) registry.delete(id);
-      else registry.set(id, prev);
-    }
+    this.core.entities.undoTo(undoMark);
     if (this.rootsIndexed > this.queue.length) this.rootsIndexed = this.queue.length;
   }
 
-  private setEntity(id: string, record: EntityRecord): void {
-    const registry = this.core.registry;
-    this.registryUndo.push({ id, prev: registry.get(id), index: this.queue.length });
-    registry.set(id, record);
-  }
-
-  private rootActorOf(cause: Envelope): string {
+  /** The actor of the root input of `cause`'s chain (see {@link ChainRoots}). */
+  rootActorOf(cause: Envelope): string {
     if (cause.causation === null) return cause.actor;
     const known = this.rootActors.get(cause.correlation);
     if (known !== undefined) return known;
@@ -703,17 +651,13 @@ const programErrorCodes: ReadonlySet<string> = new Set([
  * A program error is a bug in the program rather than a failure of the domain: emitting an
  * unregistered type, an invalid payload, a strict-mode catch, a listener returning a Promise.
  */
-export function isProgramError(err: unknown): boolean {
+function isProgramError(err: unknown): boolean {
   return isCausewayError(err) && programErrorCodes.has(err.code);
 }
 
 /** True for the code of a program error (see {@link isProgramError}). */
 export function isProgramErrorCode(code: unknown): boolean {
   return typeof code === 'string' && programErrorCodes.has(code);
-}
-
-function isBuiltin(type: AnyEventType): boolean {
-  return (builtinEventTypes as readonly AnyEventType[]).includes(type);
 }
 
 function messageOf(err: unknown): string {

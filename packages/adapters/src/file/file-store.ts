@@ -255,7 +255,10 @@ export class FileStore implements EventStore {
     await makeStoreFolder(this.dir, this.description);
     this.lock = await WriterLock.acquire(this.dir, this.description);
     const scan = await scanLog(this.dir, { useIndexFile: true });
-    if (scan.damage?.kind === 'corrupt') throw this.corrupted(scan.damage);
+    if (scan.damage?.kind === 'corrupt') {
+      await scan.index.release();
+      throw this.corrupted(scan.damage);
+    }
     this.index = scan.index;
     this.index.resetPending();
     let last = scan.segments.at(-1) ?? 1;
@@ -723,6 +726,7 @@ export class FileStore implements EventStore {
       }
     }
     await this.records.close();
+    await this.index.release();
     if (this.lock !== null) {
       await this.lock.release();
       this.lock = null;

@@ -7,6 +7,10 @@ export interface CaseResult {
   readonly unit: string;
   readonly median: number;
   readonly samples: readonly number[];
+  /** The commit this case measured (a file merged from runs of chosen cases holds several). */
+  readonly commit?: string;
+  /** Whether the work tree differed from `commit` when this case ran. */
+  readonly dirty?: boolean;
 }
 
 /** The file every suite writes; other tools read this shape. */
@@ -26,12 +30,22 @@ export interface Recorder {
   record(name: string, system: string, unit: string, samples: readonly number[]): void;
   /** Prints a progress note on stderr (not part of the results). */
   progress(message: string): void;
+  /**
+   * Whether the run wants case `name` (`--only` names the cases to run; without it, every
+   * case). A suite skips the work of cases not wanted; recording one is ignored.
+   */
+  wants(name: string): boolean;
 }
 
 /** A benchmark suite, run as `npm run bench -- <name>`. */
 export interface Suite {
   readonly name: string;
   readonly description: string;
+  /**
+   * Cases measured beside a case as its peers in the same run (by case name): choosing the
+   * case with `--only` runs and records them too, so a ratio never mixes two runs.
+   */
+  readonly peers?: Readonly<Record<string, readonly string[]>>;
   run(recorder: Recorder): Promise<void>;
 }
 

@@ -1,14 +1,45 @@
-// Runs benchmark suites: `npm run bench -- <suite> [<suite>…]`, or every suite with no argument.
-// Each suite prints one line per case and system and writes bench/results/<suite>.json.
+// Runs benchmark suites: `npm run bench -- <suite> [<suite>…] [--only <case>,<case>…]`, or
+// every suite with no argument. Each suite prints one line per case and system and writes
+// bench/results/<suite>.json. With `--only`, only the named cases run, and their results replace
+// those of the same name in the existing file; the other cases stay as they were, each with the
+// commit it measured.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatNumber, machine, median, type CaseResult, type Suite } from './harness.ts';
 import { suites } from './suites/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const wanted = process.argv.slice(2).filter((a) => a !== '--');
+
+function parseArguments(args: readonly string[]): { names: string[]; only: Set<string> | null } {
+  const names: string[] = [];
+  let only: Set<string> | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') continue;
+    if (arg === '--only' || arg.startsWith('--only=')) {
+      const list = arg === '--only' ? args[++i] : arg.slice('--only='.length);
+      if (list === undefined || list.trim() === '') {
+        console.error(
+          '--only needs a comma-separated list of case names, e.g. --only fsync,durable-tick-1.',
+        );
+        process.exit(2);
+      }
+      only ??= new Set();
+      for (const name of list.split(',')) if (name.trim() !== '') only.add(name.trim());
+      continue;
+    }
+    if (arg.startsWith('--')) {
+      console.error(`Unknown option ${arg}. Usage: npm run bench -- [<suite>…] [--only <case>,…]`);
+      process.exit(2);
+    }
+    names.push(arg);
+  }
+  return { names, only };
+}
+
+const { names: wanted, only } = parseArguments(process.argv.slice(2));
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length > 0) {
   console.error(
@@ -34,12 +65,43 @@ function measuredCode(): { commit: string; dirty: boolean } {
 }
 const code = measuredCode();
 console.log(`# measuring commit ${code.commit}${code.dirty ? ' with uncommitted changes' : ''}`);
+if (only !== null) console.log(`# only the cases ${[...only].join(', ')}`);
 
+/**
+ * The cases of an earlier results file that this run did not measure, each stamped with the
+ * commit it measured (older files record it once, for the whole file).
+ */
+function earlierCases(file: string, measured: ReadonlySet<string>): CaseResult[] {
+  if (!existsSync(file)) return [];
+  const earlier = JSON.parse(readFileSync(file, 'utf8')) as {
+    commit?: string;
+    dirty?: boolean;
+    cases?: CaseResult[];
+  };
+  return (earlier.cases ?? [])
+    .filter((c) => !measured.has(c.name))
+    .map((c) => ({
+      ...c,
+      commit: c.commit ?? earlier.commit ?? 'unknown',
+      dirty: c.dirty ?? earlier.dirty ?? true,
+    }));
+}
+
+/** The chosen cases and the peers measured beside them. */
+function withPeers(names: ReadonlySet<string>, suite: Suite): Set<string> {
+  const out = new Set(names);
+  for (const name of names) for (const peer of suite.peers?.[name] ?? []) out.add(peer);
+  return out;
+}
+
+const recorded = new Set<string>();
 for (const suite of chosen) {
   console.log(`# ${suite.name}: ${suite.description}`);
   const cases: CaseResult[] = [];
+  const wants = only === null ? null : withPeers(only, suite);
   await suite.run({
     record(name, system, unit, samples) {
+      if (wants !== null && !wants.has(name)) return;
       if (samples.length < 5)
         throw new Error(
           `Benchmark ${suite.name}/${name}/${system} has ${samples.length} samples; record at least 5.`,
@@ -50,8 +112,10 @@ for (const suite of chosen) {
         unit,
         median: median(samples),
         samples: [...samples],
+        ...code,
       };
       cases.push(result);
+      recorded.add(name);
       const spread = `${formatNumber(Math.min(...samples))}…${formatNumber(Math.max(...samples))}`;
       console.log(
         `${name.padEnd(22)} ${system.padEnd(20)} ${formatNumber(result.median).padStart(14)} ${unit.padEnd(10)} (median of ${samples.length}, range ${spread})`,
@@ -60,12 +124,24 @@ for (const suite of chosen) {
     progress(message) {
       process.stderr.write(`  … ${message}\n`);
     },
+    wants(name) {
+      return wants === null || wants.has(name);
+    },
   });
   const file = join(here, 'results', `${suite.name}.json`);
   mkdirSync(dirname(file), { recursive: true });
+  const all =
+    only === null ? cases : [...earlierCases(file, new Set(cases.map((c) => c.name))), ...cases];
   writeFileSync(
     file,
-    JSON.stringify({ suite: suite.name, ...code, ...machine(), cases }, null, 2) + '\n',
+    JSON.stringify({ suite: suite.name, ...code, ...machine(), cases: all }, null, 2) + '\n',
   );
   console.log(`→ ${file}\n`);
+}
+const missed = only === null ? [] : [...only].filter((name) => !recorded.has(name));
+if (missed.length > 0) {
+  console.error(
+    `No case named ${missed.join(', ')} was measured by ${wanted.join(', ') || 'any suite'}.`,
+  );
+  process.exit(2);
 }

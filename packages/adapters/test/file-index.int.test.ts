@@ -83,6 +83,19 @@ describe('file store index file', () => {
     expect(await contentsOf(dir, log)).toEqual(full);
   });
 
+  it('reads the places of a damaged chunk of the index file from the segments instead', async () => {
+    // The file ends with the chunk of input places, which an open does not read.
+    const path = join(dir, 'log.index');
+    await flipByte(path, (await stat(path)).size - 12);
+    const reader = new FileStore({ dir, readOnly: true });
+    await reader.open();
+
+    const contents = await readContents(reader);
+    await reader.close();
+
+    expect(contents).toEqual(full);
+  });
+
   it('ignores an index file when an earlier segment changed size', async () => {
     const first = join(dir, '00000001.seg');
     await truncate(first, (await stat(first)).size - 3);

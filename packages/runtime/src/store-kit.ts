@@ -23,6 +23,8 @@ export {
   DEFAULT_PAGE,
   encodeEnvelope,
   encodeValue,
+  ENVELOPE_FIELDS,
+  ENVELOPE_LAYOUT,
   envelopeFromTuple,
   envelopeToTuple,
   inputFromTuple,
@@ -35,4 +37,5 @@ export {
   storeReadOnly,
 } from './store/index.ts';
 export type { IndexedEvent, IndexQuery } from './store/index.ts';
+export type { EnvelopeField } from './store/index.ts';
 export { StoreCorruptedError, StoreLockedError } from './errors/index.ts';

@@ -1,13 +1,33 @@
 import type { StoredEnvelope } from '@causeway/runtime';
+import { ENVELOPE_FIELDS, envelopeToTuple } from '@causeway/runtime/store-kit';
+import type { EnvelopeField } from '@causeway/runtime/store-kit';
 import { isUnsupported, MsgpackBuffer } from '../msgpack/msgpack-buffer.ts';
 import { crc32c } from './crc32c.ts';
 import { FRAME_HEAD, RecordKind } from './records.ts';
 import type { RecordKindValue } from './records.ts';
 
-const ARRAY_11 = 0x9b;
+// How each field is written, by its position in the runtime's ENVELOPE_FIELDS (the order is
+// written there only).
+const Write = { String: 0, Number: 1, NullableString: 2, Value: 3 } as const;
+const WRITE_AS: Record<EnvelopeField, number> = {
+  id: Write.String,
+  seq: Write.Number,
+  tick: Write.Number,
+  type: Write.String,
+  version: Write.Number,
+  entity: Write.String,
+  data: Write.Value,
+  at: Write.Number,
+  causation: Write.NullableString,
+  correlation: Write.String,
+  actor: Write.String,
+};
+const KINDS = Uint8Array.from(ENVELOPE_FIELDS, (field) => WRITE_AS[field]);
+// A fixarray head: an envelope has fewer than 16 fields.
+const ARRAY_HEAD = 0x90 | ENVELOPE_FIELDS.length;
 
 /**
- * Frames a tick's event records (msgpack 11-tuples, see the runtime's `envelopeToTuple`)
+ * Frames a tick's event records (msgpack tuples in the runtime's `ENVELOPE_FIELDS` order)
  * straight into one buffer, checksums included. Its bytes are exactly those of the runtime's
  * `encodeEnvelope` (@msgpack/msgpack with `ignoreUndefined: false`), made about twice as fast:
  * no tuple, no intermediate copy per event, ASCII text copied without UTF-8 counting. A value it
@@ -66,18 +86,24 @@ export class EnvelopeWriter extends MsgpackBuffer {
 
   private envelope(e: StoredEnvelope): void {
     this.ensure(1);
-    this.buf[this.pos++] = ARRAY_11;
-    this.string(e.id);
-    this.number(e.seq);
-    this.number(e.tick);
-    this.string(e.type);
-    this.number(e.version);
-    this.string(e.entity);
-    this.value(e.data, 2);
-    this.number(e.at);
-    if (e.causation === null || e.causation === undefined) this.byte(0xc0);
-    else this.string(e.causation);
-    this.string(e.correlation);
-    this.string(e.actor);
+    this.buf[this.pos++] = ARRAY_HEAD;
+    const fields = envelopeToTuple(e);
+    for (let i = 0; i < fields.length; i++) {
+      const value = fields[i];
+      switch (KINDS[i]) {
+        case Write.String:
+          this.string(value);
+          break;
+        case Write.Number:
+          this.number(value);
+          break;
+        case Write.NullableString:
+          if (value === null || value === undefined) this.byte(0xc0);
+          else this.string(value);
+          break;
+        default:
+          this.value(value, 2);
+      }
+    }
   }
 }

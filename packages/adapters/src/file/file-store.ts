@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -103,11 +104,15 @@ interface PendingAppend {
   readonly commit: TickCommit | null;
   /** False for inputs whose sync rides on the commit that follows them. */
   readonly sync: boolean;
+  /** Inputs that wait for the commit that follows them, to share its write (see `journal`). */
+  readonly deferred: boolean;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 << 20;
+/** Appends up to this size are written synchronously (see `writeAll`). */
+const SYNC_WRITE_MAX = 64 << 10;
 
 /**
  * A durable event store in a folder of append-only segment files (`00000001.seg`, …) of
@@ -150,6 +155,9 @@ export class FileStore implements EventStore {
   private acceptedInput = 0;
   private queue: PendingAppend[] = [];
   private flushing: Promise<void> | null = null;
+  /** Deferred inputs are written even when no commit came to take them (end of the turn). */
+  private deferredDue = false;
+  private deferredTimer: ReturnType<typeof setImmediate> | null = null;
   private failure: CausewayError | null = null;
   private dirty = false;
   private syncTimer: ReturnType<typeof setTimeout> | null = null;
@@ -255,7 +263,10 @@ export class FileStore implements EventStore {
     await makeStoreFolder(this.dir, this.description);
     this.lock = await WriterLock.acquire(this.dir, this.description);
     const scan = await scanLog(this.dir, { useIndexFile: true });
-    if (scan.damage?.kind === 'corrupt') throw this.corrupted(scan.damage);
+    if (scan.damage?.kind === 'corrupt') {
+      await scan.index.release();
+      throw this.corrupted(scan.damage);
+    }
     this.index = scan.index;
     this.index.resetPending();
     let last = scan.segments.at(-1) ?? 1;
@@ -315,9 +326,11 @@ export class FileStore implements EventStore {
   }
 
   /**
-   * Journals inputs; under durability `commit` they are on disk when the promise resolves,
-   * except with `syncWithCommit`, where they are written at once and synced with the next
-   * commit (the caller acknowledges them only then).
+   * Journals inputs; under durability `commit` they are on disk when the promise resolves.
+   * With `syncWithCommit` (the caller acknowledges them only when its next commit resolves)
+   * they are queued and resolve at once: the commit that follows takes them into its own write
+   * and sync, ahead of its events, and when no commit comes in this turn of the event loop they
+   * are written on their own (a failed write then rejects the next append).
    */
   async journal(inputs: readonly InputRecord[], options?: JournalOptions): Promise<void> {
     this.ensureWritable();
@@ -329,7 +342,25 @@ export class FileStore implements EventStore {
       ]),
     );
     this.acceptedInput += inputs.length;
-    await this.enqueue(frames, records, null, options?.syncWithCommit !== true);
+    if (options?.syncWithCommit === true) {
+      this.queue.push({
+        frames,
+        records,
+        commit: null,
+        sync: false,
+        deferred: true,
+        resolve: () => undefined,
+        // A failed write sets `failure`, which every later append reports.
+        reject: () => undefined,
+      });
+      this.deferredTimer ??= setImmediate(() => {
+        this.deferredTimer = null;
+        this.deferredDue = true;
+        this.startFlush();
+      });
+      return;
+    }
+    await this.enqueue(frames, records, null);
   }
 
   /** Appends a tick's events and its commit record in one write; see {@link Durability}. */
@@ -462,6 +493,12 @@ export class FileStore implements EventStore {
     if (this.state === 'closed') return;
     this.state = 'closed';
     if (this.flushing !== null) await this.flushing.catch(() => undefined);
+    // Inputs journaled for a commit that never came are written before the files close.
+    if (this.queue.length > 0) {
+      this.deferredDue = true;
+      this.startFlush();
+      await this.flushing?.catch(() => undefined);
+    }
     await this.release(true);
   }
 
@@ -486,27 +523,39 @@ export class FileStore implements EventStore {
     frames: Uint8Array,
     records: PendingAppend['records'],
     commit: TickCommit | null,
-    sync = true,
   ): Promise<void> {
     return new Promise<void>((resolveAppend, rejectAppend) => {
       this.queue.push({
         frames,
         records,
         commit,
-        sync,
+        sync: true,
+        deferred: false,
         resolve: resolveAppend,
         reject: rejectAppend,
       });
-      this.flushing ??= this.flush().finally(() => {
-        this.flushing = null;
-      });
+      this.startFlush();
     });
   }
 
-  /** Writes queued appends, all that wait in one write and one sync (group commit). */
+  private startFlush(): void {
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = null;
+      // An append queued while the last batch was settling starts the next flush.
+      if (this.queue.length > 0 && (this.deferredDue || this.queue.some((a) => !a.deferred)))
+        this.startFlush();
+    });
+  }
+
+  /**
+   * Writes queued appends, all that wait in one write and one sync (group commit). Deferred
+   * inputs alone wait for the commit that takes them, until the end of their turn.
+   */
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
+      if (!this.deferredDue && this.queue.every((a) => a.deferred)) return;
       const batch = this.queue.splice(0);
+      this.deferredDue = false;
       const start = this.segmentSize;
       try {
         if (this.failure !== null) throw this.failure;
@@ -597,6 +646,16 @@ export class FileStore implements EventStore {
 
   private async writeAll(bytes: Uint8Array, position: number): Promise<void> {
     let done = 0;
+    // A small append (a few ticks, a batch of inputs) is copied to the page cache in a few
+    // microseconds: written in place, it spares the hand-off to libuv's thread pool and back,
+    // which costs more than the copy (and, under load, as much as the sync). Large ones go to
+    // the pool so that the event loop is not held.
+    if (bytes.length <= SYNC_WRITE_MAX) {
+      const fd = this.handle().fd;
+      while (done < bytes.length)
+        done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+      return;
+    }
     while (done < bytes.length) {
       const { bytesWritten } = await this.handle().write(
         bytes,
@@ -703,6 +762,8 @@ export class FileStore implements EventStore {
     this.pollTimer = null;
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
     this.syncTimer = null;
+    if (this.deferredTimer !== null) clearImmediate(this.deferredTimer);
+    this.deferredTimer = null;
     this.watchers.clear();
     if (this.segmentHandle !== null) {
       const handle = this.segmentHandle;
@@ -723,6 +784,7 @@ export class FileStore implements EventStore {
       }
     }
     await this.records.close();
+    await this.index.release();
     if (this.lock !== null) {
       await this.lock.release();
       this.lock = null;

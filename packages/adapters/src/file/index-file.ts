@@ -1,19 +1,29 @@
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeValue, encodeValue, isLogHeader } from '@causeway/runtime/store-kit';
+import {
+  decodeValue,
+  encodeValue,
+  isLogHeader,
+  StoreCorruptedError,
+} from '@causeway/runtime/store-kit';
 import type { TickCommit } from '@causeway/runtime';
 import { crc32c } from './crc32c.ts';
 import { LogIndex, PlaceTable } from './log-index.ts';
-import type { SnapshotPlace } from './log-index.ts';
+import type { PlaceSource, SnapshotPlace } from './log-index.ts';
 import { syncFolder } from './manifest.ts';
-import { readAt, segmentPath } from './segments.ts';
+import { readAt, scanSegment, segmentName, segmentPath } from './segments.ts';
 
 /** The index file's name in a store folder. */
 export const INDEX_NAME = 'log.index';
 
 const MAGIC = 0x58495743; // "CWIX", little-endian
-const VERSION = 1;
+const VERSION = 2;
 const PREFIX = 16;
+/** Places a chunk of the event and input columns holds: each is read and checked on its own. */
+const CHUNK = 1 << 16;
+/** What an open reads first: the prefix and, for most logs, the whole meta. */
+const FIRST_READ = 64 << 10;
 
 /** A position in the log: the end of the records an index covers. */
 export interface IndexCover {
@@ -26,6 +36,9 @@ export interface IndexCheckpoint extends IndexCover {
   readonly index: LogIndex;
 }
 
+/** A stretch of the index file: byte offset, byte length, CRC-32C of those bytes. */
+type Section = [offset: number, length: number, crc: number];
+
 /**
  * Saves what a scan of the log up to `cover` found (the header, every commit, every event,
  * input and snapshot place), so that the next open reads this file and scans only the records
@@ -34,8 +47,11 @@ export interface IndexCheckpoint extends IndexCover {
  * log opens the same without it, only slower. `cover` must be a record boundary with no
  * uncommitted events before it.
  *
- * Layout: `[magic u32][version u32][crc32c u32 of the rest][meta length u32][meta msgpack]`
- * then, 8-byte aligned, the place columns of events and inputs and the commits' columns.
+ * Layout: `[magic u32][version u32][crc32c u32 of the meta length and the meta][meta length
+ * u32][meta msgpack]`, then, 8-byte aligned, sections each under its own CRC-32C (listed in
+ * the meta): the commits' columns, then the event and input place columns in chunks of 65,536
+ * places. An open reads the meta and the commits; a chunk of places is read when a read first
+ * needs it, so an open costs what the commits and the tail after `cover` cost, not the log.
  */
 export async function writeIndexFile(
   dir: string,
@@ -48,43 +64,59 @@ export async function writeIndexFile(
   if (hashes.some((h) => h.includes('\n'))) return;
   const boundary = await tailCheck(dir, cover);
   if (boundary === null) return;
-  const meta = encodeValue([
-    VERSION,
-    cover.segment,
-    cover.offset,
-    boundary,
-    index.header,
-    index.records,
-    index.snapshots.map((s) => [s.segment, s.offset, s.size, s.tick, s.lastSeq, s.lastInput]),
-    index.events.length,
-    index.inputs.length,
-    commits.length,
-    hashes.join('\n'),
-    await sealedSizes(dir, cover.segment),
-  ]);
-  const columns: ArrayBufferView[] = [
-    ...placeColumns(index.events),
-    ...placeColumns(index.inputs),
-    Float64Array.from(commits, (c) => c.at),
-    Float64Array.from(commits, (c) => c.firstSeq),
-    Float64Array.from(commits, (c) => c.lastSeq),
-    Float64Array.from(commits, (c) => c.lastInput),
+  await index.events.load(0, index.events.length);
+  await index.inputs.load(0, index.inputs.length);
+  const parts: ArrayBufferView[][] = [
+    [
+      Float64Array.from(commits, (c) => c.at),
+      Float64Array.from(commits, (c) => c.firstSeq),
+      Float64Array.from(commits, (c) => c.lastSeq),
+      Float64Array.from(commits, (c) => c.lastInput),
+    ],
+    ...placeChunks(index.events),
+    ...placeChunks(index.inputs),
   ];
-  const start = align8(PREFIX + meta.length);
-  let total = start;
-  for (const c of columns) total = align8(total + c.byteLength);
-  const bytes = new Uint8Array(total);
+  const sealed = await sealedSizes(dir, cover.segment);
+  const sizes = parts.map((columns) => columns.reduce((n, c) => align8(n + c.byteLength), 0));
+  const meta = (sections: Section[]): Uint8Array =>
+    encodeValue([
+      VERSION,
+      cover.segment,
+      cover.offset,
+      boundary,
+      index.header,
+      index.records,
+      index.snapshots.map((s) => [s.segment, s.offset, s.size, s.tick, s.lastSeq, s.lastInput]),
+      index.events.length,
+      index.inputs.length,
+      commits.length,
+      hashes.join('\n'),
+      sealed,
+      CHUNK,
+      sections,
+    ]);
+  // The meta names where the sections start, which depends on its own length: measure it with
+  // placeholder numbers as wide as the real ones (u32 CRCs, offsets below 2^53) and pad.
+  const wide = (): Section[] => sizes.map((n) => [2 ** 52, n, 0xffffffff]);
+  const room = meta(wide()).length;
+  let at = align8(PREFIX + room);
+  const sections: Section[] = [];
+  const bytes = new Uint8Array(at + sizes.reduce((a, b) => a + b, 0));
+  parts.forEach((columns, i) => {
+    const from = at;
+    for (const c of columns) {
+      bytes.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
+      at = align8(at + c.byteLength);
+    }
+    sections.push([from, sizes[i] as number, crc32c(bytes, from, from + (sizes[i] as number))]);
+  });
+  const metaBytes = meta(sections);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, VERSION, true);
-  view.setUint32(12, meta.length, true);
-  bytes.set(meta, PREFIX);
-  let at = start;
-  for (const c of columns) {
-    bytes.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
-    at = align8(at + c.byteLength);
-  }
-  view.setUint32(8, crc32c(bytes, 12, bytes.length), true);
+  view.setUint32(12, metaBytes.length, true);
+  bytes.set(metaBytes, PREFIX);
+  view.setUint32(8, crc32c(bytes, 12, PREFIX + metaBytes.length), true);
   const path = join(dir, INDEX_NAME);
   const temp = `${path}.tmp`;
   const handle = await open(temp, 'w');
@@ -106,79 +138,77 @@ export async function removeIndexFile(dir: string): Promise<void> {
 }
 
 /**
- * Reads the index file of `dir` and checks it against the segments: its checksum, that the
- * segment it ends in is at least as long as it says, and that the last record it covers still
- * has the checksum it had. Null when there is none or it does not hold (then the log is scanned
- * from its start, as without one).
+ * Reads the index file of `dir` and checks it against the segments: the checksum of its meta
+ * and commits, that the segment it ends in is at least as long as it says, that the sealed
+ * segments kept their sizes, and that the last record it covers still has the checksum it had.
+ * Null when there is none or it does not hold (then the log is scanned from its start, as
+ * without one). The event and input places stay in the file until a read needs them; a chunk
+ * whose checksum fails then is rebuilt by scanning the segments, never trusted.
  */
 export async function readIndexFile(
   dir: string,
   segmentSizes: ReadonlyMap<number, number>,
 ): Promise<IndexCheckpoint | null> {
-  let bytes: Uint8Array;
+  let handle: FileHandle;
   try {
-    bytes = await readFile(join(dir, INDEX_NAME));
+    handle = await open(join(dir, INDEX_NAME), 'r');
   } catch {
     return null;
   }
+  let decoded: { checkpoint: IndexCheckpoint; keepsHandle: boolean } | null = null;
   try {
-    return await decodeIndex(dir, bytes, segmentSizes);
+    decoded = await decodeIndex(dir, handle, segmentSizes);
   } catch {
-    return null;
+    decoded = null;
   }
+  // The lazy place columns keep the handle (the file may be replaced by a later writer's
+  // close; the handle still reads this one); without them it is closed now.
+  if (decoded?.keepsHandle !== true) await handle.close().catch(() => undefined);
+  return decoded?.checkpoint ?? null;
 }
 
 async function decodeIndex(
   dir: string,
-  bytes: Uint8Array,
+  handle: FileHandle,
   segmentSizes: ReadonlyMap<number, number>,
-): Promise<IndexCheckpoint | null> {
-  if (bytes.length < PREFIX) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+): Promise<{ checkpoint: IndexCheckpoint; keepsHandle: boolean } | null> {
+  let first = await readAt(handle, 0, FIRST_READ);
+  if (first.length < PREFIX) return null;
+  let view = new DataView(first.buffer, first.byteOffset, first.byteLength);
   if (view.getUint32(0, true) !== MAGIC || view.getUint32(4, true) !== VERSION) return null;
-  if (crc32c(bytes, 12, bytes.length) !== view.getUint32(8, true)) return null;
   const metaLength = view.getUint32(12, true);
-  const meta = decodeValue(bytes.subarray(PREFIX, PREFIX + metaLength)) as unknown[];
+  if (PREFIX + metaLength > first.length) {
+    first = await readAt(handle, 0, PREFIX + metaLength);
+    if (first.length < PREFIX + metaLength) return null;
+    view = new DataView(first.buffer, first.byteOffset, first.byteLength);
+  }
+  if (crc32c(first, 12, PREFIX + metaLength) !== view.getUint32(8, true)) return null;
+  const meta = decodeValue(first.subarray(PREFIX, PREFIX + metaLength)) as unknown[];
   const [version, segment, offset, boundary, header, records, snapshots, events, inputs, ticks] =
     meta as [number, number, number, number, unknown, number, number[][], number, number, number];
   const hashes = meta[10] as string;
   const sealed = meta[11] as number[];
+  const chunk = meta[12] as number;
+  const sections = meta[13] as Section[];
   if (version !== VERSION || !isLogHeader(header)) return null;
+  const eventChunks = Math.ceil(events / chunk);
+  const inputChunks = Math.ceil(inputs / chunk);
+  if (sections.length !== 1 + eventChunks + inputChunks) return null;
   const size = segmentSizes.get(segment);
   if (size === undefined || size < offset) return null;
   // Segments before the last are never written again: any change of size is damage, which
   // a scan from the start then reports.
   for (let n = 1; n < segment; n++) if (segmentSizes.get(n) !== sealed[n - 1]) return null;
   if ((await tailCheck(dir, { segment, offset })) !== boundary) return null;
-  let at = align8(PREFIX + metaLength);
-  const take = <T>(
-    make: (buffer: ArrayBuffer, offset: number) => T,
-    count: number,
-    width: number,
-  ): T => {
-    const start = bytes.byteOffset + at;
-    // A view where the column is aligned for its type (a file read into its own buffer), else
-    // a copy (a Buffer from the shared pool may start anywhere).
-    const out =
-      start % 8 === 0
-        ? make(bytes.buffer as ArrayBuffer, start)
-        : make(new Uint8Array(bytes.subarray(at, at + count * width)).buffer, 0);
-    at = align8(at + count * width);
-    return out;
-  };
-  const places = (count: number): PlaceTable =>
-    PlaceTable.fromColumns(
-      take((b, o) => new Uint32Array(b, o, count), count, 4),
-      take((b, o) => new Float64Array(b, o, count), count, 8),
-      take((b, o) => new Uint32Array(b, o, count), count, 4),
-    );
-  const eventPlaces = places(events);
-  const inputPlaces = places(inputs);
-  const column = (): Float64Array => take((b, o) => new Float64Array(b, o, ticks), ticks, 8);
-  const at64 = column();
-  const first = column();
-  const last = column();
-  const lastInput = column();
+
+  const commitColumns = await readSection(handle, sections[0] as Section);
+  if (commitColumns === null) return null;
+  const column = (i: number): Float64Array =>
+    new Float64Array(commitColumns.buffer, commitColumns.byteOffset + i * align8(ticks * 8), ticks);
+  const at64 = column(0);
+  const firstSeq = column(1);
+  const lastSeq = column(2);
+  const lastInput = column(3);
   const hashList = ticks === 0 ? [] : hashes.split('\n');
   if (hashList.length !== ticks) return null;
   const commits: TickCommit[] = new Array<TickCommit>(ticks);
@@ -186,8 +216,8 @@ async function decodeIndex(
     commits[i] = {
       tick: i + 1,
       at: at64[i] as number,
-      firstSeq: first[i] as number,
-      lastSeq: last[i] as number,
+      firstSeq: firstSeq[i] as number,
+      lastSeq: lastSeq[i] as number,
       lastInput: lastInput[i] as number,
       hash: hashList[i] as string,
     };
@@ -200,6 +230,13 @@ async function decodeIndex(
     lastSeq: s[4] as number,
     lastInput: s[5] as number,
   }));
+  const file = new IndexColumns(dir, handle, { segment, offset });
+  const eventPlaces = PlaceTable.lazy(
+    file.source('events', events, chunk, sections.slice(1, 1 + eventChunks)),
+  );
+  const inputPlaces = PlaceTable.lazy(
+    file.source('inputs', inputs, chunk, sections.slice(1 + eventChunks)),
+  );
   const index = LogIndex.restore({
     header,
     records,
@@ -208,7 +245,102 @@ async function decodeIndex(
     inputs: inputPlaces,
     snapshots: snapshotPlaces,
   });
-  return { index, segment, offset };
+  return { checkpoint: { index, segment, offset }, keepsHandle: file.holders > 0 };
+}
+
+/** A section's bytes when its checksum holds, else null; 8-byte aligned in a buffer of its own. */
+async function readSection(
+  handle: FileHandle,
+  [offset, length, crc]: Section,
+): Promise<Uint8Array | null> {
+  const bytes = await readAt(handle, offset, length);
+  if (bytes.length !== length || crc32c(bytes, 0, length) !== crc) return null;
+  return bytes;
+}
+
+/**
+ * The place columns of one index file, read a chunk at a time through the handle the open
+ * read the file with. A chunk whose checksum fails (the file was damaged after its open) is
+ * not used: the places are found again by scanning the segments up to the index's end.
+ */
+class IndexColumns {
+  holders = 0;
+  private rescanned: LogIndex | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly handle: FileHandle,
+    private readonly cover: IndexCover,
+  ) {}
+
+  source(
+    which: 'events' | 'inputs',
+    length: number,
+    chunk: number,
+    sections: readonly Section[],
+  ): PlaceSource {
+    if (length > 0) this.holders++;
+    return {
+      length,
+      chunk,
+      read: async (n) => {
+        const count = Math.min(chunk, length - n * chunk);
+        const bytes = await readSection(this.handle, sections[n] as Section);
+        if (bytes === null) {
+          const { segments, offsets, sizes } = (await this.rescan())[which].columns();
+          const from = n * chunk;
+          return {
+            segments: segments.subarray(from, from + count),
+            offsets: offsets.subarray(from, from + count),
+            sizes: sizes.subarray(from, from + count),
+          };
+        }
+        const buffer = bytes.buffer as ArrayBuffer;
+        const base = bytes.byteOffset;
+        return {
+          segments: new Uint32Array(buffer, base, count),
+          offsets: new Float64Array(buffer, base + align8(count * 4), count),
+          sizes: new Uint32Array(buffer, base + align8(count * 4) + count * 8, count),
+        };
+      },
+      close: async () => {
+        if (--this.holders === 0) await this.handle.close().catch(() => undefined);
+      },
+    };
+  }
+
+  private async rescan(): Promise<LogIndex> {
+    this.rescanned ??= await placesUpTo(this.dir, this.cover);
+    return this.rescanned;
+  }
+}
+
+/**
+ * The index of the records before `cover`, by scanning the segments (what an open without an
+ * index file does): where the places come from when a chunk of the index file went bad.
+ */
+async function placesUpTo(dir: string, cover: IndexCover): Promise<LogIndex> {
+  const index = new LogIndex();
+  for (let segment = 1; segment <= cover.segment; segment++) {
+    const handle = await open(segmentPath(dir, segment), 'r');
+    try {
+      const end = segment === cover.segment ? cover.offset : (await handle.stat()).size;
+      const scan = await scanSegment(handle, 0, end, (kind, chunk, at, size, offset) => {
+        index.ingest(kind, chunk, at, size, segment, offset);
+      });
+      if (scan.bad !== null) {
+        throw new StoreCorruptedError(
+          `file:${dir}`,
+          `${segmentName(segment)} byte ${scan.bad.offset}`,
+          scan.bad.reason,
+          { segment: segmentName(segment), offset: scan.bad.offset },
+        );
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  return index;
 }
 
 const TAIL_CHECK = 4096;
@@ -234,9 +366,19 @@ async function sealedSizes(dir: string, cover: number): Promise<number[]> {
   return sizes;
 }
 
-function placeColumns(table: PlaceTable): ArrayBufferView[] {
+/** The columns of a table's places in chunks of {@link CHUNK} (all loaded). */
+function placeChunks(table: PlaceTable): ArrayBufferView[][] {
   const { segments, offsets, sizes, length } = table.columns();
-  return [segments.subarray(0, length), offsets.subarray(0, length), sizes.subarray(0, length)];
+  const chunks: ArrayBufferView[][] = [];
+  for (let from = 0; from < length; from += CHUNK) {
+    const to = Math.min(length, from + CHUNK);
+    chunks.push([
+      segments.subarray(from, to),
+      offsets.subarray(from, to),
+      sizes.subarray(from, to),
+    ]);
+  }
+  return chunks;
 }
 
 function align8(n: number): number {

@@ -26,15 +26,43 @@ export interface SnapshotPlace extends RecordPlace {
 /** A record whose content breaks the log's rules although its checksum is right. */
 export class RecordError extends Error {}
 
+/** The columns of `count` places, as read from an index file. */
+export interface PlaceColumns {
+  readonly segments: Uint32Array;
+  readonly offsets: Float64Array;
+  readonly sizes: Uint32Array;
+}
+
+/**
+ * Where the first entries of a {@link PlaceTable} come from when they were not read yet: an
+ * index file's columns, in chunks of `chunk` entries, each read (and checked) on first use.
+ */
+export interface PlaceSource {
+  /** How many entries the source holds (the table's first entries). */
+  readonly length: number;
+  /** Entries per chunk. */
+  readonly chunk: number;
+  /** The columns of chunk `n` (entries `n * chunk` …); throws when they cannot be had. */
+  read(n: number): Promise<PlaceColumns>;
+  /** Releases what the source holds open; called once every chunk is in. */
+  close(): Promise<void>;
+}
+
 /**
  * Growable columns of record places, indexed from 0: a million events cost 16 bytes each
- * instead of a million small objects.
+ * instead of a million small objects. A table restored from an index file reads its columns
+ * from there a chunk at a time when a read first needs them ({@link PlaceTable.load}), so an
+ * open costs nothing per place.
  */
 export class PlaceTable {
   private segments = new Uint32Array(1024);
   private offsets = new Float64Array(1024);
   private sizes = new Uint32Array(1024);
   length = 0;
+  private source: PlaceSource | null = null;
+  /** With a source: 1 for each chunk of it already in the columns. */
+  private loaded: Uint8Array | null = null;
+  private missing = 0;
 
   push(segment: number, offset: number, size: number): void {
     if (this.length === this.segments.length) this.grow();
@@ -56,30 +84,60 @@ export class PlaceTable {
     return this.sizes[i] as number;
   }
 
-  /** A table holding the given columns (of equal length), which it takes over. */
-  static fromColumns(
-    segments: Uint32Array<ArrayBuffer>,
-    offsets: Float64Array<ArrayBuffer>,
-    sizes: Uint32Array<ArrayBuffer>,
-  ): PlaceTable {
+  /** A table of `source.length` places, read from `source` as they are first needed. */
+  static lazy(source: PlaceSource): PlaceTable {
     const table = new PlaceTable();
-    const length = segments.length;
-    if (length < 1024) {
-      table.segments.set(segments);
-      table.offsets.set(offsets);
-      table.sizes.set(sizes);
-    } else {
-      table.segments = segments;
-      table.offsets = offsets;
-      table.sizes = sizes;
+    if (source.length > table.segments.length) table.reserve(source.length);
+    table.length = source.length;
+    const chunks = Math.ceil(source.length / source.chunk);
+    if (chunks > 0) {
+      table.source = source;
+      table.loaded = new Uint8Array(chunks);
+      table.missing = chunks;
     }
-    table.length = length;
     return table;
   }
 
-  /** Appends the first `count` places of `other`. */
+  /**
+   * Makes sure entries `from` … `to - 1` are in the columns, reading the chunks of the source
+   * they fall in that were not read yet. Call it before {@link PlaceTable.columns} or
+   * {@link PlaceTable.offset} on entries a source may hold.
+   */
+  async load(from: number, to: number): Promise<void> {
+    const source = this.source;
+    const loaded = this.loaded;
+    if (source === null || loaded === null) return;
+    const last = Math.min(to, source.length);
+    for (let n = Math.floor(from / source.chunk); n * source.chunk < last; n++) {
+      if (loaded[n] === 1) continue;
+      const columns = await source.read(n);
+      // Another read may have brought it in (or grown the table) meanwhile: set the columns
+      // the table holds now.
+      if (loaded[n] === 1) continue;
+      const at = n * source.chunk;
+      this.segments.set(columns.segments, at);
+      this.offsets.set(columns.offsets, at);
+      this.sizes.set(columns.sizes, at);
+      loaded[n] = 1;
+      if (--this.missing === 0) {
+        this.source = null;
+        this.loaded = null;
+        await source.close();
+      }
+    }
+  }
+
+  /** Releases the source of entries not read yet (they can no longer be read). */
+  async release(): Promise<void> {
+    const source = this.source;
+    this.source = null;
+    this.loaded = null;
+    if (source !== null) await source.close();
+  }
+
+  /** Appends the first `count` places of `other` (whose entries are all in memory). */
   append(other: PlaceTable, count: number): void {
-    while (this.length + count > this.segments.length) this.grow();
+    if (this.length + count > this.segments.length) this.reserve(this.length + count);
     const at = this.length;
     this.segments.set(other.segments.subarray(0, count), at);
     this.offsets.set(other.offsets.subarray(0, count), at);
@@ -88,8 +146,8 @@ export class PlaceTable {
   }
 
   /**
-   * The columns as they are now. Entries below `length` never change, and growing copies into
-   * new arrays, so a reader may keep these across awaits.
+   * The columns as they are now. Entries below `length` never change once loaded, and growing
+   * copies into new arrays, so a reader may keep these across awaits.
    */
   columns(): { segments: Uint32Array; offsets: Float64Array; sizes: Uint32Array; length: number } {
     return {
@@ -101,7 +159,12 @@ export class PlaceTable {
   }
 
   private grow(): void {
-    const n = this.segments.length * 2;
+    this.reserve(this.segments.length * 2);
+  }
+
+  private reserve(capacity: number): void {
+    let n = this.segments.length;
+    while (n < capacity) n *= 2;
     const segments = new Uint32Array(n);
     segments.set(this.segments);
     const offsets = new Float64Array(n);
@@ -160,6 +223,12 @@ export class LogIndex {
     for (const commit of parts.commits) index.commits.push(commit);
     for (const snapshot of parts.snapshots) index.snapshots.push(snapshot);
     return index;
+  }
+
+  /** Releases the index file the event and input places not read yet come from. */
+  async release(): Promise<void> {
+    await this.events.release();
+    await this.inputs.release();
   }
 
   get lastCommit(): TickCommit | null {

@@ -49,7 +49,9 @@ export class RecordReader {
    * (no list of seqs, no object a record).
    */
   async readSeqRange(from: number, to: number): Promise<StoredEnvelope[]> {
-    const { segments, offsets, sizes } = this.index().events.columns();
+    const table = this.index().events;
+    await table.load(from - 1, to);
+    const { segments, offsets, sizes } = table.columns();
     const out: StoredEnvelope[] = [];
     const reader = this.envelopes;
     let k = from - 1;
@@ -147,6 +149,9 @@ export class RecordReader {
     base: number,
     use: (span: Uint8Array, start: number, end: number, segment: number, offset: number) => void,
   ): Promise<void> {
+    if (numbers.length === 0) return;
+    // Ascending numbers: the first and last bound what must be loaded.
+    await table.load((numbers[0] as number) - base, (numbers.at(-1) as number) - base + 1);
     const { segments, offsets, sizes } = table.columns();
     let i = 0;
     while (i < numbers.length) {

@@ -249,7 +249,9 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<L
     options.useIndexFile === true && options.verifyEvents !== true
       ? await readIndexFile(dir, sizes)
       : null;
-  if (checkpoint !== null && segments.includes(checkpoint.segment)) {
+  if (checkpoint !== null && !segments.includes(checkpoint.segment))
+    await checkpoint.index.release();
+  else if (checkpoint !== null) {
     index = checkpoint.index;
     first = segments.indexOf(checkpoint.segment);
     from = checkpoint.offset;

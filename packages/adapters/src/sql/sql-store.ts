@@ -7,10 +7,14 @@ import {
   decodeValue,
   DEFAULT_PAGE,
   encodeValue,
+  ENVELOPE_FIELDS,
+  ENVELOPE_LAYOUT,
+  envelopeToTuple,
   normaliseQuery,
   storeClosed,
   storeReadOnly,
 } from '@causeway/runtime/store-kit';
+import type { EnvelopeField } from '@causeway/runtime/store-kit';
 import type {
   EventQuery,
   EventStore,
@@ -52,8 +56,49 @@ interface Watcher {
   after: number | null;
 }
 
-const EVENT_COLUMNS =
-  'seq, id, tick, type, version, entity, data, at, causation, correlation, actor';
+/** Each envelope field's column type (the columns are named after the fields). */
+const COLUMN_TYPES: Record<EnvelopeField, 'bigint' | 'int' | 'text' | 'bytea'> = {
+  id: 'text',
+  seq: 'bigint',
+  tick: 'bigint',
+  type: 'text',
+  version: 'int',
+  entity: 'text',
+  data: 'bytea',
+  at: 'bigint',
+  causation: 'text',
+  correlation: 'text',
+  actor: 'text',
+};
+
+/** The events table's columns in the runtime's ENVELOPE_FIELDS order (written there only). */
+const EVENT_COLUMNS = ENVELOPE_FIELDS.join(', ');
+
+/**
+ * The INSERT of a tick's events from column arrays ($1 … $11, one a field in ENVELOPE_FIELDS
+ * order; the payloads as one bytea blob cut by $12 offsets and $13 lengths), then its commit
+ * record ($14 … $19) and notification ($20).
+ */
+function insertTickStatement(schema: string): string {
+  const arrays = ENVELOPE_FIELDS.map((field, i) =>
+    field === 'data' ? null : `$${i + 1}::${COLUMN_TYPES[field]}[]`,
+  ).filter((a) => a !== null);
+  const names = ENVELOPE_FIELDS.filter((f) => f !== 'data');
+  const blob = ENVELOPE_LAYOUT.data + 1;
+  const selected = ENVELOPE_FIELDS.map((field) =>
+    field === 'data' ? `substring($${blob}::bytea from data_at for data_length)` : field,
+  );
+  return `with ev as (
+     insert into ${schema}.events (${EVENT_COLUMNS})
+     select ${selected.join(', ')}
+     from unnest(${arrays.join(', ')}, $12::int[], $13::int[])
+          as u(${names.join(', ')}, data_at, data_length)
+   ), c as (
+     insert into ${schema}.commits (tick, at, first_seq, last_seq, last_input, hash)
+     values ($14, $15, $16, $17, $18, $19) returning tick
+   )
+   select pg_notify($20, tick::text) from c`;
+}
 
 /**
  * `pg` returns bytea as a Buffer; a Buffer-typed payload would not equal the Uint8Array that
@@ -91,74 +136,52 @@ type EventBatch = { readonly rows: Uint8Array } | { readonly params: readonly un
 function eventRows(events: readonly StoredEnvelope[]): EventBatch {
   const rows = new CopyRows(events.length * 400);
   for (const e of events) {
-    rows.row(11);
-    rows.int8(e.seq);
-    rows.text(e.id);
-    rows.int8(e.tick);
-    rows.text(e.type);
-    rows.int4(e.version);
-    rows.text(e.entity);
-    rows.msgpack(e.data);
-    rows.int8(e.at);
-    rows.text(e.causation ?? null);
-    rows.text(e.correlation);
-    rows.text(e.actor);
+    const fields = envelopeToTuple(e);
+    rows.row(fields.length);
+    for (let i = 0; i < fields.length; i++) {
+      const value = fields[i];
+      switch (COLUMN_TYPES[ENVELOPE_FIELDS[i] as EnvelopeField]) {
+        case 'bigint':
+          rows.int8(value as number);
+          break;
+        case 'int':
+          rows.int4(value as number);
+          break;
+        case 'bytea':
+          rows.msgpack(value);
+          break;
+        default:
+          rows.text((value as string | null | undefined) ?? null);
+      }
+    }
   }
   return { rows: rows.finish() };
 }
 
-/** The events as column arrays for INSERT … SELECT FROM unnest(…), payloads in one blob. */
+/**
+ * The events as column arrays for INSERT … SELECT FROM unnest(…) (see insertTickStatement):
+ * one array a field in ENVELOPE_FIELDS order, the payloads as one blob in the data field's
+ * place, then the payloads' offsets and lengths.
+ */
 function eventArrays(events: readonly StoredEnvelope[]): EventBatch {
   const n = events.length;
-  const seq = new Array<number>(n);
-  const id = new Array<string>(n);
-  const tick = new Array<number>(n);
-  const type = new Array<string>(n);
-  const version = new Array<number>(n);
-  const entity = new Array<string>(n);
+  const columns = ENVELOPE_FIELDS.map(() => new Array<unknown>(n));
   const dataAt = new Array<number>(n);
   const dataLength = new Array<number>(n);
   const payloads = new Array<Uint8Array>(n);
-  const at = new Array<number>(n);
-  const causation = new Array<string | null>(n);
-  const correlation = new Array<string>(n);
-  const actor = new Array<string>(n);
+  const data = ENVELOPE_LAYOUT.data;
   let offset = 1;
   for (let i = 0; i < n; i++) {
-    const e = events[i] as StoredEnvelope;
-    seq[i] = e.seq;
-    id[i] = e.id;
-    tick[i] = e.tick;
-    type[i] = e.type;
-    version[i] = e.version;
-    entity[i] = e.entity;
-    const payload = encodeValue(e.data);
+    const fields = envelopeToTuple(events[i] as StoredEnvelope);
+    for (let f = 0; f < fields.length; f++) (columns[f] as unknown[])[i] = fields[f];
+    const payload = encodeValue(fields[data]);
     payloads[i] = payload;
     dataAt[i] = offset;
     dataLength[i] = payload.length;
     offset += payload.length;
-    at[i] = e.at;
-    causation[i] = e.causation;
-    correlation[i] = e.correlation;
-    actor[i] = e.actor;
   }
-  return {
-    params: [
-      seq,
-      id,
-      tick,
-      type,
-      version,
-      entity,
-      concat(payloads, offset - 1),
-      at,
-      causation,
-      correlation,
-      actor,
-      dataAt,
-      dataLength,
-    ],
-  };
+  columns[data] = concat(payloads, offset - 1) as unknown as unknown[];
+  return { params: [...columns, dataAt, dataLength] };
 }
 
 function toEnvelope(r: Row): StoredEnvelope {
@@ -365,21 +388,7 @@ export class SqlStore implements EventStore {
           // One statement, one round trip. The payloads travel as one binary parameter cut up
           // by offset, which is faster than a bytea[] (sent as hex text) and keeps the rows'
           // encoding the same.
-          await session.query(
-            `with ev as (
-               insert into ${this.s}.events (${EVENT_COLUMNS})
-               select seq, id, tick, type, version, entity, substring($7::bytea from data_at for data_length),
-                      at, causation, correlation, actor
-               from unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[],
-                           $8::bigint[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[])
-                    as u(seq, id, tick, type, version, entity, at, causation, correlation, actor, data_at, data_length)
-             ), c as (
-               insert into ${this.s}.commits (tick, at, first_seq, last_seq, last_input, hash)
-               values ($14, $15, $16, $17, $18, $19) returning tick
-             )
-             select pg_notify($20, tick::text) from c`,
-            [...batch.params, ...record],
-          );
+          await session.query(insertTickStatement(this.s), [...batch.params, ...record]);
         }
       } catch (err) {
         throw this.failedWrite(

@@ -28,40 +28,78 @@ export function decodeValue(bytes: Uint8Array): unknown {
 }
 
 /**
- * Encodes an envelope as an 11-element array in the envelope's field order (id, seq, tick, type,
- * version, entity, data, at, causation, correlation, actor): smaller and faster to encode and
- * decode than a map with its repeated keys. Every store writes envelopes in this order.
+ * The envelope's fields in the order every store lays them out: the runtime's codec (the
+ * msgpack tuple), the file store's records (written and read by its own fast coders) and the
+ * SQL store's columns. This list is the only place the order is written; the codes derive it
+ * from here. Changing it changes the file store's record format.
+ */
+export const ENVELOPE_FIELDS = [
+  'id',
+  'seq',
+  'tick',
+  'type',
+  'version',
+  'entity',
+  'data',
+  'at',
+  'causation',
+  'correlation',
+  'actor',
+] as const;
+
+/** One field of an envelope, as named in {@link ENVELOPE_FIELDS}. */
+export type EnvelopeField = (typeof ENVELOPE_FIELDS)[number];
+
+// Every field of a stored envelope is in the list, and nothing else: a new field fails here.
+type Missing = Exclude<keyof StoredEnvelope, EnvelopeField>;
+type Extra = Exclude<EnvelopeField, keyof StoredEnvelope>;
+const everyField: [Missing, Extra] extends [never, never] ? true : never = true;
+void everyField;
+
+/** Each field's position in {@link ENVELOPE_FIELDS} (and so in the tuple). */
+export const ENVELOPE_LAYOUT: { readonly [F in EnvelopeField]: number } = Object.freeze(
+  Object.fromEntries(ENVELOPE_FIELDS.map((field, i) => [field, i])) as {
+    [F in EnvelopeField]: number;
+  },
+);
+
+const L = ENVELOPE_LAYOUT;
+const FIELD_COUNT = ENVELOPE_FIELDS.length;
+
+/**
+ * Encodes an envelope as an array of its fields in {@link ENVELOPE_FIELDS} order: smaller and
+ * faster to encode and decode than a map with its repeated keys.
  */
 export function envelopeToTuple(e: StoredEnvelope): unknown[] {
-  return [
-    e.id,
-    e.seq,
-    e.tick,
-    e.type,
-    e.version,
-    e.entity,
-    e.data,
-    e.at,
-    e.causation,
-    e.correlation,
-    e.actor,
-  ];
+  const t = new Array<unknown>(FIELD_COUNT);
+  t[L.id] = e.id;
+  t[L.seq] = e.seq;
+  t[L.tick] = e.tick;
+  t[L.type] = e.type;
+  t[L.version] = e.version;
+  t[L.entity] = e.entity;
+  t[L.data] = e.data;
+  t[L.at] = e.at;
+  t[L.causation] = e.causation;
+  t[L.correlation] = e.correlation;
+  t[L.actor] = e.actor;
+  return t;
 }
 
 /** The inverse of {@link envelopeToTuple}. */
 export function envelopeFromTuple(t: readonly unknown[]): StoredEnvelope {
   return {
-    id: t[0] as string,
-    seq: t[1] as number,
-    tick: t[2] as number,
-    type: t[3] as string,
-    version: t[4] as number,
-    entity: t[5] as string,
-    data: t[6],
-    at: t[7] as number,
-    causation: t[8] as string | null,
-    correlation: t[9] as string,
-    actor: t[10] as string,
+    id: t[L.id] as string,
+    seq: t[L.seq] as number,
+    tick: t[L.tick] as number,
+    type: t[L.type] as string,
+    version: t[L.version] as number,
+    entity: t[L.entity] as string,
+    data: t[L.data],
+    at: t[L.at] as number,
+    causation: t[L.causation] as string | null,
+    correlation: t[L.correlation] as string,
+    actor: t[L.actor] as string,
   };
 }
 

@@ -30,12 +30,15 @@ export {
   decodeValue,
   encodeEnvelope,
   encodeValue,
+  ENVELOPE_FIELDS,
+  ENVELOPE_LAYOUT,
   envelopeFromTuple,
   envelopeToTuple,
   inputFromTuple,
   inputToTuple,
   isLogHeader,
 } from './codec.ts';
+export type { EnvelopeField } from './codec.ts';
 export { committedPages } from './committed.ts';
 export type { CommittedPage } from './committed.ts';
 export { SecondaryIndex } from './secondary-index.ts';

@@ -1,25 +1,14 @@
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import type { StoredEnvelope } from '../events/envelope.ts';
 import { EventSystem } from '../loop/system.ts';
+import { ENVELOPE_FIELDS } from '../store/index.ts';
 import type { EventStore, TickCommit } from '../store/port.ts';
 import { loggedTicks, type LoggedTick } from './log-ticks.ts';
 import { rebuild, type MakeSystem } from './rebuild.ts';
 import { diffValues, type PathDifference } from './state-diff.ts';
 
 /** The envelope fields compared between two logs, in the envelope's field order. */
-export const envelopeFields = [
-  'id',
-  'seq',
-  'tick',
-  'type',
-  'version',
-  'entity',
-  'data',
-  'at',
-  'causation',
-  'correlation',
-  'actor',
-] as const;
+export const envelopeFields = ENVELOPE_FIELDS;
 
 /** The name of an envelope field that two logs can differ in (`data`, `actor`, …). */
 export type EnvelopeField = (typeof envelopeFields)[number];

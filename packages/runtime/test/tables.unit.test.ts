@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { createDraft, current, finishDraft, type Patch } from 'immer';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +17,7 @@ import {
 } from '../src/index.ts';
 import { StateHasher } from '../src/state/index.ts';
 import { PatchRecorder } from '../src/state/patch-recorder.ts';
-import { committedState, StateDraft } from '../src/state/tables.ts';
+import { committedState, StateDraft, storedTableOf } from '../src/state/tables.ts';
 
 // The state engine (tables stored as hash tries behind proxies) against a plain-object model
 // (tables as plain objects under one immer draft, as before): the same generated appliers run
@@ -417,6 +419,25 @@ describe('the draft of a large table', () => {
     expect((system.state.blobs[id] as Blob).tags).toEqual(['new', 'touched']);
     expect(Object.isFrozen((system.state.blobs[id] as Blob).tags)).toBe(true);
     expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+    await system.close();
+  });
+
+  it('keeps no earlier version of a table alive once nothing refers to it', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const [system, ids] = await filled();
+    const first = new WeakRef(storedTableOf(system.state.blobs) as object);
+
+    for (let t = 0; t < 5; t++)
+      await system.tick([input(Touched, ids[t] as string, { write: true }, 'test')], {
+        at: NOW + 1 + t,
+      });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+
+    // What each version records for the hasher (which entries changed since which version)
+    // must not hold the version before it, or a long run keeps its whole history.
+    expect(first.deref()).toBeUndefined();
     await system.close();
   });
 });

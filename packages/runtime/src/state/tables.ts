@@ -33,8 +33,12 @@ type TrieNode = Leaf | Branch;
 // copying a leaf); one that grows past it becomes a trie when its draft ends.
 const PLAIN_TABLE_SIZE = 64;
 
+let lastSerial = 0;
+
 /** A table stored as a trie. Nodes are never written once the trie is committed. */
 class StoredTable {
+  /** Names this version of the table without holding it (see {@link TableDelta}). */
+  readonly serial = ++lastSerial;
   constructor(readonly root: TrieNode) {}
 }
 
@@ -350,7 +354,7 @@ export function diffTables(
   changes: TableChanges,
 ): void {
   const delta = deltas.get(next as StoredTable);
-  if (delta !== undefined && delta.from === prev) {
+  if (delta !== undefined && delta.from === (prev as StoredTable).serial) {
     const { keys, values, existed } = delta;
     for (let i = 0; i < keys.length; i++) {
       const value = values[i];
@@ -398,7 +402,11 @@ function diffNodes(prev: TrieNode | null, next: TrieNode | null, changes: TableC
 
 /** How a committed table differs from the one its draft started from, entry by entry. */
 interface TableDelta {
-  readonly from: StoredTable;
+  /**
+   * The serial of the table the draft started from: a reference would keep every earlier
+   * version of the table alive through the chain of deltas.
+   */
+  readonly from: number;
   readonly keys: string[];
   /** The new value of each key, or REMOVED. */
   readonly values: unknown[];
@@ -635,7 +643,7 @@ class TableWork implements ProxyHandler<object> {
     };
     let root = base;
     let grew = false;
-    const delta: TableDelta = { from: this.table, keys: [], values: [], existed: [] };
+    const delta: TableDelta = { from: this.table.serial, keys: [], values: [], existed: [] };
     for (const [key, value] of this.changes) {
       const hash = hashKey(key);
       const baseLeaf = leafAt(base, hash);

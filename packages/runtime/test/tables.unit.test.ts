@@ -376,7 +376,7 @@ describe('the draft of a large table', () => {
     system.apply(Touched, (draft, e) => {
       const blob = draft.blobs[e.entity] as Blob;
       if (!e.data.write) return;
-      (blob.bytes as Uint8Array)[1] = 9;
+      blob.bytes[1] = 9;
       blob.tags.push('touched');
     });
     return system;

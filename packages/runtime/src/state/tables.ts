@@ -104,9 +104,7 @@ function lookup(root: TrieNode, key: string): unknown {
 
 /** Whether a committed trie holds `key`. */
 function holds(root: TrieNode, key: string): boolean {
-  const hash = hashKey(key);
-  const leaf = leafAt(root, hash);
-  return leaf !== null && indexIn(leaf, hash, key) >= 0;
+  return lookup(root, key) !== ABSENT;
 }
 
 /** Builds the subtree at `depth` holding `entries` (keys all sharing the path to it). */
@@ -548,11 +546,7 @@ class TableWork implements ProxyHandler<object> {
   }
 
   has(target: object, key: string | symbol): boolean {
-    if (typeof key === 'string') {
-      if (this.changes.has(key)) return this.changes.get(key) !== REMOVED;
-      if (holds(this.root, key)) return true;
-    }
-    return Reflect.has(target, key);
+    return (typeof key === 'string' && this.hasEntry(key)) || Reflect.has(target, key);
   }
 
   ownKeys(): string[] {
@@ -570,7 +564,7 @@ class TableWork implements ProxyHandler<object> {
   }
 
   getOwnPropertyDescriptor(target: object, key: string | symbol): PropertyDescriptor | undefined {
-    if (typeof key !== 'string' || !this.has(target, key) || !this.hasEntry(key)) return undefined;
+    if (typeof key !== 'string' || !this.hasEntry(key)) return undefined;
     return { value: this.get(target, key), writable: true, enumerable: true, configurable: true };
   }
 

@@ -9,6 +9,7 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/dist/**',
       'bench/results/**',
+      'bench/tmp/**',
       '.data/**',
       'packages/inspector/dist-ui/**',
       'packages/inspector/dist-electron/**',

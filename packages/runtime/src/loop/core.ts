@@ -441,9 +441,10 @@ export class LoopCore<S extends object> {
     }
     // A registered entity's id was checked as a canonical UUIDv7 when the entity was
     // created; only its timestamp is checked again, against this time.
-    if (this.entities.has(i.entity)) assertEntityIdTime(i.entity, now, skew);
+    const record = this.entities.get(i.entity);
+    if (record !== undefined) assertEntityIdTime(i.entity, now, skew);
     else assertEntityId(i.entity, now, skew);
-    const problem = this.entities.inputProblem(i.type, i.entity, actor, pending);
+    const problem = this.entities.inputProblem(i.type, i.entity, actor, pending, record);
     if (problem !== null) throw problem;
   }
 

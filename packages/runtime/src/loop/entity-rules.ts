@@ -57,6 +57,9 @@ export class PendingEntities {
  */
 export class EntityRegistry {
   #records = new Map<string, EntityRecord>();
+  // Records are never changed in place, so the entities of one owner without grants (nearly
+  // all of them) share one record: a lookup then lands on a record that is in the cache.
+  readonly #ungranted = new Map<string, EntityRecord>();
   // Undo entries of the tick in progress: the id and its record before the change.
   readonly #undo: { id: string; prev: EntityRecord | undefined }[] = [];
 
@@ -78,15 +81,16 @@ export class EntityRegistry {
   /**
    * The rule an input of `type` from `actor` about `entity` breaks, or null: `'new'` needs an
    * unknown id, `'existing'` a known one, and a known entity needs its owner or a grantee as
-   * actor. `pending` adds what accepted inputs not yet run will create and grant.
+   * actor. `pending` adds what accepted inputs not yet run will create and grant. A caller that
+   * already looked up `entity`'s record passes it (one lookup of a large registry is costly).
    */
   inputProblem(
     type: AnyEventType,
     entity: string,
     actor: string,
     pending: PendingEntities | null,
+    record: EntityRecord | undefined = this.#records.get(entity),
   ): EntityRuleError | null {
-    const record = this.#records.get(entity);
     const pendingOwner = pending?.ownerOf(entity);
     if (type.entity === 'new') {
       return record !== undefined || pendingOwner !== undefined
@@ -172,12 +176,22 @@ export class EntityRegistry {
 
   /** Replaces every record (an empty registry, or a snapshot's); nothing is left to undo. */
   restore(records: Iterable<readonly [string, EntityRecord]> = []): void {
-    this.#records = new Map(records);
+    this.#records = new Map();
+    this.#ungranted.clear();
+    for (const [id, record] of records) {
+      if (record.grants.length === 0) this.#create(id, record.owner);
+      else this.#records.set(id, record);
+    }
     this.#undo.length = 0;
   }
 
   #create(id: string, owner: string): void {
-    this.#set(id, { owner, grants: [] });
+    let record = this.#ungranted.get(owner);
+    if (record === undefined) {
+      record = Object.freeze({ owner, grants: NO_GRANTS });
+      this.#ungranted.set(owner, record);
+    }
+    this.#set(id, record);
   }
 
   // Nothing for an unknown entity: a grant is about an `'existing'` one.
@@ -192,6 +206,8 @@ export class EntityRegistry {
     this.#records.set(id, record);
   }
 }
+
+const NO_GRANTS: readonly string[] = Object.freeze([]);
 
 /** Whether a grant list lets `actor` in (by name or by `'*'`), without merging lists. */
 function grants(list: readonly string[] | undefined, actor: string): boolean {

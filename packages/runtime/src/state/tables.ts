@@ -1,11 +1,15 @@
 import { createDraft, current, finishDraft } from 'immer';
+import { entryHashInto, tableLanes } from './value-hash.ts';
+import type { LanePair, Lanes } from './value-hash.ts';
 
 // How component tables are stored. A table looks like a plain object keyed by entity id. Small
 // ones are plain objects; one of more than 64 entries holds them in a hash trie: branches of 32
 // slots picked by five bits of the key's hash, leaves of at most 32 entries kept as parallel
 // arrays (key hashes, keys, values). A change copies one leaf and the branches above it (a few
 // dozen slots), whatever the size of the table, and a committed state shares every untouched
-// node with the state before it. Users never see the trie: committed tables are read-only
+// node with the state before it. Each entry keeps its hash (the one the state hash sums), and
+// each table the sums of its entries' hashes, so hashing a state reads two numbers per large
+// table and a change rehashes only the entries it changed. Users never see the trie: committed tables are read-only
 // proxies (`TableView`), and appliers write through a copy-on-write draft (`TableWork`).
 
 const BITS = 5;
@@ -16,15 +20,18 @@ const LEAF_SIZE = 32;
 const MAX_DEPTH = 6;
 
 /**
- * Up to {@link LEAF_SIZE} entries, in no order: three arrays rather than an object keyed by
+ * Up to {@link LEAF_SIZE} entries, in no order: parallel arrays rather than an object keyed by
  * entity id, because V8 gives an object with many distinct string keys a hidden class per key
  * and copying one costs tens of microseconds, where slicing three short arrays costs little.
  * A lookup compares the 32-bit key hashes first, so it touches a key string only on a match.
  */
 interface Leaf {
+  /** The 32-bit hash of each key, which places it in the trie. */
   readonly hashes: number[];
   readonly keys: string[];
   readonly values: unknown[];
+  /** Each entry's hash (see `entryHash`), two lanes an entry: `[a0, b0, a1, b1, …]`. */
+  readonly sums: number[];
 }
 type Branch = (TrieNode | null)[];
 type TrieNode = Leaf | Branch;
@@ -33,13 +40,16 @@ type TrieNode = Leaf | Branch;
 // copying a leaf); one that grows past it becomes a trie when its draft ends.
 const PLAIN_TABLE_SIZE = 64;
 
-let lastSerial = 0;
-
 /** A table stored as a trie. Nodes are never written once the trie is committed. */
 class StoredTable {
-  /** Names this version of the table without holding it (see {@link TableDelta}). */
-  readonly serial = ++lastSerial;
-  constructor(readonly root: TrieNode) {}
+  constructor(
+    readonly root: TrieNode,
+    /** The sums, mod 2^32 per lane, of the entries' hashes. */
+    readonly sumA: number,
+    readonly sumB: number,
+    /** The number of entries. */
+    readonly count: number,
+  ) {}
 }
 
 /** The state as stored: large tables as {@link StoredTable}, every other value as is. */
@@ -70,7 +80,7 @@ function rawChild(node: object, key: string | number): unknown {
 }
 
 function emptyLeaf(): Leaf {
-  return { hashes: [], keys: [], values: [] };
+  return { hashes: [], keys: [], values: [], sums: [] };
 }
 
 /** Where `key` (of hash `hash`) is in `leaf`, or -1. */
@@ -107,35 +117,25 @@ function holds(root: TrieNode, key: string): boolean {
   return lookup(root, key) !== ABSENT;
 }
 
-/** Builds the subtree at `depth` holding `entries` (keys all sharing the path to it). */
-function buildNode(
-  entries: readonly (readonly [string, unknown])[],
-  hashes: readonly number[],
-  depth: number,
-): TrieNode {
-  if (entries.length <= LEAF_SIZE || depth >= MAX_DEPTH) {
-    const leaf = emptyLeaf();
-    for (let i = 0; i < entries.length; i++) {
-      const [key, value] = entries[i] as readonly [string, unknown];
-      leaf.hashes.push(hashes[i] as number);
-      leaf.keys.push(key);
-      leaf.values.push(value);
-    }
-    return leaf;
-  }
-  const slots: (readonly [string, unknown])[][] = Array.from({ length: WIDTH }, () => []);
-  const slotHashes: number[][] = Array.from({ length: WIDTH }, () => []);
-  for (let i = 0; i < entries.length; i++) {
+/**
+ * Builds the subtree at `depth` holding `entries` (keys all sharing the path to it). `entries`
+ * is the caller's own: it becomes the leaf when it is small enough.
+ */
+function buildNode(entries: Leaf, depth: number): TrieNode {
+  if (entries.keys.length <= LEAF_SIZE || depth >= MAX_DEPTH) return entries;
+  const branch: (Leaf | null)[] = new Array<Leaf | null>(WIDTH).fill(null);
+  const { hashes, keys, values, sums } = entries;
+  for (let i = 0; i < keys.length; i++) {
     const hash = hashes[i] as number;
     const slot = slotOf(hash, depth);
-    (slots[slot] as (readonly [string, unknown])[]).push(entries[i] as readonly [string, unknown]);
-    (slotHashes[slot] as number[]).push(hash);
+    let leaf = branch[slot] as Leaf | null;
+    if (leaf === null) branch[slot] = leaf = emptyLeaf();
+    leaf.hashes.push(hash);
+    leaf.keys.push(keys[i] as string);
+    leaf.values.push(values[i]);
+    leaf.sums.push(sums[2 * i] as number, sums[2 * i + 1] as number);
   }
-  return slots.map((entriesOfSlot, slot) =>
-    entriesOfSlot.length === 0
-      ? null
-      : buildNode(entriesOfSlot, slotHashes[slot] as number[], depth + 1),
-  );
+  return branch.map((leaf) => (leaf === null ? null : buildNode(leaf, depth + 1)));
 }
 
 /** Every key of a subtree, unsorted. */
@@ -146,34 +146,31 @@ function collectKeys(node: TrieNode | null, out: string[]): void {
   } else for (const key of node.keys) out.push(key);
 }
 
-/** Every entry of a subtree, unsorted. */
-function collectEntries(node: TrieNode | null, out: [string, unknown][]): void {
-  if (node === null) return;
-  if (Array.isArray(node)) {
-    for (let i = 0; i < WIDTH; i++) collectEntries(node[i] ?? null, out);
-  } else
-    for (let i = 0; i < node.keys.length; i++) out.push([node.keys[i] as string, node.values[i]]);
-}
-
 function sortedKeys(table: StoredTable): string[] {
   const keys: string[] = [];
   collectKeys(table.root, keys);
   return keys.sort();
 }
 
+/** Where table builds have an entry's hash written. */
+const entryLanes: LanePair = { a: 0, b: 0 };
+
 function storeTable(plain: object): StoredTable {
-  const entries: [string, unknown][] = [];
-  for (const key of Object.keys(plain))
-    entries.push([key, (plain as Record<string, unknown>)[key]]);
-  return Object.freeze(
-    new StoredTable(
-      buildNode(
-        entries,
-        entries.map(([key]) => hashKey(key)),
-        0,
-      ),
-    ),
-  );
+  const entries = emptyLeaf();
+  let sumA = 0;
+  let sumB = 0;
+  for (const key of Object.keys(plain)) {
+    const value = (plain as Record<string, unknown>)[key];
+    entryHashInto(key, value, entryLanes);
+    const { a, b } = entryLanes;
+    entries.hashes.push(hashKey(key));
+    entries.keys.push(key);
+    entries.values.push(value);
+    entries.sums.push(a, b);
+    sumA = (sumA + a) >>> 0;
+    sumB = (sumB + b) >>> 0;
+  }
+  return Object.freeze(new StoredTable(buildNode(entries, 0), sumA, sumB, entries.keys.length));
 }
 
 // ---- Committed tables ---------------------------------------------------------------------
@@ -314,108 +311,19 @@ export function committedState<S extends object>(state: S): S {
   return viewState(storageOf(state)) as S;
 }
 
-/** A committed table as the hasher sees it: an opaque handle, compared by identity. */
-export type StoredTableHandle = object;
-
-/**
- * The stored table behind a committed table view, or undefined for anything else. Two versions
- * of a table share every node they have in common, which {@link diffTables} relies on.
- */
-export function storedTableOf(value: unknown): StoredTableHandle | undefined {
+/** The stored table behind a committed table view, or undefined for anything else. */
+export function storedTableOf(value: unknown): object | undefined {
   return typeof value === 'object' && value !== null ? tableOfView.get(value) : undefined;
 }
 
-/** What {@link diffTables} reports, entry by entry. */
-export interface TableChanges {
-  /** `key` was added (`existed` false) or holds another value than before (`existed` true). */
-  set(key: string, value: unknown, existed: boolean): void;
-  remove(key: string): void;
-}
-
-/** Calls `visit` for every entry of a committed table, in no particular order. */
-export function eachEntry(
-  table: StoredTableHandle,
-  visit: (key: string, value: unknown) => void,
-): void {
-  const entries: [string, unknown][] = [];
-  collectEntries((table as StoredTable).root, entries);
-  for (const [key, value] of entries) visit(key, value);
-}
-
 /**
- * Reports how `next` differs from `prev`, visiting only the nodes that are not shared: a tick
- * that changed a few entries of a large table costs a few leaves, not the table.
+ * The hash of a committed large table (the same as a plain table of the same entries would
+ * have), read from the sums it carries; undefined for any other value.
  */
-export function diffTables(
-  prev: StoredTableHandle,
-  next: StoredTableHandle,
-  changes: TableChanges,
-): void {
-  const delta = deltas.get(next as StoredTable);
-  if (delta !== undefined && delta.from === (prev as StoredTable).serial) {
-    const { keys, values, existed } = delta;
-    for (let i = 0; i < keys.length; i++) {
-      const value = values[i];
-      if (value === REMOVED) changes.remove(keys[i] as string);
-      else changes.set(keys[i] as string, value, existed[i] as boolean);
-    }
-    return;
-  }
-  diffNodes((prev as StoredTable).root, (next as StoredTable).root, changes);
+export function storedTableLanes(value: unknown): Lanes | undefined {
+  const table = storedTableOf(value) as StoredTable | undefined;
+  return table === undefined ? undefined : tableLanes(table.sumA, table.sumB, table.count);
 }
-
-function diffNodes(prev: TrieNode | null, next: TrieNode | null, changes: TableChanges): void {
-  if (prev === next) return;
-  if (Array.isArray(prev) && Array.isArray(next)) {
-    for (let i = 0; i < WIDTH; i++) diffNodes(prev[i] ?? null, next[i] ?? null, changes);
-    return;
-  }
-  if (prev !== null && next !== null && !Array.isArray(prev) && !Array.isArray(next)) {
-    for (let i = 0; i < next.keys.length; i++) {
-      const key = next.keys[i] as string;
-      const value = next.values[i];
-      const at = indexIn(prev, next.hashes[i] as number, key);
-      if (at < 0) changes.set(key, value, false);
-      else if (prev.values[at] !== value) changes.set(key, value, true);
-    }
-    for (let i = 0; i < prev.keys.length; i++) {
-      const key = prev.keys[i] as string;
-      if (indexIn(next, prev.hashes[i] as number, key) < 0) changes.remove(key);
-    }
-    return;
-  }
-  // A leaf that split (or an emptied slot): compare the two subtrees' entries.
-  const before: [string, unknown][] = [];
-  const after: [string, unknown][] = [];
-  collectEntries(prev, before);
-  collectEntries(next, after);
-  const old = new Map(before);
-  for (const [key, value] of after) {
-    if (!old.has(key)) changes.set(key, value, false);
-    else if (old.get(key) !== value) changes.set(key, value, true);
-    old.delete(key);
-  }
-  for (const key of old.keys()) changes.remove(key);
-}
-
-/** How a committed table differs from the one its draft started from, entry by entry. */
-interface TableDelta {
-  /**
-   * The serial of the table the draft started from: a reference would keep every earlier
-   * version of the table alive through the chain of deltas.
-   */
-  readonly from: number;
-  readonly keys: string[];
-  /** The new value of each key, or REMOVED. */
-  readonly values: unknown[];
-  readonly existed: boolean[];
-}
-
-/**
- * The changes each table draft committed, by the table it made: the hasher reads them instead of
- * comparing the two tries (the draft knows exactly which entries it wrote).
- */
-const deltas = new WeakMap<StoredTable, TableDelta>();
 
 // ---- Drafts -------------------------------------------------------------------------------
 
@@ -630,14 +538,21 @@ class TableWork implements ProxyHandler<object> {
       const copied = (
         Array.isArray(node)
           ? node.slice()
-          : { hashes: node.hashes.slice(), keys: node.keys.slice(), values: node.values.slice() }
+          : {
+              hashes: node.hashes.slice(),
+              keys: node.keys.slice(),
+              values: node.values.slice(),
+              sums: node.sums.slice(),
+            }
       ) as N;
       fresh.add(copied);
       return copied;
     };
     let root = base;
     let grew = false;
-    const delta: TableDelta = { from: this.table.serial, keys: [], values: [], existed: [] };
+    let { sumA, sumB, count } = this.table;
+    // Until an entry is removed, an entry keeps its index when its leaf is copied.
+    let moved = false;
     for (const [key, value] of this.changes) {
       const hash = hashKey(key);
       const baseLeaf = leafAt(base, hash);
@@ -646,6 +561,13 @@ class TableWork implements ProxyHandler<object> {
       if (value === REMOVED) {
         if (!existed) continue;
       } else if (existed && sameData((baseLeaf as Leaf).values[at], value)) continue;
+      if (existed) {
+        // The entry's old hash leaves the sums (a changed value adds its new one below).
+        const sums = (baseLeaf as Leaf).sums;
+        sumA = (sumA - (sums[2 * at] as number)) >>> 0;
+        sumB = (sumB - (sums[2 * at + 1] as number)) >>> 0;
+        count--;
+      }
       // Copy the path from the root to the entry's leaf (once per node per build).
       root = own(root);
       let node: TrieNode = root;
@@ -659,36 +581,43 @@ class TableWork implements ProxyHandler<object> {
       }
       const leaf: Leaf = node;
       // The entry's index in the copied leaf (an earlier change of this build may have moved it).
-      const index = existed ? indexIn(leaf, hash, key) : -1;
-      delta.keys.push(key);
-      delta.existed.push(existed);
+      const index = !existed ? -1 : moved ? indexIn(leaf, hash, key) : at;
       if (value === REMOVED) {
         // Order within a leaf means nothing: the last entry fills the hole.
+        moved = true;
         const last = leaf.keys.length - 1;
         leaf.hashes[index] = leaf.hashes[last] as number;
         leaf.keys[index] = leaf.keys[last] as string;
         leaf.values[index] = leaf.values[last];
+        leaf.sums[2 * index] = leaf.sums[2 * last] as number;
+        leaf.sums[2 * index + 1] = leaf.sums[2 * last + 1] as number;
         leaf.hashes.pop();
         leaf.keys.pop();
         leaf.values.pop();
-        delta.values.push(REMOVED);
+        leaf.sums.length -= 2;
         continue;
       }
       const stored = copy ? freezeDeep(thaw(value)) : freezeDeep(value);
-      delta.values.push(stored);
-      if (index >= 0) leaf.values[index] = stored;
-      else {
+      entryHashInto(key, stored, entryLanes);
+      const { a, b } = entryLanes;
+      sumA = (sumA + a) >>> 0;
+      sumB = (sumB + b) >>> 0;
+      count++;
+      if (index >= 0) {
+        leaf.values[index] = stored;
+        leaf.sums[2 * index] = a;
+        leaf.sums[2 * index + 1] = b;
+      } else {
         leaf.hashes.push(hash);
         leaf.keys.push(key);
         leaf.values.push(stored);
+        leaf.sums.push(a, b);
         if (leaf.keys.length > LEAF_SIZE) grew = true;
       }
     }
     if (root === base) return this.table;
     if (grew) root = splitLeaves(root, 0, fresh);
-    const table = Object.freeze(new StoredTable(root));
-    deltas.set(table, delta);
-    return table;
+    return Object.freeze(new StoredTable(root, sumA, sumB, count));
   }
 }
 
@@ -699,9 +628,8 @@ class TableWork implements ProxyHandler<object> {
  */
 function splitLeaves(node: TrieNode, depth: number, fresh: ReadonlySet<TrieNode>): TrieNode {
   if (!Array.isArray(node)) {
-    if (node.keys.length <= LEAF_SIZE || depth >= MAX_DEPTH) return node;
-    const entries = node.keys.map((key, i) => [key, node.values[i]] as const);
-    return buildNode(entries, node.hashes, depth);
+    // A copied leaf is this build's own: it is split in place of itself.
+    return buildNode(node, depth);
   }
   for (let i = 0; i < WIDTH; i++) {
     const child = node[i] ?? null;

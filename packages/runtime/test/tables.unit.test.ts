@@ -14,7 +14,9 @@ import {
   rebuild,
   type EventStore,
   type Table,
+  type TickCommit,
 } from '../src/index.ts';
+import { encodeValue } from '../src/store-kit.ts';
 import { StateHasher } from '../src/state/index.ts';
 import { PatchRecorder } from '../src/state/patch-recorder.ts';
 import { committedState, StateDraft, storedTableOf } from '../src/state/tables.ts';
@@ -343,6 +345,92 @@ describe('EventSystem with large tables', () => {
     await fromSnapshot.close();
   });
 
+  it('reopens from a snapshot with every value frozen, as the live state has it', async () => {
+    const name = `tables-${newEntityId()}`;
+    const live = shop(new MemoryStore({ name }));
+    const ids = await fillShop(live, 200);
+    await live.snapshot();
+    await live.close();
+
+    const reopened = shop(new MemoryStore({ name, readOnly: true }));
+    await reopened.open();
+    const entry = reopened.state.stock[ids[0] as string];
+
+    expect(Object.isFrozen(entry)).toBe(true);
+    expect(Object.isFrozen(reopened.state.orders)).toBe(true);
+    expect(() => {
+      (entry as { quantity: number }).quantity = 0;
+    }).toThrow(TypeError);
+    expect(reopened.state.stock[ids[0] as string]).toEqual({ sku: 'SKU-0', quantity: 98 });
+    await reopened.close();
+  });
+
+  it('still opens a snapshot of format 1 (the state as one plain object)', async () => {
+    const name = `tables-${newEntityId()}`;
+    const live = shop(new MemoryStore({ name }));
+    await fillShop(live, 150);
+    const commit = live.lastCommit as TickCommit;
+    const registry = (await live.store.readEvents({ limit: 1000 })).items
+      .filter((e) => e.type === Stocked.name || e.type === Ordered.name)
+      .map((e) => [e.entity, 'shop', []]);
+    const state = JSON.parse(JSON.stringify(live.state)) as Shop;
+    await live.store.saveSnapshot({
+      tick: commit.tick,
+      lastSeq: commit.lastSeq,
+      lastInput: commit.lastInput,
+      bytes: encodeValue({ v: 1, state, registry, timers: [] }),
+    });
+    await live.close();
+
+    const reopened = shop(new MemoryStore({ name, readOnly: true }));
+    await reopened.open();
+
+    expect(await reopened.store.latestSnapshot()).not.toBeNull();
+    expect(reopened.state).toEqual(state);
+    expect(hashState(reopened.state)).toBe(commit.hash);
+    await reopened.close();
+  });
+
+  it('rebuilds from the log when the table columns of a snapshot are malformed', async () => {
+    const name = `tables-${newEntityId()}`;
+    const live = shop(new MemoryStore({ name }));
+    await fillShop(live, 120);
+    const commit = live.lastCommit as TickCommit;
+    const [keys, values] = [Object.keys(live.state.stock), Object.values(live.state.stock)];
+    // Keys out of order: two of them swapped (a writer that did not sort, or damage).
+    [keys[0], keys[1]] = [keys[1] as string, keys[0] as string];
+    await live.store.saveSnapshot({
+      tick: commit.tick,
+      lastSeq: commit.lastSeq,
+      lastInput: commit.lastInput,
+      bytes: encodeValue({
+        v: 2,
+        state: { stock: null, orders: {} },
+        tables: { stock: [keys, values] },
+        registry: [],
+        timers: [],
+      }),
+    });
+    await live.close();
+
+    const reopened = shop(new MemoryStore({ name, readOnly: true }));
+    await reopened.open();
+
+    expect(reopened.state).toEqual(live.state);
+    expect(reopened.lastCommit?.hash).toBe(commit.hash);
+    expect(hashState(reopened.state)).toBe(commit.hash);
+    await reopened.close();
+  });
+
+  it('freezes the initial state: a listener cannot write to it behind the appliers', () => {
+    const system = shop(new MemoryStore());
+
+    expect(Object.isFrozen(system.state.stock)).toBe(true);
+    expect(() => {
+      (system.state.stock as Record<string, unknown>)['x'] = 1;
+    }).toThrow(TypeError);
+  });
+
   it('refuses writes to a committed table', async () => {
     const system = shop(new MemoryStore());
     const [id] = await fillShop(system, 100);
@@ -435,8 +523,8 @@ describe('the draft of a large table', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     gc();
 
-    // What each version records for the hasher (which entries changed since which version)
-    // must not hold the version before it, or a long run keeps its whole history.
+    // Nothing a version keeps (its nodes, its entries' hashes, its sums) may hold the version
+    // before it, or a long run keeps its whole history.
     expect(first.deref()).toBeUndefined();
     await system.close();
   });

@@ -6,7 +6,8 @@ import { assertPlainData, type PayloadLimits } from '../events/payload.ts';
 import { assertEntityId, assertEntityIdTime } from '../ids/uuidv7.ts';
 import { Queries } from '../state/component.ts';
 import { StateHasher } from '../state/hash.ts';
-import { committedState, StateDraft } from '../state/tables.ts';
+import { committedState, restoredState, StateDraft, tableColumns } from '../state/tables.ts';
+import type { TableColumns } from '../state/tables.ts';
 import type { EventStore, InputRecord, LogHeader, TickCommit } from '../store/port.ts';
 import { decodeValue, encodeValue } from '../store/codec.ts';
 import { ActivityLog } from './activities.ts';
@@ -623,10 +624,24 @@ export class LoopCore<S extends object> {
   // ---------------------------------------------------------------------------------------
   // Snapshots
 
+  /**
+   * The snapshot's bytes. Format 2: the state's top-level values in order, with each large
+   * table's place holding `null` and its entries in `tables` as two columns (sorted keys, their
+   * values), which restore builds the table from directly; the entity records; the timers.
+   * Format 1 (the state as one plain object) is still read.
+   */
   encodeSnapshot(): Uint8Array {
     const registry: unknown[] = [];
     for (const [id, r] of this.entities.records) registry.push([id, r.owner, r.grants]);
-    return encodeValue({ v: 1, state: this.#state, registry, timers: this.#timers });
+    const state: Record<string, unknown> = {};
+    const tables: Record<string, TableColumns> = {};
+    const current = this.#state as Record<string, unknown>;
+    for (const key of Object.keys(current)) {
+      const columns = tableColumns(current[key]);
+      state[key] = columns === undefined ? current[key] : null;
+      if (columns !== undefined) tables[key] = columns;
+    }
+    return encodeValue({ v: 2, state, tables, registry, timers: this.#timers });
   }
 
   /**
@@ -637,6 +652,7 @@ export class LoopCore<S extends object> {
     let snap: {
       v: number;
       state: S;
+      tables?: Record<string, unknown>;
       registry: [string, string, string[]][];
       timers: Timer[];
     };
@@ -645,16 +661,25 @@ export class LoopCore<S extends object> {
     } catch {
       return false;
     }
-    if (snap.v !== 1) {
+    if (snap.v !== 1 && snap.v !== 2) {
       throw new CausewayError(
         ErrorCodes.LogMismatch,
-        `Snapshot of tick ${commit.tick} has format ${snap.v}; this code reads format 1.`,
+        `Snapshot of tick ${commit.tick} has format ${snap.v}; this code reads formats 1 and 2. Open the log with a version of Causeway that reads it.`,
         {
           tick: commit.tick,
         },
       );
     }
-    this.#state = committedState(snap.state);
+    try {
+      this.#state = (
+        snap.v === 1
+          ? committedState(snap.state)
+          : restoredState(snap.state as Record<string, unknown>, snap.tables ?? {})
+      ) as S;
+    } catch {
+      // Columns that do not make tables: like bytes that do not decode, the log is the truth.
+      return false;
+    }
     this.entities.restore(snap.registry.map(([id, owner, grants]) => [id, { owner, grants }]));
     this.#timers = snap.timers;
     this.#lastCommit = commit;

@@ -44,7 +44,10 @@ const PLAIN_TABLE_SIZE = 64;
 class StoredTable {
   constructor(
     readonly root: TrieNode,
-    /** The sums, mod 2^32 per lane, of the entries' hashes. */
+    /**
+     * The sums, mod 2^32 per lane, of the entries' hashes; NaN for a table taken from a draft
+     * in progress (see {@link TableWork.snapshot}), whose changed entries are not hashed.
+     */
     readonly sumA: number,
     readonly sumB: number,
     /** The number of entries. */
@@ -156,11 +159,21 @@ function sortedKeys(table: StoredTable): string[] {
 const entryLanes: LanePair = { a: 0, b: 0 };
 
 function storeTable(plain: object): StoredTable {
+  const keys = Object.keys(plain);
+  return storeColumns(
+    keys,
+    keys.map((key) => (plain as Record<string, unknown>)[key]),
+  );
+}
+
+/** A stored table of the entries `keys[i]: values[i]` (keys distinct), its values frozen. */
+function storeColumns(keys: readonly string[], values: readonly unknown[]): StoredTable {
   const entries = emptyLeaf();
   let sumA = 0;
   let sumB = 0;
-  for (const key of Object.keys(plain)) {
-    const value = (plain as Record<string, unknown>)[key];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const value = freezeDeep(values[i]);
     entryHashInto(key, value, entryLanes);
     const { a, b } = entryLanes;
     entries.hashes.push(hashKey(key));
@@ -296,19 +309,67 @@ function storageOf(state: object): StoredState {
     const table = typeof value === 'object' && value !== null ? tableOfView.get(value) : undefined;
     if (table !== undefined) stored[key] = table;
     else if (isLargeTable(value)) stored[key] = storeTable(value);
-    else stored[key] = value;
+    else stored[key] = freezeDeep(value);
   }
   return stored;
 }
 
 /**
  * The committed form of a state: a top-level plain object of more than 64 entries is stored as
- * a trie and shown as a read-only view over it; smaller values stay as they are. A state
- * already in that form is returned as it is.
+ * a trie and shown as a read-only view over it; smaller values stay as they are. Everything is
+ * frozen (a state is immutable: a listener that wrote to it would change a committed, hashed
+ * state behind the loop's back). A state already in that form is returned as it is.
  */
 export function committedState<S extends object>(state: S): S {
   if (storageOfState.has(state)) return state;
   return viewState(storageOf(state)) as S;
+}
+
+/** A large table's entries as two columns, keys sorted: how a snapshot stores it. */
+export type TableColumns = [keys: string[], values: unknown[]];
+
+/** The columns of a committed large table, or undefined for any other value. */
+export function tableColumns(value: unknown): TableColumns | undefined {
+  const table = storedTableOf(value) as StoredTable | undefined;
+  if (table === undefined) return undefined;
+  const keys = sortedKeys(table);
+  return [keys, keys.map((key) => lookup(table.root, key))];
+}
+
+/**
+ * The committed state of a snapshot: `plain` holds the state's top-level values in their
+ * order, and `columns` the entries of its large tables (for which `plain` holds a placeholder).
+ * Building a table from columns spares making a plain object of every entry first.
+ * @throws TypeError when the columns are not two arrays of one length, the keys sorted strings
+ */
+export function restoredState(
+  plain: Record<string, unknown>,
+  columns: Record<string, unknown>,
+): object {
+  const stored: StoredState = {};
+  for (const key of Object.keys(plain)) {
+    if (!Object.hasOwn(columns, key)) {
+      const value = plain[key];
+      stored[key] = isLargeTable(value) ? storeTable(value) : freezeDeep(value);
+      continue;
+    }
+    const table = columns[key];
+    if (!isColumns(table)) throw new TypeError(`The columns of table "${key}" are malformed.`);
+    stored[key] = storeColumns(table[0], table[1]);
+  }
+  return viewState(Object.freeze(stored));
+}
+
+/** Two columns of one length, the keys strings in strictly increasing order (so distinct). */
+function isColumns(value: unknown): value is TableColumns {
+  if (!Array.isArray(value) || value.length !== 2) return false;
+  const [keys, values] = value as unknown[];
+  if (!Array.isArray(keys) || !Array.isArray(values) || keys.length !== values.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key: unknown = keys[i];
+    if (typeof key !== 'string' || (i > 0 && !((keys[i - 1] as string) < key))) return false;
+  }
+  return true;
 }
 
 /** The stored table behind a committed table view, or undefined for anything else. */
@@ -322,7 +383,30 @@ export function storedTableOf(value: unknown): object | undefined {
  */
 export function storedTableLanes(value: unknown): Lanes | undefined {
   const table = storedTableOf(value) as StoredTable | undefined;
-  return table === undefined ? undefined : tableLanes(table.sumA, table.sumB, table.count);
+  if (table === undefined) return undefined;
+  if (!Number.isNaN(table.sumA)) return tableLanes(table.sumA, table.sumB, table.count);
+  const sums = { a: 0, b: 0 };
+  sumEntries(table.root, sums);
+  return tableLanes(sums.a, sums.b, table.count);
+}
+
+/** Adds the hashes of a subtree's entries to `sums`, hashing those not hashed yet. */
+function sumEntries(node: TrieNode | null, sums: LanePair): void {
+  if (node === null) return;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < WIDTH; i++) sumEntries(node[i] ?? null, sums);
+    return;
+  }
+  for (let i = 0; i < node.keys.length; i++) {
+    let a = node.sums[2 * i] as number;
+    let b = node.sums[2 * i + 1] as number;
+    if (Number.isNaN(a)) {
+      entryHashInto(node.keys[i] as string, node.values[i], entryLanes);
+      ({ a, b } = entryLanes);
+    }
+    sums.a = (sums.a + a) >>> 0;
+    sums.b = (sums.b + b) >>> 0;
+  }
 }
 
 // ---- Drafts -------------------------------------------------------------------------------
@@ -561,13 +645,13 @@ class TableWork implements ProxyHandler<object> {
       if (value === REMOVED) {
         if (!existed) continue;
       } else if (existed && sameData((baseLeaf as Leaf).values[at], value)) continue;
-      if (existed) {
+      if (existed && !copy) {
         // The entry's old hash leaves the sums (a changed value adds its new one below).
         const sums = (baseLeaf as Leaf).sums;
         sumA = (sumA - (sums[2 * at] as number)) >>> 0;
         sumB = (sumB - (sums[2 * at + 1] as number)) >>> 0;
-        count--;
       }
+      if (existed) count--;
       // Copy the path from the root to the entry's leaf (once per node per build).
       root = own(root);
       let node: TrieNode = root;
@@ -598,10 +682,16 @@ class TableWork implements ProxyHandler<object> {
         continue;
       }
       const stored = copy ? freezeDeep(thaw(value)) : freezeDeep(value);
-      entryHashInto(key, stored, entryLanes);
-      const { a, b } = entryLanes;
-      sumA = (sumA + a) >>> 0;
-      sumB = (sumB + b) >>> 0;
+      // A draft's snapshot serves reads in the tick (queries), not the hasher: its changed
+      // entries are hashed only if it is ever hashed (see storedTableLanes).
+      let a = NaN;
+      let b = NaN;
+      if (!copy) {
+        entryHashInto(key, stored, entryLanes);
+        ({ a, b } = entryLanes);
+        sumA = (sumA + a) >>> 0;
+        sumB = (sumB + b) >>> 0;
+      }
       count++;
       if (index >= 0) {
         leaf.values[index] = stored;
@@ -617,7 +707,7 @@ class TableWork implements ProxyHandler<object> {
     }
     if (root === base) return this.table;
     if (grew) root = splitLeaves(root, 0, fresh);
-    return Object.freeze(new StoredTable(root, sumA, sumB, count));
+    return Object.freeze(new StoredTable(root, copy ? NaN : sumA, copy ? NaN : sumB, count));
   }
 }
 

@@ -108,7 +108,11 @@ const ABSENT: unique symbol = Symbol('absent');
 
 /** The value under `key` in a committed trie, or ABSENT (no object made: reads are hot). */
 function lookup(root: TrieNode, key: string): unknown {
-  const hash = hashKey(key);
+  return lookupHashed(root, hashKey(key), key);
+}
+
+/** {@link lookup} for a key whose hash is known. */
+function lookupHashed(root: TrieNode, hash: number, key: string): unknown {
   const leaf = leafAt(root, hash);
   if (leaf === null) return ABSENT;
   const index = indexIn(leaf, hash, key);
@@ -507,8 +511,14 @@ function sameData(a: unknown, b: unknown): boolean {
  */
 class TableWork implements ProxyHandler<object> {
   readonly proxy: object;
-  /** Entries read or written in this draft: private copies, assigned values, or REMOVED. */
-  private readonly changes = new Map<string, unknown>();
+  // The entries read or written in this draft, in the order first touched: each key's hash,
+  // and its private copy, assigned value, or REMOVED; `slots` finds a key's place. Arrays
+  // rather than one map, so that commit walks them without iterator entries and keeps the
+  // key hashes the reads computed.
+  private readonly slots = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private readonly hashes: number[] = [];
+  private readonly values: unknown[] = [];
   private committed: StoredTable | typeof BUILDING | null = null;
   private readonly root: TrieNode;
 
@@ -520,20 +530,22 @@ class TableWork implements ProxyHandler<object> {
 
   /** Whether the draft read or wrote any entry (a read entry may still turn out unchanged). */
   get touched(): boolean {
-    return this.changes.size > 0;
+    return this.keys.length > 0;
   }
 
   get(target: object, key: string | symbol): unknown {
     if (typeof key !== 'string') return Reflect.get(target, key);
-    const changes = this.changes;
-    const own = changes.get(key);
-    if (own !== undefined || changes.has(key))
+    const slot = this.slots.get(key);
+    if (slot !== undefined) {
+      const own = this.values[slot];
       return own === REMOVED ? Reflect.get(target, key) : own;
-    const value = lookup(this.root, key);
+    }
+    const hash = hashKey(key);
+    const value = lookupHashed(this.root, hash, key);
     if (value === ABSENT) return Reflect.get(target, key);
     if (typeof value !== 'object' || value === null) return value;
     const copy = thaw(value);
-    changes.set(key, copy);
+    this.note(key, hash, copy);
     return copy;
   }
 
@@ -544,12 +556,15 @@ class TableWork implements ProxyHandler<object> {
   ownKeys(): string[] {
     const keys: string[] = [];
     collectKeys(this.root, keys);
-    const changes = this.changes;
-    if (changes.size === 0) return keys.sort();
+    if (this.keys.length === 0) return keys.sort();
     const out: string[] = [];
-    for (const key of keys) if (changes.get(key) !== REMOVED) out.push(key);
-    for (const [key, value] of changes) {
-      if (value === REMOVED) continue;
+    for (const key of keys) {
+      const slot = this.slots.get(key);
+      if (slot === undefined || this.values[slot] !== REMOVED) out.push(key);
+    }
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.values[i] === REMOVED) continue;
+      const key = this.keys[i] as string;
       if (!holds(this.root, key)) out.push(key);
     }
     return out.sort();
@@ -562,15 +577,16 @@ class TableWork implements ProxyHandler<object> {
 
   set(target: object, key: string | symbol, value: unknown): boolean {
     if (typeof key !== 'string') return Reflect.set(target, key, value);
-    this.changes.set(key, value);
+    const slot = this.slots.get(key);
+    if (slot !== undefined) this.values[slot] = value;
+    else this.note(key, hashKey(key), value);
     return true;
   }
 
   deleteProperty(target: object, key: string | symbol): boolean {
     if (typeof key !== 'string') return Reflect.deleteProperty(target, key);
-    if (holds(this.root, key)) this.changes.set(key, REMOVED);
-    else this.changes.delete(key);
-    return true;
+    // REMOVED also stands for a key the table never held: nothing to commit for it.
+    return this.set(target, key, REMOVED);
   }
 
   defineProperty(): boolean {
@@ -610,35 +626,30 @@ class TableWork implements ProxyHandler<object> {
 
   /** Whether `key` is an entry (stored and not deleted, or written in the draft). */
   private hasEntry(key: string): boolean {
-    if (this.changes.has(key)) return this.changes.get(key) !== REMOVED;
+    const slot = this.slots.get(key);
+    if (slot !== undefined) return this.values[slot] !== REMOVED;
     return holds(this.root, key);
+  }
+
+  private note(key: string, hash: number, value: unknown): void {
+    this.slots.set(key, this.keys.length);
+    this.keys.push(key);
+    this.hashes.push(hash);
+    this.values.push(value);
   }
 
   private build(copy: boolean): StoredTable {
     const base = this.root;
-    const fresh = new Set<TrieNode>();
-    const own = <N extends TrieNode>(node: N): N => {
-      if (fresh.has(node)) return node;
-      const copied = (
-        Array.isArray(node)
-          ? node.slice()
-          : {
-              hashes: node.hashes.slice(),
-              keys: node.keys.slice(),
-              values: node.values.slice(),
-              sums: node.sums.slice(),
-            }
-      ) as N;
-      fresh.add(copied);
-      return copied;
-    };
     let root = base;
     let grew = false;
     let { sumA, sumB, count } = this.table;
     // Until an entry is removed, an entry keeps its index when its leaf is copied.
     let moved = false;
-    for (const [key, value] of this.changes) {
-      const hash = hashKey(key);
+    const { keys, hashes, values } = this;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const hash = hashes[i] as number;
+      const value = values[i];
       const baseLeaf = leafAt(base, hash);
       const at = baseLeaf === null ? -1 : indexIn(baseLeaf, hash, key);
       const existed = at >= 0;
@@ -652,16 +663,21 @@ class TableWork implements ProxyHandler<object> {
         sumB = (sumB - (sums[2 * at + 1] as number)) >>> 0;
       }
       if (existed) count--;
-      // Copy the path from the root to the entry's leaf (once per node per build).
-      root = own(root);
+      // Copy the path from the root to the entry's leaf. A node that is still the base's node
+      // at the same place is copied; one that is not was copied (or made) by this build.
+      if (root === base) root = copyNode(base);
       let node: TrieNode = root;
+      let baseNode: TrieNode | null = base;
       for (let depth = 0; Array.isArray(node); depth++) {
         const slot = slotOf(hash, depth);
-        const child: TrieNode | null = node[slot] ?? null;
-        const next: TrieNode = child === null ? emptyLeaf() : own(child);
-        if (child === null) fresh.add(next);
-        node[slot] = next;
-        node = next;
+        const baseChild: TrieNode | null = Array.isArray(baseNode)
+          ? (baseNode[slot] ?? null)
+          : null;
+        let child: TrieNode | null = node[slot] ?? null;
+        if (child === null) node[slot] = child = emptyLeaf();
+        else if (child === baseChild) node[slot] = child = copyNode(child);
+        node = child;
+        baseNode = baseChild;
       }
       const leaf: Leaf = node;
       // The entry's index in the copied leaf (an earlier change of this build may have moved it).
@@ -706,28 +722,41 @@ class TableWork implements ProxyHandler<object> {
       }
     }
     if (root === base) return this.table;
-    if (grew) root = splitLeaves(root, 0, fresh);
+    if (grew) root = splitLeaves(root, base, 0);
     return Object.freeze(new StoredTable(root, copy ? NaN : sumA, copy ? NaN : sumB, count));
   }
 }
 
 /**
- * Splits every leaf under `node` (a node a build copied, so written in place) that holds more
- * than {@link LEAF_SIZE} entries above the last level into a subtree. Returns the node, replaced
- * if it was such a leaf. Only copied nodes can have grown, so shared ones are not walked.
+ * Splits every leaf under `node` that holds more than {@link LEAF_SIZE} entries above the last
+ * level into a subtree, and returns the node (replaced if it was such a leaf). Only nodes a
+ * build copied or made can have grown, and those are the ones that are not `base`'s node at
+ * the same place: shared ones are not walked, and copied ones are written in place.
  */
-function splitLeaves(node: TrieNode, depth: number, fresh: ReadonlySet<TrieNode>): TrieNode {
-  if (!Array.isArray(node)) {
-    // A copied leaf is this build's own: it is split in place of itself.
-    return buildNode(node, depth);
-  }
+function splitLeaves(node: TrieNode, base: TrieNode | null, depth: number): TrieNode {
+  if (!Array.isArray(node)) return buildNode(node, depth);
   for (let i = 0; i < WIDTH; i++) {
     const child = node[i] ?? null;
-    if (child === null || !fresh.has(child)) continue;
-    const split = splitLeaves(child, depth + 1, fresh);
+    const baseChild = Array.isArray(base) ? (base[i] ?? null) : null;
+    if (child === null || child === baseChild) continue;
+    const split = splitLeaves(child, baseChild, depth + 1);
     if (split !== child) node[i] = split;
   }
   return node;
+}
+
+/** A copy of a node that the build that made it may write. */
+function copyNode<N extends TrieNode>(node: N): N {
+  return (
+    Array.isArray(node)
+      ? node.slice()
+      : {
+          hashes: node.hashes.slice(),
+          keys: node.keys.slice(),
+          values: node.values.slice(),
+          sums: node.sums.slice(),
+        }
+  ) as N;
 }
 
 /**

@@ -535,18 +535,8 @@ class TableWork implements ProxyHandler<object> {
 
   get(target: object, key: string | symbol): unknown {
     if (typeof key !== 'string') return Reflect.get(target, key);
-    const slot = this.slots.get(key);
-    if (slot !== undefined) {
-      const own = this.values[slot];
-      return own === REMOVED ? Reflect.get(target, key) : own;
-    }
-    const hash = hashKey(key);
-    const value = lookupHashed(this.root, hash, key);
-    if (value === ABSENT) return Reflect.get(target, key);
-    if (typeof value !== 'object' || value === null) return value;
-    const copy = thaw(value);
-    this.note(key, hash, copy);
-    return copy;
+    const value = this.entry(key);
+    return value === ABSENT ? Reflect.get(target, key) : value;
   }
 
   has(target: object, key: string | symbol): boolean {
@@ -570,9 +560,13 @@ class TableWork implements ProxyHandler<object> {
     return out.sort();
   }
 
-  getOwnPropertyDescriptor(target: object, key: string | symbol): PropertyDescriptor | undefined {
-    if (typeof key !== 'string' || !this.hasEntry(key)) return undefined;
-    return { value: this.get(target, key), writable: true, enumerable: true, configurable: true };
+  // Also asked after every read through a proxy that wraps this one (the patch recorder's):
+  // one lookup answers both.
+  getOwnPropertyDescriptor(_target: object, key: string | symbol): PropertyDescriptor | undefined {
+    if (typeof key !== 'string') return undefined;
+    const value = this.entry(key);
+    if (value === ABSENT) return undefined;
+    return { value, writable: true, enumerable: true, configurable: true };
   }
 
   set(target: object, key: string | symbol, value: unknown): boolean {
@@ -629,6 +623,24 @@ class TableWork implements ProxyHandler<object> {
     const slot = this.slots.get(key);
     if (slot !== undefined) return this.values[slot] !== REMOVED;
     return holds(this.root, key);
+  }
+
+  /**
+   * The entry under `key` as the draft holds it, or ABSENT. The first read of a stored object
+   * value copies it into the draft.
+   */
+  private entry(key: string): unknown {
+    const slot = this.slots.get(key);
+    if (slot !== undefined) {
+      const own = this.values[slot];
+      return own === REMOVED ? ABSENT : own;
+    }
+    const hash = hashKey(key);
+    const value = lookupHashed(this.root, hash, key);
+    if (value === ABSENT || typeof value !== 'object' || value === null) return value;
+    const copy = thaw(value);
+    this.note(key, hash, copy);
+    return copy;
   }
 
   private note(key: string, hash: number, value: unknown): void {
@@ -801,7 +813,13 @@ class RootDraft implements ProxyHandler<object> {
   }
 
   getOwnPropertyDescriptor(_target: object, key: string | symbol): PropertyDescriptor | undefined {
-    if (typeof key !== 'string' || !Object.hasOwn(this.draft, key)) return undefined;
+    if (typeof key !== 'string') return undefined;
+    // A table drafted already is an own key: spare immer's trap (this is asked after every
+    // read through the patch recorder's proxy).
+    const known = this.tables.get(key);
+    if (known !== undefined)
+      return { value: known.proxy, writable: true, enumerable: true, configurable: true };
+    if (!Object.hasOwn(this.draft, key)) return undefined;
     const table = this.tableDraft(key);
     const value = table !== undefined ? table.proxy : rawChild(this.draft, key);
     return { value, writable: true, enumerable: true, configurable: true };

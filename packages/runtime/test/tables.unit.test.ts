@@ -16,7 +16,7 @@ import {
   type Table,
   type TickCommit,
 } from '../src/index.ts';
-import { encodeValue } from '../src/store-kit.ts';
+import { decodeValue, encodeValue } from '../src/store-kit.ts';
 import { StateHasher } from '../src/state/index.ts';
 import { PatchRecorder } from '../src/state/patch-recorder.ts';
 import { committedState, StateDraft, storedTableOf } from '../src/state/tables.ts';
@@ -391,12 +391,62 @@ describe('EventSystem with large tables', () => {
     await reopened.close();
   });
 
+  it('writes the ids of one entity set once in a snapshot, for every table and the registry', async () => {
+    const Placed = defineEvent<{ n: number }>('tables.Placed', { entity: 'new' });
+    const system = new EventSystem<{ at: Table<{ n: number }>; size: Table<{ n: number }> }>({
+      seed: 1,
+      store: new MemoryStore(),
+      initialState: { at: {}, size: {} },
+      events: [Placed],
+    });
+    system.apply(Placed, (draft, e) => {
+      draft.at[e.entity] = { n: e.data.n };
+      draft.size[e.entity] = { n: e.data.n * 2 };
+    });
+    const ids = Array.from({ length: 100 }, () => newEntityId());
+    await system.tick(
+      ids.map((id, n) => input(Placed, id, { n }, 'test')),
+      { at: Date.now() },
+    );
+    await system.snapshot();
+
+    const body = decodeValue((await system.store.latestSnapshot())?.bytes ?? new Uint8Array()) as {
+      keys: string[][];
+      tables: Record<string, [number, unknown[]]>;
+      entities: unknown[];
+    };
+
+    expect(body.keys).toEqual([[...ids].sort()]);
+    expect(body.tables['at']?.[0]).toBe(0);
+    expect(body.tables['size']?.[0]).toBe(0);
+    expect(body.entities[0]).toBe(0);
+    await system.close();
+  });
+
+  it('restores the entity records from a snapshot: owners and grants', async () => {
+    const name = `tables-${newEntityId()}`;
+    const live = shop(new MemoryStore({ name }));
+    const ids = await fillShop(live, 80);
+    await live.grant(ids[3] as string, 'ada', 'shop', { at: Date.now() + 5 });
+    await live.snapshot();
+    await live.close();
+
+    const reopened = shop(new MemoryStore({ name, readOnly: true }));
+    await reopened.open();
+
+    expect(reopened.entity(ids[3] as string)).toEqual({ owner: 'shop', grants: ['ada'] });
+    expect(reopened.entity(ids[4] as string)).toEqual({ owner: 'shop', grants: [] });
+    expect(reopened.entity(newEntityId())).toBeUndefined();
+    await reopened.close();
+  });
+
   it('rebuilds from the log when the table columns of a snapshot are malformed', async () => {
     const name = `tables-${newEntityId()}`;
     const live = shop(new MemoryStore({ name }));
     await fillShop(live, 120);
     const commit = live.lastCommit as TickCommit;
-    const [keys, values] = [Object.keys(live.state.stock), Object.values(live.state.stock)];
+    const keys = Object.keys(live.state.stock);
+    const values = Object.values(live.state.stock);
     // Keys out of order: two of them swapped (a writer that did not sort, or damage).
     [keys[0], keys[1]] = [keys[1] as string, keys[0] as string];
     await live.store.saveSnapshot({
@@ -406,8 +456,9 @@ describe('EventSystem with large tables', () => {
       bytes: encodeValue({
         v: 2,
         state: { stock: null, orders: {} },
-        tables: { stock: [keys, values] },
-        registry: [],
+        keys: [keys],
+        tables: { stock: [0, values] },
+        entities: [0, ['shop'], keys.map(() => 0), []],
         timers: [],
       }),
     });

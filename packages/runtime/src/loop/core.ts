@@ -7,7 +7,6 @@ import { assertEntityId, assertEntityIdTime } from '../ids/uuidv7.ts';
 import { Queries } from '../state/component.ts';
 import { StateHasher } from '../state/hash.ts';
 import { committedState, restoredState, StateDraft, tableColumns } from '../state/tables.ts';
-import type { TableColumns } from '../state/tables.ts';
 import type { EventStore, InputRecord, LogHeader, TickCommit } from '../store/port.ts';
 import { decodeValue, encodeValue } from '../store/codec.ts';
 import { ActivityLog } from './activities.ts';
@@ -20,6 +19,7 @@ import {
 import type { RunContext } from './context.ts';
 import { EntityRegistry, PendingEntities } from './entity-rules.ts';
 import { journalInputRejection } from './input-rejection.ts';
+import { snapshotBody, snapshotContent } from './snapshot-format.ts';
 import { TickRun } from './tick-run.ts';
 import type { Input, TickResult } from './types.ts';
 
@@ -624,64 +624,47 @@ export class LoopCore<S extends object> {
   // ---------------------------------------------------------------------------------------
   // Snapshots
 
-  /**
-   * The snapshot's bytes. Format 2: the state's top-level values in order, with each large
-   * table's place holding `null` and its entries in `tables` as two columns (sorted keys, their
-   * values), which restore builds the table from directly; the entity records; the timers.
-   * Format 1 (the state as one plain object) is still read.
-   */
+  /** The snapshot's bytes (format 2, see snapshot-format.ts). */
   encodeSnapshot(): Uint8Array {
-    const registry: unknown[] = [];
-    for (const [id, r] of this.entities.records) registry.push([id, r.owner, r.grants]);
-    const state: Record<string, unknown> = {};
-    const tables: Record<string, TableColumns> = {};
-    const current = this.#state as Record<string, unknown>;
-    for (const key of Object.keys(current)) {
-      const columns = tableColumns(current[key]);
-      state[key] = columns === undefined ? current[key] : null;
-      if (columns !== undefined) tables[key] = columns;
-    }
-    return encodeValue({ v: 2, state, tables, registry, timers: this.#timers });
+    return encodeValue(
+      snapshotBody(
+        this.#state as Record<string, unknown>,
+        tableColumns,
+        this.entities.records,
+        this.#timers,
+      ),
+    );
   }
 
   /**
-   * Restores a snapshot. Returns false, restoring nothing, when its bytes do not decode: a
-   * snapshot is a cache of the log, so the caller rebuilds from the log instead.
+   * Restores a snapshot. Returns false, restoring nothing, when its bytes do not decode to a
+   * snapshot: a snapshot is a cache of the log, so the caller rebuilds from the log instead.
+   *
+   * @throws CausewayError `CW_LOG_MISMATCH` for a snapshot of a format this code does not read.
    */
   restoreSnapshot(bytes: Uint8Array, commit: TickCommit): boolean {
-    let snap: {
-      v: number;
-      state: S;
-      tables?: Record<string, unknown>;
-      registry: [string, string, string[]][];
-      timers: Timer[];
-    };
+    let content: ReturnType<typeof snapshotContent>;
     try {
-      snap = decodeValue(bytes) as typeof snap;
+      content = snapshotContent(decodeValue(bytes));
     } catch {
       return false;
     }
-    if (snap.v !== 1 && snap.v !== 2) {
+    if (typeof content === 'number') {
       throw new CausewayError(
         ErrorCodes.LogMismatch,
-        `Snapshot of tick ${commit.tick} has format ${snap.v}; this code reads formats 1 and 2. Open the log with a version of Causeway that reads it.`,
-        {
-          tick: commit.tick,
-        },
+        `Snapshot of tick ${commit.tick} has format ${content}; this code reads formats 1 and 2. Open the log with a version of Causeway that reads it.`,
+        { tick: commit.tick },
       );
     }
+    if (content === null) return false;
     try {
-      this.#state = (
-        snap.v === 1
-          ? committedState(snap.state)
-          : restoredState(snap.state as Record<string, unknown>, snap.tables ?? {})
-      ) as S;
+      this.#state = restoredState(content.state, content.tables) as S;
     } catch {
       // Columns that do not make tables: like bytes that do not decode, the log is the truth.
       return false;
     }
-    this.entities.restore(snap.registry.map(([id, owner, grants]) => [id, { owner, grants }]));
-    this.#timers = snap.timers;
+    this.entities.restore(content.registry);
+    this.#timers = content.timers;
     this.#lastCommit = commit;
     return true;
   }

@@ -348,7 +348,7 @@ export function tableColumns(value: unknown): TableColumns | undefined {
  */
 export function restoredState(
   plain: Record<string, unknown>,
-  columns: Record<string, unknown>,
+  columns: Readonly<Record<string, unknown>>,
 ): object {
   const stored: StoredState = {};
   for (const key of Object.keys(plain)) {

@@ -121,7 +121,7 @@ class Batch {
     this.writer = new EnvelopeWriter(encoders);
   }
 
-  /** Adds a waiter: the promise settles once the batch is written (and synced) or failed. */
+  /** Adds a waiter: the promise settles once the batch is stored (see `flush`) or failed. */
   wait(): Promise<void> {
     this.waiters++;
     this.#done ??= new Promise<void>((resolve, reject) => {
@@ -551,7 +551,10 @@ export class FileStore implements EventStore {
     }
   }
 
-  /** Queues `batch`'s last append, which its caller waits for: it resolves once durable. */
+  /**
+   * Queues `batch`'s last append for its caller to wait for: the promise resolves once the
+   * batch is written, and synced under durability `commit`.
+   */
   private enqueue(batch: Batch): Promise<void> {
     const done = batch.wait();
     // The end-of-turn write of inputs waiting for a commit is not needed any more: they go out
@@ -575,6 +578,7 @@ export class FileStore implements EventStore {
     this.flushing ??= this.flush().finally(this.flushEnded);
   }
 
+  // Bound once, like `endOfTurn`: not a closure a flush.
   private readonly flushEnded = (): void => {
     this.flushing = null;
     // An append queued while the last batch was settling starts the next flush.

@@ -112,4 +112,15 @@ describe('TickRandom', () => {
     expect(da).not.toEqual(dc);
     expect(da.every((x) => x >= 0 && x < 1)).toBe(true);
   });
+
+  it('draws the numbers it always drew for a seed and tick, so old logs replay the same', () => {
+    const draws = (seed: number, tick: number) => {
+      const r = new TickRandom(seed, tick);
+      return Array.from({ length: 4 }, () => r.u32());
+    };
+
+    expect(draws(0, 0)).toEqual([591558436, 2737234123, 107644106, 1338548054]);
+    expect(draws(42, 1)).toEqual([3630469325, 2634159764, 2459760945, 2970818951]);
+    expect(draws(0xffffffff, 123456)).toEqual([4134170691, 388431286, 616876204, 3028744263]);
+  });
 });

@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { fdatasync, writeSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -34,6 +34,7 @@ import type {
   Unwatch,
 } from '@causeway/runtime';
 import { EnvelopeWriter } from './envelope-writer.ts';
+import type { RecordEncoders } from './envelope-writer.ts';
 import { damageError, RecordReader } from './reader.ts';
 import { TailFollower } from './tail.ts';
 import { fileFailure, makeStoreFolder } from './fs-errors.ts';
@@ -41,9 +42,7 @@ import { readIndexFile, writeIndexFile } from './index-file.ts';
 import { WriterLock } from './lock.ts';
 import { ManifestError, readManifest, syncFolder, writeManifest } from './manifest.ts';
 import { LogIndex } from './log-index.ts';
-import type { RecordPlace } from './log-index.ts';
 import { FRAME_HEAD, frameSize, RecordKind, writeFrame } from './records.ts';
-import type { RecordKindValue } from './records.ts';
 import {
   listSegments,
   scanLog,
@@ -97,18 +96,65 @@ export interface TailRecovery {
   readonly reason: string;
 }
 
-/** An append waiting for its turn to be written. */
-interface PendingAppend {
-  readonly frames: Uint8Array;
-  readonly records: ReadonlyArray<{ kind: RecordKindValue; size: number; snapshot?: Snapshot }>;
-  readonly commit: TickCommit | null;
-  /** False for inputs whose sync rides on the commit that follows them. */
-  readonly sync: boolean;
-  /** Inputs that wait for the commit that follows them, to share its write (see `journal`). */
-  readonly deferred: boolean;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
+/**
+ * Appends waiting for their turn to be written, all in one write and one sync (group commit):
+ * their framed records, the commits and snapshots among them (for the index, in record order),
+ * and one promise for the callers that wait for them to be durable.
+ */
+class Batch {
+  readonly writer: EnvelopeWriter;
+  // The first `commitCount` entries: the list is reused batch after batch (a stale entry holds
+  // a commit the index holds anyway).
+  readonly commits: TickCommit[] = [];
+  commitCount = 0;
+  readonly snapshots: Snapshot[] = [];
+  /**
+   * How many appends wait for the batch. Inputs journaled to ride on a commit do not: a batch
+   * that nobody waits for needs no sync.
+   */
+  waiters = 0;
+  #done: Promise<void> | null = null;
+  #resolve: () => void = noop;
+  #reject: (error: unknown) => void = noop;
+
+  constructor(encoders: RecordEncoders) {
+    this.writer = new EnvelopeWriter(encoders);
+  }
+
+  /** Adds a waiter: the promise settles once the batch is stored (see `flush`) or failed. */
+  wait(): Promise<void> {
+    this.waiters++;
+    this.#done ??= new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    return this.#done;
+  }
+
+  addCommit(commit: TickCommit): void {
+    this.commits[this.commitCount++] = commit;
+  }
+
+  addSnapshot(snapshot: Snapshot): void {
+    this.snapshots.push(snapshot);
+  }
+
+  /** Settles the waiters, then empties the batch for the next appends. */
+  settle(failure: CausewayError | null): void {
+    if (failure === null) this.#resolve();
+    else this.#reject(failure);
+    this.writer.clear();
+    this.commitCount = 0;
+    // Snapshots hold their bytes: let them go.
+    if (this.snapshots.length > 0) this.snapshots.length = 0;
+    this.waiters = 0;
+    this.#done = null;
+    this.#resolve = noop;
+    this.#reject = noop;
+  }
 }
+
+function noop(): void {}
 
 const DEFAULT_SEGMENT_BYTES = 64 << 20;
 /** Appends up to this size are written synchronously (see `writeAll`). */
@@ -144,7 +190,6 @@ export class FileStore implements EventStore {
   private lock: WriterLock | null = null;
   private readonly watchers = new Set<(commit: TickCommit) => void>();
   private readonly records: RecordReader;
-  private readonly writer = new EnvelopeWriter();
 
   // Writer: the segment being appended to, and the state appends are checked against (it runs
   // ahead of the index while appends wait for their turn).
@@ -153,7 +198,16 @@ export class FileStore implements EventStore {
   private segmentSize = 0;
   private acceptedCommit: TickCommit | null = null;
   private acceptedInput = 0;
-  private queue: PendingAppend[] = [];
+  // What the fast writer leaves to the runtime's encoder, reported as a payload error.
+  private readonly encoders: RecordEncoders = {
+    event: (e) => this.encode(() => encodeEnvelope(e), `event seq ${e.seq}`),
+    input: (i) => this.encode(() => encodeValue(inputToTuple(i)), `input ${i.ino}`),
+    commit: (c) => this.encode(() => encodeValue(commitToTuple(c)), `commit of tick ${c.tick}`),
+  };
+  // Appends are framed into `pending`; a flush swaps it with `spare` (free: one flush at a time)
+  // and writes it, while the next appends gather in the other.
+  private pending = new Batch(this.encoders);
+  private spare = new Batch(this.encoders);
   private flushing: Promise<void> | null = null;
   /** Deferred inputs are written even when no commit came to take them (end of the turn). */
   private deferredDue = false;
@@ -335,58 +389,36 @@ export class FileStore implements EventStore {
   async journal(inputs: readonly InputRecord[], options?: JournalOptions): Promise<void> {
     this.ensureWritable();
     checkJournal(this.description, this.acceptedInput, inputs);
-    const { frames, records } = frameAll(
-      inputs.map((i) => [
-        RecordKind.Input,
-        this.encode(() => encodeValue(inputToTuple(i)), `input ${i.ino}`),
-      ]),
-    );
+    const batch = this.pending;
+    batch.writer.frameInputs(inputs);
     this.acceptedInput += inputs.length;
     if (options?.syncWithCommit === true) {
-      this.queue.push({
-        frames,
-        records,
-        commit: null,
-        sync: false,
-        deferred: true,
-        resolve: () => undefined,
-        // A failed write sets `failure`, which every later append reports.
-        reject: () => undefined,
-      });
-      this.deferredTimer ??= setImmediate(() => {
-        this.deferredTimer = null;
-        this.deferredDue = true;
-        this.startFlush();
-      });
+      // No waiter: a failed write sets `failure`, which every later append reports.
+      this.deferredTimer ??= setImmediate(this.endOfTurn);
       return;
     }
-    await this.enqueue(frames, records, null);
+    await this.enqueue(batch);
   }
 
   /** Appends a tick's events and its commit record in one write; see {@link Durability}. */
   async commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void> {
     this.ensureWritable();
     checkCommit(this.description, this.acceptedCommit, this.acceptedInput, commit, events);
-    const { frames, records } = this.writer.frameTick(
-      events,
-      { kind: RecordKind.Commit, body: encodeValue(commitToTuple(commit)) },
-      (e) => this.encode(() => encodeEnvelope(e), `event seq ${e.seq}`),
-    );
+    const batch = this.pending;
+    batch.writer.frameTick(events, commit);
+    batch.addCommit(commit);
     this.acceptedCommit = commit;
-    await this.enqueue(frames, records, commit);
+    await this.enqueue(batch);
   }
 
   /** Stores a snapshot, replacing one of the same tick. */
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     this.ensureWritable();
     const body = encodeValue([snapshot.tick, snapshot.lastSeq, snapshot.lastInput, snapshot.bytes]);
-    const frames = new Uint8Array(frameSize(body.length));
-    writeFrame(frames, 0, RecordKind.Snapshot, body);
-    await this.enqueue(
-      frames,
-      [{ kind: RecordKind.Snapshot, size: frames.length, snapshot }],
-      null,
-    );
+    const batch = this.pending;
+    batch.writer.frameBody(RecordKind.Snapshot, body);
+    batch.addSnapshot(snapshot);
+    await this.enqueue(batch);
   }
 
   async latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null> {
@@ -494,7 +526,7 @@ export class FileStore implements EventStore {
     this.state = 'closed';
     if (this.flushing !== null) await this.flushing.catch(() => undefined);
     // Inputs journaled for a commit that never came are written before the files close.
-    if (this.queue.length > 0) {
+    if (this.pending.writer.length > 0) {
       this.deferredDue = true;
       this.startFlush();
       await this.flushing?.catch(() => undefined);
@@ -519,94 +551,121 @@ export class FileStore implements EventStore {
     }
   }
 
-  private enqueue(
-    frames: Uint8Array,
-    records: PendingAppend['records'],
-    commit: TickCommit | null,
-  ): Promise<void> {
-    return new Promise<void>((resolveAppend, rejectAppend) => {
-      this.queue.push({
-        frames,
-        records,
-        commit,
-        sync: true,
-        deferred: false,
-        resolve: resolveAppend,
-        reject: rejectAppend,
-      });
-      this.startFlush();
-    });
+  /**
+   * Queues `batch`'s last append for its caller to wait for: the promise resolves once the
+   * batch is written, and synced under durability `commit`.
+   */
+  private enqueue(batch: Batch): Promise<void> {
+    const done = batch.wait();
+    // The end-of-turn write of inputs waiting for a commit is not needed any more: they go out
+    // with this append, ahead of it, under its sync.
+    if (this.deferredTimer !== null) {
+      clearImmediate(this.deferredTimer);
+      this.deferredTimer = null;
+    }
+    this.startFlush();
+    return done;
   }
 
+  /** No commit came in the turn that journaled inputs to ride on one: write them alone. */
+  private readonly endOfTurn = (): void => {
+    this.deferredTimer = null;
+    this.deferredDue = true;
+    this.startFlush();
+  };
+
   private startFlush(): void {
-    this.flushing ??= this.flush().finally(() => {
-      this.flushing = null;
-      // An append queued while the last batch was settling starts the next flush.
-      if (this.queue.length > 0 && (this.deferredDue || this.queue.some((a) => !a.deferred)))
-        this.startFlush();
-    });
+    this.flushing ??= this.flush().finally(this.flushEnded);
+  }
+
+  // Bound once, like `endOfTurn`: not a closure a flush.
+  private readonly flushEnded = (): void => {
+    this.flushing = null;
+    // An append queued while the last batch was settling starts the next flush.
+    if (this.flushDue()) this.startFlush();
+  };
+
+  /** Whether the pending appends are to be written now: someone waits, or the turn ended. */
+  private flushDue(): boolean {
+    const batch = this.pending;
+    return batch.waiters > 0 || (this.deferredDue && batch.writer.length > 0);
   }
 
   /**
-   * Writes queued appends, all that wait in one write and one sync (group commit). Deferred
-   * inputs alone wait for the commit that takes them, until the end of their turn.
+   * Writes the pending appends, all that wait in one write and one sync (group commit), then
+   * those that gathered meanwhile. Inputs waiting for a commit wait alone until the end of
+   * their turn.
    */
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      if (!this.deferredDue && this.queue.every((a) => a.deferred)) return;
-      const batch = this.queue.splice(0);
+    while (this.flushDue()) {
+      const batch = this.pending;
+      this.pending = this.spare;
+      this.spare = batch;
       this.deferredDue = false;
-      const start = this.segmentSize;
+      let failure: CausewayError | null = null;
       try {
         if (this.failure !== null) throw this.failure;
         if (this.segmentSize >= this.segmentBytes) await this.roll();
-        const total = batch.reduce((n, a) => n + a.frames.length, 0);
-        const bytes =
-          batch.length === 1
-            ? (batch[0] as PendingAppend).frames
-            : concat(
-                batch.map((a) => a.frames),
-                total,
-              );
-        await this.writeAll(bytes, this.segmentSize);
+        const bytes = batch.writer.framed();
+        if (bytes.length <= SYNC_WRITE_MAX) this.writeNow(bytes, this.segmentSize);
+        else await this.writeAll(bytes, this.segmentSize);
         // Inputs whose sync rides on the next commit are only written (a crash before that
         // commit loses nothing anyone was told is stored); the commit's sync covers them.
         if (this.durability === 'commit') {
-          if (batch.some((a) => a.sync)) await this.handle().datasync();
+          if (batch.waiters > 0) await this.datasync();
         } else if (this.durability === 'interval') this.scheduleSync();
         this.apply(batch, this.segmentSize);
-        this.segmentSize += total;
+        this.segmentSize += bytes.length;
       } catch (error) {
-        this.failure ??= await this.fail(error, start);
-        for (const a of batch) a.reject(this.failure);
-        continue;
+        // The segment size moves only once a batch is stored: it is where this one began.
+        failure = this.failure ??= await this.fail(error, this.segmentSize);
       }
-      for (const a of batch) a.resolve();
-      for (const a of batch) if (a.commit !== null) this.notify(a.commit);
+      if (failure === null && this.watchers.size > 0)
+        for (let i = 0; i < batch.commitCount; i++) this.notify(batch.commits[i] as TickCommit);
+      batch.settle(failure);
+      // Nothing came in meanwhile (one tick after the other): the next appends go to the same
+      // buffer again, still in the caches.
+      if (this.pending.writer.length === 0) {
+        this.spare = this.pending;
+        this.pending = batch;
+      }
     }
   }
 
-  private apply(batch: readonly PendingAppend[], start: number): void {
-    let offset = start;
+  /** Indexes a batch's records, written from byte `start` of the current segment. */
+  private apply(batch: Batch, start: number): void {
     const index = this.index;
-    for (const append of batch) {
-      for (const r of append.records) {
-        const place: RecordPlace = { segment: this.segment, offset, size: r.size };
-        if (r.kind === RecordKind.Event)
-          index.pending.push(place.segment, place.offset, place.size);
-        else if (r.kind === RecordKind.Input)
-          index.inputs.push(place.segment, place.offset, place.size);
-        else if (r.kind === RecordKind.Snapshot && r.snapshot !== undefined) {
+    const segment = this.segment;
+    const writer = batch.writer;
+    let offset = start;
+    let commits = 0;
+    let snapshots = 0;
+    for (let i = 0; i < writer.recordCount; i++) {
+      const size = writer.size(i);
+      switch (writer.kind(i)) {
+        case RecordKind.Event:
+          index.pending.push(segment, offset, size);
+          break;
+        case RecordKind.Input:
+          index.inputs.push(segment, offset, size);
+          break;
+        case RecordKind.Commit:
+          index.addCommit(batch.commits[commits++] as TickCommit);
+          break;
+        case RecordKind.Snapshot: {
+          const snapshot = batch.snapshots[snapshots++] as Snapshot;
           index.addSnapshot({
-            ...place,
-            tick: r.snapshot.tick,
-            lastSeq: r.snapshot.lastSeq,
-            lastInput: r.snapshot.lastInput,
+            segment,
+            offset,
+            size,
+            tick: snapshot.tick,
+            lastSeq: snapshot.lastSeq,
+            lastInput: snapshot.lastInput,
           });
+          break;
         }
-        offset += r.size;
       }
-      if (append.commit !== null) index.addCommit(append.commit);
+      offset += size;
     }
   }
 
@@ -645,17 +704,15 @@ export class FileStore implements EventStore {
   }
 
   private async writeAll(bytes: Uint8Array, position: number): Promise<void> {
-    let done = 0;
     // A small append (a few ticks, a batch of inputs) is copied to the page cache in a few
     // microseconds: written in place, it spares the hand-off to libuv's thread pool and back,
     // which costs more than the copy (and, under load, as much as the sync). Large ones go to
     // the pool so that the event loop is not held.
     if (bytes.length <= SYNC_WRITE_MAX) {
-      const fd = this.handle().fd;
-      while (done < bytes.length)
-        done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+      this.writeNow(bytes, position);
       return;
     }
+    let done = 0;
     while (done < bytes.length) {
       const { bytesWritten } = await this.handle().write(
         bytes,
@@ -665,6 +722,28 @@ export class FileStore implements EventStore {
       );
       done += bytesWritten;
     }
+  }
+
+  private writeNow(bytes: Uint8Array, position: number): void {
+    const fd = this.handle().fd;
+    let done = 0;
+    while (done < bytes.length)
+      done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+  }
+
+  /**
+   * `fdatasync`s the segment on libuv's thread pool. Through `fs.fdatasync` rather than the
+   * `FileHandle`: a promise request allocates a stats array per call, which a durable tick,
+   * bound by this call, would pay on the event loop.
+   */
+  private datasync(): Promise<void> {
+    const fd = this.handle().fd;
+    return new Promise<void>((resolve, reject) => {
+      fdatasync(fd, (error) => {
+        if (error === null) resolve();
+        else reject(error);
+      });
+    });
   }
 
   private scheduleSync(): void {
@@ -807,31 +886,4 @@ export async function openFileStore(
   const { header, ...rest } = options;
   const store = new FileStore({ ...rest, dir, readOnly: rest.readOnly ?? header === undefined });
   return { store, header: await store.open(header) };
-}
-
-function frameAll(items: ReadonlyArray<readonly [RecordKindValue, Uint8Array]>): {
-  frames: Uint8Array;
-  records: Array<{ kind: RecordKindValue; size: number }>;
-} {
-  let total = 0;
-  for (const [, body] of items) total += frameSize(body.length);
-  const frames = new Uint8Array(total);
-  const records: Array<{ kind: RecordKindValue; size: number }> = [];
-  let at = 0;
-  for (const [kind, body] of items) {
-    const next = writeFrame(frames, at, kind, body);
-    records.push({ kind, size: next - at });
-    at = next;
-  }
-  return { frames, records };
-}
-
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

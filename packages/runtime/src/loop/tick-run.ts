@@ -203,6 +203,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
   // --- The tick's phases --------------------------------------------------------------------
 
   fireTimers(): void {
+    if (this.timers.length === 0) return;
     const due = this.timers.filter((t) => t.due <= this.now);
     if (due.length === 0) return;
     this.timers = this.timers.filter((t) => t.due > this.now);

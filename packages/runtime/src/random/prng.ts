@@ -14,17 +14,10 @@ export class TickRandom {
 
   constructor(seed: number, tick: number) {
     // splitmix32 spreads the two small integers over the whole state.
-    let s = (seed ^ Math.imul(tick, 0x9e3779b9)) >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
+    const s = (seed ^ Math.imul(tick, 0x9e3779b9)) >>> 0;
+    this.a = splitmix32(s, 1);
+    this.b = splitmix32(s, 2);
+    this.c = splitmix32(s, 3);
     this.d = (tick >>> 0) | 1;
     // Discard the first draws: sfc32 mixes its fresh state in a dozen rounds.
     for (let i = 0; i < 12; i++) this.u32();
@@ -45,6 +38,14 @@ export class TickRandom {
   float(): number {
     return this.u32() / 4294967296;
   }
+}
+
+/** The `n`th output of splitmix32 seeded with `s`. */
+function splitmix32(s: number, n: number): number {
+  let z = (s + Math.imul(n, 0x9e3779b9)) | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 /** Checks a seed: an unsigned 32-bit integer. */

@@ -42,20 +42,22 @@ export function checkCommit(
   commit: TickCommit,
   events: readonly StoredEnvelope[],
 ): void {
-  const fail = (what: string, details: Record<string, unknown>): never => {
-    throw new CausewayError(
-      ErrorCodes.AppendConflict,
-      `Commit of tick ${commit.tick} to ${store} refused: ${what}. Nothing was written.`,
-      { store, tick: commit.tick, ...details },
-    );
-  };
   const expectedTick = (last?.tick ?? 0) + 1;
-  if (commit.tick !== expectedTick) fail(`the next tick is ${expectedTick}`, { expectedTick });
+  if (commit.tick !== expectedTick)
+    refuseCommit(store, commit, `the next tick is ${expectedTick}`, { expectedTick });
   const expectedFirst = (last?.lastSeq ?? 0) + 1;
-  if (commit.firstSeq !== expectedFirst)
-    fail(`its first seq should be ${expectedFirst}, not ${commit.firstSeq}`, { expectedFirst });
+  if (commit.firstSeq !== expectedFirst) {
+    refuseCommit(
+      store,
+      commit,
+      `its first seq should be ${expectedFirst}, not ${commit.firstSeq}`,
+      { expectedFirst },
+    );
+  }
   if (commit.lastSeq !== commit.firstSeq + events.length - 1) {
-    fail(
+    refuseCommit(
+      store,
+      commit,
       `lastSeq ${commit.lastSeq} does not match ${events.length} events from seq ${commit.firstSeq}`,
       {},
     );
@@ -63,20 +65,44 @@ export function checkCommit(
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as StoredEnvelope;
     if (e.seq !== commit.firstSeq + i || e.tick !== commit.tick) {
-      fail(
+      refuseCommit(
+        store,
+        commit,
         `event ${i} has seq ${e.seq} in tick ${e.tick}, expected seq ${commit.firstSeq + i} in tick ${commit.tick}`,
         { index: i },
       );
     }
   }
   if (commit.lastInput < (last?.lastInput ?? 0) || commit.lastInput > lastInput) {
-    fail(
+    refuseCommit(
+      store,
+      commit,
       `lastInput ${commit.lastInput} is outside the journaled range ${last?.lastInput ?? 0}…${lastInput}`,
       {},
     );
   }
   if (last !== null && commit.at < last.at)
-    fail(`its time ${commit.at} is before the previous tick's ${last.at}`, {});
+    refuseCommit(
+      store,
+      commit,
+      `its time ${commit.at} is before the previous tick's ${last.at}`,
+      {},
+    );
+}
+
+// A module function rather than a closure in checkCommit: every commit of every store runs
+// that check, and a refusal is the rare case.
+function refuseCommit(
+  store: string,
+  commit: TickCommit,
+  what: string,
+  details: Record<string, unknown>,
+): never {
+  throw new CausewayError(
+    ErrorCodes.AppendConflict,
+    `Commit of tick ${commit.tick} to ${store} refused: ${what}. Nothing was written.`,
+    { store, tick: commit.tick, ...details },
+  );
 }
 
 /** Checks a header passed by a writer against the stored one. */

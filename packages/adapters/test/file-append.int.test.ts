@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,22 +5,23 @@ import { FileStore } from '@causeway/adapters/file';
 import { ErrorCodes } from '@causeway/runtime';
 import type { TickCommit } from '@causeway/runtime';
 import { header, LogBuilder, rejectionOf } from '../../../test/conformance/fixtures.ts';
-import { readContents, removeDir, tempDir } from './file-fixtures.ts';
+import { canMount, Mounts, readContents, removeDir, tempDir } from './file-fixtures.ts';
+
+const mountable = canMount('file store failed-batch tests');
 
 // Appends made while a write and its sync are in flight gather in the next batch: one write
 // and one sync for all of them, in the order they were made; a batch whose write fails fails
 // as a whole, cut from the file.
 describe('file store batches of appends', () => {
   let dir: string;
-  let mounts: string[];
+  const mounts = new Mounts();
 
   beforeEach(async () => {
     dir = await tempDir();
-    mounts = [];
   });
 
   afterEach(async () => {
-    for (const m of mounts.reverse()) spawnSync('umount', [m]);
+    mounts.release();
     await removeDir(dir);
   });
 
@@ -94,13 +94,12 @@ describe('file store batches of appends', () => {
     expect(contents.events).toEqual(log.events);
   });
 
-  it.skipIf(!canMount())(
+  it.skipIf(!mountable)(
     'rejects every append of a batch whose write fails, cuts it from the file, and refuses more',
     async () => {
       const disk = join(dir, 'disk');
       await mkdir(disk);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]);
-      mounts.push(disk);
+      mounts.mount(disk, '64k');
       const log = new LogBuilder();
       const first = log.nextTick([{ data: { text: 'x'.repeat(1000) } }]);
       // The same first tick alone in a log of its own: what the failed batch is cut back to.
@@ -141,13 +140,12 @@ describe('file store batches of appends', () => {
     },
   );
 
-  it.skipIf(!canMount())(
+  it.skipIf(!mountable)(
     "cuts a write that fails in a segment it just started back to that segment's start",
     async () => {
       const disk = join(dir, 'disk');
       await mkdir(disk);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]);
-      mounts.push(disk);
+      mounts.mount(disk, '64k');
       const writer = new FileStore({ dir: disk, segmentBytes: 1024 });
       await writer.open(header());
       const log = new LogBuilder();
@@ -168,14 +166,3 @@ describe('file store batches of appends', () => {
     },
   );
 });
-
-/** Whether this process may mount a small tmpfs (as root): the way to make a disk full here. */
-function canMount(): boolean {
-  const probe = execFileSync('mktemp', ['-d']).toString().trim();
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
-  if (mounted.status === 0) spawnSync('umount', [probe]);
-  spawnSync('rmdir', [probe]);
-  if (mounted.status !== 0 && process.env['CI'] === 'true')
-    throw new Error('cannot mount a tmpfs here; CI runs as root and must');
-  return mounted.status === 0;
-}

@@ -1,34 +1,14 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from '@causeway/adapters/file';
 import { ErrorCodes, isCausewayError } from '@causeway/runtime';
-import { removeDir, tempDir } from './file-fixtures.ts';
+import { canMount, Mounts, removeDir, tempDir } from './file-fixtures.ts';
 
 const h = { format: 1 as const, seed: 1, schema: {} };
 
-/**
- * Whether this process may mount a small tmpfs (as root, outside a container that forbids it):
- * the only way here to make a disk full or read-only for real. Without it the tests that need
- * one skip with one loud line, except in CI, where they must run.
- */
-function canMount(): boolean {
-  const probe = execFileSync('mktemp', ['-d']).toString().trim();
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
-  if (mounted.status === 0) spawnSync('umount', [probe]);
-  spawnSync('rmdir', [probe]);
-  if (mounted.status === 0) return true;
-  const why = `cannot mount a tmpfs here (${mounted.stderr.toString().trim() || 'not permitted'})`;
-  if (process.env['CI'] === 'true') throw new Error(`${why}; CI runs as root and must`);
-  console.warn(`SKIPPED: file store disk-full and read-only tests: ${why}.`);
-  return false;
-}
-const mountable = canMount();
-
-function mountTmpfs(dir: string, size: string): void {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-}
+const mountable = canMount('file store disk-full and read-only tests');
 
 async function openError(store: FileStore): Promise<unknown> {
   let error: unknown = null;
@@ -38,15 +18,14 @@ async function openError(store: FileStore): Promise<unknown> {
 
 describe('file store errors from the file system', () => {
   let dir: string;
-  let mounts: string[];
+  const mounts = new Mounts();
 
   beforeEach(async () => {
     dir = await tempDir();
-    mounts = [];
   });
 
   afterEach(async () => {
-    for (const m of mounts.reverse()) spawnSync('umount', [m]);
+    mounts.release();
     await removeDir(dir);
   });
 
@@ -77,8 +56,7 @@ describe('file store errors from the file system', () => {
     async () => {
       const disk = join(dir, 'disk');
       await mkdir(disk);
-      mountTmpfs(disk, '64k');
-      mounts.push(disk);
+      mounts.mount(disk, '64k');
       await writeFile(join(disk, 'filler'), new Uint8Array(64 * 1024)).catch(() => undefined);
       const path = join(disk, 'store');
 
@@ -97,8 +75,7 @@ describe('file store errors from the file system', () => {
     async () => {
       const disk = join(dir, 'disk');
       await mkdir(disk);
-      mountTmpfs(disk, '1m');
-      mounts.push(disk);
+      mounts.mount(disk, '1m');
       const path = join(disk, 'store');
       const first = new FileStore({ dir: path });
       await first.open(h);
@@ -123,8 +100,7 @@ describe('file store errors from the file system', () => {
     async () => {
       const disk = join(dir, 'disk');
       await mkdir(disk);
-      mountTmpfs(disk, '64k');
-      mounts.push(disk);
+      mounts.mount(disk, '64k');
       execFileSync('mount', ['-o', 'remount,ro', disk]);
       const path = join(disk, 'missing', 'store');
 

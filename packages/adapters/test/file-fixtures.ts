@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,4 +133,37 @@ export async function readContents(store: FileStore): Promise<LogContents> {
     inputs.push(...page);
   }
   return { commits, events, inputs };
+}
+
+/**
+ * Whether this process may mount a small tmpfs (as root, outside a container that forbids it):
+ * the only way here to make a disk full or read-only for real. Without it the tests that need
+ * one skip with one loud line naming `what`, except in CI, where they must run.
+ */
+export function canMount(what: string): boolean {
+  const probe = execFileSync('mktemp', ['-d']).toString().trim();
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
+  if (mounted.status === 0) spawnSync('umount', [probe]);
+  spawnSync('rmdir', [probe]);
+  if (mounted.status === 0) return true;
+  const why = `cannot mount a tmpfs here (${mounted.stderr.toString().trim() || 'not permitted'})`;
+  if (process.env['CI'] === 'true') throw new Error(`${why}; CI runs as root and must`);
+  console.warn(`SKIPPED: ${what}: ${why}.`);
+  return false;
+}
+
+/** Small tmpfs disks mounted by a test, unmounted (latest first) by {@link Mounts.release}. */
+export class Mounts {
+  private readonly dirs: string[] = [];
+
+  /** Mounts a tmpfs of `size` (`64k`, `1m`…) on the existing folder `dir`. */
+  mount(dir: string, size: string): void {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+    this.dirs.push(dir);
+  }
+
+  release(): void {
+    for (const dir of this.dirs.reverse()) spawnSync('umount', [dir]);
+    this.dirs.length = 0;
+  }
 }

@@ -168,6 +168,9 @@ describe('crc32c', () => {
         const padded = new Uint8Array(bytes.length + at);
         padded.set(bytes, at);
         expect(crc32c(padded, at, at + bytes.length)).toBe(crc32c(bytes));
+        // A view that starts inside its buffer, as a record in a read chunk does.
+        const view = new Uint8Array(padded.buffer, at, bytes.length);
+        expect(crc32c(view)).toBe(crc32c(bytes));
       }),
     );
   });

@@ -29,7 +29,7 @@ const tables: Int32Array = (() => {
 // The view of the last bytes checksummed: the file store checksums many records of one reused
 // buffer in a row, and a view a call would be an allocation a record.
 let viewOf: Uint8Array | null = null;
-let view = new DataView(new ArrayBuffer(0));
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
 /**
  * The CRC-32C of `bytes[start, end)`, as an unsigned 32-bit integer.

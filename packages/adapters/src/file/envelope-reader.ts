@@ -172,7 +172,7 @@ export class EnvelopeReader {
   // The fields of the record being decoded, reused for every record.
   private readonly fields = new Array<unknown>(FIELD_COUNT).fill(null);
   private readonly names = new Interner(10, 12);
-  private readonly ids = new Interner(12, 17);
+  private readonly ids = new Interner(12, 16);
 
   /**
    * Decodes the event record body `span[start, end)`.

@@ -183,8 +183,7 @@ export class RecordReader {
     offset: number,
     length: number,
   ): Promise<void> {
-    const open = this.readHandles.get(segment);
-    const handle = open ?? (await this.readHandle(segment, true));
+    const handle = this.readHandles.get(segment) ?? (await this.readHandle(segment, true));
     const read = handle === null ? 0 : await readInto(handle, buffer, offset, length);
     if (read !== length) {
       throw this.corrupted({

@@ -17,6 +17,8 @@ const SPAN_GAP = 64 << 10;
 const EVENT_CHUNK = 2 << 20;
 // One chunk decoded while the next one is read.
 const SPARE_BUFFERS = 2;
+// A chunk read ahead holds at most this many events (a chunk of small events, 2 MiB).
+const AHEAD_EVENTS = 1 << 14;
 const MAX_READ_HANDLES = 64;
 
 type EventColumns = ReturnType<PlaceTable['columns']>;
@@ -89,8 +91,8 @@ export class RecordReader {
     // A read that goes on where the last one ended is likely followed by the next (a rebuild,
     // a scan): its first chunk is read now, while the caller works on this one.
     const next = table.columns();
-    if (sequential && to < next.length && table.holds(to, to + 1))
-      this.ahead = this.startChunk(next, to, next.length);
+    const end = Math.min(next.length, to + AHEAD_EVENTS);
+    if (sequential && to < end && table.holds(to, end)) this.ahead = this.startChunk(next, to, end);
     return out;
   }
 

@@ -82,6 +82,68 @@ describe('EnvelopeReader', () => {
     expect(decoded.bytes).toStrictEqual(new Uint8Array([1, 2, 3]));
   });
 
+  it('gives every id its own string when more ids repeat than its tables first hold', () => {
+    const reader = new EnvelopeReader();
+    const ids = Array.from(
+      { length: 30_000 },
+      (_, i) => `0190a1b2-c3d4-7000-8000-${String(i).padStart(12, '0')}`,
+    );
+    const span = new Uint8Array(4096);
+    // Each id is read three times, the rounds far apart, while the tables grow.
+    for (let round = 0; round < 3; round++) {
+      for (const [i, entity] of ids.entries()) {
+        const event = {
+          ...sampleEnvelope({ ref: ids[(i * 7) % ids.length] }),
+          entity,
+          causation: entity,
+        };
+        const body = encodeEnvelope(event);
+        span.set(body, 1);
+        const decoded = reader.decode(span, 1, 1 + body.length);
+        expect(decoded.entity).toBe(entity);
+        expect(decoded.causation).toBe(entity);
+        expect(decoded.data).toStrictEqual(event.data);
+      }
+    }
+  });
+
+  it('decodes names, ids and payload strings of every short length, ASCII or not', () => {
+    const reader = new EnvelopeReader();
+    const texts = [
+      ...Array.from({ length: 48 }, (_, n) =>
+        'abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMNO'.slice(0, n),
+      ),
+      // Cut between code points: a lone surrogate is not text msgpack carries.
+      ...Array.from({ length: 20 }, (_, n) =>
+        [...'zürich-é-😀-ß'.repeat(3)].slice(0, n + 1).join(''),
+      ),
+    ];
+    for (const text of texts) {
+      const event: StoredEnvelope = {
+        ...sampleEnvelope({ [text]: text, list: [text, text] }),
+        type: text,
+        entity: text,
+        actor: text,
+        causation: text,
+        correlation: text,
+      };
+      const body = encodeEnvelope(event);
+      expect(reader.decode(body, 0, body.length)).toStrictEqual(decodeEnvelope(body));
+    }
+  });
+
+  it('refuses a record cut short anywhere', () => {
+    const reader = new EnvelopeReader();
+    fc.assert(
+      fc.property(envelope, fc.nat(), (e, cut) => {
+        const body = encodeEnvelope(e);
+        const end = cut % body.length;
+        // The span goes on past the cut, as the store's read buffer does.
+        expect(() => reader.decode(body, 0, end)).toThrow();
+      }),
+    );
+  });
+
   it('refuses a record with bytes past its last field', () => {
     const reader = new EnvelopeReader();
     const body = encodeEnvelope(sampleEnvelope(null));
@@ -106,6 +168,9 @@ describe('crc32c', () => {
         const padded = new Uint8Array(bytes.length + at);
         padded.set(bytes, at);
         expect(crc32c(padded, at, at + bytes.length)).toBe(crc32c(bytes));
+        // A view that starts inside its buffer, as a record in a read chunk does.
+        const view = new Uint8Array(padded.buffer, at, bytes.length);
+        expect(crc32c(view)).toBe(crc32c(bytes));
       }),
     );
   });

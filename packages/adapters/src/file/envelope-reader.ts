@@ -11,21 +11,22 @@ import type { StoredEnvelope } from '@causeway/runtime';
 class Unsupported extends Error {}
 
 // How each field is read, by its position in the runtime's ENVELOPE_FIELDS (the order is
-// written there only): unique strings (event ids) skip the cache, strings that repeat use it,
-// the correlation id is usually the event's own id, the rest are plain values.
-const Read = { Unique: 0, Cached: 1, Correlation: 2, Value: 3 } as const;
+// written there only): the event id is unique (never interned), counters are unsigned integers,
+// names (type, actor) and ids that repeat (entity, causation) are interned, the correlation id
+// is usually the event's own id, the payload is any value.
+const Read = { Unique: 0, Count: 1, Name: 2, Id: 3, Correlation: 4, Value: 5 } as const;
 const READ_AS: Record<EnvelopeField, number> = {
   id: Read.Unique,
-  seq: Read.Value,
-  tick: Read.Value,
-  type: Read.Cached,
-  version: Read.Value,
-  entity: Read.Cached,
+  seq: Read.Count,
+  tick: Read.Count,
+  type: Read.Name,
+  version: Read.Count,
+  entity: Read.Id,
   data: Read.Value,
-  at: Read.Value,
-  causation: Read.Cached,
-  correlation: ENVELOPE_LAYOUT.id < ENVELOPE_LAYOUT.correlation ? Read.Correlation : Read.Cached,
-  actor: Read.Cached,
+  at: Read.Count,
+  causation: Read.Id,
+  correlation: ENVELOPE_LAYOUT.id < ENVELOPE_LAYOUT.correlation ? Read.Correlation : Read.Id,
+  actor: Read.Name,
 };
 const KINDS = Uint8Array.from(ENVELOPE_FIELDS, (field) => READ_AS[field]);
 const FIELD_COUNT = ENVELOPE_FIELDS.length;
@@ -33,40 +34,145 @@ const FIELD_COUNT = ENVELOPE_FIELDS.length;
 const ARRAY_HEAD = 0x90 | FIELD_COUNT;
 const FIXSTR = 0xa0;
 const STR8 = 0xd9;
-// Strings up to this length (a UUID's 36 characters and a little more) go through the cache, so
-// that entity ids, types, actors, correlation ids and short payload values repeated across
-// events are made once. Longer strings cost more to hash and compare than they save (measured).
-const CACHED_STRING = 40;
-const CACHE_SIZE = 4096;
-// Below this length an ASCII string is made with latin1Slice, which skips UTF-8 validation.
-const ASCII_SLICE = 128;
+// An ASCII string up to this length is made in JavaScript (String.fromCharCode), cheaper than a
+// call into Node's native slicing; a payload string this short is never interned: making it
+// costs less than looking it up.
+const SHORT_STRING = 12;
+// Strings up to this length (a UUID's 36 characters and a little more) are interned when they
+// stand where values repeat: names, entity and causation ids, map keys, payload strings longer
+// than SHORT_STRING (often ids of other entities). Longer ones cost more to hash than they save.
+const INTERNED_STRING = 40;
 
 type TextBuffer = Buffer & {
   utf8Slice?: (start: number, end: number) => string;
   latin1Slice?: (start: number, end: number) => string;
 };
 
+// Its arguments are bytes of a span already checked to hold them.
+const fromCharCode = String.fromCharCode as (...codes: (number | undefined)[]) => string;
+
+/**
+ * A table of strings keyed by their UTF-8 bytes, so that a string read many times (an entity
+ * id, an event type, a map key) is made once and shared, and its hash, once computed by a `Map`
+ * or a property lookup, is kept. Direct-mapped: a slot holds the last string that hashed to it.
+ * Keys are compared a 32-bit word at a time. A table whose lookups mostly miss doubles, up to
+ * `maxBits`, so that a log with many entities still finds most of them.
+ */
+class Interner {
+  private shift: number;
+  // One row of ROW words a slot: the key's length (0: empty), then its words, so that a
+  // lookup reads one or two cache lines of it (the table of a log with many entities does not
+  // fit in the processor's caches).
+  private rows: Int32Array;
+  private hashes: Int32Array;
+  private values: string[];
+  private lookups = 0;
+  private misses = 0;
+
+  constructor(
+    private bits: number,
+    private readonly maxBits: number,
+  ) {
+    this.shift = 32 - bits;
+    this.rows = new Int32Array((1 << bits) * ROW);
+    this.hashes = new Int32Array(1 << bits);
+    this.values = new Array<string>(1 << bits).fill('');
+  }
+
+  /**
+   * The string of the `length` (1 … INTERNED_STRING) bytes at `start` of `reader`'s span: the
+   * table's when it holds it, else `reader`'s new one, kept.
+   */
+  lookup(
+    reader: EnvelopeReader,
+    bytes: Uint8Array,
+    view: DataView,
+    start: number,
+    length: number,
+  ): string {
+    const end = start + length;
+    const whole = length >> 2;
+    // A key is its full words from the start and its last four bytes (overlapping the last
+    // full word): together they cover every byte of a key of a given length.
+    let last = 0;
+    let h: number;
+    if (length >= 4) {
+      last = view.getInt32(end - 4, true);
+      h = Math.imul(length ^ view.getInt32(start, true), 0x9e3779b1);
+      h = Math.imul(h ^ last, 0x85ebca6b);
+      // Ids differ in their last characters (the random part of a UUIDv7).
+      if (length >= 12) h = Math.imul(h ^ view.getInt32(end - 8, true), 0xc2b2ae35);
+    } else {
+      for (let i = start; i < end; i++) last = (last << 8) | (bytes[i] as number);
+      h = Math.imul(length ^ last, 0x9e3779b1);
+    }
+    h ^= h >>> 15;
+    const slot = h >>> this.shift;
+    const rows = this.rows;
+    const row = slot * ROW;
+    this.lookups++;
+    if (rows[row] === length && rows[row + 1 + whole] === last) {
+      let i = 0;
+      while (i < whole && rows[row + 1 + i] === view.getInt32(start + 4 * i, true)) i++;
+      if (i === whole) return this.values[slot] as string;
+    }
+    rows[row] = length;
+    for (let i = 0; i < whole; i++) rows[row + 1 + i] = view.getInt32(start + 4 * i, true);
+    rows[row + 1 + whole] = last;
+    const value = reader.text(start, length);
+    this.hashes[slot] = h;
+    this.values[slot] = value;
+    if (++this.misses === GROW_CHECK) this.review();
+    return value;
+  }
+
+  /** Every GROW_CHECK misses: a table that missed more than one lookup in four doubles. */
+  private review(): void {
+    const missing = this.misses * 4 > this.lookups;
+    this.misses = 0;
+    this.lookups = 0;
+    if (!missing || this.bits >= this.maxBits) return;
+    const { rows, hashes, values } = this;
+    this.bits++;
+    this.shift--;
+    const size = 1 << this.bits;
+    this.rows = new Int32Array(size * ROW);
+    this.hashes = new Int32Array(size);
+    this.values = new Array<string>(size).fill('');
+    for (let slot = 0; slot < hashes.length; slot++) {
+      if (rows[slot * ROW] === 0) continue;
+      const h = hashes[slot] as number;
+      const to = h >>> this.shift;
+      this.rows.set(rows.subarray(slot * ROW, (slot + 1) * ROW), to * ROW);
+      this.hashes[to] = h;
+      this.values[to] = values[slot] as string;
+    }
+  }
+}
+
+const ROW = (INTERNED_STRING >> 2) + 2;
+const GROW_CHECK = 4096;
+
 /**
  * Decodes event records (msgpack tuples in the runtime's `ENVELOPE_FIELDS` order) straight from
- * a read span. It yields exactly what the runtime's `decodeEnvelope` yields, about twice as fast
- * and with less garbage: strings come from Node's native slicing, short repeated ones (entity
- * ids, types, actors, payload codes) from a cache, a correlation id equal to the event's id is
- * the id's string, and binary values are copied out so events never pin the read buffer, which
- * the store reuses. Anything unusual falls back to the runtime's decoder, on a copy.
+ * a read span. It yields exactly what the runtime's `decodeEnvelope` yields, with less work and
+ * less garbage: the usual encoding of each field is read on a straight path; short ASCII strings
+ * are made in JavaScript, longer ones by Node's native slicing; strings that repeat (types,
+ * actors, entity and causation ids, map keys) come from interning tables, and a correlation id
+ * equal to the event's id is the id's string; binary values are copied out so events never pin
+ * the read buffer, which the store reuses. Anything unusual falls back to the runtime's decoder,
+ * on a copy.
  */
 export class EnvelopeReader {
   private bytes: Uint8Array = new Uint8Array(0);
-  private text: TextBuffer = Buffer.alloc(0);
+  private chars: TextBuffer = Buffer.alloc(0);
   private view: DataView = new DataView(new ArrayBuffer(0));
   private pos = 0;
   private end = 0;
   // The fields of the record being decoded, reused for every record.
   private readonly fields = new Array<unknown>(FIELD_COUNT).fill(null);
-  // The cache's keys live in one arena (slot i at i * CACHED_STRING) so a miss allocates nothing
-  // but its string.
-  private readonly cacheKeys = new Uint8Array(CACHE_SIZE * CACHED_STRING);
-  private readonly cacheLengths = new Uint8Array(CACHE_SIZE);
-  private readonly cacheValues: string[] = new Array<string>(CACHE_SIZE).fill('');
+  private readonly names = new Interner(10, 12);
+  private readonly ids = new Interner(12, 16);
 
   /**
    * Decodes the event record body `span[start, end)`.
@@ -75,7 +181,7 @@ export class EnvelopeReader {
   decode(span: Uint8Array, start: number, end: number): StoredEnvelope {
     if (span !== this.bytes) {
       this.bytes = span;
-      this.text = Buffer.from(span.buffer, span.byteOffset, span.byteLength);
+      this.chars = Buffer.from(span.buffer, span.byteOffset, span.byteLength);
       this.view = new DataView(span.buffer, span.byteOffset, span.byteLength);
     }
     this.pos = start;
@@ -90,18 +196,23 @@ export class EnvelopeReader {
         switch (KINDS[i]) {
           case Read.Unique:
             idAt = this.pos;
-            // Event ids are unique: caching them would only evict the strings that repeat.
-            fields[i] = this.field(false);
+            fields[i] = this.unique();
             idLength = this.pos - idAt;
             break;
-          case Read.Cached:
-            fields[i] = this.field(true);
+          case Read.Count:
+            fields[i] = this.count();
+            break;
+          case Read.Name:
+            fields[i] = this.interned(this.names);
+            break;
+          case Read.Id:
+            fields[i] = this.interned(this.ids);
             break;
           case Read.Correlation:
             fields[i] =
               idAt >= 0 && this.sameBytes(idAt, idLength)
                 ? this.skip(fields[ENVELOPE_LAYOUT.id], idLength)
-                : this.field(true);
+                : this.interned(this.ids);
             break;
           default:
             fields[i] = this.value();
@@ -117,31 +228,102 @@ export class EnvelopeReader {
     }
   }
 
-  /** A value that is usually a string, decoded here when it is one; `cache`: look it up in the cache. */
-  private field(cache: boolean): unknown {
-    const b = this.bytes[this.pos] as number;
+  /**
+   * The text of `length` bytes at `start`: ASCII made in JavaScript when short, through
+   * latin1 slicing (no UTF-8 validation) when longer, UTF-8 otherwise.
+   * @internal for {@link Interner}
+   */
+  text(start: number, length: number): string {
+    const bytes = this.bytes;
+    const end = start + length;
+    let bits = 0;
+    for (let i = start; i < end; i++) bits |= bytes[i] as number;
+    const chars = this.chars;
+    if (bits >= 0x80) {
+      return chars.utf8Slice !== undefined
+        ? chars.utf8Slice(start, end)
+        : chars.toString('utf8', start, end);
+    }
+    if (length <= SHORT_STRING) return shortAscii(bytes, start, length);
+    return chars.latin1Slice !== undefined
+      ? chars.latin1Slice(start, end)
+      : chars.toString('latin1', start, end);
+  }
+
+  /** A string that never repeats (the event id); anything else through {@link value}. */
+  private unique(): unknown {
+    const length = this.strHead();
+    if (length < 0) return this.value();
+    const start = this.pos;
+    this.pos = start + length;
+    return length === 0 ? '' : this.text(start, length);
+  }
+
+  /** A string that repeats, looked up in `table`; anything else through {@link value}. */
+  private interned(table: Interner): unknown {
+    const length = this.strHead();
+    if (length < 0) return this.value();
+    const start = this.pos;
+    this.pos = start + length;
+    if (length === 0) return '';
+    if (length > INTERNED_STRING) return this.text(start, length);
+    return table.lookup(this, this.bytes, this.view, start, length);
+  }
+
+  /**
+   * The length of the fixstr or str8 at the read position, which moves past its head, checked
+   * against the record's end; -1 (position unchanged) for anything else.
+   */
+  private strHead(): number {
+    const bytes = this.bytes;
+    const at = this.pos;
+    const b = bytes[at] as number;
     let length: number;
     if (b >= FIXSTR && b <= FIXSTR + 0x1f) {
       length = b & 0x1f;
-      this.pos += 1;
-    } else if (b === STR8 && this.pos + 1 < this.end) {
-      length = this.bytes[this.pos + 1] as number;
-      this.pos += 2;
-    } else return this.value();
-    const start = this.pos;
-    if (start + length > this.end) throw new Error('a string runs past the end of the record');
-    this.pos = start + length;
-    if (length === 0) return '';
-    if (cache && length <= CACHED_STRING) return this.cached(start, length);
-    return this.slice(start, length);
+      this.pos = at + 1;
+    } else if (b === STR8 && at + 1 < this.end) {
+      length = bytes[at + 1] as number;
+      this.pos = at + 2;
+    } else return -1;
+    if (this.pos + length > this.end) throw new Error('a string runs past the end of the record');
+    return length;
+  }
+
+  /** An unsigned integer in its usual encodings; anything else through {@link value}. */
+  private count(): unknown {
+    const bytes = this.bytes;
+    const at = this.pos;
+    const b = bytes[at] as number;
+    if (b < 0x80) {
+      this.pos = at + 1;
+      return b;
+    }
+    if (b === 0xcd && at + 3 <= this.end) {
+      this.pos = at + 3;
+      return ((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number);
+    }
+    if (b === 0xce && at + 5 <= this.end) {
+      this.pos = at + 5;
+      return this.view.getUint32(at + 1);
+    }
+    if (b === 0xcf && at + 9 <= this.end) {
+      this.pos = at + 9;
+      return this.view.getUint32(at + 1) * 0x1_0000_0000 + this.view.getUint32(at + 5);
+    }
+    return this.value();
   }
 
   /** True when the `length` bytes at the read position equal those at `from`. */
   private sameBytes(from: number, length: number): boolean {
-    const bytes = this.bytes;
     const at = this.pos;
     if (at + length > this.end) return false;
-    for (let i = length - 1; i >= 0; i--) if (bytes[at + i] !== bytes[from + i]) return false;
+    const view = this.view;
+    let i = 0;
+    for (; i + 4 <= length; i += 4)
+      if (view.getInt32(at + i) !== view.getInt32(from + i)) return false;
+    const bytes = this.bytes;
+    for (; i < length; i++) if (bytes[at + i] !== bytes[from + i]) return false;
     return true;
   }
 
@@ -160,6 +342,8 @@ export class EnvelopeReader {
     if (b <= 0x8f) return this.map(b & 0x0f);
     const v = this.view;
     const p = this.pos;
+    if (p + (SIZES[b - 0xc0] as number) > this.end)
+      throw new Error('the record ends inside a value');
     switch (b) {
       case 0xc0:
         return null;
@@ -232,53 +416,14 @@ export class EnvelopeReader {
     }
   }
 
+  /** A payload string: made when short, interned up to INTERNED_STRING, made when longer. */
   private string(length: number): string {
     const start = this.pos;
     if (start + length > this.end) throw new Error('a string runs past the end of the record');
     this.pos = start + length;
     if (length === 0) return '';
-    if (length <= CACHED_STRING) return this.cached(start, length);
-    return this.slice(start, length);
-  }
-
-  private slice(start: number, length: number): string {
-    const text = this.text;
-    const end = start + length;
-    if (length <= ASCII_SLICE && text.latin1Slice !== undefined) {
-      let bits = 0;
-      for (let i = start; i < end; i++) bits |= text[i] as number;
-      if (bits < 0x80) return text.latin1Slice(start, end);
-    }
-    return text.utf8Slice !== undefined
-      ? text.utf8Slice(start, end)
-      : text.toString('utf8', start, end);
-  }
-
-  /** The string of `bytes[start, start + length)`, from the cache when it holds it. */
-  private cached(start: number, length: number): string {
-    const bytes = this.bytes;
-    const end = start + length;
-    // Long strings hash their first and last 8 bytes only: a hit compares every byte anyway.
-    let h = length;
-    if (length <= 16) {
-      for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-    } else {
-      for (let i = start; i < start + 8; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-      for (let i = end - 8; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-    }
-    const slot = (h ^ (h >>> 15)) & (CACHE_SIZE - 1);
-    const keys = this.cacheKeys;
-    const base = slot * CACHED_STRING;
-    if (this.cacheLengths[slot] === length) {
-      let i = length - 1;
-      while (i >= 0 && keys[base + i] === bytes[start + i]) i--;
-      if (i < 0) return this.cacheValues[slot] as string;
-    }
-    for (let i = 0; i < length; i++) keys[base + i] = bytes[start + i] as number;
-    const value = this.slice(start, length);
-    this.cacheLengths[slot] = length;
-    this.cacheValues[slot] = value;
-    return value;
+    if (length <= SHORT_STRING || length > INTERNED_STRING) return this.text(start, length);
+    return this.ids.lookup(this, this.bytes, this.view, start, length);
   }
 
   private binary(length: number): Uint8Array {
@@ -299,12 +444,126 @@ export class EnvelopeReader {
     if (size * 2 > this.end - this.pos) throw new Error('a map is longer than its record');
     const out: Record<string, unknown> = {};
     for (let i = 0; i < size; i++) {
-      const key = this.value();
+      const key = this.interned(this.names);
       // The runtime's decoder refuses these keys; so does this one, through it.
       if ((typeof key !== 'string' && typeof key !== 'number') || key === '__proto__')
         throw new Unsupported();
       out[key] = this.value();
     }
     return out;
+  }
+}
+
+// The bytes after each head 0xc0 … 0xdf that must be in the record before it is read.
+const SIZES = Uint8Array.from({ length: 32 }, (_, i) => {
+  const head = 0xc0 + i;
+  if (head === 0xc4 || head === 0xcc || head === 0xd0 || head === 0xd9) return 1;
+  if (
+    head === 0xc5 ||
+    head === 0xcd ||
+    head === 0xd1 ||
+    head === 0xda ||
+    head === 0xdc ||
+    head === 0xde
+  )
+    return 2;
+  if (
+    head === 0xc6 ||
+    head === 0xca ||
+    head === 0xce ||
+    head === 0xd2 ||
+    head === 0xdb ||
+    head === 0xdd ||
+    head === 0xdf
+  )
+    return 4;
+  if (head === 0xcb || head === 0xcf || head === 0xd3) return 8;
+  return 0;
+});
+
+/** The ASCII string of `length` (1 … SHORT_STRING) bytes at `s`. */
+function shortAscii(b: Uint8Array, s: number, length: number): string {
+  switch (length) {
+    case 1:
+      return fromCharCode(b[s]);
+    case 2:
+      return fromCharCode(b[s], b[s + 1]);
+    case 3:
+      return fromCharCode(b[s], b[s + 1], b[s + 2]);
+    case 4:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3]);
+    case 5:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
+    case 6:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
+    case 7:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
+    case 8:
+      return fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+      );
+    case 9:
+      return fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+      );
+    case 10:
+      return fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+        b[s + 9],
+      );
+    case 11:
+      return fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+        b[s + 9],
+        b[s + 10],
+      );
+    case 12:
+      return fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+        b[s + 9],
+        b[s + 10],
+        b[s + 11],
+      );
+    default:
+      throw new RangeError(`a short string has 1 to ${SHORT_STRING} bytes, not ${length}`);
   }
 }

@@ -127,6 +127,17 @@ export class PlaceTable {
     }
   }
 
+  /** True when entries `from` … `to - 1` are in the columns ({@link PlaceTable.load} needs no read). */
+  holds(from: number, to: number): boolean {
+    const source = this.source;
+    const loaded = this.loaded;
+    if (source === null || loaded === null) return true;
+    const last = Math.min(to, source.length);
+    for (let n = Math.floor(from / source.chunk); n * source.chunk < last; n++)
+      if (loaded[n] !== 1) return false;
+    return true;
+  }
+
   /** Releases the source of entries not read yet (they can no longer be read). */
   async release(): Promise<void> {
     const source = this.source;

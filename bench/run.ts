@@ -52,13 +52,16 @@ const chosen: Suite[] =
 
 /**
  * The code a run measured: the commit checked out, and whether the work tree differed from it
- * (a figure from a dirty tree stands for no commit). Read once, before any suite runs.
+ * outside `bench/results/` (a figure from a dirty tree stands for no commit). Read once, before any suite runs.
  */
 function measuredCode(): { commit: string; dirty: boolean } {
   const git = (...args: string[]): string =>
     execFileSync('git', args, { cwd: here, encoding: 'utf8' }).trim();
   try {
-    return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain').length > 0 };
+    // Results files are not code: a run that merges into one another run left uncommitted
+    // (`--only`) still measures the commit.
+    const changed = git('status', '--porcelain', '--', '.', ':(exclude)bench/results');
+    return { commit: git('rev-parse', 'HEAD'), dirty: changed.length > 0 };
   } catch {
     return { commit: 'unknown (not a git checkout)', dirty: true };
   }

@@ -60,7 +60,7 @@ function measuredCode(): { commit: string; dirty: boolean } {
   try {
     // Results files are not code: a run that merges into one another run left uncommitted
     // (`--only`) still measures the commit.
-    const changed = git('status', '--porcelain', '--', '.', ':(exclude)bench/results');
+    const changed = git('status', '--porcelain', '--', ':/', ':(top,exclude)bench/results');
     return { commit: git('rev-parse', 'HEAD'), dirty: changed.length > 0 };
   } catch {
     return { commit: 'unknown (not a git checkout)', dirty: true };

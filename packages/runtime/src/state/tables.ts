@@ -655,6 +655,9 @@ class TableWork implements ProxyHandler<object> {
     let root = base;
     let grew = false;
     let { sumA, sumB, count } = this.table;
+    // A draft's snapshot serves reads in the tick (queries), not the hasher: its changed entries
+    // are hashed only if it is ever hashed (see storedTableLanes). So is a table built on one.
+    const hashed = !copy && !Number.isNaN(sumA);
     // Until an entry is removed, an entry keeps its index when its leaf is copied.
     let moved = false;
     const { keys, hashes, values } = this;
@@ -668,7 +671,7 @@ class TableWork implements ProxyHandler<object> {
       if (value === REMOVED) {
         if (!existed) continue;
       } else if (existed && sameData((baseLeaf as Leaf).values[at], value)) continue;
-      if (existed && !copy) {
+      if (existed && hashed) {
         // The entry's old hash leaves the sums (a changed value adds its new one below).
         const sums = (baseLeaf as Leaf).sums;
         sumA = (sumA - (sums[2 * at] as number)) >>> 0;
@@ -710,11 +713,9 @@ class TableWork implements ProxyHandler<object> {
         continue;
       }
       const stored = copy ? freezeDeep(thaw(value)) : freezeDeep(value);
-      // A draft's snapshot serves reads in the tick (queries), not the hasher: its changed
-      // entries are hashed only if it is ever hashed (see storedTableLanes).
       let a = NaN;
       let b = NaN;
-      if (!copy) {
+      if (hashed) {
         entryHashInto(key, stored, entryLanes);
         ({ a, b } = entryLanes);
         sumA = (sumA + a) >>> 0;
@@ -735,7 +736,7 @@ class TableWork implements ProxyHandler<object> {
     }
     if (root === base) return this.table;
     if (grew) root = splitLeaves(root, base, 0);
-    return Object.freeze(new StoredTable(root, copy ? NaN : sumA, copy ? NaN : sumB, count));
+    return Object.freeze(new StoredTable(root, hashed ? sumA : NaN, hashed ? sumB : NaN, count));
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from '@causeway/adapters/file';
-import { copyDir, readContents, removeDir, tempDir, writeLog } from './file-fixtures.ts';
+import { copyDir, flipByte, readContents, removeDir, tempDir, writeLog } from './file-fixtures.ts';
 import type { WrittenLog } from './file-fixtures.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -29,18 +29,6 @@ function causeway(...args: string[]): Promise<Run> {
       },
     );
   });
-}
-
-async function flipByte(path: string, offset: number): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    const byte = new Uint8Array(1);
-    await handle.read(byte, 0, 1, offset);
-    byte[0] = (byte[0] as number) ^ 0xff;
-    await handle.write(byte, 0, 1, offset);
-  } finally {
-    await handle.close();
-  }
 }
 
 describe('causeway store', () => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStore } from '@causeway/adapters/file';
@@ -165,5 +165,18 @@ export class Mounts {
   release(): void {
     for (const dir of this.dirs.reverse()) spawnSync('umount', [dir]);
     this.dirs.length = 0;
+  }
+}
+
+/** Inverts one byte of a file in place: damage a checksum must catch. */
+export async function flipByte(path: string, offset: number): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    const byte = new Uint8Array(1);
+    await handle.read(byte, 0, 1, offset);
+    byte[0] = (byte[0] as number) ^ 0xff;
+    await handle.write(byte, 0, 1, offset);
+  } finally {
+    await handle.close();
   }
 }

@@ -1,23 +1,11 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from '@causeway/adapters/file';
 import { ErrorCodes, isCausewayError } from '@causeway/runtime';
 import type { StoredEnvelope, TickCommit } from '@causeway/runtime';
-import { readContents, removeDir, tempDir, writeLog } from './file-fixtures.ts';
+import { flipByte, readContents, removeDir, tempDir, writeLog } from './file-fixtures.ts';
 import type { LogContents, WrittenLog } from './file-fixtures.ts';
-
-async function flipByte(path: string, offset: number): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    const byte = new Uint8Array(1);
-    await handle.read(byte, 0, 1, offset);
-    byte[0] = (byte[0] as number) ^ 0xff;
-    await handle.write(byte, 0, 1, offset);
-  } finally {
-    await handle.close();
-  }
-}
 
 async function reader(dir: string): Promise<FileStore> {
   const store = new FileStore({ dir, readOnly: true });

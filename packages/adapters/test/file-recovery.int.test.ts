@@ -1,10 +1,11 @@
-import { appendFile, open, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFileStore, FileStore, repairFileStore } from '@causeway/adapters/file';
 import { ErrorCodes } from '@causeway/runtime';
 import {
   copyDir,
+  flipByte,
   readContents,
   removeDir,
   segmentFiles,
@@ -30,18 +31,6 @@ async function openError(dir: string, log: WrittenLog): Promise<unknown> {
   }
   await store.close();
   throw new Error('expected the store to refuse to open');
-}
-
-async function flipByte(path: string, offset: number): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    const byte = new Uint8Array(1);
-    await handle.read(byte, 0, 1, offset);
-    byte[0] = (byte[0] as number) ^ 0x5a;
-    await handle.write(byte, 0, 1, offset);
-  } finally {
-    await handle.close();
-  }
 }
 
 describe('file store recovery', () => {

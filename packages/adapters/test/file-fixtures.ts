@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cp, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore } from '@causeway/adapters/file';
+import { checkFileStore, FileStore } from '@causeway/adapters/file';
 import type { FileStoreOptions } from '@causeway/adapters/file';
 import type { InputRecord, LogHeader, StoredEnvelope, TickCommit } from '@causeway/runtime';
 import { header, LogBuilder } from '../../../test/conformance/fixtures.ts';
@@ -52,10 +52,15 @@ export async function segmentFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort();
 }
 
+/** Where the records of a log end: the last segment's size less the zeros its writer reserved. */
 async function endOf(dir: string): Promise<LogPosition> {
   const files = await segmentFiles(dir);
   const last = files.at(-1) as string;
-  return { segment: Number(last.slice(0, 8)), offset: (await stat(join(dir, last))).size };
+  const { reservedBytes } = await checkFileStore(dir);
+  return {
+    segment: Number(last.slice(0, 8)),
+    offset: (await stat(join(dir, last))).size - reservedBytes,
+  };
 }
 
 /**

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TickCommit } from '@causeway/runtime';
-import { FileStore } from '@causeway/adapters/file';
+import { checkFileStore, FileStore } from '@causeway/adapters/file';
 import { ErrorCodes, isCausewayError } from '@causeway/runtime';
 import { removeDir, tempDir } from './file-fixtures.ts';
 
@@ -191,5 +191,30 @@ describe('file store writer lock', () => {
       unwatch();
       await reader.close();
     }
+  });
+
+  it('opens after a writer killed with space reserved ahead of it: every commit, nothing to recover, no zeros kept', async () => {
+    const { proc, line } = startChild(dir, 'write');
+    children.push(proc);
+    await line;
+    const segment = join(dir, '00000001.seg');
+    const running = await checkFileStore(dir);
+    // The writer's file runs past its records; `check` calls the zeros space, not damage.
+    expect(running.reservedBytes).toBeGreaterThan(0);
+    expect(running.clean).toBe(true);
+    expect(running.events).toBe(6);
+    expect((await stat(segment)).size).toBe(running.bytes);
+    proc.kill('SIGKILL');
+    await exited(proc);
+
+    const store = new FileStore({ dir });
+    await store.open(h);
+    expect(store.recovery).toBeNull();
+    expect((await store.readEvents()).items.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await store.readCommits(0, 10)).map((c) => c.tick)).toEqual([1, 2, 3]);
+    await store.close();
+    const after = await checkFileStore(dir);
+    expect(after).toMatchObject({ clean: true, reservedBytes: 0, events: 6, ticks: 3 });
+    expect((await stat(segment)).size).toBe(running.bytes - running.reservedBytes);
   });
 });

@@ -153,6 +153,42 @@ describe('file store recovery', () => {
     expect((error as { details: { segment: string } }).details.segment).toBe(files[1]);
   });
 
+  it('refuses a log whose earlier segment ends in zeros while a later one has data', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const small = await writeLog(dir, 40, { segmentBytes: 1024 });
+    const files = await segmentFiles(dir);
+    const second = join(dir, files[1] as string);
+    const end = (await stat(second)).size;
+    // A writer cuts its reserve before it starts the next segment: zeros here are not space.
+    await appendFile(second, new Uint8Array(300));
+    const error = await openError(dir, small);
+    expect(error).toBeCausewayError(ErrorCodes.StoreCorrupted);
+    expect((error as { details: { segment: string; offset: number } }).details).toMatchObject({
+      segment: files[1],
+      offset: end,
+    });
+    expect((await checkFileStore(dir)).damage?.kind).toBe('corrupt');
+  });
+
+  it('counts zeros after the last record as reserved space, and a stray byte in them as a torn tail', async () => {
+    const dir = await damaged();
+    const path = join(dir, SEG1);
+    const end = (await stat(path)).size;
+    await appendFile(path, new Uint8Array(5000));
+    const spaced = await checkFileStore(dir);
+    expect(spaced).toMatchObject({ clean: true, reservedBytes: 5000, bytesAfterCut: 0 });
+    await flipByte(path, end + 4000);
+    const stray = await checkFileStore(dir);
+    expect(stray.reservedBytes).toBe(0);
+    expect(stray.damage).toMatchObject({ kind: 'torn', offset: end });
+    const store = await openWriter(dir, log);
+    expect(store.recovery).toMatchObject({ offset: end, bytesCut: 5000 });
+    expect((await readContents(store)).events).toEqual(log.log.events);
+    await store.close();
+    expect((await stat(path)).size).toBe(end);
+  });
+
   it('repairs a damaged log only with apply, keeping every tick before the damage', async () => {
     const dir = await damaged();
     const damageAt = (log.tickEnds[5] as { offset: number }).offset + 10;

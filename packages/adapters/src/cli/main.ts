@@ -44,6 +44,11 @@ function describe(report: CheckReport): string {
         : `DAMAGED: ${d.segment} at byte ${d.offset}: ${d.reason}.`,
     );
   }
+  if (report.reservedBytes > 0) {
+    lines.push(
+      `${report.reservedBytes.toLocaleString('en-US')} zero bytes reserved after the last record (a writer is running or stopped without closing; not damage).`,
+    );
+  }
   if (report.uncommittedEvents > 0) {
     lines.push(
       `${report.uncommittedEvents} events after the last commit record were never committed.`,

@@ -33,8 +33,13 @@ export interface CheckReport {
   readonly damage: StoreDamageReport | null;
   /** Where `repair` would cut the log: the end of the last good record before any damage. */
   readonly cut: { readonly segment: string; readonly offset: number };
-  /** Bytes after the cut (what `repair` would remove). */
+  /** Bytes after the cut (what `repair` would remove), not counting `reservedBytes`. */
   readonly bytesAfterCut: number;
+  /**
+   * Zero bytes a writer reserved after the last record (it is running, or crashed): space, not
+   * damage. The next writer's open (or `repair`) cuts them.
+   */
+  readonly reservedBytes: number;
   /** True when nothing needs cutting. */
   readonly clean: boolean;
 }
@@ -53,6 +58,8 @@ function report(dir: string, scan: LogScan): CheckReport {
     if (n > scan.cut.segment) bytesAfterCut += size;
     else if (n === scan.cut.segment) bytesAfterCut += Math.max(0, size - scan.cut.offset);
   }
+  const reservedBytes = scan.fill?.bytes ?? 0;
+  bytesAfterCut = Math.max(0, bytesAfterCut - reservedBytes);
   const index = scan.index;
   const damage =
     scan.damage === null ? null : { ...scan.damage, segment: segmentName(scan.damage.segment) };
@@ -69,6 +76,7 @@ function report(dir: string, scan: LogScan): CheckReport {
     damage,
     cut: { segment: segmentName(scan.cut.segment), offset: scan.cut.offset },
     bytesAfterCut,
+    reservedBytes,
     clean: damage === null && bytesAfterCut === 0,
   };
 }

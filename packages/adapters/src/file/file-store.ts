@@ -1,4 +1,4 @@
-import { fdatasync, writeSync } from 'node:fs';
+import { fdatasync, ftruncateSync, writeSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -157,6 +157,11 @@ class Batch {
 function noop(): void {}
 
 const DEFAULT_SEGMENT_BYTES = 64 << 20;
+/**
+ * How far the writer extends the segment's file ahead of its records (see `reserve`). Readers
+ * that follow a running writer read the reserve on each look, so it stays small.
+ */
+const RESERVE_BYTES = 256 << 10;
 /** Appends up to this size are written synchronously (see `writeAll`). */
 const SYNC_WRITE_MAX = 64 << 10;
 
@@ -196,6 +201,8 @@ export class FileStore implements EventStore {
   private segment = 1;
   private segmentHandle: FileHandle | null = null;
   private segmentSize = 0;
+  /** The segment file's size: `segmentSize` and the zeros reserved after it. */
+  private segmentEnd = 0;
   private acceptedCommit: TickCommit | null = null;
   private acceptedInput = 0;
   // What the fast writer leaves to the runtime's encoder, reported as a payload error.
@@ -346,18 +353,23 @@ export class FileStore implements EventStore {
     }
     const size = scan.sizes.get(last) ?? 0;
     const cutAt = scan.cut.segment === last ? scan.cut.offset : 0;
+    // The zeros a crashed writer had reserved are cut too, but they held nothing to recover.
+    const dataEnd = size - (scan.fill?.segment === last ? scan.fill.bytes : 0);
     if (size > cutAt) {
       await this.segmentHandle.truncate(cutAt);
       await this.segmentHandle.datasync();
+    }
+    if (dataEnd > cutAt) {
       this.recovery = {
         segment: segmentName(last),
         offset: cutAt,
-        bytesCut: size - cutAt,
+        bytesCut: dataEnd - cutAt,
         uncommittedEvents: scan.uncommittedEvents,
         reason: scan.damage?.reason ?? 'events after the last commit record',
       };
     }
     this.segmentSize = cutAt;
+    this.segmentEnd = cutAt;
     this.acceptedCommit = this.index.lastCommit;
     this.acceptedInput = this.index.lastInput;
     if (header === undefined) return;
@@ -376,6 +388,7 @@ export class FileStore implements EventStore {
       throw fileFailure(error, this.description, path, 'write the log header');
     }
     this.segmentSize = frames.length;
+    this.segmentEnd = Math.max(this.segmentEnd, frames.length);
     this.index.header = header;
   }
 
@@ -607,6 +620,7 @@ export class FileStore implements EventStore {
         if (this.failure !== null) throw this.failure;
         if (this.segmentSize >= this.segmentBytes) await this.roll();
         const bytes = batch.writer.framed();
+        this.reserve(this.segmentSize + bytes.length);
         if (bytes.length <= SYNC_WRITE_MAX) this.writeNow(bytes, this.segmentSize);
         else await this.writeAll(bytes, this.segmentSize);
         // Inputs whose sync rides on the next commit are only written (a crash before that
@@ -669,10 +683,35 @@ export class FileStore implements EventStore {
     }
   }
 
+  /**
+   * Extends the segment's file to well past `end` (zeros, without writing them) before a write
+   * would grow it. Appends then land inside the file's size, and the `fdatasync` of such an
+   * append flushes its data but needs no commit of the file system's journal for a new size,
+   * as an append that grows the file does on every sync (the trick of PostgreSQL's WAL files;
+   * docs/benchmarks.md, `durable-tick-1`, says what it bought). Readers stop at the zeros; a
+   * roll and `close` cut them, a crashed writer's are cut by the next open.
+   */
+  private reserve(end: number): void {
+    if (end <= this.segmentEnd) return;
+    const target = Math.min(end + RESERVE_BYTES, this.segmentBytes);
+    // A batch that runs past the segment's limit (the last before a roll) just grows it.
+    if (target <= end) return;
+    ftruncateSync(this.handle().fd, target);
+    this.segmentEnd = target;
+  }
+
+  /** Cuts the reserved zeros after the last record, so that a closed segment ends on one. */
+  private async cutReserve(handle: FileHandle): Promise<void> {
+    if (this.segmentEnd <= this.segmentSize) return;
+    await handle.truncate(this.segmentSize);
+    this.segmentEnd = this.segmentSize;
+  }
+
   /** A failed write leaves the store unusable: cut what may be half written and say why. */
   private async fail(error: unknown, start: number): Promise<CausewayError> {
     try {
       await this.handle().truncate(start);
+      this.segmentEnd = start;
     } catch {
       // Recovery on the next open cuts the tail anyway.
     }
@@ -686,11 +725,13 @@ export class FileStore implements EventStore {
 
   private async roll(): Promise<void> {
     const old = this.handle();
+    await this.cutReserve(old);
     if (this.durability !== 'none') await old.datasync();
     await old.close();
     this.segment++;
     this.segmentHandle = await open(segmentPath(this.dir, this.segment), 'wx+');
     this.segmentSize = 0;
+    this.segmentEnd = 0;
     // The manifest names the new segment only once its file is durable (so it never names a
     // segment a crash can lose); it is written under every durability, or a later roll would
     // find it naming fewer segments than the folder holds, which is harmless but uninformative.
@@ -847,6 +888,7 @@ export class FileStore implements EventStore {
     if (this.segmentHandle !== null) {
       const handle = this.segmentHandle;
       this.segmentHandle = null;
+      if (this.failure === null) await this.cutReserve(handle).catch(() => undefined);
       if (this.durability !== 'none' && this.failure === null)
         await handle.datasync().catch(() => undefined);
       await handle.close().catch(() => undefined);

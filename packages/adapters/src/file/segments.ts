@@ -108,6 +108,12 @@ export interface SegmentScan {
   readonly end: number;
   /** The first bad record, or null when the segment ended on a record boundary. */
   readonly bad: BadRecord | null;
+  /**
+   * Zero bytes from `end` to the end of the file: the space a writer reserves ahead of its
+   * appends (see docs/file-store.md), left there by a writer that is running or crashed. Not a
+   * record and not damage; 0 when the records run to the end.
+   */
+  readonly fill: number;
 }
 
 /**
@@ -155,13 +161,24 @@ export async function scanSegment(
         at += check.size;
         continue;
       }
+      // A zero length is never a record's: zeros from here to the file's end are the reserve.
+      if (
+        (check.status === 'bad' || position + got >= size) &&
+        (await zerosToEnd(handle, buffer, at, got, position, size))
+      )
+        return { end: position + at, bad: null, fill: size - position - at };
       if (check.status === 'bad')
-        return { end: position + at, bad: { offset: position + at, reason: check.reason } };
+        return {
+          end: position + at,
+          bad: { offset: position + at, reason: check.reason },
+          fill: 0,
+        };
       // Short: the record runs past this chunk. Read on from its start, or stop at the file's end.
       if (position + got >= size) {
         return {
           end: position + at,
           bad: { offset: position + at, reason: 'the record is cut short by the end of the file' },
+          fill: 0,
         };
       }
       want = Math.max(SCAN_CHUNK, check.need);
@@ -169,7 +186,37 @@ export async function scanSegment(
     }
     position += at;
   }
-  return { end: position, bad: null };
+  return { end: position, bad: null, fill: 0 };
+}
+
+/**
+ * True when every byte from `at` in `buffer` (holding `got` bytes read at `position`) to the
+ * file's `size` is zero. The rest of the file past the buffer is read in chunks.
+ */
+async function zerosToEnd(
+  handle: FileHandle,
+  buffer: Uint8Array,
+  at: number,
+  got: number,
+  position: number,
+  size: number,
+): Promise<boolean> {
+  if (!allZero(buffer, at, got)) return false;
+  let from = position + got;
+  if (from >= size) return true;
+  const chunk = new Uint8Array(Math.min(SCAN_CHUNK, size - from));
+  while (from < size) {
+    const read = await readInto(handle, chunk, from, Math.min(chunk.length, size - from));
+    if (read === 0) return true;
+    if (!allZero(chunk, 0, read)) return false;
+    from += read;
+  }
+  return true;
+}
+
+function allZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 /** True when a good record starts after `offset` in the segment. */
@@ -205,6 +252,11 @@ export interface LogScan {
   readonly cut: { readonly segment: number; readonly offset: number };
   /** The first damage, or null. */
   readonly damage: LogDamage | null;
+  /**
+   * The zero bytes a writer reserved after the last record of the segment the scan ended in
+   * (see {@link SegmentScan.fill}), or null when there are none.
+   */
+  readonly fill: { readonly segment: number; readonly bytes: number } | null;
   /** Events after the last commit record, before any damage (never committed). */
   readonly uncommittedEvents: number;
   /** The folder's manifest, or null when it has none (or it is unreadable: see `damage`). */
@@ -242,6 +294,7 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<L
   const sizes = await segmentSizes(dir, segments);
   let cut = { segment: segments[0] ?? 1, offset: 0 };
   let damage: LogDamage | null = null;
+  let fill: { segment: number; bytes: number } | null = null;
   let bytes = 0;
   let first = 0;
   let from = 0;
@@ -283,7 +336,15 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<L
       });
       bytes += size;
       if (damage !== null) break;
-      if (scan.bad !== null) {
+      fill = scan.fill > 0 ? { segment, bytes: scan.fill } : null;
+      if (scan.fill > 0 && laterHasData) {
+        damage = {
+          segment,
+          offset: scan.end,
+          reason: `${scan.fill} zero bytes end the segment where records should be (later segments hold records)`,
+          kind: 'corrupt',
+        };
+      } else if (scan.bad !== null) {
         const corrupt = laterHasData || (await validRecordAfter(handle, scan.bad.offset, size));
         damage = {
           segment,
@@ -329,6 +390,7 @@ export async function scanLog(dir: string, options: ScanOptions = {}): Promise<L
     sizes,
     cut,
     damage,
+    fill,
     uncommittedEvents: index.pending.length,
     manifest,
   };

@@ -87,6 +87,15 @@ export class TailFollower {
           kind: 'corrupt',
         });
       }
+      // A writer cuts its reserve before it starts the next segment: zeros before one are damage.
+      if (scan.fill > 0 && nextExists) {
+        throw damageError(this.description, {
+          segment: this.consumedSegment,
+          offset: scan.end,
+          reason: `${scan.fill} zero bytes end the segment where records should be (a later segment exists)`,
+          kind: 'corrupt',
+        });
+      }
       if (!nextExists || scan.bad !== null || this.index().pending.length > 0) break;
       this.consumedSegment++;
       this.consumedOffset = 0;

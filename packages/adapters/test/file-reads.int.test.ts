@@ -6,6 +6,7 @@ import { ErrorCodes, isCausewayError } from '@causeway/runtime';
 import type { StoredEnvelope, TickCommit } from '@causeway/runtime';
 import { flipByte, readContents, removeDir, tempDir, writeLog } from './file-fixtures.ts';
 import type { LogContents, WrittenLog } from './file-fixtures.ts';
+import { header, LogBuilder } from '../../../test/conformance/fixtures.ts';
 
 async function reader(dir: string): Promise<FileStore> {
   const store = new FileStore({ dir, readOnly: true });
@@ -115,6 +116,33 @@ describe('file store event reads', () => {
 
     expect(isCausewayError(error, ErrorCodes.StoreCorrupted), String(error)).toBe(true);
     expect((error as Error).message).toContain(name);
+  });
+
+  it('catches a reader up when a page reaches past what it knows, and not before', async () => {
+    const dir = await tempDir();
+    try {
+      const builder = new LogBuilder();
+      const writer = new FileStore({ dir });
+      await writer.open(header(5, {}));
+      await builder.commitTicks(writer, 3, 2);
+      const store = await reader(dir);
+      await builder.commitTicks(writer, 2, 2);
+      // Inside what the reader had seen: the same page whatever the writer added.
+      expect(await store.readEvents({ fromSeq: 2, limit: 3 })).toMatchObject({ next: 5 });
+      expect((await store.readCommits(0, 2)).map((c) => c.tick)).toEqual([1, 2]);
+      // Up to its last known event or commit, or past it: it looks for the writer's new ones.
+      const page = await store.readEvents({ fromSeq: 5, limit: 2 });
+      expect(page.items.map((e) => e.seq)).toEqual([5, 6]);
+      expect(page.next).toBe(7);
+      expect((await store.readCommits(2, 10)).map((c) => c.tick)).toEqual([3, 4, 5]);
+      expect((await store.readEvents({ fromSeq: 9 })).items.map((e) => e.seq)).toEqual([9, 10]);
+      await builder.commitTicks(writer, 1, 2);
+      expect((await store.readCommits(0, 6)).map((c) => c.tick)).toEqual([1, 2, 3, 4, 5, 6]);
+      await store.close();
+      await writer.close();
+    } finally {
+      await removeDir(dir);
+    }
   });
 
   it('reads a log whose index file is gone the same as one that has it', async () => {

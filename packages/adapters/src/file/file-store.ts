@@ -457,10 +457,16 @@ export class FileStore implements EventStore {
   }
 
   async readEvents(query?: EventQuery): Promise<Page<StoredEnvelope>> {
-    await this.ready();
+    this.checkOpen();
     const q = normaliseQuery(query);
+    const plain = q.entity === undefined && q.type === undefined && q.correlation === undefined;
+    // A reader catches up with the writer first, unless the page ends before the last event it
+    // knows: then what the writer added since cannot change it (a rebuild reads page after
+    // page of a long log without a `stat` each).
+    if (this.readOnly && !(plain && q.fromSeq + q.limit - 1 < this.index.lastSeq))
+      await this.tail.refresh();
     const end = Math.min(q.toSeq, this.index.lastSeq);
-    if (q.entity === undefined && q.type === undefined && q.correlation === undefined) {
+    if (plain) {
       const last = Math.min(end, q.fromSeq + q.limit - 1);
       const items = last >= q.fromSeq ? await this.records.readSeqRange(q.fromSeq, last) : [];
       return { items, next: last < end && items.length > 0 ? last + 1 : null };
@@ -493,8 +499,11 @@ export class FileStore implements EventStore {
   }
 
   async readCommits(afterTick = 0, limit = DEFAULT_PAGE): Promise<readonly TickCommit[]> {
-    await this.ready();
+    this.checkOpen();
     checkLimit(limit);
+    // As `readEvents`: a page that ends before the last known commit needs no catching up.
+    if (this.readOnly && !(afterTick + limit < this.index.commits.length))
+      await this.tail.refresh();
     return this.index.commits.slice(afterTick, afterTick + limit);
   }
 
@@ -823,6 +832,11 @@ export class FileStore implements EventStore {
   // ---- reading ----
 
   private async ready(): Promise<void> {
+    this.checkOpen();
+    if (this.readOnly) await this.tail.refresh();
+  }
+
+  private checkOpen(): void {
     if (this.state === 'closed') throw storeClosed(this.description);
     if (this.state !== 'open') {
       throw new CausewayError(
@@ -833,7 +847,6 @@ export class FileStore implements EventStore {
         },
       );
     }
-    if (this.readOnly) await this.tail.refresh();
   }
 
   /** Extends the entity, type and correlation indexes to `lastSeq`, decoding new events once. */

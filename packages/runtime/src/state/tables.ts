@@ -40,8 +40,14 @@ type TrieNode = Leaf | Branch;
 // copying a leaf); one that grows past it becomes a trie when its draft ends.
 const PLAIN_TABLE_SIZE = 64;
 
-/** A table stored as a trie. Nodes are never written once the trie is committed. */
+/**
+ * A table stored as a trie. Nodes are never written once the trie is committed. Not frozen: its
+ * read-only view is made on first use and kept on it (a field, not a weak map: a weak map's
+ * writes took a slow path in V8 that cost a few percent of a tick).
+ */
 class StoredTable {
+  #view: object | null = null;
+
   constructor(
     readonly root: TrieNode,
     /**
@@ -53,7 +59,19 @@ class StoredTable {
     /** The number of entries. */
     readonly count: number,
   ) {}
+
+  /** The table as users read it (one view a table, so a table keeps its identity). */
+  get view(): object {
+    return (this.#view ??= new Proxy({}, new TableView(this)));
+  }
 }
+
+/**
+ * The key under which a table view's proxy answers its stored table, and a table draft's proxy
+ * its draft (see `tableOfView`, `workOf`): no object of the user's has it, and a proxy that
+ * forwards to ours (immer's draft of a view, the patch recorder's) is told apart by identity.
+ */
+const INTERNAL: unique symbol = Symbol('causeway.table');
 
 /** The state as stored: large tables as {@link StoredTable}, every other value as is. */
 type StoredState = Record<string, unknown>;
@@ -187,13 +205,17 @@ function storeColumns(keys: readonly string[], values: readonly unknown[]): Stor
     sumA = (sumA + a) >>> 0;
     sumB = (sumB + b) >>> 0;
   }
-  return Object.freeze(new StoredTable(buildNode(entries, 0), sumA, sumB, entries.keys.length));
+  return new StoredTable(buildNode(entries, 0), sumA, sumB, entries.keys.length);
 }
 
 // ---- Committed tables ---------------------------------------------------------------------
 
-const views = new WeakMap<object, object>();
-const tableOfView = new WeakMap<object, StoredTable>();
+/** The stored table behind `value` if it is a committed table's view. */
+function tableOfView(value: unknown): StoredTable | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const table = (value as { [INTERNAL]?: unknown })[INTERNAL];
+  return table instanceof StoredTable && table.view === value ? table : undefined;
+}
 
 /**
  * A committed table as users read it: `table[id]`, `id in table`, `Object.keys(table)` (in
@@ -211,10 +233,12 @@ class TableView implements ProxyHandler<object> {
   constructor(private readonly table: StoredTable) {}
 
   get(target: object, key: string | symbol): unknown {
-    if (typeof key === 'string' && !this.materialised) {
-      const value = lookup(this.table.root, key);
-      if (value !== ABSENT) return value;
-    }
+    if (typeof key === 'string') {
+      if (!this.materialised) {
+        const value = lookup(this.table.root, key);
+        if (value !== ABSENT) return value;
+      }
+    } else if (key === INTERNAL) return this.table;
     return Reflect.get(target, key);
   }
 
@@ -271,32 +295,34 @@ class TableView implements ProxyHandler<object> {
   }
 }
 
-function viewOf(table: StoredTable): object {
-  let view = views.get(table);
-  if (view === undefined) {
-    view = new Proxy({}, new TableView(table));
-    views.set(table, view);
-    tableOfView.set(view, table);
-  }
-  return view;
-}
+/**
+ * Where a user-facing state keeps its stored form: a non-enumerable property, invisible to
+ * `Object.keys`, spread, JSON and msgpack. The holder names the state it was made for, so a
+ * copy of the state that copied the property too (property descriptors and all) is not taken
+ * for it.
+ */
+const STORAGE: unique symbol = Symbol('causeway.storage');
 
-const stateOfStorage = new WeakMap<object, object>();
-const storageOfState = new WeakMap<object, StoredState>();
+interface Storage {
+  readonly state: object;
+  readonly stored: StoredState;
+}
 
 /** The user-facing state of a stored one: each table behind a read-only view, frozen. */
 function viewState(stored: StoredState): object {
-  const known = stateOfStorage.get(stored);
-  if (known !== undefined) return known;
-  const state: Record<string, unknown> = {};
+  const state: Record<string | symbol, unknown> = {};
   for (const key of Object.keys(stored)) {
     const value = stored[key];
-    state[key] = value instanceof StoredTable ? viewOf(value) : value;
+    state[key] = value instanceof StoredTable ? value.view : value;
   }
-  Object.freeze(state);
-  stateOfStorage.set(stored, state);
-  storageOfState.set(state, stored);
-  return state;
+  Object.defineProperty(state, STORAGE, { value: { state, stored } satisfies Storage });
+  return Object.freeze(state);
+}
+
+/** The stored form of a user-facing state made by {@link viewState}, or undefined. */
+function knownStorage(state: object): StoredState | undefined {
+  const storage = (state as { [STORAGE]?: Storage })[STORAGE];
+  return storage !== undefined && storage.state === state ? storage.stored : undefined;
 }
 
 function isLargeTable(value: unknown): value is Record<string, unknown> {
@@ -305,12 +331,12 @@ function isLargeTable(value: unknown): value is Record<string, unknown> {
 
 /** The stored form of a state: one of ours as it is, a plain one (initial, snapshot) built. */
 function storageOf(state: object): StoredState {
-  const known = storageOfState.get(state);
+  const known = knownStorage(state);
   if (known !== undefined) return known;
   const stored: StoredState = {};
   for (const key of Object.keys(state)) {
     const value = (state as Record<string, unknown>)[key];
-    const table = typeof value === 'object' && value !== null ? tableOfView.get(value) : undefined;
+    const table = tableOfView(value);
     if (table !== undefined) stored[key] = table;
     else if (isLargeTable(value)) stored[key] = storeTable(value);
     else stored[key] = freezeDeep(value);
@@ -325,7 +351,7 @@ function storageOf(state: object): StoredState {
  * state behind the loop's back). A state already in that form is returned as it is.
  */
 export function committedState<S extends object>(state: S): S {
-  if (storageOfState.has(state)) return state;
+  if (knownStorage(state) !== undefined) return state;
   return viewState(storageOf(state)) as S;
 }
 
@@ -378,7 +404,7 @@ function isColumns(value: unknown): value is TableColumns {
 
 /** The stored table behind a committed table view, or undefined for anything else. */
 export function storedTableOf(value: unknown): object | undefined {
-  return typeof value === 'object' && value !== null ? tableOfView.get(value) : undefined;
+  return tableOfView(value);
 }
 
 /**
@@ -415,8 +441,11 @@ function sumEntries(node: TrieNode | null, sums: LanePair): void {
 
 // ---- Drafts -------------------------------------------------------------------------------
 
-/** The table draft behind each table draft proxy. */
-const workOfProxy = new WeakMap<object, TableWork>();
+/** The table draft whose proxy `value` is, if it is one. */
+function workOfProxy(value: object): TableWork | undefined {
+  const work = (value as { [INTERNAL]?: unknown })[INTERNAL];
+  return work instanceof TableWork && work.proxy === value ? work : undefined;
+}
 
 /** Marks a table draft whose commit is under way. */
 const BUILDING: unique symbol = Symbol('building');
@@ -448,7 +477,7 @@ function thaw(value: unknown): unknown {
  */
 function freezeDeep(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  const work = workOfProxy.get(value);
+  const work = workOfProxy(value);
   if (work !== undefined) return work.committedValue();
   if (ArrayBuffer.isView(value)) return value;
   if (Array.isArray(value)) {
@@ -525,7 +554,6 @@ class TableWork implements ProxyHandler<object> {
   constructor(readonly table: StoredTable) {
     this.proxy = new Proxy({}, this);
     this.root = table.root;
-    workOfProxy.set(this.proxy, this);
   }
 
   /** Whether the draft read or wrote any entry (a read entry may still turn out unchanged). */
@@ -534,7 +562,7 @@ class TableWork implements ProxyHandler<object> {
   }
 
   get(target: object, key: string | symbol): unknown {
-    if (typeof key !== 'string') return Reflect.get(target, key);
+    if (typeof key !== 'string') return key === INTERNAL ? this : Reflect.get(target, key);
     const value = this.entry(key);
     return value === ABSENT ? Reflect.get(target, key) : value;
   }
@@ -615,7 +643,7 @@ class TableWork implements ProxyHandler<object> {
 
   /** The committed table as a value found inside another value: its read-only view. */
   committedValue(): object {
-    return viewOf(this.commit());
+    return this.commit().view;
   }
 
   /** Whether `key` is an entry (stored and not deleted, or written in the draft). */
@@ -736,7 +764,7 @@ class TableWork implements ProxyHandler<object> {
     }
     if (root === base) return this.table;
     if (grew) root = splitLeaves(root, base, 0);
-    return Object.freeze(new StoredTable(root, hashed ? sumA : NaN, hashed ? sumB : NaN, count));
+    return new StoredTable(root, hashed ? sumA : NaN, hashed ? sumB : NaN, count);
   }
 }
 
@@ -836,8 +864,7 @@ class RootDraft implements ProxyHandler<object> {
       this.draft[key] = work.table;
       return true;
     }
-    const stored = typeof value === 'object' && value !== null ? tableOfView.get(value) : undefined;
-    this.draft[key] = stored ?? value;
+    this.draft[key] = tableOfView(value) ?? value;
     return true;
   }
 
@@ -880,7 +907,7 @@ class RootDraft implements ProxyHandler<object> {
   /** The table draft (of this draft) whose proxy `value` is, if it is one. */
   private workOf(value: unknown): TableWork | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
-    const work = workOfProxy.get(value);
+    const work = workOfProxy(value);
     return work !== undefined && this.works.has(work) ? work : undefined;
   }
 }
@@ -894,11 +921,15 @@ export class StateDraft {
   /** The draft as appliers see it. */
   readonly root: object;
   private readonly base: StoredState;
+  /** The committed state the draft started from, when it was one (a draft that changes nothing ends on it). */
+  private readonly baseState: object | null;
   private readonly draft: StoredState;
   private readonly handler: RootDraft;
 
   constructor(state: object) {
-    this.base = storageOf(state);
+    const known = knownStorage(state);
+    this.baseState = known === undefined ? null : state;
+    this.base = known ?? storageOf(state);
     this.draft = createDraft(this.base);
     this.handler = new RootDraft(this.draft, this.base);
     this.root = this.handler.proxy;
@@ -938,7 +969,7 @@ export class StateDraft {
       const table = work.commit();
       if (table !== stored[name]) (changed ??= { ...stored })[name] = table;
     }
-    if (stored === this.base && changed === null) return viewState(stored);
+    if (stored === this.base && changed === null) return this.baseState ?? viewState(stored);
     for (const name of Object.keys(stored)) {
       const table = stored[name];
       if (table === this.base[name] || table instanceof StoredTable) continue;

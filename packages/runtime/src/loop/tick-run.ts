@@ -119,7 +119,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
   }
 
   createId(): string {
-    return this.ids.next();
+    return this.ids.nextEntity();
   }
 
   scheduleFrom(

@@ -516,7 +516,7 @@ describe('EventSystem with large tables', () => {
     expect(committed).not.toBe(copy);
     expect(committed).toEqual({ rows, n: 2 });
     expect(storedTableOf(committed.rows)).toBe(storedTableOf(state.rows));
-    expect(Object.keys(state)).toEqual(['rows', 'n']);
+    expect(Reflect.ownKeys(state)).toEqual(['rows', 'n']);
   });
 
   it('refuses writes to a committed table', async () => {

@@ -498,6 +498,27 @@ describe('EventSystem with large tables', () => {
     }).toThrow(TypeError);
   });
 
+  it('takes a copy of a committed state made with its property descriptors for a new state', () => {
+    const rows = Object.fromEntries(KEYS.map((key) => [key, { x: 1 }]));
+    const state = committedState({ rows, n: 1 });
+    // As immer's strict shallow copy makes it: every own property, symbols included, writable.
+    const descriptors: PropertyDescriptorMap = Object.getOwnPropertyDescriptors(state);
+    for (const key of Reflect.ownKeys(descriptors))
+      Object.assign(descriptors[key as string] as object, { writable: true, configurable: true });
+    const copy = Object.create(Object.prototype, descriptors) as {
+      rows: Record<string, unknown>;
+      n: number;
+    };
+    copy.n = 2;
+
+    const committed = committedState(copy);
+
+    expect(committed).not.toBe(copy);
+    expect(committed).toEqual({ rows, n: 2 });
+    expect(storedTableOf(committed.rows)).toBe(storedTableOf(state.rows));
+    expect(Reflect.ownKeys(state)).toEqual(['rows', 'n']);
+  });
+
   it('refuses writes to a committed table', async () => {
     const system = shop(new MemoryStore());
     const [id] = await fillShop(system, 100);

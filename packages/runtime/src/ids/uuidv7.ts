@@ -95,6 +95,8 @@ const TICK_MASK = 0x3fffff; // 22 bits
 
 /** Char codes of the hex digits, for building an id's varying tail in one string allocation. */
 const hexCode = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** The character codes of the entity id {@link TickIds.nextEntity} is writing. */
+const entityCodes = new Array<number>(36).fill(0);
 
 /**
  * Makes the UUIDv7s of one tick: timestamp from the tick's logical time, a 42-bit counter
@@ -154,6 +156,18 @@ export class TickIds {
         hexCode[r & 15] as number,
       )
     );
+  }
+
+  /**
+   * The next id of this tick, for a new entity: the same id as {@link TickIds.next}, written
+   * in one piece. An entity's id is a key of the registry and of every table that holds the
+   * entity, read for as long as the entity lives; a concatenation would be two objects to reach
+   * (see `newEntityId`). Event ids stay concatenations, which cost a third as much to make.
+   */
+  nextEntity(): string {
+    const id = this.next();
+    for (let i = 0; i < id.length; i++) entityCodes[i] = id.charCodeAt(i);
+    return String.fromCharCode.apply(null, entityCodes);
   }
 
   /** How many ids this tick has made. */

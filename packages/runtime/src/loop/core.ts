@@ -17,7 +17,7 @@ import {
   type FailurePolicy,
 } from './builtin.ts';
 import type { RunContext } from './context.ts';
-import { EntityRegistry, PendingEntities } from './entity-rules.ts';
+import { EntityRegistry, PendingEntities, type EntityRecord } from './entity-rules.ts';
 import { journalInputRejection } from './input-rejection.ts';
 import { snapshotBody, snapshotContent } from './snapshot-format.ts';
 import { TickRun } from './tick-run.ts';
@@ -76,6 +76,20 @@ export interface RunGuard {
 export interface PendingInput {
   readonly record: InputRecord;
   readonly type: AnyEventType;
+  /**
+   * Its entity's record when it was accepted (undefined: none, or not known), and the
+   * registry's epoch then: while the epoch is unchanged, a record that let the input in still
+   * does, and the tick need not look it up again (in a large registry a lookup misses the cache).
+   */
+  readonly accepted: EntityRecord | undefined;
+  readonly epoch: number;
+}
+
+/** The entity records that {@link LoopCore.validateEach} found for a batch, by position. */
+interface CheckedBatch {
+  readonly inputs: readonly unknown[];
+  readonly records: (EntityRecord | undefined)[];
+  readonly epoch: number;
 }
 
 /**
@@ -112,6 +126,8 @@ export class LoopCore<S extends object> {
   #state: S;
   #timers: readonly Timer[] = [];
   #pending: PendingInput[] = [];
+  // What the last validation found, for the journal of that batch.
+  #checked: CheckedBatch | null = null;
   #lastCommit: TickCommit | null = null;
   // Highest journaled input number.
   #lastInput = 0;
@@ -305,7 +321,13 @@ export class LoopCore<S extends object> {
 
   /** Puts inputs journaled after the last commit back on the queue (queue rebuilding). */
   requeue(records: readonly InputRecord[]): void {
-    for (const record of records) this.#pending.push({ record, type: this.typeOf(record.type) });
+    for (const record of records)
+      this.#pending.push({
+        record,
+        type: this.typeOf(record.type),
+        accepted: undefined,
+        epoch: -1,
+      });
   }
 
   #headerToWrite(): LogHeader {
@@ -366,7 +388,10 @@ export class LoopCore<S extends object> {
   ): void {
     const problems = this.validateEach(inputs, now, true, trusted);
     const first = problems.find((p) => p !== null);
-    if (first != null) throw first;
+    if (first != null) {
+      this.#checked = null;
+      throw first;
+    }
   }
 
   /**
@@ -392,10 +417,16 @@ export class LoopCore<S extends object> {
       pending.add(p.type, p.record.entity, p.record.actor, p.record.data);
     const validatePayloads = this.settings.validatePayloads;
     const skew = this.settings.entitySkewMs;
+    const checked: CheckedBatch = {
+      inputs,
+      records: new Array<EntityRecord | undefined>(inputs.length),
+      epoch: this.entities.epoch,
+    };
+    this.#checked = checked;
     for (let k = 0; k < inputs.length; k++) {
       const i = inputs[k] as (typeof inputs)[number];
       try {
-        this.#checkOne(i, now, skew, validatePayloads, pending, trusted);
+        checked.records[k] = this.#checkOne(i, now, skew, validatePayloads, pending, trusted);
       } catch (err) {
         if (!isCausewayError(err)) throw err;
         problems[k] = err;
@@ -407,7 +438,8 @@ export class LoopCore<S extends object> {
     return problems;
   }
 
-  // One input's checks; throws its problem. Reads (never writes) what earlier inputs created and granted.
+  // One input's checks; throws its problem, or returns the entity's record (if it has one).
+  // Reads (never writes) what earlier inputs created and granted.
   #checkOne(
     i: { type: AnyEventType; entity: string; data: unknown; actor?: string },
     now: number,
@@ -415,12 +447,12 @@ export class LoopCore<S extends object> {
     validatePayloads: boolean,
     pending: PendingEntities,
     trusted: boolean,
-  ): void {
+  ): EntityRecord | undefined {
     this.checkRegistered(i.type);
     // Trusted: the system's own inputs (grants) and journaled ones being re-executed.
     if (!trusted) this.checkInput(i.type);
     // An operator's rejection is about the rejected input's entity, whatever its rules.
-    else if (i.type === InputDiscarded) return;
+    else if (i.type === InputDiscarded) return undefined;
     const actor = i.actor ?? 'anonymous';
     if (typeof actor !== 'string' || actor === '') {
       throw new CausewayError(
@@ -447,6 +479,7 @@ export class LoopCore<S extends object> {
     else assertEntityId(i.entity, now, skew);
     const problem = this.entities.inputProblem(i.type, i.entity, actor, pending, record);
     if (problem !== null) throw problem;
+    return record;
   }
 
   /**
@@ -456,6 +489,8 @@ export class LoopCore<S extends object> {
   async journal(inputs: readonly Input[], syncWithCommit: boolean): Promise<number[]> {
     // One record and one pending entry per input, built in one pass once all are valid.
     const first = this.#lastInput + 1;
+    const checked = this.#checked?.inputs === inputs ? this.#checked : null;
+    this.#checked = null;
     const records: InputRecord[] = new Array<InputRecord>(inputs.length);
     for (let k = 0; k < inputs.length; k++) {
       const i = inputs[k] as Input;
@@ -470,8 +505,14 @@ export class LoopCore<S extends object> {
     }
     await this.store.journal(records, { syncWithCommit });
     this.#lastInput += records.length;
-    for (let k = 0; k < records.length; k++)
-      this.#pending.push({ record: records[k] as InputRecord, type: (inputs[k] as Input).type });
+    for (let k = 0; k < records.length; k++) {
+      this.#pending.push({
+        record: records[k] as InputRecord,
+        type: (inputs[k] as Input).type,
+        accepted: checked?.records[k],
+        epoch: checked?.epoch ?? -1,
+      });
+    }
     return records.map((r) => r.ino);
   }
 
@@ -482,7 +523,7 @@ export class LoopCore<S extends object> {
   async journalRejection(ino: number, reason: string): Promise<void> {
     const record = await journalInputRejection(this.store, ino, reason);
     this.#lastInput = record.ino;
-    this.#pending.push({ record, type: InputDiscarded });
+    this.#pending.push({ record, type: InputDiscarded, accepted: undefined, epoch: -1 });
     this.#halted = null;
   }
 

@@ -62,6 +62,15 @@ export class EntityRegistry {
   readonly #ungranted = new Map<string, EntityRecord>();
   // Undo entries of the tick in progress: the id and its record before the change.
   readonly #undo: { id: string; prev: EntityRecord | undefined }[] = [];
+  #epoch = 0;
+
+  /**
+   * Changes whenever a record is taken back (an undo, a restore). Otherwise records only come
+   * and gain grants, so a record that let an input in still lets it in while this is unchanged.
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
 
   /** The records, by entity id (read-only: change them through this class). */
   get records(): ReadonlyMap<string, EntityRecord> {
@@ -162,6 +171,7 @@ export class EntityRegistry {
   undoTo(mark: number): void {
     const undo = this.#undo;
     const records = this.#records;
+    if (undo.length > mark) this.#epoch++;
     while (undo.length > mark) {
       const { id, prev } = undo.pop() as { id: string; prev: EntityRecord | undefined };
       if (prev === undefined) records.delete(id);
@@ -177,6 +187,7 @@ export class EntityRegistry {
   /** Replaces every record (an empty registry, or a snapshot's); nothing is left to undo. */
   restore(records: Iterable<readonly [string, EntityRecord]> = []): void {
     this.#records = new Map();
+    this.#epoch++;
     this.#ungranted.clear();
     for (const [id, record] of records) {
       if (record.grants.length === 0) this.#create(id, record.owner);

@@ -4,6 +4,7 @@ import {
   ErrorCodes,
   isCausewayError,
   NondeterminismError,
+  type EntityRuleError,
 } from '../errors/index.ts';
 import { strictViolations } from '../strict/strict-mode.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
@@ -118,7 +119,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
   }
 
   createId(): string {
-    return this.ids.next();
+    return this.ids.nextEntity();
   }
 
   scheduleFrom(
@@ -264,7 +265,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
               `Input ${r.ino} ("${r.type}") was rejected by an operator before it ran: ${reason}`,
               { ino: r.ino },
             )
-          : core.entities.inputProblem(p.type, r.entity, r.actor, null);
+          : this.inputProblem(p);
       const id = this.ids.next();
       if (problem !== null) {
         this.push(
@@ -282,6 +283,21 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
       const data = r.version === p.type.version ? r.data : upcastData(p.type, r.version, r.data);
       this.push(id, p.type, r.entity, data, null, id, r.actor);
     }
+  }
+
+  /**
+   * What a pending input breaks now (accepted against the registry as it was then). The record
+   * acceptance found answers while the registry's epoch is unchanged and it lets the input in
+   * (records only gain grants meanwhile); otherwise the registry is asked again.
+   */
+  private inputProblem(p: PendingInput): EntityRuleError | null {
+    const entities = this.core.entities;
+    const r = p.record;
+    if (p.accepted !== undefined && p.epoch === entities.epoch) {
+      const problem = entities.inputProblem(p.type, r.entity, r.actor, null, p.accepted);
+      if (problem === null) return null;
+    }
+    return entities.inputProblem(p.type, r.entity, r.actor, null);
   }
 
   drain(): void {

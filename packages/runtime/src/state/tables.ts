@@ -20,28 +20,45 @@ const LEAF_SIZE = 32;
 const MAX_DEPTH = 6;
 
 /**
- * Up to {@link LEAF_SIZE} entries, in no order: parallel arrays rather than an object keyed by
- * entity id, because V8 gives an object with many distinct string keys a hidden class per key
- * and copying one costs tens of microseconds, where slicing three short arrays costs little.
- * A lookup compares the 32-bit key hashes first, so it touches a key string only on a match.
+ * Up to {@link LEAF_SIZE} entries, in no order, in one flat array of {@link STRIDE} slots an
+ * entry: the key's 32-bit hash (which places it in the trie), the key, the value, and the
+ * entry's hash (see `entryHashInto`) in two lanes. Hashes are kept as signed 32-bit integers,
+ * which V8 stores unboxed in such an array. Not an object keyed by entity id, because V8 gives
+ * an object with many distinct string keys a hidden class per key and copying one costs tens of
+ * microseconds; and one array rather than one per field, because at 100,000 entities the first
+ * read of an entry in a tick misses the cache for every object it touches (a leaf of four arrays
+ * was nine objects), and a path copy makes as many. A lookup compares the key hashes first, so it
+ * touches a key string only on a match.
  */
-interface Leaf {
-  /** The 32-bit hash of each key, which places it in the trie. */
-  readonly hashes: number[];
-  readonly keys: string[];
-  readonly values: unknown[];
-  /** Each entry's hash (see `entryHash`), two lanes an entry: `[a0, b0, a1, b1, …]`. */
-  readonly sums: number[];
-}
-type Branch = (TrieNode | null)[];
+type Leaf = unknown[] & { readonly [nodeKind]: 'leaf' };
+/** {@link WIDTH} slots, each a child node or null. */
+type Branch = (TrieNode | null)[] & { readonly [nodeKind]: 'branch' };
 type TrieNode = Leaf | Branch;
+declare const nodeKind: unique symbol;
+
+const STRIDE = 5;
+const KEY = 1;
+const VALUE = 2;
+const SUM_A = 3;
+const SUM_B = 4;
+
+/** A branch has exactly {@link WIDTH} slots; a leaf never does ({@link STRIDE} does not divide it). */
+function isBranch(node: TrieNode): node is Branch {
+  return node.length === WIDTH;
+}
 
 // A table of at most this many entries stays a plain object (immer copies it whole, as cheap as
 // copying a leaf); one that grows past it becomes a trie when its draft ends.
 const PLAIN_TABLE_SIZE = 64;
 
-/** A table stored as a trie. Nodes are never written once the trie is committed. */
+/**
+ * A table stored as a trie. Nodes are never written once the trie is committed. Not frozen: its
+ * read-only view is made on first use and kept on it (a field, not a weak map: a weak map's
+ * writes took a slow path in V8 that cost a few percent of a tick).
+ */
 class StoredTable {
+  #view: object | null = null;
+
   constructor(
     readonly root: TrieNode,
     /**
@@ -53,7 +70,19 @@ class StoredTable {
     /** The number of entries. */
     readonly count: number,
   ) {}
+
+  /** The table as users read it (one view a table, so a table keeps its identity). */
+  get view(): object {
+    return (this.#view ??= new Proxy({}, new TableView(this)));
+  }
 }
+
+/**
+ * The key under which a table view's proxy answers its stored table, and a table draft's proxy
+ * its draft (see `tableOfView`, `workOf`): no object of the user's has it, and a proxy that
+ * forwards to ours (immer's draft of a view, the patch recorder's) is told apart by identity.
+ */
+const INTERNAL: unique symbol = Symbol('causeway.table');
 
 /** The state as stored: large tables as {@link StoredTable}, every other value as is. */
 type StoredState = Record<string, unknown>;
@@ -64,13 +93,16 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** FNV-1a over the key's UTF-16 units, finished by murmur3's mixer so every bit counts. */
+/**
+ * FNV-1a over the key's UTF-16 units, finished by murmur3's mixer so every bit counts; a signed
+ * 32-bit integer (see {@link Leaf}).
+ */
 function hashKey(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  return h ^ (h >>> 16);
 }
 
 function slotOf(hash: number, depth: number): number {
@@ -83,22 +115,32 @@ function rawChild(node: object, key: string | number): unknown {
 }
 
 function emptyLeaf(): Leaf {
-  return { hashes: [], keys: [], values: [], sums: [] };
+  return [] as unknown[] as Leaf;
 }
 
-/** Where `key` (of hash `hash`) is in `leaf`, or -1. */
+function emptyBranch(): Branch {
+  return new Array<TrieNode | null>(WIDTH).fill(null) as Branch;
+}
+
+/** Appends an entry to a leaf. */
+function pushEntry(leaf: Leaf, hash: number, key: string, value: unknown, a: number, b: number) {
+  leaf.push(hash, key, value, a, b);
+}
+
+/** Where the entry of `key` (of hash `hash`) starts in `leaf`, or -1. */
 function indexIn(leaf: Leaf, hash: number, key: string): number {
-  const hashes = leaf.hashes;
-  for (let i = 0; i < hashes.length; i++) if (hashes[i] === hash && leaf.keys[i] === key) return i;
+  for (let i = 0; i < leaf.length; i += STRIDE)
+    if (leaf[i] === hash && leaf[i + KEY] === key) return i;
   return -1;
 }
 
 /** The leaf that holds or would hold a key of `hash` (null: no such leaf). */
 function leafAt(root: TrieNode, hash: number): Leaf | null {
-  let node: TrieNode | null = root;
-  for (let depth = 0; Array.isArray(node); depth++) {
-    node = node[slotOf(hash, depth)] ?? null;
-    if (node === null) return null;
+  let node: TrieNode = root;
+  for (let depth = 0; isBranch(node); depth++) {
+    const child: TrieNode | null = node[slotOf(hash, depth)] ?? null;
+    if (child === null) return null;
+    node = child;
   }
   return node;
 }
@@ -116,7 +158,7 @@ function lookupHashed(root: TrieNode, hash: number, key: string): unknown {
   const leaf = leafAt(root, hash);
   if (leaf === null) return ABSENT;
   const index = indexIn(leaf, hash, key);
-  return index < 0 ? ABSENT : leaf.values[index];
+  return index < 0 ? ABSENT : leaf[index + VALUE];
 }
 
 /** Whether a committed trie holds `key`. */
@@ -129,28 +171,27 @@ function holds(root: TrieNode, key: string): boolean {
  * is the caller's own: it becomes the leaf when it is small enough.
  */
 function buildNode(entries: Leaf, depth: number): TrieNode {
-  if (entries.keys.length <= LEAF_SIZE || depth >= MAX_DEPTH) return entries;
-  const branch: (Leaf | null)[] = new Array<Leaf | null>(WIDTH).fill(null);
-  const { hashes, keys, values, sums } = entries;
-  for (let i = 0; i < keys.length; i++) {
-    const hash = hashes[i] as number;
-    const slot = slotOf(hash, depth);
+  if (entries.length <= LEAF_SIZE * STRIDE || depth >= MAX_DEPTH) return entries;
+  const branch = emptyBranch();
+  for (let i = 0; i < entries.length; i += STRIDE) {
+    const slot = slotOf(entries[i] as number, depth);
     let leaf = branch[slot] as Leaf | null;
     if (leaf === null) branch[slot] = leaf = emptyLeaf();
-    leaf.hashes.push(hash);
-    leaf.keys.push(keys[i] as string);
-    leaf.values.push(values[i]);
-    leaf.sums.push(sums[2 * i] as number, sums[2 * i + 1] as number);
+    for (let j = i; j < i + STRIDE; j++) leaf.push(entries[j]);
   }
-  return branch.map((leaf) => (leaf === null ? null : buildNode(leaf, depth + 1)));
+  for (let i = 0; i < WIDTH; i++) {
+    const leaf = branch[i] as Leaf | null;
+    if (leaf !== null) branch[i] = buildNode(leaf, depth + 1);
+  }
+  return branch;
 }
 
 /** Every key of a subtree, unsorted. */
 function collectKeys(node: TrieNode | null, out: string[]): void {
   if (node === null) return;
-  if (Array.isArray(node)) {
+  if (isBranch(node)) {
     for (let i = 0; i < WIDTH; i++) collectKeys(node[i] ?? null, out);
-  } else for (const key of node.keys) out.push(key);
+  } else for (let i = KEY; i < node.length; i += STRIDE) out.push(node[i] as string);
 }
 
 function sortedKeys(table: StoredTable): string[] {
@@ -180,20 +221,21 @@ function storeColumns(keys: readonly string[], values: readonly unknown[]): Stor
     const value = freezeDeep(values[i]);
     entryHashInto(key, value, entryLanes);
     const { a, b } = entryLanes;
-    entries.hashes.push(hashKey(key));
-    entries.keys.push(key);
-    entries.values.push(value);
-    entries.sums.push(a, b);
+    pushEntry(entries, hashKey(key), key, value, a | 0, b | 0);
     sumA = (sumA + a) >>> 0;
     sumB = (sumB + b) >>> 0;
   }
-  return Object.freeze(new StoredTable(buildNode(entries, 0), sumA, sumB, entries.keys.length));
+  return new StoredTable(buildNode(entries, 0), sumA, sumB, keys.length);
 }
 
 // ---- Committed tables ---------------------------------------------------------------------
 
-const views = new WeakMap<object, object>();
-const tableOfView = new WeakMap<object, StoredTable>();
+/** The stored table behind `value` if it is a committed table's view. */
+function tableOfView(value: unknown): StoredTable | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const table = (value as { [INTERNAL]?: unknown })[INTERNAL];
+  return table instanceof StoredTable && table.view === value ? table : undefined;
+}
 
 /**
  * A committed table as users read it: `table[id]`, `id in table`, `Object.keys(table)` (in
@@ -211,10 +253,12 @@ class TableView implements ProxyHandler<object> {
   constructor(private readonly table: StoredTable) {}
 
   get(target: object, key: string | symbol): unknown {
-    if (typeof key === 'string' && !this.materialised) {
-      const value = lookup(this.table.root, key);
-      if (value !== ABSENT) return value;
-    }
+    if (typeof key === 'string') {
+      if (!this.materialised) {
+        const value = lookup(this.table.root, key);
+        if (value !== ABSENT) return value;
+      }
+    } else if (key === INTERNAL) return this.table;
     return Reflect.get(target, key);
   }
 
@@ -271,32 +315,54 @@ class TableView implements ProxyHandler<object> {
   }
 }
 
-function viewOf(table: StoredTable): object {
-  let view = views.get(table);
-  if (view === undefined) {
-    view = new Proxy({}, new TableView(table));
-    views.set(table, view);
-    tableOfView.set(view, table);
+/** A base class whose constructor returns the object it is given (see {@link StateStorage}). */
+class Stamped {
+  constructor(target: object) {
+    // The point of the class: a subclass's fields land on `target`.
+    return target;
   }
-  return view;
 }
 
-const stateOfStorage = new WeakMap<object, object>();
-const storageOfState = new WeakMap<object, StoredState>();
+/**
+ * Keeps a user-facing state's stored form in a private field of the state itself: a subclass of
+ * {@link Stamped} adds its fields to the object it is given. A private field is invisible to
+ * `Object.keys`, `Reflect.ownKeys`, spread, JSON, msgpack and the payload check, is never copied
+ * with the state, and, unlike a weak map (which the state used to be looked up in), costs a
+ * property write, not a slow path in V8 every tick.
+ */
+class StateStorage extends Stamped {
+  readonly #stored: StoredState;
+
+  private constructor(state: object, stored: StoredState) {
+    super(state);
+    this.#stored = stored;
+  }
+
+  /** Gives `state` (not frozen yet) its stored form. */
+  static attach(state: object, stored: StoredState): void {
+    new StateStorage(state, stored);
+  }
+
+  /** The stored form of a state given one by {@link StateStorage.attach}, or undefined. */
+  static of(state: object): StoredState | undefined {
+    return #stored in state ? state.#stored : undefined;
+  }
+}
 
 /** The user-facing state of a stored one: each table behind a read-only view, frozen. */
 function viewState(stored: StoredState): object {
-  const known = stateOfStorage.get(stored);
-  if (known !== undefined) return known;
   const state: Record<string, unknown> = {};
   for (const key of Object.keys(stored)) {
     const value = stored[key];
-    state[key] = value instanceof StoredTable ? viewOf(value) : value;
+    state[key] = value instanceof StoredTable ? value.view : value;
   }
-  Object.freeze(state);
-  stateOfStorage.set(stored, state);
-  storageOfState.set(state, stored);
-  return state;
+  StateStorage.attach(state, stored);
+  return Object.freeze(state);
+}
+
+/** The stored form of a user-facing state made by {@link viewState}, or undefined. */
+function knownStorage(state: object): StoredState | undefined {
+  return StateStorage.of(state);
 }
 
 function isLargeTable(value: unknown): value is Record<string, unknown> {
@@ -305,12 +371,12 @@ function isLargeTable(value: unknown): value is Record<string, unknown> {
 
 /** The stored form of a state: one of ours as it is, a plain one (initial, snapshot) built. */
 function storageOf(state: object): StoredState {
-  const known = storageOfState.get(state);
+  const known = knownStorage(state);
   if (known !== undefined) return known;
   const stored: StoredState = {};
   for (const key of Object.keys(state)) {
     const value = (state as Record<string, unknown>)[key];
-    const table = typeof value === 'object' && value !== null ? tableOfView.get(value) : undefined;
+    const table = tableOfView(value);
     if (table !== undefined) stored[key] = table;
     else if (isLargeTable(value)) stored[key] = storeTable(value);
     else stored[key] = freezeDeep(value);
@@ -325,7 +391,7 @@ function storageOf(state: object): StoredState {
  * state behind the loop's back). A state already in that form is returned as it is.
  */
 export function committedState<S extends object>(state: S): S {
-  if (storageOfState.has(state)) return state;
+  if (knownStorage(state) !== undefined) return state;
   return viewState(storageOf(state)) as S;
 }
 
@@ -378,7 +444,7 @@ function isColumns(value: unknown): value is TableColumns {
 
 /** The stored table behind a committed table view, or undefined for anything else. */
 export function storedTableOf(value: unknown): object | undefined {
-  return typeof value === 'object' && value !== null ? tableOfView.get(value) : undefined;
+  return tableOfView(value);
 }
 
 /**
@@ -397,15 +463,15 @@ export function storedTableLanes(value: unknown): Lanes | undefined {
 /** Adds the hashes of a subtree's entries to `sums`, hashing those not hashed yet. */
 function sumEntries(node: TrieNode | null, sums: LanePair): void {
   if (node === null) return;
-  if (Array.isArray(node)) {
+  if (isBranch(node)) {
     for (let i = 0; i < WIDTH; i++) sumEntries(node[i] ?? null, sums);
     return;
   }
-  for (let i = 0; i < node.keys.length; i++) {
-    let a = node.sums[2 * i] as number;
-    let b = node.sums[2 * i + 1] as number;
+  for (let i = 0; i < node.length; i += STRIDE) {
+    let a = node[i + SUM_A] as number;
+    let b = node[i + SUM_B] as number;
     if (Number.isNaN(a)) {
-      entryHashInto(node.keys[i] as string, node.values[i], entryLanes);
+      entryHashInto(node[i + KEY] as string, node[i + VALUE], entryLanes);
       ({ a, b } = entryLanes);
     }
     sums.a = (sums.a + a) >>> 0;
@@ -415,8 +481,11 @@ function sumEntries(node: TrieNode | null, sums: LanePair): void {
 
 // ---- Drafts -------------------------------------------------------------------------------
 
-/** The table draft behind each table draft proxy. */
-const workOfProxy = new WeakMap<object, TableWork>();
+/** The table draft whose proxy `value` is, if it is one. */
+function workOfProxy(value: object): TableWork | undefined {
+  const work = (value as { [INTERNAL]?: unknown })[INTERNAL];
+  return work instanceof TableWork && work.proxy === value ? work : undefined;
+}
 
 /** Marks a table draft whose commit is under way. */
 const BUILDING: unique symbol = Symbol('building');
@@ -448,7 +517,7 @@ function thaw(value: unknown): unknown {
  */
 function freezeDeep(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  const work = workOfProxy.get(value);
+  const work = workOfProxy(value);
   if (work !== undefined) return work.committedValue();
   if (ArrayBuffer.isView(value)) return value;
   if (Array.isArray(value)) {
@@ -525,7 +594,6 @@ class TableWork implements ProxyHandler<object> {
   constructor(readonly table: StoredTable) {
     this.proxy = new Proxy({}, this);
     this.root = table.root;
-    workOfProxy.set(this.proxy, this);
   }
 
   /** Whether the draft read or wrote any entry (a read entry may still turn out unchanged). */
@@ -534,7 +602,7 @@ class TableWork implements ProxyHandler<object> {
   }
 
   get(target: object, key: string | symbol): unknown {
-    if (typeof key !== 'string') return Reflect.get(target, key);
+    if (typeof key !== 'string') return key === INTERNAL ? this : Reflect.get(target, key);
     const value = this.entry(key);
     return value === ABSENT ? Reflect.get(target, key) : value;
   }
@@ -615,7 +683,7 @@ class TableWork implements ProxyHandler<object> {
 
   /** The committed table as a value found inside another value: its read-only view. */
   committedValue(): object {
-    return viewOf(this.commit());
+    return this.commit().view;
   }
 
   /** Whether `key` is an entry (stored and not deleted, or written in the draft). */
@@ -670,12 +738,11 @@ class TableWork implements ProxyHandler<object> {
       const existed = at >= 0;
       if (value === REMOVED) {
         if (!existed) continue;
-      } else if (existed && sameData((baseLeaf as Leaf).values[at], value)) continue;
+      } else if (existed && sameData((baseLeaf as Leaf)[at + VALUE], value)) continue;
       if (existed && hashed) {
         // The entry's old hash leaves the sums (a changed value adds its new one below).
-        const sums = (baseLeaf as Leaf).sums;
-        sumA = (sumA - (sums[2 * at] as number)) >>> 0;
-        sumB = (sumB - (sums[2 * at + 1] as number)) >>> 0;
+        sumA = (sumA - ((baseLeaf as Leaf)[at + SUM_A] as number)) >>> 0;
+        sumB = (sumB - ((baseLeaf as Leaf)[at + SUM_B] as number)) >>> 0;
       }
       if (existed) count--;
       // Copy the path from the root to the entry's leaf. A node that is still the base's node
@@ -683,11 +750,10 @@ class TableWork implements ProxyHandler<object> {
       if (root === base) root = copyNode(base);
       let node: TrieNode = root;
       let baseNode: TrieNode | null = base;
-      for (let depth = 0; Array.isArray(node); depth++) {
+      for (let depth = 0; isBranch(node); depth++) {
         const slot = slotOf(hash, depth);
-        const baseChild: TrieNode | null = Array.isArray(baseNode)
-          ? (baseNode[slot] ?? null)
-          : null;
+        const baseChild: TrieNode | null =
+          baseNode !== null && isBranch(baseNode) ? (baseNode[slot] ?? null) : null;
         let child: TrieNode | null = node[slot] ?? null;
         if (child === null) node[slot] = child = emptyLeaf();
         else if (child === baseChild) node[slot] = child = copyNode(child);
@@ -695,21 +761,14 @@ class TableWork implements ProxyHandler<object> {
         baseNode = baseChild;
       }
       const leaf: Leaf = node;
-      // The entry's index in the copied leaf (an earlier change of this build may have moved it).
+      // The entry's place in the copied leaf (an earlier change of this build may have moved it).
       const index = !existed ? -1 : moved ? indexIn(leaf, hash, key) : at;
       if (value === REMOVED) {
         // Order within a leaf means nothing: the last entry fills the hole.
         moved = true;
-        const last = leaf.keys.length - 1;
-        leaf.hashes[index] = leaf.hashes[last] as number;
-        leaf.keys[index] = leaf.keys[last] as string;
-        leaf.values[index] = leaf.values[last];
-        leaf.sums[2 * index] = leaf.sums[2 * last] as number;
-        leaf.sums[2 * index + 1] = leaf.sums[2 * last + 1] as number;
-        leaf.hashes.pop();
-        leaf.keys.pop();
-        leaf.values.pop();
-        leaf.sums.length -= 2;
+        const last = leaf.length - STRIDE;
+        for (let j = 0; j < STRIDE; j++) leaf[index + j] = leaf[last + j];
+        leaf.length = last;
         continue;
       }
       const stored = copy ? freezeDeep(thaw(value)) : freezeDeep(value);
@@ -717,26 +776,24 @@ class TableWork implements ProxyHandler<object> {
       let b = NaN;
       if (hashed) {
         entryHashInto(key, stored, entryLanes);
-        ({ a, b } = entryLanes);
-        sumA = (sumA + a) >>> 0;
-        sumB = (sumB + b) >>> 0;
+        sumA = (sumA + entryLanes.a) >>> 0;
+        sumB = (sumB + entryLanes.b) >>> 0;
+        a = entryLanes.a | 0;
+        b = entryLanes.b | 0;
       }
       count++;
       if (index >= 0) {
-        leaf.values[index] = stored;
-        leaf.sums[2 * index] = a;
-        leaf.sums[2 * index + 1] = b;
+        leaf[index + VALUE] = stored;
+        leaf[index + SUM_A] = a;
+        leaf[index + SUM_B] = b;
       } else {
-        leaf.hashes.push(hash);
-        leaf.keys.push(key);
-        leaf.values.push(stored);
-        leaf.sums.push(a, b);
-        if (leaf.keys.length > LEAF_SIZE) grew = true;
+        pushEntry(leaf, hash, key, stored, a, b);
+        if (leaf.length > LEAF_SIZE * STRIDE) grew = true;
       }
     }
     if (root === base) return this.table;
     if (grew) root = splitLeaves(root, base, 0);
-    return Object.freeze(new StoredTable(root, hashed ? sumA : NaN, hashed ? sumB : NaN, count));
+    return new StoredTable(root, hashed ? sumA : NaN, hashed ? sumB : NaN, count);
   }
 }
 
@@ -747,10 +804,10 @@ class TableWork implements ProxyHandler<object> {
  * the same place: shared ones are not walked, and copied ones are written in place.
  */
 function splitLeaves(node: TrieNode, base: TrieNode | null, depth: number): TrieNode {
-  if (!Array.isArray(node)) return buildNode(node, depth);
+  if (!isBranch(node)) return buildNode(node, depth);
   for (let i = 0; i < WIDTH; i++) {
     const child = node[i] ?? null;
-    const baseChild = Array.isArray(base) ? (base[i] ?? null) : null;
+    const baseChild = base !== null && isBranch(base) ? (base[i] ?? null) : null;
     if (child === null || child === baseChild) continue;
     const split = splitLeaves(child, baseChild, depth + 1);
     if (split !== child) node[i] = split;
@@ -760,16 +817,7 @@ function splitLeaves(node: TrieNode, base: TrieNode | null, depth: number): Trie
 
 /** A copy of a node that the build that made it may write. */
 function copyNode<N extends TrieNode>(node: N): N {
-  return (
-    Array.isArray(node)
-      ? node.slice()
-      : {
-          hashes: node.hashes.slice(),
-          keys: node.keys.slice(),
-          values: node.values.slice(),
-          sums: node.sums.slice(),
-        }
-  ) as N;
+  return node.slice() as N;
 }
 
 /**
@@ -836,8 +884,7 @@ class RootDraft implements ProxyHandler<object> {
       this.draft[key] = work.table;
       return true;
     }
-    const stored = typeof value === 'object' && value !== null ? tableOfView.get(value) : undefined;
-    this.draft[key] = stored ?? value;
+    this.draft[key] = tableOfView(value) ?? value;
     return true;
   }
 
@@ -880,7 +927,7 @@ class RootDraft implements ProxyHandler<object> {
   /** The table draft (of this draft) whose proxy `value` is, if it is one. */
   private workOf(value: unknown): TableWork | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
-    const work = workOfProxy.get(value);
+    const work = workOfProxy(value);
     return work !== undefined && this.works.has(work) ? work : undefined;
   }
 }
@@ -894,11 +941,15 @@ export class StateDraft {
   /** The draft as appliers see it. */
   readonly root: object;
   private readonly base: StoredState;
+  /** The committed state the draft started from, when it was one (a draft that changes nothing ends on it). */
+  private readonly baseState: object | null;
   private readonly draft: StoredState;
   private readonly handler: RootDraft;
 
   constructor(state: object) {
-    this.base = storageOf(state);
+    const known = knownStorage(state);
+    this.baseState = known === undefined ? null : state;
+    this.base = known ?? storageOf(state);
     this.draft = createDraft(this.base);
     this.handler = new RootDraft(this.draft, this.base);
     this.root = this.handler.proxy;
@@ -938,7 +989,7 @@ export class StateDraft {
       const table = work.commit();
       if (table !== stored[name]) (changed ??= { ...stored })[name] = table;
     }
-    if (stored === this.base && changed === null) return viewState(stored);
+    if (stored === this.base && changed === null) return this.baseState ?? viewState(stored);
     for (const name of Object.keys(stored)) {
       const table = stored[name];
       if (table === this.base[name] || table instanceof StoredTable) continue;

@@ -365,8 +365,11 @@ async function rebuildCases(recorder: Recorder, dir: string): Promise<void> {
   await snapshotter.open();
   await snapshotter.snapshot();
   await snapshotter.close();
+  // Eleven recorded opens: an open takes about 50 ms alone, and after the earlier cases some
+  // take twice that; with five, one full run's median was 106 ms (range 53 to 123) where the
+  // same commit opened in 48 to 56 ms on its own.
   const openMs: number[] = [];
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 12; i++) {
     const system = world(new FileStore({ dir: logDir, readOnly: true }));
     const start = process.hrtime.bigint();
     await system.open();

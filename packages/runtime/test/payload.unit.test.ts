@@ -143,8 +143,18 @@ describe('payload validation', () => {
     const limits = { maxDepth: 64, maxBytes: 1000 };
     const many = Array.from({ length: 200 }, (_, i) => `item-${i}`);
 
-    expect(problemOf({ many }, limits)).toMatchObject({ path: '$' });
     expect(problemOf({ many: many.slice(0, 10) }, limits)).toBeNull();
+    // The bytes are in one field: the error names it and how much of the payload it takes.
+    const inOne = problemOf({ id: 1, many }, limits);
+    expect(inOne?.path).toBe('$.many');
+    expect(inOne?.reason).toMatch(
+      /encodes to \d+ bytes, more than the limit of 1000.*this field takes \d+/,
+    );
+    // A string under the limit alone, over it with the payload's headers, is named too.
+    expect(problemOf({ post: { text: 'a'.repeat(995) } }, limits)?.path).toBe('$.post.text');
+    // Spread over many fields, the payload is named as a whole.
+    const spread = Object.fromEntries(many.map((item, i) => [`k${i}`, item]));
+    expect(problemOf(spread, limits)).toMatchObject({ path: '$' });
   });
 
   it('accepts a payload whose loose size bound passes the limit but whose encoding does not', () => {

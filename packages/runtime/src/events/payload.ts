@@ -154,10 +154,13 @@ export function assertPlainData(
   if (bound > maxBytes) {
     const exact = encodeValue(value).byteLength;
     if (exact > maxBytes) {
+      const part = largestPart(value, exact);
       throw new InvalidPayloadError(
         eventType,
-        '$',
-        `it encodes to ${exact} bytes, more than the limit of ${maxBytes} (limits.maxBytes); store large content elsewhere and keep a reference`,
+        part.path,
+        part.path === '$'
+          ? `it encodes to ${exact} bytes, more than the limit of ${maxBytes} (limits.maxBytes); store large content elsewhere and keep a reference`
+          : `the payload encodes to ${exact} bytes, more than the limit of ${maxBytes} (limits.maxBytes), and this field takes ${part.bytes} of them; store large content elsewhere and keep a reference`,
       );
     }
   }
@@ -262,6 +265,50 @@ function invalid(eventType: string, frames: readonly Frame[] | null, reason: str
   return new InvalidPayloadError(eventType, frames === null ? '$' : pathOf(frames), reason);
 }
 
+/**
+ * Where an oversized payload's bytes are: from the root, step into the child that holds more
+ * than half of its container's encoding, as long as there is one. A payload whose bytes are
+ * spread over many fields is named as a whole (`$`). Only runs on the error path, after the
+ * walk accepted every value, so each child is plain data.
+ */
+function largestPart(value: unknown, bytes: number): { path: string; bytes: number } {
+  let path = '$';
+  let current = value;
+  let size = bytes;
+  for (;;) {
+    if (typeof current !== 'object' || current === null || current instanceof Uint8Array) break;
+    const keys = Array.isArray(current) ? null : Object.keys(current);
+    const length = keys === null ? (current as unknown[]).length : keys.length;
+    let next: { index: number; bytes: number } | null = null;
+    for (let i = 0; i < length; i++) {
+      const child =
+        keys === null
+          ? (current as unknown[])[i]
+          : (current as Record<string, unknown>)[keys[i] as string];
+      const childBytes = encodeValue(child).byteLength;
+      if (childBytes * 2 > size) {
+        next = { index: i, bytes: childBytes };
+        break;
+      }
+    }
+    if (next === null) break;
+    if (keys === null) {
+      path += `[${next.index}]`;
+      current = (current as unknown[])[next.index];
+    } else {
+      const key = keys[next.index] as string;
+      path += pathStep(key);
+      current = (current as Record<string, unknown>)[key];
+    }
+    size = next.bytes;
+  }
+  return { path, bytes: size };
+}
+
+function pathStep(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
 /** The readable path of the child last visited in the innermost frame ("$.a[2].b"). */
 function pathOf(frames: readonly Frame[]): string {
   let path = '$';
@@ -270,8 +317,7 @@ function pathOf(frames: readonly Frame[]): string {
     if (index < 0) continue;
     if (f.keys === null) path += `[${index}]`;
     else {
-      const key = f.keys[index] as string;
-      path += /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+      path += pathStep(f.keys[index] as string);
     }
   }
   return path;

@@ -12,6 +12,7 @@ import {
   writeLog,
 } from './file-fixtures.ts';
 import type { LogContents, WrittenLog } from './file-fixtures.ts';
+import { header, LogBuilder } from '../../../test/conformance/fixtures.ts';
 
 async function contentsOf(dir: string, log: WrittenLog): Promise<LogContents> {
   const store = new FileStore({ dir });
@@ -122,5 +123,44 @@ describe('file store index file', () => {
     expect(isCausewayError(error, ErrorCodes.StoreCorrupted), String(error)).toBe(true);
     expect((error as Error).message).toMatch(/00000001\.seg byte \d+/);
     expect(check.damage?.segment).toBe('00000001.seg');
+  });
+
+  it('opens from an index of thousands of places, appends before reading them, and reads every one', async () => {
+    // More places than a table starts with: its columns grow on the first append or read.
+    const big = await tempDir();
+    try {
+      const h = header(99, { Created: 1 });
+      const builder = new LogBuilder();
+      const writer = new FileStore({ dir: big, durability: 'none' });
+      await writer.open(h);
+      await builder.journal(writer, 3000);
+      await builder.commitTicks(writer, 6, 500);
+      await writer.close();
+      expect(await readdir(big)).toContain('log.index');
+
+      const reader = new FileStore({ dir: big, readOnly: true });
+      await reader.open();
+      const appender = new FileStore({ dir: big, durability: 'none' });
+      await appender.open(h);
+      await builder.journal(appender, 1);
+      await builder.commitTicks(appender, 1, 3);
+      const appended = await readContents(appender);
+      await appender.close();
+      // The reader learns of the new tick (its places pushed past the index's) before it reads
+      // any place the index holds.
+      const [latest] = await reader.readCommits(6, 1);
+      const read = await readContents(reader);
+      await reader.close();
+      await unlink(join(big, 'log.index'));
+      const scanned = await contentsOf(big, { ...log, header: h });
+
+      expect(latest?.tick).toBe(7);
+      expect(appended.events).toHaveLength(3003);
+      expect(appended.inputs).toHaveLength(3001);
+      expect(appended).toEqual(scanned);
+      expect(read).toEqual(scanned);
+    } finally {
+      await removeDir(big);
+    }
   });
 });

@@ -65,7 +65,7 @@ export class PlaceTable {
   private missing = 0;
 
   push(segment: number, offset: number, size: number): void {
-    if (this.length === this.segments.length) this.grow();
+    if (this.length >= this.segments.length) this.reserve(this.length + 1);
     this.segments[this.length] = segment;
     this.offsets[this.length] = offset;
     this.sizes[this.length] = size;
@@ -87,7 +87,8 @@ export class PlaceTable {
   /** A table of `source.length` places, read from `source` as they are first needed. */
   static lazy(source: PlaceSource): PlaceTable {
     const table = new PlaceTable();
-    if (source.length > table.segments.length) table.reserve(source.length);
+    // The columns grow to the source's length on the first read or append, not now: an open
+    // that reads nothing the index file covers (a snapshot at the head) allocates nothing.
     table.length = source.length;
     const chunks = Math.ceil(source.length / source.chunk);
     if (chunks > 0) {
@@ -114,6 +115,7 @@ export class PlaceTable {
       // Another read may have brought it in (or grown the table) meanwhile: set the columns
       // the table holds now.
       if (loaded[n] === 1) continue;
+      if (this.segments.length < this.length) this.reserve(this.length);
       const at = n * source.chunk;
       this.segments.set(columns.segments, at);
       this.offsets.set(columns.offsets, at);
@@ -170,10 +172,6 @@ export class PlaceTable {
       sizes: this.sizes,
       length: this.length,
     };
-  }
-
-  private grow(): void {
-    this.reserve(this.segments.length * 2);
   }
 
   private reserve(capacity: number): void {

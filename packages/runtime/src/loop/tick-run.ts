@@ -422,7 +422,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
       const event = core.upcast(events[i] as StoredEnvelope);
       this.queue.push(event);
       this.head++;
-      if (event.causation === null) this.rootActors.set(event.id, event.actor);
+      // A root event's actor is indexed only when an entity rule asks (rootActorOf), as live.
       const type = core.typeOf(event.type);
       core.entities.recordCommitted(type, event, this);
       if (type === TimerScheduled)

@@ -109,6 +109,36 @@ describe('payload validation', () => {
     expect(problem?.reason).toContain('more than 64 levels deep');
   });
 
+  it.each<[string, unknown, string]>([
+    ['NaN', { a: 1, b: Number.NaN }, '$.b'],
+    ['undefined', { a: undefined }, '$.a'],
+    ['a bigint', { n: 1n }, '$.n'],
+    ['a Date', { at: new Date(0) }, '$.at'],
+    ['a lone surrogate in a key', { ['k\uD800']: 1 }, '$["k\\ud800"]'],
+    ['a __proto__ key', JSON.parse('{"ok":1,"__proto__":2}') as unknown, '$.__proto__'],
+  ])('refuses %s in a one-level object of plain values, naming the field', (_what, value, path) => {
+    expect(problemOf(value)?.path).toBe(path);
+  });
+
+  it('checks own fields only, as the stores encode them', () => {
+    const payload = { a: 1 };
+    Object.defineProperty(Object.prototype, 'cwPolluted', {
+      value: Number.NaN,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    let problem: unknown;
+    try {
+      problem = problemOf(payload);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['cwPolluted'];
+    }
+    // An enumerable property inherited from a polluted prototype is not the payload's.
+    expect(problem).toBeNull();
+    expect(problemOf({ a: 1, b: Number.NaN })?.path).toBe('$.b');
+  });
+
   it('accepts a payload exactly at the depth limit', () => {
     let value: unknown = 'leaf';
     for (let i = 0; i < DEFAULT_PAYLOAD_LIMITS.maxDepth; i++) value = [value];

@@ -93,6 +93,10 @@ export function assertPlainData(
 ): void {
   const maxBytes = limits.maxBytes;
   let bound = leafBound(eventType, value, null, limits);
+  // Most payloads are one object of numbers, strings, booleans and nulls: checked in one pass
+  // that allocates nothing. Anything else, or anything wrong, takes the full walk below, which
+  // names the problem.
+  if (bound < 0 && limits.maxDepth >= 1 && flatBound(value as object) <= maxBytes) return;
   if (bound < 0) {
     bound = 0;
     const frames: Frame[] = [];
@@ -164,6 +168,39 @@ export function assertPlainData(
       );
     }
   }
+}
+
+/**
+ * An upper bound of the msgpack size of `value` when it is a plain object (already checked by
+ * {@link leafBound}) whose own enumerable values are all well-formed strings, finite numbers,
+ * booleans or nulls under keys that can be stored; Infinity otherwise.
+ */
+function flatBound(value: object): number {
+  if (Array.isArray(value)) return Infinity;
+  let bound = HEAD;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key) || key === '__proto__') return Infinity;
+    if (!(key as string & { isWellFormed(): boolean }).isWellFormed()) return Infinity;
+    const child = (value as Record<string, unknown>)[key];
+    switch (typeof child) {
+      case 'number':
+        if (!Number.isFinite(child)) return Infinity;
+        bound += NUMBER;
+        break;
+      case 'string':
+        if (!(child as string & { isWellFormed(): boolean }).isWellFormed()) return Infinity;
+        bound += HEAD + child.length * 3;
+        break;
+      case 'boolean':
+        bound += 1;
+        break;
+      default:
+        if (child !== null) return Infinity;
+        bound += 1;
+    }
+    bound += HEAD + key.length * 3;
+  }
+  return bound;
 }
 
 /**

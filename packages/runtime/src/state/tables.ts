@@ -553,6 +553,18 @@ function sameData(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
     return true;
   }
+  // A differing field found first settles it without listing keys (the usual case: an entry
+  // an applier changed). Reading an inherited key here can only answer "different" for data
+  // the full comparison would call equal, which costs a kept copy, never a wrong state.
+  for (const key in a) {
+    const x = (a as Record<string, unknown>)[key];
+    const y = (b as Record<string, unknown>)[key];
+    if (
+      !Object.is(x, y) &&
+      (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null)
+    )
+      return false;
+  }
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;

@@ -187,6 +187,19 @@ describe('payload validation', () => {
     expect(problemOf(spread, limits)).toMatchObject({ path: '$' });
   });
 
+  it('names an oversized payload nested deep around one value by a bounded descent', () => {
+    const limits = { maxDepth: 256, maxBytes: 1000 };
+    let value: unknown = 'x'.repeat(990);
+    for (let i = 0; i < 200; i++) value = { a: value };
+
+    const problem = problemOf(value, limits);
+
+    // The descent stops after encoding about four times the payload, at a part holding most
+    // of its bytes, instead of encoding it again at each of the 200 levels.
+    expect(problem?.path).toMatch(/^\$(\.a){1,8}$/);
+    expect(problem?.reason).toContain('limits.maxBytes');
+  });
+
   it('accepts a payload whose loose size bound passes the limit but whose encoding does not', () => {
     const limits = { maxDepth: 64, maxBytes: 1000 };
 

@@ -306,13 +306,18 @@ function invalid(eventType: string, frames: readonly Frame[] | null, reason: str
  * Where an oversized payload's bytes are: from the root, step into the child that holds more
  * than half of its container's encoding, as long as there is one. A payload whose bytes are
  * spread over many fields is named as a whole (`$`). Only runs on the error path, after the
- * walk accepted every value, so each child is plain data.
+ * walk accepted every value, so each child is plain data. Each step encodes children of the
+ * current container; the steps stop once they have encoded four times the payload (a payload
+ * nested deep around one large value would otherwise be encoded once a level), naming the
+ * deepest part reached.
  */
 function largestPart(value: unknown, bytes: number): { path: string; bytes: number } {
   let path = '$';
   let current = value;
   let size = bytes;
-  for (;;) {
+  let budget = bytes * 4;
+  while (budget >= size) {
+    budget -= size;
     if (typeof current !== 'object' || current === null || current instanceof Uint8Array) break;
     const keys = Array.isArray(current) ? null : Object.keys(current);
     const length = keys === null ? (current as unknown[]).length : keys.length;

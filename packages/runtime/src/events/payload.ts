@@ -172,35 +172,47 @@ export function assertPlainData(
 
 /**
  * An upper bound of the msgpack size of `value` when it is a plain object (already checked by
- * {@link leafBound}) whose own enumerable values are all well-formed strings, finite numbers,
- * booleans or nulls under keys that can be stored; Infinity otherwise.
+ * {@link leafBound}) whose own enumerable values are all storable scalars under storable keys;
+ * Infinity otherwise. The rules are {@link scalarBound}'s and {@link keyBound}'s, which the
+ * full walk applies too.
  */
 function flatBound(value: object): number {
   if (Array.isArray(value)) return Infinity;
   let bound = HEAD;
   for (const key in value) {
-    if (!Object.hasOwn(value, key) || key === '__proto__') return Infinity;
-    if (!(key as string & { isWellFormed(): boolean }).isWellFormed()) return Infinity;
-    const child = (value as Record<string, unknown>)[key];
-    switch (typeof child) {
-      case 'number':
-        if (!Number.isFinite(child)) return Infinity;
-        bound += NUMBER;
-        break;
-      case 'string':
-        if (!(child as string & { isWellFormed(): boolean }).isWellFormed()) return Infinity;
-        bound += HEAD + child.length * 3;
-        break;
-      case 'boolean':
-        bound += 1;
-        break;
-      default:
-        if (child !== null) return Infinity;
-        bound += 1;
-    }
-    bound += HEAD + key.length * 3;
+    if (!Object.hasOwn(value, key)) return Infinity;
+    const keySize = keyBound(key);
+    const size = scalarBound((value as Record<string, unknown>)[key]);
+    if (keySize < 0 || size < 0) return Infinity;
+    bound += keySize + size;
   }
   return bound;
+}
+
+/**
+ * An upper bound of the msgpack size of a storable scalar (null, a boolean, a finite number, a
+ * well-formed string), or -1 for anything else.
+ */
+function scalarBound(value: unknown): number {
+  switch (typeof value) {
+    case 'string':
+      return (value as string & { isWellFormed(): boolean }).isWellFormed()
+        ? HEAD + value.length * 3
+        : -1;
+    case 'number':
+      return Number.isFinite(value) ? NUMBER : -1;
+    case 'boolean':
+      return 1;
+    default:
+      return value === null ? 1 : -1;
+  }
+}
+
+/** The msgpack size bound of a storable map key, or -1 (`__proto__`, a lone surrogate). */
+function keyBound(key: string): number {
+  return key !== '__proto__' && (key as string & { isWellFormed(): boolean }).isWellFormed()
+    ? HEAD + key.length * 3
+    : -1;
 }
 
 /**
@@ -213,24 +225,21 @@ function leafBound(
   frames: readonly Frame[] | null,
   limits: PayloadLimits,
 ): number {
+  const scalar = scalarBound(value);
+  if (scalar >= 0) {
+    if (scalar > limits.maxBytes) exactLeaf(eventType, value as string, frames, limits.maxBytes);
+    return scalar;
+  }
+  // What is not a storable scalar: a container (opened by the caller), binary, or an error.
   switch (typeof value) {
-    case 'string': {
-      if (!(value as string & { isWellFormed(): boolean }).isWellFormed())
-        throw invalid(
-          eventType,
-          frames,
-          'the string holds a lone UTF-16 surrogate, which UTF-8 cannot carry',
-        );
-      const size = HEAD + value.length * 3;
-      if (size > limits.maxBytes) exactLeaf(eventType, value, frames, limits.maxBytes);
-      return size;
-    }
-    case 'boolean':
-      return 1;
+    case 'string':
+      throw invalid(
+        eventType,
+        frames,
+        'the string holds a lone UTF-16 surrogate, which UTF-8 cannot carry',
+      );
     case 'number':
-      if (!Number.isFinite(value))
-        throw invalid(eventType, frames, `${String(value)} is not a finite number`);
-      return NUMBER;
+      throw invalid(eventType, frames, `${String(value)} is not a finite number`);
     case 'undefined':
       throw invalid(
         eventType,
@@ -246,7 +255,6 @@ function leafBound(
     default:
       break;
   }
-  if (value === null) return 1;
   if (value instanceof Uint8Array) {
     const size = HEAD + value.byteLength;
     if (size > limits.maxBytes) exactLeaf(eventType, value, frames, limits.maxBytes);
@@ -283,19 +291,15 @@ function exactLeaf(
 }
 
 function checkKey(eventType: string, key: string, frames: readonly Frame[]): number {
-  if (key === '__proto__')
-    throw new InvalidPayloadError(
-      eventType,
-      pathOf(frames),
-      'the key "__proto__" cannot be stored (msgpack decoders refuse it, and on a plain object it would replace the prototype); rename the key',
-    );
-  if (!(key as string & { isWellFormed(): boolean }).isWellFormed())
-    throw new InvalidPayloadError(
-      eventType,
-      pathOf(frames),
-      'the key holds a lone UTF-16 surrogate, which UTF-8 cannot carry',
-    );
-  return HEAD + key.length * 3;
+  const size = keyBound(key);
+  if (size >= 0) return size;
+  throw new InvalidPayloadError(
+    eventType,
+    pathOf(frames),
+    key === '__proto__'
+      ? 'the key "__proto__" cannot be stored (msgpack decoders refuse it, and on a plain object it would replace the prototype); rename the key'
+      : 'the key holds a lone UTF-16 surrogate, which UTF-8 cannot carry',
+  );
 }
 
 function invalid(eventType: string, frames: readonly Frame[] | null, reason: string): Error {

@@ -107,6 +107,31 @@ describe('EnvelopeReader', () => {
     }
   });
 
+  it('goes on giving the right strings after its tables fill and start again', () => {
+    const reader = new EnvelopeReader();
+    // More distinct map keys than the names table holds, and more distinct ids than the ids
+    // table holds, read twice: every table empties at least once on the way.
+    const keys = Array.from({ length: 5000 }, (_, i) => `key-${i}`);
+    const ids = Array.from(
+      { length: 70_000 },
+      (_, i) => `0190a1b2-c3d4-7000-8000-${String(i).padStart(12, '0')}`,
+    );
+    const span = new Uint8Array(4096);
+    const wrong: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (const [i, entity] of ids.entries()) {
+        const key = keys[(i * 13) % keys.length] as string;
+        const body = encodeEnvelope({ ...sampleEnvelope({ [key]: i }), entity });
+        span.set(body, 2);
+        const decoded = reader.decode(span, 2, 2 + body.length);
+        const data = decoded.data as Record<string, unknown>;
+        if (decoded.entity !== entity || data[key] !== i || Object.keys(data).length !== 1)
+          wrong.push(`${round}:${i}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('decodes names, ids and payload strings of every short length, ASCII or not', () => {
     const reader = new EnvelopeReader();
     const texts = [

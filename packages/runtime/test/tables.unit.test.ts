@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
@@ -30,7 +31,7 @@ type Value = null | number | string | Value[] | { [key: string]: Value };
 type World = Record<string, unknown>;
 
 const TABLES = ['units', 'stock', 'tags'];
-// Enough keys that tables outgrow a trie leaf (32 entries) and split, at several depths.
+// Enough keys that tables outgrow a trie leaf (64 entries) and split into branches.
 const KEYS = Array.from({ length: 300 }, (_, i) => `e${String(i).padStart(3, '0')}`);
 const FIELDS = ['x', 'y', 'list'];
 
@@ -259,6 +260,48 @@ describe('state engine', () => {
       }),
       { numRuns: 150 },
     );
+  }, 60_000);
+
+  it('keeps a table of 20,000 entries (a trie three levels deep) equal to a plain model', () => {
+    // Puts, changes and deletes spread over a table large enough that its leaves split below the
+    // root's children, and deletes that shrink them; each tick is checked against a plain model.
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const rows: Record<string, { n: number }> = {};
+    for (let i = 0; i < 20_000; i++) rows[`k${i}`] = { n: i };
+    let engine = committedState<{ rows: Record<string, { n: number }> }>({ rows });
+    const model = new Map(Object.entries(rows));
+    for (let t = 0; t < 12; t++) {
+      const draft = new StateDraft(engine);
+      const table = (draft.root as { rows: Record<string, { n: number }> }).rows;
+      for (let j = 0; j < 600; j++) {
+        const key = `k${next(24_000)}`;
+        const op = next(3);
+        if (op === 0) {
+          delete table[key];
+          model.delete(key);
+        } else if (op === 1) {
+          table[key] = { n: -t };
+          model.set(key, { n: -t });
+        } else {
+          const row = table[key];
+          const known = model.get(key);
+          expect(row).toEqual(known);
+          if (row !== undefined && known !== undefined) {
+            row.n += 1;
+            model.set(key, { n: known.n + 1 });
+          }
+        }
+      }
+      engine = draft.finish() as typeof engine;
+      const plain = Object.fromEntries([...model.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+      expect(Object.keys(engine.rows)).toEqual(Object.keys(plain));
+      expect({ ...engine.rows }).toEqual(plain);
+      expect(hashState(engine)).toBe(hashState({ rows: plain }));
+    }
   }, 60_000);
 });
 
@@ -519,6 +562,34 @@ describe('EventSystem with large tables', () => {
     expect(Reflect.ownKeys(state)).toEqual(['rows', 'n']);
   });
 
+  it('shows a large table to inspection as the frozen plain object it stands for', async () => {
+    const system = shop(new MemoryStore());
+    const ids = await fillShop(system, 100);
+    const first = ids[0] as string;
+    const stock = system.state.stock;
+
+    // console.log shows the entries, as it does a plain table's (not the proxy's empty target).
+    expect(inspect(stock)).toContain(`'${first}': { sku: 'SKU-0', quantity: 98 }`);
+    expect(inspect(system.state, { depth: 1 })).toContain(`'${first}': [Object]`);
+    expect(Object.getPrototypeOf(stock)).toBe(Object.prototype);
+    expect(Object.isFrozen(stock)).toBe(true);
+    expect(Object.isExtensible(stock)).toBe(false);
+    // Asked, it turned into a frozen object of its entries: it reads as it did.
+    expect(Object.getPrototypeOf(stock)).toBe(Object.prototype);
+    expect(Object.keys(stock)).toEqual([...ids].sort());
+    expect(stock[first]).toEqual({ sku: 'SKU-0', quantity: 98 });
+    expect(inspect(stock)).toContain(`'${first}': { sku: 'SKU-0', quantity: 98 }`);
+    expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+
+    await system.tick([input(Ordered, newEntityId(), { item: first, quantity: 1 }, 'shop')], {
+      at: Date.now() + 5,
+    });
+    expect(system.state.stock[first]).toEqual({ sku: 'SKU-0', quantity: 97 });
+    expect(stock[first]).toEqual({ sku: 'SKU-0', quantity: 98 });
+    expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+    await system.close();
+  });
+
   it('refuses writes to a committed table', async () => {
     const system = shop(new MemoryStore());
     const [id] = await fillShop(system, 100);
@@ -594,6 +665,27 @@ describe('the draft of a large table', () => {
     expect([...(system.state.blobs[id] as Blob).bytes]).toEqual([3, 9]);
     expect((system.state.blobs[id] as Blob).tags).toEqual(['new', 'touched']);
     expect(Object.isFrozen((system.state.blobs[id] as Blob).tags)).toBe(true);
+    expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+    await system.close();
+  });
+
+  it("shows an applier the draft of a large table as its entries, with the draft's writes", async () => {
+    const [system, ids] = await filled();
+    const id = ids[2] as string;
+    let shown = '';
+    const Shown = defineEvent<Record<string, never>>('tables.BlobShown', { entity: 'existing' });
+    system.apply(Shown, (draft, e) => {
+      (draft.blobs[e.entity] as Blob).tags.push('shown');
+      shown = inspect(draft.blobs);
+    });
+
+    await system.tick([input(Shown, id, {}, 'test')], { at: NOW + 1 });
+
+    expect(Object.getPrototypeOf(system.state.blobs)).toBe(Object.prototype);
+    expect(shown).toContain(`'${id}': { bytes: Uint8Array(2) [ 2, 0 ], tags: [ 'new', 'shown' ] }`);
+    expect(shown).toContain(
+      `'${ids[3] as string}': { bytes: Uint8Array(2) [ 3, 0 ], tags: [ 'new' ] }`,
+    );
     expect(hashState(system.state)).toBe(system.lastCommit?.hash);
     await system.close();
   });

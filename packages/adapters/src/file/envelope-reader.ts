@@ -54,29 +54,30 @@ const fromCharCode = String.fromCharCode as (...codes: (number | undefined)[]) =
 /**
  * A table of strings keyed by their UTF-8 bytes, so that a string read many times (an entity
  * id, an event type, a map key) is made once and shared, and its hash, once computed by a `Map`
- * or a property lookup, is kept. Direct-mapped: a slot holds the last string that hashed to it.
- * Keys are compared a 32-bit word at a time. A table whose lookups mostly miss doubles, up to
- * `maxBits`, so that a log with many entities still finds most of them.
+ * or a property lookup, is kept. Open addressing over a compact index of (hash, entry) pairs,
+ * the entries' keys and strings dense in the order they came: a hit reads a pair from a table
+ * of a few hundred kilobytes and one row of keys, where a table a slot a key (direct-mapped,
+ * as this was) spread 10,000 entity ids over megabytes and missed the processor's caches on
+ * most lookups. Keys are compared a 32-bit word at a time. The index doubles while it is more
+ * than half full, up to `maxBits`; a full table is emptied and fills again (a log of more
+ * distinct strings than it holds still finds the recent ones).
  */
 class Interner {
-  private shift: number;
-  // One row of ROW words a slot: the key's length (0: empty), then its words, so that a
-  // lookup reads one or two cache lines of it (the table of a log with many entities does not
-  // fit in the processor's caches).
-  private rows: Int32Array;
-  private hashes: Int32Array;
-  private values: string[];
-  private lookups = 0;
-  private misses = 0;
+  private mask: number;
+  // Two words a slot: the key's hash and its entry + 1 (0: empty).
+  private index: Int32Array;
+  // ROW words an entry: the key's length, its full words, its last four bytes.
+  private keys: Int32Array;
+  private values: string[] = [];
+  private count = 0;
 
   constructor(
     private bits: number,
     private readonly maxBits: number,
   ) {
-    this.shift = 32 - bits;
-    this.rows = new Int32Array((1 << bits) * ROW);
-    this.hashes = new Int32Array(1 << bits);
-    this.values = new Array<string>(1 << bits).fill('');
+    this.mask = (1 << bits) - 1;
+    this.index = new Int32Array(2 << bits);
+    this.keys = new Int32Array((1 << (bits - 1)) * ROW);
   }
 
   /**
@@ -107,51 +108,77 @@ class Interner {
       h = Math.imul(length ^ last, 0x9e3779b1);
     }
     h ^= h >>> 15;
-    const slot = h >>> this.shift;
-    const rows = this.rows;
-    const row = slot * ROW;
-    this.lookups++;
-    if (rows[row] === length && rows[row + 1 + whole] === last) {
-      let i = 0;
-      while (i < whole && rows[row + 1 + i] === view.getInt32(start + 4 * i, true)) i++;
-      if (i === whole) return this.values[slot] as string;
+    const index = this.index;
+    const keys = this.keys;
+    const mask = this.mask;
+    let slot = h & mask;
+    for (let entry = index[2 * slot + 1] as number; entry !== 0;) {
+      if (index[2 * slot] === h) {
+        const row = (entry - 1) * ROW;
+        if (keys[row] === length && keys[row + 1 + whole] === last) {
+          let i = 0;
+          while (i < whole && keys[row + 1 + i] === view.getInt32(start + 4 * i, true)) i++;
+          if (i === whole) return this.values[entry - 1] as string;
+        }
+      }
+      slot = (slot + 1) & mask;
+      entry = index[2 * slot + 1] as number;
     }
-    rows[row] = length;
-    for (let i = 0; i < whole; i++) rows[row + 1 + i] = view.getInt32(start + 4 * i, true);
-    rows[row + 1 + whole] = last;
     const value = reader.text(start, length);
-    this.hashes[slot] = h;
-    this.values[slot] = value;
-    if (++this.misses === GROW_CHECK) this.review();
+    if (2 * (this.count + 1) > mask + 1) this.grow();
+    return this.add(h, view, start, length, last, value);
+  }
+
+  /** Adds a key the table does not hold, in the first free slot from its hash's. */
+  private add(
+    h: number,
+    view: DataView,
+    start: number,
+    length: number,
+    last: number,
+    value: string,
+  ): string {
+    const whole = length >> 2;
+    const row = this.count * ROW;
+    this.keys[row] = length;
+    for (let i = 0; i < whole; i++) this.keys[row + 1 + i] = view.getInt32(start + 4 * i, true);
+    this.keys[row + 1 + whole] = last;
+    this.values.push(value);
+    let slot = h & this.mask;
+    while (this.index[2 * slot + 1] !== 0) slot = (slot + 1) & this.mask;
+    this.index[2 * slot] = h;
+    this.index[2 * slot + 1] = ++this.count;
     return value;
   }
 
-  /** Every GROW_CHECK misses: a table that missed more than one lookup in four doubles. */
-  private review(): void {
-    const missing = this.misses * 4 > this.lookups;
-    this.misses = 0;
-    this.lookups = 0;
-    if (!missing || this.bits >= this.maxBits) return;
-    const { rows, hashes, values } = this;
+  /** Doubles the table, or empties it when it is as large as it may be. */
+  private grow(): void {
+    if (this.bits >= this.maxBits) {
+      this.index.fill(0);
+      this.values = [];
+      this.count = 0;
+      return;
+    }
+    const old = this.index;
     this.bits++;
-    this.shift--;
-    const size = 1 << this.bits;
-    this.rows = new Int32Array(size * ROW);
-    this.hashes = new Int32Array(size);
-    this.values = new Array<string>(size).fill('');
-    for (let slot = 0; slot < hashes.length; slot++) {
-      if (rows[slot * ROW] === 0) continue;
-      const h = hashes[slot] as number;
-      const to = h >>> this.shift;
-      this.rows.set(rows.subarray(slot * ROW, (slot + 1) * ROW), to * ROW);
-      this.hashes[to] = h;
-      this.values[to] = values[slot] as string;
+    this.mask = (1 << this.bits) - 1;
+    this.index = new Int32Array(2 << this.bits);
+    const keys = new Int32Array((1 << (this.bits - 1)) * ROW);
+    keys.set(this.keys);
+    this.keys = keys;
+    for (let at = 0; at < old.length; at += 2) {
+      const entry = old[at + 1] as number;
+      if (entry === 0) continue;
+      const h = old[at] as number;
+      let slot = h & this.mask;
+      while (this.index[2 * slot + 1] !== 0) slot = (slot + 1) & this.mask;
+      this.index[2 * slot] = h;
+      this.index[2 * slot + 1] = entry;
     }
   }
 }
 
 const ROW = (INTERNED_STRING >> 2) + 2;
-const GROW_CHECK = 4096;
 
 /**
  * Decodes event records (msgpack tuples in the runtime's `ENVELOPE_FIELDS` order) straight from
@@ -171,8 +198,8 @@ export class EnvelopeReader {
   private end = 0;
   // The fields of the record being decoded, reused for every record.
   private readonly fields = new Array<unknown>(FIELD_COUNT).fill(null);
-  private readonly names = new Interner(10, 12);
-  private readonly ids = new Interner(12, 16);
+  private readonly names = new Interner(8, 12);
+  private readonly ids = new Interner(12, 17);
 
   /**
    * Decodes the event record body `span[start, end)`.

@@ -4,8 +4,8 @@ import type { LanePair, Lanes } from './value-hash.ts';
 
 // How component tables are stored. A table looks like a plain object keyed by entity id. Small
 // ones are plain objects; one of more than 64 entries holds them in a hash trie: branches of 32
-// slots picked by five bits of the key's hash, leaves of at most 32 entries kept as parallel
-// arrays (key hashes, keys, values). A change copies one leaf and the branches above it (a few
+// slots picked by five bits of the key's hash, leaves of at most 64 entries kept in one flat
+// array (key hashes, keys, values). A change copies one leaf and the branches above it (a few
 // dozen slots), whatever the size of the table, and a committed state shares every untouched
 // node with the state before it. Each entry keeps its hash (the one the state hash sums), and
 // each table the sums of its entries' hashes, so hashing a state reads two numbers per large
@@ -15,7 +15,7 @@ import type { LanePair, Lanes } from './value-hash.ts';
 const BITS = 5;
 const WIDTH = 1 << BITS;
 const MASK = WIDTH - 1;
-const LEAF_SIZE = 32;
+const LEAF_SIZE = 64;
 // 32-bit hashes give six full levels; a leaf at the last level holds every key left there.
 const MAX_DEPTH = 6;
 
@@ -73,9 +73,24 @@ class StoredTable {
 
   /** The table as users read it (one view a table, so a table keeps its identity). */
   get view(): object {
-    return (this.#view ??= new Proxy({}, new TableView(this)));
+    return (this.#view ??= new Proxy(
+      Object.create(SHOWN_AS_ENTRIES) as object,
+      new TableView(this),
+    ));
   }
 }
+
+/**
+ * The prototype of the objects behind table proxies (their traps say `Object.prototype`). Node's
+ * `util.inspect` (`console.log`) shows a proxy's target, not what its traps answer: this tells it
+ * to show the table's entries, as it would a plain table, where it showed `{}`.
+ */
+const SHOWN_AS_ENTRIES: object = {};
+Object.defineProperty(SHOWN_AS_ENTRIES, Symbol.for('nodejs.util.inspect.custom'), {
+  value(this: Record<string, unknown>): Record<string, unknown> {
+    return { ...this };
+  },
+});
 
 /**
  * The key under which a table view's proxy answers its stored table, and a table draft's proxy
@@ -294,8 +309,20 @@ class TableView implements ProxyHandler<object> {
     return this.materialised && Reflect.defineProperty(target, key, desc);
   }
 
+  getPrototypeOf(target: object): object | null {
+    return this.materialised ? Reflect.getPrototypeOf(target) : Object.prototype;
+  }
+
+  // A committed table is frozen: asked whether it is (`Object.isFrozen`, `Object.isExtensible`),
+  // it materialises, as when it is frozen, so that it can truthfully say it is.
+  isExtensible(target: object): boolean {
+    this.preventExtensions(target);
+    return false;
+  }
+
   preventExtensions(target: object): boolean {
     if (!this.materialised) {
+      Object.setPrototypeOf(target, Object.prototype);
       for (const key of this.ownKeys(target) as string[]) {
         Object.defineProperty(target, key, {
           value: lookup(this.table.root, key),
@@ -604,7 +631,7 @@ class TableWork implements ProxyHandler<object> {
   private readonly root: TrieNode;
 
   constructor(readonly table: StoredTable) {
-    this.proxy = new Proxy({}, this);
+    this.proxy = new Proxy(Object.create(SHOWN_AS_ENTRIES) as object, this);
     this.root = table.root;
   }
 
@@ -671,6 +698,10 @@ class TableWork implements ProxyHandler<object> {
 
   preventExtensions(): boolean {
     return false;
+  }
+
+  getPrototypeOf(): object {
+    return Object.prototype;
   }
 
   setPrototypeOf(): boolean {

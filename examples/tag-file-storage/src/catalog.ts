@@ -30,6 +30,15 @@ export interface Catalog {
   index: Table<Table<true>>;
 }
 
+/**
+ * The entry of `table` under `key`, or undefined: the table's own entries only. Names and tags
+ * come from users, and a plain object answers a key such as `constructor` from its prototype:
+ * an applier that took that for an entry and wrote into it would change `Object` itself.
+ */
+export function entryOf<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** The catalog's state as the system exposes it: read only. */
 export type CatalogState = EventSystem<Catalog>['state'];
 
@@ -109,6 +118,12 @@ export const FileByName = defineQuery<{ name: string }, string | null>('FileByNa
 /** The commands of the catalog, for registration and for GraphQL. */
 export const catalogCommands = [AddFile, TagFile, UntagFile, RenameFile, RemoveFile] as const;
 
+// The one key a plain object (the catalog's small tables) cannot hold as an entry: writing it
+// sets the object's prototype.
+const PROTO = '__proto__';
+const PROTO_PROBLEM = (what: string, name: string): string =>
+  `${what} ${JSON.stringify(name)} is reserved: JavaScript objects, which the catalog's indexes are, cannot hold it as a key. Pick another.`;
+
 /** Tag names: letters, digits, `-`, `_`, `.`, `:`; not the operator words of find expressions. */
 const TAG = /^[\p{L}\p{N}_.:-]+$/u;
 const RESERVED = new Set(['and', 'or', 'not']);
@@ -119,12 +134,14 @@ export function tagProblem(tag: string): string | null {
     return `Tag ${JSON.stringify(tag)} has characters other than letters, digits, "-", "_", "." and ":".`;
   if (RESERVED.has(tag.toLowerCase()))
     return `Tag ${JSON.stringify(tag)} is an operator of find expressions; pick another word.`;
+  if (tag === PROTO) return PROTO_PROBLEM('Tag', tag);
   return null;
 }
 
 function nameProblem(name: string): string | null {
   if (name === '' || name.length > 1024 || name.includes('\0'))
     return `File name ${JSON.stringify(name)} is empty, too long or has a NUL character.`;
+  if (name === PROTO) return PROTO_PROBLEM('File name', name);
   return null;
 }
 
@@ -153,15 +170,16 @@ export function catalogSystem(
     // Handlers of one tick decide from the state the tick started with, so two commands of a
     // tick may both create a tag: the first id stays the tag's, and the index is kept.
     d.tags[e.entity] = { name: e.data.name };
-    d.tagNames[e.data.name] ??= e.entity;
-    d.index[e.data.name] ??= {};
+    if (!Object.hasOwn(d.tagNames, e.data.name)) d.tagNames[e.data.name] = e.entity;
+    if (!Object.hasOwn(d.index, e.data.name)) d.index[e.data.name] = {};
   });
   system.apply(FileTagged, (d, e) => {
     const file = d.files[e.entity];
     if (file === undefined) return;
     for (const tag of e.data.tags) {
       if (!file.tags.includes(tag)) file.tags.push(tag);
-      (d.index[tag] ??= {})[e.entity] = true;
+      const files = entryOf(d.index, tag) ?? (d.index[tag] = {});
+      files[e.entity] = true;
     }
     file.tags.sort();
   });
@@ -169,7 +187,7 @@ export function catalogSystem(
     const file = d.files[e.entity];
     if (file === undefined) return;
     file.tags = file.tags.filter((t) => !e.data.tags.includes(t));
-    for (const tag of e.data.tags) delete d.index[tag]?.[e.entity];
+    for (const tag of e.data.tags) delete entryOf(d.index, tag)?.[e.entity];
   });
   system.apply(FileRenamed, (d, e) => {
     const file = d.files[e.entity];
@@ -181,7 +199,7 @@ export function catalogSystem(
   system.apply(FileRemoved, (d, e) => {
     const file = d.files[e.entity];
     if (file === undefined) return;
-    for (const tag of file.tags) delete d.index[tag]?.[e.entity];
+    for (const tag of file.tags) delete entryOf(d.index, tag)?.[e.entity];
     delete d.names[file.name];
     delete d.files[e.entity];
   });
@@ -195,7 +213,7 @@ export function catalogMediator(system: EventSystem<Catalog>): Mediator<Catalog>
       const { name, hash, size, why } = cmd.payload;
       const problem = nameProblem(name);
       if (problem !== null) return ctx.reject('INVALID_NAME', problem, { name });
-      const holder = ctx.state.names[name];
+      const holder = entryOf(ctx.state.names, name);
       if (holder !== undefined) {
         if (ctx.state.files[holder]?.hash === hash) return { id: holder, added: false };
         return ctx.reject(
@@ -217,8 +235,8 @@ export function catalogMediator(system: EventSystem<Catalog>): Mediator<Catalog>
       }
       const fresh = [...new Set(cmd.payload.tags)].filter((t) => !file.tags.includes(t)).sort();
       for (const tag of fresh) {
-        if (ctx.state.tagNames[tag] !== undefined) continue;
-        const id = cmd.payload.newTags[tag];
+        if (entryOf(ctx.state.tagNames, tag) !== undefined) continue;
+        const id = entryOf(cmd.payload.newTags, tag);
         if (id === undefined)
           return ctx.reject('INVALID_TAG', `Tag ${JSON.stringify(tag)} is new but has no id.`, {
             tag,
@@ -234,7 +252,7 @@ export function catalogMediator(system: EventSystem<Catalog>): Mediator<Catalog>
         return ctx.reject('UNKNOWN_FILE', `No file has id ${cmd.entity}.`, { id: cmd.entity });
       const tags = [...new Set(cmd.payload.tags)].sort();
       for (const tag of tags) {
-        if (ctx.state.tagNames[tag] === undefined)
+        if (entryOf(ctx.state.tagNames, tag) === undefined)
           return ctx.reject('UNKNOWN_TAG', `No file has ever been tagged ${JSON.stringify(tag)}.`, {
             tag,
           });
@@ -254,7 +272,7 @@ export function catalogMediator(system: EventSystem<Catalog>): Mediator<Catalog>
         return ctx.reject('UNKNOWN_FILE', `No file has id ${cmd.entity}.`, { id: cmd.entity });
       const problem = nameProblem(cmd.payload.to);
       if (problem !== null) return ctx.reject('INVALID_NAME', problem, { name: cmd.payload.to });
-      if (ctx.state.names[cmd.payload.to] !== undefined)
+      if (entryOf(ctx.state.names, cmd.payload.to) !== undefined)
         return ctx.reject(
           'DUPLICATE_NAME',
           `A file is already named ${JSON.stringify(cmd.payload.to)}.`,
@@ -274,6 +292,6 @@ export function catalogMediator(system: EventSystem<Catalog>): Mediator<Catalog>
       ctx.emit(FileRemoved, cmd.entity, { name: file.name, why: cmd.payload.why });
       return { name: file.name };
     });
-  mediator.handleQuery(FileByName, ({ name }, { state }) => state.names[name] ?? null);
+  mediator.handleQuery(FileByName, ({ name }, { state }) => entryOf(state.names, name) ?? null);
   return mediator;
 }

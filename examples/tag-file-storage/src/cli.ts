@@ -11,6 +11,7 @@ import {
 import { command } from '@causeway/runtime/cqrs';
 import {
   AddFile,
+  entryOf,
   RemoveFile,
   RenameFile,
   TagFile,
@@ -139,9 +140,9 @@ export function collect(path: string): FileToAdd[] {
 }
 
 function fileId(catalog: OpenCatalog, name: string): string {
-  const id = catalog.system.state.names[name];
+  const id = entryOf(catalog.system.state.names, name);
   if (id !== undefined) return id;
-  if (catalog.system.state.files[name] !== undefined) return name;
+  if (entryOf(catalog.system.state.files, name) !== undefined) return name;
   throw new CausewayError(
     ErrorCodes.InvalidArgument,
     `Unknown file ${JSON.stringify(name)}: no file in the catalog has that name. Run 'tagfs ls' to list them.`,
@@ -191,7 +192,7 @@ export async function importFiles(
     // What a previous, interrupted run added is skipped here; the handler would accept it
     // again without a change, this only saves the round trip.
     const batch = blobs.filter(({ name, hash }) => {
-      const known = catalog.system.state.names[name];
+      const known = entryOf(catalog.system.state.names, name);
       if (known === undefined || catalog.system.state.files[known]?.hash !== hash) return true;
       present++;
       return false;
@@ -273,8 +274,8 @@ function formatHistory(events: readonly Envelope[]): string[] {
 }
 
 async function history(catalog: OpenCatalog, name: string): Promise<string[]> {
-  let id = catalog.system.state.names[name];
-  if (id === undefined && catalog.system.state.files[name] !== undefined) id = name;
+  let id = entryOf(catalog.system.state.names, name);
+  if (id === undefined && entryOf(catalog.system.state.files, name) !== undefined) id = name;
   const events: Envelope[] = [];
   if (id === undefined) {
     // A removed or renamed-away name: find its file in the log.
@@ -330,7 +331,8 @@ async function runCommand(
       if (rest.length < 2) throw usage('tag needs a file and at least one tag.');
       const [name, ...tags] = rest as [string, ...string[]];
       const newTags: Record<string, string> = {};
-      for (const t of tags) if (state().tagNames[t] === undefined) newTags[t] = newEntityId();
+      for (const t of tags)
+        if (entryOf(state().tagNames, t) === undefined) newTags[t] = newEntityId();
       const result = await catalog.mediator.send(
         command(TagFile, fileId(catalog, name), { tags, newTags, why }, as),
       );

@@ -1,4 +1,5 @@
 import { CausewayError, ErrorCodes, type Table } from '@causeway/runtime';
+import { entryOf } from './catalog.ts';
 
 /** A parsed tag expression. `at` is the column (0-based) of the tag, for messages. */
 export type TagExpression =
@@ -126,7 +127,7 @@ export function matchFiles(
   all: () => Iterable<string>,
 ): Set<string> {
   for (const tag of tagsOf(expression)) {
-    if (index[tag.name] === undefined)
+    if (entryOf(index, tag.name) === undefined)
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
         `Unknown tag ${JSON.stringify(tag.name)} at column ${tag.at + 1}: no file has ever been tagged with it.\n${pointAt(source, tag.at, tag.name.length)}\nRun 'tagfs ls --tags' to list the tags in use.`,
@@ -136,7 +137,7 @@ export function matchFiles(
   const evaluate = (e: TagExpression): Set<string> => {
     switch (e.kind) {
       case 'tag':
-        return new Set(Object.keys(index[e.name] ?? {}));
+        return new Set(Object.keys(entryOf(index, e.name) ?? {}));
       case 'not': {
         const excluded = evaluate(e.operand);
         const out = new Set<string>();

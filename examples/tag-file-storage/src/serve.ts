@@ -25,6 +25,7 @@ import { newEntityId } from '@causeway/runtime';
 import type { Mediator } from '@causeway/runtime/cqrs';
 import {
   AddFile,
+  entryOf,
   RemoveFile,
   RenameFile,
   TagFile,
@@ -67,7 +68,7 @@ const File = new GraphQLObjectType<FileNode>({
 function nodes(state: CatalogState, ids: Iterable<string>): FileNode[] {
   const out: FileNode[] = [];
   for (const id of ids) {
-    const file = state.files[id];
+    const file = entryOf(state.files, id);
     if (file !== undefined)
       out.push({ id, name: file.name, hash: file.hash, size: file.size, tags: [...file.tags] });
   }
@@ -79,7 +80,9 @@ function nodes(state: CatalogState, ids: Iterable<string>): FileNode[] {
  * command's handler is the one that refuses it (UNKNOWN_FILE), as for any other client.
  */
 function fileIdOf(state: CatalogState, name: string): string {
-  return state.names[name] ?? (state.files[name] === undefined ? newEntityId() : name);
+  return (
+    entryOf(state.names, name) ?? (entryOf(state.files, name) === undefined ? newEntityId() : name)
+  );
 }
 
 /** The catalog's GraphQL schema: files (paged, optionally by tag expression) and the commands. */
@@ -157,7 +160,7 @@ export function catalogSchema(mediator: Mediator<Catalog>): GraphQLSchema {
           payload: (args: FileArgs, ctx: Context) => {
             const newTags: Record<string, string> = {};
             for (const t of args.tags)
-              if (state().tagNames[t] === undefined) newTags[t] = newEntityId();
+              if (entryOf(state().tagNames, t) === undefined) newTags[t] = newEntityId();
             return { tags: args.tags, newTags, why: reason(args, ctx) };
           },
           resolve: (result) => result.tags,

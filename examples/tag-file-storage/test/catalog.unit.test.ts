@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { newEntityId } from '@causeway/runtime';
 import { command, isCommandRejected, type Mediator } from '@causeway/runtime/cqrs';
+import { matchFiles, parseTagExpression } from '../src/expression.ts';
 import {
   AddFile,
   catalogMediator,
   catalogSystem,
+  entryOf,
   RemoveFile,
   RenameFile,
   TagFile,
@@ -182,5 +184,58 @@ describe('catalog commands', () => {
     await Promise.all([tag(mediator, a, ['x']), tag(mediator, b, ['x'])]);
 
     expect(mediator.system.state.index['x']).toEqual({ [a]: true, [b]: true });
+  });
+
+  it('takes names and tags that objects inherit (constructor, toString) as any others', async () => {
+    const mediator = await started();
+    const names = ['constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    const ids: string[] = [];
+    for (const name of names) ids.push(await addFile(mediator, name, `h-${name}`));
+    const [first] = ids as [string];
+
+    expect(await tag(mediator, first, ['constructor', 'toString'])).toEqual([
+      'constructor',
+      'toString',
+    ]);
+    await mediator.send(command(RenameFile, ids[1] as string, { to: 'valueOf2', why }, as));
+    await mediator.send(command(UntagFile, first, { tags: ['toString'], why }, as));
+
+    const state = mediator.system.state;
+    expect(Object.keys(state.names).sort()).toEqual(
+      ['constructor', 'hasOwnProperty', 'valueOf', 'valueOf2'].sort(),
+    );
+    expect(state.names['constructor']).toBe(first);
+    expect(state.index['constructor']).toEqual({ [first]: true });
+    expect(entryOf(state.index, 'toString')).toEqual({});
+    expect(Object.keys(state.tagNames).sort()).toEqual(['constructor', 'toString']);
+    const found = matchFiles('constructor', parseTagExpression('constructor'), state.index, () =>
+      Object.keys(state.files),
+    );
+    expect([...found]).toEqual([first]);
+    // Nothing was written into what the tables inherit.
+    expect(Object.keys(Object)).toEqual([]);
+    expect(Object.keys(Object.prototype)).toEqual([]);
+    expect(
+      await reasonOf(
+        mediator.send(
+          command(AddFile, newEntityId(), { name: 'constructor', hash: 'other', size: 1, why }, as),
+        ),
+      ),
+    ).toBe('DUPLICATE_NAME');
+  });
+
+  it('refuses the name and the tag __proto__, which a plain object cannot hold as a key', async () => {
+    const mediator = await started();
+    const id = await addFile(mediator, 'a.txt');
+
+    const add = command(AddFile, newEntityId(), { name: '__proto__', hash: 'h', size: 1, why }, as);
+    const rename = command(RenameFile, id, { to: '__proto__', why }, as);
+
+    expect(await reasonOf(mediator.send(add))).toBe('INVALID_NAME');
+    expect(await reasonOf(mediator.send(rename))).toBe('INVALID_NAME');
+    expect(await reasonOf(tag(mediator, id, ['__proto__']))).toBe('INVALID_TAG');
+    expect(Object.keys(mediator.system.state.names)).toEqual(['a.txt']);
+    // The system took all three refusals and goes on.
+    expect(await tag(mediator, id, ['ok'])).toEqual(['ok']);
   });
 });

@@ -607,9 +607,10 @@ export class LoopCore<S extends object> {
 
   /**
    * Starts a batched rebuild: one draft of the state that every page of replayed ticks writes
-   * to ({@link LoopCore.replayBatch}), finished once by {@link LoopCore.endReplay}. A draft
-   * holds at most one copy per touched entry, so its size is bounded by the state's, not the
-   * log's: the cost of finishing a draft is paid once per rebuild rather than once per page.
+   * to ({@link LoopCore.replayBatch}, which returns the draft to go on with), finished by
+   * {@link LoopCore.endReplay}. A draft holds at most one copy per touched entry, so its size
+   * is bounded by the state's, not the log's: the cost of finishing a draft is paid once per
+   * rebuild (and once more per table that outgrows a plain object) rather than once per page.
    */
   beginReplay(): StateDraft {
     return new StateDraft(this.#state);
@@ -634,23 +635,31 @@ export class LoopCore<S extends object> {
     draft: StateDraft,
     commits: readonly TickCommit[],
     events: readonly StoredEnvelope[],
-  ): void {
+  ): StateDraft {
     let index = 0;
+    let current = draft;
     const tickGuard = this.settings.tickGuard;
     tickGuard?.enter('the loop');
     try {
       for (const commit of commits) {
         const count = commit.lastSeq - commit.firstSeq + 1;
-        const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq, draft);
+        const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq, current);
         run.replay(events, index, index + count);
         index += count;
         this.#timers = run.timers;
         this.#lastCommit = commit;
         this.entities.settle();
+        // A table that grew large in this tick is stored as one from the next tick on, as in
+        // the live run: the draft ends here and a new one goes on.
+        if (current.outgrown()) {
+          this.endReplay(current);
+          current = this.beginReplay();
+        }
       }
     } finally {
       tickGuard?.exit();
     }
+    return current;
   }
 
   /** Forgets everything rebuilt (state, registry, timers, last commit) to rebuild again. */

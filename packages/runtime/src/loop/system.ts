@@ -473,29 +473,22 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       if (commit !== undefined && core.restoreSnapshot(snapshot.bytes, commit))
         after = snapshot.tick;
     }
+    // A batch that throws leaves its draft unfinished: the caller rebuilds tick by tick from a
+    // reset state (a draft the batch had finished and replaced must not be finished again).
     let draft = tickByTick ? null : core.beginReplay();
-    try {
-      for await (const { commits, events } of committedPages(store, after)) {
-        if (draft !== null) {
-          core.replayBatch(draft, commits, events);
-          // A table that grew large in the draft is drafted cheaply only once it is stored
-          // as one: finish the draft and go on with a new one.
-          if (draft.outgrown()) {
-            core.endReplay(draft);
-            draft = core.beginReplay();
-          }
-          continue;
-        }
-        let index = 0;
-        for (const commit of commits) {
-          const count = commit.lastSeq - commit.firstSeq + 1;
-          core.replayTick(commit, events.slice(index, index + count));
-          index += count;
-        }
+    for await (const { commits, events } of committedPages(store, after)) {
+      if (draft !== null) {
+        draft = core.replayBatch(draft, commits, events);
+        continue;
       }
-    } finally {
-      if (draft !== null) core.endReplay(draft);
+      let index = 0;
+      for (const commit of commits) {
+        const count = commit.lastSeq - commit.firstSeq + 1;
+        core.replayTick(commit, events.slice(index, index + count));
+        index += count;
+      }
     }
+    if (draft !== null) core.endReplay(draft);
     return after;
   }
 

@@ -99,6 +99,14 @@ Object.defineProperty(SHOWN_AS_ENTRIES, Symbol.for('nodejs.util.inspect.custom')
  */
 const INTERNAL: unique symbol = Symbol('causeway.table');
 
+/**
+ * The one string key through which reading an object reaches its prototype. A table view
+ * answers it with an entry of that name or `undefined`, never the prototype: an object reached
+ * that way and written (`state.index[tag][id] = true` with `tag` from a payload) would change
+ * every object of the process.
+ */
+const PROTO = '__proto__';
+
 /** The state as stored: large tables as {@link StoredTable}, every other value as is. */
 type StoredState = Record<string, unknown>;
 
@@ -273,13 +281,15 @@ class TableView implements ProxyHandler<object> {
         const value = lookup(this.table.root, key);
         if (value !== ABSENT) return value;
       }
+      // A key from a payload must never reach the prototype (see {@link PROTO}).
+      if (key === PROTO) return Reflect.getOwnPropertyDescriptor(target, key)?.value;
     } else if (key === INTERNAL) return this.table;
     return Reflect.get(target, key);
   }
 
   has(target: object, key: string | symbol): boolean {
     if (typeof key === 'string' && !this.materialised && holds(this.table.root, key)) return true;
-    return Reflect.has(target, key);
+    return key === PROTO ? Object.hasOwn(target, key) : Reflect.has(target, key);
   }
 
   ownKeys(target: object): (string | symbol)[] {
@@ -640,14 +650,17 @@ class TableWork implements ProxyHandler<object> {
     return this.keys.length > 0;
   }
 
+  // A string key answers only the table's entries: an applier that writes through
+  // `draft.table[key]` with a key taken from a payload ('constructor', '__proto__') must not
+  // reach `Object.prototype` or its members, and change them for the whole process.
   get(target: object, key: string | symbol): unknown {
     if (typeof key !== 'string') return key === INTERNAL ? this : Reflect.get(target, key);
     const value = this.entry(key);
-    return value === ABSENT ? Reflect.get(target, key) : value;
+    return value === ABSENT ? undefined : value;
   }
 
   has(target: object, key: string | symbol): boolean {
-    return (typeof key === 'string' && this.hasEntry(key)) || Reflect.has(target, key);
+    return typeof key === 'string' ? this.hasEntry(key) : Reflect.has(target, key);
   }
 
   ownKeys(): string[] {
@@ -1008,14 +1021,18 @@ export class StateDraft {
 
   /**
    * Whether a small table of the draft grew past {@link PLAIN_TABLE_SIZE} entries: it becomes a
-   * large table when the draft ends, and until then every write to it goes through immer. A
-   * long replay finishes its draft then and goes on with a new one.
+   * large table when the draft ends, and until then it is drafted by immer. A replay of many
+   * ticks on one draft asks after every tick and finishes its draft then, so that every tick
+   * sees each table stored as the live run's tick did (a large table's draft lists its keys
+   * sorted and answers only its entries; a small table's is a plain object's).
    */
   outgrown(): boolean {
-    for (const key of Object.keys(this.base)) {
+    for (const key of Object.keys(this.draft)) {
       if (this.handler.tables.has(key)) continue;
       const value = rawChild(this.draft, key);
-      if (!(value instanceof StoredTable) && isLargeTable(value)) return true;
+      // A value the draft has not touched is the base's: a plain table there is small.
+      if (value === this.base[key] || value instanceof StoredTable) continue;
+      if (isLargeTable(value)) return true;
     }
     return false;
   }

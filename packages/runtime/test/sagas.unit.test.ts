@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  defineEvent,
+  EventSystem,
   firstDivergence,
+  input,
   MemoryStore,
   newEntityId,
   reexecute,
   systemInternals,
 } from '../src/index.ts';
-import { command, commandInput, SAGAS_TABLE } from '../src/cqrs/index.ts';
+import { command, commandInput, defineSaga, Mediator, SAGAS_TABLE } from '../src/cqrs/index.ts';
 import { CrashingStore, resumeScript, runScript, type Script } from '../src/testing/index.ts';
 import {
   Checkout,
@@ -131,5 +134,39 @@ describe('sagas', () => {
     await runScript(system, script);
 
     expect((system.state as Record<string, unknown>)[SAGAS_TABLE]).toEqual({ Checkout: {} });
+  });
+
+  it('keys instances by payload strings as any others, and refuses __proto__ without halting', async () => {
+    // A saga keyed by a string a client sends: "constructor" is a key like any other (not what
+    // a plain object inherits), "__proto__" a refusal recorded as a listener failure.
+    const Noted = defineEvent<{ ref: string }>('sagas.Noted', { entity: 'new' });
+    const Tally = defineSaga<{ count: number }>('Tally').on(
+      Noted,
+      (e) => e.data.ref,
+      (state) => (state === undefined ? { count: 1 } : { count: state.count + 1 }),
+    );
+    const system = new EventSystem({ seed: 3, initialState: {}, events: [Noted] });
+    const mediator = new Mediator(system).saga(Tally);
+    await mediator.start();
+    const note = (ref: string) => input(Noted, newEntityId(), { ref }, 'client');
+
+    await system.tick([note('constructor'), note('toString'), note('a')], { at: t0 });
+    const second = await system.tick([note('constructor'), note('__proto__')], { at: t0 + 1 });
+
+    expect(mediator.sagaState(Tally, 'constructor')).toEqual({ count: 2 });
+    expect(mediator.sagaState(Tally, 'toString')).toEqual({ count: 1 });
+    expect(mediator.sagaState(Tally, 'hasOwnProperty')).toBeUndefined();
+    expect(mediator.sagaState(Tally, '__proto__')).toBeUndefined();
+    const failed = second.events.find((e) => e.type === 'causeway.ListenerFailed');
+    expect(failed?.data).toMatchObject({
+      listener: 'Tally',
+      error: { code: 'CW_INVALID_ARGUMENT' },
+    });
+    expect(JSON.stringify(failed?.data)).toContain('__proto__');
+    expect(Object.keys(Object.prototype)).toEqual([]);
+    expect(system.halted).toBeNull();
+    await system.tick([note('a')], { at: t0 + 2 });
+    expect(mediator.sagaState(Tally, 'a')).toEqual({ count: 2 });
+    await system.close();
   });
 });

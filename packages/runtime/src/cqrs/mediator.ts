@@ -34,6 +34,19 @@ import {
 } from './records.ts';
 import type { SagaContext, SagaDefinition } from './saga.ts';
 
+/** The one key a state table cannot hold (see the saga listener in {@link Mediator.saga}). */
+const PROTO_KEY = '__proto__';
+
+/**
+ * The state of saga `name`'s instance `key` in `state`, or undefined: the instances' own
+ * entries only, so that a key taken from a payload (`constructor`, `toString`) is a fresh
+ * instance, never what a plain object inherits.
+ */
+function instanceState(state: unknown, name: string, key: string): unknown {
+  const instances = (state as CqrsTables)[SAGAS_TABLE]?.[name];
+  return instances !== undefined && Object.hasOwn(instances, key) ? instances[key] : undefined;
+}
+
 /** Options of a {@link Mediator}. */
 export interface MediatorOptions {
   /**
@@ -187,8 +200,16 @@ export class Mediator<S extends object = Record<string, unknown>> {
         run: (event, ctx) => {
           const key = step.key(event);
           if (key === null) return;
-          const tables = ctx.state as unknown as CqrsTables;
-          const current = tables[SAGAS_TABLE]?.[name]?.[key] as State | undefined;
+          if (key === PROTO_KEY) {
+            // A state table cannot hold this key (writing it sets a plain object's
+            // prototype): the event is not the saga's, and the failure is recorded.
+            throw new CausewayError(
+              ErrorCodes.InvalidArgument,
+              `Saga "${name}" keyed "${event.type}" (seq ${event.seq}) by "__proto__", which a state table cannot hold as a key: the saga did not react to it. Key saga instances by entity ids, or by values your commands validate.`,
+              { saga: name, key, event: event.id },
+            );
+          }
+          const current = instanceState(ctx.state, name, key) as State | undefined;
           const scoped = new SagaRun<S>(ctx);
           let next: State | null | void;
           try {
@@ -359,7 +380,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
 
   /** A saga instance's state, or undefined when it has not started or has finished. */
   sagaState<State>(saga: SagaDefinition<State, S>, key: string): State | undefined {
-    return (this.#system.state as CqrsTables)[SAGAS_TABLE]?.[saga.name]?.[key] as State | undefined;
+    return instanceState(this.#system.state, saga.name, key) as State | undefined;
   }
 
   // ---------------------------------------------------------------------------------------

@@ -638,6 +638,25 @@ describe('EventSystem with large tables', () => {
     await system.close();
   });
 
+  it('names "__proto__" when an applier halts on writing it into a small table', async () => {
+    // A small table is a plain object drafted by immer, which refuses to set a prototype.
+    const Said = defineEvent<{ word: string }>('tables.SaidOne', { entity: 'new' });
+    const system = new EventSystem<{ byWord: Table<{ id: string }> }>({
+      seed: 6,
+      initialState: { byWord: {} },
+    });
+    system.apply(Said, (draft, e) => {
+      draft.byWord[e.data.word] = { id: e.entity };
+    });
+
+    const tick = system.tick([input(Said, newEntityId(), { word: '__proto__' }, 'test')], {
+      at: Date.now(),
+    });
+
+    await expect(tick).rejects.toThrow(/wrote the key "__proto__" into a table/);
+    expect(Object.keys(Object.prototype)).toEqual([]);
+  });
+
   it('refuses writes to a committed table', async () => {
     const system = shop(new MemoryStore());
     const [id] = await fillShop(system, 100);

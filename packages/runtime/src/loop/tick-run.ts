@@ -501,7 +501,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
       // the system halts, so no half-applied state is ever committed.
       const error = new CausewayError(
         ErrorCodes.ListenerFailed,
-        `The applier of "${event.type}" threw on seq ${event.seq}: ${messageOf(err)}. Appliers must not fail: tick ${this.tick} was not committed and the system stopped. Fix the applier and reopen the store.`,
+        `The applier of "${event.type}" threw on seq ${event.seq}: ${messageOf(err)}${immerHint(err)}. Appliers must not fail: tick ${this.tick} was not committed and the system stopped. Fix the applier and reopen the store.`,
         { type: event.type, seq: event.seq, tick: this.tick },
         { cause: err },
       );
@@ -676,6 +676,20 @@ function isProgramError(err: unknown): boolean {
 export function isProgramErrorCode(code: unknown): boolean {
   return typeof code === 'string' && programErrorCodes.has(code);
 }
+
+/**
+ * What an immer error an applier threw means, when the message does not say (immer's production
+ * build numbers its errors): 12 is `Object.setPrototypeOf()` on a draft, which is what writing
+ * the key `__proto__` into a small table (a plain object) does.
+ */
+function immerHint(err: unknown): string {
+  if (!(err instanceof Error) || !IMMER_SET_PROTOTYPE.test(err.message)) return '';
+  return ' (the applier set the prototype of an object in the state: most likely it wrote the key "__proto__" into a table, which a plain object cannot hold as a key; refuse that key before it reaches an applier)';
+}
+
+// Immer's error 12, in its production build's words and in its development build's.
+const IMMER_SET_PROTOTYPE =
+  /\[Immer\] minified error nr: 12\b|Object\.setPrototypeOf\(\) cannot be used on an Immer draft/;
 
 function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -607,6 +607,10 @@ describe('EventSystem with large tables', () => {
     const at = Date.now();
     const words = Array.from({ length: 80 }, (_, i) => `w${i}`);
     await system.tick([input(Said, newEntityId(), { words }, 'test')], { at });
+    // A rebuild from this snapshot replays the next tick on the table stored as a large one, as
+    // the live tick found it (a rebuild from the start would replay it in the same page as the
+    // first tick, on the plain table: see docs/architecture.md).
+    await system.snapshot();
     const hostile = ['constructor', '__proto__', 'toString', 'hasOwnProperty'];
     const id = newEntityId();
 
@@ -624,9 +628,7 @@ describe('EventSystem with large tables', () => {
     expect(Object.keys(Object.prototype)).toEqual([]);
     expect(Object.keys(Object)).toEqual([]);
     expect(hashState(system.state)).toBe(system.lastCommit?.hash);
-    await system.snapshot();
-    // Replayed on one draft, the second tick still finds the table stored as a large one.
-    const rebuilt = await rebuild(store, make, { snapshots: false });
+    const rebuilt = await rebuild(store, make);
     expect(Object.keys(Object.prototype)).toEqual([]);
     expect(Object.keys(Object)).toEqual([]);
     expect(rebuilt.hash).toBe(system.lastCommit?.hash);

@@ -610,7 +610,8 @@ export class LoopCore<S extends object> {
    * to ({@link LoopCore.replayBatch}, which returns the draft to go on with), finished by
    * {@link LoopCore.endReplay}. A draft holds at most one copy per touched entry, so its size
    * is bounded by the state's, not the log's: the cost of finishing a draft is paid once per
-   * rebuild (and once more per table that outgrows a plain object) rather than once per page.
+   * rebuild (and once more per page in which a table outgrew a plain object) rather than once
+   * per page.
    */
   beginReplay(): StateDraft {
     return new StateDraft(this.#state);
@@ -637,29 +638,27 @@ export class LoopCore<S extends object> {
     events: readonly StoredEnvelope[],
   ): StateDraft {
     let index = 0;
-    let current = draft;
     const tickGuard = this.settings.tickGuard;
     tickGuard?.enter('the loop');
     try {
       for (const commit of commits) {
         const count = commit.lastSeq - commit.firstSeq + 1;
-        const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq, current);
+        const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq, draft);
         run.replay(events, index, index + count);
         index += count;
         this.#timers = run.timers;
         this.#lastCommit = commit;
         this.entities.settle();
-        // A table that grew large in this tick is stored as one from the next tick on, as in
-        // the live run: the draft ends here and a new one goes on.
-        if (current.outgrown()) {
-          this.endReplay(current);
-          current = this.beginReplay();
-        }
       }
     } finally {
       tickGuard?.exit();
     }
-    return current;
+    // A table that grew large in this page is stored as one from the next page on: the draft
+    // ends here and a new one goes on. (Asked after every tick, this cost a replayed 1-event
+    // tick several times its own work: counting an immer draft's keys goes through its traps.)
+    if (!draft.outgrown()) return draft;
+    this.endReplay(draft);
+    return this.beginReplay();
   }
 
   /** Forgets everything rebuilt (state, registry, timers, last commit) to rebuild again. */

@@ -1022,9 +1022,7 @@ export class StateDraft {
   /**
    * Whether a small table of the draft grew past {@link PLAIN_TABLE_SIZE} entries: it becomes a
    * large table when the draft ends, and until then it is drafted by immer. A replay of many
-   * ticks on one draft asks after every tick and finishes its draft then, so that every tick
-   * sees each table stored as the live run's tick did (a large table's draft lists its keys
-   * sorted and answers only its entries; a small table's is a plain object's).
+   * ticks on one draft asks after each page of ticks and goes on with a new draft.
    */
   outgrown(): boolean {
     for (const key of Object.keys(this.draft)) {
@@ -1032,7 +1030,9 @@ export class StateDraft {
       const value = rawChild(this.draft, key);
       // A value the draft has not touched is the base's: a plain table there is small.
       if (value === this.base[key] || value instanceof StoredTable) continue;
-      if (isLargeTable(value)) return true;
+      // Counted with one `ownKeys` trap: `Object.keys` of an immer draft also asks its
+      // `getOwnPropertyDescriptor` trap once a key.
+      if (isPlainObject(value) && Reflect.ownKeys(value).length > PLAIN_TABLE_SIZE) return true;
     }
     return false;
   }

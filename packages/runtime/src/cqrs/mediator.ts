@@ -2,6 +2,7 @@ import type { Immutable } from 'immer';
 import { CausewayError, ErrorCodes, isCausewayError, type ErrorCode } from '../errors/index.ts';
 import type { AnyEventType, DataOf } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
+import { PROTO_KEY } from '../events/payload.ts';
 import type { ListenerFailedData } from '../loop/builtin.ts';
 import type { EventSystem } from '../loop/system.ts';
 import type { ListenerContext, ListenerObject, TickResult } from '../loop/types.ts';
@@ -33,9 +34,6 @@ import {
   type DecidedCommand,
 } from './records.ts';
 import type { SagaContext, SagaDefinition } from './saga.ts';
-
-/** The one key a state table cannot hold (see the saga listener in {@link Mediator.saga}). */
-const PROTO_KEY = '__proto__';
 
 /**
  * The state of saga `name`'s instance `key` in `state`, or undefined: the instances' own

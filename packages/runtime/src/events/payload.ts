@@ -208,9 +208,15 @@ function scalarBound(value: unknown): number {
   }
 }
 
+/**
+ * The one string key that reaches an object's prototype through a property read or write: no
+ * payload, state table or msgpack map can hold it as a key.
+ */
+export const PROTO_KEY = '__proto__';
+
 /** The msgpack size bound of a storable map key, or -1 (`__proto__`, a lone surrogate). */
 function keyBound(key: string): number {
-  return key !== '__proto__' && (key as string & { isWellFormed(): boolean }).isWellFormed()
+  return key !== PROTO_KEY && (key as string & { isWellFormed(): boolean }).isWellFormed()
     ? HEAD + key.length * 3
     : -1;
 }
@@ -296,7 +302,7 @@ function checkKey(eventType: string, key: string, frames: readonly Frame[]): num
   throw new InvalidPayloadError(
     eventType,
     pathOf(frames),
-    key === '__proto__'
+    key === PROTO_KEY
       ? 'the key "__proto__" cannot be stored (msgpack decoders refuse it, and on a plain object it would replace the prototype); rename the key'
       : 'the key holds a lone UTF-16 surrogate, which UTF-8 cannot carry',
   );

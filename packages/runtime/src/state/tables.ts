@@ -1,4 +1,5 @@
 import { createDraft, current, finishDraft } from 'immer';
+import { PROTO_KEY } from '../events/payload.ts';
 import { entryHashInto, tableLanes } from './value-hash.ts';
 import type { LanePair, Lanes } from './value-hash.ts';
 
@@ -87,8 +88,10 @@ class StoredTable {
  */
 const SHOWN_AS_ENTRIES: object = {};
 Object.defineProperty(SHOWN_AS_ENTRIES, Symbol.for('nodejs.util.inspect.custom'), {
-  value(this: Record<string, unknown>): Record<string, unknown> {
-    return { ...this };
+  value(this: Record<string | symbol, unknown>): Record<string, unknown> {
+    // A draft shows its entries without copying them into itself, as reading each would.
+    const work = this[INTERNAL];
+    return work instanceof TableWork ? work.shown() : { ...this };
   },
 });
 
@@ -98,14 +101,6 @@ Object.defineProperty(SHOWN_AS_ENTRIES, Symbol.for('nodejs.util.inspect.custom')
  * forwards to ours (immer's draft of a view, the patch recorder's) is told apart by identity.
  */
 const INTERNAL: unique symbol = Symbol('causeway.table');
-
-/**
- * The one string key through which reading an object reaches its prototype. A table view
- * answers it with an entry of that name or `undefined`, never the prototype: an object reached
- * that way and written (`state.index[tag][id] = true` with `tag` from a payload) would change
- * every object of the process.
- */
-const PROTO = '__proto__';
 
 /** The state as stored: large tables as {@link StoredTable}, every other value as is. */
 type StoredState = Record<string, unknown>;
@@ -281,15 +276,16 @@ class TableView implements ProxyHandler<object> {
         const value = lookup(this.table.root, key);
         if (value !== ABSENT) return value;
       }
-      // A key from a payload must never reach the prototype (see {@link PROTO}).
-      if (key === PROTO) return Reflect.getOwnPropertyDescriptor(target, key)?.value;
+      // A key from a payload must never reach the prototype: an object reached that way and
+      // written (`state.index[tag][id] = true`) would change every object of the process.
+      if (key === PROTO_KEY) return Reflect.getOwnPropertyDescriptor(target, key)?.value;
     } else if (key === INTERNAL) return this.table;
     return Reflect.get(target, key);
   }
 
   has(target: object, key: string | symbol): boolean {
     if (typeof key === 'string' && !this.materialised && holds(this.table.root, key)) return true;
-    return key === PROTO ? Object.hasOwn(target, key) : Reflect.has(target, key);
+    return key === PROTO_KEY ? Object.hasOwn(target, key) : Reflect.has(target, key);
   }
 
   ownKeys(target: object): (string | symbol)[] {
@@ -719,6 +715,16 @@ class TableWork implements ProxyHandler<object> {
 
   setPrototypeOf(): boolean {
     return false;
+  }
+
+  /** The draft's entries as a plain object, for display: nothing is copied into the draft. */
+  shown(): Record<string, unknown> {
+    return Object.fromEntries(
+      this.ownKeys().map((key) => {
+        const slot = this.slots.get(key);
+        return [key, slot === undefined ? lookup(this.root, key) : this.values[slot]];
+      }),
+    );
   }
 
   /** The table as the draft holds it now, its changed entries copied (the draft goes on). */

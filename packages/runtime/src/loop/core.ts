@@ -619,8 +619,8 @@ export class LoopCore<S extends object> {
    * to ({@link LoopCore.replayBatch}, which returns the draft to go on with), finished by
    * {@link LoopCore.endReplay}. A draft holds at most one copy per touched entry, so its size
    * is bounded by the state's, not the log's: the cost of finishing a draft is paid once per
-   * rebuild (and once more per page in which a table outgrew a plain object) rather than once
-   * per page.
+   * rebuild (and once more each time a table outgrew a plain object) rather than once per
+   * page.
    */
   beginReplay(): StateDraft {
     return new StateDraft(this.#state);

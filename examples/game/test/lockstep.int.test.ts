@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import type { LockstepPeer } from '../src/lockstep/peer.ts';
 import { connectPeer } from '../src/node/peers.ts';
 import { firstFoodTick } from './food-ticks.ts';
@@ -75,5 +76,30 @@ describe('lockstep over the relay', () => {
       `Divergence at tick ${desync?.tick}: the state hashes differ.`,
     );
     expect(desync?.report).toMatch(/food\.[0-9a-f-]+\.cell: viper/);
+  });
+
+  it("ignores a hostile peer's hashes for ticks not played yet, so honest peers stay in sync", async () => {
+    // Arrange: a peer that joins first and reports hashes for ticks the relay has not played.
+    running = await startRelay({ seed: SEED, lastTick: 20, startWith: 2 });
+    const hostile = new WebSocket(running.url);
+    await new Promise((resolve) => hostile.once('open', resolve));
+    hostile.send(JSON.stringify({ t: 'hello', name: 'eve', role: 'player' }));
+    for (const tick of [-1, 0, 1, 2, 3, 10, 20, 1e9])
+      hostile.send(JSON.stringify({ t: 'hash', tick, hash: 'forged' }));
+    while (running.relay.peers.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Act: an honest bot joins, which starts the match.
+    const honest = bot(running.url, 'viper');
+    while (running.relay.tick < 20) await new Promise((resolve) => setTimeout(resolve, 10));
+    await honest.settled();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Assert
+    const viper = running.relay.peers.find((p) => p.name === 'viper');
+    const eve = running.relay.peers.find((p) => p.name === 'eve');
+    expect(viper?.desynced).toBe(false);
+    expect(eve?.tick).toBe(0);
+    expect(running.relay.hashAt(1e9)).toBeUndefined();
+    expect(running.relay.hashAt(0)).toBeUndefined();
+    hostile.close();
   });
 });

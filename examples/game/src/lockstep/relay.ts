@@ -71,6 +71,8 @@ interface Connection {
 /** How many ticks the relay waits for every peer's hash before deciding a tick by majority. */
 const DECIDE_AFTER = 30;
 const LOG_TIMEOUT_MS = 15_000;
+/** The longest hash a peer may report (the runtime's state hashes are 16 hex digits). */
+const MAX_HASH_LENGTH = 64;
 
 function slug(name: string): string {
   return (
@@ -323,8 +325,18 @@ export class Relay {
 
   #receive(connection: Connection, message: PeerMessage): void {
     if (message.t === 'hash') {
-      if (Number.isInteger(message.tick) && typeof message.hash === 'string') {
-        this.#hash(connection, message.tick, message.hash);
+      // Only a tick the relay has broadcast has a hash. A report for any other is forged: kept,
+      // it would decide that tick ahead of the honest peers (alone, or first in a tie) and flag
+      // them, and each one would hold memory until a tick that may never come.
+      const { tick, hash } = message;
+      if (
+        Number.isSafeInteger(tick) &&
+        tick >= 1 &&
+        tick <= this.#tick &&
+        typeof hash === 'string' &&
+        hash.length <= MAX_HASH_LENGTH
+      ) {
+        this.#hash(connection, tick, hash);
       }
       return;
     }

@@ -102,4 +102,27 @@ describe('lockstep over the relay', () => {
     expect(running.relay.hashAt(0)).toBeUndefined();
     hostile.close();
   });
+
+  it('names a new actor for a peer that asks for one a log cannot carry', async () => {
+    // Arrange
+    running = await startRelay({ seed: SEED, startWith: 5 });
+    const asks = ['p\ud800', 'x'.repeat(41), 'a b', 'bot:viper'];
+    // Act
+    const given = await Promise.all(
+      asks.map(async (actor) => {
+        const ws = new WebSocket(running!.url);
+        await new Promise((resolve) => ws.once('open', resolve));
+        const welcome = new Promise<{ actor: string }>((resolve) =>
+          ws.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()))),
+        );
+        ws.send(JSON.stringify({ t: 'hello', name: 'eve', role: 'player', actor }));
+        const { actor: got } = await welcome;
+        ws.close();
+        return got;
+      }),
+    );
+    // Assert
+    for (const actor of given.slice(0, 3)) expect(actor).toMatch(/^player:eve(-\d+)?$/);
+    expect(given[3]).toBe('bot:viper');
+  });
 });

@@ -71,6 +71,8 @@ interface Connection {
 /** How many ticks the relay waits for every peer's hash before deciding a tick by majority. */
 const DECIDE_AFTER = 30;
 const LOG_TIMEOUT_MS = 15_000;
+/** The actors a peer may ask for again: what {@link slug} makes, and names like `bot:viper`. */
+const ACTOR_PATTERN = /^[A-Za-z0-9:._-]{1,40}$/;
 /** The longest hash a peer may report (the runtime's state hashes are 16 hex digits). */
 const MAX_HASH_LENGTH = 64;
 
@@ -287,9 +289,13 @@ export class Relay {
     const role: PeerRole = ['player', 'bot', 'watch', 'host'].includes(hello.role)
       ? hello.role
       : 'player';
+    // An actor is written into the world's log with every input of its peer: only a short
+    // ASCII name (as the relay hands out) is taken back, never text a log cannot carry.
     let actor =
-      typeof hello.actor === 'string' && hello.actor !== '' && !this.#connections.has(hello.actor)
-        ? hello.actor.slice(0, 40)
+      typeof hello.actor === 'string' &&
+      ACTOR_PATTERN.test(hello.actor) &&
+      !this.#connections.has(hello.actor)
+        ? hello.actor
         : '';
     if (actor === '') {
       const base = `${role}:${slug(name)}`;

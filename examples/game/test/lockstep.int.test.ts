@@ -1,6 +1,8 @@
+import { MemoryStore } from '@causeway/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { LockstepPeer } from '../src/lockstep/peer.ts';
+import { encodeExtract, extractLog } from '../src/lockstep/log-transfer.ts';
 import { connectPeer } from '../src/node/peers.ts';
 import { firstFoodTick } from './food-ticks.ts';
 import { startRelay, type RunningRelay } from './relay-fixture.ts';
@@ -16,6 +18,14 @@ afterEach(async () => {
   await running?.close();
   running = null;
 });
+
+/** A peer driven by the test: a raw socket that said hello as a watcher named `name`. */
+async function rawPeer(url: string, name: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  await new Promise((resolve) => ws.once('open', resolve));
+  ws.send(JSON.stringify({ t: 'hello', name, role: 'watch' }));
+  return ws;
+}
 
 function bot(url: string, name: string, bugAfterJoin?: number): LockstepPeer {
   const peer = connectPeer({
@@ -124,5 +134,33 @@ describe('lockstep over the relay', () => {
     // Assert
     for (const actor of given.slice(0, 3)) expect(actor).toMatch(/^player:eve(-\d+)?$/);
     expect(given[3]).toBe('bot:viper');
+  });
+
+  it("takes a log only from the peer asked for it, not from a peer answering another's request", async () => {
+    // Arrange: a bot plays on a store the test reads; a slow peer answers log requests with that
+    // same log after 300 ms; a hostile peer forges answers to the relay's requests (1 and 2).
+    running = await startRelay({ seed: SEED, startWith: 1 });
+    const store = new MemoryStore();
+    peers.push(connectPeer({ url: running.url, name: 'viper', role: 'bot', store }));
+    const slow = await rawPeer(running.url, 'slow');
+    slow.on('message', (data: Buffer, binary: boolean) => {
+      const message = binary ? null : (JSON.parse(data.toString()) as { t: string });
+      if (message?.t !== 'log-request') return;
+      const { request, tick } = message as unknown as { request: number; tick: number };
+      setTimeout(() => {
+        void extractLog(store, SEED, tick).then((log) => slow.send(encodeExtract(request, log)));
+      }, 300);
+    });
+    const hostile = await rawPeer(running.url, 'eve');
+    while (running.relay.tick < 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Act
+    const check = running.relay.compareLogs('bot:viper', 'watch:slow', 5);
+    const forged = { seed: 1, commits: [], events: [], inputs: [] };
+    for (const request of [1, 2]) hostile.send(encodeExtract(request, forged));
+    const result = await check;
+    // Assert
+    expect(result).toMatchObject({ ok: true, ticks: 5 });
+    slow.close();
+    hostile.close();
   });
 });

@@ -101,7 +101,10 @@ export class Relay {
   readonly #connections = new Map<string, Connection>();
   readonly #owned = new Map<string, Set<string>>();
   readonly #orphans = new Map<string, number>();
-  readonly #logWaiters = new Map<number, (extract: LogExtract) => void>();
+  readonly #logWaiters = new Map<
+    number,
+    { readonly from: WebSocket; readonly resolve: (extract: LogExtract) => void }
+  >();
   readonly #desyncs: Desync[] = [];
   readonly #explaining = new Set<Promise<void>>();
   readonly #now: () => number;
@@ -260,7 +263,7 @@ export class Relay {
     let connection: Connection | null = null;
     socket.on('message', (raw: RawData, binary: boolean) => {
       if (binary) {
-        this.#receiveLog(raw);
+        this.#receiveLog(socket, raw);
         return;
       }
       const message = parseFrame<PeerMessage>(rawText(raw));
@@ -480,21 +483,27 @@ export class Relay {
         this.#logWaiters.delete(request);
         reject(new Error(`${connection.name} did not send its log within ${LOG_TIMEOUT_MS} ms`));
       }, LOG_TIMEOUT_MS);
-      this.#logWaiters.set(request, (extract) => {
-        clearTimeout(timer);
-        resolve(extract);
+      this.#logWaiters.set(request, {
+        from: connection.socket,
+        resolve: (extract) => {
+          clearTimeout(timer);
+          resolve(extract);
+        },
       });
       this.#sendTo(connection, { t: 'log-request', request, tick });
     });
   }
 
-  #receiveLog(raw: RawData): void {
+  #receiveLog(socket: WebSocket, raw: RawData): void {
     try {
       const bytes = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw as ArrayBuffer);
       const { request, extract } = decodeExtract(new Uint8Array(bytes));
       const waiter = this.#logWaiters.get(request);
+      // Only the peer asked answers: request numbers are easy to guess, and another peer's
+      // answer would put its log in place of the one compared.
+      if (waiter === undefined || waiter.from !== socket) return;
       this.#logWaiters.delete(request);
-      waiter?.(extract);
+      waiter.resolve(extract);
     } catch {
       // A frame that is not a log extract answers nothing; its request times out and says so.
     }

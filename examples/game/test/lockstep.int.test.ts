@@ -123,7 +123,9 @@ describe('lockstep over the relay', () => {
         const ws = new WebSocket(running!.url);
         await new Promise((resolve) => ws.once('open', resolve));
         const welcome = new Promise<{ actor: string }>((resolve) =>
-          ws.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()))),
+          ws.once('message', (data: Buffer) =>
+            resolve(JSON.parse(data.toString()) as { actor: string }),
+          ),
         );
         ws.send(JSON.stringify({ t: 'hello', name: 'eve', role: 'player', actor }));
         const { actor: got } = await welcome;

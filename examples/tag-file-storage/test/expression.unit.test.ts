@@ -94,7 +94,7 @@ describe('tag expressions', () => {
 
   it('finds a tag of letters outside the basic plane, which tag names allow', () => {
     // Arrange: 𠀀 (U+20000) and 𝒳 (U+1D4B3) are letters, each two UTF-16 units.
-    const astral = { '𠀀': { a: true }, '𝒳': { b: true } };
+    const astral = { '𠀀': { a: true }, '𝒳': { b: true } } as const;
     const source = '𠀀 or 𝒳';
     // Act
     const found = matchFiles(source, parseTagExpression(source), astral, all);

@@ -1,7 +1,8 @@
-import { MemoryStore } from '@causeway/runtime';
+import { MemoryStore, newEntityId } from '@causeway/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { LockstepPeer } from '../src/lockstep/peer.ts';
+import { MAX_INPUTS_PER_TICK } from '../src/lockstep/relay.ts';
 import { encodeExtract, extractLog } from '../src/lockstep/log-transfer.ts';
 import { connectPeer } from '../src/node/peers.ts';
 import { firstFoodTick } from './food-ticks.ts';
@@ -164,5 +165,29 @@ describe('lockstep over the relay', () => {
     expect(result).toMatchObject({ ok: true, ticks: 5 });
     slow.close();
     hostile.close();
+  });
+
+  it('puts at most MAX_INPUTS_PER_TICK inputs of one peer into a tick', async () => {
+    // Arrange: a peer floods the relay before the match starts.
+    running = await startRelay({ seed: SEED, startWith: 2 });
+    const flooder = await rawPeer(running.url, 'eve');
+    const firstTick = new Promise<{ inputs: { actor: string }[] }>((resolve) =>
+      flooder.on('message', (data: Buffer, binary: boolean) => {
+        const message = binary ? null : (JSON.parse(data.toString()) as { t: string });
+        if (message?.t === 'tick') resolve(message as unknown as { inputs: { actor: string }[] });
+      }),
+    );
+    const entity = newEntityId();
+    for (let i = 0; i < 200; i++)
+      flooder.send(JSON.stringify({ t: 'input', type: 'Steer', entity, data: { dir: i % 4 } }));
+    while (running.relay.peers.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Act: a second peer starts the match.
+    const other = await rawPeer(running.url, 'bob');
+    const tick = await firstTick;
+    // Assert
+    expect(tick.inputs.filter((i) => i.actor === 'watch:eve')).toHaveLength(MAX_INPUTS_PER_TICK);
+    flooder.close();
+    other.close();
   });
 });

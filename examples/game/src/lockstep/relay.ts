@@ -66,11 +66,18 @@ interface Connection {
   readonly order: number;
   tick: number;
   desynced: boolean;
+  /** Inputs it sent into the tick being gathered. */
+  inputs: number;
 }
 
 /** How many ticks the relay waits for every peer's hash before deciding a tick by majority. */
 const DECIDE_AFTER = 30;
 const LOG_TIMEOUT_MS = 15_000;
+/**
+ * The most inputs one peer puts into one tick. A player steers once a tick and joins once; the
+ * rest would only grow every peer's tick and the history each newcomer is sent.
+ */
+export const MAX_INPUTS_PER_TICK = 16;
 /** The actors a peer may ask for again: what {@link slug} makes, and names like `bot:viper`. */
 const ACTOR_PATTERN = /^[A-Za-z0-9:._-]{1,40}$/;
 /** The longest hash a peer may report (the runtime's state hashes are 16 hex digits). */
@@ -244,6 +251,7 @@ export class Relay {
     const tick: WireTick = { tick: this.#tick, at: this.#lastAt, inputs: this.#queue };
     this.#queue = [];
     this.#pendingCount = 0;
+    for (const c of this.#connections.values()) c.inputs = 0;
     for (const i of tick.inputs) this.#track(i);
     this.#history.push(tick);
     this.#broadcast({ t: 'tick', ...tick });
@@ -315,6 +323,7 @@ export class Relay {
       order: this.#order++,
       tick: 0,
       desynced: false,
+      inputs: 0,
     };
     this.#connections.set(actor, connection);
     const welcome: RelayMessage = {
@@ -352,6 +361,8 @@ export class Relay {
     if (message.t !== 'input' || this.#ended) return;
     if (!Object.hasOwn(inputTypes, message.type) || typeof message.entity !== 'string') return;
     if (message.entity.length > 64 || JSON.stringify(message.data ?? null).length > 512) return;
+    if (connection.inputs >= MAX_INPUTS_PER_TICK) return;
+    connection.inputs++;
     this.#queue.push({
       type: message.type,
       entity: message.entity,

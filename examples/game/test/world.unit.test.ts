@@ -145,6 +145,27 @@ describe('admitting wire inputs', () => {
 
     expect(admitted.map((i) => i.type.name)).toEqual(['PlayerJoined']);
   });
+
+  it('keeps a tick whose joins carry an emoji at the name limit and a lone surrogate', async () => {
+    // Arrange: 15 letters and an emoji (17 UTF-16 units), and a hostile peer's lone surrogate.
+    const world = makeWorld(new MemoryStore(), { seed: SEED });
+    const ann = newEntityId();
+    const bob = newEntityId();
+    const eve = newEntityId();
+    const wire: WireInput[] = [
+      { type: 'PlayerJoined', entity: ann, data: { name: 'ann' }, actor: 'p1' },
+      { type: 'PlayerJoined', entity: bob, data: { name: 'bbbbbbbbbbbbbbb😀x' }, actor: 'p2' },
+      { type: 'PlayerJoined', entity: eve, data: { name: 'e\ud800ve' }, actor: 'p3' },
+    ];
+
+    // Act
+    await world.tick(admit(world, wire, at(1)), { at: at(1) });
+
+    // Assert
+    expect(world.state.snake[ann]?.name).toBe('ann');
+    expect(world.state.snake[bob]?.name).toBe('bbbbbbbbbbbbbbb😀');
+    expect(world.state.snake[eve]?.name).toBe('e\ufffdve');
+  });
 });
 
 describe('cells', () => {

@@ -253,6 +253,18 @@ async function add(
   return ExitCode.ok;
 }
 
+/**
+ * Text as a terminal may show it: control characters (a line break, an escape sequence) and the
+ * bidirectional overrides are written as `\n`, `\t` or `\uXXXX`. Names come from file systems
+ * and reasons from any GraphQL client; printed raw, a name could forge lines of `ls` or drive
+ * the user's terminal.
+ */
+function printable(text: string): string {
+  return text.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function formatHistory(events: readonly Envelope[]): string[] {
   const causes = new Map(events.map((e) => [e.id, e]));
   const lines: string[] = [];
@@ -262,11 +274,11 @@ function formatHistory(events: readonly Envelope[]): string[] {
     const data = e.data as { why?: string } & Record<string, unknown>;
     const { why, ...facts } = data;
     const shown = Object.entries(facts)
-      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+      .map(([k, v]) => `${k}=${printable(Array.isArray(v) ? v.join(',') : String(v))}`)
       .join(' ');
     lines.push(
       `${new Date(e.at).toISOString()}  ${e.type.padEnd(12)} ${shown}`,
-      `    by ${cause?.actor ?? e.actor}, why: ${why ?? '(not given)'}`,
+      `    by ${printable(cause?.actor ?? e.actor)}, why: ${why === undefined ? '(not given)' : printable(why)}`,
       `    caused by ${cause === undefined ? e.causation : `command ${cause.type} ${cause.id}`} (seq ${cause?.seq ?? '?'}) → event ${e.id} (seq ${e.seq})`,
     );
   }
@@ -308,7 +320,7 @@ function list(state: CatalogState, tagsOnly: boolean): string[] {
     .sort()
     .map((name) => {
       const file = state.files[state.names[name]!]!;
-      return `${name}\t${file.tags.join(',')}`;
+      return `${printable(name)}\t${file.tags.join(',')}`;
     });
 }
 
@@ -336,7 +348,7 @@ async function runCommand(
       const result = await catalog.mediator.send(
         command(TagFile, fileId(catalog, name), { tags, newTags, why }, as),
       );
-      out([`${name}\t${result.tags.join(',')}`]);
+      out([`${printable(name)}\t${result.tags.join(',')}`]);
       return ExitCode.ok;
     }
     case 'untag': {
@@ -345,14 +357,14 @@ async function runCommand(
       const result = await catalog.mediator.send(
         command(UntagFile, fileId(catalog, name), { tags, why }, as),
       );
-      out([`${name}\t${result.tags.join(',')}`]);
+      out([`${printable(name)}\t${result.tags.join(',')}`]);
       return ExitCode.ok;
     }
     case 'rename': {
       if (rest.length !== 2) throw usage('rename needs a file and its new name.');
       const [name, to] = rest as [string, string];
       await catalog.mediator.send(command(RenameFile, fileId(catalog, name), { to, why }, as));
-      out([`${name} → ${to}`]);
+      out([`${printable(name)} → ${printable(to)}`]);
       return ExitCode.ok;
     }
     case 'rm': {
@@ -360,7 +372,7 @@ async function runCommand(
       const ids = rest.map((name) => fileId(catalog, name));
       for (const id of ids) {
         const result = await catalog.mediator.send(command(RemoveFile, id, { why }, as));
-        out([`removed ${result.name}`]);
+        out([`removed ${printable(result.name)}`]);
       }
       return ExitCode.ok;
     }
@@ -373,7 +385,7 @@ async function runCommand(
       const ids = matchFiles(source, parseTagExpression(source), state().index, () =>
         Object.keys(state().files),
       );
-      out([...ids].map((id) => state().files[id]!.name).sort());
+      out([...ids].map((id) => printable(state().files[id]!.name)).sort());
       return ExitCode.ok;
     }
     case 'history': {

@@ -15,24 +15,35 @@ interface Token {
 
 const WORD = /[\p{L}\p{N}_.:-]/u;
 
+/** The most tags one expression may name. */
+export const MAX_EXPRESSION_TAGS = 1000;
+/** The deepest an expression may nest parentheses and `not`s. */
+export const MAX_EXPRESSION_DEPTH = 100;
+
+/** The character (a whole code point: a letter outside the BMP is two UTF-16 units) at `i`. */
+function charAt(source: string, i: number): string {
+  return String.fromCodePoint(source.codePointAt(i)!);
+}
+
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < source.length) {
-    const c = source[i]!;
+    const c = charAt(source, i);
     if (/\s/.test(c)) {
-      i++;
+      i += c.length;
     } else if (c === '(' || c === ')') {
       tokens.push({ text: c, kind: c, at: i++ });
     } else if (WORD.test(c)) {
       const start = i;
-      while (i < source.length && WORD.test(source[i]!)) i++;
+      while (i < source.length && WORD.test(charAt(source, i))) i += charAt(source, i).length;
       const text = source.slice(start, i);
       const lower = text.toLowerCase();
       const kind = lower === 'and' || lower === 'or' || lower === 'not' ? lower : 'word';
       tokens.push({ text, kind, at: start });
     } else {
-      tokens.push({ text: c, kind: 'bad', at: i++ });
+      tokens.push({ text: c, kind: 'bad', at: i });
+      i += c.length;
     }
   }
   tokens.push({ text: '', kind: 'end', at: source.length });
@@ -42,6 +53,14 @@ function tokenize(source: string): Token[] {
 /** `source` with a caret line under column `at`, for error messages. */
 export function pointAt(source: string, at: number, width = 1): string {
   return `  ${source}\n  ${' '.repeat(at)}${'^'.repeat(Math.max(1, width))}`;
+}
+
+function tooLarge(source: string, token: Token, what: string): CausewayError {
+  return new CausewayError(
+    ErrorCodes.InvalidArgument,
+    `Tag expression too large: ${what} at column ${token.at + 1}.\n${pointAt(source, token.at, token.text.length)}\nSplit the search into smaller ones.`,
+    { expression: source, column: token.at + 1, found: token.text },
+  );
 }
 
 function malformed(source: string, token: Token, expected: string): CausewayError {
@@ -55,28 +74,46 @@ function malformed(source: string, token: Token, expected: string): CausewayErro
 
 /**
  * Parses a tag expression: tags joined by `and`, `or`, `not` (any case) and parentheses;
- * `not` binds tightest, then `and`, then `or`.
+ * `not` binds tightest, then `and`, then `or`. At most {@link MAX_EXPRESSION_TAGS} tags, nested
+ * at most {@link MAX_EXPRESSION_DEPTH} deep.
  *
  * @throws CausewayError `CW_INVALID_ARGUMENT` naming the offending token's column, with the
- *   expression and a caret under the token in the message.
+ *   expression and a caret under the token in the message: a malformed expression, or one
+ *   past those limits.
  */
 export function parseTagExpression(source: string): TagExpression {
   const tokens = tokenize(source);
   let pos = 0;
+  let depth = 0;
+  let tags = 0;
   const peek = (): Token => tokens[pos]!;
   const next = (): Token => tokens[pos++]!;
 
   function primary(): TagExpression {
     const token = next();
-    if (token.kind === 'word') return { kind: 'tag', name: token.text, at: token.at };
-    if (token.kind === '(') {
-      const inner = or();
+    if (token.kind === 'word') {
+      if (++tags > MAX_EXPRESSION_TAGS)
+        throw tooLarge(source, token, `more than ${MAX_EXPRESSION_TAGS} tags`);
+      return { kind: 'tag', name: token.text, at: token.at };
+    }
+    if (token.kind !== '(' && token.kind !== 'not')
+      throw malformed(source, token, 'a tag, "not" or "("');
+    // Parsing and evaluating recurse once per level: bounded, so no expression overflows the stack.
+    if (++depth > MAX_EXPRESSION_DEPTH)
+      throw tooLarge(
+        source,
+        token,
+        `parentheses and "not" nested more than ${MAX_EXPRESSION_DEPTH} deep`,
+      );
+    let inner: TagExpression;
+    if (token.kind === 'not') inner = { kind: 'not', operand: primary() };
+    else {
+      inner = or();
       const close = next();
       if (close.kind !== ')') throw malformed(source, close, '")" or an operator');
-      return inner;
     }
-    if (token.kind === 'not') return { kind: 'not', operand: primary() };
-    throw malformed(source, token, 'a tag, "not" or "("');
+    depth--;
+    return inner;
   }
   function and(): TagExpression {
     let left = primary();

@@ -80,6 +80,23 @@ describe('tagfs, the command line', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('prints names and reasons with control characters escaped, one file a line', async () => {
+    // Arrange: a name holding a line break and a name holding a terminal escape sequence.
+    write('in/two\nlines.txt', 'a');
+    write('in/red\u001b[31m.txt', 'b');
+    await tagfs(dir, 'add', 'in');
+    // Act
+    const listed = await tagfs(dir, 'ls');
+    await tagfs(dir, '--why', 'wipe\u001b[2J', 'tag', 'in/red\u001b[31m.txt', 'red');
+    const history = await tagfs(dir, 'history', 'in/red\u001b[31m.txt');
+    const found = await tagfs(dir, 'find', 'red');
+    // Assert
+    expect(listed.stdout).toBe('in/red\\u001b[31m.txt\t\nin/two\\nlines.txt\t\n');
+    expect(history.stdout).toContain('why: wipe\\u001b[2J');
+    expect(history.stdout).not.toContain('\u001b');
+    expect(found.stdout).toBe('in/red\\u001b[31m.txt\n');
+  });
+
   it('refuses a missing file with exit 1 and adds none of the others', async () => {
     write('a.txt', 'a');
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { matchFiles, parseTagExpression } from '../src/expression.ts';
+import { tagProblem } from '../src/catalog.ts';
+import {
+  matchFiles,
+  MAX_EXPRESSION_DEPTH,
+  MAX_EXPRESSION_TAGS,
+  parseTagExpression,
+} from '../src/expression.ts';
 
 const index = {
   photos: { a: true, b: true, c: true },
@@ -84,5 +90,58 @@ describe('tag expressions', () => {
     expect(err).toBeCausewayError('CW_INVALID_ARGUMENT');
     expect(err.message).toContain('Unknown tag "holidays" at column 12');
     expect(err.message).toContain('  photos and holidays\n             ^^^^^^^^');
+  });
+
+  it('finds a tag of letters outside the basic plane, which tag names allow', () => {
+    // Arrange: 𠀀 (U+20000) and 𝒳 (U+1D4B3) are letters, each two UTF-16 units.
+    const astral = { '𠀀': { a: true }, '𝒳': { b: true } } as const;
+    const source = '𠀀 or 𝒳';
+    // Act
+    const found = matchFiles(source, parseTagExpression(source), astral, all);
+    // Assert
+    expect([...found].sort()).toEqual(['a', 'b']);
+    expect(tagProblem('𠀀')).toBeNull();
+  });
+
+  it('names a whole character outside the basic plane that is not part of the language', () => {
+    const err = errorOf(() => parseTagExpression('photos 😀'));
+
+    expect(err.message).toContain('found "😀"');
+  });
+
+  it('refuses nesting deeper than the limit with a typed error, not a stack overflow', () => {
+    const err = errorOf(() =>
+      parseTagExpression(`${'('.repeat(20_000)}photos${')'.repeat(20_000)}`),
+    );
+
+    expect(err).toBeCausewayError('CW_INVALID_ARGUMENT');
+    expect(err.message).toContain(
+      `nested more than ${MAX_EXPRESSION_DEPTH} deep at column ${MAX_EXPRESSION_DEPTH + 1}`,
+    );
+  });
+
+  it('refuses a chain of nots deeper than the limit with a typed error', () => {
+    const err = errorOf(() => parseTagExpression(`${'not '.repeat(20_000)}photos`));
+
+    expect(err).toBeCausewayError('CW_INVALID_ARGUMENT');
+  });
+
+  it('accepts nesting up to the limit', () => {
+    expect(find(`${'not '.repeat(MAX_EXPRESSION_DEPTH)}photos`)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('refuses more tags than the limit before evaluating them', () => {
+    const source = Array.from({ length: 20_000 }, () => 'photos').join(' and ');
+
+    const err = errorOf(() => find(source));
+
+    expect(err).toBeCausewayError('CW_INVALID_ARGUMENT');
+    expect(err.message).toContain(`more than ${MAX_EXPRESSION_TAGS} tags`);
+  });
+
+  it('evaluates an expression of as many tags as the limit allows', () => {
+    const source = Array.from({ length: MAX_EXPRESSION_TAGS }, () => 'photos').join(' and ');
+
+    expect(find(source)).toEqual(['a', 'b', 'c']);
   });
 });

@@ -86,6 +86,22 @@ describe('causeway-inspector open', () => {
     expect(output()).not.toContain('no --system given');
   });
 
+  it('says when the store it opens holds no log yet, as for a mistyped path', async () => {
+    // Act
+    const { output } = await startCli(['open', `file:${join(dir, 'no-such-folder')}`]);
+    for (let waited = 0; !output().includes('no --system given') && waited < 5000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    // Assert
+    expect(output()).toContain('holds no committed tick yet: check the URL');
+  });
+
+  it('says nothing of an empty log when the store holds one', async () => {
+    const { output } = await startCli(['open', `file:${dir}`]);
+    for (let waited = 0; !output().includes('no --system given') && waited < 5000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(output()).not.toContain('holds no committed tick');
+  });
+
   it('says what it cannot do without the app module', async () => {
     const { url, output } = await startCli(['open', `file:${dir}`]);
     const client = await connect(wsOf(url));

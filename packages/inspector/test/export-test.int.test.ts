@@ -88,6 +88,19 @@ describe('exporting an input range as a test', () => {
     expect(run.status).not.toBe(0);
   });
 
+  it('keeps a name with line breaks inside the comment and the title string', async () => {
+    // Arrange: every JavaScript line terminator, each followed by a statement.
+    const statement = "globalThis['injected'] = 1;";
+    const name = ['a', '\n', '\r', '\u2028', '\u2029'].join(`${statement} `);
+    // Act
+    const exported = await client.call('exportTest', { fromInput: 20, toInput: 24, name });
+    // Assert: no line of the source, as JavaScript splits lines, starts with the statement.
+    const lines = exported.source.split(/\r\n|[\n\r\u2028\u2029]/);
+    expect(lines.filter((line) => line.includes(statement)).length).toBeGreaterThan(0);
+    for (const line of lines.filter((l) => l.includes(statement)))
+      expect(line.startsWith('//') || line.startsWith('describe(')).toBe(true);
+  });
+
   it('refuses a range that no committed tick consumed', async () => {
     await expect(
       client.call('exportTest', { fromInput: 1, toInput: 10_000 }),

@@ -1,3 +1,7 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encode } from '@msgpack/msgpack';
 import { MemoryStore, type EventSystem } from '@causeway/runtime';
 import fc from 'fast-check';
@@ -165,5 +169,65 @@ describe('malformed frames', () => {
     expect(summary.ticks).toBe(tickBefore + 3);
     expect(system.halted).toBeNull();
     good.close();
+  });
+});
+
+/** GETs `path` verbatim (no URL normalisation, unlike fetch); resolves with status and body. */
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error(`no answer to GET ${path}`)));
+    req.end();
+  });
+}
+
+describe('static files', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'inspector-ui-'));
+    mkdirSync(join(root, 'ui'));
+    writeFileSync(join(root, 'ui', 'index.html'), '<!doctype html><title>ui</title>');
+    writeFileSync(join(root, 'secret.txt'), 'SECRET');
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('never serves a file outside the UI folder, however the path is spelled', async () => {
+    // Arrange
+    const served = await attachInspector(system, { print: quiet, uiDir: join(root, 'ui') });
+    const paths = [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/%2e%2e%2fsecret.txt',
+      '/..%2fsecret.txt',
+      '/ui/../../secret.txt',
+      '/%2E%2E%5Csecret.txt',
+      `/${encodeURIComponent(join(root, 'secret.txt'))}`,
+    ];
+    // Act
+    const answers = await Promise.all(paths.map((path) => get(served.port, path)));
+    await served.close();
+    // Assert
+    for (const answer of answers) expect(answer.body).not.toContain('SECRET');
+  });
+
+  it('answers 500 when a UI file cannot be read, and keeps serving', async () => {
+    // Arrange: index.html is a folder, so reading it fails.
+    const broken = join(root, 'broken');
+    mkdirSync(join(broken, 'index.html'), { recursive: true });
+    const served = await attachInspector(system, { print: quiet, uiDir: broken });
+    // Act
+    const first = await get(served.port, '/');
+    const second = await get(served.port, '/index.html');
+    await served.close();
+    // Assert
+    expect(first.status).toBe(500);
+    expect(first.body).toContain('build:ui');
+    expect(second.status).toBe(500);
   });
 });

@@ -30,6 +30,21 @@ describe('the URL holds the selection', () => {
     expect(selection).toEqual({ ...emptySelection, filter: { type: 'Moved' } });
   });
 
+  it('drops the parts of a link that the agent would refuse, so the link still opens', () => {
+    // Arrange: filters of tick and seq 0, a search and an entity longer than the protocol
+    // takes, a path with a negative index, and one with more keys than a path holds.
+    const long = 'a'.repeat(1001);
+    const deep = encodeURIComponent(JSON.stringify(Array.from({ length: 65 }, () => 'k')));
+    // Act
+    const zeros = selectionFromHash('#fromTick=0&toTick=0&fromSeq=0&toSeq=0&seq=0');
+    const bounded = selectionFromHash(`#text=${long}&of=${'b'.repeat(101)}&path=[-1]`);
+    const tooDeep = selectionFromHash(`#path=${deep}`);
+    // Assert: seq 0 is the initial state and stays.
+    expect(zeros).toEqual({ ...emptySelection, seq: 0 });
+    expect(bounded).toEqual(emptySelection);
+    expect(tooDeep.path).toBeNull();
+  });
+
   it('tells a filtered view from the full log', () => {
     expect(isFiltered({})).toBe(false);
     expect(isFiltered({ actor: 'referee' })).toBe(true);

@@ -26,7 +26,10 @@ export type PeerMessage =
       readonly t: 'hello';
       readonly name: string;
       readonly role: PeerRole;
-      /** Asks for this actor again (a bot or a reloaded tab taking its snake back). */
+      /**
+       * Asks for this actor again (a bot or a reloaded tab taking its snake back): 1 to 40 ASCII
+       * letters, digits and `:._-`. Another one, or one connected now, gets a new actor.
+       */
       readonly actor?: string;
     }
   | { readonly t: 'input'; readonly type: string; readonly entity: string; readonly data: unknown }

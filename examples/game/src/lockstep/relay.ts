@@ -66,11 +66,22 @@ interface Connection {
   readonly order: number;
   tick: number;
   desynced: boolean;
+  /** Inputs it sent into the tick being gathered. */
+  inputs: number;
 }
 
 /** How many ticks the relay waits for every peer's hash before deciding a tick by majority. */
 const DECIDE_AFTER = 30;
 const LOG_TIMEOUT_MS = 15_000;
+/**
+ * The most inputs one peer puts into one tick. A player steers once a tick and joins once; the
+ * rest would only grow every peer's tick and the history each newcomer is sent.
+ */
+export const MAX_INPUTS_PER_TICK = 16;
+/** The actors a peer may ask for again: what {@link slug} makes, and names like `bot:viper`. */
+const ACTOR_PATTERN = /^[A-Za-z0-9:._-]{1,40}$/;
+/** The longest hash a peer may report (the runtime's state hashes are 16 hex digits). */
+const MAX_HASH_LENGTH = 64;
 
 function slug(name: string): string {
   return (
@@ -97,7 +108,10 @@ export class Relay {
   readonly #connections = new Map<string, Connection>();
   readonly #owned = new Map<string, Set<string>>();
   readonly #orphans = new Map<string, number>();
-  readonly #logWaiters = new Map<number, (extract: LogExtract) => void>();
+  readonly #logWaiters = new Map<
+    number,
+    { readonly from: WebSocket; readonly resolve: (extract: LogExtract) => void }
+  >();
   readonly #desyncs: Desync[] = [];
   readonly #explaining = new Set<Promise<void>>();
   readonly #now: () => number;
@@ -237,6 +251,7 @@ export class Relay {
     const tick: WireTick = { tick: this.#tick, at: this.#lastAt, inputs: this.#queue };
     this.#queue = [];
     this.#pendingCount = 0;
+    for (const c of this.#connections.values()) c.inputs = 0;
     for (const i of tick.inputs) this.#track(i);
     this.#history.push(tick);
     this.#broadcast({ t: 'tick', ...tick });
@@ -256,7 +271,7 @@ export class Relay {
     let connection: Connection | null = null;
     socket.on('message', (raw: RawData, binary: boolean) => {
       if (binary) {
-        this.#receiveLog(raw);
+        this.#receiveLog(socket, raw);
         return;
       }
       const message = parseFrame<PeerMessage>(rawText(raw));
@@ -285,9 +300,13 @@ export class Relay {
     const role: PeerRole = ['player', 'bot', 'watch', 'host'].includes(hello.role)
       ? hello.role
       : 'player';
+    // An actor is written into the world's log with every input of its peer: only a short
+    // ASCII name (as the relay hands out) is taken back, never text a log cannot carry.
     let actor =
-      typeof hello.actor === 'string' && hello.actor !== '' && !this.#connections.has(hello.actor)
-        ? hello.actor.slice(0, 40)
+      typeof hello.actor === 'string' &&
+      ACTOR_PATTERN.test(hello.actor) &&
+      !this.#connections.has(hello.actor)
+        ? hello.actor
         : '';
     if (actor === '') {
       const base = `${role}:${slug(name)}`;
@@ -304,6 +323,7 @@ export class Relay {
       order: this.#order++,
       tick: 0,
       desynced: false,
+      inputs: 0,
     };
     this.#connections.set(actor, connection);
     const welcome: RelayMessage = {
@@ -323,14 +343,26 @@ export class Relay {
 
   #receive(connection: Connection, message: PeerMessage): void {
     if (message.t === 'hash') {
-      if (Number.isInteger(message.tick) && typeof message.hash === 'string') {
-        this.#hash(connection, message.tick, message.hash);
+      // Only a tick the relay has broadcast has a hash. A report for any other is forged: kept,
+      // it would decide that tick ahead of the honest peers (alone, or first in a tie) and flag
+      // them, and each one would hold memory until a tick that may never come.
+      const { tick, hash } = message;
+      if (
+        Number.isSafeInteger(tick) &&
+        tick >= 1 &&
+        tick <= this.#tick &&
+        typeof hash === 'string' &&
+        hash.length <= MAX_HASH_LENGTH
+      ) {
+        this.#hash(connection, tick, hash);
       }
       return;
     }
     if (message.t !== 'input' || this.#ended) return;
     if (!Object.hasOwn(inputTypes, message.type) || typeof message.entity !== 'string') return;
     if (message.entity.length > 64 || JSON.stringify(message.data ?? null).length > 512) return;
+    if (connection.inputs >= MAX_INPUTS_PER_TICK) return;
+    connection.inputs++;
     this.#queue.push({
       type: message.type,
       entity: message.entity,
@@ -462,21 +494,27 @@ export class Relay {
         this.#logWaiters.delete(request);
         reject(new Error(`${connection.name} did not send its log within ${LOG_TIMEOUT_MS} ms`));
       }, LOG_TIMEOUT_MS);
-      this.#logWaiters.set(request, (extract) => {
-        clearTimeout(timer);
-        resolve(extract);
+      this.#logWaiters.set(request, {
+        from: connection.socket,
+        resolve: (extract) => {
+          clearTimeout(timer);
+          resolve(extract);
+        },
       });
       this.#sendTo(connection, { t: 'log-request', request, tick });
     });
   }
 
-  #receiveLog(raw: RawData): void {
+  #receiveLog(socket: WebSocket, raw: RawData): void {
     try {
       const bytes = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw as ArrayBuffer);
       const { request, extract } = decodeExtract(new Uint8Array(bytes));
       const waiter = this.#logWaiters.get(request);
+      // Only the peer asked answers: request numbers are easy to guess, and another peer's
+      // answer would put its log in place of the one compared.
+      if (waiter === undefined || waiter.from !== socket) return;
       this.#logWaiters.delete(request);
-      waiter?.(extract);
+      waiter.resolve(extract);
     } catch {
       // A frame that is not a log extract answers nothing; its request times out and says so.
     }

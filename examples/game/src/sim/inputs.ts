@@ -20,6 +20,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * A joining player's name as the world keeps it: its first {@link MAX_NAME} characters, counted
+ * by code point so that an emoji is never cut in half, with any lone UTF-16 surrogate replaced
+ * by U+FFFD. A log cannot carry a lone surrogate, so the world would refuse such a name and,
+ * with it, the whole tick's batch.
+ */
+function playerName(raw: string): string {
+  // 2 × MAX_NAME code units always hold the first MAX_NAME code points.
+  const chars = Array.from(raw.slice(0, 2 * MAX_NAME)).slice(0, MAX_NAME);
+  return chars
+    .map((c) => (c.length === 1 && c >= '\ud800' && c <= '\udfff' ? '\ufffd' : c))
+    .join('');
+}
+
+/**
  * Turns one tick's wire inputs into the inputs the world accepts, dropping the ones it would
  * refuse (a second join, a steer from a stranger, a malformed payload). Every peer runs this on
  * the same committed state and the same list, so every peer drops the same inputs; without it
@@ -39,7 +53,7 @@ export function admit(world: EventSystem<Arena>, wire: readonly WireInput[], at:
       if (uuidV7Time(w.entity) > at + ENTITY_SKEW_MS || players >= MAX_PLAYERS) continue;
       joined.add(w.entity);
       players++;
-      const name = data.name.slice(0, MAX_NAME) || 'player';
+      const name = playerName(data.name) || 'player';
       admitted.push(input(inputTypes.PlayerJoined, w.entity, { name }, w.actor));
       continue;
     }

@@ -1,7 +1,10 @@
 import {
   InspectorError,
   InspectorErrorCodes,
+  MAX_ENTITY_PARAM,
   MAX_PAGE_ITEMS,
+  MAX_PATH_KEYS,
+  MAX_TEXT_PARAM,
   type EventFilter,
   type MethodName,
   type ParamsOf,
@@ -38,7 +41,12 @@ function required(method: string, raw: Raw, field: string, min: number): number 
   return value;
 }
 
-function text(method: string, raw: Raw, field: string, maxLength = 1000): string | undefined {
+function text(
+  method: string,
+  raw: Raw,
+  field: string,
+  maxLength = MAX_TEXT_PARAM,
+): string | undefined {
   const value = raw[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value.length > maxLength)
@@ -61,12 +69,19 @@ function path(method: string, raw: Raw, field: string, minLength: number): State
   if (
     !Array.isArray(value) ||
     value.length < minLength ||
-    value.length > 64 ||
+    value.length > MAX_PATH_KEYS ||
     !value.every(
-      (s) => (typeof s === 'string' && s.length <= 1000) || (Number.isSafeInteger(s) && s >= 0),
+      (s) =>
+        (typeof s === 'string' && s.length <= MAX_TEXT_PARAM) ||
+        (Number.isSafeInteger(s) && s >= 0),
     )
   )
-    throw bad(method, field, value, `a list of ${minLength} to 64 keys (strings or indexes)`);
+    throw bad(
+      method,
+      field,
+      value,
+      `a list of ${minLength} to ${MAX_PATH_KEYS} keys (strings or indexes)`,
+    );
   return value as StatePath;
 }
 
@@ -130,7 +145,7 @@ export function checkParams<M extends MethodName>(method: M, raw: Raw): ParamsOf
         limit: limit(m, raw, 100),
       });
     case 'entityHistory': {
-      const entity = text(m, raw, 'entity', 100);
+      const entity = text(m, raw, 'entity', MAX_ENTITY_PARAM);
       if (entity === undefined) throw bad(m, 'entity', undefined, 'an entity id');
       return defined<ParamsOf<'entityHistory'>>({
         entity,

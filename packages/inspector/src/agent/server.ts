@@ -378,7 +378,21 @@ async function listenEndpoint(
   let port = 0;
 
   const server: Server = createServer((req, res) => {
-    void serveFile(req, res, uiDir, () => wsUrl());
+    // The agent runs inside the app: a file that cannot be read (the UI rebuilt under it) must
+    // answer 500, not reject unhandled and take the app down.
+    serveFile(req, res, uiDir, () => wsUrl()).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const message = `The inspector could not read its UI file (${err instanceof Error ? err.message : String(err)}). Rebuild the UI with ${UI_BUILD_COMMAND} and reload.`;
+      res
+        .writeHead(500, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Content-Length': Buffer.byteLength(message),
+        })
+        .end(message);
+    });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => undefined);

@@ -113,6 +113,12 @@ async function open(
           systemModule: { specifier: loaded.specifier, exportName: loaded.exportName },
         }),
   });
+  if (server.service.lastCommit === null)
+    // A read-only open of a folder that holds no log succeeds (it waits for a writer), so a
+    // mistyped URL would otherwise show an empty inspector without a word.
+    process.stdout.write(
+      `causeway-inspector: ${store.description} holds no committed tick yet: check the URL, or start the app that writes it; its ticks show as they commit.\n`,
+    );
   if (loaded === null)
     process.stdout.write(
       'causeway-inspector: no --system given: events, commits and causation only (no states, path history, verify or export).\n',

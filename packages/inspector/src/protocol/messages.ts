@@ -13,6 +13,15 @@ export const MAX_CLIENT_FRAME_BYTES = 1024 * 1024;
 /** The most items one page of any paged method returns. */
 export const MAX_PAGE_ITEMS = 1000;
 
+/** The longest text param (an event filter's strings, a path key), in UTF-16 code units. */
+export const MAX_TEXT_PARAM = 1000;
+
+/** The longest entity id `entityHistory` takes. */
+export const MAX_ENTITY_PARAM = 100;
+
+/** The most keys a state path (`stateAt`, `pathHistory`) holds. */
+export const MAX_PATH_KEYS = 64;
+
 /**
  * The path of the agent's WebSocket endpoint. The agent serves the UI at `/` on the same port,
  * so the UI connects to `ws://<its own host>/ws?token=<token>`.

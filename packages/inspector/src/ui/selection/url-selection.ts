@@ -1,4 +1,10 @@
-import type { EventFilter, StatePath } from '../../protocol/index.ts';
+import {
+  MAX_ENTITY_PARAM,
+  MAX_PATH_KEYS,
+  MAX_TEXT_PARAM,
+  type EventFilter,
+  type StatePath,
+} from '../../protocol/index.ts';
 
 /** The detail panel shown beside the timeline. */
 export type DetailTab = 'state' | 'event' | 'entity' | 'history' | 'divergence' | 'activities';
@@ -42,9 +48,16 @@ export const emptySelection: Selection = {
 const TEXT_FILTERS = ['type', 'entity', 'correlation', 'actor', 'text'] as const;
 const NUMBER_FILTERS = ['fromTick', 'toTick', 'fromSeq', 'toSeq'] as const;
 
-function positiveInt(text: string | null): number | null {
+/** A whole number of at least `min` (what the agent takes), or null. */
+function wholeNumber(text: string | null, min: number): number | null {
   if (text === null || !/^\d{1,15}$/.test(text)) return null;
-  return Number(text);
+  const value = Number(text);
+  return value >= min ? value : null;
+}
+
+/** A text the agent takes (at most `max` characters), or null for an empty or longer one. */
+function boundedText(text: string | null, max: number): string | null {
+  return text === null || text === '' || text.length > max ? null : text;
 }
 
 function parsePath(text: string | null): StatePath | null {
@@ -53,7 +66,12 @@ function parsePath(text: string | null): StatePath | null {
     const parsed: unknown = JSON.parse(text);
     if (
       Array.isArray(parsed) &&
-      parsed.every((s) => typeof s === 'string' || (typeof s === 'number' && Number.isInteger(s)))
+      parsed.length <= MAX_PATH_KEYS &&
+      parsed.every(
+        (s) =>
+          (typeof s === 'string' && s.length <= MAX_TEXT_PARAM) ||
+          (typeof s === 'number' && Number.isSafeInteger(s) && s >= 0),
+      )
     ) {
       return parsed as (string | number)[];
     }
@@ -65,26 +83,28 @@ function parsePath(text: string | null): StatePath | null {
 
 /**
  * Reads a selection from a URL fragment (`#seq=42&type=Moved&tab=state`). Unknown or malformed
- * parts are dropped, so an edited or old link still opens.
+ * parts are dropped, so an edited or old link still opens: among them values the agent would
+ * refuse (a tick or seq filter of 0, a text or path past the protocol's limits).
  */
 export function selectionFromHash(hash: string): Selection {
   const params = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash);
   const filter: Record<string, string | number> = {};
   for (const name of TEXT_FILTERS) {
-    const value = params.get(name);
-    if (value !== null && value !== '') filter[name] = value;
+    const value = boundedText(params.get(name), MAX_TEXT_PARAM);
+    if (value !== null) filter[name] = value;
   }
+  // Ticks and seqs of a filter count from 1; the selected seq may be 0 (the initial state).
   for (const name of NUMBER_FILTERS) {
-    const value = positiveInt(params.get(name));
+    const value = wholeNumber(params.get(name), 1);
     if (value !== null) filter[name] = value;
   }
   const tab = params.get('tab');
   return {
-    seq: positiveInt(params.get('seq')),
+    seq: wholeNumber(params.get('seq'), 0),
     filter: filter,
     tab: TABS.includes(tab as DetailTab) ? (tab as DetailTab) : 'state',
     path: parsePath(params.get('path')),
-    entity: params.get('of') || null,
+    entity: boundedText(params.get('of'), MAX_ENTITY_PARAM),
     stateQuery: params.get('q') ?? '',
     compare: params.get('compare') || null,
   };

@@ -200,6 +200,8 @@ export class CatchUpProjection<Tx> {
   async #apply(events: readonly Envelope[], handled: (seq: number) => void): Promise<void> {
     const name = this.#projection.name;
     let failedAt = -1;
+    // A flag, not the caught value: a handler may throw `undefined` or `null`.
+    let failed = false;
     let failure: unknown = null;
     try {
       await this.#target.transact(name, (events.at(-1) as Envelope).seq, async (tx) => {
@@ -214,9 +216,10 @@ export class CatchUpProjection<Tx> {
       });
     } catch (err) {
       if (failedAt < 0) throw err;
+      failed = true;
       failure = err;
     }
-    if (failure === null) return;
+    if (!failed) return;
     // Keep what came before the failing event, so the checkpoint stops right before it.
     if (failedAt > 0) {
       const before = events.slice(0, failedAt);
@@ -229,7 +232,7 @@ export class CatchUpProjection<Tx> {
     this.#error = {
       seq: bad.seq,
       type: bad.type,
-      message: failure instanceof Error ? failure.message : JSON.stringify(failure),
+      message: describeThrown(failure),
     };
     throw this.#failure();
   }
@@ -244,6 +247,21 @@ export class CatchUpProjection<Tx> {
         : `Projection "${this.#projection.name}" stopped at seq ${e.seq} ("${e.type}"): ${e.message}. Its checkpoint stays at ${checkpoint}; fix the handler and call resume(), or restart with the fixed code.`,
       { projection: this.#projection.name, checkpoint, ...(e ?? {}) },
     );
+  }
+}
+
+/** What a handler threw, as text: an Error's message, or the thrown value printed. */
+function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  if (typeof thrown === 'string') return thrown;
+  try {
+    return JSON.stringify(thrown) ?? String(thrown);
+  } catch {
+    try {
+      return String(thrown);
+    } catch {
+      return 'an unprintable value';
+    }
   }
 }
 

@@ -239,6 +239,26 @@ describe('commands', () => {
     expect(retried).toEqual({ id: open.entity });
   });
 
+  it('rejects with CW_COMMAND_FAILED naming the value when the handler throws null', async () => {
+    const mediator = bankMediator(bankSystem());
+    const Careless = defineCommand<{ owner: string }, null, never, 'Careless'>('Careless');
+    mediator.handle(Careless, (cmd, ctx) => {
+      ctx.emit(AccountOpened, cmd.entity, { owner: cmd.payload.owner });
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a careless handler
+      throw null;
+    });
+    const account = newEntityId();
+
+    const err = await rejection(
+      mediator.send(command(Careless, account, { owner: 'ada' }, { actor: 'ada' })),
+    );
+
+    expect(err).toMatchObject({ code: ErrorCodes.CommandFailed });
+    expect((err as Error).message).toContain('Careless.handler threw null');
+    expect(mediator.system.state.accounts[account]).toBeUndefined();
+    expect(await eventTypes(mediator)).toEqual(['Careless', 'causeway.ListenerFailed']);
+  });
+
   it('refuses a command with no handler at send, journaling nothing', async () => {
     const mediator = new Mediator(bankSystem());
 

@@ -1,7 +1,8 @@
 import { generateKeyPair, SignJWT, exportSPKI } from 'jose';
 import { createClient } from 'graphql-sse';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, newEntityId } from '@causeway/runtime';
+import { GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
+import { CausewayError, ErrorCodes, newEntityId } from '@causeway/runtime';
 import type { Mediator } from '@causeway/runtime/cqrs';
 import {
   serveGraphql,
@@ -298,6 +299,77 @@ describe('graphql', () => {
       code: ErrorCodes.QueryTooComplex,
       cost: 701,
     });
+  });
+
+  it("hides a resolver's internal error and keeps the code of a Causeway or GraphQL error", async () => {
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({
+        name: 'Query',
+        fields: {
+          driver: {
+            type: GraphQLString,
+            resolve: () => {
+              throw new Error('connect ECONNREFUSED 10.1.2.3:5432 (password=hunter2)');
+            },
+          },
+          thrown: {
+            type: GraphQLString,
+            resolve: () => {
+              // eslint-disable-next-line @typescript-eslint/only-throw-error -- a careless resolver
+              throw 'select * from secrets';
+            },
+          },
+          typed: {
+            type: GraphQLString,
+            resolve: () => {
+              throw new CausewayError(ErrorCodes.InvalidArgument, 'No such account.');
+            },
+          },
+          own: {
+            type: GraphQLString,
+            resolve: () => {
+              throw new GraphQLError('Say please.', { extensions: { code: 'POLITENESS' } });
+            },
+          },
+          fine: { type: GraphQLString, resolve: () => 'ok' },
+        },
+      }),
+    });
+    server = await serveGraphql({ schema, mediator, auth: { secret } });
+
+    const reply = await as('ada', '{ driver thrown typed own fine }');
+
+    expect(JSON.stringify(reply)).not.toMatch(/hunter2|10\.1\.2\.3|secrets/);
+    const byPath = new Map(
+      (reply.errors ?? []).map((e) => [(e as { path?: string[] }).path?.[0], e] as const),
+    );
+    expect(byPath.get('driver')).toMatchObject({
+      message: 'Internal server error.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(byPath.get('thrown')).toMatchObject({
+      message: 'Internal server error.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(byPath.get('typed')).toMatchObject({
+      message: 'No such account.',
+      extensions: { code: ErrorCodes.InvalidArgument },
+    });
+    expect(byPath.get('own')).toMatchObject({
+      message: 'Say please.',
+      extensions: { code: 'POLITENESS' },
+    });
+    expect(reply.data).toEqual({ driver: null, thrown: null, typed: null, own: null, fine: 'ok' });
+  });
+
+  it('keeps the message of a variable of the wrong type', async () => {
+    await serve();
+
+    const reply = await as('ada', 'query($f: Int) { accounts(first: $f) { totalCount } }', {
+      f: 'many',
+    });
+
+    expect(reply.errors?.[0]?.message).toContain('Int cannot represent non-integer value');
   });
 
   it("pushes the principal's deposits live over a subscription", async () => {

@@ -10,6 +10,7 @@ import {
   validate,
   type DocumentNode,
   type ExecutionArgs,
+  type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
 import type { OperationArgs as HttpOperationArgs } from 'graphql-http';
@@ -97,7 +98,7 @@ export function graphqlRequestListener<S extends object, L>(
   // graphql twice (its ESM and CJS builds), a schema must be checked by the copy that built it.
   const http = createHttpHandler<LibraryContext>({
     schema,
-    execute,
+    execute: executeSafely,
     validate,
     parse,
     getOperationAST,
@@ -109,8 +110,8 @@ export function graphqlRequestListener<S extends object, L>(
   });
   const sse = createSseHandler<LibraryContext>({
     schema,
-    execute,
-    subscribe,
+    execute: executeSafely,
+    subscribe: subscribeSafely,
     validate,
     onSubscribe: async (req, params) => {
       const prepared = await prepare(req.raw, params);
@@ -167,6 +168,58 @@ export async function serveGraphql<S extends object, L>(
         server.close((err) => (err === undefined ? resolve() : reject(err)));
       }),
   };
+}
+
+/**
+ * A resolver's error as the client may see it: a `GraphQLError` the resolver threw stays as it
+ * is, a Causeway error keeps its message and gets its `extensions.code`, and anything else
+ * (a driver's error, a `TypeError`, a thrown string) becomes `INTERNAL_SERVER_ERROR` without
+ * its message, which may hold hosts, SQL or secrets. Errors graphql-js makes itself (a
+ * variable of the wrong type) have no path and stay as they are.
+ */
+function clientSafeError(err: GraphQLError): GraphQLError {
+  const original = err.originalError;
+  if (err.path === undefined || original === undefined || original === null) return err;
+  if (original instanceof GraphQLError || isGraphqlErrorOfAnyCopy(original)) return err;
+  const safe = toGraphqlError(original);
+  return new GraphQLError(safe.message, {
+    nodes: err.nodes ?? null,
+    source: err.source ?? null,
+    positions: err.positions ?? null,
+    path: err.path,
+    originalError: original,
+    extensions: safe.extensions,
+  });
+}
+
+// graphql may be loaded twice (its ESM and CJS builds): its errors name themselves.
+function isGraphqlErrorOfAnyCopy(err: unknown): boolean {
+  return Object.prototype.toString.call(err) === '[object GraphQLError]';
+}
+
+function safeResult<R extends ExecutionResult>(result: R): R {
+  if (result.errors === undefined) return result;
+  return { ...result, errors: result.errors.map(clientSafeError) };
+}
+
+function executeSafely(args: ExecutionArgs): ReturnType<typeof execute> {
+  const result = execute(args);
+  return isPromiseLike(result) ? result.then(safeResult) : safeResult(result);
+}
+
+async function subscribeSafely(
+  args: ExecutionArgs,
+): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+  const result = await subscribe(args);
+  if (!(Symbol.asyncIterator in result)) return safeResult(result);
+  return (async function* () {
+    // Leaving the loop (the client went away) calls the source's return().
+    for await (const next of result) yield safeResult(next);
+  })();
+}
+
+function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
 }
 
 function isErrors(

@@ -1,7 +1,13 @@
 import { generateKeyPair, SignJWT, exportSPKI } from 'jose';
 import { createClient } from 'graphql-sse';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
+import {
+  getIntrospectionQuery,
+  GraphQLError,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+} from 'graphql';
 import { CausewayError, ErrorCodes, newEntityId } from '@causeway/runtime';
 import type { Mediator } from '@causeway/runtime/cqrs';
 import {
@@ -370,6 +376,54 @@ describe('graphql', () => {
     });
 
     expect(reply.errors?.[0]?.message).toContain('Int cannot represent non-integer value');
+  });
+
+  it('counts aliased introspection fields in the cost and refuses a flood of them', async () => {
+    await serve();
+    const aliases = Array.from({ length: 2000 }, (_, i) => `a${i}: __schema { types { name } }`);
+
+    const reply = await as('ada', `{ ${aliases.join(' ')} }`);
+
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      cost: 6000,
+    });
+    expect(reply.data).toBeUndefined();
+  });
+
+  it('counts aliased __typename fields in the cost', async () => {
+    await serve();
+    const aliases = Array.from({ length: 600 }, (_, i) => `t${i}: __typename`);
+
+    const reply = await as('ada', `{ ${aliases.join(' ')} }`);
+
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      cost: 600,
+    });
+  });
+
+  it('still answers the standard introspection query under the default limits', async () => {
+    await serve({ secret }, true, {});
+
+    const reply = await as('ada', getIntrospectionQuery());
+
+    expect(reply.errors).toBeUndefined();
+    expect(reply.data?.['__schema']).toBeDefined();
+  });
+
+  it('counts a list field whose first is omitted as a full page, not as one item', async () => {
+    await serve();
+
+    const reply = await as(
+      'ada',
+      '{ accounts { edges { node { id balance holder { id name } } } } }',
+    );
+
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      cost: 701,
+    });
   });
 
   it("pushes the principal's deposits live over a subscription", async () => {

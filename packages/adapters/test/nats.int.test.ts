@@ -150,6 +150,39 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
     expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }, { qty: 2 }, { qty: 5 }]);
   });
 
+  it('keeps log order in the stream when a publish in the middle of a batch fails once', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    await stockSome(shop, [1, 2, 3]);
+    const errors: unknown[] = [];
+    let refused = false;
+    const relay = new OutboxRelay({
+      system: shop.system,
+      connection: nc,
+      name: 'shop',
+      bucket: names.bucket,
+      retryMs: 50,
+      onError: (e) => errors.push(e),
+      // The second event's first publish goes to a subject no stream captures: it fails.
+      subject: (e) => {
+        if ((e.data as { qty?: number }).qty === 2 && !refused) {
+          refused = true;
+          return `cwtest_nowhere.${e.type}`;
+        }
+        return `${names.subject}.${e.type}`;
+      },
+    });
+
+    await relay.start();
+    await relay.waitFor(shop.system.lastCommit!.lastSeq);
+    await relay.stop();
+
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    const relayed = await streamBodies(jsm, names.stream);
+    expect(relayed.map((e) => e.seq)).toEqual([...relayed.map((e) => e.seq)].sort((a, b) => a - b));
+    expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }, { qty: 2 }, { qty: 3 }]);
+  });
+
   describe('inbox', () => {
     async function publishCommand(cmd: Parameters<typeof encodeCommand>[0], msgId?: string) {
       await jetstream(nc).publish(`${names.subject}.commands`, encodeCommand(cmd), {

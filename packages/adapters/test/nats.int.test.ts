@@ -299,6 +299,47 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
       expect(shop.system.state.items[item]?.qty).toBe(2);
     });
 
+    it('hands messages back while the system is halted, and applies them after a restart', async () => {
+      const name = `halt-${newEntityId()}`;
+      const fail = { add: true };
+      const halting = shopMediator(new MemoryStore({ name }), fail, 'halt');
+      const errors: unknown[] = [];
+      const first = new CommandInbox({
+        mediator: halting,
+        connection: nc,
+        stream: names.stream,
+        consumer: 'shop_inbox',
+        filterSubject: `${names.subject}.commands`,
+        actor: 'shop',
+        commands: [StockItem, AddStock],
+        retryMs: 100,
+        onError: (e) => errors.push(e),
+      });
+      await first.start();
+      const item = newEntityId();
+      await publishCommand(command(StockItem, item, { sku: 'plum' }));
+      await publishCommand(command(AddStock, item, { qty: 2 })); // halts the system
+      await publishCommand(command(AddStock, item, { qty: 3 })); // refused: the system is halted
+      await until(
+        () =>
+          errors.some((e) => (e as { code?: string }).code === 'CW_SYSTEM_HALTED') ||
+          first.status().terminated > 0,
+        'the halted system to refuse a command',
+      );
+      await first.stop();
+      await halting.system.close();
+
+      fail.add = false;
+      const restarted = shopMediator(new MemoryStore({ name }), fail, 'halt');
+      const second = inboxOf(restarted, 1);
+      await second.start();
+      await until(() => restarted.system.state.items[item]?.qty === 5, 'both additions');
+      await second.stop();
+
+      expect(first.status().terminated).toBe(0);
+      expect(restarted.system.state.items[item]?.qty).toBe(5);
+    });
+
     it('terminates a message that names no command it takes', async () => {
       const shop = shopMediator(new MemoryStore());
       const errors: unknown[] = [];

@@ -143,6 +143,23 @@ describe('catch-up projections', () => {
     },
   );
 
+  it('refuses to wait for a seq that is not one (no commit yet: lastCommit?.lastSeq)', async () => {
+    const mediator = bankMediator(bankSystem());
+    const runner = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target: new MemoryReadModel<Row>(),
+    });
+    await runner.start();
+
+    const err = await runner
+      .waitFor(mediator.system.lastCommit?.lastSeq as number)
+      .catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: ErrorCodes.InvalidArgument });
+    await runner.stop();
+  });
+
   it('rejects waitFor past the failed event with CW_PROJECTION_FAILED', async () => {
     const { mediator } = await bankWithDeposits([13]);
     const runner = new CatchUpProjection({

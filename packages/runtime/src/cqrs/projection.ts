@@ -189,11 +189,15 @@ export class CatchUpProjection<Tx> {
    * Resolves once every event up to `seq` is applied (read-your-writes after a command's tick:
    * `waitFor(system.lastCommit.lastSeq)`).
    *
-   * @throws CausewayError `CW_PROJECTION_FAILED` when the projection failed before `seq`, or was stopped.
+   * @throws CausewayError `CW_PROJECTION_FAILED` when the projection failed before `seq`, or was
+   *   stopped; `CW_INVALID_ARGUMENT` when `seq` is not a seq (an integer, 0 or more).
    */
   waitFor(seq: number): Promise<void> {
     return this.#follower.waitFor(seq).catch((err: unknown) => {
-      throw isCausewayError(err, ErrorCodes.ProjectionFailed) ? err : this.#failure();
+      const passOn =
+        isCausewayError(err, ErrorCodes.ProjectionFailed) ||
+        isCausewayError(err, ErrorCodes.InvalidArgument);
+      throw passOn ? err : this.#failure();
     });
   }
 

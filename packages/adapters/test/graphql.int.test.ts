@@ -457,6 +457,40 @@ describe('graphql', () => {
     });
   });
 
+  it("gives each event of a subscription its own DataLoaders, so no event reads another's cache", async () => {
+    await serve();
+    const { ids } = await setUp('ada', 1);
+    const bearer = await token('ada');
+    const client = createClient({
+      url: `${server.url}/graphql/stream`,
+      headers: { authorization: `Bearer ${bearer}` },
+      retryAttempts: 0,
+    });
+    const events = client.iterate<{ deposited: { amount: number; holder: { name: string } } }>({
+      query: 'subscription($a: ID) { deposited(account: $a) { amount holder { name } } }',
+      variables: { a: ids[0] },
+    });
+    const received: unknown[] = [];
+    const reading = (async () => {
+      for await (const e of events) {
+        received.push(e.data?.deposited);
+        if (received.length === 2) break;
+      }
+    })();
+    // The stream is set up asynchronously: deposit until the subscriber sees one.
+    for (let i = 0; i < 50 && received.length === 0; i++) {
+      await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 1) }', { a: ids[0] });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    userLoads.batches = 0;
+    await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 2) }', { a: ids[0] });
+    await reading;
+    client.dispose();
+
+    expect(received.at(-1)).toEqual({ amount: 2, holder: { name: 'Ada' } });
+    expect(userLoads.batches).toBe(1);
+  });
+
   it('refuses a subscription without a token with HTTP 401 and CW_UNAUTHENTICATED', async () => {
     await serve();
 

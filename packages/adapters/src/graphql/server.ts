@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  createSourceEventStream,
   execute,
   getOperationAST,
   GraphQLError,
   parse,
   specifiedRules,
-  subscribe,
   validate,
   type DocumentNode,
   type ExecutionArgs,
@@ -30,7 +30,10 @@ export interface GraphqlServerOptions<S extends object, L> {
   /** How tokens are verified. There is no anonymous mode: every request must be authenticated. */
   readonly auth: GraphqlAuth;
   readonly limits?: QueryLimits;
-  /** Makes this request's DataLoaders (called once per request). */
+  /**
+   * Makes this request's DataLoaders: called once per query or mutation, and once per event of
+   * a subscription, so no cache outlives what it was made for.
+   */
   readonly loaders?: (mediator: Mediator<S>) => L;
   /** Where queries and mutations are served (POST/GET). Default `/graphql`. */
   readonly path?: string;
@@ -94,6 +97,12 @@ export function graphqlRequestListener<S extends object, L>(
     };
   };
 
+  // A subscription's event gets loaders of its own, like a request.
+  const withFreshLoaders = (context: unknown): GraphqlContext<S, L> => ({
+    ...(context as GraphqlContext<S, L>),
+    loaders: (options.loaders?.(options.mediator) ?? {}) as L,
+  });
+
   // The libraries get this module's graphql functions: where a bundler or test runner loads
   // graphql twice (its ESM and CJS builds), a schema must be checked by the copy that built it.
   const http = createHttpHandler<LibraryContext>({
@@ -111,7 +120,7 @@ export function graphqlRequestListener<S extends object, L>(
   const sse = createSseHandler<LibraryContext>({
     schema,
     execute: executeSafely,
-    subscribe: subscribeSafely,
+    subscribe: (args) => subscribeEachFresh(args, withFreshLoaders),
     validate,
     onSubscribe: async (req, params) => {
       const prepared = await prepare(req.raw, params);
@@ -207,15 +216,38 @@ function executeSafely(args: ExecutionArgs): ReturnType<typeof execute> {
   return isPromiseLike(result) ? result.then(safeResult) : safeResult(result);
 }
 
-async function subscribeSafely(
+/**
+ * `subscribe` as graphql-js runs it (the source stream, each event executed with the event as
+ * the root value), except that each event is executed with a context from `contextOf`: a
+ * subscription lives long, and its events must not share one request's DataLoader cache.
+ */
+async function subscribeEachFresh(
   args: ExecutionArgs,
-): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
-  const result = await subscribe(args);
-  if (!(Symbol.asyncIterator in result)) return safeResult(result);
-  return (async function* () {
-    // Leaving the loop (the client went away) calls the source's return().
-    for await (const next of result) yield safeResult(next);
-  })();
+  contextOf: (context: unknown) => unknown,
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const stream = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in stream)) return safeResult(stream);
+  const source = stream[Symbol.asyncIterator]();
+  const results: AsyncIterableIterator<ExecutionResult> = {
+    [Symbol.asyncIterator]() {
+      return results;
+    },
+    async next() {
+      const n = await source.next();
+      if (n.done === true) return { done: true, value: undefined };
+      const context = contextOf(args.contextValue);
+      return {
+        done: false,
+        value: await executeSafely({ ...args, rootValue: n.value, contextValue: context }),
+      };
+    },
+    // Passed straight to the source, so a client that leaves stops its listener at once.
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+  return results;
 }
 
 function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {

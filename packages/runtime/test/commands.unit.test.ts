@@ -215,7 +215,7 @@ describe('commands', () => {
   it('refuses a query that is not a query type with CW_INVALID_ARGUMENT', async () => {
     const mediator = bank();
 
-    const err = await mediator.query(null as never, {}).catch((e: unknown) => e);
+    const err = await mediator.query(null as never, {} as never).catch((e: unknown) => e);
 
     expect(isCausewayError(err, ErrorCodes.InvalidArgument)).toBe(true);
   });

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { generateKeyPair, SignJWT, exportSPKI } from 'jose';
 import { createClient } from 'graphql-sse';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -424,6 +425,66 @@ describe('graphql', () => {
       code: ErrorCodes.QueryTooComplex,
       cost: 701,
     });
+  });
+
+  it('refuses a query of more tokens than the limit before validating it', async () => {
+    await serve();
+    const many = Array.from({ length: 30_000 }, () => '1').join(',');
+
+    const reply = await as('ada', `query($n: [Int] = [${many}]) { me }`);
+
+    expect(reply.data).toBeUndefined();
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      maxTokens: 20_000,
+    });
+  });
+
+  it('refuses a body past the limit with HTTP 413, before authenticating or reading it all', async () => {
+    await serve({ secret }, true, { bodyBytes: 64 * 1024 });
+    const body = JSON.stringify({ query: `{ me }`, variables: { pad: 'x'.repeat(200_000) } });
+
+    const declared = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body,
+    });
+    // Chunked: no content-length to refuse it by, so the limit counts what arrives.
+    const streamed = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        `${server.url}/graphql`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      for (let i = 0; i < body.length; i += 16_384) req.write(body.slice(i, i + 16_384));
+      req.end();
+    });
+
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as Reply).errors?.[0]?.extensions?.code).toBe(
+      ErrorCodes.QueryTooComplex,
+    );
+    expect(streamed.status).toBe(413);
+    expect((JSON.parse(streamed.text) as Reply).errors?.[0]?.extensions?.code).toBe(
+      ErrorCodes.QueryTooComplex,
+    );
+  });
+
+  it('still answers a request under the body limit', async () => {
+    await serve({ secret }, true, { bodyBytes: 64 * 1024 });
+
+    const reply = await as('ada', '{ me }', { pad: 'x'.repeat(1000) });
+
+    expect(reply).toEqual({ data: { me: 'ada' } });
   });
 
   it("pushes the principal's deposits live over a subscription", async () => {

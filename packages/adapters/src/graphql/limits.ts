@@ -28,6 +28,10 @@ export interface QueryLimits {
   readonly cost?: number;
   /** What a `first` given by a variable, or omitted without a default, counts as. Default 100. */
   readonly defaultPage?: number;
+  /** Most tokens a query's text may have; parsing stops past it. Default 20,000. */
+  readonly tokens?: number;
+  /** Largest request body read, in bytes; a larger one gets HTTP 413. Default 1 MiB. */
+  readonly bodyBytes?: number;
 }
 
 /**

@@ -13,8 +13,10 @@ import {
   type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
-import type { OperationArgs as HttpOperationArgs } from 'graphql-http';
-import { createHandler as createHttpHandler } from 'graphql-http/lib/use/http';
+import {
+  createHandler as createHttpHandler,
+  type OperationArgs as HttpOperationArgs,
+} from 'graphql-http';
 import type { OperationArgs as SseOperationArgs } from 'graphql-sse';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/http';
 import { ErrorCodes } from '@causeway/runtime';
@@ -62,6 +64,8 @@ export function graphqlRequestListener<S extends object, L>(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const verifier = new TokenVerifier(options.auth);
   const rules = [...specifiedRules, queryLimitsRule(options.limits)];
+  const maxTokens = options.limits?.tokens ?? 20_000;
+  const maxBytes = options.limits?.bodyBytes ?? 1_048_576;
   const schema = options.schema;
 
   const prepare = async (
@@ -77,8 +81,17 @@ export function graphqlRequestListener<S extends object, L>(
     let document: DocumentNode;
     try {
       if (params.query === undefined) throw new GraphQLError('The request has no query.');
-      document = typeof params.query === 'string' ? parse(params.query) : params.query;
+      document =
+        typeof params.query === 'string' ? parse(params.query, { maxTokens }) : params.query;
     } catch (err) {
+      if (err instanceof GraphQLError && tooManyTokens.test(err.message)) {
+        return [
+          new GraphQLError(
+            `The query is too long: more than ${maxTokens} tokens (limits.tokens). Ask for fewer fields.`,
+            { extensions: { code: ErrorCodes.QueryTooComplex, maxTokens } },
+          ),
+        ];
+      }
       return [err instanceof GraphQLError ? err : toGraphqlError(err)];
     }
     const errors = validate(schema, document, rules);
@@ -105,7 +118,7 @@ export function graphqlRequestListener<S extends object, L>(
 
   // The libraries get this module's graphql functions: where a bundler or test runner loads
   // graphql twice (its ESM and CJS builds), a schema must be checked by the copy that built it.
-  const http = createHttpHandler<LibraryContext>({
+  const handleHttp = createHttpHandler<IncomingMessage, { res: ServerResponse }, LibraryContext>({
     schema,
     execute: executeSafely,
     validate,
@@ -128,6 +141,24 @@ export function graphqlRequestListener<S extends object, L>(
       return prepared as SseOperationArgs<LibraryContext>;
     },
   });
+  // graphql-http's node adapter reads a body of any size: read it here, up to the limit.
+  const http = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let tooLarge: number | null = null;
+    const [body, init] = await handleHttp({
+      url: req.url ?? '/',
+      method: req.method ?? 'GET',
+      headers: req.headers,
+      body: () =>
+        readBody(req, maxBytes).catch((err: unknown) => {
+          if (err instanceof BodyTooLarge) tooLarge = err.bytes;
+          throw err;
+        }),
+      raw: req,
+      context: { res },
+    });
+    if (tooLarge !== null) refuseTooLarge(req, res, tooLarge, maxBytes);
+    else res.writeHead(init.status, init.statusText, init.headers).end(body);
+  };
   const path = options.path ?? '/graphql';
   const streamPath = options.streamPath ?? '/graphql/stream';
   return (req, res) => {
@@ -135,6 +166,11 @@ export function graphqlRequestListener<S extends object, L>(
     const handler = url.pathname === path ? http : url.pathname === streamPath ? sse : null;
     if (handler === null) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found: GraphQL is at ${path}.`);
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > maxBytes) {
+      refuseTooLarge(req, res, declared, maxBytes);
       return;
     }
     handler(req, res).catch(() => {
@@ -252,6 +288,55 @@ async function subscribeEachFresh(
 
 function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown }).then === 'function';
+}
+
+// graphql-js's words when parsing stops at `maxTokens` ("more that" in graphql 16).
+const tooManyTokens = /Document contains more th(?:an|at) \d+ tokens/;
+
+class BodyTooLarge extends Error {
+  constructor(readonly bytes: number) {
+    super(`The request body is larger than the limit (${bytes} bytes read).`);
+  }
+}
+
+/** The body as text, or a {@link BodyTooLarge} rejection once more than `maxBytes` arrived. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.off('data', onData);
+        req.pause();
+        reject(new BodyTooLarge(size));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** HTTP 413 with a `CW_QUERY_TOO_COMPLEX` error; the rest of the body is not read. */
+function refuseTooLarge(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bytes: number,
+  maxBytes: number,
+): void {
+  const error = new GraphQLError(
+    `The request body is ${bytes} bytes or more, past the limit of ${maxBytes} (limits.bodyBytes). Send a smaller query and variables.`,
+    { extensions: { code: ErrorCodes.QueryTooComplex, bytes, maxBytes } },
+  );
+  res
+    .writeHead(413, 'Payload Too Large', {
+      'content-type': 'application/json; charset=utf-8',
+      connection: 'close',
+    })
+    .end(JSON.stringify({ errors: [error.toJSON()] }), () => req.destroy());
 }
 
 function isErrors(

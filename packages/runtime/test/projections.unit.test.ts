@@ -160,6 +160,29 @@ describe('catch-up projections', () => {
     await runner.stop();
   });
 
+  it('applies an event once although its handler changed a stored row in place before a later event failed', async () => {
+    const { mediator, account } = await bankWithDeposits([]);
+    const target = new MemoryReadModel<Row>();
+    const projection = defineProjection<MemoryTransaction<Row>>('ledger')
+      .on(AccountOpened, (tx, e) => tx.set(e.entity, { owner: e.data.owner, deposits: 0 }))
+      .on(Deposited, (tx, e) => {
+        if (e.data.amount === 13) throw new Error('cannot book 13');
+        const row = tx.get(e.entity) as Row;
+        row.deposits += e.data.amount; // in place, then written back
+        tx.set(e.entity, row);
+      });
+    const runner = new CatchUpProjection({ projection, source: mediator.system, target });
+    await runner.start(); // the account's row is stored
+    await runner.stop();
+    for (const amount of [1, 13])
+      await mediator.send(command(Deposit, account, { amount }, { actor: 'ada' }));
+
+    await runner.start(); // one batch: the deposit of 1, then the failing one
+
+    expect(runner.status().state).toBe('failed');
+    expect(target.get(account)?.deposits).toBe(1);
+  });
+
   it('rejects waitFor past the failed event with CW_PROJECTION_FAILED', async () => {
     const { mediator } = await bankWithDeposits([13]);
     const runner = new CatchUpProjection({

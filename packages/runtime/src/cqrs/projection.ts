@@ -271,6 +271,10 @@ function describeThrown(thrown: unknown): string {
 
 /** The transaction of a {@link MemoryReadModel}: reads see the transaction's own writes. */
 export interface MemoryTransaction<Row> {
+  /**
+   * A row: the one this transaction set, or a copy of the stored one (plain data, copied with
+   * `structuredClone`), so changing it in place changes nothing until it is `set`.
+   */
   get(id: string): Row | undefined;
   set(id: string, row: Row): void;
   delete(id: string): void;
@@ -309,7 +313,12 @@ export class MemoryReadModel<Row> implements ProjectionTarget<MemoryTransaction<
     await work({
       get: (id) => {
         const s = staged.get(id);
-        return s === undefined ? rows.get(id) : (s ?? undefined);
+        if (s !== undefined) return s ?? undefined;
+        // A copy: a handler that changes a stored row in place must not change it before the
+        // transaction commits (or when it fails, and the events before the failing one run
+        // again).
+        const row = rows.get(id);
+        return row === undefined ? undefined : structuredClone(row);
       },
       set: (id, row) => void staged.set(id, row),
       delete: (id) => void staged.set(id, null),

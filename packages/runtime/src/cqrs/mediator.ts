@@ -199,8 +199,18 @@ export class Mediator<S extends object = Record<string, unknown>> {
       const listener: ListenerObject<AnyEventType, S> = {
         name,
         run: (event, ctx) => {
-          const key = step.key(event);
+          const key: unknown = step.key(event);
           if (key === null) return;
+          if (typeof key !== 'string') {
+            // A key read from a payload that lacks it (undefined) or holds something else: the
+            // event is not the saga's, and the failure is recorded instead of the tick halting
+            // on a SagaStepped that cannot be stored.
+            throw new CausewayError(
+              ErrorCodes.InvalidArgument,
+              `Saga "${name}" keyed "${event.type}" (seq ${event.seq}) by ${key === undefined ? 'undefined' : `a ${typeof key}`}, not a string: the saga did not react to it. Return a string key, or null for an event that is not the saga's.`,
+              { saga: name, keyType: typeof key, event: event.id },
+            );
+          }
           if (key === PROTO_KEY) {
             // A state table cannot hold this key (writing it sets a plain object's
             // prototype): the event is not the saga's, and the failure is recorded.

@@ -142,12 +142,19 @@ function accountRow(mediator: Mediator<BankState>, id: string): AccountRow | nul
   return a === undefined ? null : { id, holder: a.holder, balance: a.balance };
 }
 
-const DepositEventType = new GraphQLObjectType({
+const DepositEventType = new GraphQLObjectType<{ account: string }, Ctx>({
   name: 'DepositEvent',
   fields: {
     account: { type: new GraphQLNonNull(GraphQLID) },
     amount: { type: new GraphQLNonNull(GraphQLInt) },
     seq: { type: new GraphQLNonNull(GraphQLInt) },
+    holder: {
+      type: UserType,
+      resolve: (d, _args, ctx) => {
+        const holder = ctx.mediator.system.state.accounts[d.account]?.holder;
+        return holder === undefined ? null : ctx.loaders.users.load(holder);
+      },
+    },
   },
 });
 

@@ -1,7 +1,15 @@
+import { request } from 'node:http';
 import { generateKeyPair, SignJWT, exportSPKI } from 'jose';
 import { createClient } from 'graphql-sse';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, newEntityId } from '@causeway/runtime';
+import {
+  getIntrospectionQuery,
+  GraphQLError,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+} from 'graphql';
+import { CausewayError, ErrorCodes, newEntityId } from '@causeway/runtime';
 import type { Mediator } from '@causeway/runtime/cqrs';
 import {
   serveGraphql,
@@ -300,6 +308,185 @@ describe('graphql', () => {
     });
   });
 
+  it("hides a resolver's internal error and keeps the code of a Causeway or GraphQL error", async () => {
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({
+        name: 'Query',
+        fields: {
+          driver: {
+            type: GraphQLString,
+            resolve: () => {
+              throw new Error('connect ECONNREFUSED 10.1.2.3:5432 (password=hunter2)');
+            },
+          },
+          thrown: {
+            type: GraphQLString,
+            resolve: () => {
+              // eslint-disable-next-line @typescript-eslint/only-throw-error -- a careless resolver
+              throw 'select * from secrets';
+            },
+          },
+          typed: {
+            type: GraphQLString,
+            resolve: () => {
+              throw new CausewayError(ErrorCodes.InvalidArgument, 'No such account.');
+            },
+          },
+          own: {
+            type: GraphQLString,
+            resolve: () => {
+              throw new GraphQLError('Say please.', { extensions: { code: 'POLITENESS' } });
+            },
+          },
+          fine: { type: GraphQLString, resolve: () => 'ok' },
+        },
+      }),
+    });
+    server = await serveGraphql({ schema, mediator, auth: { secret } });
+
+    const reply = await as('ada', '{ driver thrown typed own fine }');
+
+    expect(JSON.stringify(reply)).not.toMatch(/hunter2|10\.1\.2\.3|secrets/);
+    const byPath = new Map(
+      (reply.errors ?? []).map((e) => [(e as { path?: string[] }).path?.[0], e] as const),
+    );
+    expect(byPath.get('driver')).toMatchObject({
+      message: 'Internal server error.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(byPath.get('thrown')).toMatchObject({
+      message: 'Internal server error.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(byPath.get('typed')).toMatchObject({
+      message: 'No such account.',
+      extensions: { code: ErrorCodes.InvalidArgument },
+    });
+    expect(byPath.get('own')).toMatchObject({
+      message: 'Say please.',
+      extensions: { code: 'POLITENESS' },
+    });
+    expect(reply.data).toEqual({ driver: null, thrown: null, typed: null, own: null, fine: 'ok' });
+  });
+
+  it('keeps the message of a variable of the wrong type', async () => {
+    await serve();
+
+    const reply = await as('ada', 'query($f: Int) { accounts(first: $f) { totalCount } }', {
+      f: 'many',
+    });
+
+    expect(reply.errors?.[0]?.message).toContain('Int cannot represent non-integer value');
+  });
+
+  it('counts aliased introspection fields in the cost and refuses a flood of them', async () => {
+    await serve();
+    const aliases = Array.from({ length: 2000 }, (_, i) => `a${i}: __schema { types { name } }`);
+
+    const reply = await as('ada', `{ ${aliases.join(' ')} }`);
+
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      cost: 6000,
+    });
+    expect(reply.data).toBeUndefined();
+  });
+
+  it('counts aliased __typename fields in the cost', async () => {
+    await serve();
+    const aliases = Array.from({ length: 600 }, (_, i) => `t${i}: __typename`);
+
+    const reply = await as('ada', `{ ${aliases.join(' ')} }`);
+
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      cost: 600,
+    });
+  });
+
+  it('still answers the standard introspection query under the default limits', async () => {
+    await serve({ secret }, true, {});
+
+    const reply = await as('ada', getIntrospectionQuery());
+
+    expect(reply.errors).toBeUndefined();
+    expect(reply.data?.['__schema']).toBeDefined();
+  });
+
+  it('counts a list field whose first is omitted as a full page, not as one item', async () => {
+    await serve();
+
+    const reply = await as(
+      'ada',
+      '{ accounts { edges { node { id balance holder { id name } } } } }',
+    );
+
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      cost: 701,
+    });
+  });
+
+  it('refuses a query of more tokens than the limit before validating it', async () => {
+    await serve();
+    const many = Array.from({ length: 30_000 }, () => '1').join(',');
+
+    const reply = await as('ada', `query($n: [Int] = [${many}]) { me }`);
+
+    expect(reply.data).toBeUndefined();
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      maxTokens: 20_000,
+    });
+  });
+
+  it('refuses a body past the limit with HTTP 413, before authenticating or reading it all', async () => {
+    await serve({ secret }, true, { bodyBytes: 64 * 1024 });
+    const body = JSON.stringify({ query: `{ me }`, variables: { pad: 'x'.repeat(200_000) } });
+
+    const declared = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body,
+    });
+    // Chunked: no content-length to refuse it by, so the limit counts what arrives.
+    const streamed = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        `${server.url}/graphql`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      for (let i = 0; i < body.length; i += 16_384) req.write(body.slice(i, i + 16_384));
+      req.end();
+    });
+
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as Reply).errors?.[0]?.extensions?.code).toBe(
+      ErrorCodes.QueryTooComplex,
+    );
+    expect(streamed.status).toBe(413);
+    expect((JSON.parse(streamed.text) as Reply).errors?.[0]?.extensions?.code).toBe(
+      ErrorCodes.QueryTooComplex,
+    );
+  });
+
+  it('still answers a request under the body limit', async () => {
+    await serve({ secret }, true, { bodyBytes: 64 * 1024 });
+
+    const reply = await as('ada', '{ me }', { pad: 'x'.repeat(1000) });
+
+    expect(reply).toEqual({ data: { me: 'ada' } });
+  });
+
   it("pushes the principal's deposits live over a subscription", async () => {
     await serve();
     const { ids } = await setUp('ada', 1);
@@ -329,6 +516,40 @@ describe('graphql', () => {
       done: false,
       value: { data: { deposited: { account: ids[0], amount: 7 } } },
     });
+  });
+
+  it("gives each event of a subscription its own DataLoaders, so no event reads another's cache", async () => {
+    await serve();
+    const { ids } = await setUp('ada', 1);
+    const bearer = await token('ada');
+    const client = createClient({
+      url: `${server.url}/graphql/stream`,
+      headers: { authorization: `Bearer ${bearer}` },
+      retryAttempts: 0,
+    });
+    const events = client.iterate<{ deposited: { amount: number; holder: { name: string } } }>({
+      query: 'subscription($a: ID) { deposited(account: $a) { amount holder { name } } }',
+      variables: { a: ids[0] },
+    });
+    const received: unknown[] = [];
+    const reading = (async () => {
+      for await (const e of events) {
+        received.push(e.data?.deposited);
+        if (received.length === 2) break;
+      }
+    })();
+    // The stream is set up asynchronously: deposit until the subscriber sees one.
+    for (let i = 0; i < 50 && received.length === 0; i++) {
+      await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 1) }', { a: ids[0] });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    userLoads.batches = 0;
+    await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 2) }', { a: ids[0] });
+    await reading;
+    client.dispose();
+
+    expect(received.at(-1)).toEqual({ amount: 2, holder: { name: 'Ada' } });
+    expect(userLoads.batches).toBe(1);
   });
 
   it('refuses a subscription without a token with HTTP 401 and CW_UNAUTHENTICATED', async () => {

@@ -1,4 +1,10 @@
-import { defineEvent, EventSystem, type EventStore, type Table } from '@causeway/runtime';
+import {
+  defineEvent,
+  EventSystem,
+  type EventStore,
+  type FailurePolicy,
+  type Table,
+} from '@causeway/runtime';
 import { defineCommand, Mediator } from '@causeway/runtime/cqrs';
 
 /** A shop whose stock is counted in public events (relayed) and private ones (kept). */
@@ -26,9 +32,11 @@ export interface ShopState {
 export function shopMediator(
   store: EventStore,
   fail: { add: boolean } = { add: false },
+  failurePolicy: FailurePolicy = 'isolate',
 ): Mediator<ShopState> {
   const system = new EventSystem<ShopState>({
     seed: 7,
+    failurePolicy,
     initialState: { items: {} },
     events: [ItemStocked, StockAdded, StockNoted],
     store,

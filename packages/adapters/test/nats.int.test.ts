@@ -150,6 +150,39 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
     expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }, { qty: 2 }, { qty: 5 }]);
   });
 
+  it('keeps log order in the stream when a publish in the middle of a batch fails once', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    await stockSome(shop, [1, 2, 3]);
+    const errors: unknown[] = [];
+    let refused = false;
+    const relay = new OutboxRelay({
+      system: shop.system,
+      connection: nc,
+      name: 'shop',
+      bucket: names.bucket,
+      retryMs: 50,
+      onError: (e) => errors.push(e),
+      // The second event's first publish goes to a subject no stream captures: it fails.
+      subject: (e) => {
+        if ((e.data as { qty?: number }).qty === 2 && !refused) {
+          refused = true;
+          return `cwtest_nowhere.${e.type}`;
+        }
+        return `${names.subject}.${e.type}`;
+      },
+    });
+
+    await relay.start();
+    await relay.waitFor(shop.system.lastCommit!.lastSeq);
+    await relay.stop();
+
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    const relayed = await streamBodies(jsm, names.stream);
+    expect(relayed.map((e) => e.seq)).toEqual([...relayed.map((e) => e.seq)].sort((a, b) => a - b));
+    expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }, { qty: 2 }, { qty: 3 }]);
+  });
+
   describe('inbox', () => {
     async function publishCommand(cmd: Parameters<typeof encodeCommand>[0], msgId?: string) {
       await jetstream(nc).publish(`${names.subject}.commands`, encodeCommand(cmd), {
@@ -264,6 +297,47 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
 
       expect(inbox.status().redelivered).toBeGreaterThanOrEqual(1);
       expect(shop.system.state.items[item]?.qty).toBe(2);
+    });
+
+    it('hands messages back while the system is halted, and applies them after a restart', async () => {
+      const name = `halt-${newEntityId()}`;
+      const fail = { add: true };
+      const halting = shopMediator(new MemoryStore({ name }), fail, 'halt');
+      const errors: unknown[] = [];
+      const first = new CommandInbox({
+        mediator: halting,
+        connection: nc,
+        stream: names.stream,
+        consumer: 'shop_inbox',
+        filterSubject: `${names.subject}.commands`,
+        actor: 'shop',
+        commands: [StockItem, AddStock],
+        retryMs: 100,
+        onError: (e) => errors.push(e),
+      });
+      await first.start();
+      const item = newEntityId();
+      await publishCommand(command(StockItem, item, { sku: 'plum' }));
+      await publishCommand(command(AddStock, item, { qty: 2 })); // halts the system
+      await publishCommand(command(AddStock, item, { qty: 3 })); // refused: the system is halted
+      await until(
+        () =>
+          errors.some((e) => (e as { code?: string }).code === 'CW_SYSTEM_HALTED') ||
+          first.status().terminated > 0,
+        'the halted system to refuse a command',
+      );
+      await first.stop();
+      await halting.system.close();
+
+      fail.add = false;
+      const restarted = shopMediator(new MemoryStore({ name }), fail, 'halt');
+      const second = inboxOf(restarted, 1);
+      await second.start();
+      await until(() => restarted.system.state.items[item]?.qty === 5, 'both additions');
+      await second.stop();
+
+      expect(first.status().terminated).toBe(0);
+      expect(restarted.system.state.items[item]?.qty).toBe(5);
     });
 
     it('terminates a message that names no command it takes', async () => {

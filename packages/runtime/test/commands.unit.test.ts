@@ -146,6 +146,93 @@ describe('commands', () => {
     expect(await reopened.system.store.lastInput()).toBe(2);
   });
 
+  it('refuses a repeated command id from an actor who may not touch the entity, without the first outcome', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    const deposit = command(Deposit, account, { amount: 10 }, { actor: 'ada' });
+    await mediator.send(deposit);
+    const inputs = await mediator.system.store.lastInput();
+
+    const err = await rejection(mediator.send({ ...deposit, actor: 'mallory' }));
+
+    expect(isCommandRejected(err, Deposit)).toBe(true);
+    expect(err).toMatchObject({ code: ErrorCodes.EntityNotOwned });
+    expect(JSON.stringify(err)).not.toContain('balance');
+    expect(await mediator.system.store.lastInput()).toBe(inputs);
+  });
+
+  it('refuses a command id already used by another command, sending nothing', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    const other = await openAccount(mediator, 'ada', newEntityId());
+    const deposit = command(Deposit, account, { amount: 10 }, { actor: 'ada' });
+    await mediator.send(deposit);
+    const inputs = await mediator.system.store.lastInput();
+
+    const otherEntity = await rejection(
+      mediator.send(command(Deposit, other, { amount: 10 }, { actor: 'ada', id: deposit.id })),
+    );
+    const otherType = await rejection(
+      mediator.send(command(Withdraw, account, { amount: 1 }, { actor: 'ada', id: deposit.id })),
+    );
+
+    expect(otherEntity).toMatchObject({ code: ErrorCodes.InvalidCommand });
+    expect(otherType).toMatchObject({ code: ErrorCodes.InvalidCommand });
+    expect(await mediator.system.store.lastInput()).toBe(inputs);
+    expect(mediator.system.state.accounts[other]?.balance).toBe(0);
+  });
+
+  it('refuses a command sent under the id of another command in the same tick', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    const deposit = command(Deposit, account, { amount: 10 }, { actor: 'ada' });
+    const withdraw = command(Withdraw, account, { amount: 1 }, { actor: 'ada', id: deposit.id });
+
+    const [first, second] = await Promise.allSettled([
+      mediator.send(deposit),
+      mediator.send(withdraw),
+    ]);
+
+    expect(first).toEqual({ status: 'fulfilled', value: { balance: 10 } });
+    expect(second).toMatchObject({
+      status: 'rejected',
+      reason: { code: ErrorCodes.InvalidCommand },
+    });
+  });
+
+  it.each([
+    ['null', null],
+    ['an empty object', {}],
+    ['a string', 'Deposit'],
+  ])('refuses to send %s with CW_INVALID_COMMAND', async (_label, forged) => {
+    const mediator = bank();
+
+    const err = await rejection(mediator.send(forged as never));
+
+    expect(isCausewayError(err, ErrorCodes.InvalidCommand)).toBe(true);
+  });
+
+  it('refuses a query that is not a query type with CW_INVALID_ARGUMENT', async () => {
+    const mediator = bank();
+
+    const err = await mediator.query(null as never, {} as never).catch((e: unknown) => e);
+
+    expect(isCausewayError(err, ErrorCodes.InvalidArgument)).toBe(true);
+  });
+
+  it('fails a command whose handler returns a Promise, saying so, and records no outcome', async () => {
+    const mediator = bankMediator(bankSystem(new MemoryStore(), { mode: 'production' }));
+    const Later = defineCommand<{ owner: string }, null, never, 'Later'>('Later');
+    mediator.handle(Later, (() => Promise.resolve(null)) as never);
+    const id = newEntityId();
+
+    const err = await rejection(mediator.send(command(Later, id, { owner: 'ada' })));
+
+    expect(err).toMatchObject({ code: ErrorCodes.CommandFailed });
+    expect((err as Error).message).toContain('returned a Promise');
+    expect(mediator.decided((err as { commandId: string }).commandId)).toBeUndefined();
+  });
+
   it('gives a repeated rejected command id the same rejection', async () => {
     const mediator = bank();
     const account = await openAccount(mediator, 'ada', newEntityId());
@@ -237,6 +324,26 @@ describe('commands', () => {
     expect(err).toMatchObject({ code: ErrorCodes.CommandFailed });
     expect((err as Error).message).toContain('database of names is down');
     expect(retried).toEqual({ id: open.entity });
+  });
+
+  it('rejects with CW_COMMAND_FAILED naming the value when the handler throws null', async () => {
+    const mediator = bankMediator(bankSystem());
+    const Careless = defineCommand<{ owner: string }, null, never, 'Careless'>('Careless');
+    mediator.handle(Careless, (cmd, ctx) => {
+      ctx.emit(AccountOpened, cmd.entity, { owner: cmd.payload.owner });
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a careless handler
+      throw null;
+    });
+    const account = newEntityId();
+
+    const err = await rejection(
+      mediator.send(command(Careless, account, { owner: 'ada' }, { actor: 'ada' })),
+    );
+
+    expect(err).toMatchObject({ code: ErrorCodes.CommandFailed });
+    expect((err as Error).message).toContain('Careless.handler threw null');
+    expect(mediator.system.state.accounts[account]).toBeUndefined();
+    expect(await eventTypes(mediator)).toEqual(['Careless', 'causeway.ListenerFailed']);
   });
 
   it('refuses a command with no handler at send, journaling nothing', async () => {

@@ -249,6 +249,22 @@ describe('LogFollower', () => {
     );
   });
 
+  it.each([
+    ['undefined', undefined],
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['-1', -1],
+    ['1.5', 1.5],
+    ['"3"', '3'],
+  ])('refuses to wait for %s, which is not a seq, instead of waiting forever', async (_l, seq) => {
+    const system = await counterLog(1);
+    const follower = new LogFollower({ source: system, handle: recorder().handle });
+    await follower.start(0);
+
+    await expect(follower.waitFor(seq as number)).rejects.toBeCausewayError('CW_INVALID_ARGUMENT');
+    await follower.stop();
+  });
+
   it('refuses a handled(seq) outside the page', async () => {
     const system = await counterLog(1);
     const follower = new LogFollower({

@@ -141,6 +141,32 @@ describe('listener output', () => {
     expect(failed.causation).toBe(result.events[0]?.id);
   });
 
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+  ])(
+    'is discarded when the listener throws %s, and a ListenerFailed event records it',
+    async (label, thrown) => {
+      const system = counterSystem();
+      system.subscribe(CounterCreated, function careless(e, ctx) {
+        ctx.emit(Noted, e.entity, { text: 'lost' });
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a careless listener
+        throw thrown;
+      });
+      const result = await system.tick([create], { at: T0 });
+      expect(result.events.map((e) => e.type)).toEqual([
+        'CounterCreated',
+        'causeway.ListenerFailed',
+      ]);
+      expect((result.events[1] as Envelope<typeof ListenerFailed>).data.error).toEqual({
+        name: label === 'null' ? 'object' : 'undefined',
+        message: label,
+        code: null,
+      });
+      expect(result.failures).toHaveLength(1);
+    },
+  );
+
   it('undoes the entities a failing listener created', async () => {
     const system = counterSystem();
     let made = '';

@@ -108,6 +108,81 @@ describe('catch-up projections', () => {
     expect(target.get(account)?.deposits).toBe(3);
   });
 
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+  ])(
+    'stops at the event whose handler throws %s, applying nothing past it',
+    async (_label, thrown) => {
+      const { mediator, account } = await bankWithDeposits([1, 2, 13, 4]);
+      const failing = (await mediator.system.readEvents({ type: 'Deposited' })).items[2];
+      const target = new MemoryReadModel<Row>();
+      const projection = defineProjection<MemoryTransaction<Row>>('ledger')
+        .on(AccountOpened, (tx, e) => tx.set(e.entity, { owner: e.data.owner, deposits: 0 }))
+        .on(Deposited, (tx, e) => {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- a careless handler
+          if (e.data.amount === 13) throw thrown;
+          const row = tx.get(e.entity) as Row;
+          tx.set(e.entity, { ...row, deposits: row.deposits + e.data.amount });
+        });
+      const runner = new CatchUpProjection({ projection, source: mediator.system, target });
+
+      await runner.start();
+      const waited = await runner
+        .waitFor(mediator.system.lastCommit?.lastSeq ?? 0)
+        .catch((e: unknown) => e);
+
+      expect(runner.status()).toMatchObject({
+        checkpoint: (failing?.seq ?? 0) - 1,
+        state: 'failed',
+        error: { seq: failing?.seq, type: 'Deposited', message: String(thrown) },
+      });
+      expect(await target.checkpoint('ledger')).toBe((failing?.seq ?? 0) - 1);
+      expect(target.get(account)?.deposits).toBe(3);
+      expect(waited).toMatchObject({ code: ErrorCodes.ProjectionFailed });
+    },
+  );
+
+  it('refuses to wait for a seq that is not one (no commit yet: lastCommit?.lastSeq)', async () => {
+    const mediator = bankMediator(bankSystem());
+    const runner = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target: new MemoryReadModel<Row>(),
+    });
+    await runner.start();
+
+    const err = await runner
+      .waitFor(mediator.system.lastCommit?.lastSeq as number)
+      .catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: ErrorCodes.InvalidArgument });
+    await runner.stop();
+  });
+
+  it('applies an event once although its handler changed a stored row in place before a later event failed', async () => {
+    const { mediator, account } = await bankWithDeposits([]);
+    const target = new MemoryReadModel<Row>();
+    const projection = defineProjection<MemoryTransaction<Row>>('ledger')
+      .on(AccountOpened, (tx, e) => tx.set(e.entity, { owner: e.data.owner, deposits: 0 }))
+      .on(Deposited, (tx, e) => {
+        if (e.data.amount === 13) throw new Error('cannot book 13');
+        const row = tx.get(e.entity) as Row;
+        row.deposits += e.data.amount; // in place, then written back
+        tx.set(e.entity, row);
+      });
+    const runner = new CatchUpProjection({ projection, source: mediator.system, target });
+    await runner.start(); // the account's row is stored
+    await runner.stop();
+    for (const amount of [1, 13])
+      await mediator.send(command(Deposit, account, { amount }, { actor: 'ada' }));
+
+    await runner.start(); // one batch: the deposit of 1, then the failing one
+
+    expect(runner.status().state).toBe('failed');
+    expect(target.get(account)?.deposits).toBe(1);
+  });
+
   it('rejects waitFor past the failed event with CW_PROJECTION_FAILED', async () => {
     const { mediator } = await bankWithDeposits([13]);
     const runner = new CatchUpProjection({

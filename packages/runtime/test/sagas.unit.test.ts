@@ -169,4 +169,35 @@ describe('sagas', () => {
     expect(mediator.sagaState(Tally, 'a')).toEqual({ count: 2 });
     await system.close();
   });
+
+  it('refuses a key that is not a string (a payload without it) without halting', async () => {
+    const Noted = defineEvent<{ ref?: unknown }>('sagas.Noted', { entity: 'new' });
+    const Tally = defineSaga<{ count: number }>('Tally').on(
+      Noted,
+      (e) => e.data.ref as string,
+      (state) => (state === undefined ? { count: 1 } : { count: state.count + 1 }),
+    );
+    const system = new EventSystem({ seed: 3, initialState: {}, events: [Noted] });
+    const mediator = new Mediator(system).saga(Tally);
+    await mediator.start();
+
+    const result = await system.tick(
+      [
+        input(Noted, newEntityId(), {}, 'client'),
+        input(Noted, newEntityId(), { ref: 42 }, 'client'),
+        input(Noted, newEntityId(), { ref: 'a' }, 'client'),
+      ],
+      { at: t0 },
+    );
+
+    expect(system.halted).toBeNull();
+    const failures = result.events.filter((e) => e.type === 'causeway.ListenerFailed');
+    expect(failures.map((e) => (e.data as { error: { code: string } }).error.code)).toEqual([
+      'CW_INVALID_ARGUMENT',
+      'CW_INVALID_ARGUMENT',
+    ]);
+    expect(mediator.sagaState(Tally, 'a')).toEqual({ count: 1 });
+    expect(mediator.sagaState(Tally, '42')).toBeUndefined();
+    await system.close();
+  });
 });

@@ -1,8 +1,14 @@
 import {
+  getNamedType,
   GraphQLError,
+  isInterfaceType,
+  isObjectType,
   Kind,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
   type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
@@ -10,57 +16,110 @@ import { ErrorCodes } from '@causeway/runtime';
 
 /** Limits that refuse abusive queries before they run. */
 export interface QueryLimits {
-  /** Deepest field nesting allowed. Default 10. */
+  /** Deepest field nesting allowed (introspection fields aside). Default 10. */
   readonly depth?: number;
   /**
-   * Most fields a query may resolve: each field costs 1, times the `first` (page size) of every
-   * list field above it (a variable `first` counts as `defaultPage`). Default 5,000.
+   * Most fields a query may resolve: each field costs 1 (`__typename` and introspection fields
+   * included, aliases each counted), times the page size of every list field above it. A page
+   * size is the `first` argument: a literal counts as itself, a variable as `defaultPage`, and
+   * an omitted `first` as the argument's default in the schema, else `defaultPage`.
+   * Default 5,000.
    */
   readonly cost?: number;
-  /** What a `first` given by a variable counts as. Default 100. */
+  /** What a `first` given by a variable, or omitted without a default, counts as. Default 100. */
   readonly defaultPage?: number;
+  /** Most tokens a query's text may have; parsing stops past it. Default 20,000. */
+  readonly tokens?: number;
+  /** Largest request body read, in bytes; a larger one gets HTTP 413. Default 1 MiB. */
+  readonly bodyBytes?: number;
 }
 
-/** Depth and cost of one selection set, following fragments. */
+/**
+ * Depth and cost of one selection set, following fragments. With the schema and the type the
+ * selection is on (`root`), an omitted `first` counts as its argument's default (else
+ * `defaultPage`); without them, only a `first` written in the query counts.
+ */
 export function measure(
   selection: SelectionSetNode,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   defaultPage: number,
+  schema?: GraphQLSchema,
+  root?: GraphQLNamedType,
 ): { depth: number; cost: number } {
-  const walk = (set: SelectionSetNode, multiplier: number, seen: ReadonlySet<string>) => {
+  const walk = (
+    set: SelectionSetNode,
+    type: GraphQLNamedType | undefined,
+    multiplier: number,
+    seen: ReadonlySet<string>,
+    introspection: boolean,
+  ) => {
     let depth = 0;
     let cost = 0;
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) {
-        if (s.name.value.startsWith('__')) continue;
         cost += multiplier;
+        const name = s.name.value;
+        // Introspection is bounded in depth by graphql-js's own rule, not by ours (the standard
+        // introspection query nests deeper than an application's queries); it still costs.
+        const inIntrospection = introspection || name.startsWith('__');
+        const field = fieldOf(type, name);
         if (s.selectionSet !== undefined) {
-          const inner = walk(s.selectionSet, multiplier * pageOf(s, defaultPage), seen);
-          depth = Math.max(depth, inner.depth + 1);
+          const inner = walk(
+            s.selectionSet,
+            field === undefined ? undefined : getNamedType(field.type),
+            multiplier * pageOf(s, field, defaultPage),
+            seen,
+            inIntrospection,
+          );
+          if (!inIntrospection) depth = Math.max(depth, inner.depth + 1);
           cost += inner.cost;
-        } else depth = Math.max(depth, 1);
+        } else if (!inIntrospection) depth = Math.max(depth, 1);
       } else {
         let inner: SelectionSetNode | undefined;
+        let condition = s.kind === Kind.INLINE_FRAGMENT ? s.typeCondition : undefined;
         if (s.kind === Kind.INLINE_FRAGMENT) inner = s.selectionSet;
-        else if (!seen.has(s.name.value)) inner = fragments.get(s.name.value)?.selectionSet;
+        else if (!seen.has(s.name.value)) {
+          const fragment = fragments.get(s.name.value);
+          inner = fragment?.selectionSet;
+          condition = fragment?.typeCondition;
+        }
         if (inner === undefined) continue;
         const next =
           s.kind === Kind.FRAGMENT_SPREAD
             ? new Set([...seen, s.name.value])
             : (seen as Set<string>);
-        const r = walk(inner, multiplier, next);
+        const on = condition === undefined ? type : schema?.getType(condition.name.value);
+        const r = walk(inner, on, multiplier, next, introspection);
         depth = Math.max(depth, r.depth);
         cost += r.cost;
       }
     }
     return { depth, cost };
   };
-  return walk(selection, 1, new Set());
+  return walk(selection, schema === undefined ? undefined : root, 1, new Set(), false);
 }
 
-function pageOf(field: FieldNode, defaultPage: number): number {
-  const first = field.arguments?.find((a) => a.name.value === 'first');
-  if (first === undefined) return 1;
+function fieldOf(
+  type: GraphQLNamedType | undefined,
+  name: string,
+): GraphQLField<unknown, unknown> | undefined {
+  if (type === undefined || !(isObjectType(type) || isInterfaceType(type))) return undefined;
+  return type.getFields()[name];
+}
+
+function pageOf(
+  node: FieldNode,
+  field: GraphQLField<unknown, unknown> | undefined,
+  defaultPage: number,
+): number {
+  const first = node.arguments?.find((a) => a.name.value === 'first');
+  if (first === undefined) {
+    // An omitted `first` still pages: by the argument's default, or the server's own.
+    const declared = field?.args.find((a) => a.name === 'first');
+    if (declared === undefined) return 1;
+    const value = declared.defaultValue;
+    return typeof value === 'number' && Number.isFinite(value) ? Math.max(1, value) : defaultPage;
+  }
   if (first.value.kind === Kind.INT) return Math.max(1, Number(first.value.value));
   return defaultPage;
 }
@@ -75,7 +134,9 @@ export function queryLimitsRule(limits: QueryLimits = {}): ValidationRule {
       const fragments = new Map<string, FragmentDefinitionNode>();
       for (const d of context.getDocument().definitions)
         if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-      const { depth, cost } = measure(node.selectionSet, fragments, defaultPage);
+      const schema = context.getSchema();
+      const root = schema.getRootType(node.operation) ?? undefined;
+      const { depth, cost } = measure(node.selectionSet, fragments, defaultPage, schema, root);
       if (depth > maxDepth || cost > maxCost) {
         context.reportError(
           new GraphQLError(

@@ -1,19 +1,22 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  createSourceEventStream,
   execute,
   getOperationAST,
   GraphQLError,
   parse,
   specifiedRules,
-  subscribe,
   validate,
   type DocumentNode,
   type ExecutionArgs,
+  type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
-import type { OperationArgs as HttpOperationArgs } from 'graphql-http';
-import { createHandler as createHttpHandler } from 'graphql-http/lib/use/http';
+import {
+  createHandler as createHttpHandler,
+  type OperationArgs as HttpOperationArgs,
+} from 'graphql-http';
 import type { OperationArgs as SseOperationArgs } from 'graphql-sse';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/http';
 import { ErrorCodes } from '@causeway/runtime';
@@ -29,7 +32,10 @@ export interface GraphqlServerOptions<S extends object, L> {
   /** How tokens are verified. There is no anonymous mode: every request must be authenticated. */
   readonly auth: GraphqlAuth;
   readonly limits?: QueryLimits;
-  /** Makes this request's DataLoaders (called once per request). */
+  /**
+   * Makes this request's DataLoaders: called once per query or mutation, and once per event of
+   * a subscription, so no cache outlives what it was made for.
+   */
   readonly loaders?: (mediator: Mediator<S>) => L;
   /** Where queries and mutations are served (POST/GET). Default `/graphql`. */
   readonly path?: string;
@@ -58,6 +64,8 @@ export function graphqlRequestListener<S extends object, L>(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const verifier = new TokenVerifier(options.auth);
   const rules = [...specifiedRules, queryLimitsRule(options.limits)];
+  const maxTokens = options.limits?.tokens ?? 20_000;
+  const maxBytes = options.limits?.bodyBytes ?? 1_048_576;
   const schema = options.schema;
 
   const prepare = async (
@@ -73,8 +81,17 @@ export function graphqlRequestListener<S extends object, L>(
     let document: DocumentNode;
     try {
       if (params.query === undefined) throw new GraphQLError('The request has no query.');
-      document = typeof params.query === 'string' ? parse(params.query) : params.query;
+      document =
+        typeof params.query === 'string' ? parse(params.query, { maxTokens }) : params.query;
     } catch (err) {
+      if (err instanceof GraphQLError && tooManyTokens.test(err.message)) {
+        return [
+          new GraphQLError(
+            `The query is too long: more than ${maxTokens} tokens (limits.tokens). Ask for fewer fields.`,
+            { extensions: { code: ErrorCodes.QueryTooComplex, maxTokens } },
+          ),
+        ];
+      }
       return [err instanceof GraphQLError ? err : toGraphqlError(err)];
     }
     const errors = validate(schema, document, rules);
@@ -93,11 +110,17 @@ export function graphqlRequestListener<S extends object, L>(
     };
   };
 
+  // A subscription's event gets loaders of its own, like a request.
+  const withFreshLoaders = (context: unknown): GraphqlContext<S, L> => ({
+    ...(context as GraphqlContext<S, L>),
+    loaders: (options.loaders?.(options.mediator) ?? {}) as L,
+  });
+
   // The libraries get this module's graphql functions: where a bundler or test runner loads
   // graphql twice (its ESM and CJS builds), a schema must be checked by the copy that built it.
-  const http = createHttpHandler<LibraryContext>({
+  const handleHttp = createHttpHandler<IncomingMessage, { res: ServerResponse }, LibraryContext>({
     schema,
-    execute,
+    execute: executeSafely,
     validate,
     parse,
     getOperationAST,
@@ -109,8 +132,8 @@ export function graphqlRequestListener<S extends object, L>(
   });
   const sse = createSseHandler<LibraryContext>({
     schema,
-    execute,
-    subscribe,
+    execute: executeSafely,
+    subscribe: (args) => subscribeEachFresh(args, withFreshLoaders),
     validate,
     onSubscribe: async (req, params) => {
       const prepared = await prepare(req.raw, params);
@@ -118,6 +141,24 @@ export function graphqlRequestListener<S extends object, L>(
       return prepared as SseOperationArgs<LibraryContext>;
     },
   });
+  // graphql-http's node adapter reads a body of any size: read it here, up to the limit.
+  const http = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let tooLarge: number | null = null;
+    const [body, init] = await handleHttp({
+      url: req.url ?? '/',
+      method: req.method ?? 'GET',
+      headers: req.headers,
+      body: () =>
+        readBody(req, maxBytes).catch((err: unknown) => {
+          if (err instanceof BodyTooLarge) tooLarge = err.bytes;
+          throw err;
+        }),
+      raw: req,
+      context: { res },
+    });
+    if (tooLarge !== null) refuseTooLarge(req, res, tooLarge, maxBytes);
+    else res.writeHead(init.status, init.statusText, init.headers).end(body);
+  };
   const path = options.path ?? '/graphql';
   const streamPath = options.streamPath ?? '/graphql/stream';
   return (req, res) => {
@@ -125,6 +166,11 @@ export function graphqlRequestListener<S extends object, L>(
     const handler = url.pathname === path ? http : url.pathname === streamPath ? sse : null;
     if (handler === null) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found: GraphQL is at ${path}.`);
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > maxBytes) {
+      refuseTooLarge(req, res, declared, maxBytes);
       return;
     }
     handler(req, res).catch(() => {
@@ -167,6 +213,130 @@ export async function serveGraphql<S extends object, L>(
         server.close((err) => (err === undefined ? resolve() : reject(err)));
       }),
   };
+}
+
+/**
+ * A resolver's error as the client may see it: a `GraphQLError` the resolver threw stays as it
+ * is, a Causeway error keeps its message and gets its `extensions.code`, and anything else
+ * (a driver's error, a `TypeError`, a thrown string) becomes `INTERNAL_SERVER_ERROR` without
+ * its message, which may hold hosts, SQL or secrets. Errors graphql-js makes itself (a
+ * variable of the wrong type) have no path and stay as they are.
+ */
+function clientSafeError(err: GraphQLError): GraphQLError {
+  const original = err.originalError;
+  if (err.path === undefined || original === undefined || original === null) return err;
+  if (original instanceof GraphQLError || isGraphqlErrorOfAnyCopy(original)) return err;
+  const safe = toGraphqlError(original);
+  return new GraphQLError(safe.message, {
+    nodes: err.nodes ?? null,
+    source: err.source ?? null,
+    positions: err.positions ?? null,
+    path: err.path,
+    originalError: original,
+    extensions: safe.extensions,
+  });
+}
+
+// graphql may be loaded twice (its ESM and CJS builds): its errors name themselves.
+function isGraphqlErrorOfAnyCopy(err: unknown): boolean {
+  return Object.prototype.toString.call(err) === '[object GraphQLError]';
+}
+
+function safeResult<R extends ExecutionResult>(result: R): R {
+  if (result.errors === undefined) return result;
+  return { ...result, errors: result.errors.map(clientSafeError) };
+}
+
+function executeSafely(args: ExecutionArgs): ReturnType<typeof execute> {
+  const result = execute(args);
+  return isPromiseLike(result) ? result.then(safeResult) : safeResult(result);
+}
+
+/**
+ * `subscribe` as graphql-js runs it (the source stream, each event executed with the event as
+ * the root value), except that each event is executed with a context from `contextOf`: a
+ * subscription lives long, and its events must not share one request's DataLoader cache.
+ */
+async function subscribeEachFresh(
+  args: ExecutionArgs,
+  contextOf: (context: unknown) => unknown,
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const stream = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in stream)) return safeResult(stream);
+  const source = stream[Symbol.asyncIterator]();
+  const results: AsyncIterableIterator<ExecutionResult> = {
+    [Symbol.asyncIterator]() {
+      return results;
+    },
+    async next() {
+      const n = await source.next();
+      if (n.done === true) return { done: true, value: undefined };
+      const context = contextOf(args.contextValue);
+      return {
+        done: false,
+        value: await executeSafely({ ...args, rootValue: n.value, contextValue: context }),
+      };
+    },
+    // Passed straight to the source, so a client that leaves stops its listener at once.
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+  return results;
+}
+
+function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+// graphql-js's words when parsing stops at `maxTokens` ("more that" in graphql 16).
+const tooManyTokens = /Document contains more th(?:an|at) \d+ tokens/;
+
+class BodyTooLarge extends Error {
+  constructor(readonly bytes: number) {
+    super(`The request body is larger than the limit (${bytes} bytes read).`);
+  }
+}
+
+/** The body as text, or a {@link BodyTooLarge} rejection once more than `maxBytes` arrived. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.off('data', onData);
+        req.pause();
+        reject(new BodyTooLarge(size));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** HTTP 413 with a `CW_QUERY_TOO_COMPLEX` error; the rest of the body is not read. */
+function refuseTooLarge(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bytes: number,
+  maxBytes: number,
+): void {
+  const error = new GraphQLError(
+    `The request body is ${bytes} bytes or more, past the limit of ${maxBytes} (limits.bodyBytes). Send a smaller query and variables.`,
+    { extensions: { code: ErrorCodes.QueryTooComplex, bytes, maxBytes } },
+  );
+  res
+    .writeHead(413, 'Payload Too Large', {
+      'content-type': 'application/json; charset=utf-8',
+      connection: 'close',
+    })
+    .end(JSON.stringify({ errors: [error.toJSON()] }), () => req.destroy());
 }
 
 function isErrors(

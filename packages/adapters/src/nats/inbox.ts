@@ -223,13 +223,28 @@ function isDecided(err: unknown): boolean {
   );
 }
 
-/** A handler that threw or a store that failed may do better later; a refused input will not. */
+// What is wrong with the message itself: sending it again is refused again.
+const refusedForGood: ReadonlySet<string> = new Set<string>([
+  ErrorCodes.InvalidCommand,
+  ErrorCodes.InvalidPayload,
+  ErrorCodes.InvalidArgument,
+  ErrorCodes.InvalidEntityId,
+  ErrorCodes.EntityIdFromFuture,
+  ErrorCodes.EntityExists,
+  ErrorCodes.EntityNotFound,
+  ErrorCodes.EntityNotOwned,
+  ErrorCodes.NotAnInput,
+  ErrorCodes.UnknownEventType,
+  ErrorCodes.NoHandler,
+]);
+
+/**
+ * Whether a message may be applied later: anything but a refusal of the message itself. A
+ * handler that threw, a store that failed or closed, a system that halted (its inputs run again
+ * once it is reopened) keep the message, so no command is lost to a passing failure.
+ */
 function isRetryable(err: unknown): boolean {
-  return (
-    !isCausewayError(err) ||
-    err.code === ErrorCodes.CommandFailed ||
-    err.code === ErrorCodes.StoreUnavailable
-  );
+  return !isCausewayError(err) || !refusedForGood.has(err.code);
 }
 
 /**

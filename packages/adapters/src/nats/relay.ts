@@ -171,12 +171,15 @@ export class OutboxRelay {
   async #relay(events: readonly Envelope[]): Promise<void> {
     const types = systemInternals(this.#system).types;
     const relayed = events.filter((e) => types.get(e.type)?.public === true);
-    // In parallel within a batch: JetStream orders them by arrival, and a lost one makes the
-    // whole batch retry, so the position never passes an unacknowledged event.
-    const acks = await Promise.all(relayed.map((e) => this.#publish(e)));
-    for (const ack of acks) {
+    // One at a time, each after the previous one's acknowledgement: published in parallel, a
+    // lost publish in the middle of a batch came back on the retry after the ones behind it
+    // were stored, out of log order. A failure retries the batch from its start; what was
+    // stored comes back as duplicates the stream drops, so the position never passes an
+    // unacknowledged event.
+    for (const e of relayed) {
+      const duplicate = await this.#publish(e);
       this.#published++;
-      if (ack) this.#duplicates++;
+      if (duplicate) this.#duplicates++;
     }
     await (this.#kv as KV).put(this.#name, String((events.at(-1) as Envelope).seq));
   }

@@ -161,7 +161,7 @@ export function commandInput<C extends AnyCommandType>(cmd: Command<C>): Input<C
   if (expected !== null && (!Number.isInteger(expected) || expected < 0)) {
     throw new CausewayError(
       ErrorCodes.InvalidCommand,
-      `Command "${cmd.type.name}" expects entity version ${String(expected)}; a version is a non-negative integer (0 for an entity no command has touched).`,
+      `Command "${cmd.type.name}" expects entity version ${typeof expected === 'number' ? String(expected) : JSON.stringify(expected)}; a version is a non-negative integer (0 for an entity no command has touched).`,
       { command: cmd.type.name, expectedVersion: expected },
     );
   }

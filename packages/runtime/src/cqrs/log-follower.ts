@@ -170,8 +170,20 @@ export class LogFollower {
   /**
    * Resolves once every event up to `seq` is handled. Rejects with the failure when the
    * follower fails first (or has failed); while it retries, it waits.
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` (as a rejection) when `seq` is not a seq (an
+   *   integer, 0 or more): `undefined`, `NaN` or `Infinity` would otherwise wait forever.
    */
   waitFor(seq: number): Promise<void> {
+    if (!Number.isSafeInteger(seq) || seq < 0) {
+      return Promise.reject(
+        new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `waitFor takes a seq (an integer, 0 or more), got ${typeof seq === 'number' ? String(seq) : (JSON.stringify(seq) ?? String(seq))}. Wait for a commit's lastSeq; before the first commit there is nothing to wait for.`,
+          { seq },
+        ),
+      );
+    }
     if (this.#position >= seq) return Promise.resolve();
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the owner sees exactly what its handler threw, as pending waits do
     if (this.#failure !== null) return Promise.reject(this.#failure.error);

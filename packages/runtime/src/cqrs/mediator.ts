@@ -95,7 +95,10 @@ export class Mediator<S extends object = Record<string, unknown>> {
   readonly #commands = new Map<string, CommandEntry>();
   readonly #queries = new Map<string, QueryEntry>();
   readonly #sagas = new Set<string>();
-  readonly #inflight = new Map<string, Promise<unknown>>();
+  readonly #inflight = new Map<
+    string,
+    { readonly cmd: Command; readonly sending: Promise<unknown> }
+  >();
   readonly #failures = new Map<string, string>();
   // Ids decided in the running tick: a repeated id in the same tick comes before the first
   // one's CommandDecided has been applied. Cleared by a per-tick system at the tick's end.
@@ -196,8 +199,18 @@ export class Mediator<S extends object = Record<string, unknown>> {
       const listener: ListenerObject<AnyEventType, S> = {
         name,
         run: (event, ctx) => {
-          const key = step.key(event);
+          const key: unknown = step.key(event);
           if (key === null) return;
+          if (typeof key !== 'string') {
+            // A key read from a payload that lacks it (undefined) or holds something else: the
+            // event is not the saga's, and the failure is recorded instead of the tick halting
+            // on a SagaStepped that cannot be stored.
+            throw new CausewayError(
+              ErrorCodes.InvalidArgument,
+              `Saga "${name}" keyed "${event.type}" (seq ${event.seq}) by ${key === undefined ? 'undefined' : `a ${typeof key}`}, not a string: the saga did not react to it. Return a string key, or null for an event that is not the saga's.`,
+              { saga: name, keyType: typeof key, event: event.id },
+            );
+          }
           if (key === PROTO_KEY) {
             // A state table cannot hold this key (writing it sets a plain object's
             // prototype): the event is not the saga's, and the failure is recorded.
@@ -283,9 +296,19 @@ export class Mediator<S extends object = Record<string, unknown>> {
    *   application's code), `CW_STALE_VERSION`, `CW_COMMAND_FAILED` (its handler threw; nothing
    *   recorded, retry once fixed), or an entity rule's code (`CW_ENTITY_NOT_OWNED`…).
    * @throws CausewayError `CW_NO_HANDLER` when the command has no handler, `CW_INVALID_COMMAND`
-   *   for a malformed id or version, store and halt errors.
+   *   for something that is not a command, a malformed id or version, or an id another command
+   *   used (a repeat about another entity, or of another type), store and halt errors.
    */
   send<C extends AnyCommandType>(cmd: Command<C>): Promise<ResultOf<C>> {
+    if (!isCommandShaped(cmd)) {
+      return Promise.reject(
+        new CausewayError(
+          ErrorCodes.InvalidCommand,
+          `send() takes a command made by command(type, entity, payload), got ${describe(cmd)}.`,
+          {},
+        ),
+      );
+    }
     const entry = this.#commands.get(cmd.type.name);
     if (entry?.handler == null || entry.type !== cmd.type) {
       return Promise.reject(
@@ -297,15 +320,18 @@ export class Mediator<S extends object = Record<string, unknown>> {
       );
     }
     const running = this.#inflight.get(cmd.id);
-    if (running !== undefined) return running as Promise<ResultOf<C>>;
+    if (running !== undefined && sameSender(running.cmd, cmd))
+      return running.sending as Promise<ResultOf<C>>;
     let input;
     try {
       input = commandInput(cmd);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const sending = this.#sendNow(cmd, input).finally(() => this.#inflight.delete(cmd.id));
-    this.#inflight.set(cmd.id, sending);
+    const sending = this.#sendNow(cmd, input).finally(() => {
+      if (this.#inflight.get(cmd.id)?.sending === sending) this.#inflight.delete(cmd.id);
+    });
+    if (running === undefined) this.#inflight.set(cmd.id, { cmd, sending });
     return sending;
   }
 
@@ -322,6 +348,13 @@ export class Mediator<S extends object = Record<string, unknown>> {
         throw refusal(cmd, err);
       }
       decided = this.decided(cmd.id);
+    }
+    if (decided !== undefined) {
+      checkSameCommand(cmd, decided);
+      // A repeat is not decided again, and may not have been journaled (or was, before the
+      // first one created the entity), so the entity rules have not judged this sender:
+      // judge it here, or a stranger holding the id would read the first outcome.
+      this.#checkRepeatSender(cmd);
     }
     if (decided === undefined) {
       const failure = this.#failures.get(cmd.id) ?? 'its handler did not decide it';
@@ -349,9 +382,17 @@ export class Mediator<S extends object = Record<string, unknown>> {
   /**
    * Answers a query with its handler, over the state after the last commit.
    *
-   * @throws CausewayError `CW_NO_HANDLER` when the query has no handler.
+   * @throws CausewayError `CW_NO_HANDLER` when the query has no handler, `CW_INVALID_ARGUMENT`
+   *   when `type` is not a query type.
    */
   async query<Q extends AnyQueryType>(type: Q, params: ParamsOf<Q>): Promise<QueryResultOf<Q>> {
+    if (typeof type !== 'object' || type === null || typeof type.name !== 'string') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `query() takes a query type made by defineQuery(name), got ${describe(type)}.`,
+        {},
+      );
+    }
     const entry = this.#queries.get(type.name);
     if (entry?.handler == null || entry.type !== type) {
       throw new CausewayError(
@@ -383,6 +424,21 @@ export class Mediator<S extends object = Record<string, unknown>> {
 
   // ---------------------------------------------------------------------------------------
   // Internals
+
+  // A repeated id's sender must be allowed to send a command about its entity now.
+  #checkRepeatSender(cmd: Command): void {
+    const record = this.#system.entity(cmd.entity);
+    if (record === undefined || record.owner === cmd.actor) return;
+    if (record.grants.includes(cmd.actor) || record.grants.includes('*')) return;
+    throw new CommandRejected(
+      ErrorCodes.EntityNotOwned,
+      ErrorCodes.EntityNotOwned,
+      cmd.type.name,
+      cmd.id,
+      `Command "${cmd.type.name}" (${cmd.id}) was refused: ${JSON.stringify(cmd.actor)} neither owns entity ${cmd.entity} nor was granted it, so it may not send commands about it (nor read the outcome of one sent before).`,
+      { entity: cmd.entity, actor: cmd.actor },
+    );
+  }
 
   #declare(type: AnyCommandType): CommandEntry {
     if (
@@ -462,6 +518,15 @@ export class Mediator<S extends object = Record<string, unknown>> {
             );
           } finally {
             scoped.close();
+          }
+          if (isThenable(returned)) {
+            // Its later ctx calls are refused (the context is closed); nothing is decided.
+            (returned as Promise<unknown>).then(undefined, () => undefined);
+            throw new CausewayError(
+              ErrorCodes.AsyncListener,
+              `The handler of command "${type.name}" returned a Promise. Command handlers are synchronous: decide from ctx.state, emit, and return the result; run async work as an effect outside the loop and send its result back as a command.`,
+              { command: type.name },
+            );
           }
           if (returned instanceof Rejection) {
             const refused = returned as Rejection;
@@ -654,6 +719,45 @@ class SagaRun<S extends object> implements SagaContext<S> {
       );
     }
   }
+}
+
+function isCommandShaped(cmd: unknown): cmd is Command {
+  if (typeof cmd !== 'object' || cmd === null) return false;
+  const type = (cmd as { type?: unknown }).type;
+  return (
+    typeof type === 'object' &&
+    type !== null &&
+    typeof (type as { name?: unknown }).name === 'string'
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return Array.isArray(value) ? 'an array' : 'an object without a command type';
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+// The same sender retrying: the in-flight send answers it.
+function sameSender(a: Command, b: Command): boolean {
+  return a.type === b.type && a.entity === b.entity && a.actor === b.actor;
+}
+
+// A command id names one command: another command under it is a client's mistake, or a forgery.
+function checkSameCommand(cmd: Command, decided: DecidedCommand): void {
+  if (decided.type === cmd.type.name && decided.entity === cmd.entity) return;
+  throw new CausewayError(
+    ErrorCodes.InvalidCommand,
+    `Command id ${cmd.id} was used by another command ("${decided.type}"${decided.type === cmd.type.name ? ' about another entity' : ''}), so this "${cmd.type.name}" about entity ${cmd.entity} was not sent. Make a new id with newEntityId() for every command, and reuse one only to retry the same command.`,
+    { command: cmd.type.name, id: cmd.id, usedBy: decided.type },
+  );
 }
 
 function refusal(cmd: Command, err: unknown): unknown {

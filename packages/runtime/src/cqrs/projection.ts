@@ -189,17 +189,23 @@ export class CatchUpProjection<Tx> {
    * Resolves once every event up to `seq` is applied (read-your-writes after a command's tick:
    * `waitFor(system.lastCommit.lastSeq)`).
    *
-   * @throws CausewayError `CW_PROJECTION_FAILED` when the projection failed before `seq`, or was stopped.
+   * @throws CausewayError `CW_PROJECTION_FAILED` when the projection failed before `seq`, or was
+   *   stopped; `CW_INVALID_ARGUMENT` when `seq` is not a seq (an integer, 0 or more).
    */
   waitFor(seq: number): Promise<void> {
     return this.#follower.waitFor(seq).catch((err: unknown) => {
-      throw isCausewayError(err, ErrorCodes.ProjectionFailed) ? err : this.#failure();
+      const passOn =
+        isCausewayError(err, ErrorCodes.ProjectionFailed) ||
+        isCausewayError(err, ErrorCodes.InvalidArgument);
+      throw passOn ? err : this.#failure();
     });
   }
 
   async #apply(events: readonly Envelope[], handled: (seq: number) => void): Promise<void> {
     const name = this.#projection.name;
     let failedAt = -1;
+    // A flag, not the caught value: a handler may throw `undefined` or `null`.
+    let failed = false;
     let failure: unknown = null;
     try {
       await this.#target.transact(name, (events.at(-1) as Envelope).seq, async (tx) => {
@@ -214,9 +220,10 @@ export class CatchUpProjection<Tx> {
       });
     } catch (err) {
       if (failedAt < 0) throw err;
+      failed = true;
       failure = err;
     }
-    if (failure === null) return;
+    if (!failed) return;
     // Keep what came before the failing event, so the checkpoint stops right before it.
     if (failedAt > 0) {
       const before = events.slice(0, failedAt);
@@ -229,7 +236,7 @@ export class CatchUpProjection<Tx> {
     this.#error = {
       seq: bad.seq,
       type: bad.type,
-      message: failure instanceof Error ? failure.message : JSON.stringify(failure),
+      message: describeThrown(failure),
     };
     throw this.#failure();
   }
@@ -247,8 +254,27 @@ export class CatchUpProjection<Tx> {
   }
 }
 
+/** What a handler threw, as text: an Error's message, or the thrown value printed. */
+function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  if (typeof thrown === 'string') return thrown;
+  try {
+    return JSON.stringify(thrown) ?? String(thrown);
+  } catch {
+    try {
+      return String(thrown);
+    } catch {
+      return 'an unprintable value';
+    }
+  }
+}
+
 /** The transaction of a {@link MemoryReadModel}: reads see the transaction's own writes. */
 export interface MemoryTransaction<Row> {
+  /**
+   * A row: the one this transaction set, or a copy of the stored one (plain data, copied with
+   * `structuredClone`), so changing it in place changes nothing until it is `set`.
+   */
   get(id: string): Row | undefined;
   set(id: string, row: Row): void;
   delete(id: string): void;
@@ -287,7 +313,12 @@ export class MemoryReadModel<Row> implements ProjectionTarget<MemoryTransaction<
     await work({
       get: (id) => {
         const s = staged.get(id);
-        return s === undefined ? rows.get(id) : (s ?? undefined);
+        if (s !== undefined) return s ?? undefined;
+        // A copy: a handler that changes a stored row in place must not change it before the
+        // transaction commits (or when it fails, and the events before the failing one run
+        // again).
+        const row = rows.get(id);
+        return row === undefined ? undefined : structuredClone(row);
       },
       set: (id, row) => void staged.set(id, row),
       delete: (id) => void staged.set(id, null),

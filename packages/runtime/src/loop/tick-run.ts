@@ -332,6 +332,8 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     const guard = core.settings.guard;
     const timed = core.settings.activities > 0;
     const started = !timed ? 0 : startedAt >= 0 ? startedAt : ActivityLog.now();
+    // A flag beside the value: a listener may throw `null`, which is still a failure.
+    let failed = false;
     let failure: unknown = null;
     const strict = core.settings.tickGuard !== null;
     const violationsBefore = strict ? strictViolations().count : 0;
@@ -341,6 +343,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
       if (isThenable(result)) {
         // The promise keeps running outside the loop; its later ctx calls are refused.
         result.then(undefined, () => undefined);
+        failed = true;
         failure = new CausewayError(
           ErrorCodes.AsyncListener,
           `Listener ${sub.name} returned a Promise. Listeners are synchronous: run async work as an effect outside the loop and send its result back as an input.`,
@@ -348,19 +351,22 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
         );
       }
     } catch (err) {
+      failed = true;
       failure = err;
     } finally {
       guard?.exit();
       ctx.close();
     }
-    if (failure === null && strict) {
+    if (!failed && strict) {
       // The listener caught strict mode's error itself and went on: it is still a failure.
       const { count, last } = strictViolations();
-      if (count !== violationsBefore && last !== null)
+      if (count !== violationsBefore && last !== null) {
+        failed = true;
         failure = new NondeterminismError(
           `${last.api} (and caught the error)`,
           `Listener "${sub.name}"`,
         );
+      }
     }
     let ended = -1;
     if (timed) {
@@ -370,10 +376,10 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
         event === null ? 0 : event.seq,
         sub.name,
         ended - started,
-        failure !== null,
+        failed,
       );
     }
-    if (failure === null) return ended;
+    if (!failed) return ended;
     this.truncate(mark, undoMark);
     const programError = core.settings.haltOnProgramErrors && isProgramError(failure);
     if (core.settings.failurePolicy === 'halt' || programError) {

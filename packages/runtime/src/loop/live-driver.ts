@@ -146,13 +146,15 @@ export class LiveDriver<S extends object> {
         return false;
       }
     });
-    const problems = core.validateEach(
+    const { problems, data } = core.validateEachWithData(
       shaped.map((s) => s.input),
       Math.max(now, core.lastCommit?.at ?? now),
     );
+    const validData: unknown[] = [];
     const valid = shaped.filter((s, k) => {
       const problem = problems[k];
       if (problem != null) s.reject(problem);
+      else validData.push(data[k]);
       return problem == null;
     });
     if (valid.length === 0) return 0;
@@ -161,6 +163,7 @@ export class LiveDriver<S extends object> {
       inos = await core.journal(
         valid.map((s) => s.input),
         true,
+        validData,
       );
     } catch (err) {
       for (const s of valid) s.reject(err);

@@ -67,8 +67,10 @@ export interface EventSystemOptions<S extends object> {
   /** The live driver's clock, read when a tick starts without an explicit time. Default: wall clock. */
   readonly clock?: Clock;
   /**
-   * Check that payloads are storable data (see `assertPlainData`) at emit and at acceptance.
-   * Default true. Turning it off drops the guarantee that every store can read the log back.
+   * Check that payloads are storable data (see `assertPlainData`) at emit and at acceptance,
+   * and keep the system's own copy of each (so a caller changing an object it sent or emitted
+   * changes no journaled input or event). Default true. Turning it off drops the guarantee
+   * that every store can read the log back.
    */
   readonly validatePayloads?: boolean;
   /**

@@ -9,7 +9,7 @@ import {
 import { strictViolations } from '../strict/strict-mode.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
-import { assertPlainData } from '../events/payload.ts';
+import { copyPlainData } from '../events/payload.ts';
 import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
@@ -99,11 +99,15 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     actor: string,
     type: AnyEventType,
     entity: string,
-    data: unknown,
+    emitted: unknown,
   ): void {
     const core = this.core;
     core.checkRegistered(type);
-    if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
+    // The system keeps its own copy: a listener that changes the object it emitted changes
+    // neither the event nor (in the memory store) the committed log.
+    const data = core.settings.validatePayloads
+      ? copyPlainData(type.name, emitted, core.settings.limits)
+      : emitted;
     if (type.entity !== 'existing') assertEntityId(entity, this.now, core.settings.entitySkewMs);
     core.entities.recordEmitted(type, entity, cause, actor, this);
     const id = this.ids.next();
@@ -128,7 +132,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     delayMs: number,
     type: AnyEventType,
     entity: string,
-    data: unknown,
+    scheduled: unknown,
   ): string {
     const core = this.core;
     core.checkRegistered(type);
@@ -141,7 +145,9 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
         },
       );
     }
-    if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
+    const data = core.settings.validatePayloads
+      ? copyPlainData(type.name, scheduled, core.settings.limits)
+      : scheduled;
     assertEntityId(entity, this.now + delayMs, core.settings.entitySkewMs);
     const timerData: TimerScheduledData = {
       due: this.now + delayMs,

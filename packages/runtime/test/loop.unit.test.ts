@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   input,
+  isUuidV7,
   newEntityId,
+  uuidV7Time,
   ListenerFailed,
   type Envelope,
   type ListenerContext,
@@ -98,6 +100,49 @@ describe('EventSystem dispatch', () => {
     await system.tick([create], { at: T0 + 100 });
     const result = await system.tick([], { at: T0 });
     expect(result.commit.at).toBe(T0 + 100);
+  });
+});
+
+describe('tick time', () => {
+  // An entity made at the epoch, so that no time in these tests finds it in the future.
+  const atEpoch = input(
+    CounterCreated,
+    '00000000-0000-7000-8000-000000000001',
+    { name: 'e' },
+    'alice',
+  );
+
+  it.each([
+    ['a negative time', -5],
+    ['a time past the largest UUIDv7 timestamp', 2 ** 48],
+    ['a time far past it', 1e20],
+    ['NaN', Number.NaN],
+  ])('refuses %s with CW_INVALID_TICK and journals nothing', async (_what, at) => {
+    const system = counterSystem();
+
+    const outcome = system.tick([atEpoch], { at });
+
+    await expect(outcome).rejects.toBeCausewayError('CW_INVALID_TICK');
+    expect(await system.store.lastInput()).toBe(0);
+    expect(system.lastCommit).toBeNull();
+  });
+
+  it('makes valid, time-ordered ids at the largest time a UUIDv7 holds', async () => {
+    const system = counterSystem();
+
+    const result = await system.tick([create], { at: 2 ** 48 - 1 });
+
+    expect(result.events.every((e) => isUuidV7(e.id) && uuidV7Time(e.id) === 2 ** 48 - 1)).toBe(
+      true,
+    );
+  });
+
+  it('refuses a tick timed by a clock that reads a negative time', async () => {
+    const system = counterSystem({ clock: () => -1 });
+
+    await expect(system.tick([atEpoch])).rejects.toBeCausewayError('CW_INVALID_TICK');
+    await expect(system.send(atEpoch)).rejects.toBeCausewayError('CW_INVALID_TICK');
+    expect(await system.store.lastInput()).toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Immutable, Patch } from 'immer';
+import { assertTickTime } from '../clock/tick-time.ts';
 import { wallClock, type Clock } from '../clock/wall-clock.ts';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
@@ -113,7 +114,11 @@ function defaultMode(): SystemMode {
 
 /** Options of {@link EventSystem.tick}. */
 export interface TickOptions {
-  /** The tick's logical time (epoch ms UTC). Default: the system's clock. */
+  /**
+   * The tick's logical time (epoch ms UTC), from 0 to `2 ** 48 - 1` (the largest UUIDv7
+   * timestamp); a time before the previous tick's is taken as the previous tick's. Default:
+   * the system's clock.
+   */
   readonly at?: number;
 }
 
@@ -534,7 +539,8 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * A tick that committed always resolves: when only the snapshot after it fails, the result's
    * `snapshotError` says so (and `onSnapshotError` hears it).
    *
-   * @throws CausewayError for rejected inputs (nothing journaled), `CW_CASCADE_LIMIT` for a
+   * @throws CausewayError `CW_INVALID_TICK` for a time outside `TickOptions.at`'s range
+   *   (nothing journaled), for rejected inputs (nothing journaled), `CW_CASCADE_LIMIT` for a
    *   runaway cascade, `CW_LISTENER_FAILED` under the halt policy or for a program error in
    *   development mode, store errors of the commit (nothing of the tick committed; the system
    *   stays usable and its inputs stay pending).
@@ -553,13 +559,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     trusted: boolean,
   ): Promise<TickResult> {
     const at = options.at ?? this.#clock();
-    if (!Number.isFinite(at)) {
-      throw new CausewayError(
-        ErrorCodes.InvalidTick,
-        `A tick's time must be a finite number of epoch milliseconds, got ${String(at)}.`,
-        { at },
-      );
-    }
+    assertTickTime(at, options.at === undefined ? "the system's clock" : 'options.at');
     await this.#acceptNow(inputs, at, trusted, true);
     // Awaited rather than returned: a promise returned from an async function costs two more
     // turns of the microtask queue, on the path of every tick.
@@ -615,8 +615,9 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           {},
         );
       await this.open();
-      await this.#core.journalRejection(ino, reason);
       const at = options.at ?? this.#clock();
+      assertTickTime(at, options.at === undefined ? "the system's clock" : 'options.at');
+      await this.#core.journalRejection(ino, reason);
       return this.#runAndCommit(at);
     });
   }

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  defineEvent,
+  EventSystem,
   input,
   isUuidV7,
+  MemoryStore,
   newEntityId,
   uuidV7Time,
   ListenerFailed,
   type Envelope,
+  type Table,
   type ListenerContext,
 } from '../src/index.ts';
 import {
@@ -278,6 +282,69 @@ describe('listener output', () => {
     expect(await system.store.lastInput()).toBe(2);
     expect(system.state.counters[a]?.value).toBe(0);
     await expect(system.tick([], { at: T0 + 2 })).rejects.toBeCausewayError('CW_SYSTEM_HALTED');
+  });
+});
+
+describe('ctx.state', () => {
+  it('refuses a listener’s write, so the tick commits only what the appliers made', async () => {
+    const system = counterSystem();
+    const refused: unknown[] = [];
+    system.subscribe(CounterCreated, function meddler(e, ctx) {
+      const counter = ctx.state.counters[e.entity] as { name: string; value: number };
+      for (const write of [
+        () => (counter.value = 99),
+        () => delete (ctx.state.counters as Record<string, unknown>)[e.entity],
+      ]) {
+        try {
+          write();
+        } catch (err) {
+          refused.push(err);
+        }
+      }
+    });
+
+    await system.tick([create], { at: T0 });
+
+    expect(refused).toHaveLength(2);
+    expect(refused.every((err) => err instanceof TypeError)).toBe(true);
+    expect(system.state.counters[a]).toEqual({ name: 'a', value: 0 });
+  });
+
+  it('refuses an in-place sort of an array read from a large table, and still reads it', async () => {
+    const counters: Counters['counters'] = {};
+    for (let n = 100; n < 200; n++) counters[entityId(n)] = { name: `c${n}`, value: n };
+    const Listed = defineEvent<{ items: number[] }, 'Listed'>('Listed', { entity: 'new' });
+    const system = new EventSystem<{ lists: Table<number[]>; counters: Counters['counters'] }>({
+      seed: 1,
+      store: new MemoryStore(),
+      initialState: { lists: {}, counters },
+      events: [Listed],
+    });
+    system.apply(Listed, (draft, e) => {
+      draft.lists[e.entity] = e.data.items;
+    });
+    let sorted: unknown = null;
+    let read: unknown = null;
+    system.subscribe(Listed, function sorter(e, ctx) {
+      const items = ctx.state.lists[e.entity] as number[];
+      read = [...items];
+      try {
+        items.sort();
+      } catch (err) {
+        sorted = err;
+      }
+      (ctx.state.counters[entityId(150)] as { value: number }).value++;
+    });
+
+    const result = await system.tick([input(Listed, entityId(1), { items: [3, 1, 2] }, 'alice')], {
+      at: T0,
+    });
+
+    expect(read).toEqual([3, 1, 2]);
+    expect(sorted).toBeInstanceOf(TypeError);
+    expect(result.failures).toMatchObject([{ listener: 'sorter', error: { name: 'TypeError' } }]);
+    expect(system.state.lists[entityId(1)]).toEqual([3, 1, 2]);
+    expect(system.state.counters[entityId(150)]?.value).toBe(150);
   });
 });
 

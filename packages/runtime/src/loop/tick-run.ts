@@ -14,6 +14,7 @@ import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
 import { PatchRecorder } from '../state/patch-recorder.ts';
+import { readOnlyView } from '../state/read-only-view.ts';
 import { StateDraft } from '../state/tables.ts';
 import type { TickCommit } from '../store/port.ts';
 import { ActivityLog } from './activities.ts';
@@ -191,7 +192,9 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
   }
 
   readState(): unknown {
-    return this.draft === null ? this.current : this.draft.root;
+    // A listener reads the draft, so it sees what the appliers wrote so far, through a view
+    // that refuses writes: only appliers change the state.
+    return this.draft === null ? this.current : readOnlyView(this.draft.root);
   }
 
   query(components: readonly Component[]): readonly string[] {

@@ -446,3 +446,38 @@ describe('live mode', () => {
     await system.close();
   });
 });
+
+describe('wiring from JavaScript', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['a store that is not one', { store: {} }],
+    ['null among the event types', { events: [null] }],
+    ['event types that are not an array', { events: 'CounterCreated' }],
+    ['an initial state that is not an object', { initialState: 5 }],
+    ['a clock that is not a function', { clock: 5 }],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_what, options) => {
+    expect(() => counterSystem(options as never)).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+  });
+
+  it('refuses an applier that is not a function', () => {
+    const system = counterSystem();
+
+    expect(() => system.apply(Noted, 5 as never)).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+  });
+
+  it('records a listener that emits null as its event type as a typed failure', async () => {
+    const system = counterSystem({ mode: 'production' });
+    system.subscribe(CounterCreated, function careless(e, ctx) {
+      ctx.emit(null as never, e.entity, {} as never);
+    });
+
+    const result = await system.tick([create], { at: T0 });
+
+    expect(result.failures).toMatchObject([
+      { listener: 'careless', error: { code: 'CW_INVALID_ARGUMENT' } },
+    ]);
+  });
+});

@@ -202,6 +202,7 @@ export class LoopCore<S extends object> {
   // Wiring
 
   register(type: AnyEventType): void {
+    assertEventType(type);
     const known = this.#types.get(type.name);
     if (known === undefined) this.#types.set(type.name, type);
     else if (known !== type) {
@@ -303,6 +304,7 @@ export class LoopCore<S extends object> {
   }
 
   checkRegistered(type: AnyEventType): void {
+    assertEventType(type);
     if (this.#types.get(type.name) !== type) {
       throw new CausewayError(
         ErrorCodes.UnknownEventType,
@@ -793,6 +795,27 @@ const builtinNames: ReadonlySet<string> = new Set(builtinEventTypes.map((t) => t
 
 function isBuiltinName(name: string): boolean {
   return builtinNames.has(name);
+}
+
+/**
+ * Checks that a JavaScript caller passed an event type where one is expected (the types say
+ * so; `null` or a plain object would otherwise fail later with a bare `TypeError`).
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` naming what was passed.
+ */
+function assertEventType(type: unknown): void {
+  if (
+    typeof type === 'object' &&
+    type !== null &&
+    typeof (type as { name?: unknown }).name === 'string' &&
+    Number.isInteger((type as { version?: unknown }).version)
+  )
+    return;
+  throw new CausewayError(
+    ErrorCodes.InvalidArgument,
+    `Expected an event type, got ${describeValue(type)}. Make event types with defineEvent(name, { entity }).`,
+    { type: describeValue(type) },
+  );
 }
 
 function describeValue(value: unknown): string {

@@ -276,6 +276,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       );
     }
     const strict = isStrictFor(options.strict, mode === 'development');
+    checkWiring(options);
     this.#clock = options.clock ?? wallClock;
     this.#onSnapshotError = options.onSnapshotError ?? null;
     const initialState = options.initialState ?? ({} as S);
@@ -352,6 +353,13 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /** Registers an applier: the only code that changes state. It runs when an event is dispatched, before its listeners. */
   apply<E extends AnyEventType>(type: E, applier: Applier<E, S>): void {
+    if (typeof applier !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `An applier is a function (draft, event) => void, got ${typeof applier}.`,
+        { applier: typeof applier },
+      );
+    }
     this.#core.addApplier(type, applier as (draft: unknown, event: Envelope) => void);
   }
 
@@ -827,4 +835,33 @@ function toSubscription(listener: Listener<AnyEventType, object>): Subscription 
     'A listener is a function (event, ctx) => void or an object with a run(event, ctx) method.',
     {},
   );
+}
+
+// The options a JavaScript caller can get wrong in kind (the types say so): refused here with
+// a typed error rather than with a bare TypeError at the first tick.
+function checkWiring(options: EventSystemOptions<object>): void {
+  const wrong = (name: string, expected: string, got: unknown): CausewayError =>
+    new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `${name} must be ${expected}, got ${got === null ? 'null' : typeof got}.`,
+      { [name]: got === null ? 'null' : typeof got },
+    );
+  const { store, initialState, clock, events } = options;
+  if (store !== undefined) {
+    const port = store as unknown as Record<string, unknown> | null;
+    if (
+      typeof port !== 'object' ||
+      port === null ||
+      !['open', 'journal', 'commit', 'readEvents', 'close'].every(
+        (m) => typeof port[m] === 'function',
+      )
+    )
+      throw wrong('store', 'an EventStore (a MemoryStore, or a store from openStore)', store);
+  }
+  if (initialState !== undefined && (typeof initialState !== 'object' || initialState === null))
+    throw wrong('initialState', 'an object of tables', initialState);
+  if (clock !== undefined && typeof clock !== 'function')
+    throw wrong('clock', 'a function returning epoch milliseconds', clock);
+  if (events !== undefined && !Array.isArray(events))
+    throw wrong('events', 'an array of event types', events);
 }

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  defineEvent,
+  EventSystem,
   input,
+  isUuidV7,
+  MemoryStore,
   newEntityId,
+  uuidV7Time,
   ListenerFailed,
   type Envelope,
+  type Table,
   type ListenerContext,
 } from '../src/index.ts';
 import {
@@ -98,6 +104,49 @@ describe('EventSystem dispatch', () => {
     await system.tick([create], { at: T0 + 100 });
     const result = await system.tick([], { at: T0 });
     expect(result.commit.at).toBe(T0 + 100);
+  });
+});
+
+describe('tick time', () => {
+  // An entity made at the epoch, so that no time in these tests finds it in the future.
+  const atEpoch = input(
+    CounterCreated,
+    '00000000-0000-7000-8000-000000000001',
+    { name: 'e' },
+    'alice',
+  );
+
+  it.each([
+    ['a negative time', -5],
+    ['a time past the largest UUIDv7 timestamp', 2 ** 48],
+    ['a time far past it', 1e20],
+    ['NaN', Number.NaN],
+  ])('refuses %s with CW_INVALID_TICK and journals nothing', async (_what, at) => {
+    const system = counterSystem();
+
+    const outcome = system.tick([atEpoch], { at });
+
+    await expect(outcome).rejects.toBeCausewayError('CW_INVALID_TICK');
+    expect(await system.store.lastInput()).toBe(0);
+    expect(system.lastCommit).toBeNull();
+  });
+
+  it('makes valid, time-ordered ids at the largest time a UUIDv7 holds', async () => {
+    const system = counterSystem();
+
+    const result = await system.tick([create], { at: 2 ** 48 - 1 });
+
+    expect(result.events.every((e) => isUuidV7(e.id) && uuidV7Time(e.id) === 2 ** 48 - 1)).toBe(
+      true,
+    );
+  });
+
+  it('refuses a tick timed by a clock that reads a negative time', async () => {
+    const system = counterSystem({ clock: () => -1 });
+
+    await expect(system.tick([atEpoch])).rejects.toBeCausewayError('CW_INVALID_TICK');
+    await expect(system.send(atEpoch)).rejects.toBeCausewayError('CW_INVALID_TICK');
+    expect(await system.store.lastInput()).toBe(0);
   });
 });
 
@@ -236,6 +285,69 @@ describe('listener output', () => {
   });
 });
 
+describe('ctx.state', () => {
+  it('refuses a listener’s write, so the tick commits only what the appliers made', async () => {
+    const system = counterSystem();
+    const refused: unknown[] = [];
+    system.subscribe(CounterCreated, function meddler(e, ctx) {
+      const counter = ctx.state.counters[e.entity] as { name: string; value: number };
+      for (const write of [
+        () => (counter.value = 99),
+        () => delete (ctx.state.counters as Record<string, unknown>)[e.entity],
+      ]) {
+        try {
+          write();
+        } catch (err) {
+          refused.push(err);
+        }
+      }
+    });
+
+    await system.tick([create], { at: T0 });
+
+    expect(refused).toHaveLength(2);
+    expect(refused.every((err) => err instanceof TypeError)).toBe(true);
+    expect(system.state.counters[a]).toEqual({ name: 'a', value: 0 });
+  });
+
+  it('refuses an in-place sort of an array read from a large table, and still reads it', async () => {
+    const counters: Counters['counters'] = {};
+    for (let n = 100; n < 200; n++) counters[entityId(n)] = { name: `c${n}`, value: n };
+    const Listed = defineEvent<{ items: number[] }, 'Listed'>('Listed', { entity: 'new' });
+    const system = new EventSystem<{ lists: Table<number[]>; counters: Counters['counters'] }>({
+      seed: 1,
+      store: new MemoryStore(),
+      initialState: { lists: {}, counters },
+      events: [Listed],
+    });
+    system.apply(Listed, (draft, e) => {
+      draft.lists[e.entity] = e.data.items;
+    });
+    let sorted: unknown = null;
+    let read: unknown = null;
+    system.subscribe(Listed, function sorter(e, ctx) {
+      const items = ctx.state.lists[e.entity] as number[];
+      read = [...items];
+      try {
+        items.sort();
+      } catch (err) {
+        sorted = err;
+      }
+      (ctx.state.counters[entityId(150)] as { value: number }).value++;
+    });
+
+    const result = await system.tick([input(Listed, entityId(1), { items: [3, 1, 2] }, 'alice')], {
+      at: T0,
+    });
+
+    expect(read).toEqual([3, 1, 2]);
+    expect(sorted).toBeInstanceOf(TypeError);
+    expect(result.failures).toMatchObject([{ listener: 'sorter', error: { name: 'TypeError' } }]);
+    expect(system.state.lists[entityId(1)]).toEqual([3, 1, 2]);
+    expect(system.state.counters[entityId(150)]?.value).toBe(150);
+  });
+});
+
 describe('cascade limit', () => {
   it('turns a runaway loop into an error naming the recurring event type, and commits nothing', async () => {
     const system = counterSystem({ cascadeLimit: 50 });
@@ -332,5 +444,40 @@ describe('live mode', () => {
     expect(noted.data).toEqual({ text: 'wake up' });
     expect(noted.at - created.at).toBeGreaterThanOrEqual(20);
     await system.close();
+  });
+});
+
+describe('wiring from JavaScript', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['a store that is not one', { store: {} }],
+    ['null among the event types', { events: [null] }],
+    ['event types that are not an array', { events: 'CounterCreated' }],
+    ['an initial state that is not an object', { initialState: 5 }],
+    ['a clock that is not a function', { clock: 5 }],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_what, options) => {
+    expect(() => counterSystem(options as never)).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+  });
+
+  it('refuses an applier that is not a function', () => {
+    const system = counterSystem();
+
+    expect(() => system.apply(Noted, 5 as never)).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+  });
+
+  it('records a listener that emits null as its event type as a typed failure', async () => {
+    const system = counterSystem({ mode: 'production' });
+    system.subscribe(CounterCreated, function careless(e, ctx) {
+      ctx.emit(null as never, e.entity, {} as never);
+    });
+
+    const result = await system.tick([create], { at: T0 });
+
+    expect(result.failures).toMatchObject([
+      { listener: 'careless', error: { code: 'CW_INVALID_ARGUMENT' } },
+    ]);
   });
 });

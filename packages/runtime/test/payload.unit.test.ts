@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { assertPlainData } from '../src/events/index.ts';
 import {
   DEFAULT_PAYLOAD_LIMITS,
+  defineEvent,
+  EventSystem,
   input,
   isCausewayError,
   MemoryStore,
@@ -246,5 +248,79 @@ describe('payload validation', () => {
     await second.open();
 
     expect(second.state.counters[entityId(1)]).toEqual({ name: 'a', value: 0 });
+  });
+});
+
+describe('the system keeps its own copy of every payload', () => {
+  it('runs and journals an input as accepted, whatever the caller changes afterwards', async () => {
+    const system = counterSystem();
+    const data = { name: 'a' };
+    await system.accept([input(CounterCreated, entityId(1), data, 'alice')]);
+
+    data.name = 'changed after accept';
+    const result = await system.tick([], { at: T0 });
+
+    expect(result.events[0]?.data).toEqual({ name: 'a' });
+    expect(system.state.counters[entityId(1)]?.name).toBe('a');
+    expect((await system.store.readInputs())[0]?.data).toEqual({ name: 'a' });
+  });
+
+  it('keeps a committed event as emitted when its listener changes the object later', async () => {
+    const system = counterSystem();
+    const emitted: { text: string }[] = [];
+    system.subscribe(CounterCreated, function note(e, ctx) {
+      const data = { text: e.data.name };
+      emitted.push(data);
+      ctx.emit(Noted, e.entity, data);
+    });
+    await system.tick([input(CounterCreated, entityId(1), { name: 'a' }, 'alice')], { at: T0 });
+
+    (emitted[0] as { text: string }).text = 'rewritten';
+
+    const page = await system.readEvents({ type: 'Noted' });
+    expect(page.items[0]?.data).toEqual({ text: 'a' });
+  });
+
+  it('reads each field once: a getter cannot pass the check and then hand over a function', async () => {
+    const system = counterSystem();
+    let reads = 0;
+    const data = {
+      get name(): string {
+        reads++;
+        return reads === 1 ? 'a' : ((() => 'a') as unknown as string);
+      },
+    };
+
+    const result = await system.tick([input(CounterCreated, entityId(1), data, 'alice')], {
+      at: T0,
+    });
+
+    expect(reads).toBe(1);
+    expect(result.events[0]?.data).toEqual({ name: 'a' });
+  });
+
+  it('hands appliers and listeners what a store reads back: 0 for -0, a Uint8Array for a Buffer', async () => {
+    const Measured = defineEvent<{ x: number[]; bytes: Uint8Array }, 'Measured'>('Measured', {
+      entity: 'new',
+    });
+    const system = new EventSystem<{ seen: unknown[] }>({
+      seed: 1,
+      store: new MemoryStore(),
+      initialState: { seen: [] },
+      events: [Measured],
+    });
+    const seen: { x: number[]; bytes: Uint8Array }[] = [];
+    system.subscribe(Measured, (e) => {
+      seen.push(e.data);
+    });
+
+    await system.tick(
+      [input(Measured, entityId(1), { x: [-0, 1], bytes: Buffer.from([1, 2]) }, 'alice')],
+      { at: T0 },
+    );
+
+    expect(Object.is(seen[0]?.x[0], 0)).toBe(true);
+    expect(Object.getPrototypeOf(seen[0]?.bytes)).toBe(Uint8Array.prototype);
+    expect(Array.from(seen[0]?.bytes ?? [])).toEqual([1, 2]);
   });
 });

@@ -58,11 +58,13 @@ export function payloadLimits(given: Partial<PayloadLimits> | undefined): Payloa
 }
 
 // One frame per open object or array: the container, its keys (null for an array), the next
-// index to visit, and the byte bound of what was seen so far is summed in one counter.
+// index to visit, and, when copying, the container's copy; the byte bound of what was seen so
+// far is summed in one counter.
 interface Frame {
   readonly container: object;
   readonly keys: readonly string[] | null;
   readonly length: number;
+  readonly copy: unknown[] | Record<string, unknown> | null;
   next: number;
 }
 
@@ -91,82 +93,147 @@ export function assertPlainData(
   value: unknown,
   limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
 ): void {
+  walkPlainData(eventType, value, limits, false);
+}
+
+/**
+ * Checks `value` as {@link assertPlainData} does and returns a copy of it that shares nothing
+ * with it: the system's own payload, which the caller can no longer change (a payload changed
+ * after its input was accepted, or after a listener emitted it, would otherwise differ from
+ * what the store journaled, or change a committed event of the memory store). The copy reads
+ * each field once (a getter runs once, and what it returned is what was checked), holds plain
+ * objects, arrays and plain `Uint8Array`s (a `Buffer` is copied to one), and writes `-0` as
+ * `0`: what a store reads back, so a live run sees what its replay will.
+ *
+ * @throws InvalidPayloadError (`CW_INVALID_PAYLOAD`), as {@link assertPlainData}.
+ */
+export function copyPlainData(
+  eventType: string,
+  value: unknown,
+  limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
+): unknown {
+  return walkPlainData(eventType, value, limits, true);
+}
+
+// The walk of both: checks `value`, and returns its copy when `copying` (else `value`).
+function walkPlainData(
+  eventType: string,
+  value: unknown,
+  limits: PayloadLimits,
+  copying: boolean,
+): unknown {
   const maxBytes = limits.maxBytes;
   let bound = leafBound(eventType, value, null, limits);
+  if (bound >= 0) {
+    // A scalar or a byte array: checked, and its size too unless it may be too big.
+    if (bound <= maxBytes) return copying ? copyLeaf(value) : value;
+    const copy = copying ? copyLeaf(value) : value;
+    checkSize(eventType, copy, maxBytes);
+    return copy;
+  }
   // Most payloads are one object of numbers, strings, booleans and nulls: checked in one pass
-  // that allocates nothing. Anything else, or anything wrong, takes the full walk below, which
-  // names the problem.
-  if (bound < 0 && limits.maxDepth >= 1 && flatBound(value as object) <= maxBytes) return;
-  if (bound < 0) {
-    bound = 0;
-    const frames: Frame[] = [];
-    let container = value as object;
-    for (;;) {
-      // Open `container`: it was checked to be an array or a plain object.
-      if (frames.length >= limits.maxDepth) {
+  // that allocates nothing (or only the copy). Anything else, or anything wrong, takes the
+  // full walk below, which names the problem.
+  if (limits.maxDepth >= 1) {
+    const flat: Record<string, unknown> | null = copying ? {} : null;
+    if (flatBound(value as object, flat) <= maxBytes) return copying ? flat : value;
+  }
+  bound = 0;
+  const frames: Frame[] = [];
+  let container = value as object;
+  let root: unknown = value;
+  let parent: Frame | null = null;
+  for (;;) {
+    // Open `container`: it was checked to be an array or a plain object.
+    if (frames.length >= limits.maxDepth) {
+      throw new InvalidPayloadError(
+        eventType,
+        pathOf(frames),
+        `it is nested more than ${limits.maxDepth} levels deep (limits.maxDepth); flatten it`,
+      );
+    }
+    for (const f of frames) {
+      if (f.container === container)
         throw new InvalidPayloadError(
           eventType,
           pathOf(frames),
-          `it is nested more than ${limits.maxDepth} levels deep (limits.maxDepth); flatten it`,
+          'the value refers back to itself (a cycle)',
         );
+    }
+    const keys = Array.isArray(container) ? null : Object.keys(container);
+    const length = keys === null ? (container as unknown[]).length : keys.length;
+    const copy = !copying ? null : keys === null ? new Array<unknown>(length) : {};
+    if (copy !== null) {
+      if (parent === null) root = copy;
+      else setChild(parent, copy);
+    }
+    frames.push({ container, keys, length, copy, next: 0 });
+    bound += HEAD;
+    let opened = false;
+    while (!opened && frames.length > 0) {
+      const frame = frames[frames.length - 1] as Frame;
+      if (frame.next >= frame.length) {
+        frames.pop();
+        continue;
       }
-      for (const f of frames) {
-        if (f.container === container)
+      const index = frame.next++;
+      let child: unknown;
+      if (frame.keys === null) {
+        if (!(index in frame.container))
           throw new InvalidPayloadError(
             eventType,
             pathOf(frames),
-            'the value refers back to itself (a cycle)',
+            'a sparse array hole is not data',
           );
+        child = (frame.container as unknown[])[index];
+      } else {
+        const key = frame.keys[index] as string;
+        bound += checkKey(eventType, key, frames);
+        child = (frame.container as Record<string, unknown>)[key];
       }
-      const keys = Array.isArray(container) ? null : Object.keys(container);
-      const length = keys === null ? (container as unknown[]).length : keys.length;
-      frames.push({ container, keys, length, next: 0 });
-      bound += HEAD;
-      let opened = false;
-      while (!opened && frames.length > 0) {
-        const frame = frames[frames.length - 1] as Frame;
-        if (frame.next >= frame.length) {
-          frames.pop();
-          continue;
-        }
-        const index = frame.next++;
-        let child: unknown;
-        if (frame.keys === null) {
-          if (!(index in frame.container))
-            throw new InvalidPayloadError(
-              eventType,
-              pathOf(frames),
-              'a sparse array hole is not data',
-            );
-          child = (frame.container as unknown[])[index];
-        } else {
-          const key = frame.keys[index] as string;
-          bound += checkKey(eventType, key, frames);
-          child = (frame.container as Record<string, unknown>)[key];
-        }
-        const size = leafBound(eventType, child, frames, limits);
-        if (size < 0) {
-          container = child as object;
-          opened = true;
-        } else bound += size;
+      const size = leafBound(eventType, child, frames, limits);
+      if (size < 0) {
+        container = child as object;
+        parent = frame;
+        opened = true;
+      } else {
+        bound += size;
+        if (frame.copy !== null) setChild(frame, copyLeaf(child));
       }
-      if (!opened) break;
     }
+    if (!opened) break;
   }
   // The bound over-counts (three bytes per UTF-16 unit, the widest headers): only a payload
   // that might be too big is encoded to measure it exactly.
-  if (bound > maxBytes) {
-    const exact = encodeValue(value).byteLength;
-    if (exact > maxBytes) {
-      const part = largestPart(value, exact);
-      throw new InvalidPayloadError(
-        eventType,
-        part.path,
-        part.path === '$'
-          ? `it encodes to ${exact} bytes, more than the limit of ${maxBytes} (limits.maxBytes); store large content elsewhere and keep a reference`
-          : `the payload encodes to ${exact} bytes, more than the limit of ${maxBytes} (limits.maxBytes), and this field takes ${part.bytes} of them; store large content elsewhere and keep a reference`,
-      );
-    }
+  if (bound > maxBytes) checkSize(eventType, root, maxBytes);
+  return root;
+}
+
+// Writes `child` at the position of the frame's last visited child, in the frame's copy.
+function setChild(frame: Frame, child: unknown): void {
+  const index = frame.next - 1;
+  if (frame.keys === null) (frame.copy as unknown[])[index] = child;
+  else (frame.copy as Record<string, unknown>)[frame.keys[index] as string] = child;
+}
+
+// The copy of a checked scalar or byte array.
+function copyLeaf(value: unknown): unknown {
+  if (value === 0) return 0;
+  return value instanceof Uint8Array ? new Uint8Array(value) : value;
+}
+
+// Encodes a checked payload to measure it, and refuses it past `maxBytes`.
+function checkSize(eventType: string, value: unknown, maxBytes: number): void {
+  const exact = encodeValue(value).byteLength;
+  if (exact > maxBytes) {
+    const part = largestPart(value, exact);
+    throw new InvalidPayloadError(
+      eventType,
+      part.path,
+      part.path === '$'
+        ? `it encodes to ${exact} bytes, more than the limit of ${maxBytes} (limits.maxBytes); store large content elsewhere and keep a reference`
+        : `the payload encodes to ${exact} bytes, more than the limit of ${maxBytes} (limits.maxBytes), and this field takes ${part.bytes} of them; store large content elsewhere and keep a reference`,
+    );
   }
 }
 
@@ -174,17 +241,19 @@ export function assertPlainData(
  * An upper bound of the msgpack size of `value` when it is a plain object (already checked by
  * {@link leafBound}) whose own enumerable values are all storable scalars under storable keys;
  * Infinity otherwise. The rules are {@link scalarBound}'s and {@link keyBound}'s, which the
- * full walk applies too.
+ * full walk applies too. Given `copy`, writes each field it read into it.
  */
-function flatBound(value: object): number {
+function flatBound(value: object, copy: Record<string, unknown> | null): number {
   if (Array.isArray(value)) return Infinity;
   let bound = HEAD;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) return Infinity;
     const keySize = keyBound(key);
-    const size = scalarBound((value as Record<string, unknown>)[key]);
+    const field = (value as Record<string, unknown>)[key];
+    const size = scalarBound(field);
     if (keySize < 0 || size < 0) return Infinity;
     bound += keySize + size;
+    if (copy !== null) copy[key] = field === 0 ? 0 : field;
   }
   return bound;
 }

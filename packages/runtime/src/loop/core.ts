@@ -2,7 +2,7 @@ import { enablePatches } from 'immer';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
-import { assertPlainData, type PayloadLimits } from '../events/payload.ts';
+import { copyPlainData, type PayloadLimits } from '../events/payload.ts';
 import { assertEntityId, assertEntityIdTime } from '../ids/uuidv7.ts';
 import { Queries } from '../state/component.ts';
 import { StateHasher } from '../state/hash.ts';
@@ -85,10 +85,15 @@ export interface PendingInput {
   readonly epoch: number;
 }
 
-/** The entity records that {@link LoopCore.validateEach} found for a batch, by position. */
+/**
+ * The entity records that {@link LoopCore.validateEach} found for a batch, by position, and
+ * the payloads it checked: the system's own copies (the input's data itself when payloads are
+ * not validated).
+ */
 interface CheckedBatch {
   readonly inputs: readonly unknown[];
   readonly records: (EntityRecord | undefined)[];
+  readonly data: unknown[];
   readonly epoch: number;
 }
 
@@ -197,6 +202,7 @@ export class LoopCore<S extends object> {
   // Wiring
 
   register(type: AnyEventType): void {
+    assertEventType(type);
     const known = this.#types.get(type.name);
     if (known === undefined) this.#types.set(type.name, type);
     else if (known !== type) {
@@ -298,6 +304,7 @@ export class LoopCore<S extends object> {
   }
 
   checkRegistered(type: AnyEventType): void {
+    assertEventType(type);
     if (this.#types.get(type.name) !== type) {
       throw new CausewayError(
         ErrorCodes.UnknownEventType,
@@ -416,6 +423,26 @@ export class LoopCore<S extends object> {
     stopAtFirst = false,
     trusted = false,
   ): (CausewayError | null)[] {
+    return this.#validate(inputs, now, stopAtFirst, trusted).problems;
+  }
+
+  /**
+   * {@link LoopCore.validateEach}, also returning the checked payloads by position (the
+   * system's own copies, for {@link LoopCore.journal}).
+   */
+  validateEachWithData(
+    inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor?: string }[],
+    now: number,
+  ): { problems: (CausewayError | null)[]; data: readonly unknown[] } {
+    return this.#validate(inputs, now, false, false);
+  }
+
+  #validate(
+    inputs: readonly { type: AnyEventType; entity: string; data: unknown; actor?: string }[],
+    now: number,
+    stopAtFirst: boolean,
+    trusted: boolean,
+  ): { problems: (CausewayError | null)[]; data: readonly unknown[] } {
     const problems: (CausewayError | null)[] = new Array<CausewayError | null>(inputs.length).fill(
       null,
     );
@@ -429,28 +456,41 @@ export class LoopCore<S extends object> {
     const checked: CheckedBatch = {
       inputs,
       records: new Array<EntityRecord | undefined>(inputs.length),
+      data: new Array<unknown>(inputs.length),
       epoch: this.entities.epoch,
     };
     this.#checked = checked;
     for (let k = 0; k < inputs.length; k++) {
       const i = inputs[k] as (typeof inputs)[number];
       try {
-        checked.records[k] = this.#checkOne(i, now, skew, validatePayloads, pending, trusted);
+        checked.records[k] = this.#checkOne(
+          i,
+          k,
+          checked,
+          now,
+          skew,
+          validatePayloads,
+          pending,
+          trusted,
+        );
       } catch (err) {
         if (!isCausewayError(err)) throw err;
         problems[k] = err;
         if (stopAtFirst) break;
         continue;
       }
-      pending.add(i.type, i.entity, i.actor ?? 'anonymous', i.data);
+      pending.add(i.type, i.entity, i.actor ?? 'anonymous', checked.data[k]);
     }
-    return problems;
+    return { problems, data: checked.data };
   }
 
-  // One input's checks; throws its problem, or returns the entity's record (if it has one).
-  // Reads (never writes) what earlier inputs created and granted.
+  // One input's checks; throws its problem, or returns the entity's record (if it has one),
+  // its payload checked in `checked.data[k]`. Reads (never writes) what earlier inputs created
+  // and granted.
   #checkOne(
     i: { type: AnyEventType; entity: string; data: unknown; actor?: string },
+    k: number,
+    checked: CheckedBatch,
     now: number,
     skew: number,
     validatePayloads: boolean,
@@ -460,8 +500,12 @@ export class LoopCore<S extends object> {
     this.checkRegistered(i.type);
     // Trusted: the system's own inputs (grants) and journaled ones being re-executed.
     if (!trusted) this.checkInput(i.type);
-    // An operator's rejection is about the rejected input's entity, whatever its rules.
-    else if (i.type === InputDiscarded) return undefined;
+    // An operator's rejection is about the rejected input's entity, whatever its rules (and
+    // its payload was made by the system).
+    else if (i.type === InputDiscarded) {
+      checked.data[k] = i.data;
+      return undefined;
+    }
     const actor = i.actor ?? 'anonymous';
     if (typeof actor !== 'string' || actor === '') {
       throw new CausewayError(
@@ -470,9 +514,12 @@ export class LoopCore<S extends object> {
         { actor },
       );
     }
-    if (validatePayloads) assertPlainData(i.type.name, i.data, this.settings.limits);
+    const data = validatePayloads
+      ? copyPlainData(i.type.name, i.data, this.settings.limits)
+      : i.data;
+    checked.data[k] = data;
     if (i.type === EntityAccessGranted) {
-      const to = (i.data as { to?: unknown } | null)?.to;
+      const to = (data as { to?: unknown } | null)?.to;
       if (typeof to !== 'string' || to === '') {
         throw new CausewayError(
           ErrorCodes.InvalidArgument,
@@ -493,13 +540,20 @@ export class LoopCore<S extends object> {
 
   /**
    * Journals inputs already validated (an acknowledged input is never lost), then queues them
-   * for the next tick. Returns their input numbers.
+   * for the next tick. Returns their input numbers. Their payloads are the copies validation
+   * made (of this batch, or `data` by position for a batch filtered from the one validated),
+   * so that a caller changing an input's data afterwards changes neither the journal nor the run.
    */
-  async journal(inputs: readonly Input[], syncWithCommit: boolean): Promise<number[]> {
+  async journal(
+    inputs: readonly Input[],
+    syncWithCommit: boolean,
+    data?: readonly unknown[],
+  ): Promise<number[]> {
     // One record and one pending entry per input, built in one pass once all are valid.
     const first = this.#lastInput + 1;
     const checked = this.#checked?.inputs === inputs ? this.#checked : null;
     this.#checked = null;
+    const payloads = data ?? checked?.data;
     const records: InputRecord[] = new Array<InputRecord>(inputs.length);
     for (let k = 0; k < inputs.length; k++) {
       const i = inputs[k] as Input;
@@ -508,7 +562,7 @@ export class LoopCore<S extends object> {
         type: i.type.name,
         version: i.type.version,
         entity: i.entity,
-        data: i.data as unknown,
+        data: payloads === undefined ? (i.data as unknown) : payloads[k],
         actor: i.actor ?? 'anonymous',
       };
     }
@@ -741,6 +795,27 @@ const builtinNames: ReadonlySet<string> = new Set(builtinEventTypes.map((t) => t
 
 function isBuiltinName(name: string): boolean {
   return builtinNames.has(name);
+}
+
+/**
+ * Checks that a JavaScript caller passed an event type where one is expected (the types say
+ * so; `null` or a plain object would otherwise fail later with a bare `TypeError`).
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` naming what was passed.
+ */
+function assertEventType(type: unknown): void {
+  if (
+    typeof type === 'object' &&
+    type !== null &&
+    typeof (type as { name?: unknown }).name === 'string' &&
+    Number.isInteger((type as { version?: unknown }).version)
+  )
+    return;
+  throw new CausewayError(
+    ErrorCodes.InvalidArgument,
+    `Expected an event type, got ${describeValue(type)}. Make event types with defineEvent(name, { entity }).`,
+    { type: describeValue(type) },
+  );
 }
 
 function describeValue(value: unknown): string {

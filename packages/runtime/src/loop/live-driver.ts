@@ -1,6 +1,7 @@
 // The live driver of an EventSystem: `send` (group commit of the sends of one turn of the
 // host's event loop), the senders waiting for their tick, and after `start` the wall-clock
 // timer that runs a tick when the next pending timer falls due.
+import { assertTickTime } from '../clock/tick-time.ts';
 import type { Clock } from '../clock/wall-clock.ts';
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
@@ -117,6 +118,7 @@ export class LiveDriver<S extends object> {
         this.#sendQueue = [];
         const at = this.clock();
         try {
+          assertTickTime(at, "the system's clock");
           await this.host.ready();
         } catch (err) {
           for (const s of sends) s.reject(err);
@@ -146,13 +148,15 @@ export class LiveDriver<S extends object> {
         return false;
       }
     });
-    const problems = core.validateEach(
+    const { problems, data } = core.validateEachWithData(
       shaped.map((s) => s.input),
       Math.max(now, core.lastCommit?.at ?? now),
     );
+    const validData: unknown[] = [];
     const valid = shaped.filter((s, k) => {
       const problem = problems[k];
       if (problem != null) s.reject(problem);
+      else validData.push(data[k]);
       return problem == null;
     });
     if (valid.length === 0) return 0;
@@ -161,6 +165,7 @@ export class LiveDriver<S extends object> {
       inos = await core.journal(
         valid.map((s) => s.input),
         true,
+        validData,
       );
     } catch (err) {
       for (const s of valid) s.reject(err);

@@ -1,4 +1,5 @@
 import type { Immutable, Patch } from 'immer';
+import { assertTickTime } from '../clock/tick-time.ts';
 import { wallClock, type Clock } from '../clock/wall-clock.ts';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
@@ -67,8 +68,10 @@ export interface EventSystemOptions<S extends object> {
   /** The live driver's clock, read when a tick starts without an explicit time. Default: wall clock. */
   readonly clock?: Clock;
   /**
-   * Check that payloads are storable data (see `assertPlainData`) at emit and at acceptance.
-   * Default true. Turning it off drops the guarantee that every store can read the log back.
+   * Check that payloads are storable data (see `assertPlainData`) at emit and at acceptance,
+   * and keep the system's own copy of each (so a caller changing an object it sent or emitted
+   * changes no journaled input or event). Default true. Turning it off drops the guarantee
+   * that every store can read the log back.
    */
   readonly validatePayloads?: boolean;
   /**
@@ -111,7 +114,11 @@ function defaultMode(): SystemMode {
 
 /** Options of {@link EventSystem.tick}. */
 export interface TickOptions {
-  /** The tick's logical time (epoch ms UTC). Default: the system's clock. */
+  /**
+   * The tick's logical time (epoch ms UTC), from 0 to `2 ** 48 - 1` (the largest UUIDv7
+   * timestamp); a time before the previous tick's is taken as the previous tick's. Default:
+   * the system's clock.
+   */
   readonly at?: number;
 }
 
@@ -269,6 +276,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       );
     }
     const strict = isStrictFor(options.strict, mode === 'development');
+    checkWiring(options);
     this.#clock = options.clock ?? wallClock;
     this.#onSnapshotError = options.onSnapshotError ?? null;
     const initialState = options.initialState ?? ({} as S);
@@ -345,6 +353,13 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /** Registers an applier: the only code that changes state. It runs when an event is dispatched, before its listeners. */
   apply<E extends AnyEventType>(type: E, applier: Applier<E, S>): void {
+    if (typeof applier !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `An applier is a function (draft, event) => void, got ${typeof applier}.`,
+        { applier: typeof applier },
+      );
+    }
     this.#core.addApplier(type, applier as (draft: unknown, event: Envelope) => void);
   }
 
@@ -532,7 +547,8 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * A tick that committed always resolves: when only the snapshot after it fails, the result's
    * `snapshotError` says so (and `onSnapshotError` hears it).
    *
-   * @throws CausewayError for rejected inputs (nothing journaled), `CW_CASCADE_LIMIT` for a
+   * @throws CausewayError `CW_INVALID_TICK` for a time outside `TickOptions.at`'s range
+   *   (nothing journaled), for rejected inputs (nothing journaled), `CW_CASCADE_LIMIT` for a
    *   runaway cascade, `CW_LISTENER_FAILED` under the halt policy or for a program error in
    *   development mode, store errors of the commit (nothing of the tick committed; the system
    *   stays usable and its inputs stay pending).
@@ -551,13 +567,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     trusted: boolean,
   ): Promise<TickResult> {
     const at = options.at ?? this.#clock();
-    if (!Number.isFinite(at)) {
-      throw new CausewayError(
-        ErrorCodes.InvalidTick,
-        `A tick's time must be a finite number of epoch milliseconds, got ${String(at)}.`,
-        { at },
-      );
-    }
+    assertTickTime(at, options.at === undefined ? "the system's clock" : 'options.at');
     await this.#acceptNow(inputs, at, trusted, true);
     // Awaited rather than returned: a promise returned from an async function costs two more
     // turns of the microtask queue, on the path of every tick.
@@ -613,8 +623,9 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           {},
         );
       await this.open();
-      await this.#core.journalRejection(ino, reason);
       const at = options.at ?? this.#clock();
+      assertTickTime(at, options.at === undefined ? "the system's clock" : 'options.at');
+      await this.#core.journalRejection(ino, reason);
       return this.#runAndCommit(at);
     });
   }
@@ -824,4 +835,33 @@ function toSubscription(listener: Listener<AnyEventType, object>): Subscription 
     'A listener is a function (event, ctx) => void or an object with a run(event, ctx) method.',
     {},
   );
+}
+
+// The options a JavaScript caller can get wrong in kind (the types say so): refused here with
+// a typed error rather than with a bare TypeError at the first tick.
+function checkWiring(options: EventSystemOptions<object>): void {
+  const wrong = (name: string, expected: string, got: unknown): CausewayError =>
+    new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `${name} must be ${expected}, got ${got === null ? 'null' : typeof got}.`,
+      { [name]: got === null ? 'null' : typeof got },
+    );
+  const { store, initialState, clock, events } = options;
+  if (store !== undefined) {
+    const port = store as unknown as Record<string, unknown> | null;
+    if (
+      typeof port !== 'object' ||
+      port === null ||
+      !['open', 'journal', 'commit', 'readEvents', 'close'].every(
+        (m) => typeof port[m] === 'function',
+      )
+    )
+      throw wrong('store', 'an EventStore (a MemoryStore, or a store from openStore)', store);
+  }
+  if (initialState !== undefined && (typeof initialState !== 'object' || initialState === null))
+    throw wrong('initialState', 'an object of tables', initialState);
+  if (clock !== undefined && typeof clock !== 'function')
+    throw wrong('clock', 'a function returning epoch milliseconds', clock);
+  if (events !== undefined && !Array.isArray(events))
+    throw wrong('events', 'an array of event types', events);
 }

@@ -9,11 +9,12 @@ import {
 import { strictViolations } from '../strict/strict-mode.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
-import { assertPlainData } from '../events/payload.ts';
+import { copyPlainData } from '../events/payload.ts';
 import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
 import { PatchRecorder } from '../state/patch-recorder.ts';
+import { readOnlyView } from '../state/read-only-view.ts';
 import { StateDraft } from '../state/tables.ts';
 import type { TickCommit } from '../store/port.ts';
 import { ActivityLog } from './activities.ts';
@@ -99,11 +100,15 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     actor: string,
     type: AnyEventType,
     entity: string,
-    data: unknown,
+    emitted: unknown,
   ): void {
     const core = this.core;
     core.checkRegistered(type);
-    if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
+    // The system keeps its own copy: a listener that changes the object it emitted changes
+    // neither the event nor (in the memory store) the committed log.
+    const data = core.settings.validatePayloads
+      ? copyPlainData(type.name, emitted, core.settings.limits)
+      : emitted;
     if (type.entity !== 'existing') assertEntityId(entity, this.now, core.settings.entitySkewMs);
     core.entities.recordEmitted(type, entity, cause, actor, this);
     const id = this.ids.next();
@@ -128,7 +133,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     delayMs: number,
     type: AnyEventType,
     entity: string,
-    data: unknown,
+    scheduled: unknown,
   ): string {
     const core = this.core;
     core.checkRegistered(type);
@@ -141,7 +146,9 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
         },
       );
     }
-    if (core.settings.validatePayloads) assertPlainData(type.name, data, core.settings.limits);
+    const data = core.settings.validatePayloads
+      ? copyPlainData(type.name, scheduled, core.settings.limits)
+      : scheduled;
     assertEntityId(entity, this.now + delayMs, core.settings.entitySkewMs);
     const timerData: TimerScheduledData = {
       due: this.now + delayMs,
@@ -185,7 +192,9 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
   }
 
   readState(): unknown {
-    return this.draft === null ? this.current : this.draft.root;
+    // A listener reads the draft, so it sees what the appliers wrote so far, through a view
+    // that refuses writes: only appliers change the state.
+    return this.draft === null ? this.current : readOnlyView(this.draft.root);
   }
 
   query(components: readonly Component[]): readonly string[] {

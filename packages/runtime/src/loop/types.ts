@@ -31,7 +31,10 @@ export interface ListenerContext<S extends object = Record<string, unknown>> {
   ): string;
   /** Cancels a pending timer by id. Returns false when no such timer is pending. */
   cancel(timer: string): boolean;
-  /** The state, including the event being handled. Read-only. */
+  /**
+   * The state, including the event being handled. Read-only: during a tick a write through it
+   * throws a `TypeError` (change the state in an applier).
+   */
   readonly state: Immutable<S>;
   /** Entities having all of the given components, sorted by id. */
   query(...components: readonly Component[]): readonly string[];

@@ -1,3 +1,5 @@
+import { storedTableOf } from './tables.ts';
+
 /**
  * What a listener reads as `ctx.state` during a tick: the tick's draft (so it sees what the
  * appliers wrote so far), behind a proxy that refuses every write. Without it a listener that
@@ -13,6 +15,9 @@
 export function readOnlyView(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
+  // A committed large table is read-only already; asking it whether it is frozen would copy
+  // its entries into a plain object (see tables.ts), a cost in the size of the table.
+  if (storedTableOf(value) !== undefined) return value;
   if (Object.isFrozen(value)) return value;
   let view = views.get(value);
   if (view === undefined) {

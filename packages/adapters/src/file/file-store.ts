@@ -9,6 +9,7 @@ import {
   checkHeader,
   checkJournal,
   checkLimit,
+  checkSnapshot,
   DEFAULT_PAGE,
   decodeValue,
   encodeEnvelope,
@@ -16,6 +17,7 @@ import {
   inputFromTuple,
   inputToTuple,
   commitToTuple,
+  normalisePosition,
   normaliseQuery,
   SecondaryIndex,
   storeClosed,
@@ -427,6 +429,12 @@ export class FileStore implements EventStore {
   /** Stores a snapshot, replacing one of the same tick. */
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     this.ensureWritable();
+    checkSnapshot(
+      this.description,
+      snapshot,
+      this.acceptedCommitOf(snapshot.tick),
+      this.acceptedCommit?.tick ?? 0,
+    );
     const body = encodeValue([snapshot.tick, snapshot.lastSeq, snapshot.lastInput, snapshot.bytes]);
     const batch = this.pending;
     batch.writer.frameBody(RecordKind.Snapshot, body);
@@ -436,21 +444,28 @@ export class FileStore implements EventStore {
 
   async latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null> {
     await this.ready();
+    const bound =
+      atOrBeforeTick === undefined
+        ? undefined
+        : normalisePosition('atOrBeforeTick', atOrBeforeTick);
     const list = this.index.snapshots;
     for (let i = list.length - 1; i >= 0; i--) {
       const place = list[i] as (typeof list)[number];
-      if (atOrBeforeTick !== undefined && place.tick > atOrBeforeTick) continue;
+      if (bound !== undefined && place.tick > bound) continue;
       const frame = await this.records.readSpan(place.segment, place.offset, place.size);
       this.records.checkFrameAt(frame, 0, place.size, place.segment, place.offset);
-      const t = this.records.decodeAt(
-        place,
-        () => decodeValue(frame.subarray(FRAME_HEAD)) as unknown[],
-      );
+      // An index-covered record is not scanned at open: a snapshot written without bytes (a
+      // writer before the snapshot check) is damage found here.
+      const bytes = this.records.decodeAt(place, () => {
+        const t = decodeValue(frame.subarray(FRAME_HEAD)) as unknown[];
+        if (!(t[3] instanceof Uint8Array)) throw new TypeError('its bytes are not binary');
+        return t[3];
+      });
       return {
         tick: place.tick,
         lastSeq: place.lastSeq,
         lastInput: place.lastInput,
-        bytes: (t[3] as Uint8Array).slice(),
+        bytes: bytes.slice(),
       };
     }
     return null;
@@ -479,6 +494,7 @@ export class FileStore implements EventStore {
   async readInputs(after = 0, limit = DEFAULT_PAGE): Promise<readonly InputRecord[]> {
     await this.ready();
     checkLimit(limit);
+    after = normalisePosition('after', after);
     const last = Math.min(this.index.lastInput, after + limit);
     const out: InputRecord[] = [];
     if (last <= after) return out;
@@ -501,6 +517,7 @@ export class FileStore implements EventStore {
   async readCommits(afterTick = 0, limit = DEFAULT_PAGE): Promise<readonly TickCommit[]> {
     this.checkOpen();
     checkLimit(limit);
+    afterTick = normalisePosition('afterTick', afterTick);
     // As `readEvents`: a page that ends before the last known commit needs no catching up.
     if (this.readOnly && !(afterTick + limit < this.index.commits.length))
       await this.tail.refresh();
@@ -830,6 +847,18 @@ export class FileStore implements EventStore {
   }
 
   // ---- reading ----
+
+  /** The commit record of `tick` among those accepted (indexed, or waiting to be written). */
+  private acceptedCommitOf(tick: number): TickCommit | undefined {
+    const indexed = this.index.commits[tick - 1];
+    if (indexed !== undefined) return indexed;
+    for (const batch of [this.pending, this.spare]) {
+      for (let i = 0; i < batch.commitCount; i++) {
+        if (batch.commits[i]?.tick === tick) return batch.commits[i];
+      }
+    }
+    return undefined;
+  }
 
   private async ready(): Promise<void> {
     this.checkOpen();

@@ -16,7 +16,9 @@ import {
   checkHeader,
   checkJournal,
   checkLimit,
+  checkSnapshot,
   DEFAULT_PAGE,
+  normalisePosition,
   normaliseQuery,
   storeClosed,
   storeReadOnly,
@@ -123,6 +125,8 @@ export class MemoryStore implements EventStore {
   saveSnapshot(snapshot: Snapshot): Promise<void> {
     return settle(() => {
       this.ensureWritable();
+      const commits = this.log.commits;
+      checkSnapshot(this.description, snapshot, commits[snapshot.tick - 1], commits.length);
       const list = this.log.snapshots;
       const at = list.findIndex((s) => s.tick >= snapshot.tick);
       if (at === -1) list.push(snapshot);
@@ -135,10 +139,14 @@ export class MemoryStore implements EventStore {
   latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null> {
     return settle(() => {
       this.ensureOpen();
+      const bound =
+        atOrBeforeTick === undefined
+          ? undefined
+          : normalisePosition('atOrBeforeTick', atOrBeforeTick);
       const list = this.log.snapshots;
       for (let i = list.length - 1; i >= 0; i--) {
         const s = list[i] as Snapshot;
-        if (atOrBeforeTick === undefined || s.tick <= atOrBeforeTick) return s;
+        if (bound === undefined || s.tick <= bound) return s;
       }
       return null;
     });
@@ -171,7 +179,8 @@ export class MemoryStore implements EventStore {
     return settle(() => {
       this.ensureOpen();
       checkLimit(limit);
-      return this.log.inputs.slice(after, after + limit);
+      const from = normalisePosition('after', after);
+      return this.log.inputs.slice(from, from + limit);
     });
   }
 
@@ -179,7 +188,8 @@ export class MemoryStore implements EventStore {
     return settle(() => {
       this.ensureOpen();
       checkLimit(limit);
-      return this.log.commits.slice(afterTick, afterTick + limit);
+      const from = normalisePosition('afterTick', afterTick);
+      return this.log.commits.slice(from, from + limit);
     });
   }
 

@@ -116,16 +116,34 @@ export interface EventStore {
   journal(inputs: readonly InputRecord[], options?: JournalOptions): Promise<void>;
   /** Appends a tick's events and its commit record atomically. */
   commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void>;
-  /** Stores a snapshot (replacing one of the same tick). */
+  /**
+   * Stores a snapshot (replacing one of the same tick). It must follow a committed tick, with
+   * that tick's `lastSeq` and `lastInput`, and its bytes must be a `Uint8Array`.
+   * @throws CausewayError `CW_APPEND_CONFLICT` for a snapshot that does not match a committed
+   * tick, `CW_INVALID_ARGUMENT` for bytes that are not a `Uint8Array`; nothing is written.
+   */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
 
-  /** The newest snapshot whose tick is at most `atOrBeforeTick` (default: any). */
+  /**
+   * The newest snapshot whose tick is at most `atOrBeforeTick` (default: any).
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `atOrBeforeTick` is not an integer.
+   */
   latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null>;
   /** Reads events in seq order. */
   readEvents(query?: EventQuery): Promise<Page<StoredEnvelope>>;
-  /** Reads journaled inputs with `ino > after`, in order, at most `limit` (default 1,000). */
+  /**
+   * Reads journaled inputs with `ino > after`, in order, at most `limit` (default 1,000).
+   * A negative `after` reads from the first input.
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `after` is not an integer or `limit` is
+   * not an integer from 1 to 10,000.
+   */
   readInputs(after?: number, limit?: number): Promise<readonly InputRecord[]>;
-  /** Reads commit records with `tick > afterTick`, in order, at most `limit` (default 1,000). */
+  /**
+   * Reads commit records with `tick > afterTick`, in order, at most `limit` (default 1,000).
+   * A negative `afterTick` reads from the first commit.
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `afterTick` is not an integer or `limit`
+   * is not an integer from 1 to 10,000.
+   */
   readCommits(afterTick?: number, limit?: number): Promise<readonly TickCommit[]>;
   /** The newest commit record, or `null` before the first tick. */
   lastCommit(): Promise<TickCommit | null>;

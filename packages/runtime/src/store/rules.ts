@@ -1,6 +1,6 @@
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import type { StoredEnvelope } from '../events/envelope.ts';
-import type { EventQuery, InputRecord, LogHeader, TickCommit } from './port.ts';
+import type { EventQuery, InputRecord, LogHeader, Snapshot, TickCommit } from './port.ts';
 
 /** The page size of a read that names none. */
 export const DEFAULT_PAGE = 1000;
@@ -73,7 +73,11 @@ export function checkCommit(
       );
     }
   }
-  if (commit.lastInput < (last?.lastInput ?? 0) || commit.lastInput > lastInput) {
+  if (
+    !Number.isInteger(commit.lastInput) ||
+    commit.lastInput < (last?.lastInput ?? 0) ||
+    commit.lastInput > lastInput
+  ) {
     refuseCommit(
       store,
       commit,
@@ -81,6 +85,15 @@ export function checkCommit(
       {},
     );
   }
+  if (!Number.isFinite(commit.at))
+    refuseCommit(
+      store,
+      commit,
+      `its time must be a finite number of epoch milliseconds, not ${String(commit.at)}`,
+      {},
+    );
+  if (typeof commit.hash !== 'string')
+    refuseCommit(store, commit, `its hash must be a string, not ${typeof commit.hash}`, {});
   if (last !== null && commit.at < last.at)
     refuseCommit(
       store,
@@ -103,6 +116,76 @@ function refuseCommit(
     `Commit of tick ${commit.tick} to ${store} refused: ${what}. Nothing was written.`,
     { store, tick: commit.tick, ...details },
   );
+}
+
+/**
+ * Checks a snapshot before a store saves it: its bytes are a `Uint8Array`, and it follows a
+ * committed tick, with that tick's `lastSeq` and `lastInput`. `committed` is the log's commit
+ * record of `snapshot.tick` (`undefined` when the log has none). A snapshot that claimed
+ * another position would make a rebuild skip or repeat events.
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for bytes that are not a `Uint8Array`,
+ * `CW_APPEND_CONFLICT` for a snapshot that does not match a committed tick
+ */
+export function checkSnapshot(
+  store: string,
+  snapshot: Snapshot,
+  committed: TickCommit | undefined,
+  lastTick: number,
+): void {
+  const bytes: unknown = snapshot.bytes;
+  if (!(bytes instanceof Uint8Array)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `The snapshot of tick ${String(snapshot.tick)} for ${store} has bytes of type ${describeType(bytes)}; a snapshot's bytes must be a Uint8Array. Nothing was written.`,
+      { store, tick: snapshot.tick },
+    );
+  }
+  if (committed === undefined || committed.tick !== snapshot.tick) {
+    throw new CausewayError(
+      ErrorCodes.AppendConflict,
+      `The snapshot of tick ${String(snapshot.tick)} for ${store} was refused: the log has committed ticks 1 to ${lastTick}, and a snapshot is taken after one of them. Nothing was written.`,
+      { store, tick: snapshot.tick, lastTick },
+    );
+  }
+  if (snapshot.lastSeq !== committed.lastSeq || snapshot.lastInput !== committed.lastInput) {
+    throw new CausewayError(
+      ErrorCodes.AppendConflict,
+      `The snapshot of tick ${committed.tick} for ${store} was refused: it says lastSeq ${String(snapshot.lastSeq)} and lastInput ${String(snapshot.lastInput)}, but tick ${committed.tick} ended at seq ${committed.lastSeq} and input ${committed.lastInput}. Nothing was written.`,
+      {
+        store,
+        tick: committed.tick,
+        lastSeq: snapshot.lastSeq,
+        lastInput: snapshot.lastInput,
+        expectedLastSeq: committed.lastSeq,
+        expectedLastInput: committed.lastInput,
+      },
+    );
+  }
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' ? name : 'object';
+}
+
+/**
+ * Checks a position argument (`after` of `readInputs`, `afterTick` of `readCommits`,
+ * `atOrBeforeTick` of `latestSnapshot`): an integer, a negative one read as 0. Nothing is
+ * numbered below 1, and one past `Number.MAX_SAFE_INTEGER` reads as that.
+ * @returns the position, within 0 … `Number.MAX_SAFE_INTEGER`
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for NaN, a fraction, an infinity or a non-number
+ */
+export function normalisePosition(name: string, value: number): number {
+  if (!Number.isInteger(value)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `${name} must be an integer, got ${typeof value === 'number' ? String(value) : `a ${typeof value} (${JSON.stringify(value) ?? String(value)})`}.`,
+      { [name]: value },
+    );
+  }
+  return Math.min(Math.max(value, 0), Number.MAX_SAFE_INTEGER);
 }
 
 /** Checks a header passed by a writer against the stored one. */
@@ -149,9 +232,11 @@ export function normaliseQuery(query: EventQuery | undefined): {
       { limit },
     );
   }
+  // Nothing is numbered past MAX_SAFE_INTEGER: a larger bound reads what that one reads (and
+  // stays a number SQL stores can send as a bigint).
   return {
-    fromSeq,
-    toSeq,
+    fromSeq: Math.min(fromSeq, Number.MAX_SAFE_INTEGER),
+    toSeq: Math.min(toSeq, Number.MAX_SAFE_INTEGER),
     limit,
     entity: query?.entity,
     type: query?.type,

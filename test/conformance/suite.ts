@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, isCausewayError } from '@causeway/runtime';
-import type { EventStore, Snapshot, TickCommit } from '@causeway/runtime';
+import type {
+  EventStore,
+  InputRecord,
+  LogHeader,
+  Snapshot,
+  StoredEnvelope,
+  TickCommit,
+} from '@causeway/runtime';
 import type { StoreHarness, StoreLocation } from './harness.ts';
 import { eventually, header, LogBuilder, readAll, rejectionOf, uuid } from './fixtures.ts';
 
@@ -93,6 +100,32 @@ export function describeStoreConformance(harness: StoreHarness): void {
         opened.push(right);
         expect(await right.open(header(7))).toEqual(header(7));
       });
+
+      it.each([
+        ['format 2', { format: 2, seed: 1, schema: {} }],
+        ['a negative seed', { format: 1, seed: -1, schema: {} }],
+        ['a seed of NaN', { format: 1, seed: Number.NaN, schema: {} }],
+        ['a seed past 32 bits', { format: 1, seed: 2 ** 32, schema: {} }],
+        ['no schema', { format: 1, seed: 1, schema: null }],
+        ['a version 0 in its schema', { format: 1, seed: 1, schema: { Created: 0 } }],
+        ['a string', 'header'],
+      ])(
+        "refuses a new log's header with %s with CW_INVALID_ARGUMENT, writing nothing",
+        async (_, bad) => {
+          const writer = location.writer();
+          opened.push(writer);
+
+          const error = await rejectionOf(() => writer.open(bad as unknown as LogHeader));
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          const reader = location.reader();
+          opened.push(reader);
+          expect(await reader.open()).toBeNull();
+          const right = location.writer();
+          opened.push(right);
+          expect(await right.open(header(7))).toEqual(header(7));
+        },
+      );
 
       it('gives a reader of an empty log null', async () => {
         const reader = location.reader();
@@ -249,6 +282,34 @@ export function describeStoreConformance(harness: StoreHarness): void {
         });
       }
 
+      it.each([
+        ['an id that is not a string', { id: 7 }],
+        ['a type that is null', { type: null }],
+        ['a version that is not an integer', { version: 1.5 }],
+        ['no entity', { entity: undefined }],
+        ['a time of NaN', { at: Number.NaN }],
+        ['a causation that is a number', { causation: 3 }],
+        ['no correlation', { correlation: null }],
+        ['an actor that is a number', { actor: 1 }],
+      ])(
+        'refuses a commit with an event with %s with CW_INVALID_ARGUMENT and writes nothing',
+        async (_, change) => {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          await log.commitTicks(store, 1);
+          const next = log.nextTick([{}, {}]);
+          const events = next.events.map((e, i) => (i === 1 ? { ...e, ...change } : e));
+
+          const error = await rejectionOf(() =>
+            store.commit(next.commit, events as unknown as StoredEnvelope[]),
+          );
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          expect(await store.lastCommit()).toEqual(log.ticks.at(-1)?.commit);
+          expect(await readAll(store)).toEqual(log.events);
+        },
+      );
+
       it('keeps a refused commit out of the log after reopening', async () => {
         const store = await openWriter();
         const log = new LogBuilder();
@@ -303,6 +364,29 @@ export function describeStoreConformance(harness: StoreHarness): void {
         expect(await store.lastInput()).toBe(0);
         expect(await store.readInputs()).toEqual([]);
       });
+
+      it.each([
+        ['a type that is not a string', { type: 5 }],
+        ['a version that is not an integer', { version: 'v' }],
+        ['no entity', { entity: null }],
+        ['no actor', { actor: undefined }],
+      ])(
+        'refuses an input with %s with CW_INVALID_ARGUMENT and writes nothing',
+        async (_, change) => {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          const [input] = log.nextInputs(1);
+
+          const error = await rejectionOf(() =>
+            store.journal([{ ...input, ...change } as unknown as InputRecord]),
+          );
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          expect(await store.lastInput()).toBe(0);
+          await log.journal(store, 1);
+          expect(await store.readInputs()).toEqual(log.inputs);
+        },
+      );
 
       it('keeps inputs journaled after the last commit', async () => {
         const store = await openWriter();

@@ -15,6 +15,7 @@ export {
   checkHeader,
   checkJournal,
   checkLimit,
+  checkNewHeader,
   checkSnapshot,
   CODEC_MAX_DEPTH,
   commitFromTuple,

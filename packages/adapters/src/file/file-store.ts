@@ -9,6 +9,7 @@ import {
   checkHeader,
   checkJournal,
   checkLimit,
+  checkNewHeader,
   checkSnapshot,
   DEFAULT_PAGE,
   decodeValue,
@@ -233,6 +234,15 @@ export class FileStore implements EventStore {
   private readonly secondary = new SecondaryIndex();
 
   constructor(options: FileStoreOptions) {
+    const dir: unknown = options.dir;
+    // resolve('') is the working directory: a log would land wherever the process started.
+    if (typeof dir !== 'string' || dir.trim() === '') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `dir must name the store's folder (for example './data'), got ${JSON.stringify(dir) ?? String(dir)}.`,
+        { dir },
+      );
+    }
     this.dir = resolve(options.dir);
     this.description = `file:${options.dir}`;
     this.records = new RecordReader(this.dir, this.description, () => this.index);
@@ -262,6 +272,18 @@ export class FileStore implements EventStore {
         },
       );
     }
+    for (const [name, value, least] of [
+      ['intervalMs', this.intervalMs, 0],
+      ['pollMs', this.pollMs, 1],
+    ] as const) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < least) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `${name} must be a finite number of ${least} or more milliseconds, got ${String(value)}.`,
+          { [name]: value },
+        );
+      }
+    }
     if (!['commit', 'interval', 'none'].includes(this.durability)) {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
@@ -283,6 +305,8 @@ export class FileStore implements EventStore {
   async open(header?: LogHeader): Promise<LogHeader | null> {
     if (this.state === 'closed') throw storeClosed(this.description);
     if (this.state !== 'new') return this.index.header;
+    // Before the folder, the lock or a byte is made: a bad header leaves nothing behind.
+    if (!this.readOnly && header !== undefined) checkNewHeader(this.description, header);
     this.state = 'opening';
     try {
       if (this.readOnly) await this.openReader();

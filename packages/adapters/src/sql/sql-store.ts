@@ -4,6 +4,7 @@ import {
   checkHeader,
   checkJournal,
   checkLimit,
+  checkNewHeader,
   checkSnapshot,
   decodeValue,
   DEFAULT_PAGE,
@@ -274,6 +275,7 @@ export class SqlStore implements EventStore {
 
   async open(header?: LogHeader): Promise<LogHeader | null> {
     this.ensureOpen();
+    if (!this.readOnly && header !== undefined) checkNewHeader(this.description, header);
     if (this.readOnly) {
       try {
         const version = await schemaVersion(this.driver.reads, this.schema);

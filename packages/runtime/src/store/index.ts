@@ -16,6 +16,7 @@ export {
   checkHeader,
   checkJournal,
   checkLimit,
+  checkNewHeader,
   checkSnapshot,
   DEFAULT_PAGE,
   MAX_PAGE,

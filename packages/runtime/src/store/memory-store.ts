@@ -16,6 +16,7 @@ import {
   checkHeader,
   checkJournal,
   checkLimit,
+  checkNewHeader,
   checkSnapshot,
   DEFAULT_PAGE,
   normalisePosition,
@@ -88,6 +89,7 @@ export class MemoryStore implements EventStore {
       this.ensureOpen();
       const log = this.log;
       if (!this.readOnly) {
+        if (header !== undefined) checkNewHeader(this.description, header);
         if (log.writer !== null && log.writer !== this.writerId)
           throw new StoreLockedError(this.description, log.writer);
         // The header is checked before the lock is taken, so a refused writer holds nothing.

@@ -102,7 +102,9 @@ export interface EventStore {
   /**
    * Opens the log. A writer passes the header to create a new log with; an existing log keeps
    * its own header, which is returned. A reader passes nothing and gets `null` for an empty store.
-   * @throws StoreLockedError when another writer holds the log.
+   * @throws StoreLockedError when another writer holds the log; CausewayError
+   * `CW_INVALID_ARGUMENT` for a writer's header that is not a valid `LogHeader` (nothing is
+   * written), `CW_LOG_MISMATCH` for one whose seed differs from the stored log's.
    */
   open(header?: LogHeader): Promise<LogHeader | null>;
 
@@ -112,9 +114,16 @@ export interface EventStore {
    * resolves, so a store may make them durable with that commit (one sync for both) instead of
    * before resolving; it must still keep them ahead of the commit, and stores that sync each
    * call ignore the option.
+   * @throws CausewayError `CW_APPEND_CONFLICT` for a gap in the input numbers,
+   * `CW_INVALID_ARGUMENT` for an input whose fields do not have their types; nothing is written.
    */
   journal(inputs: readonly InputRecord[], options?: JournalOptions): Promise<void>;
-  /** Appends a tick's events and its commit record atomically. */
+  /**
+   * Appends a tick's events and its commit record atomically.
+   * @throws CausewayError `CW_APPEND_CONFLICT` for a commit that breaks the log's numbering or
+   * time, `CW_INVALID_ARGUMENT` for an event whose fields do not have their types; nothing is
+   * written.
+   */
   commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void>;
   /**
    * Stores a snapshot (replacing one of the same tick). It must follow a committed tick, with

@@ -40,7 +40,7 @@ import { EnvelopeWriter } from './envelope-writer.ts';
 import type { RecordEncoders } from './envelope-writer.ts';
 import { damageError, RecordReader } from './reader.ts';
 import { TailFollower } from './tail.ts';
-import { fileFailure, makeStoreFolder } from './fs-errors.ts';
+import { fileFailure, makeStoreFolder, pathOf } from './fs-errors.ts';
 import { readIndexFile, writeIndexFile } from './index-file.ts';
 import { WriterLock } from './lock.ts';
 import { ManifestError, readManifest, syncFolder, writeManifest } from './manifest.ts';
@@ -314,7 +314,10 @@ export class FileStore implements EventStore {
     } catch (error) {
       await this.release();
       this.state = 'closed';
-      throw error;
+      // A file system error from the scan (a segment that is a folder, say) names its file.
+      const path = pathOf(error, this.dir);
+      if (path === undefined) throw error;
+      throw fileFailure(error, this.description, path, 'open the log');
     }
     this.state = 'open';
     return this.index.header;

@@ -115,4 +115,16 @@ describe('openStore', () => {
     expect(store.description).not.toContain('123/x');
     await store.close();
   });
+
+  it.each(['information_schema', 'pg_catalog', 'pg_log'])(
+    'refuses the Postgres system schema name %s with CW_INVALID_ARGUMENT, before connecting',
+    async (schema) => {
+      const error = await rejectionOf(() =>
+        openStore(`postgres://app@db.invalid:5432/app?schema=${schema}`),
+      );
+
+      expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+      expect((error as Error).message).toContain(`"${schema}" is reserved`);
+    },
+  );
 });

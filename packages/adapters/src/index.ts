@@ -51,10 +51,19 @@ function invalid(url: string, reason: string): CausewayError {
  * const store = await openStore(process.env.CAUSEWAY_STORE ?? 'file:./data');
  * await store.open(header);
  * ```
- * @throws CausewayError `CW_INVALID_STORE_URL` for a malformed URL or an unknown scheme.
+ * @throws CausewayError `CW_INVALID_STORE_URL` for a malformed URL or an unknown scheme,
+ * `CW_INVALID_ARGUMENT` for a `readOnly` that is not a boolean.
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
-  const readOnly = options.readOnly ?? false;
+  if (typeof url !== 'string') throw invalid(String(url), `is a ${typeof url}, not a string`);
+  const readOnly: unknown = options?.readOnly ?? false;
+  if (typeof readOnly !== 'boolean') {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `openStore's readOnly option must be true or false, got ${JSON.stringify(readOnly) ?? String(readOnly)}.`,
+      { readOnly },
+    );
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   const rest = scheme === undefined ? '' : url.slice(scheme.length + 1);
   switch (scheme) {

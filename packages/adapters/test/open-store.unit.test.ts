@@ -127,4 +127,32 @@ describe('openStore', () => {
       expect((error as Error).message).toContain(`"${schema}" is reserved`);
     },
   );
+
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['a number', 42],
+  ])('refuses a URL that is %s with CW_INVALID_STORE_URL', async (_, url) => {
+    const error = await rejectionOf(() => openStore(url as unknown as string));
+
+    expect(error).toBeCausewayError(ErrorCodes.InvalidStoreUrl);
+    expect((error as Error).message).toContain('not a string');
+  });
+
+  it('treats null options as none', async () => {
+    const store = await openStore('memory:', null as unknown as undefined);
+
+    expect(store.readOnly).toBe(false);
+  });
+
+  it.each([
+    ['"yes"', 'yes'],
+    ['1', 1],
+  ])('refuses a readOnly of %s with CW_INVALID_ARGUMENT', async (_, readOnly) => {
+    const error = await rejectionOf(() =>
+      openStore('memory:', { readOnly } as unknown as { readOnly?: boolean }),
+    );
+
+    expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+  });
 });

@@ -62,6 +62,18 @@ describe('file store errors from the file system', () => {
     }
   });
 
+  it('refuses a reader on a path that is a file, naming it, with CW_INVALID_ARGUMENT', async () => {
+    const path = join(dir, 'not-a-folder');
+    await writeFile(path, 'x');
+
+    let error: unknown = null;
+    await new FileStore({ dir: path, readOnly: true }).open().catch((e: unknown) => (error = e));
+
+    expect(isCausewayError(error, ErrorCodes.InvalidArgument), String(error)).toBe(true);
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toContain('not a folder');
+  });
+
   it('refuses a path under a file, naming it, with CW_INVALID_ARGUMENT', async () => {
     await writeFile(join(dir, 'file'), 'x');
     const path = join(dir, 'file', 'store');

@@ -981,6 +981,26 @@ export function describeStoreConformance(harness: StoreHarness): void {
         );
       });
 
+      it('finishes the writes called before close(), then keeps them', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 1);
+        const [input] = log.nextInputs(1);
+        const next = log.nextTick([{}, {}]);
+
+        const journaling = store.journal([input as InputRecord], { syncWithCommit: true });
+        const committing = store.commit({ ...next.commit, lastInput: 1 }, next.events);
+        const closing = store.close();
+        await journaling;
+        await committing;
+        await closing;
+
+        const reader = await openReader();
+        expect(await reader.lastCommit()).toEqual({ ...next.commit, lastInput: 1 });
+        expect(await reader.readInputs()).toEqual([input]);
+        expect(await readAll(reader)).toEqual([...log.events, ...next.events]);
+      });
+
       it('keeps everything committed after reopening', async () => {
         const store = await openWriter(header(99, { Created: 1 }));
         const log = new LogBuilder();

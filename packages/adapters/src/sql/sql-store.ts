@@ -244,6 +244,8 @@ export class SqlStore implements EventStore {
   private readonly channel: string;
   private readonly pollMs: number;
   private closed = false;
+  /** Set once close() has let the writes called before it finish. */
+  private released = false;
 
   // Writer state. `last`/`lastIno` mirror the database while the session is healthy; they are
   // dropped after any failed write and reloaded on the next one.
@@ -557,6 +559,7 @@ export class SqlStore implements EventStore {
     this.watchers.clear();
     this.stopTailing();
     await this.writes.catch(() => undefined);
+    this.released = true;
     const session = this.session ?? (await this.connecting?.catch(() => null)) ?? null;
     this.session = null;
     await session?.release();
@@ -578,7 +581,9 @@ export class SqlStore implements EventStore {
    * took it meanwhile.
    */
   private async writerSession(): Promise<SqlWriterSession> {
-    this.ensureOpen();
+    // Writes called before close() still run (close waits for them); only a released store
+    // refuses them.
+    if (this.released) throw storeClosed(this.description);
     let session = this.session;
     if (session !== null && session.broken) {
       this.session = null;
@@ -593,7 +598,7 @@ export class SqlStore implements EventStore {
       } finally {
         this.connecting = null;
       }
-      if (this.closed) {
+      if (this.released) {
         await session.release();
         throw storeClosed(this.description);
       }

@@ -168,6 +168,9 @@ export interface EventStore {
    */
   watch(listener: (commit: TickCommit) => void): Unwatch;
 
-  /** Releases the store (and the writer lock). Further calls throw `CW_STORE_CLOSED`. */
+  /**
+   * Releases the store (and the writer lock) once the writes called before it have finished
+   * (each resolves or rejects as it would have). Further calls throw `CW_STORE_CLOSED`.
+   */
   close(): Promise<void>;
 }

@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, isCausewayError } from '@causeway/runtime';
-import type { EventStore, Snapshot, TickCommit } from '@causeway/runtime';
+import type {
+  EventStore,
+  InputRecord,
+  LogHeader,
+  Snapshot,
+  StoredEnvelope,
+  TickCommit,
+} from '@causeway/runtime';
 import type { StoreHarness, StoreLocation } from './harness.ts';
 import { eventually, header, LogBuilder, readAll, rejectionOf, uuid } from './fixtures.ts';
 
@@ -93,6 +100,32 @@ export function describeStoreConformance(harness: StoreHarness): void {
         opened.push(right);
         expect(await right.open(header(7))).toEqual(header(7));
       });
+
+      it.each([
+        ['format 2', { format: 2, seed: 1, schema: {} }],
+        ['a negative seed', { format: 1, seed: -1, schema: {} }],
+        ['a seed of NaN', { format: 1, seed: Number.NaN, schema: {} }],
+        ['a seed past 32 bits', { format: 1, seed: 2 ** 32, schema: {} }],
+        ['no schema', { format: 1, seed: 1, schema: null }],
+        ['a version 0 in its schema', { format: 1, seed: 1, schema: { Created: 0 } }],
+        ['a string', 'header'],
+      ])(
+        "refuses a new log's header with %s with CW_INVALID_ARGUMENT, writing nothing",
+        async (_, bad) => {
+          const writer = location.writer();
+          opened.push(writer);
+
+          const error = await rejectionOf(() => writer.open(bad as unknown as LogHeader));
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          const reader = location.reader();
+          opened.push(reader);
+          expect(await reader.open()).toBeNull();
+          const right = location.writer();
+          opened.push(right);
+          expect(await right.open(header(7))).toEqual(header(7));
+        },
+      );
 
       it('gives a reader of an empty log null', async () => {
         const reader = location.reader();
@@ -209,6 +242,27 @@ export function describeStoreConformance(harness: StoreHarness): void {
             };
           },
         ],
+        [
+          'a time that is not a number (NaN)',
+          (log) => {
+            const t = log.nextTick([{}]);
+            return { commit: { ...t.commit, at: Number.NaN }, events: t.events };
+          },
+        ],
+        [
+          'a lastInput that is not a number (NaN)',
+          (log) => {
+            const t = log.nextTick([{}]);
+            return { commit: { ...t.commit, lastInput: Number.NaN }, events: t.events };
+          },
+        ],
+        [
+          'a hash that is not a string',
+          (log) => {
+            const t = log.nextTick([{}]);
+            return { commit: { ...t.commit, hash: 42 as unknown as string }, events: t.events };
+          },
+        ],
       ];
 
       for (const [what, make] of refusals) {
@@ -227,6 +281,34 @@ export function describeStoreConformance(harness: StoreHarness): void {
           expect(await readAll(store)).toEqual(log.events);
         });
       }
+
+      it.each([
+        ['an id that is not a string', { id: 7 }],
+        ['a type that is null', { type: null }],
+        ['a version that is not an integer', { version: 1.5 }],
+        ['no entity', { entity: undefined }],
+        ['a time of NaN', { at: Number.NaN }],
+        ['a causation that is a number', { causation: 3 }],
+        ['no correlation', { correlation: null }],
+        ['an actor that is a number', { actor: 1 }],
+      ])(
+        'refuses a commit with an event with %s with CW_INVALID_ARGUMENT and writes nothing',
+        async (_, change) => {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          await log.commitTicks(store, 1);
+          const next = log.nextTick([{}, {}]);
+          const events = next.events.map((e, i) => (i === 1 ? { ...e, ...change } : e));
+
+          const error = await rejectionOf(() =>
+            store.commit(next.commit, events as unknown as StoredEnvelope[]),
+          );
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          expect(await store.lastCommit()).toEqual(log.ticks.at(-1)?.commit);
+          expect(await readAll(store)).toEqual(log.events);
+        },
+      );
 
       it('keeps a refused commit out of the log after reopening', async () => {
         const store = await openWriter();
@@ -283,6 +365,29 @@ export function describeStoreConformance(harness: StoreHarness): void {
         expect(await store.readInputs()).toEqual([]);
       });
 
+      it.each([
+        ['a type that is not a string', { type: 5 }],
+        ['a version that is not an integer', { version: 'v' }],
+        ['no entity', { entity: null }],
+        ['no actor', { actor: undefined }],
+      ])(
+        'refuses an input with %s with CW_INVALID_ARGUMENT and writes nothing',
+        async (_, change) => {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          const [input] = log.nextInputs(1);
+
+          const error = await rejectionOf(() =>
+            store.journal([{ ...input, ...change } as unknown as InputRecord]),
+          );
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          expect(await store.lastInput()).toBe(0);
+          await log.journal(store, 1);
+          expect(await store.readInputs()).toEqual(log.inputs);
+        },
+      );
+
       it('keeps inputs journaled after the last commit', async () => {
         const store = await openWriter();
         const log = new LogBuilder();
@@ -315,6 +420,45 @@ export function describeStoreConformance(harness: StoreHarness): void {
         expect(await store.readCommits(6)).toEqual([]);
         expect(await store.lastCommit()).toEqual(commits[5]);
       });
+
+      it('reads commits and inputs after a negative position as after 0, and none after a huge one', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.journal(store, 3);
+        await log.commitTicks(store, 4, 1);
+        const commits = log.ticks.map((t) => t.commit);
+
+        expect(await store.readCommits(-2)).toEqual(commits);
+        expect(await store.readCommits(-2, 1)).toEqual(commits.slice(0, 1));
+        expect(await store.readInputs(-1)).toEqual(log.inputs);
+        expect(await store.readInputs(-1, 1)).toEqual(log.inputs.slice(0, 1));
+        expect(await store.readCommits(1e300)).toEqual([]);
+        expect(await store.readInputs(2 ** 60)).toEqual([]);
+        expect(await store.latestSnapshot(-1)).toBeNull();
+      });
+
+      it.each([
+        ['NaN', Number.NaN],
+        ['a fraction', 1.5],
+        ['Infinity', Number.POSITIVE_INFINITY],
+        ['a string', '1' as unknown as number],
+      ])(
+        'refuses %s as a position of readInputs, readCommits or latestSnapshot with CW_INVALID_ARGUMENT',
+        async (_, position) => {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          await log.journal(store, 2);
+          await log.commitTicks(store, 2, 1);
+
+          for (const call of [
+            () => store.readInputs(position),
+            () => store.readCommits(position),
+            () => store.latestSnapshot(position),
+          ]) {
+            expect(await rejectionOf(call)).toBeCausewayError(ErrorCodes.InvalidArgument);
+          }
+        },
+      );
     });
 
     describe('reading events', () => {
@@ -357,6 +501,12 @@ export function describeStoreConformance(harness: StoreHarness): void {
         await log.commitTicks(store, 1, 2);
         expect(await store.readEvents({ fromSeq: 3 })).toEqual({ items: [], next: null });
         expect(await store.readEvents({ fromSeq: 1, toSeq: 0 })).toEqual({ items: [], next: null });
+        expect(await store.readEvents({ fromSeq: 2, toSeq: 1 })).toEqual({ items: [], next: null });
+        expect(await store.readEvents({ fromSeq: 1e300 })).toEqual({ items: [], next: null });
+        expect(await store.readEvents({ toSeq: 2 ** 60 })).toEqual({
+          items: log.events,
+          next: null,
+        });
       });
 
       it('refuses a page size out of range with CW_INVALID_ARGUMENT', async () => {
@@ -505,7 +655,7 @@ export function describeStoreConformance(harness: StoreHarness): void {
       it('replaces a snapshot of the same tick', async () => {
         const store = await openWriter();
         const log = new LogBuilder();
-        await log.commitTicks(store, 3, 1);
+        await log.commitTicks(store, 3, 2);
         await store.saveSnapshot(snapshot(3, 1));
         await store.saveSnapshot(snapshot(3, 2));
         expect(await store.latestSnapshot()).toEqual(snapshot(3, 2));
@@ -513,6 +663,53 @@ export function describeStoreConformance(harness: StoreHarness): void {
         const again = await openWriter();
         expect(await again.latestSnapshot(3)).toEqual(snapshot(3, 2));
       });
+
+      it.each([
+        ['of a tick not committed yet', { tick: 4, lastSeq: 8, lastInput: 0 }],
+        ['of tick 0', { tick: 0, lastSeq: 0, lastInput: 0 }],
+        ['of tick NaN', { tick: Number.NaN, lastSeq: 2, lastInput: 0 }],
+        ["whose lastSeq is not its tick's", { tick: 2, lastSeq: 3, lastInput: 0 }],
+        ["whose lastInput is not its tick's", { tick: 2, lastSeq: 4, lastInput: 1 }],
+      ])('refuses a snapshot %s with CW_APPEND_CONFLICT and keeps none', async (_, position) => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 3, 2);
+        await store.saveSnapshot(snapshot(1, 10));
+
+        const error = await rejectionOf(() =>
+          store.saveSnapshot({ ...position, bytes: new Uint8Array([1]) }),
+        );
+
+        expect(error).toBeCausewayError(ErrorCodes.AppendConflict);
+        expect(await store.latestSnapshot()).toEqual(snapshot(1, 10));
+        await store.close();
+        const again = await openWriter();
+        expect(await again.latestSnapshot()).toEqual(snapshot(1, 10));
+      });
+
+      it.each([
+        ['a string', 'abc'],
+        ['a plain object', { 0: 1 }],
+        ['an array', [1, 2, 3]],
+        ['null', null],
+      ])(
+        'refuses snapshot bytes that are %s with CW_INVALID_ARGUMENT, and the log still opens',
+        async (_, bytes) => {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          await log.commitTicks(store, 2, 2);
+
+          const error = await rejectionOf(() =>
+            store.saveSnapshot({ ...snapshot(2, 0), bytes: bytes as unknown as Uint8Array }),
+          );
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          await store.close();
+          const again = await openWriter();
+          expect(await again.latestSnapshot()).toBeNull();
+          expect(await readAll(again)).toEqual(log.events);
+        },
+      );
 
       it('keeps a large snapshot byte for byte', async () => {
         const store = await openWriter();
@@ -782,6 +979,26 @@ export function describeStoreConformance(harness: StoreHarness): void {
         expect(await rejectionOf(() => reader.readEvents())).toBeCausewayError(
           ErrorCodes.StoreClosed,
         );
+      });
+
+      it('finishes the writes called before close(), then keeps them', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        await log.commitTicks(store, 1);
+        const [input] = log.nextInputs(1);
+        const next = log.nextTick([{}, {}]);
+
+        const journaling = store.journal([input as InputRecord], { syncWithCommit: true });
+        const committing = store.commit({ ...next.commit, lastInput: 1 }, next.events);
+        const closing = store.close();
+        await journaling;
+        await committing;
+        await closing;
+
+        const reader = await openReader();
+        expect(await reader.lastCommit()).toEqual({ ...next.commit, lastInput: 1 });
+        expect(await reader.readInputs()).toEqual([input]);
+        expect(await readAll(reader)).toEqual([...log.events, ...next.events]);
       });
 
       it('keeps everything committed after reopening', async () => {

@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from '@causeway/adapters/file';
 import { copyDir, flipByte, readContents, removeDir, tempDir, writeLog } from './file-fixtures.ts';
 import type { WrittenLog } from './file-fixtures.ts';
+import { pgUrl, requirePostgres } from '../../../test/services.ts';
+import { uniqueSchema } from './postgres-harness.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -99,5 +101,67 @@ describe('causeway store', () => {
     const run = await causeway('store', 'frobnicate', dir);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Usage:');
+  });
+
+  it('prints the usage on stdout and exits 0 for --help', async () => {
+    const run = await causeway('--help');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage:');
+    expect(run.stderr).toBe('');
+  });
+
+  it('refuses an unknown option of repair (a typo of --yes) with exit 2, changing nothing', async () => {
+    await flipByte(join(dir, '00000001.seg'), (log.tickEnds[3] as { offset: number }).offset + 12);
+    const before = (await stat(join(dir, '00000001.seg'))).size;
+
+    const run = await causeway('store', 'repair', dir, '--yse');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Unknown option for repair: --yse');
+    expect(run.stdout).toBe('');
+    expect((await stat(join(dir, '00000001.seg'))).size).toBe(before);
+  });
+
+  it('takes --yes before the folder too', async () => {
+    await flipByte(join(dir, '00000001.seg'), (log.tickEnds[3] as { offset: number }).offset + 12);
+    const run = await causeway('store', 'repair', '--yes', dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Repaired: cut 00000001.seg');
+  });
+
+  it.each([
+    ['check without a folder', ['store', 'check']],
+    ['check with two folders', ['store', 'check', 'a', 'b']],
+    ['check with --yes', ['store', 'check', 'DIR', '--yes']],
+    ['reject-input without a URL', ['store', 'reject-input']],
+    ['reject-input of input 0', ['store', 'reject-input', 'memory:', '0', '--reason', 'x']],
+    ['reject-input of input 0x10', ['store', 'reject-input', 'memory:', '0x10', '--reason', 'x']],
+    ['reject-input of input 1.5', ['store', 'reject-input', 'memory:', '1.5', '--reason', 'x']],
+    ['reject-input without --reason', ['store', 'reject-input', 'memory:', '1']],
+    [
+      'reject-input with an empty reason',
+      ['store', 'reject-input', 'memory:', '1', '--reason', ' '],
+    ],
+  ])('refuses %s with the usage and exit 2', async (_, args) => {
+    const run = await causeway(...args.map((a) => (a === 'DIR' ? dir : a)));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Usage:');
+    expect(run.stdout).toBe('');
+  });
+});
+
+const postgres = await requirePostgres();
+
+describe.skipIf(!postgres.available)('causeway store reject-input on Postgres', () => {
+  it('never prints the password of the store URL', async () => {
+    const url = new URL(pgUrl());
+    url.password = 's3cret-pw';
+    url.searchParams.set('schema', uniqueSchema());
+
+    const run = await causeway('store', 'reject-input', url.href, '1', '--reason', 'poison');
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('holds no log');
+    expect(`${run.stdout}${run.stderr}`).not.toContain('s3cret-pw');
   });
 });

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStore } from '@causeway/adapters/file';
+import { checkFileStore, FileStore } from '@causeway/adapters/file';
 import { ErrorCodes, isCausewayError } from '@causeway/runtime';
 import { canMount, Mounts, removeDir, tempDir } from './file-fixtures.ts';
 
@@ -34,6 +34,40 @@ describe('file store errors from the file system', () => {
     await writeFile(path, 'x');
 
     const error = await openError(new FileStore({ dir: path }));
+
+    expect(isCausewayError(error, ErrorCodes.InvalidArgument), String(error)).toBe(true);
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toContain('not a folder');
+  });
+
+  it('refuses a segment that is a folder with CW_STORE_UNAVAILABLE in open and check, saying what to do', async () => {
+    const writer = new FileStore({ dir, segmentBytes: 1024 });
+    await writer.open(h);
+    for (let t = 1; t <= 100; t++) {
+      await writer.commit({ tick: t, at: t, firstSeq: 1, lastSeq: 0, lastInput: 0, hash: 'h' }, []);
+    }
+    await writer.close();
+    expect(await readdir(dir)).toContain('00000002.seg');
+    await rm(join(dir, '00000002.seg'));
+    await mkdir(join(dir, '00000002.seg'));
+
+    const error = await openError(new FileStore({ dir }));
+    let checkError: unknown = null;
+    await checkFileStore(dir).catch((e: unknown) => (checkError = e));
+
+    for (const e of [error, checkError]) {
+      expect(isCausewayError(e, ErrorCodes.StoreUnavailable), String(e)).toBe(true);
+      expect((e as Error).message).toContain(dir);
+      expect((e as Error).message).toContain('a folder has the name of one of the store');
+    }
+  });
+
+  it('refuses a reader on a path that is a file, naming it, with CW_INVALID_ARGUMENT', async () => {
+    const path = join(dir, 'not-a-folder');
+    await writeFile(path, 'x');
+
+    let error: unknown = null;
+    await new FileStore({ dir: path, readOnly: true }).open().catch((e: unknown) => (error = e));
 
     expect(isCausewayError(error, ErrorCodes.InvalidArgument), String(error)).toBe(true);
     expect((error as Error).message).toContain(path);

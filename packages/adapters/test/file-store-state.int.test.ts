@@ -46,4 +46,25 @@ describe('a file store used in the wrong state', () => {
     expect(await store.lastInput()).toBe(0);
     await store.close();
   });
+
+  it.each([
+    ['an empty dir', { dir: '' }],
+    ['a blank dir', { dir: '  ' }],
+    ['a dir that is not a string', { dir: 42 as unknown as string }],
+    ['a pollMs of 0', { dir: 'DIR', pollMs: 0 }],
+    ['an intervalMs of NaN', { dir: 'DIR', intervalMs: Number.NaN }],
+    ['a negative intervalMs', { dir: 'DIR', intervalMs: -1 }],
+  ])('refuses %s with CW_INVALID_ARGUMENT and creates nothing', async (_, options) => {
+    const before = await readdir(process.cwd());
+    let error: unknown = null;
+    try {
+      new FileStore({ ...options, dir: options.dir === 'DIR' ? dir : options.dir });
+    } catch (e) {
+      error = e;
+    }
+
+    expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+    expect(await readdir(process.cwd())).toEqual(before);
+    expect(await readdir(dir)).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -108,5 +108,19 @@ describe('pglite store', () => {
     await reader.open();
 
     expect(await readAll(reader)).toEqual(log.events);
+  });
+
+  it('refuses a path that is a file with CW_INVALID_ARGUMENT naming it, and opens it again once it is a folder', async () => {
+    const path = join(dir, 'not-a-folder');
+    await writeFile(path, 'x');
+
+    const error = await rejectionOf(() => openStore(`pglite:${path}`));
+
+    expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+    expect((error as Error).message).toContain(`${path} exists and is not a folder`);
+    expect((error as Error).message).not.toContain('[object Object]');
+    await rm(path);
+    const store = await track(openStore(`pglite:${path}`));
+    expect(await store.open(header())).toEqual(header());
   });
 });

@@ -9,6 +9,7 @@
  */
 import { isCausewayError, journalInputRejection } from '@causeway/runtime';
 import { openStore } from '../index.ts';
+import { redactUrl } from '../store-url.ts';
 import { checkFileStore, repairFileStore } from '../file/index.ts';
 import type { CheckReport } from '../file/index.ts';
 
@@ -64,20 +65,28 @@ function describe(report: CheckReport): string {
   return lines.join('\n');
 }
 
+/** Prints what was wrong with the arguments, then the usage; returns the exit code 2. */
+function usageError(what: string): number {
+  process.stderr.write(`${what}\n\n${USAGE}\n`);
+  return 2;
+}
+
 // Journals the rejection through the store's own writer, so the app's next open runs it.
 async function rejectInput(url: string, rest: readonly string[]): Promise<number> {
-  const ino = Number(rest[0]);
-  const at = rest.indexOf('--reason');
-  const reason = at === -1 ? undefined : rest[at + 1];
-  if (!Number.isInteger(ino) || reason === undefined) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
+  const [n, flag, reason, ...extra] = rest;
+  if (n === undefined || !/^[1-9][0-9]*$/.test(n) || !Number.isSafeInteger(Number(n)))
+    return usageError(
+      `reject-input needs the input number (1 or more), got ${JSON.stringify(n ?? '')}.`,
+    );
+  if (flag !== '--reason' || reason === undefined || reason.trim() === '')
+    return usageError('reject-input needs --reason and a text saying why the input is rejected.');
+  if (extra.length > 0) return usageError(`Unexpected arguments: ${extra.join(' ')}.`);
+  const ino = Number(n);
   const reader = await openStore(url, { readOnly: true });
   const header = await reader.open();
   await reader.close();
   if (header === null) {
-    process.stderr.write(`The store ${url} holds no log.\n`);
+    process.stderr.write(`The store ${redactUrl(url)} holds no log.\n`);
     return 1;
   }
   const store = await openStore(url);
@@ -94,19 +103,40 @@ async function rejectInput(url: string, rest: readonly string[]): Promise<number
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const [group, command, dir, ...rest] = args;
-  if (group === 'store' && command === 'reject-input' && dir !== undefined)
-    return rejectInput(dir, rest);
-  if (group !== 'store' || (command !== 'check' && command !== 'repair') || dir === undefined) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
+  if (args.some((a) => a === '--help' || a === '-h') || (args.length === 1 && args[0] === 'help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
   }
+  const [group, command, ...operands] = args;
+  if (group !== 'store')
+    return usageError(
+      group === undefined ? 'No command given.' : `Unknown command ${JSON.stringify(group)}.`,
+    );
+  if (command === 'reject-input') {
+    const [url, ...rest] = operands;
+    if (url === undefined) return usageError('reject-input needs the store URL.');
+    return rejectInput(url, rest);
+  }
+  if (command !== 'check' && command !== 'repair')
+    return usageError(
+      command === undefined
+        ? 'No store command given.'
+        : `Unknown store command ${JSON.stringify(command)}.`,
+    );
+  const options = operands.filter((a) => a.startsWith('-'));
+  const unknown = options.filter((o) => command !== 'repair' || o !== '--yes');
+  if (unknown.length > 0) return usageError(`Unknown option for ${command}: ${unknown.join(' ')}.`);
+  const dirs = operands.filter((a) => !a.startsWith('-'));
+  const dir = dirs[0];
+  if (dir === undefined) return usageError(`${command} needs the store's folder.`);
+  if (dirs.length > 1)
+    return usageError(`${command} takes one folder, got ${dirs.length}: ${dirs.join(' ')}.`);
   if (command === 'check') {
     const report = await checkFileStore(dir, { onProgress: progress });
     process.stdout.write(`${describe(report)}\n`);
     return report.clean ? 0 : 1;
   }
-  const apply = rest.includes('--yes');
+  const apply = options.includes('--yes');
   const result = await repairFileStore(dir, { apply, onProgress: progress });
   process.stdout.write(`${describe(result.before)}\n`);
   if (result.before.clean) return 0;

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { WriterLock } from './lock.ts';
 import { removeIndexFile } from './index-file.ts';
 import { writeManifest } from './manifest.ts';
+import { fileFailure, pathOf } from './fs-errors.ts';
 import { scanLog, segmentName, segmentPath } from './segments.ts';
 import type { LogScan } from './segments.ts';
 
@@ -95,6 +96,9 @@ export async function checkFileStore(
   const scan = await scanLog(full, {
     verifyEvents: true,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  }).catch((error: unknown) => {
+    const path = pathOf(error, full);
+    throw path === undefined ? error : fileFailure(error, `file:${dir}`, path, 'check the log');
   });
   return report(full, scan);
 }
@@ -125,6 +129,9 @@ export async function repairFileStore(
     const scan = await scanLog(full, {
       verifyEvents: true,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    }).catch((error: unknown) => {
+      const path = pathOf(error, full);
+      throw path === undefined ? error : fileFailure(error, `file:${dir}`, path, 'check the log');
     });
     const before = report(full, scan);
     const removed = scan.segments.filter((n) => n > scan.cut.segment);

@@ -9,6 +9,8 @@ import {
   checkHeader,
   checkJournal,
   checkLimit,
+  checkNewHeader,
+  checkSnapshot,
   DEFAULT_PAGE,
   decodeValue,
   encodeEnvelope,
@@ -16,6 +18,7 @@ import {
   inputFromTuple,
   inputToTuple,
   commitToTuple,
+  normalisePosition,
   normaliseQuery,
   SecondaryIndex,
   storeClosed,
@@ -37,7 +40,7 @@ import { EnvelopeWriter } from './envelope-writer.ts';
 import type { RecordEncoders } from './envelope-writer.ts';
 import { damageError, RecordReader } from './reader.ts';
 import { TailFollower } from './tail.ts';
-import { fileFailure, makeStoreFolder } from './fs-errors.ts';
+import { fileFailure, makeStoreFolder, pathOf } from './fs-errors.ts';
 import { readIndexFile, writeIndexFile } from './index-file.ts';
 import { WriterLock } from './lock.ts';
 import { ManifestError, readManifest, syncFolder, writeManifest } from './manifest.ts';
@@ -231,6 +234,15 @@ export class FileStore implements EventStore {
   private readonly secondary = new SecondaryIndex();
 
   constructor(options: FileStoreOptions) {
+    const dir: unknown = options.dir;
+    // resolve('') is the working directory: a log would land wherever the process started.
+    if (typeof dir !== 'string' || dir.trim() === '') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `dir must name the store's folder (for example './data'), got ${JSON.stringify(dir) ?? String(dir)}.`,
+        { dir },
+      );
+    }
     this.dir = resolve(options.dir);
     this.description = `file:${options.dir}`;
     this.records = new RecordReader(this.dir, this.description, () => this.index);
@@ -260,6 +272,18 @@ export class FileStore implements EventStore {
         },
       );
     }
+    for (const [name, value, least] of [
+      ['intervalMs', this.intervalMs, 0],
+      ['pollMs', this.pollMs, 1],
+    ] as const) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < least) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `${name} must be a finite number of ${least} or more milliseconds, got ${String(value)}.`,
+          { [name]: value },
+        );
+      }
+    }
     if (!['commit', 'interval', 'none'].includes(this.durability)) {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
@@ -281,6 +305,8 @@ export class FileStore implements EventStore {
   async open(header?: LogHeader): Promise<LogHeader | null> {
     if (this.state === 'closed') throw storeClosed(this.description);
     if (this.state !== 'new') return this.index.header;
+    // Before the folder, the lock or a byte is made: a bad header leaves nothing behind.
+    if (!this.readOnly && header !== undefined) checkNewHeader(this.description, header);
     this.state = 'opening';
     try {
       if (this.readOnly) await this.openReader();
@@ -288,7 +314,10 @@ export class FileStore implements EventStore {
     } catch (error) {
       await this.release();
       this.state = 'closed';
-      throw error;
+      // A file system error from the scan (a segment that is a folder, say) names its file.
+      const path = pathOf(error, this.dir);
+      if (path === undefined) throw error;
+      throw fileFailure(error, this.description, path, 'open the log');
     }
     this.state = 'open';
     return this.index.header;
@@ -427,6 +456,12 @@ export class FileStore implements EventStore {
   /** Stores a snapshot, replacing one of the same tick. */
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     this.ensureWritable();
+    checkSnapshot(
+      this.description,
+      snapshot,
+      this.acceptedCommitOf(snapshot.tick),
+      this.acceptedCommit?.tick ?? 0,
+    );
     const body = encodeValue([snapshot.tick, snapshot.lastSeq, snapshot.lastInput, snapshot.bytes]);
     const batch = this.pending;
     batch.writer.frameBody(RecordKind.Snapshot, body);
@@ -436,21 +471,28 @@ export class FileStore implements EventStore {
 
   async latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null> {
     await this.ready();
+    const bound =
+      atOrBeforeTick === undefined
+        ? undefined
+        : normalisePosition('atOrBeforeTick', atOrBeforeTick);
     const list = this.index.snapshots;
     for (let i = list.length - 1; i >= 0; i--) {
       const place = list[i] as (typeof list)[number];
-      if (atOrBeforeTick !== undefined && place.tick > atOrBeforeTick) continue;
+      if (bound !== undefined && place.tick > bound) continue;
       const frame = await this.records.readSpan(place.segment, place.offset, place.size);
       this.records.checkFrameAt(frame, 0, place.size, place.segment, place.offset);
-      const t = this.records.decodeAt(
-        place,
-        () => decodeValue(frame.subarray(FRAME_HEAD)) as unknown[],
-      );
+      // An index-covered record is not scanned at open: a snapshot written without bytes (a
+      // writer before the snapshot check) is damage found here.
+      const bytes = this.records.decodeAt(place, () => {
+        const t = decodeValue(frame.subarray(FRAME_HEAD)) as unknown[];
+        if (!(t[3] instanceof Uint8Array)) throw new TypeError('its bytes are not binary');
+        return t[3];
+      });
       return {
         tick: place.tick,
         lastSeq: place.lastSeq,
         lastInput: place.lastInput,
-        bytes: (t[3] as Uint8Array).slice(),
+        bytes: bytes.slice(),
       };
     }
     return null;
@@ -479,6 +521,7 @@ export class FileStore implements EventStore {
   async readInputs(after = 0, limit = DEFAULT_PAGE): Promise<readonly InputRecord[]> {
     await this.ready();
     checkLimit(limit);
+    after = normalisePosition('after', after);
     const last = Math.min(this.index.lastInput, after + limit);
     const out: InputRecord[] = [];
     if (last <= after) return out;
@@ -501,6 +544,7 @@ export class FileStore implements EventStore {
   async readCommits(afterTick = 0, limit = DEFAULT_PAGE): Promise<readonly TickCommit[]> {
     this.checkOpen();
     checkLimit(limit);
+    afterTick = normalisePosition('afterTick', afterTick);
     // As `readEvents`: a page that ends before the last known commit needs no catching up.
     if (this.readOnly && !(afterTick + limit < this.index.commits.length))
       await this.tail.refresh();
@@ -830,6 +874,18 @@ export class FileStore implements EventStore {
   }
 
   // ---- reading ----
+
+  /** The commit record of `tick` among those accepted (indexed, or waiting to be written). */
+  private acceptedCommitOf(tick: number): TickCommit | undefined {
+    const indexed = this.index.commits[tick - 1];
+    if (indexed !== undefined) return indexed;
+    for (const batch of [this.pending, this.spare]) {
+      for (let i = 0; i < batch.commitCount; i++) {
+        if (batch.commits[i]?.tick === tick) return batch.commits[i];
+      }
+    }
+    return undefined;
+  }
 
   private async ready(): Promise<void> {
     this.checkOpen();

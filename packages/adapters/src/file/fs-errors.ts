@@ -25,6 +25,10 @@ const ADVICE: Readonly<Record<string, { readonly code: ErrorCode; readonly says:
     code: ErrorCodes.StoreUnavailable,
     says: 'the operation is not permitted. Give this process write access to the folder, or open the store with readOnly: true',
   },
+  EISDIR: {
+    code: ErrorCodes.StoreUnavailable,
+    says: "a folder has the name of one of the store's files. Move that folder out of the store folder, then open the store again",
+  },
   ENOENT: {
     code: ErrorCodes.InvalidArgument,
     says: 'a folder on the way does not exist and could not be made. Create the parent folder, or give a path whose parent exists',
@@ -98,4 +102,15 @@ export async function makeStoreFolder(dir: string, store: string): Promise<void>
       throw fileFailure(error, store, dir, `create the store folder (making ${folder})`);
     }
   }
+}
+
+/**
+ * The path a file system error names, or `dir` when it names none (a read through a
+ * descriptor); undefined for an error that is not the file system's.
+ */
+export function pathOf(error: unknown, dir: string): string | undefined {
+  if (error instanceof CausewayError || !(error instanceof Error)) return undefined;
+  const { code, path } = error as NodeJS.ErrnoException;
+  if (typeof code !== 'string') return undefined;
+  return typeof path === 'string' ? path : dir;
 }

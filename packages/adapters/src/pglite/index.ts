@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Transaction } from '@electric-sql/pglite';
@@ -160,7 +161,8 @@ export class PgliteStore extends SqlStore {
  * const writer = await openPgliteStore('./data/pglite', { schema: 'orders' });
  * await writer.open(header);
  * ```
- * @throws CausewayError `CW_STORE_UNAVAILABLE` when PGlite cannot open the directory.
+ * @throws CausewayError `CW_INVALID_ARGUMENT` when the path is a file, not a folder;
+ * `CW_STORE_UNAVAILABLE` when PGlite cannot open the directory.
  */
 export async function openPgliteStore(
   where: string | PGlite,
@@ -202,14 +204,38 @@ export async function openPgliteStore(
 }
 
 async function create(dataDir: string | undefined, description: string): Promise<PGlite> {
+  if (dataDir !== undefined) {
+    const info = await stat(dataDir).catch(() => null);
+    if (info !== null && !info.isDirectory()) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `PGlite cannot open ${description}: ${dataDir} exists and is not a folder. Give the path of a folder (or of one to create).`,
+        { store: description, dir: dataDir },
+      );
+    }
+  }
   try {
     return await PGlite.create(dataDir === undefined ? {} : { dataDir });
   } catch (err) {
     throw new CausewayError(
       ErrorCodes.StoreUnavailable,
-      `PGlite could not open ${description}: ${err instanceof Error ? err.message : String(err)}. Check that the directory is writable and not opened by another process.`,
+      `PGlite could not open ${description}: ${reasonOf(err)}. Check that the directory is writable and not opened by another process.`,
       { store: description },
       { cause: err },
     );
   }
+}
+
+// PGlite's file system throws plain objects (`{ name: 'ErrnoError', errno: 54 }`), which
+// String() shows as '[object Object]'.
+function reasonOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null) {
+    try {
+      return JSON.stringify(err);
+    } catch {
+      return Object.prototype.toString.call(err);
+    }
+  }
+  return String(err);
 }

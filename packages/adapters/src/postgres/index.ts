@@ -17,6 +17,7 @@ import type {
   SqlWriterSession,
 } from '../sql/session.ts';
 import { SqlStore } from '../sql/sql-store.ts';
+import { redactUrl } from '../store-url.ts';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -38,7 +39,8 @@ function describe(url: URL): string {
   const shown = new URL(url.href);
   shown.password = '';
   shown.searchParams.delete('schema');
-  return shown.href;
+  // A password with an unescaped '/' parses as a port and a path: hide what may be one.
+  return redactUrl(shown.href);
 }
 
 function parseUrl(url: string): URL {
@@ -47,8 +49,8 @@ function parseUrl(url: string): URL {
   } catch (err) {
     throw new CausewayError(
       ErrorCodes.InvalidStoreUrl,
-      `The Postgres URL ${JSON.stringify(url.replace(/:[^:@/]*@/, ':***@'))} is malformed. Use postgres://user:password@host:5432/database?schema=name.`,
-      { url: url.replace(/:[^:@/]*@/, ':***@') },
+      `The Postgres URL ${JSON.stringify(redactUrl(url))} is malformed. Use postgres://user:password@host:5432/database?schema=name.`,
+      { url: redactUrl(url) },
       { cause: err },
     );
   }

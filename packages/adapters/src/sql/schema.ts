@@ -8,7 +8,8 @@ const schemaName = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Checks a log's schema name. Names are restricted to lower-case identifiers so that they
- * need no quoting rules of their own and map one-to-one onto lock keys and channel names.
+ * need no quoting rules of their own and map one-to-one onto lock keys and channel names;
+ * Postgres' own (`pg_…`, `information_schema`) are refused.
  * @throws CausewayError `CW_INVALID_ARGUMENT`
  */
 export function checkSchemaName(schema: string): string {
@@ -16,6 +17,15 @@ export function checkSchemaName(schema: string): string {
     throw new CausewayError(
       ErrorCodes.InvalidArgument,
       `The schema name ${JSON.stringify(schema)} is not usable for a Causeway log: use 1 to 63 lower-case letters, digits and underscores, not starting with a digit (for example "causeway" or "orders_log").`,
+      { schema },
+    );
+  }
+  // Postgres keeps these for itself: a pg_ name cannot be created, and information_schema
+  // exists, so a log would be written among the system's views.
+  if (schema.startsWith('pg_') || schema === 'information_schema') {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `The schema name ${JSON.stringify(schema)} is reserved by Postgres for its system schemas; give the log another schema (for example "causeway" or "orders_log").`,
       { schema },
     );
   }

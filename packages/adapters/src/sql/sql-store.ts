@@ -4,12 +4,15 @@ import {
   checkHeader,
   checkJournal,
   checkLimit,
+  checkNewHeader,
+  checkSnapshot,
   decodeValue,
   DEFAULT_PAGE,
   encodeValue,
   ENVELOPE_FIELDS,
   ENVELOPE_LAYOUT,
   envelopeToTuple,
+  normalisePosition,
   normaliseQuery,
   storeClosed,
   storeReadOnly,
@@ -241,6 +244,8 @@ export class SqlStore implements EventStore {
   private readonly channel: string;
   private readonly pollMs: number;
   private closed = false;
+  /** Set once close() has let the writes called before it finish. */
+  private released = false;
 
   // Writer state. `last`/`lastIno` mirror the database while the session is healthy; they are
   // dropped after any failed write and reloaded on the next one.
@@ -272,6 +277,7 @@ export class SqlStore implements EventStore {
 
   async open(header?: LogHeader): Promise<LogHeader | null> {
     this.ensureOpen();
+    if (!this.readOnly && header !== undefined) checkNewHeader(this.description, header);
     if (this.readOnly) {
       try {
         const version = await schemaVersion(this.driver.reads, this.schema);
@@ -406,6 +412,12 @@ export class SqlStore implements EventStore {
     this.ensureWritable();
     return await this.serialised(async () => {
       const session = await this.writerSession();
+      checkSnapshot(
+        this.description,
+        snapshot,
+        await this.writerCommitOf(session, snapshot.tick),
+        this.last?.tick ?? 0,
+      );
       try {
         await session.query(
           `insert into ${this.s}.snapshots (tick, last_seq, last_input, bytes) values ($1, $2, $3, $4)
@@ -425,7 +437,11 @@ export class SqlStore implements EventStore {
       'the latest snapshot',
       `select tick, last_seq, last_input, bytes from ${this.s}.snapshots
        where tick <= $1 order by tick desc limit 1`,
-      [atOrBeforeTick ?? Number.MAX_SAFE_INTEGER],
+      [
+        atOrBeforeTick === undefined
+          ? Number.MAX_SAFE_INTEGER
+          : normalisePosition('atOrBeforeTick', atOrBeforeTick),
+      ],
     );
     const r = rows[0];
     if (r === undefined) return null;
@@ -462,6 +478,7 @@ export class SqlStore implements EventStore {
   async readInputs(after = 0, limit = DEFAULT_PAGE): Promise<readonly InputRecord[]> {
     this.ensureOpen();
     checkLimit(limit);
+    after = normalisePosition('after', after);
     const rows = await this.read(
       'inputs',
       `select ino, type, version, entity, data, actor from ${this.s}.inputs
@@ -474,7 +491,7 @@ export class SqlStore implements EventStore {
   async readCommits(afterTick = 0, limit = DEFAULT_PAGE): Promise<readonly TickCommit[]> {
     this.ensureOpen();
     checkLimit(limit);
-    const commits = await this.commitsAfter(afterTick, limit);
+    const commits = await this.commitsAfter(normalisePosition('afterTick', afterTick), limit);
     this.see(commits.at(-1)?.tick ?? 0);
     return commits;
   }
@@ -542,6 +559,7 @@ export class SqlStore implements EventStore {
     this.watchers.clear();
     this.stopTailing();
     await this.writes.catch(() => undefined);
+    this.released = true;
     const session = this.session ?? (await this.connecting?.catch(() => null)) ?? null;
     this.session = null;
     await session?.release();
@@ -563,7 +581,9 @@ export class SqlStore implements EventStore {
    * took it meanwhile.
    */
   private async writerSession(): Promise<SqlWriterSession> {
-    this.ensureOpen();
+    // Writes called before close() still run (close waits for them); only a released store
+    // refuses them.
+    if (this.released) throw storeClosed(this.description);
     let session = this.session;
     if (session !== null && session.broken) {
       this.session = null;
@@ -578,7 +598,7 @@ export class SqlStore implements EventStore {
       } finally {
         this.connecting = null;
       }
-      if (this.closed) {
+      if (this.released) {
         await session.release();
         throw storeClosed(this.description);
       }
@@ -650,6 +670,24 @@ export class SqlStore implements EventStore {
       [afterTick, limit],
     );
     return rows.map(toCommit);
+  }
+
+  /** The commit record of `tick`, read on the writer's session (the last one is known). */
+  private async writerCommitOf(
+    session: SqlWriterSession,
+    tick: number,
+  ): Promise<TickCommit | undefined> {
+    if (this.last !== null && this.last.tick === tick) return this.last;
+    if (!Number.isInteger(tick) || tick < 1 || tick > (this.last?.tick ?? 0)) return undefined;
+    try {
+      const { rows } = await session.query<Row>(
+        `select tick, at, first_seq, last_seq, last_input, hash from ${this.s}.commits where tick = $1`,
+        [tick],
+      );
+      return rows[0] === undefined ? undefined : toCommit(rows[0]);
+    } catch (err) {
+      throw this.failedWrite(`Saving the snapshot of tick ${tick}`, err);
+    }
   }
 
   private async lastTick(): Promise<number> {

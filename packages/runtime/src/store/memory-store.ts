@@ -16,7 +16,10 @@ import {
   checkHeader,
   checkJournal,
   checkLimit,
+  checkNewHeader,
+  checkSnapshot,
   DEFAULT_PAGE,
+  normalisePosition,
   normaliseQuery,
   storeClosed,
   storeReadOnly,
@@ -86,6 +89,7 @@ export class MemoryStore implements EventStore {
       this.ensureOpen();
       const log = this.log;
       if (!this.readOnly) {
+        if (header !== undefined) checkNewHeader(this.description, header);
         if (log.writer !== null && log.writer !== this.writerId)
           throw new StoreLockedError(this.description, log.writer);
         // The header is checked before the lock is taken, so a refused writer holds nothing.
@@ -123,6 +127,8 @@ export class MemoryStore implements EventStore {
   saveSnapshot(snapshot: Snapshot): Promise<void> {
     return settle(() => {
       this.ensureWritable();
+      const commits = this.log.commits;
+      checkSnapshot(this.description, snapshot, commits[snapshot.tick - 1], commits.length);
       const list = this.log.snapshots;
       const at = list.findIndex((s) => s.tick >= snapshot.tick);
       if (at === -1) list.push(snapshot);
@@ -135,10 +141,14 @@ export class MemoryStore implements EventStore {
   latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null> {
     return settle(() => {
       this.ensureOpen();
+      const bound =
+        atOrBeforeTick === undefined
+          ? undefined
+          : normalisePosition('atOrBeforeTick', atOrBeforeTick);
       const list = this.log.snapshots;
       for (let i = list.length - 1; i >= 0; i--) {
         const s = list[i] as Snapshot;
-        if (atOrBeforeTick === undefined || s.tick <= atOrBeforeTick) return s;
+        if (bound === undefined || s.tick <= bound) return s;
       }
       return null;
     });
@@ -171,7 +181,8 @@ export class MemoryStore implements EventStore {
     return settle(() => {
       this.ensureOpen();
       checkLimit(limit);
-      return this.log.inputs.slice(after, after + limit);
+      const from = normalisePosition('after', after);
+      return this.log.inputs.slice(from, from + limit);
     });
   }
 
@@ -179,7 +190,8 @@ export class MemoryStore implements EventStore {
     return settle(() => {
       this.ensureOpen();
       checkLimit(limit);
-      return this.log.commits.slice(afterTick, afterTick + limit);
+      const from = normalisePosition('afterTick', afterTick);
+      return this.log.commits.slice(from, from + limit);
     });
   }
 

@@ -102,7 +102,9 @@ export interface EventStore {
   /**
    * Opens the log. A writer passes the header to create a new log with; an existing log keeps
    * its own header, which is returned. A reader passes nothing and gets `null` for an empty store.
-   * @throws StoreLockedError when another writer holds the log.
+   * @throws StoreLockedError when another writer holds the log; CausewayError
+   * `CW_INVALID_ARGUMENT` for a writer's header that is not a valid `LogHeader` (nothing is
+   * written), `CW_LOG_MISMATCH` for one whose seed differs from the stored log's.
    */
   open(header?: LogHeader): Promise<LogHeader | null>;
 
@@ -112,20 +114,45 @@ export interface EventStore {
    * resolves, so a store may make them durable with that commit (one sync for both) instead of
    * before resolving; it must still keep them ahead of the commit, and stores that sync each
    * call ignore the option.
+   * @throws CausewayError `CW_APPEND_CONFLICT` for a gap in the input numbers,
+   * `CW_INVALID_ARGUMENT` for an input whose fields do not have their types; nothing is written.
    */
   journal(inputs: readonly InputRecord[], options?: JournalOptions): Promise<void>;
-  /** Appends a tick's events and its commit record atomically. */
+  /**
+   * Appends a tick's events and its commit record atomically.
+   * @throws CausewayError `CW_APPEND_CONFLICT` for a commit that breaks the log's numbering or
+   * time, `CW_INVALID_ARGUMENT` for an event whose fields do not have their types; nothing is
+   * written.
+   */
   commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void>;
-  /** Stores a snapshot (replacing one of the same tick). */
+  /**
+   * Stores a snapshot (replacing one of the same tick). It must follow a committed tick, with
+   * that tick's `lastSeq` and `lastInput`, and its bytes must be a `Uint8Array`.
+   * @throws CausewayError `CW_APPEND_CONFLICT` for a snapshot that does not match a committed
+   * tick, `CW_INVALID_ARGUMENT` for bytes that are not a `Uint8Array`; nothing is written.
+   */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
 
-  /** The newest snapshot whose tick is at most `atOrBeforeTick` (default: any). */
+  /**
+   * The newest snapshot whose tick is at most `atOrBeforeTick` (default: any).
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `atOrBeforeTick` is not an integer.
+   */
   latestSnapshot(atOrBeforeTick?: number): Promise<Snapshot | null>;
   /** Reads events in seq order. */
   readEvents(query?: EventQuery): Promise<Page<StoredEnvelope>>;
-  /** Reads journaled inputs with `ino > after`, in order, at most `limit` (default 1,000). */
+  /**
+   * Reads journaled inputs with `ino > after`, in order, at most `limit` (default 1,000).
+   * A negative `after` reads from the first input.
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `after` is not an integer or `limit` is
+   * not an integer from 1 to 10,000.
+   */
   readInputs(after?: number, limit?: number): Promise<readonly InputRecord[]>;
-  /** Reads commit records with `tick > afterTick`, in order, at most `limit` (default 1,000). */
+  /**
+   * Reads commit records with `tick > afterTick`, in order, at most `limit` (default 1,000).
+   * A negative `afterTick` reads from the first commit.
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `afterTick` is not an integer or `limit`
+   * is not an integer from 1 to 10,000.
+   */
   readCommits(afterTick?: number, limit?: number): Promise<readonly TickCommit[]>;
   /** The newest commit record, or `null` before the first tick. */
   lastCommit(): Promise<TickCommit | null>;
@@ -141,6 +168,9 @@ export interface EventStore {
    */
   watch(listener: (commit: TickCommit) => void): Unwatch;
 
-  /** Releases the store (and the writer lock). Further calls throw `CW_STORE_CLOSED`. */
+  /**
+   * Releases the store (and the writer lock) once the writes called before it have finished
+   * (each resolves or rejects as it would have). Further calls throw `CW_STORE_CLOSED`.
+   */
   close(): Promise<void>;
 }

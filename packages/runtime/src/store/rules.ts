@@ -1,6 +1,7 @@
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
+import { isValidSeed } from '../random/prng.ts';
 import type { StoredEnvelope } from '../events/envelope.ts';
-import type { EventQuery, InputRecord, LogHeader, TickCommit } from './port.ts';
+import type { EventQuery, InputRecord, LogHeader, Snapshot, TickCommit } from './port.ts';
 
 /** The page size of a read that names none. */
 export const DEFAULT_PAGE = 1000;
@@ -20,6 +21,14 @@ export function checkJournal(
   for (let i = 0; i < inputs.length; i++) {
     const expected = lastInput + 1 + i;
     const input = inputs[i] as InputRecord;
+    const bad = badInputField(input);
+    if (bad !== null) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Input ${String(input.ino)} cannot be journaled to ${store}: ${bad}. Nothing was written.`,
+        { store, ino: input.ino },
+      );
+    }
     if (input.ino !== expected) {
       throw new CausewayError(
         ErrorCodes.AppendConflict,
@@ -64,6 +73,14 @@ export function checkCommit(
   }
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as StoredEnvelope;
+    const bad = badEventField(e);
+    if (bad !== null) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Commit of tick ${commit.tick} to ${store} refused: event ${i} (seq ${String(e.seq)}) ${bad}. Nothing was written.`,
+        { store, tick: commit.tick, index: i },
+      );
+    }
     if (e.seq !== commit.firstSeq + i || e.tick !== commit.tick) {
       refuseCommit(
         store,
@@ -73,7 +90,11 @@ export function checkCommit(
       );
     }
   }
-  if (commit.lastInput < (last?.lastInput ?? 0) || commit.lastInput > lastInput) {
+  if (
+    !Number.isInteger(commit.lastInput) ||
+    commit.lastInput < (last?.lastInput ?? 0) ||
+    commit.lastInput > lastInput
+  ) {
     refuseCommit(
       store,
       commit,
@@ -81,6 +102,15 @@ export function checkCommit(
       {},
     );
   }
+  if (!Number.isFinite(commit.at))
+    refuseCommit(
+      store,
+      commit,
+      `its time must be a finite number of epoch milliseconds, not ${String(commit.at)}`,
+      {},
+    );
+  if (typeof commit.hash !== 'string')
+    refuseCommit(store, commit, `its hash must be a string, not ${typeof commit.hash}`, {});
   if (last !== null && commit.at < last.at)
     refuseCommit(
       store,
@@ -88,6 +118,72 @@ export function checkCommit(
       `its time ${commit.at} is before the previous tick's ${last.at}`,
       {},
     );
+}
+
+/** What is wrong with an input's fields (the runtime's `InputRecord`), or null. */
+function badInputField(input: InputRecord): string | null {
+  if (typeof input !== 'object' || input === null) return 'it is not an object';
+  if (typeof input.type !== 'string') return `its type is a ${typeof input.type}, not a string`;
+  if (!Number.isInteger(input.version) || input.version < 1)
+    return `its version ${String(input.version)} is not an integer of 1 or more`;
+  if (typeof input.entity !== 'string')
+    return `its entity is a ${typeof input.entity}, not a string`;
+  if (typeof input.actor !== 'string') return `its actor is a ${typeof input.actor}, not a string`;
+  return null;
+}
+
+/** What is wrong with an envelope's fields, or null. */
+function badEventField(e: StoredEnvelope): string | null {
+  if (typeof e !== 'object' || e === null) return 'is not an object';
+  if (typeof e.id !== 'string') return `has an id that is a ${typeof e.id}, not a string`;
+  if (typeof e.type !== 'string') return `has a type that is a ${typeof e.type}, not a string`;
+  if (!Number.isInteger(e.version) || e.version < 1)
+    return `has the version ${String(e.version)}, not an integer of 1 or more`;
+  if (typeof e.entity !== 'string')
+    return `has an entity that is a ${typeof e.entity}, not a string`;
+  if (!Number.isFinite(e.at)) return `has the time ${String(e.at)}, not a finite number`;
+  if (e.causation !== null && typeof e.causation !== 'string')
+    return `has a causation that is a ${typeof e.causation}, not a string or null`;
+  if (typeof e.correlation !== 'string')
+    return `has a correlation that is a ${typeof e.correlation}, not a string`;
+  if (typeof e.actor !== 'string') return `has an actor that is a ${typeof e.actor}, not a string`;
+  return null;
+}
+
+/**
+ * Checks the header a writer creates a new log with: format 1, an unsigned 32-bit seed and a
+ * schema of event type names and versions (integers of 1 or more). A store calls it before it
+ * writes anything, so a bad header never becomes a log that no open can read.
+ * @throws CausewayError `CW_INVALID_ARGUMENT`
+ */
+export function checkNewHeader(store: string, header: LogHeader): void {
+  const h = header as unknown;
+  let bad: string | null = null;
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) bad = 'it is not an object';
+  else if (header.format !== 1) bad = `its format is ${String(header.format)}, not 1`;
+  else if (!isValidSeed(header.seed))
+    bad = `its seed ${String(header.seed)} is not an unsigned 32-bit integer`;
+  else if (
+    typeof header.schema !== 'object' ||
+    header.schema === null ||
+    Array.isArray(header.schema)
+  )
+    bad = 'its schema is not an object of event type names and versions';
+  else {
+    for (const [name, version] of Object.entries(header.schema)) {
+      if (!Number.isInteger(version) || version < 1) {
+        bad = `its schema gives "${name}" the version ${String(version)}, not an integer of 1 or more`;
+        break;
+      }
+    }
+  }
+  if (bad !== null) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `The log header for ${store} is not valid: ${bad}. A header is { format: 1, seed, schema: { EventName: version } }; nothing was written.`,
+      { store },
+    );
+  }
 }
 
 // A module function rather than a closure in checkCommit: every commit of every store runs
@@ -103,6 +199,76 @@ function refuseCommit(
     `Commit of tick ${commit.tick} to ${store} refused: ${what}. Nothing was written.`,
     { store, tick: commit.tick, ...details },
   );
+}
+
+/**
+ * Checks a snapshot before a store saves it: its bytes are a `Uint8Array`, and it follows a
+ * committed tick, with that tick's `lastSeq` and `lastInput`. `committed` is the log's commit
+ * record of `snapshot.tick` (`undefined` when the log has none). A snapshot that claimed
+ * another position would make a rebuild skip or repeat events.
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for bytes that are not a `Uint8Array`,
+ * `CW_APPEND_CONFLICT` for a snapshot that does not match a committed tick
+ */
+export function checkSnapshot(
+  store: string,
+  snapshot: Snapshot,
+  committed: TickCommit | undefined,
+  lastTick: number,
+): void {
+  const bytes: unknown = snapshot.bytes;
+  if (!(bytes instanceof Uint8Array)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `The snapshot of tick ${String(snapshot.tick)} for ${store} has bytes of type ${describeType(bytes)}; a snapshot's bytes must be a Uint8Array. Nothing was written.`,
+      { store, tick: snapshot.tick },
+    );
+  }
+  if (committed === undefined || committed.tick !== snapshot.tick) {
+    throw new CausewayError(
+      ErrorCodes.AppendConflict,
+      `The snapshot of tick ${String(snapshot.tick)} for ${store} was refused: the log has committed ticks 1 to ${lastTick}, and a snapshot is taken after one of them. Nothing was written.`,
+      { store, tick: snapshot.tick, lastTick },
+    );
+  }
+  if (snapshot.lastSeq !== committed.lastSeq || snapshot.lastInput !== committed.lastInput) {
+    throw new CausewayError(
+      ErrorCodes.AppendConflict,
+      `The snapshot of tick ${committed.tick} for ${store} was refused: it says lastSeq ${String(snapshot.lastSeq)} and lastInput ${String(snapshot.lastInput)}, but tick ${committed.tick} ended at seq ${committed.lastSeq} and input ${committed.lastInput}. Nothing was written.`,
+      {
+        store,
+        tick: committed.tick,
+        lastSeq: snapshot.lastSeq,
+        lastInput: snapshot.lastInput,
+        expectedLastSeq: committed.lastSeq,
+        expectedLastInput: committed.lastInput,
+      },
+    );
+  }
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' ? name : 'object';
+}
+
+/**
+ * Checks a position argument (`after` of `readInputs`, `afterTick` of `readCommits`,
+ * `atOrBeforeTick` of `latestSnapshot`): an integer, a negative one read as 0. Nothing is
+ * numbered below 1, and one past `Number.MAX_SAFE_INTEGER` reads as that.
+ * @returns the position, within 0 … `Number.MAX_SAFE_INTEGER`
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for NaN, a fraction, an infinity or a non-number
+ */
+export function normalisePosition(name: string, value: number): number {
+  if (!Number.isInteger(value)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `${name} must be an integer, got ${typeof value === 'number' ? String(value) : `a ${typeof value} (${JSON.stringify(value) ?? String(value)})`}.`,
+      { [name]: value },
+    );
+  }
+  return Math.min(Math.max(value, 0), Number.MAX_SAFE_INTEGER);
 }
 
 /** Checks a header passed by a writer against the stored one. */
@@ -149,9 +315,11 @@ export function normaliseQuery(query: EventQuery | undefined): {
       { limit },
     );
   }
+  // Nothing is numbered past MAX_SAFE_INTEGER: a larger bound reads what that one reads (and
+  // stays a number SQL stores can send as a bigint).
   return {
-    fromSeq,
-    toSeq,
+    fromSeq: Math.min(fromSeq, Number.MAX_SAFE_INTEGER),
+    toSeq: Math.min(toSeq, Number.MAX_SAFE_INTEGER),
     limit,
     entity: query?.entity,
     type: query?.type,

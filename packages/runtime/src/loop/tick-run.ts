@@ -14,7 +14,7 @@ import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
 import { PatchRecorder } from '../state/patch-recorder.ts';
-import { readOnlyView } from '../state/read-only-view.ts';
+import { ReadOnlyViews } from '../state/read-only-view.ts';
 import { StateDraft } from '../state/tables.ts';
 import type { TickCommit } from '../store/port.ts';
 import { ActivityLog } from './activities.ts';
@@ -54,6 +54,8 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
 
   private head = 0;
   private draft: StateDraft | null = null;
+  // What listeners read of the draft (see readState), made at the first read.
+  private views: ReadOnlyViews | null = null;
   private recorder: PatchRecorder | null = null;
   private current: S;
   // Where the entity registry's undo journal stood when the run started (see rollback).
@@ -194,7 +196,9 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
   readState(): unknown {
     // A listener reads the draft, so it sees what the appliers wrote so far, through a view
     // that refuses writes: only appliers change the state.
-    return this.draft === null ? this.current : readOnlyView(this.draft.root);
+    if (this.draft === null) return this.current;
+    this.views ??= new ReadOnlyViews();
+    return this.views.of(this.draft.root);
   }
 
   query(components: readonly Component[]): readonly string[] {

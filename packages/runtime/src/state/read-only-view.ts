@@ -1,5 +1,3 @@
-import { storedTableOf } from './tables.ts';
-
 /**
  * What a listener reads as `ctx.state` during a tick: the tick's draft (so it sees what the
  * appliers wrote so far), behind a proxy that refuses every write. Without it a listener that
@@ -7,42 +5,39 @@ import { storedTableOf } from './tables.ts';
  * the tick commits: a state no applier made, hashed and committed, which no rebuild could
  * reproduce.
  *
- * Values reached through the view are viewed too (one view per object, so identity holds
- * within a tick); a frozen value, such as every committed part of the state, is already
- * read-only and is returned as it is, and a byte array (which a proxy cannot stand in for) as a
- * copy.
+ * Values reached through a view are viewed too, one view per object for the tick (so identity
+ * holds within it): a tick makes one of these, and its views go with it. A frozen value, such
+ * as every committed part of the state, is already read-only and is returned as it is, and a
+ * byte array (which a proxy cannot stand in for) as a copy.
  */
-export function readOnlyView(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
-  // A committed large table is read-only already; asking it whether it is frozen would copy
-  // its entries into a plain object (see tables.ts), a cost in the size of the table.
-  if (storedTableOf(value) !== undefined) return value;
-  if (Object.isFrozen(value)) return value;
-  let view = views.get(value);
-  if (view === undefined) {
-    view = new Proxy(value, readOnly);
-    views.set(value, view);
-  }
-  return view;
-}
+export class ReadOnlyViews {
+  // A map for the tick rather than one weak map for the process: reads through a listener's
+  // view are a command's hot path, and a map's lookups and additions cost less.
+  private readonly views = new Map<object, object>();
+  private readonly handler: ProxyHandler<object> = {
+    get: (target, key) => this.of(Reflect.get(target, key)),
+    set: refuse,
+    deleteProperty: refuse,
+    defineProperty: refuse,
+    setPrototypeOf: refuse,
+    preventExtensions: refuse,
+  };
 
-// Drafts live for one tick; a weak map lets their views go with them.
-const views = new WeakMap<object, object>();
+  /** `value` as a listener may read it. */
+  of(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null) return value;
+    const seen = this.views.get(value);
+    if (seen !== undefined) return seen;
+    if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
+    if (Object.isFrozen(value)) return value;
+    const view = new Proxy(value, this.handler);
+    this.views.set(value, view);
+    return view;
+  }
+}
 
 function refuse(): never {
   throw new TypeError(
     'ctx.state is read-only: a listener cannot change the state. Emit an event and change the state in its applier (system.apply).',
   );
 }
-
-const readOnly: ProxyHandler<object> = {
-  get(target, key) {
-    return readOnlyView(Reflect.get(target, key));
-  },
-  set: refuse,
-  deleteProperty: refuse,
-  defineProperty: refuse,
-  setPrototypeOf: refuse,
-  preventExtensions: refuse,
-};

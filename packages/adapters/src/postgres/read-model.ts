@@ -2,6 +2,7 @@ import pg from 'pg';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import type { ProjectionTarget } from '@causeway/runtime/cqrs';
 import { checkSchemaName } from '../sql/schema.ts';
+import { redactUrl } from '../store-url.ts';
 
 /** What a catch-up projection's handler gets on Postgres: queries inside the batch's transaction. */
 export interface PostgresTransaction {
@@ -59,7 +60,7 @@ export class PostgresReadModel implements ProjectionTarget<PostgresTransaction> 
     checkSchemaName(schema);
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4 });
     pool.on('error', () => undefined);
-    const where = redact(url);
+    const where = redactUrl(url);
     try {
       await pool.query(`create schema if not exists "${schema}"`);
       await pool.query(
@@ -146,8 +147,4 @@ export class PostgresReadModel implements ProjectionTarget<PostgresTransaction> 
   async close(): Promise<void> {
     await this.#pool.end();
   }
-}
-
-function redact(url: string): string {
-  return url.replace(/:[^:@/]*@/, ':***@');
 }

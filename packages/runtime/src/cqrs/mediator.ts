@@ -4,6 +4,7 @@ import type { AnyEventType, DataOf } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
 import { PROTO_KEY } from '../events/payload.ts';
 import type { ListenerFailedData } from '../loop/builtin.ts';
+import { isThenable } from '../loop/thenable.ts';
 import type { EventSystem } from '../loop/system.ts';
 import type { ListenerContext, ListenerObject, TickResult } from '../loop/types.ts';
 import type { Page } from '../store/port.ts';
@@ -735,14 +736,6 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return typeof value;
   return Array.isArray(value) ? 'an array' : 'an object without a command type';
-}
-
-function isThenable(value: unknown): boolean {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 // The same sender retrying: the in-flight send answers it.

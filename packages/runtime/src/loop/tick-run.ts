@@ -18,6 +18,7 @@ import { ReadOnlyViews } from '../state/read-only-view.ts';
 import { StateDraft } from '../state/tables.ts';
 import type { TickCommit } from '../store/port.ts';
 import { ActivityLog } from './activities.ts';
+import { isThenable } from './thenable.ts';
 import {
   InputDiscarded,
   InputRejected,
@@ -666,14 +667,6 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     }
     return new CascadeLimitError(limit, worst, most);
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 const programErrorCodes: ReadonlySet<string> = new Set([

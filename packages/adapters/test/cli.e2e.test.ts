@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { open, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -95,6 +95,17 @@ describe('causeway store', () => {
     const contents = await readContents(store);
     expect(contents.commits).toEqual(log.log.ticks.slice(0, 4).map((t) => t.commit));
     await store.close();
+  });
+
+  it('check and repair refuse a folder that holds no file store with exit 2, writing nothing', async () => {
+    const other = await tempDir();
+    dirs.push(other);
+    for (const command of ['check', 'repair']) {
+      const run = await causeway('store', command, other);
+      expect(run.code, run.stdout).toBe(2);
+      expect(run.stderr).toContain('holds no file store');
+    }
+    expect(await readdir(other)).toEqual([]);
   });
 
   it('prints usage and exits 2 for an unknown command', async () => {

@@ -395,6 +395,27 @@ describe('timers', () => {
   });
 });
 
+describe('timer delays', () => {
+  it.each([
+    ['negative', -1],
+    ['not finite', Number.POSITIVE_INFINITY],
+    ['due after the latest tick time', 1e300],
+  ])('are refused with CW_INVALID_ARGUMENT when %s', async (_name, delay) => {
+    const system = counterSystem();
+    let refused: unknown = null;
+    system.subscribe(CounterCreated, (e, ctx) => {
+      try {
+        ctx.schedule(delay, Noted, e.entity, { text: 'never' });
+      } catch (err) {
+        refused = err;
+      }
+    });
+    const result = await system.tick([create], { at: T0 });
+    expect(refused).toBeCausewayError('CW_INVALID_ARGUMENT');
+    expect(result.events.map((e) => e.type)).not.toContain('causeway.TimerScheduled');
+  });
+});
+
 describe('per-tick systems', () => {
   it('run once per tick in declared order, each after the previous one’s cascade', async () => {
     const system = counterSystem();

@@ -1,9 +1,9 @@
-import { open, stat, unlink } from 'node:fs/promises';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import { resolve } from 'node:path';
 import { WriterLock } from './lock.ts';
 import { removeIndexFile } from './index-file.ts';
-import { writeManifest } from './manifest.ts';
+import { MANIFEST_NAME, writeManifest } from './manifest.ts';
 import { fileFailure, pathOf } from './fs-errors.ts';
 import { scanLog, segmentName, segmentPath } from './segments.ts';
 import type { LogScan } from './segments.ts';
@@ -165,6 +165,16 @@ async function ensureFolder(dir: string): Promise<void> {
     throw new CausewayError(
       ErrorCodes.InvalidArgument,
       `There is no store folder at ${dir}; give the folder a file store writes to.`,
+      { dir },
+    );
+  }
+  // A file store writes its first segment and its manifest when it is first opened: a folder
+  // with neither is some other folder (a mistyped path), not an empty store to call clean.
+  const names = await readdir(dir).catch(() => []);
+  if (!names.some((name) => name === MANIFEST_NAME || /^\d{8}\.seg$/.test(name))) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `The folder ${dir} holds no file store (no ${MANIFEST_NAME}, no segment files such as 00000001.seg); give the folder a file store writes to.`,
       { dir },
     );
   }

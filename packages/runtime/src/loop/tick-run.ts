@@ -6,6 +6,7 @@ import {
   NondeterminismError,
   type EntityRuleError,
 } from '../errors/index.ts';
+import { MAX_TICK_TIME } from '../clock/tick-time.ts';
 import { strictViolations } from '../strict/strict-mode.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
@@ -147,6 +148,14 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
         {
           delayMs,
         },
+      );
+    }
+    if (this.now + delayMs > MAX_TICK_TIME) {
+      // No tick can have a later time (see assertTickTime): the timer would never fire.
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `${actor} scheduled a timer ${String(delayMs)} ms ahead, due after ${MAX_TICK_TIME}, the latest time a tick may have; it could never fire. Schedule it at most ${MAX_TICK_TIME - this.now} ms ahead.`,
+        { delayMs },
       );
     }
     const data = core.settings.validatePayloads

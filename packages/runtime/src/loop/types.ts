@@ -22,6 +22,9 @@ export interface ListenerContext<S extends object = Record<string, unknown>> {
   /**
    * Schedules `type` to be emitted about `entity` once `delayMs` of logical time have passed:
    * in the first tick whose time is at least `ctx.now + delayMs`. Returns the timer's id.
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a delay that is negative, not finite, or
+   *   puts the timer after `2 ** 48 - 1`, the latest tick time (no tick could fire it); as `emit`, for
+   *   the type, the payload and the entity id.
    */
   schedule<E extends AnyEventType>(
     delayMs: number,

@@ -170,6 +170,31 @@ describe('sagas', () => {
     await system.close();
   });
 
+  it('keeps the state of a saga named like an Object.prototype member in causeway.sagas, not on the built-in', async () => {
+    // Saga names are validated by pattern only, and "constructor" or "toString" pass it: the
+    // sagas table must look the name up among its own entries, never what objects inherit.
+    const Noted = defineEvent<{ ref: string }>('sagas.Noted', { entity: 'new' });
+    const Tally = defineSaga<{ count: number }>('constructor').on(
+      Noted,
+      (e) => e.data.ref,
+      (state) => ({ count: (state?.count ?? 0) + 1 }),
+    );
+    const system = new EventSystem({ seed: 3, initialState: {}, events: [Noted] });
+    const mediator = new Mediator(system).saga(Tally);
+    await mediator.start();
+
+    await system.tick([input(Noted, newEntityId(), { ref: 'name' }, 'client')], { at: t0 });
+    await system.tick([input(Noted, newEntityId(), { ref: 'name' }, 'client')], { at: t0 + 1 });
+
+    expect(Object.getOwnPropertyDescriptor(Object, 'name')?.value).toBe('Object');
+    expect((system.state as Record<string, unknown>)[SAGAS_TABLE]).toEqual({
+      constructor: { name: { count: 2 } },
+    });
+    expect(mediator.sagaState(Tally, 'name')).toEqual({ count: 2 });
+    expect(mediator.sagaState(defineSaga('toString'), 'name')).toBeUndefined();
+    await system.close();
+  });
+
   it('refuses a key that is not a string (a payload without it) without halting', async () => {
     const Noted = defineEvent<{ ref?: unknown }>('sagas.Noted', { entity: 'new' });
     const Tally = defineSaga<{ count: number }>('Tally').on(

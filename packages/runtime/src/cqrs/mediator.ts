@@ -37,13 +37,15 @@ import {
 import type { SagaContext, SagaDefinition } from './saga.ts';
 
 /**
- * The state of saga `name`'s instance `key` in `state`, or undefined: the instances' own
- * entries only, so that a key taken from a payload (`constructor`, `toString`) is a fresh
- * instance, never what a plain object inherits.
+ * The state of saga `name`'s instance `key` in `state`, or undefined: own entries only, so that
+ * a key taken from a payload (`constructor`, `toString`) is a fresh instance and a saga named
+ * like one has its own instances, never what a plain object inherits.
  */
 function instanceState(state: unknown, name: string, key: string): unknown {
-  const instances = (state as CqrsTables)[SAGAS_TABLE]?.[name];
-  return instances !== undefined && Object.hasOwn(instances, key) ? instances[key] : undefined;
+  const sagas = (state as CqrsTables)[SAGAS_TABLE];
+  if (sagas === undefined || !Object.hasOwn(sagas, name)) return undefined;
+  const instances = sagas[name] as Readonly<Record<string, unknown>>;
+  return Object.hasOwn(instances, key) ? instances[key] : undefined;
 }
 
 /** Options of a {@link Mediator}. */

@@ -88,7 +88,11 @@ export function applyCommandDecided(draft: object, data: CommandDecidedData): vo
 export function applySagaStepped(draft: object, data: SagaSteppedData): void {
   const tables = draft as Tables;
   const sagas = (tables[SAGAS_TABLE] ??= {}) as Record<string, Record<string, unknown>>;
-  const instances = (sagas[data.saga] ??= {});
+  // Own entries only: a saga named "constructor" or "toString" (valid names) would otherwise
+  // find what a plain object inherits and write its instances onto a built-in.
+  const instances = Object.hasOwn(sagas, data.saga)
+    ? (sagas[data.saga] as Record<string, unknown>)
+    : (sagas[data.saga] = {});
   if (data.state === null) delete instances[data.key];
   else instances[data.key] = data.state;
 }

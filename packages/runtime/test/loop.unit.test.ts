@@ -216,6 +216,45 @@ describe('listener output', () => {
     },
   );
 
+  it.each([
+    [
+      'an Error whose message getter throws',
+      () =>
+        Object.defineProperty(new TypeError('hidden'), 'message', {
+          get: () => {
+            throw new Error('no message for you');
+          },
+        }),
+      { name: 'TypeError', message: 'an Error whose message could not be read' },
+    ],
+    [
+      'an Error whose name and message are not strings',
+      () => Object.assign(new Error(), { name: Symbol('odd'), message: { nested: () => 1 } }),
+      { name: 'Error', message: '[object Object]' },
+    ],
+  ])(
+    'records a ListenerFailed of strings and commits the tick when the listener throws %s',
+    async (_label, make, expected) => {
+      const system = counterSystem();
+      system.subscribe(CounterCreated, function hostile(e, ctx) {
+        ctx.emit(Noted, e.entity, { text: 'lost' });
+        throw make();
+      });
+
+      const result = await system.tick([create], { at: T0 });
+
+      expect(result.events.map((e) => e.type)).toEqual([
+        'CounterCreated',
+        'causeway.ListenerFailed',
+      ]);
+      expect((result.events[1] as Envelope<typeof ListenerFailed>).data.error).toEqual({
+        ...expected,
+        code: null,
+      });
+      expect(system.lastCommit?.tick).toBe(1);
+    },
+  );
+
   it('undoes the entities a failing listener created', async () => {
     const system = counterSystem();
     let made = '';

@@ -416,7 +416,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
           listener: sub.name,
           event: event?.id ?? null,
           tick: this.tick,
-          code: isCausewayError(failure) ? failure.code : null,
+          code: codeOf(failure),
         },
         { cause: failure },
       );
@@ -577,9 +577,9 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
       listener,
       event,
       error: {
-        name: failure instanceof Error ? failure.name : typeof failure,
+        name: nameOf(failure),
         message: messageOf(failure),
-        code: isCausewayError(failure) ? failure.code : null,
+        code: codeOf(failure),
       },
       policy: this.core.settings.failurePolicy,
     };
@@ -690,7 +690,8 @@ const programErrorCodes: ReadonlySet<string> = new Set([
  * unregistered type, an invalid payload, a strict-mode catch, a listener returning a Promise.
  */
 function isProgramError(err: unknown): boolean {
-  return isCausewayError(err) && programErrorCodes.has(err.code);
+  const code = codeOf(err);
+  return code !== null && programErrorCodes.has(code);
 }
 
 /** True for the code of a program error (see {@link isProgramError}). */
@@ -704,7 +705,7 @@ export function isProgramErrorCode(code: unknown): boolean {
  * the key `__proto__` into a small table (a plain object) does.
  */
 function immerHint(err: unknown): string {
-  if (!(err instanceof Error) || !IMMER_SET_PROTOTYPE.test(err.message)) return '';
+  if (!IMMER_SET_PROTOTYPE.test(messageOf(err))) return '';
   return ' (the applier set the prototype of an object in the state: most likely it wrote the key "__proto__" into a table, which a plain object cannot hold as a key; refuse that key before it reaches an applier)';
 }
 
@@ -712,11 +713,41 @@ function immerHint(err: unknown): string {
 const IMMER_SET_PROTOTYPE =
   /\[Immer\] minified error nr: 12\b|Object\.setPrototypeOf\(\) cannot be used on an Immer draft/;
 
+// What a failure records must be storable strings whatever was thrown: an Error's message or
+// name may be a getter that throws, or hold something else than a string, and a proxy may
+// throw from any trap. Reading them must neither fail the tick nor put them in the log.
+
+/** A thrown value's message, as a string. */
 function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
+  let isError = false;
   try {
-    return String(err);
+    isError = err instanceof Error;
+    if (!isError) return String(err);
+    const message: unknown = (err as Error).message;
+    return typeof message === 'string' ? message : String(message);
   } catch {
-    return 'an unprintable value was thrown';
+    return isError ? 'an Error whose message could not be read' : 'an unprintable value was thrown';
+  }
+}
+
+/** A thrown value's name: an Error's `name` when it is a string, else its `typeof`. */
+function nameOf(err: unknown): string {
+  try {
+    if (!(err instanceof Error)) return typeof err;
+    const name: unknown = err.name;
+    return typeof name === 'string' ? name : 'Error';
+  } catch {
+    return typeof err;
+  }
+}
+
+/** A thrown CausewayError's code, or null for anything else. */
+function codeOf(err: unknown): string | null {
+  try {
+    if (!isCausewayError(err)) return null;
+    const code: unknown = err.code;
+    return typeof code === 'string' ? code : null;
+  } catch {
+    return null;
   }
 }

@@ -9,6 +9,7 @@ import {
   type EventStore,
   type Table,
 } from '@causeway/runtime';
+import { defineCommand } from '@causeway/runtime/cqrs';
 import { testEntityId } from '@causeway/runtime/testing';
 import { describe, expect, it } from 'vitest';
 
@@ -156,5 +157,13 @@ describe('schema evolution', () => {
     expect(() =>
       defineEvent('Renamed', { entity: 'new', version: 2, upcast: { 2: (x) => x } }),
     ).toThrow(expect.objectContaining({ code: ErrorCodes.InvalidEventType }) as Error);
+  });
+
+  it('a command upcaster that is not a function is refused when the command is declared', () => {
+    const notAFunction = 'title => name' as unknown as (payload: unknown) => unknown;
+
+    expect(() => defineCommand('Rename', { version: 2, upcast: { 1: notAFunction } })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.InvalidEventType }) as Error,
+    );
   });
 });

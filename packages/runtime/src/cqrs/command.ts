@@ -71,7 +71,8 @@ export interface DefineCommandOptions {
  * ```ts
  * const Withdraw = defineCommand<{ amount: number }, { balance: number }, 'INSUFFICIENT_FUNDS'>('Withdraw');
  * ```
- * @throws CausewayError `CW_INVALID_EVENT_TYPE` for a bad name or version.
+ * @throws CausewayError `CW_INVALID_EVENT_TYPE` for a bad name or version, or an upcaster that
+ *   is not a function keyed by a version it reads (1 to `version - 1`).
  */
 export function defineCommand<
   Payload,
@@ -82,10 +83,14 @@ export function defineCommand<
   const upcast: Record<number, (data: unknown) => unknown> = {};
   for (const [key, step] of Object.entries(options.upcast ?? {})) {
     // The log holds the whole CommandData; an upcaster is written against the payload alone.
-    upcast[Number(key)] = (data: unknown) => {
-      const d = data as CommandData<unknown>;
-      return { ...d, payload: step(d.payload) };
-    };
+    // Anything but a function goes to defineEvent as it is, which refuses it by name.
+    upcast[Number(key)] =
+      typeof step !== 'function'
+        ? step
+        : (data: unknown) => {
+            const d = data as CommandData<unknown>;
+            return { ...d, payload: step(d.payload) };
+          };
   }
   const event = defineEvent<CommandData<Payload>, Name>(name, {
     entity: 'any',

@@ -171,6 +171,33 @@ describe('firstDivergence', () => {
     });
   });
 
+  it('refuses a side that is neither a store nor a system with CW_INVALID_ARGUMENT', async () => {
+    const store = new MemoryStore();
+
+    await expect(firstDivergence(null as unknown as MemoryStore, store)).rejects.toBeCausewayError(
+      'CW_INVALID_ARGUMENT',
+    );
+    await expect(firstDivergence(store, {} as MemoryStore)).rejects.toBeCausewayError(
+      'CW_INVALID_ARGUMENT',
+    );
+    await expect(
+      firstDivergence(store, store, { sides: 'ab' as unknown as [string, string] }),
+    ).rejects.toBeCausewayError('CW_INVALID_ARGUMENT');
+  });
+
+  it('refuses a store or makeSystem of the wrong kind in rebuild and reexecute with CW_INVALID_ARGUMENT', async () => {
+    const notAStore = undefined as unknown as MemoryStore;
+    const notAFunction = 5 as unknown as () => never;
+
+    await expect(rebuild(notAStore, notAFunction)).rejects.toBeCausewayError('CW_INVALID_ARGUMENT');
+    await expect(reexecute(notAStore, notAFunction)).rejects.toBeCausewayError(
+      'CW_INVALID_ARGUMENT',
+    );
+    await expect(reexecute(new MemoryStore(), notAFunction)).rejects.toBeCausewayError(
+      'CW_INVALID_ARGUMENT',
+    );
+  });
+
   it('assertNoDivergence throws CW_DIVERGENCE with the readable report', async () => {
     const a = await liveRun();
     const b = await liveRun(makeDriftingWorld);

@@ -5,6 +5,7 @@ import { ENVELOPE_FIELDS } from '../store/index.ts';
 import type { EventStore, TickCommit } from '../store/port.ts';
 import { loggedTicks, type LoggedTick } from './log-ticks.ts';
 import { rebuild, type MakeSystem } from './rebuild.ts';
+import { assertMakeSystemArgument, assertStoreArgument } from './replay-arguments.ts';
 import { diffValues, type PathDifference } from './state-diff.ts';
 
 /** The envelope fields compared between two logs, in the envelope's field order. */
@@ -98,8 +99,10 @@ export interface DivergenceOptions<S extends object> {
 /** A log, or a live system whose store is the log. */
 export type LogSource = EventStore | EventSystem<object>;
 
-function storeOf(source: LogSource): EventStore {
-  return source instanceof EventSystem ? source.store : source;
+function storeOf(source: LogSource, name: string): EventStore {
+  const store: unknown = source instanceof EventSystem ? source.store : source;
+  assertStoreArgument(store, 'firstDivergence', name);
+  return store;
 }
 
 /** The fields of two envelopes that differ. */
@@ -203,6 +206,9 @@ export async function compareStates<S extends object>(
  * Stores are opened to read (`open()` without a header): pass the live system's own store, or
  * a read-only one, rather than a second writer.
  *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` when a side is neither a store nor a system,
+ *   `makeSystem` is not a function, or `sides` is not two names.
+ *
  * @example
  * ```ts
  * const check = await firstDivergence(peerA, peerB, { makeSystem });
@@ -214,10 +220,19 @@ export async function firstDivergence<S extends object>(
   b: LogSource,
   options: DivergenceOptions<S> = {},
 ): Promise<DivergenceCheck> {
-  const storeA = storeOf(a);
-  const storeB = storeOf(b);
-  await Promise.all([storeA.open(), storeB.open()]);
+  const storeA = storeOf(a, 'a');
+  const storeB = storeOf(b, 'b');
+  if (options.makeSystem !== undefined)
+    assertMakeSystemArgument(options.makeSystem, 'firstDivergence');
   const sides = options.sides ?? ['a', 'b'];
+  if (!Array.isArray(sides) || sides.length !== 2 || !sides.every((s) => typeof s === 'string')) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `firstDivergence() takes sides as two names, such as ['stored', 'live'], got ${JSON.stringify(sides)}.`,
+      { argument: 'sides' },
+    );
+  }
+  await Promise.all([storeA.open(), storeB.open()]);
   const ticksA = loggedTicks(storeA);
   const ticksB = loggedTicks(storeB);
   let ticks = 0;
@@ -244,7 +259,8 @@ export async function firstDivergence<S extends object>(
  * Throws when two logs differ; the throwing twin of {@link firstDivergence}.
  *
  * @throws CausewayError `CW_DIVERGENCE` whose message is {@link formatDivergence}'s report and
- *   whose `details.divergence` is the {@link Divergence}.
+ *   whose `details.divergence` is the {@link Divergence}; `CW_INVALID_ARGUMENT` as
+ *   {@link firstDivergence}.
  */
 export async function assertNoDivergence<S extends object>(
   a: LogSource,

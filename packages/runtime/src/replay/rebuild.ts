@@ -3,6 +3,7 @@ import type { EventSystem } from '../loop/system.ts';
 import { hashState } from '../state/hash.ts';
 import type { EventStore, TickCommit } from '../store/port.ts';
 import { LogView } from './log-view.ts';
+import { assertMakeSystemArgument, assertStoreArgument } from './replay-arguments.ts';
 
 /**
  * Makes a system of the application on a given store: the same seed, event types, appliers,
@@ -50,7 +51,8 @@ export interface RebuildOptions {
  *
  * @throws CausewayError `CW_DIVERGENCE` when the appliers do not reproduce the committed hash,
  *   `CW_LOG_MISMATCH` when `makeSystem`'s seed differs from the log's, `CW_MISSING_UPCASTER`
- *   for an old event version with no upcaster, `CW_UNKNOWN_EVENT_TYPE` for an unregistered type.
+ *   for an old event version with no upcaster, `CW_UNKNOWN_EVENT_TYPE` for an unregistered type,
+ *   `CW_INVALID_ARGUMENT` when `store` is not an event store or `makeSystem` not a function.
  *
  * @example
  * ```ts
@@ -63,6 +65,8 @@ export async function rebuild<S extends object>(
   makeSystem: MakeSystem<S>,
   options: RebuildOptions = {},
 ): Promise<Rebuilt<S>> {
+  assertStoreArgument(store, 'rebuild', 'store');
+  assertMakeSystemArgument(makeSystem, 'rebuild');
   const view = await LogView.of(store, options);
   const system = makeSystem(view);
   await system.open();

@@ -7,6 +7,7 @@ import { MemoryStore } from '../store/memory-store.ts';
 import type { EventStore, InputRecord, TickCommit } from '../store/port.ts';
 import { compareStates, compareTick, type Divergence, type DivergenceCheck } from './divergence.ts';
 import { loggedTicks } from './log-ticks.ts';
+import { assertMakeSystemArgument, assertStoreArgument } from './replay-arguments.ts';
 import type { MakeSystem } from './rebuild.ts';
 
 const SIDES = ['stored', 're-executed'] as const;
@@ -22,7 +23,8 @@ const SIDES = ['stored', 're-executed'] as const;
  * Inputs journaled after the last commit are not part of the check. `store` is opened to read
  * and not closed.
  *
- * @throws CausewayError `CW_LOG_MISMATCH` when `makeSystem`'s seed is not the log's.
+ * @throws CausewayError `CW_LOG_MISMATCH` when `makeSystem`'s seed is not the log's,
+ *   `CW_INVALID_ARGUMENT` when `store` is not an event store or `makeSystem` not a function.
  *
  * @example
  * ```ts
@@ -34,6 +36,8 @@ export async function reexecute<S extends object>(
   store: EventStore,
   makeSystem: MakeSystem<S>,
 ): Promise<DivergenceCheck> {
+  assertStoreArgument(store, 'reexecute', 'store');
+  assertMakeSystemArgument(makeSystem, 'reexecute');
   const header = await store.open();
   const fresh = new MemoryStore();
   const system = makeSystem(fresh);

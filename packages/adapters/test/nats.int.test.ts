@@ -150,6 +150,30 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
     expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }, { qty: 2 }, { qty: 5 }]);
   });
 
+  it('refuses to start from a stored position past the end of its log, publishing nothing', async () => {
+    // The first shop's relay stored a position; a second shop (its store reset) reuses the name.
+    const first = shopMediator(new MemoryStore());
+    await stockSome(first, [1, 1, 1, 1]);
+    const relay = relayOf(first);
+    await relay.start();
+    await relay.waitFor(first.system.lastCommit!.lastSeq);
+    await relay.stop();
+    const second = shopMediator(new MemoryStore());
+    await stockSome(second, [7]);
+
+    const reused = relayOf(second);
+
+    await expect(reused.start()).rejects.toBeCausewayError('CW_LOG_MISMATCH');
+    expect(reused.status()).toMatchObject({ state: 'idle', published: 0 });
+    const relayed = await streamBodies(jsm, names.stream);
+    expect(relayed.map((e): unknown => e.data)).toEqual([
+      { qty: 1 },
+      { qty: 1 },
+      { qty: 1 },
+      { qty: 1 },
+    ]);
+  });
+
   it('keeps log order in the stream when a publish in the middle of a batch fails once', async () => {
     const shop = shopMediator(new MemoryStore());
     await shop.start();

@@ -106,6 +106,22 @@ describe('LogFollower', () => {
     await follower.stop();
   });
 
+  it('refuses to start after a seq past the end of the log with CW_LOG_MISMATCH, handling nothing', async () => {
+    // A position kept for another log (a store that was reset, a name two systems share)
+    // would otherwise skip every event up to it without a word.
+    const system = await counterLog(1);
+    const last = system.lastCommit?.lastSeq ?? 0;
+    const seen = recorder();
+    const follower = new LogFollower({ source: system, handle: seen.handle });
+
+    await expect(follower.start(last + 5)).rejects.toBeCausewayError('CW_LOG_MISMATCH');
+
+    expect(follower.state).toBe('idle');
+    await increment(system, 2);
+    await settle();
+    expect(seen.seqs()).toEqual([]);
+  });
+
   it('goes on from its position when started again after stop()', async () => {
     const system = await counterLog(1);
     const seen = recorder();

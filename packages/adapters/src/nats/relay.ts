@@ -146,7 +146,12 @@ export class OutboxRelay {
     };
   }
 
-  /** Loads the position, relays what was committed since, and follows new commits until `stop()`. */
+  /**
+   * Loads the position, relays what was committed since, and follows new commits until `stop()`.
+   *
+   * @throws CausewayError `CW_LOG_MISMATCH` when the stored position lies past the end of the
+   *   system's log: it was kept for another log (a store since reset, a name two systems share).
+   */
   async start(): Promise<void> {
     this.#kv = await new Kvm(this.#connection).create(this.#bucket);
     const stored = await this.#kv.get(this.#name);

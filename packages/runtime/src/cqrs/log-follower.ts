@@ -125,7 +125,9 @@ export class LogFollower {
    * does not reject: it shows in `state`, `onError` and `waitFor`. Starting a follower that runs
    * stops it first.
    *
-   * @throws CausewayError `CW_INVALID_ARGUMENT` when `from` is not a seq (an integer, 0 or more).
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `from` is not a seq (an integer, 0 or more),
+   *   `CW_LOG_MISMATCH` when it lies past the end of the committed log (a position kept for
+   *   another log), before anything is handled.
    */
   async start(from: number): Promise<void> {
     if (!Number.isSafeInteger(from) || from < 0) {
@@ -135,8 +137,18 @@ export class LogFollower {
         { from },
       );
     }
-    if (this.#state === 'running') await this.stop();
     await this.#source.open();
+    // A position past the log's end was kept for another log (a store that was reset or
+    // replaced, a name two systems share): following from it would skip every event up to it.
+    const end = (await this.#source.store.lastCommit())?.lastSeq ?? 0;
+    if (from > end) {
+      throw new CausewayError(
+        ErrorCodes.LogMismatch,
+        `A log follower was asked to start after seq ${from}, but the log in ${this.#source.store.description} ends at seq ${end}: that position belongs to another log (a store that was reset or replaced, or a position name two systems share). Start from 0 to handle this log from its beginning, or give the follower the position kept for this log.`,
+        { from, end, store: this.#source.store.description },
+      );
+    }
+    if (this.#state === 'running') await this.stop();
     this.#position = from;
     this.#failure = null;
     this.#state = 'running';

@@ -152,7 +152,12 @@ export class CatchUpProjection<Tx> {
     };
   }
 
-  /** Loads the checkpoint, catches up, and follows new commits until `stop()`. */
+  /**
+   * Loads the checkpoint, catches up, and follows new commits until `stop()`.
+   *
+   * @throws CausewayError `CW_LOG_MISMATCH` when the checkpoint lies past the end of the
+   *   source's log: the read model was built from another log (`rebuild()` starts it over).
+   */
   async start(): Promise<void> {
     this.#error = null;
     await this.#follower.start(await this.#target.checkpoint(this.#projection.name));

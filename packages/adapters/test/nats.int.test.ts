@@ -364,6 +364,22 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
       expect(restarted.system.state.items[item]?.qty).toBe(5);
     });
 
+    it('takes nothing after stop() when start() was called again, at once and later', async () => {
+      // A second start() must not open a second consumer loop that stop() then leaves running.
+      const shop = shopMediator(new MemoryStore());
+      const inbox = inboxOf(shop);
+      await Promise.all([inbox.start(), inbox.start()]);
+      await inbox.start();
+      await inbox.stop();
+
+      await publishCommand(command(StockItem, newEntityId(), { sku: 'lime' }));
+      await new Promise((r) => setTimeout(r, 500));
+      const info = await jsm.consumers.info(names.stream, 'shop_inbox');
+
+      expect(info.delivered.consumer_seq).toBe(0);
+      expect(info.num_pending).toBe(1);
+    });
+
     it('terminates a message that names no command it takes', async () => {
       const shop = shopMediator(new MemoryStore());
       const errors: unknown[] = [];

@@ -101,6 +101,7 @@ export class CommandInbox {
   readonly #decode: InboxDecoder;
   #messages: ConsumerMessages | null = null;
   #loop: Promise<void> | null = null;
+  #starting: Promise<void> | null = null;
   #state: CommandInboxStatus['state'] = 'idle';
   #acknowledged = 0;
   #redelivered = 0;
@@ -130,8 +131,19 @@ export class CommandInbox {
     };
   }
 
-  /** Creates the durable consumer if missing and starts taking messages. */
-  async start(): Promise<void> {
+  /**
+   * Creates the durable consumer if missing and starts taking messages. Calling it again while
+   * the inbox starts or runs returns the same start: one inbox takes one message at a time.
+   */
+  start(): Promise<void> {
+    if (this.#state === 'running') return Promise.resolve();
+    this.#starting ??= this.#startNow().finally(() => {
+      this.#starting = null;
+    });
+    return this.#starting;
+  }
+
+  async #startNow(): Promise<void> {
     const { connection, stream, consumer } = this.#options;
     await this.#options.mediator.start();
     const jsm = await jetstreamManager(connection);
@@ -161,6 +173,8 @@ export class CommandInbox {
 
   /** Stops taking messages; one being applied is finished and acknowledged first. */
   async stop(): Promise<void> {
+    // A start in progress is let finish, so that what it opened is closed here.
+    await this.#starting?.catch(() => undefined);
     if (this.#state !== 'running') return;
     this.#state = 'stopped';
     await this.#messages?.close();

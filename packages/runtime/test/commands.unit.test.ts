@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  defineEvent,
   ErrorCodes,
   input,
   isCausewayError,
@@ -127,6 +128,28 @@ describe('commands', () => {
     const tick = await mediator.system.tick([input, input]);
 
     expect(tick.events.filter((e) => e.type === 'Deposited')).toHaveLength(1);
+    expect(mediator.system.state.accounts[account]?.balance).toBe(10);
+  });
+
+  it('decides a command whose tick was dropped when the tick runs again, as a reopen would', async () => {
+    // The first run of the tick decides Deposit, then a poison input halts it before it
+    // commits; once the operator rejects the poison, the same system runs the tick again.
+    const Poison = defineEvent<Record<string, never>, 'Poison'>('Poison', { entity: 'any' });
+    const mediator = bankMediator(bankSystem(new MemoryStore(), { failurePolicy: 'halt' }));
+    mediator.system.subscribe(Poison, function poisoned() {
+      throw new Error('poisoned');
+    });
+    mediator.system.declareInputs(Poison);
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    const deposit = command(Deposit, account, { amount: 10 }, { actor: 'ada' });
+    await expect(
+      mediator.system.tick([commandInput(deposit), input(Poison, account, {}, 'ada')]),
+    ).rejects.toBeCausewayError('CW_LISTENER_FAILED');
+
+    const rerun = await mediator.system.rejectJournaledInput(3, 'poison');
+
+    expect(rerun.events.map((e) => e.type)).toContain('Deposited');
+    expect(mediator.decided(deposit.id)?.outcome).toEqual({ ok: true, result: { balance: 10 } });
     expect(mediator.system.state.accounts[account]?.balance).toBe(10);
   });
 

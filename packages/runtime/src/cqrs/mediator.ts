@@ -5,7 +5,7 @@ import type { Envelope } from '../events/envelope.ts';
 import { PROTO_KEY } from '../events/payload.ts';
 import type { ListenerFailedData } from '../loop/builtin.ts';
 import { isThenable } from '../loop/thenable.ts';
-import type { EventSystem } from '../loop/system.ts';
+import { tickRunCounter, type EventSystem } from '../loop/system.ts';
 import type { ListenerContext, ListenerObject, TickResult } from '../loop/types.ts';
 import type { Page } from '../store/port.ts';
 import type { Component } from '../state/component.ts';
@@ -104,9 +104,11 @@ export class Mediator<S extends object = Record<string, unknown>> {
   >();
   readonly #failures = new Map<string, string>();
   // Ids decided in the running tick: a repeated id in the same tick comes before the first
-  // one's CommandDecided has been applied. Cleared by a per-tick system at the tick's end.
+  // one's CommandDecided has been applied. Valid for one tick run only: a run dropped before
+  // its commit (a halt) decided nothing, so the run of that tick after it starts afresh.
   readonly #decidedInTick = new Set<string>();
-  #tickHook = false;
+  readonly #runsStarted: () => number;
+  #decidedInRun = -1;
   // Outcomes by command id, derived from the log: read from it once the system is open, then
   // added as ticks commit. Kept out of state, where every command ever decided would make
   // each tick copy and rehash a table that only grows.
@@ -115,6 +117,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
 
   constructor(system: EventSystem<S>, options: MediatorOptions = {}) {
     this.#system = system;
+    this.#runsStarted = tickRunCounter(system);
     system.apply(CommandDecided, (draft, e) => applyCommandDecided(draft, e.data));
     system.apply(SagaStepped, (draft, e) => applySagaStepped(draft, e.data));
     for (const type of options.commands ?? []) this.#declare(type);
@@ -155,10 +158,6 @@ export class Mediator<S extends object = Record<string, unknown>> {
     this.#system.subscribe(type.event, this.#dispatcher(type, entry));
     // Clients may send the command; its events stay facts only listeners state.
     this.#system.declareInputs(type.event);
-    if (!this.#tickHook) {
-      this.#tickHook = true;
-      this.#system.system('causeway.commands', () => this.#decidedInTick.clear());
-    }
     return this;
   }
 
@@ -487,9 +486,15 @@ export class Mediator<S extends object = Record<string, unknown>> {
   #dispatcher(type: AnyCommandType, entry: CommandEntry): ListenerObject<AnyEventType, S> {
     const decidedInTick = this.#decidedInTick;
     const decided = this.#decided;
+    const runsStarted = this.#runsStarted;
     return {
       name: `${type.name}.handler`,
-      run(event, ctx) {
+      run: (event, ctx) => {
+        const run = runsStarted();
+        if (run !== this.#decidedInRun) {
+          decidedInTick.clear();
+          this.#decidedInRun = run;
+        }
         const data = event.data as CommandData<unknown>;
         // A repeated id: the first outcome stands, and is what its sender gets.
         if (decided.has(data.id) || decidedInTick.has(data.id)) return;

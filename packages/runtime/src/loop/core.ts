@@ -146,6 +146,7 @@ export class LoopCore<S extends object> {
   // Highest journaled input number.
   #lastInput = 0;
   #halted: CausewayError | null = null;
+  #runsStarted = 0;
 
   constructor(
     readonly settings: CoreSettings,
@@ -192,6 +193,14 @@ export class LoopCore<S extends object> {
 
   get tick(): number {
     return this.#lastCommit?.tick ?? 0;
+  }
+
+  /**
+   * How many tick runs have started, committed or not: a run dropped before its commit and the
+   * run of the same tick after it differ here, and nowhere in what they compute.
+   */
+  get runsStarted(): number {
+    return this.#runsStarted;
   }
 
   get lastSeq(): number {
@@ -604,6 +613,7 @@ export class LoopCore<S extends object> {
    */
   runTick(at: number): TickRun<S> {
     if (this.#halted !== null) throw this.#halted;
+    this.#runsStarted++;
     const previousAt = this.#lastCommit?.at ?? Number.NEGATIVE_INFINITY;
     const time = Math.max(at, previousAt);
     const run = new TickRun<S>(this, this.tick + 1, time, this.lastSeq + 1);

@@ -176,6 +176,25 @@ export function systemInternals(system: EventSystem<object>): SystemInternals {
   return read();
 }
 
+const runCounters = new WeakMap<object, () => number>();
+
+/**
+ * A reader of how many tick runs `system` has started, committed or dropped: what tells a run
+ * from the run of the same tick after it was dropped (a halt, a poison input), which compute
+ * the same. Internal to the runtime (the mediator's per-tick bookkeeping); not exported from
+ * the package.
+ */
+export function tickRunCounter(system: EventSystem<object>): () => number {
+  const read = runCounters.get(system);
+  if (read === undefined)
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      'tickRunCounter() takes an EventSystem.',
+      {},
+    );
+  return read;
+}
+
 const journaledTicks = new WeakMap<
   object,
   (inputs: readonly Input[], at: number) => Promise<TickResult>
@@ -309,6 +328,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     for (const type of options.events ?? []) this.#core.register(type);
     if (options.inputs !== undefined) this.#core.declareInputs(options.inputs);
     journaledTicks.set(this, (inputs, at) => this.#tickWith(inputs, { at }, true));
+    runCounters.set(this, () => this.#core.runsStarted);
     internals.set(this, () => ({
       registry: this.#core.entities.records,
       timers: this.#core.timers,

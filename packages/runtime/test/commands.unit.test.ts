@@ -369,6 +369,27 @@ describe('commands', () => {
     expect(await eventTypes(mediator)).toEqual(['Careless', 'causeway.ListenerFailed']);
   });
 
+  it.each([
+    ['a number as the reason', 42, 'refused'],
+    ['an empty reason', '', 'refused'],
+    ['a message that is not a string', 'NO', { text: 'refused' }],
+  ])(
+    'fails a command whose handler rejects with %s, recording no outcome',
+    async (_label, reason, message) => {
+      const mediator = bankMediator(bankSystem());
+      const Sloppy = defineCommand<Record<string, never>, null, string, 'Sloppy'>('Sloppy');
+      mediator.handle(Sloppy, (_cmd, ctx) => ctx.reject(reason as string, message as string));
+      const sloppy = command(Sloppy, newEntityId(), {}, { actor: 'ada' });
+
+      const err = await rejection(mediator.send(sloppy));
+
+      expect(err).toMatchObject({ code: ErrorCodes.CommandFailed });
+      expect((err as Error).message).toContain('ctx.reject');
+      expect(mediator.decided(sloppy.id)).toBeUndefined();
+      expect(await eventTypes(mediator)).toEqual(['Sloppy', 'causeway.ListenerFailed']);
+    },
+  );
+
   it('refuses a command with no handler at send, journaling nothing', async () => {
     const mediator = new Mediator(bankSystem());
 

@@ -227,7 +227,11 @@ export interface CommandContext<S extends object, Reason extends string> {
   readonly now: number;
   /** A deterministic float in [0, 1). */
   random(): number;
-  /** Refuses the command with a stable reason; return the value it gives. */
+  /**
+   * Refuses the command with a stable reason; return the value it gives. A reason that is not a
+   * non-empty string, or a message that is not a string, fails the command (`CW_COMMAND_FAILED`,
+   * nothing recorded) rather than recording a refusal senders cannot match.
+   */
   reject(reason: Reason, message: string, details?: Record<string, unknown>): Rejection<Reason>;
 }
 

@@ -538,6 +538,17 @@ export class Mediator<S extends object = Record<string, unknown>> {
           }
           if (returned instanceof Rejection) {
             const refused = returned as Rejection;
+            // The reason is what senders match on (isCommandRejected, GraphQL's
+            // extensions.reason): a handler that gives none has a bug, not an outcome.
+            const reason: unknown = refused.reason;
+            const message: unknown = refused.message;
+            if (typeof reason !== 'string' || reason === '' || typeof message !== 'string') {
+              throw new CausewayError(
+                ErrorCodes.InvalidArgument,
+                `The handler of command "${type.name}" rejected it with reason ${typeof reason === 'string' ? JSON.stringify(reason) : `a ${reason === null ? 'null' : typeof reason}`} and ${typeof message === 'string' ? 'a message' : `a ${message === null ? 'null' : typeof message} as the message`}: ctx.reject(reason, message) takes a non-empty string reason (one the command declares) and a string message. Nothing was recorded; fix the handler.`,
+                { command: type.name },
+              );
+            }
             outcome = {
               ok: false,
               code: ErrorCodes.CommandRejected,

@@ -169,6 +169,22 @@ describe('commands', () => {
     expect(await reopened.system.store.lastInput()).toBe(2);
   });
 
+  it('skips a command id decided before a restart when the reopened system ticks without mediator.start()', async () => {
+    // What the testing kit's resumeScript does: a new system on the log, driven by tick().
+    const name = `restart-${newEntityId()}`;
+    const first = bank(new MemoryStore({ name }));
+    const account = await openAccount(first, 'ada', newEntityId());
+    const deposit = commandInput(command(Deposit, account, { amount: 10 }, { actor: 'ada' }));
+    await first.system.tick([deposit]);
+    await first.system.close();
+    const reopened = bank(new MemoryStore({ name }));
+
+    const again = await reopened.system.tick([deposit]);
+
+    expect(again.events.map((e) => e.type)).toEqual(['Deposit']);
+    expect(reopened.system.state.accounts[account]?.balance).toBe(10);
+  });
+
   it('refuses a repeated command id from an actor who may not touch the entity, without the first outcome', async () => {
     const mediator = bank();
     const account = await openAccount(mediator, 'ada', newEntityId());

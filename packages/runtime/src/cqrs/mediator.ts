@@ -5,7 +5,7 @@ import type { Envelope } from '../events/envelope.ts';
 import { PROTO_KEY } from '../events/payload.ts';
 import type { ListenerFailedData } from '../loop/builtin.ts';
 import { isThenable } from '../loop/thenable.ts';
-import { tickRunCounter, type EventSystem } from '../loop/system.ts';
+import { beforeFirstTick, tickRunCounter, type EventSystem } from '../loop/system.ts';
 import type { ListenerContext, ListenerObject, TickResult } from '../loop/types.ts';
 import type { Page } from '../store/port.ts';
 import type { Component } from '../state/component.ts';
@@ -114,10 +114,14 @@ export class Mediator<S extends object = Record<string, unknown>> {
   // each tick copy and rehash a table that only grows.
   readonly #decided = new Map<string, DecidedCommand>();
   #loading: Promise<void> | null = null;
+  #reading: Promise<void> | null = null;
 
   constructor(system: EventSystem<S>, options: MediatorOptions = {}) {
     this.#system = system;
     this.#runsStarted = tickRunCounter(system);
+    // However the system is driven after a restart (tick, send, a testing kit's resume), the
+    // outcomes already in the log are known before its first tick decides anything.
+    beforeFirstTick(system, () => this.#readDecided());
     system.apply(CommandDecided, (draft, e) => applyCommandDecided(draft, e.data));
     system.apply(SagaStepped, (draft, e) => applySagaStepped(draft, e.data));
     for (const type of options.commands ?? []) this.#declare(type);
@@ -261,12 +265,21 @@ export class Mediator<S extends object = Record<string, unknown>> {
 
   /**
    * Opens the system and reads the outcomes of the commands its log already decided. `send`
-   * and `start` do it; code that drives ticks itself (`system.tick`) after a restart must
-   * `await mediator.start()` first, so a repeated command id is recognised.
+   * and `start` do it, and the system waits for the same read before its first tick, so code
+   * that drives ticks itself (`system.tick`) after a restart recognises a repeated command id
+   * too.
    */
   #load(): Promise<void> {
     this.#loading ??= (async () => {
       await this.#system.open();
+      await this.#readDecided();
+    })();
+    return this.#loading;
+  }
+
+  /** Reads the outcomes the log holds, once (again after a failed read). */
+  #readDecided(): Promise<void> {
+    this.#reading ??= (async () => {
       for (let from: number | null = 1; from !== null;) {
         const page: Page<Envelope> = await this.#system.readEvents({
           type: CommandDecided.name,
@@ -276,8 +289,11 @@ export class Mediator<S extends object = Record<string, unknown>> {
         for (const e of page.items) this.#record(e);
         from = page.next;
       }
-    })();
-    return this.#loading;
+    })().catch((err: unknown) => {
+      this.#reading = null;
+      throw err;
+    });
+    return this.#reading;
   }
 
   #record(e: Envelope): void {

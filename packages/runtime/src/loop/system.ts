@@ -176,6 +176,26 @@ export function systemInternals(system: EventSystem<object>): SystemInternals {
   return read();
 }
 
+const tickPreparers = new WeakMap<object, (prepare: () => Promise<void>) => void>();
+
+/**
+ * Has `prepare` run (and awaited) before the first tick `system` runs, however it is driven
+ * (`tick`, `send`, an operator's rejection): what a layer over the loop must read from the log
+ * before any tick, without costing a rebuild that never ticks. A `prepare` that rejects fails
+ * that tick and runs again before the next. Internal to the runtime (the mediator's index of
+ * decided commands); not exported from the package.
+ */
+export function beforeFirstTick(system: EventSystem<object>, prepare: () => Promise<void>): void {
+  const register = tickPreparers.get(system);
+  if (register === undefined)
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      'beforeFirstTick() takes an EventSystem.',
+      {},
+    );
+  register(prepare);
+}
+
 const runCounters = new WeakMap<object, () => number>();
 
 /**
@@ -241,6 +261,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   #opening: Promise<void> | null = null;
   // Set once the open succeeded: a tick then goes on without waiting for that promise again.
   #opened = false;
+  readonly #beforeFirstTick: (() => Promise<void>)[] = [];
   #chain: Promise<unknown> = Promise.resolve();
   #closed = false;
   readonly #live: LiveDriver<S>;
@@ -329,6 +350,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     if (options.inputs !== undefined) this.#core.declareInputs(options.inputs);
     journaledTicks.set(this, (inputs, at) => this.#tickWith(inputs, { at }, true));
     runCounters.set(this, () => this.#core.runsStarted);
+    tickPreparers.set(this, (prepare) => this.#beforeFirstTick.push(prepare));
     internals.set(this, () => ({
       registry: this.#core.entities.records,
       timers: this.#core.timers,
@@ -661,6 +683,10 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   async #runAndCommit(at: number): Promise<TickResult> {
     const core = this.#core;
+    while (this.#beforeFirstTick.length > 0) {
+      await (this.#beforeFirstTick[0] as () => Promise<void>)();
+      this.#beforeFirstTick.shift();
+    }
     const run = core.runTick(at);
     try {
       await core.store.commit(run.commit as TickCommit, run.queue);

@@ -290,6 +290,24 @@ describe('listener output', () => {
     expect(late).toBeCausewayError('CW_ASYNC_LISTENER');
   });
 
+  it('says a kept context was read, not called, when a listener reads ctx.state after its run', async () => {
+    const system = counterSystem();
+    let kept: ListenerContext<Counters> | null = null;
+    system.subscribe(CounterCreated, function keeper(_e, ctx) {
+      kept = ctx;
+    });
+    await system.tick([create], { at: T0 });
+    const late = (() => {
+      try {
+        return (kept as unknown as ListenerContext<Counters>).state;
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(late).toBeCausewayError('CW_ASYNC_LISTENER');
+    expect((late as Error).message).toContain('keeper read ctx.state after its run ended');
+  });
+
   it('keeps ListenerFailed under the dead-letter policy and lists it in deadLetters()', async () => {
     const system = counterSystem({ failurePolicy: 'dead-letter' });
     system.subscribe(Incremented, function picky() {

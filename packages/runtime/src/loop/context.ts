@@ -115,7 +115,7 @@ export class RunContext<S extends object> implements ListenerContext<S> {
     if (!this.#open) {
       throw new CausewayError(
         ErrorCodes.AsyncListener,
-        `${this.#actor} called ctx.${what}() after its run ended. Listeners are synchronous: do async work in an effect outside the loop and send its result back as an input.`,
+        `${this.#actor} ${what === 'state' ? 'read ctx.state' : `called ctx.${what}()`} after its run ended. Listeners are synchronous: do async work in an effect outside the loop and send its result back as an input.`,
         { listener: this.#actor, call: what },
       );
     }

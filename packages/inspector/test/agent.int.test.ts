@@ -31,6 +31,7 @@ beforeAll(async () => {
     makeSystem,
     print: quiet,
     checkpointEvery: 50,
+    compareWith: ['memory:'],
     openOther: () => Promise.resolve(divergentStore()),
   });
   await inspector.service.history?.settled();

@@ -95,6 +95,7 @@ describe.skipIf(!chromium.available)('the inspector UI in Chromium', () => {
     inspector = await attachInspector(system, {
       makeSystem,
       systemModule: { specifier: './fixtures/arena-app.ts' },
+      compareWith: [`file:${peerB}`],
       print: () => undefined,
     });
     await inspector.service.history?.settled();

@@ -25,6 +25,7 @@ import {
   type StatePath,
   type TickActivities,
 } from '../protocol/index.ts';
+import { CompareTargets } from './compare-targets.ts';
 import { exportRangeAsTest, type SystemModule } from './export-test.ts';
 import { readPath, StateHistory, type StatePoint, type Version } from './history.ts';
 
@@ -43,6 +44,11 @@ export interface InspectedLog {
   readonly systemModule?: SystemModule;
   /** Opens another log to compare with (the CLI passes `openStore` from the adapters). */
   readonly openOther?: (url: string) => Promise<EventStore>;
+  /**
+   * The store URLs `compare` may open (through `openOther`); any other is refused with
+   * `forbidden`. Default: none.
+   */
+  readonly compareWith?: readonly string[];
   /** A checkpoint every this many events. Default 2,000. */
   readonly checkpointEvery?: number;
 }
@@ -119,6 +125,7 @@ function matchesText(event: StoredEnvelope, needle: string): boolean {
  */
 export class InspectorService {
   readonly #log: InspectedLog;
+  readonly #compareTargets: CompareTargets;
   readonly #store: EventStore;
   readonly #history: StateHistory | null;
   readonly #types: ReadonlyMap<string, AnyEventType>;
@@ -130,6 +137,7 @@ export class InspectorService {
 
   private constructor(log: InspectedLog) {
     this.#log = log;
+    this.#compareTargets = new CompareTargets(log.compareWith);
     this.#store = log.store;
     const source =
       log.system ?? (log.makeSystem === undefined ? null : log.makeSystem(new MemoryStore()));
@@ -347,6 +355,7 @@ export class InspectorService {
       states: this.#history !== null,
       verify: this.#log.makeSystem !== undefined,
       indexedSeq: this.#history?.indexedSeq ?? 0,
+      compareWith: this.#compareTargets.shown,
     };
   }
 
@@ -619,7 +628,8 @@ export class InspectorService {
     }
   }
 
-  async #compare(url: string): Promise<ResultOf<'compare'>> {
+  async #compare(requested: string): Promise<ResultOf<'compare'>> {
+    const url = this.#compareTargets.resolve(requested);
     const open = this.#log.openOther;
     if (open === undefined)
       throw unavailable('This agent compares no other logs: give it openOther (the CLI does).');

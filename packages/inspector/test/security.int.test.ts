@@ -87,6 +87,24 @@ describe('the agent refuses whoever should not connect', () => {
     expect(await handshake(inspector.wsUrl)).toBe(101);
   });
 
+  it('refuses a connection addressed to another host name even with the token (DNS rebinding)', async () => {
+    expect(await handshake(inspector.wsUrl, { Host: `rebound.example:${inspector.port}` })).toBe(
+      403,
+    );
+  });
+
+  it('refuses to serve the UI to a request addressed to another host name', async () => {
+    // Act
+    const answer = await get(inspector.port, '/', { Host: `rebound.example:${inspector.port}` });
+    // Assert
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain(`127.0.0.1:${inspector.port}`);
+  });
+
+  it('accepts a connection addressed to localhost', async () => {
+    expect(await handshake(inspector.wsUrl, { Host: `localhost:${inspector.port}` })).toBe(101);
+  });
+
   it('listens on 127.0.0.1 by default', () => {
     expect(new URL(inspector.url).hostname).toBe('127.0.0.1');
   });
@@ -276,9 +294,13 @@ describe('malformed frames', () => {
 });
 
 /** GETs `path` verbatim (no URL normalisation, unlike fetch); resolves with status and body. */
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -339,6 +339,18 @@ describe('static files', () => {
     await served.close();
     // Assert
     for (const answer of answers) expect(answer.body).not.toContain('SECRET');
+  });
+
+  it('never serves a file through a symbolic link that leads out of the UI folder', async () => {
+    // Arrange
+    symlinkSync(root, join(root, 'ui', 'outside'));
+    const served = await attachInspector(system, { print: quiet, uiDir: join(root, 'ui') });
+    // Act
+    const answer = await get(served.port, '/outside/secret.txt');
+    await served.close();
+    // Assert
+    expect(answer.status).toBe(403);
+    expect(answer.body).not.toContain('SECRET');
   });
 
   it('answers 500 when a UI file cannot be read, and keeps serving', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -575,6 +575,11 @@ export function serveRelay(agentUrl: string, options: ServeOptions = {}): Promis
   });
 }
 
+/** True when `file` is `dir` or lies inside it (both absolute and normalised). */
+function within(dir: string, file: string): boolean {
+  return file === dir || file.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
 async function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
@@ -603,13 +608,18 @@ async function serveFile(
     return;
   }
   let file = normalize(join(uiDir, pathname));
-  if (file !== uiDir && !file.startsWith(uiDir.endsWith(sep) ? uiDir : uiDir + sep)) {
+  if (!within(uiDir, file)) {
     res.writeHead(403).end();
     return;
   }
   const found = await stat(file).catch(() => null);
   // Unknown paths are the UI's own routes: it reads its selection from the URL.
   if (found === null || !found.isFile()) file = join(uiDir, 'index.html');
+  else if (!within(await realpath(uiDir), await realpath(file))) {
+    // A symbolic link in the UI folder that leads out of it.
+    res.writeHead(403).end();
+    return;
+  }
   const body = await readFile(file);
   res.writeHead(200, {
     'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',

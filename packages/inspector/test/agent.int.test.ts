@@ -274,3 +274,36 @@ describe('the inspector agent over a live system', () => {
     );
   });
 });
+
+describe('a long comparison', () => {
+  it('lets the app’s event loop turn while it reads two memory logs', async () => {
+    // Arrange: two equal logs of 5,000 ticks in memory stores, which answer reads without
+    // ever leaving the microtask queue.
+    const mine = makeSystem(new MemoryStore());
+    await runTicks(mine, 1, 5000);
+    const peer = new MemoryStore();
+    const writer = makeSystem(peer);
+    await runTicks(writer, 1, 5000);
+    const long = await attachInspector(mine, {
+      print: quiet,
+      compareWith: ['memory:'],
+      openOther: () => Promise.resolve(peer),
+    });
+    let turns = 0;
+    const turn = (): void => {
+      turns++;
+      if (pending) setImmediate(turn);
+    };
+    let pending = true;
+    setImmediate(turn);
+    // Act
+    const result = await long.service.call('compare', { other: 'memory:' }, () => undefined);
+    pending = false;
+    const turnsDuring = turns;
+    await long.close();
+    await mine.close();
+    // Assert
+    expect(result).toMatchObject({ ok: true, ticks: 5000 });
+    expect(turnsDuring).toBeGreaterThan(0);
+  });
+});

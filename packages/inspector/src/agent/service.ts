@@ -606,16 +606,9 @@ export class InspectorService {
     this.#verifying = true;
     try {
       const ofTicks = this.#last?.tick ?? 0;
-      let lastYield = performance.now();
+      const pause = slices();
       const observed: MakeSystem<object> = (store) => {
-        const system = make(
-          new YieldingStore(store, () => {
-            const now = performance.now();
-            if (now - lastYield < 4) return null;
-            lastYield = now;
-            return new Promise<void>((resolve) => setImmediate(resolve));
-          }),
-        );
+        const system = make(new YieldingStore(store, pause));
         system.onCommit((result) => {
           if (result.commit.tick % 100 === 0 || result.commit.tick === ofTicks)
             progress(result.commit.tick, ofTicks);
@@ -634,11 +627,18 @@ export class InspectorService {
     if (open === undefined)
       throw unavailable('This agent compares no other logs: give it openOther (the CLI does).');
     const other = await open(url);
+    // Both logs are read through stores that yield: a memory store answers without ever
+    // leaving the microtask queue, so the whole comparison would hold the app's loop.
+    const pause = slices();
     try {
-      return await firstDivergence(this.#log.system ?? this.#store, other, {
-        sides: [this.#store.description, other.description],
-        ...(this.#log.makeSystem === undefined ? {} : { makeSystem: this.#log.makeSystem }),
-      });
+      return await firstDivergence(
+        new YieldingStore(this.#store, pause),
+        new YieldingStore(other, pause),
+        {
+          sides: [this.#store.description, other.description],
+          ...(this.#log.makeSystem === undefined ? {} : { makeSystem: this.#log.makeSystem }),
+        },
+      );
     } finally {
       await other.close();
     }
@@ -674,9 +674,21 @@ export class InspectorService {
   }
 }
 
+/** A pause that yields to the event loop once a few milliseconds have passed since the last. */
+function slices(): () => Promise<void> | null {
+  let lastYield = performance.now();
+  return () => {
+    const now = performance.now();
+    if (now - lastYield < 4) return null;
+    lastYield = now;
+    return new Promise<void>((resolve) => setImmediate(resolve));
+  };
+}
+
 /**
- * A store that yields to the event loop now and then while a re-execution commits to it, so a
- * long verify never holds the app's loop for more than a few milliseconds.
+ * A store that yields to the event loop now and then while a re-execution commits to it or a
+ * comparison reads it, so a long verify or compare never holds the app's loop for more than a
+ * few milliseconds.
  */
 class YieldingStore implements EventStore {
   constructor(
@@ -709,15 +721,22 @@ class YieldingStore implements EventStore {
   ): ReturnType<EventStore['latestSnapshot']> {
     return this.inner.latestSnapshot(...args);
   }
-  readEvents(...args: Parameters<EventStore['readEvents']>): ReturnType<EventStore['readEvents']> {
+  async readEvents(
+    ...args: Parameters<EventStore['readEvents']>
+  ): ReturnType<EventStore['readEvents']> {
+    await this.pause();
     return this.inner.readEvents(...args);
   }
-  readInputs(...args: Parameters<EventStore['readInputs']>): ReturnType<EventStore['readInputs']> {
+  async readInputs(
+    ...args: Parameters<EventStore['readInputs']>
+  ): ReturnType<EventStore['readInputs']> {
+    await this.pause();
     return this.inner.readInputs(...args);
   }
-  readCommits(
+  async readCommits(
     ...args: Parameters<EventStore['readCommits']>
   ): ReturnType<EventStore['readCommits']> {
+    await this.pause();
     return this.inner.readCommits(...args);
   }
   lastCommit(): ReturnType<EventStore['lastCommit']> {

@@ -307,3 +307,25 @@ describe('a long comparison', () => {
     expect(turnsDuring).toBeGreaterThan(0);
   });
 });
+
+describe('closing the inspector while a long request runs', () => {
+  it('stops a verify in flight with unavailable, and the app goes on', async () => {
+    // Arrange
+    const app = makeSystem(new MemoryStore());
+    await runTicks(app, 1, 5000);
+    const detached = await attachInspector(app, { makeSystem, print: quiet });
+    const verifying = detached.service
+      .call('verify', {}, () => undefined)
+      .catch((err: unknown) => err);
+    // Act: detach once the re-execution is under way.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await detached.close();
+    const outcome = await verifying;
+    await runTicks(app, 5001, 5002);
+    // Assert
+    expect(isInspectorError(outcome, 'unavailable')).toBe(true);
+    expect((outcome as Error).message).toContain('closed');
+    expect(app.lastCommit?.tick).toBe(5002);
+    await app.close();
+  });
+});

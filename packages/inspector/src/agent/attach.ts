@@ -73,7 +73,8 @@ async function serve(log: InspectedLog, options: ServeOptions): Promise<Attached
  * address only by the `host` option, with a warning), guarded by a random token, printed as a
  * ready-to-open URL. It follows the system's commits, keeps state checkpoints and a path index
  * built in slices of a few milliseconds, and serves the protocol of `@causeway/inspector/protocol`.
- * `close()` detaches it; the system goes on.
+ * `close()` detaches it; the system goes on, and a verify or compare still running stops at its
+ * next slice (its caller gets `unavailable`).
  *
  * @example
  * ```ts

@@ -133,6 +133,7 @@ export class InspectorService {
   #last: TickCommit | null = null;
   #stop: (() => void) | null = null;
   #verifying = false;
+  #closed = false;
   #page: { from: number; events: readonly StoredEnvelope[] } | null = null;
 
   private constructor(log: InspectedLog) {
@@ -219,8 +220,12 @@ export class InspectorService {
     for (const listener of this.#commitListeners) listener(commit);
   }
 
-  /** Stops following the log and indexing. The store is not closed. */
+  /**
+   * Stops following the log and indexing; a verify or compare still running stops at its next
+   * slice and fails with `unavailable`. The store is not closed.
+   */
   close(): void {
+    this.#closed = true;
     this.#stop?.();
     this.#stop = null;
     this.#history?.close();
@@ -586,6 +591,14 @@ export class InspectorService {
     };
   }
 
+  /** Why a long request must stop now (the inspector was closed), or null. */
+  #stopped(what: 'verify' | 'compare'): InspectorError | null {
+    if (!this.#closed) return null;
+    return unavailable(
+      `The inspector was closed while a ${what} ran, so it stopped before its end; attach the inspector again and ${what} anew.`,
+    );
+  }
+
   #makeSystem(what: string): MakeSystem<object> {
     const make = this.#log.makeSystem;
     if (make === undefined)
@@ -606,7 +619,7 @@ export class InspectorService {
     this.#verifying = true;
     try {
       const ofTicks = this.#last?.tick ?? 0;
-      const pause = slices();
+      const pause = slices(() => this.#stopped('verify'));
       const observed: MakeSystem<object> = (store) => {
         const system = make(new YieldingStore(store, pause));
         system.onCommit((result) => {
@@ -615,7 +628,11 @@ export class InspectorService {
         });
         return system;
       };
-      return await reexecute(this.#store, observed);
+      const result = await reexecute(this.#store, observed);
+      // A re-execution reports a store that throws as a failed tick: say why it stopped instead.
+      const stop = this.#stopped('verify');
+      if (stop !== null) throw stop;
+      return result;
     } finally {
       this.#verifying = false;
     }
@@ -629,9 +646,9 @@ export class InspectorService {
     const other = await open(url);
     // Both logs are read through stores that yield: a memory store answers without ever
     // leaving the microtask queue, so the whole comparison would hold the app's loop.
-    const pause = slices();
+    const pause = slices(() => this.#stopped('compare'));
     try {
-      return await firstDivergence(
+      const result = await firstDivergence(
         new YieldingStore(this.#store, pause),
         new YieldingStore(other, pause),
         {
@@ -639,6 +656,10 @@ export class InspectorService {
           ...(this.#log.makeSystem === undefined ? {} : { makeSystem: this.#log.makeSystem }),
         },
       );
+      // Rebuilding a compared state reports a store that throws as that side's error.
+      const stop = this.#stopped('compare');
+      if (stop !== null) throw stop;
+      return result;
     } finally {
       await other.close();
     }
@@ -674,10 +695,15 @@ export class InspectorService {
   }
 }
 
-/** A pause that yields to the event loop once a few milliseconds have passed since the last. */
-function slices(): () => Promise<void> | null {
+/**
+ * A pause that yields to the event loop once a few milliseconds have passed since the last, and
+ * throws `stopped()`'s error once there is one (the inspector was closed).
+ */
+function slices(stopped: () => InspectorError | null): () => Promise<void> | null {
   let lastYield = performance.now();
   return () => {
+    const stop = stopped();
+    if (stop !== null) throw stop;
     const now = performance.now();
     if (now - lastYield < 4) return null;
     lastYield = now;

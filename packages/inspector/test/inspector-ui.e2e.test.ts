@@ -228,6 +228,20 @@ describe.skipIf(!chromium.available)('the inspector UI in Chromium', () => {
     await screenshot(page, 'state-search');
   });
 
+  it('offers the logs the agent may compare with, and shows why it refuses another', async () => {
+    // Arrange
+    await open('#seq=1&tab=divergence');
+    const offered = page.locator('#compare-targets option');
+    await expect.poll(() => offered.count()).toBe(1);
+    // Act
+    await page.locator('#compare-url').fill(`file:${folder}`);
+    await page.locator('#compare-url').press('Enter');
+    // Assert
+    expect(await offered.first().getAttribute('value')).toBe(`file:${peerB}`);
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.innerText()).toContain('opens only the logs it was started with');
+  });
+
   it('shows where two logs diverge, side by side', async () => {
     const other = await openStore(`file:${peerB}`, { readOnly: true });
     const expected = await firstDivergence(system.store, other);

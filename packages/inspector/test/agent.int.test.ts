@@ -31,6 +31,7 @@ beforeAll(async () => {
     makeSystem,
     print: quiet,
     checkpointEvery: 50,
+    compareWith: ['memory:'],
     openOther: () => Promise.resolve(divergentStore()),
   });
   await inspector.service.history?.settled();
@@ -271,5 +272,60 @@ describe('the inspector agent over a live system', () => {
     expect(page.events.length).toBe(
       (await system.readEvents({ type: 'Milestone', limit: 10_000 })).items.length,
     );
+  });
+});
+
+describe('a long comparison', () => {
+  it('lets the app’s event loop turn while it reads two memory logs', async () => {
+    // Arrange: two equal logs of 5,000 ticks in memory stores, which answer reads without
+    // ever leaving the microtask queue.
+    const mine = makeSystem(new MemoryStore());
+    await runTicks(mine, 1, 5000);
+    const peer = new MemoryStore();
+    const writer = makeSystem(peer);
+    await runTicks(writer, 1, 5000);
+    const long = await attachInspector(mine, {
+      print: quiet,
+      compareWith: ['memory:'],
+      openOther: () => Promise.resolve(peer),
+    });
+    let turns = 0;
+    const turn = (): void => {
+      turns++;
+      if (pending) setImmediate(turn);
+    };
+    let pending = true;
+    setImmediate(turn);
+    // Act
+    const result = await long.service.call('compare', { other: 'memory:' }, () => undefined);
+    pending = false;
+    const turnsDuring = turns;
+    await long.close();
+    await mine.close();
+    // Assert
+    expect(result).toMatchObject({ ok: true, ticks: 5000 });
+    expect(turnsDuring).toBeGreaterThan(0);
+  });
+});
+
+describe('closing the inspector while a long request runs', () => {
+  it('stops a verify in flight with unavailable, and the app goes on', async () => {
+    // Arrange
+    const app = makeSystem(new MemoryStore());
+    await runTicks(app, 1, 5000);
+    const detached = await attachInspector(app, { makeSystem, print: quiet });
+    const verifying = detached.service
+      .call('verify', {}, () => undefined)
+      .catch((err: unknown) => err);
+    // Act: detach once the re-execution is under way.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await detached.close();
+    const outcome = await verifying;
+    await runTicks(app, 5001, 5002);
+    // Assert
+    expect(isInspectorError(outcome, 'unavailable')).toBe(true);
+    expect((outcome as Error).message).toContain('closed');
+    expect(app.lastCommit?.tick).toBe(5002);
+    await app.close();
   });
 });

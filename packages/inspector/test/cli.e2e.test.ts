@@ -86,6 +86,19 @@ describe('causeway-inspector open', () => {
     expect(output()).not.toContain('no --system given');
   });
 
+  it('compares with the stores given by --compare and refuses any other with forbidden', async () => {
+    // Arrange: the log compared with itself (a second read-only open of the same folder).
+    const { url } = await startCli(['open', `file:${dir}`, '--compare', `file:${dir}`]);
+    const client = await connect(wsOf(url));
+    // Act
+    const same = await client.call('compare', { other: `file:${dir}` });
+    const other = client.call('compare', { other: `file:${tmpdir()}` });
+    // Assert
+    expect(same).toMatchObject({ ok: true, ticks: 60 });
+    await expect(other).rejects.toMatchObject({ code: 'forbidden' });
+    client.close();
+  });
+
   it('says when the store it opens holds no log yet, as for a mistyped path', async () => {
     // Act
     const { output } = await startCli(['open', `file:${join(dir, 'no-such-folder')}`]);

@@ -95,6 +95,7 @@ describe.skipIf(!chromium.available)('the inspector UI in Chromium', () => {
     inspector = await attachInspector(system, {
       makeSystem,
       systemModule: { specifier: './fixtures/arena-app.ts' },
+      compareWith: [`file:${peerB}`],
       print: () => undefined,
     });
     await inspector.service.history?.settled();
@@ -225,6 +226,20 @@ describe.skipIf(!chromium.available)('the inspector UI in Chromium', () => {
     expect(await page.locator('.state-panel .panel-toolbar').innerText()).toContain('1 match');
     expect(page.url()).toContain('q=chandra');
     await screenshot(page, 'state-search');
+  });
+
+  it('offers the logs the agent may compare with, and shows why it refuses another', async () => {
+    // Arrange
+    await open('#seq=1&tab=divergence');
+    const offered = page.locator('#compare-targets option');
+    await expect.poll(() => offered.count()).toBe(1);
+    // Act
+    await page.locator('#compare-url').fill(`file:${folder}`);
+    await page.locator('#compare-url').press('Enter');
+    // Assert
+    expect(await offered.first().getAttribute('value')).toBe(`file:${peerB}`);
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.innerText()).toContain('opens only the logs it was started with');
   });
 
   it('shows where two logs diverge, side by side', async () => {

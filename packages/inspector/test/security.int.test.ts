@@ -1,15 +1,20 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from '@msgpack/msgpack';
-import { MemoryStore, type EventSystem } from '@causeway/runtime';
+import { openStore } from '@causeway/adapters';
+import { MemoryStore, type EventStore, type EventSystem } from '@causeway/runtime';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { attachInspector, type AttachedInspector } from '../src/agent/index.ts';
 import { InspectorClient, type SocketConstructor } from '../src/client/index.ts';
-import { decodeServerFrame, MAX_CLIENT_FRAME_BYTES } from '../src/protocol/index.ts';
+import {
+  decodeServerFrame,
+  isInspectorError,
+  MAX_CLIENT_FRAME_BYTES,
+} from '../src/protocol/index.ts';
 import { makeSystem, runTicks, type Counters } from './fixtures/counter-app.ts';
 
 const quiet = (): void => undefined;
@@ -82,6 +87,24 @@ describe('the agent refuses whoever should not connect', () => {
     expect(await handshake(inspector.wsUrl)).toBe(101);
   });
 
+  it('refuses a connection addressed to another host name even with the token (DNS rebinding)', async () => {
+    expect(await handshake(inspector.wsUrl, { Host: `rebound.example:${inspector.port}` })).toBe(
+      403,
+    );
+  });
+
+  it('refuses to serve the UI to a request addressed to another host name', async () => {
+    // Act
+    const answer = await get(inspector.port, '/', { Host: `rebound.example:${inspector.port}` });
+    // Assert
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain(`127.0.0.1:${inspector.port}`);
+  });
+
+  it('accepts a connection addressed to localhost', async () => {
+    expect(await handshake(inspector.wsUrl, { Host: `localhost:${inspector.port}` })).toBe(101);
+  });
+
   it('listens on 127.0.0.1 by default', () => {
     expect(new URL(inspector.url).hostname).toBe('127.0.0.1');
   });
@@ -91,6 +114,104 @@ describe('the agent refuses whoever should not connect', () => {
     const exposed = await attachInspector(system, { host: '0.0.0.0', print: (l) => lines.push(l) });
     await exposed.close();
     expect(lines.some((l) => l.includes('WARNING') && l.includes('0.0.0.0'))).toBe(true);
+  });
+});
+
+describe('the stores a client may make the agent open', () => {
+  let folder: string;
+  let peer: string;
+  let opened: string[];
+  let guarded: AttachedInspector;
+  let client: InspectorClient;
+
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'inspector-compare-'));
+    peer = join(folder, 'peer');
+    const writer = makeSystem(await openStore(`file:${peer}`));
+    await runTicks(writer, 1, 20);
+    await writer.close();
+    opened = [];
+    guarded = await attachInspector(system, {
+      print: quiet,
+      compareWith: [`file:${peer}`, 'postgres://ann:s3cr@t@db.example:5432/app'],
+      openOther: (url: string): Promise<EventStore> => {
+        opened.push(url);
+        return openStore(url, { readOnly: true });
+      },
+    });
+    client = await InspectorClient.connect(guarded.wsUrl, {
+      WebSocket: WebSocket as unknown as SocketConstructor,
+    });
+  });
+
+  afterAll(async () => {
+    client.close();
+    await guarded.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('refuses with forbidden every store URL it was not started with, and opens none', async () => {
+    // Arrange: other folders, other spellings of the allowed one, another database.
+    const others = [
+      'file:/etc',
+      `file:${folder}`,
+      `file:${peer}/`,
+      `file:${peer}/../peer`,
+      `pglite:${peer}`,
+      'postgres://127.0.0.1:5432/postgres',
+      'memory:',
+    ];
+    // Act
+    const errors = await Promise.all(
+      others.map((other) => client.call('compare', { other }).catch((err: unknown) => err)),
+    );
+    // Assert
+    for (const err of errors) expect(isInspectorError(err, 'forbidden')).toBe(true);
+    expect(opened).toEqual([]);
+  });
+
+  it('compares with a store it was started with', async () => {
+    // Act
+    const result = await client.call('compare', { other: `file:${peer}` });
+    // Assert
+    expect(result).toMatchObject({ ok: true, ticks: 20 });
+    expect(opened).toEqual([`file:${peer}`]);
+  });
+
+  it('lists the stores it may compare with, credentials hidden', async () => {
+    // Act
+    const { compareWith } = await client.call('summary', {});
+    // Assert
+    expect(compareWith).toEqual([`file:${peer}`, 'postgres://***@db.example:5432/app']);
+  });
+
+  it('opens the URL it was given when a client names a store as listed', async () => {
+    // Arrange
+    opened.length = 0;
+    // Act: the database is unreachable, so the open itself fails.
+    await client.call('compare', { other: 'postgres://***@db.example:5432/app' }).catch(() => null);
+    // Assert
+    expect(opened).toEqual(['postgres://ann:s3cr@t@db.example:5432/app']);
+  });
+
+  it('compares with no other store by default, saying how to allow one', async () => {
+    // Arrange
+    const bare = await InspectorClient.connect(inspector.wsUrl, {
+      WebSocket: WebSocket as unknown as SocketConstructor,
+    });
+    // Act
+    const err = await bare.call('compare', { other: `file:${peer}` }).catch((e: unknown) => e);
+    bare.close();
+    // Assert
+    expect(isInspectorError(err, 'forbidden')).toBe(true);
+    expect((err as Error).message).toContain('--compare');
+  });
+
+  it('refuses a compareWith that is not a list of store URLs with CW_INVALID_ARGUMENT', async () => {
+    // Act / Assert
+    await expect(
+      attachInspector(system, { print: quiet, compareWith: [''] }),
+    ).rejects.toBeCausewayError('CW_INVALID_ARGUMENT');
   });
 });
 
@@ -173,9 +294,13 @@ describe('malformed frames', () => {
 });
 
 /** GETs `path` verbatim (no URL normalisation, unlike fetch); resolves with status and body. */
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -214,6 +339,18 @@ describe('static files', () => {
     await served.close();
     // Assert
     for (const answer of answers) expect(answer.body).not.toContain('SECRET');
+  });
+
+  it('never serves a file through a symbolic link that leads out of the UI folder', async () => {
+    // Arrange
+    symlinkSync(root, join(root, 'ui', 'outside'));
+    const served = await attachInspector(system, { print: quiet, uiDir: join(root, 'ui') });
+    // Act
+    const answer = await get(served.port, '/outside/secret.txt');
+    await served.close();
+    // Assert
+    expect(answer.status).toBe(403);
+    expect(answer.body).not.toContain('SECRET');
   });
 
   it('answers 500 when a UI file cannot be read, and keeps serving', async () => {

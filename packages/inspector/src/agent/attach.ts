@@ -11,7 +11,15 @@ export interface AttachOptions<S extends object = Record<string, unknown>> exten
   readonly systemModule?: SystemModule;
   /** A state checkpoint every this many events. Default 2,000. */
   readonly checkpointEvery?: number;
-  /** Opens another log to compare with; default: `openStore(url, { readOnly: true })`. */
+  /**
+   * The other logs a client may compare this one with: store URLs (`file:./peer-b`,
+   * `postgres://…`), opened read-only when asked for. The agent opens no other: a client that
+   * names any other store gets `forbidden`. Default: none (clients can still re-execute).
+   */
+  readonly compareWith?: readonly string[];
+  /**
+   * Opens one of {@link AttachOptions.compareWith}; default: `openStore(url, { readOnly: true })`.
+   */
   readonly openOther?: (url: string) => Promise<EventStore>;
 }
 
@@ -37,6 +45,7 @@ function inspected<S extends object>(
     ...(options.systemModule === undefined ? {} : { systemModule: options.systemModule }),
     ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
     openOther: options.openOther ?? openReadOnly,
+    ...(options.compareWith === undefined ? {} : { compareWith: options.compareWith }),
   };
 }
 
@@ -64,7 +73,8 @@ async function serve(log: InspectedLog, options: ServeOptions): Promise<Attached
  * address only by the `host` option, with a warning), guarded by a random token, printed as a
  * ready-to-open URL. It follows the system's commits, keeps state checkpoints and a path index
  * built in slices of a few milliseconds, and serves the protocol of `@causeway/inspector/protocol`.
- * `close()` detaches it; the system goes on.
+ * `close()` detaches it; the system goes on, and a verify or compare still running stops at its
+ * next slice (its caller gets `unavailable`).
  *
  * @example
  * ```ts
@@ -83,6 +93,8 @@ export function attachInspector<S extends object>(
 /**
  * Serves the inspector over a store with no running app (the CLI's `open`). Without
  * `makeSystem` it pages events, commits and causation but computes no states.
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for bad options.
  */
 export function openInspector<S extends object>(
   store: EventStore,

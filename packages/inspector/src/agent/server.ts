@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -110,9 +110,9 @@ function sameToken(given: string | null, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function refuse(socket: Socket, status: number, reason: string): void {
+function refuse(socket: Socket, status: number, reason: string, body: string = reason): void {
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
@@ -378,6 +378,16 @@ async function listenEndpoint(
   let port = 0;
 
   const server: Server = createServer((req, res) => {
+    if (!knownHost(req)) {
+      const message = foreignHostMessage(req);
+      res
+        .writeHead(403, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Content-Length': Buffer.byteLength(message),
+        })
+        .end(message);
+      return;
+    }
     // The agent runs inside the app: a file that cannot be read (the UI rebuilt under it) must
     // answer 500, not reject unhandled and take the app down.
     serveFile(req, res, uiDir, () => wsUrl()).catch((err: unknown) => {
@@ -397,6 +407,7 @@ async function listenEndpoint(
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://agent');
+    if (!knownHost(req)) return refuse(socket, 403, 'Forbidden', foreignHostMessage(req));
     if (url.pathname !== WS_PATH) return refuse(socket, 404, 'Not Found');
     if (!sameToken(url.searchParams.get(TOKEN_PARAM), token))
       return refuse(socket, 401, 'Unauthorized: a valid token is required');
@@ -425,6 +436,19 @@ async function listenEndpoint(
       `http://localhost:${port}`,
       `http://[::1]:${port}`,
     ]);
+  }
+  /**
+   * On loopback, a request must name the endpoint by a loopback address: a page whose own name
+   * was re-pointed at 127.0.0.1 (DNS rebinding) sends its name as Host and is refused. Listening
+   * on another address, the names it is reached by are not known here, so any is taken.
+   */
+  function knownHost(req: IncomingMessage): boolean {
+    if (!loopback) return true;
+    const named = req.headers.host;
+    return named !== undefined && ownOrigins().has(`http://${named.toLowerCase()}`);
+  }
+  function foreignHostMessage(req: IncomingMessage): string {
+    return `Forbidden: the inspector on 127.0.0.1 answers only requests addressed to 127.0.0.1:${port}, localhost:${port} or [::1]:${port}, not ${JSON.stringify(req.headers.host ?? '').slice(0, 120)}; open the address it printed.`;
   }
   function wsUrl(): string {
     return `ws://${shownHost()}:${port}${WS_PATH}?${TOKEN_PARAM}=${token}`;
@@ -551,6 +575,11 @@ export function serveRelay(agentUrl: string, options: ServeOptions = {}): Promis
   });
 }
 
+/** True when `file` is `dir` or lies inside it (both absolute and normalised). */
+function within(dir: string, file: string): boolean {
+  return file === dir || file.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
 async function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
@@ -579,13 +608,18 @@ async function serveFile(
     return;
   }
   let file = normalize(join(uiDir, pathname));
-  if (file !== uiDir && !file.startsWith(uiDir.endsWith(sep) ? uiDir : uiDir + sep)) {
+  if (!within(uiDir, file)) {
     res.writeHead(403).end();
     return;
   }
   const found = await stat(file).catch(() => null);
   // Unknown paths are the UI's own routes: it reads its selection from the URL.
   if (found === null || !found.isFile()) file = join(uiDir, 'index.html');
+  else if (!within(await realpath(uiDir), await realpath(file))) {
+    // A symbolic link in the UI folder that leads out of it.
+    res.writeHead(403).end();
+    return;
+  }
   const body = await readFile(file);
   res.writeHead(200, {
     'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',

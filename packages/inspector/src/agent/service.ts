@@ -25,6 +25,7 @@ import {
   type StatePath,
   type TickActivities,
 } from '../protocol/index.ts';
+import { CompareTargets } from './compare-targets.ts';
 import { exportRangeAsTest, type SystemModule } from './export-test.ts';
 import { readPath, StateHistory, type StatePoint, type Version } from './history.ts';
 
@@ -43,6 +44,11 @@ export interface InspectedLog {
   readonly systemModule?: SystemModule;
   /** Opens another log to compare with (the CLI passes `openStore` from the adapters). */
   readonly openOther?: (url: string) => Promise<EventStore>;
+  /**
+   * The store URLs `compare` may open (through `openOther`); any other is refused with
+   * `forbidden`. Default: none.
+   */
+  readonly compareWith?: readonly string[];
   /** A checkpoint every this many events. Default 2,000. */
   readonly checkpointEvery?: number;
 }
@@ -119,6 +125,7 @@ function matchesText(event: StoredEnvelope, needle: string): boolean {
  */
 export class InspectorService {
   readonly #log: InspectedLog;
+  readonly #compareTargets: CompareTargets;
   readonly #store: EventStore;
   readonly #history: StateHistory | null;
   readonly #types: ReadonlyMap<string, AnyEventType>;
@@ -126,10 +133,12 @@ export class InspectorService {
   #last: TickCommit | null = null;
   #stop: (() => void) | null = null;
   #verifying = false;
+  #closed = false;
   #page: { from: number; events: readonly StoredEnvelope[] } | null = null;
 
   private constructor(log: InspectedLog) {
     this.#log = log;
+    this.#compareTargets = new CompareTargets(log.compareWith);
     this.#store = log.store;
     const source =
       log.system ?? (log.makeSystem === undefined ? null : log.makeSystem(new MemoryStore()));
@@ -211,8 +220,12 @@ export class InspectorService {
     for (const listener of this.#commitListeners) listener(commit);
   }
 
-  /** Stops following the log and indexing. The store is not closed. */
+  /**
+   * Stops following the log and indexing; a verify or compare still running stops at its next
+   * slice and fails with `unavailable`. The store is not closed.
+   */
   close(): void {
+    this.#closed = true;
     this.#stop?.();
     this.#stop = null;
     this.#history?.close();
@@ -347,6 +360,7 @@ export class InspectorService {
       states: this.#history !== null,
       verify: this.#log.makeSystem !== undefined,
       indexedSeq: this.#history?.indexedSeq ?? 0,
+      compareWith: this.#compareTargets.shown,
     };
   }
 
@@ -577,6 +591,14 @@ export class InspectorService {
     };
   }
 
+  /** Why a long request must stop now (the inspector was closed), or null. */
+  #stopped(what: 'verify' | 'compare'): InspectorError | null {
+    if (!this.#closed) return null;
+    return unavailable(
+      `The inspector was closed while a ${what} ran, so it stopped before its end; attach the inspector again and ${what} anew.`,
+    );
+  }
+
   #makeSystem(what: string): MakeSystem<object> {
     const make = this.#log.makeSystem;
     if (make === undefined)
@@ -597,38 +619,47 @@ export class InspectorService {
     this.#verifying = true;
     try {
       const ofTicks = this.#last?.tick ?? 0;
-      let lastYield = performance.now();
+      const pause = slices(() => this.#stopped('verify'));
       const observed: MakeSystem<object> = (store) => {
-        const system = make(
-          new YieldingStore(store, () => {
-            const now = performance.now();
-            if (now - lastYield < 4) return null;
-            lastYield = now;
-            return new Promise<void>((resolve) => setImmediate(resolve));
-          }),
-        );
+        const system = make(new YieldingStore(store, pause));
         system.onCommit((result) => {
           if (result.commit.tick % 100 === 0 || result.commit.tick === ofTicks)
             progress(result.commit.tick, ofTicks);
         });
         return system;
       };
-      return await reexecute(this.#store, observed);
+      const result = await reexecute(this.#store, observed);
+      // A re-execution reports a store that throws as a failed tick: say why it stopped instead.
+      const stop = this.#stopped('verify');
+      if (stop !== null) throw stop;
+      return result;
     } finally {
       this.#verifying = false;
     }
   }
 
-  async #compare(url: string): Promise<ResultOf<'compare'>> {
+  async #compare(requested: string): Promise<ResultOf<'compare'>> {
+    const url = this.#compareTargets.resolve(requested);
     const open = this.#log.openOther;
     if (open === undefined)
       throw unavailable('This agent compares no other logs: give it openOther (the CLI does).');
     const other = await open(url);
+    // Both logs are read through stores that yield: a memory store answers without ever
+    // leaving the microtask queue, so the whole comparison would hold the app's loop.
+    const pause = slices(() => this.#stopped('compare'));
     try {
-      return await firstDivergence(this.#log.system ?? this.#store, other, {
-        sides: [this.#store.description, other.description],
-        ...(this.#log.makeSystem === undefined ? {} : { makeSystem: this.#log.makeSystem }),
-      });
+      const result = await firstDivergence(
+        new YieldingStore(this.#store, pause),
+        new YieldingStore(other, pause),
+        {
+          sides: [this.#store.description, other.description],
+          ...(this.#log.makeSystem === undefined ? {} : { makeSystem: this.#log.makeSystem }),
+        },
+      );
+      // Rebuilding a compared state reports a store that throws as that side's error.
+      const stop = this.#stopped('compare');
+      if (stop !== null) throw stop;
+      return result;
     } finally {
       await other.close();
     }
@@ -665,8 +696,25 @@ export class InspectorService {
 }
 
 /**
- * A store that yields to the event loop now and then while a re-execution commits to it, so a
- * long verify never holds the app's loop for more than a few milliseconds.
+ * A pause that yields to the event loop once a few milliseconds have passed since the last, and
+ * throws `stopped()`'s error once there is one (the inspector was closed).
+ */
+function slices(stopped: () => InspectorError | null): () => Promise<void> | null {
+  let lastYield = performance.now();
+  return () => {
+    const stop = stopped();
+    if (stop !== null) throw stop;
+    const now = performance.now();
+    if (now - lastYield < 4) return null;
+    lastYield = now;
+    return new Promise<void>((resolve) => setImmediate(resolve));
+  };
+}
+
+/**
+ * A store that yields to the event loop now and then while a re-execution commits to it or a
+ * comparison reads it, so a long verify or compare never holds the app's loop for more than a
+ * few milliseconds.
  */
 class YieldingStore implements EventStore {
   constructor(
@@ -699,15 +747,22 @@ class YieldingStore implements EventStore {
   ): ReturnType<EventStore['latestSnapshot']> {
     return this.inner.latestSnapshot(...args);
   }
-  readEvents(...args: Parameters<EventStore['readEvents']>): ReturnType<EventStore['readEvents']> {
+  async readEvents(
+    ...args: Parameters<EventStore['readEvents']>
+  ): ReturnType<EventStore['readEvents']> {
+    await this.pause();
     return this.inner.readEvents(...args);
   }
-  readInputs(...args: Parameters<EventStore['readInputs']>): ReturnType<EventStore['readInputs']> {
+  async readInputs(
+    ...args: Parameters<EventStore['readInputs']>
+  ): ReturnType<EventStore['readInputs']> {
+    await this.pause();
     return this.inner.readInputs(...args);
   }
-  readCommits(
+  async readCommits(
     ...args: Parameters<EventStore['readCommits']>
   ): ReturnType<EventStore['readCommits']> {
+    await this.pause();
     return this.inner.readCommits(...args);
   }
   lastCommit(): ReturnType<EventStore['lastCommit']> {

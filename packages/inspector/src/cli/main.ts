@@ -2,8 +2,9 @@
 /**
  * The `causeway-inspector` command line:
  *
- * - `causeway-inspector open <store-url> [--system <module>]` serves the inspector over a log
- *   with no running app (`file:./data`, `pglite:./data`, `postgres://…`);
+ * - `causeway-inspector open <store-url> [--system <module>] [--compare <store-url>]…` serves
+ *   the inspector over a log with no running app (`file:./data`, `pglite:./data`,
+ *   `postgres://…`); the UI may compare it with the `--compare` stores and no others;
  * - `causeway-inspector attach <ws-url>` serves the UI here and relays it to an agent that an
  *   app started with `attachInspector`.
  *
@@ -24,6 +25,8 @@ const USAGE = `Usage:
       --system <module>[#export]   a module exporting the app's MakeSystem (default export name
                                    makeSystem): enables states, path history, verify, export
       --checkpoint-every <n>       a state checkpoint every n events (default 2000)
+      --compare <store-url>        a log the UI may compare this one with, opened read-only
+                                   when asked (repeatable); no other store is ever opened
   causeway-inspector attach <ws-url> [options]    serve the UI here for an agent elsewhere
       <ws-url> is the agent's WebSocket URL with its token (ws://127.0.0.1:PORT/ws?token=…)
   common options:
@@ -106,6 +109,7 @@ async function open(
   const server = await openInspector(store, {
     ...options,
     ...(every === undefined ? {} : { checkpointEvery: every }),
+    compareWith: flags.get('compare') ?? [],
     ...(loaded === null
       ? {}
       : {

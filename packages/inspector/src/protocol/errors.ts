@@ -14,6 +14,11 @@ export const InspectorErrorCodes = {
   NotFound: 'not-found',
   /** The agent cannot do this here (no appliers, no `makeSystem`, offline). */
   Unavailable: 'unavailable',
+  /**
+   * The agent will not do this for any client: `compare` named a store that is not among the
+   * ones the agent was started with (`details.allowed` lists those).
+   */
+  Forbidden: 'forbidden',
   /** A request of the same kind is already running (one verify at a time). */
   Busy: 'busy',
   /** The runtime or the store failed; `details.causeway` holds the runtime's code. */

@@ -89,6 +89,11 @@ export interface Summary {
   readonly verify: boolean;
   /** Seq up to which checkpoints and the path index are built. */
   readonly indexedSeq: number;
+  /**
+   * The other logs `compare` may open: the store URLs the agent was started with (credentials
+   * hidden). Empty when it compares with none.
+   */
+  readonly compareWith: readonly string[];
 }
 
 /** A page of events. `next` is the cursor of the following page, or null at the end. */
@@ -263,7 +268,11 @@ export interface Methods {
   unfollow: { params: Record<string, never>; result: { readonly following: false } };
   /** Re-executes the log and reports the first divergence; `verifyProgress` pushes meanwhile. */
   verify: { params: Record<string, never>; result: ComparisonResult };
-  /** Compares the served log with another store (a store URL) tick by tick. */
+  /**
+   * Compares the served log with another store tick by tick. `other` must be one of the store
+   * URLs the agent was started with ({@link Summary.compareWith}); any other is refused with
+   * `forbidden`, so the token never lets a client open an arbitrary folder or database.
+   */
   compare: { params: { other: string }; result: ComparisonResult };
   /** Listener runs per tick, from the activities meta log (live only). */
   activities: {

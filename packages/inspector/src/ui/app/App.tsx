@@ -255,7 +255,7 @@ function DetailPanel({ summary }: { readonly summary: Summary }): ReactNode {
     case 'history':
       return <PathHistory path={selection.path} seq={selection.seq} />;
     case 'divergence':
-      return <DivergenceView canVerify={summary.verify} />;
+      return <DivergenceView canVerify={summary.verify} compareWith={summary.compareWith} />;
     case 'activities':
       return <ActivitiesChart live={summary.mode === 'live'} tick={null} />;
   }

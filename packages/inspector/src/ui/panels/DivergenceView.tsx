@@ -23,7 +23,11 @@ const REASONS: Readonly<Record<Divergence['reason'], string>> = {
  * and its re-execution. Shows the first divergent tick, the commit records, the first differing
  * event field by field, and the differing state paths.
  */
-export function DivergenceView(props: { readonly canVerify: boolean }): ReactNode {
+export function DivergenceView(props: {
+  readonly canVerify: boolean;
+  /** The logs the agent may open to compare with (it refuses any other). */
+  readonly compareWith: readonly string[];
+}): ReactNode {
   const client = useAgent();
   const [selection, update] = useSelection();
   const [other, setOther] = useState(
@@ -70,11 +74,21 @@ export function DivergenceView(props: { readonly canVerify: boolean }): ReactNod
           id="compare-url"
           className="text-input mono wide"
           aria-label="Other log (store URL)"
-          placeholder="other log: file:./peer-b, postgres://…"
+          list="compare-targets"
+          placeholder={
+            props.compareWith.length === 0
+              ? 'no other log: start the inspector with --compare <store-url>'
+              : `other log: ${props.compareWith.join(', ')}`
+          }
           value={other}
           onChange={(e) => setOther(e.target.value)}
           spellCheck={false}
         />
+        <datalist id="compare-targets">
+          {props.compareWith.map((url) => (
+            <option key={url} value={url} />
+          ))}
+        </datalist>
         <button type="submit" className="button primary">
           Compare
         </button>
@@ -115,8 +129,8 @@ export function DivergenceView(props: { readonly canVerify: boolean }): ReactNod
       )}
       {target === null && (
         <p className="empty">
-          Name another log to compare with this one, tick by tick, or re-execute this log&apos;s
-          inputs.
+          Name another log to compare with this one, tick by tick (one of those the inspector was
+          started with), or re-execute this log&apos;s inputs.
         </p>
       )}
     </div>

@@ -7,7 +7,7 @@ import {
   parseAttachAddress,
   secureWebPreferences,
 } from '../src/electron/shell-policy.ts';
-import { startupTarget } from '../src/electron/startup.ts';
+import { compareTargets, startupTarget } from '../src/electron/startup.ts';
 
 // Electron itself cannot run here; the shell's decisions live outside it and are tested here,
 // with a recording stand-in for the window (the only Electron object the controller touches).
@@ -177,5 +177,12 @@ describe('menus and command line', () => {
     });
     expect(startupTarget(['./data'])).toEqual({ kind: 'store', url: 'file:./data' });
     expect(startupTarget([])).toEqual({ kind: 'welcome' });
+  });
+
+  it('takes each --compare value as a store comparisons may use, never as the store to open', () => {
+    const args = ['--compare', './other', '--compare=postgres://localhost/test', 'file:./data'];
+    expect(startupTarget(args)).toEqual({ kind: 'store', url: 'file:./data' });
+    expect(compareTargets(args)).toEqual(['file:./other', 'postgres://localhost/test']);
+    expect(compareTargets(['file:./data'])).toEqual([]);
   });
 });

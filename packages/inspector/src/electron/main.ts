@@ -15,7 +15,7 @@ import { openInspector } from '../agent/index.ts';
 import { ShellChannels } from './bridge.ts';
 import { ShellController, type ShellStoreServer } from './shell-controller.ts';
 import { applicationMenu, secureWebPreferences, type ShellCommand } from './shell-policy.ts';
-import { startupTarget } from './startup.ts';
+import { compareTargets, startupTarget } from './startup.ts';
 
 // Both paths are relative to the bundled main script (dist-electron/main.mjs), see
 // electron-builder.json.
@@ -24,9 +24,12 @@ const welcomeUrl = pathToFileURL(
   fileURLToPath(new URL('../dist-ui/index.html', import.meta.url)),
 ).href;
 
+// The stores the command line allows comparisons with (`--compare <store-url>`, repeatable).
+const compareWith = compareTargets(process.argv.slice(app.isPackaged ? 1 : 2));
+
 async function serveStore(storeUrl: string): Promise<ShellStoreServer> {
   const store = await openStore(storeUrl, { readOnly: true });
-  const inspector = await openInspector(store, { print: () => undefined });
+  const inspector = await openInspector(store, { print: () => undefined, compareWith });
   return {
     url: inspector.url,
     close: async () => {

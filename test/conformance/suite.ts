@@ -881,6 +881,129 @@ export function describeStoreConformance(harness: StoreHarness): void {
       });
     });
 
+    describe('before open', () => {
+      it('rejects every write before open() with CW_STORE_NOT_OPEN and writes nothing', async () => {
+        await (await openWriter()).close();
+        const store = location.writer();
+        opened.push(store);
+        const log = new LogBuilder();
+        const next = log.nextTick([{}]);
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ['journal', () => store.journal(log.nextInputs(1))],
+          ['commit', () => store.commit(next.commit, next.events)],
+          [
+            'saveSnapshot',
+            () =>
+              store.saveSnapshot({ tick: 1, lastSeq: 1, lastInput: 0, bytes: new Uint8Array(1) }),
+          ],
+        ];
+
+        for (const [name, call] of calls) {
+          const error = await rejectionOf(call);
+          expect(
+            isCausewayError(error, ErrorCodes.StoreNotOpen),
+            `${name} before open: ${String(error)}`,
+          ).toBe(true);
+        }
+        const reader = await openReader();
+        expect(await reader.lastInput()).toBe(0);
+        expect(await reader.lastCommit()).toBeNull();
+        expect(await reader.latestSnapshot()).toBeNull();
+      });
+
+      it('rejects every read before open() with CW_STORE_NOT_OPEN', async () => {
+        const log = new LogBuilder();
+        await log.commitTicks(await openWriter(), 1);
+        const reader = location.reader();
+        opened.push(reader);
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ['readEvents', () => reader.readEvents()],
+          ['readInputs', () => reader.readInputs()],
+          ['readCommits', () => reader.readCommits()],
+          ['lastCommit', () => reader.lastCommit()],
+          ['lastInput', () => reader.lastInput()],
+          ['latestSnapshot', () => reader.latestSnapshot()],
+        ];
+
+        for (const [name, call] of calls) {
+          const error = await rejectionOf(call);
+          expect(
+            isCausewayError(error, ErrorCodes.StoreNotOpen),
+            `${name} before open: ${String(error)}`,
+          ).toBe(true);
+        }
+      });
+
+      it('does not let a writer that was never opened write beside the open one', async () => {
+        const first = await openWriter();
+        const log = new LogBuilder();
+        await log.journal(first, 1);
+        const other = location.writer();
+        opened.push(other);
+
+        const error = await rejectionOf(() => other.journal(log.nextInputs(1)));
+
+        expect(error).toBeCausewayError(ErrorCodes.StoreNotOpen);
+        expect(await first.lastInput()).toBe(1);
+        await log.journal(first, 1);
+        expect(await first.readInputs()).toEqual(log.inputs);
+      });
+
+      it('refuses appends with CW_STORE_NOT_OPEN on a writer opened without a header on an empty log', async () => {
+        const store = location.writer();
+        opened.push(store);
+        expect(await store.open()).toBeNull();
+        const log = new LogBuilder();
+
+        const error = await rejectionOf(() => store.journal(log.nextInputs(1)));
+
+        expect(error).toBeCausewayError(ErrorCodes.StoreNotOpen);
+        const reader = await openReader();
+        expect(await reader.lastInput()).toBe(0);
+      });
+    });
+
+    describe('opening twice', () => {
+      it('gives both of two concurrent open(header) calls the header', async () => {
+        const store = location.writer();
+        opened.push(store);
+
+        const both = await Promise.all([store.open(header(7)), store.open(header(7))]);
+
+        expect(both).toEqual([header(7), header(7)]);
+      });
+
+      it('lets a writer opened without a header on an empty log start it with open(header)', async () => {
+        const store = location.writer();
+        opened.push(store);
+        await store.open();
+        const log = new LogBuilder();
+
+        expect(await store.open(header(7))).toEqual(header(7));
+
+        await log.commitTicks(store, 1);
+        const reader = await openReader();
+        expect(await reader.open()).toEqual(header(7));
+        expect(await readAll(reader)).toEqual(log.events);
+      });
+
+      it('refuses a second open() with another seed with CW_LOG_MISMATCH and keeps the log open', async () => {
+        const store = await openWriter(header(7));
+        const log = new LogBuilder();
+
+        const error = await rejectionOf(() => store.open(header(8)));
+
+        expect(error).toBeCausewayError(ErrorCodes.LogMismatch);
+        const second = location.writer();
+        opened.push(second);
+        expect(await rejectionOf(() => second.open(header(7)))).toBeCausewayError(
+          ErrorCodes.StoreLocked,
+        );
+        await log.commitTicks(store, 1);
+        expect(await readAll(store)).toEqual(log.events);
+      });
+    });
+
     describe('one writer at a time', () => {
       it('refuses a second writer with CW_STORE_LOCKED while the first is open', async () => {
         await openWriter();

@@ -123,6 +123,7 @@ describe('tick time', () => {
     ['NaN', Number.NaN],
   ])('refuses %s with CW_INVALID_TICK and journals nothing', async (_what, at) => {
     const system = counterSystem();
+    await system.open();
 
     const outcome = system.tick([atEpoch], { at });
 
@@ -143,6 +144,7 @@ describe('tick time', () => {
 
   it('refuses a tick timed by a clock that reads a negative time', async () => {
     const system = counterSystem({ clock: () => -1 });
+    await system.open();
 
     await expect(system.tick([atEpoch])).rejects.toBeCausewayError('CW_INVALID_TICK');
     await expect(system.send(atEpoch)).rejects.toBeCausewayError('CW_INVALID_TICK');

@@ -347,6 +347,20 @@ export function storeClosed(store: string): CausewayError {
   );
 }
 
+/**
+ * The error for a call on a store that `open()` has not opened yet, or for a write on a writer
+ * whose log has no header yet (opened with `open()` on an empty log): open it with a header.
+ */
+export function storeNotOpen(store: string, reason: 'not-open' | 'no-header'): CausewayError {
+  return new CausewayError(
+    ErrorCodes.StoreNotOpen,
+    reason === 'not-open'
+      ? `The store ${store} is not open; call open() first (open(header) to write).`
+      : `The log in ${store} has no header; open it with one (open(header)) before appending.`,
+    { store, reason },
+  );
+}
+
 /** The error for a write on a store opened read-only. */
 export function storeReadOnly(store: string): CausewayError {
   return new CausewayError(

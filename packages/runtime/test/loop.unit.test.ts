@@ -477,8 +477,19 @@ describe('wiring from JavaScript', () => {
     ['event types that are not an array', { events: 'CounterCreated' }],
     ['an initial state that is not an object', { initialState: 5 }],
     ['a clock that is not a function', { clock: 5 }],
+    ['an initial state that is an array', { initialState: [] }],
+    ['a cascade limit of 0 (no tick could dispatch its first event)', { cascadeLimit: 0 }],
   ])('refuses %s with CW_INVALID_ARGUMENT', (_what, options) => {
     expect(() => counterSystem(options as never)).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+  });
+
+  it.each([
+    ['no options', undefined],
+    ['null options', null],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_what, options) => {
+    expect(() => new EventSystem(options as never)).toThrow(
       expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
     );
   });

@@ -235,6 +235,13 @@ export class FileStore implements EventStore {
   private readonly secondary = new SecondaryIndex();
 
   constructor(options: FileStoreOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A FileStore needs its options, at least its folder, got ${options === null ? 'null' : typeof options}. Pass { dir: './data' }.`,
+        { options: options === null ? 'null' : typeof options },
+      );
+    }
     const dir: unknown = options.dir;
     // resolve('') is the working directory: a log would land wherever the process started.
     if (typeof dir !== 'string' || dir.trim() === '') {
@@ -255,7 +262,17 @@ export class FileStore implements EventStore {
       () => this.state === 'closed',
       (commit) => this.notify(commit),
     );
-    this.readOnly = options.readOnly ?? false;
+    const readOnly: unknown = options.readOnly ?? false;
+    // A string such as 'false' from a configuration file would open a reader that refuses
+    // every write, or the other way round: only a boolean says which.
+    if (typeof readOnly !== 'boolean') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `readOnly must be true or false, got ${JSON.stringify(readOnly) ?? String(readOnly)}.`,
+        { readOnly },
+      );
+    }
+    this.readOnly = readOnly;
     this.durability = options.durability ?? 'commit';
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.intervalMs = options.intervalMs ?? 100;

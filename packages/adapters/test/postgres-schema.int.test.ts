@@ -107,6 +107,21 @@ describe.skipIf(!postgres.available)('postgres store: schemas and migrations', (
     expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
   });
 
+  it.each<[string, unknown]>([
+    ["a readOnly of 'false' (a string)", { readOnly: 'false' }],
+    ['a pollMs of -1', { pollMs: -1 }],
+    ['a pollMs of NaN', { pollMs: Number.NaN }],
+    ['null options', null],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_what, options) => {
+    let error: unknown;
+    try {
+      new PostgresStore(url, options as never);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+  });
+
   it('lets the database itself refuse a commit record that skips a tick', async () => {
     const schema = fresh();
     const writer = store(schema);

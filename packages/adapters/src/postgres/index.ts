@@ -8,7 +8,13 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import { StoreLockedError } from '@causeway/runtime/store-kit';
-import { checkSchemaName, DEFAULT_SCHEMA, migrate, writerLockKey } from '../sql/schema.ts';
+import {
+  checkSchemaName,
+  checkStoreOptions,
+  DEFAULT_SCHEMA,
+  migrate,
+  writerLockKey,
+} from '../sql/schema.ts';
 import type {
   SqlDriver,
   SqlQueryable,
@@ -317,9 +323,11 @@ class PgDriver implements SqlDriver {
 export class PostgresStore extends SqlStore {
   /**
    * @throws CausewayError `CW_INVALID_STORE_URL` for a malformed URL, `CW_INVALID_ARGUMENT`
-   * for a bad schema name. Connects only when used.
+   * for a bad schema name or an option of the wrong kind (a `readOnly` that is not a boolean,
+   * a `pollMs` below 1). Connects only when used.
    */
   constructor(url: string, options: PostgresStoreOptions = {}) {
+    checkStoreOptions(options, 'PostgresStore');
     const parsed = parseUrl(url);
     const schema = checkSchemaName(
       options.schema ?? parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA,

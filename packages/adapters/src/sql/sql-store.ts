@@ -273,10 +273,28 @@ export class SqlStore implements EventStore {
   constructor(driver: SqlDriver, options: SqlStoreOptions) {
     this.driver = driver;
     this.schema = checkSchemaName(options.schema);
-    this.readOnly = options.readOnly;
+    const readOnly: unknown = options.readOnly;
+    // A string such as 'false' from a configuration file would open a reader that refuses
+    // every write: only a boolean says which.
+    if (typeof readOnly !== 'boolean') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `readOnly must be true or false, got ${JSON.stringify(readOnly) ?? String(readOnly)}.`,
+        { readOnly },
+      );
+    }
+    const pollMs: unknown = options.pollMs ?? 250;
+    if (typeof pollMs !== 'number' || !Number.isFinite(pollMs) || pollMs < 1) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `pollMs must be a finite number of 1 or more milliseconds, got ${String(pollMs)}.`,
+        { pollMs },
+      );
+    }
+    this.readOnly = readOnly;
     this.s = quoted(this.schema);
     this.channel = commitChannel(this.schema);
-    this.pollMs = options.pollMs ?? 250;
+    this.pollMs = pollMs;
     this.description = `${driver.description} (schema ${this.schema})`;
   }
 

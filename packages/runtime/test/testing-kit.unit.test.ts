@@ -56,6 +56,20 @@ describe('testEntityId', () => {
     expect(uuidV7Time(ids[0] as string)).toBe(1_700_000_000_123);
     expect(testEntityId(1)).toBe(testEntityId(1));
   });
+
+  it.each<[string, () => string]>([
+    ['a negative n (it made the id of n = 2^32 - 1)', () => testEntityId(-1)],
+    ['an n of 2^32 (it made the id of n = 0)', () => testEntityId(2 ** 32)],
+    ['a fractional n (it made the id of n = 1)', () => testEntityId(1.5)],
+    ['an n of NaN', () => testEntityId(Number.NaN)],
+    ['an at of NaN (it made a string that is no UUID)', () => testEntityId(1, Number.NaN)],
+    ['an at past 2^48 - 1', () => testEntityId(1, 2 ** 48)],
+    ['a negative at', () => testEntityId(1, -5)],
+    ['a random past 30 bits', () => testEntityId(1, 0, 2 ** 30)],
+    ['a negative random', () => testEntityId(1, 0, -1)],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_what, make) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
 });
 
 describe('inputsArbitrary', () => {

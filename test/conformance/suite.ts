@@ -310,6 +310,28 @@ export function describeStoreConformance(harness: StoreHarness): void {
         },
       );
 
+      it.each<[string, unknown, unknown]>([
+        ['a commit record of null', null, []],
+        ['a commit record that is a string', 'tick 1', []],
+        ['events that are not an array', 'FROM_LOG', { length: 0 }],
+      ])(
+        'refuses %s with CW_INVALID_ARGUMENT and writes nothing',
+        async (_what, commit, events) => {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          const next = log.nextTick([]);
+
+          const error = await rejectionOf(() =>
+            store.commit((commit === 'FROM_LOG' ? next.commit : commit) as never, events as never),
+          );
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          expect(await store.lastCommit()).toBeNull();
+          await log.commitTicks(store, 1);
+          expect(await store.readCommits()).toEqual(log.ticks.map((t) => t.commit));
+        },
+      );
+
       it('keeps a refused commit out of the log after reopening', async () => {
         const store = await openWriter();
         const log = new LogBuilder();
@@ -520,6 +542,21 @@ export function describeStoreConformance(harness: StoreHarness): void {
         expect(await rejectionOf(() => store.readEvents({ fromSeq: 0 }))).toBeCausewayError(
           ErrorCodes.InvalidArgument,
         );
+      });
+
+      it.each<[string, unknown]>([
+        ['a query that is a string', 'Created'],
+        ['a query of null', null],
+        ['an entity filter that is a number', { entity: 5 }],
+        ['a type filter that is an object', { type: { name: 'Created' } }],
+        ['a correlation filter of null', { correlation: null }],
+      ])('refuses %s with CW_INVALID_ARGUMENT', async (_what, query) => {
+        const store = await openWriter();
+        await new LogBuilder().commitTicks(store, 1);
+
+        const error = await rejectionOf(() => store.readEvents(query as never));
+
+        expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
       });
 
       describe('with filters', () => {

@@ -122,6 +122,19 @@ describe.skipIf(!postgres.available)('postgres store: schemas and migrations', (
     expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
   });
 
+  it.each([
+    ['a URL of another scheme', 'mysql://app@127.0.0.1/app'],
+    ['a URL that names the schema twice', twoSchemas(url)],
+  ])('refuses %s with CW_INVALID_STORE_URL', (_what, bad) => {
+    let error: unknown;
+    try {
+      new PostgresStore(bad);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeCausewayError(ErrorCodes.InvalidStoreUrl);
+  });
+
   it('lets the database itself refuse a commit record that skips a tick', async () => {
     const schema = fresh();
     const writer = store(schema);
@@ -152,3 +165,10 @@ describe.skipIf(!postgres.available)('postgres store: schemas and migrations', (
     expect(await reader.latestSnapshot()).toBeNull();
   });
 });
+
+function twoSchemas(base: string): string {
+  const u = new URL(base);
+  u.searchParams.append('schema', 'orders');
+  u.searchParams.append('schema', 'billing');
+  return u.href;
+}

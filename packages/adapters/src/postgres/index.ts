@@ -50,8 +50,9 @@ function describe(url: URL): string {
 }
 
 function parseUrl(url: string): URL {
+  let parsed: URL;
   try {
-    return new URL(url);
+    parsed = new URL(url);
   } catch (err) {
     throw new CausewayError(
       ErrorCodes.InvalidStoreUrl,
@@ -60,6 +61,23 @@ function parseUrl(url: string): URL {
       { cause: err },
     );
   }
+  // pg reads any URL as a connection string: mysql://… would quietly reach a Postgres server.
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new CausewayError(
+      ErrorCodes.InvalidStoreUrl,
+      `The Postgres URL ${JSON.stringify(redactUrl(url))} has the scheme "${parsed.protocol}"; use postgres:// or postgresql://.`,
+      { url: redactUrl(url) },
+    );
+  }
+  // Two ?schema= would leave which log is meant to whichever one is read first.
+  if (parsed.searchParams.getAll('schema').length > 1) {
+    throw new CausewayError(
+      ErrorCodes.InvalidStoreUrl,
+      `The Postgres URL ${JSON.stringify(redactUrl(url))} names the schema more than once (${parsed.searchParams.getAll('schema').join(', ')}); give one ?schema=.`,
+      { url: redactUrl(url) },
+    );
+  }
+  return parsed;
 }
 
 function unreachable(where: string, err: unknown): CausewayError {

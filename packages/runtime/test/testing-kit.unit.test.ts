@@ -72,7 +72,32 @@ describe('testEntityId', () => {
   });
 });
 
+describe('CrashingStore', () => {
+  it.each<[string, () => unknown]>([
+    [
+      'a failAt of 0 (no write is number 0, so it never crashed)',
+      () => new CrashingStore(new MemoryStore(), { failAt: 0 }),
+    ],
+    ['a negative failAt', () => new CrashingStore(new MemoryStore(), { failAt: -1 })],
+    ['a fractional failAt', () => new CrashingStore(new MemoryStore(), { failAt: 1.5 })],
+    ['a failAt of NaN', () => new CrashingStore(new MemoryStore(), { failAt: Number.NaN })],
+    [
+      'an unknown when',
+      () => new CrashingStore(new MemoryStore(), { failAt: 1, when: 'during' as never }),
+    ],
+    ['an inner store that is not one', () => new CrashingStore(null as never)],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_what, make) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
+});
+
 describe('inputsArbitrary', () => {
+  it('refuses a spec without create types with CW_INVALID_ARGUMENT', () => {
+    expect(() => inputsArbitrary({ create: [] })).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+  });
+
   it('makes valid scripts: fresh UUIDv7 entities, updates by the owner after the create, times in order', () => {
     fc.assert(
       fc.property(scripts, (script) => {

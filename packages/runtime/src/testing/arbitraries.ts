@@ -129,7 +129,11 @@ export function inputsArbitrary(spec: InputsSpec): fc.Arbitrary<Script> {
   const start = spec.start ?? DEFAULT_START;
   const updates = spec.update ?? [];
   if (spec.create.length === 0 || actors.length === 0) {
-    throw new RangeError('inputsArbitrary needs at least one create event type and one actor.');
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `inputsArbitrary needs at least one create event type and one actor, got ${spec.create.length} create type(s) and ${actors.length} actor(s).`,
+      { create: spec.create.length, actors: actors.length },
+    );
   }
   const kinds: fc.Arbitrary<{ create: boolean; index: number; data: unknown }>[] = [
     ...spec.create.map((c, index) =>

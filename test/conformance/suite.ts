@@ -310,6 +310,28 @@ export function describeStoreConformance(harness: StoreHarness): void {
         },
       );
 
+      it.each<[string, unknown, unknown]>([
+        ['a commit record of null', null, []],
+        ['a commit record that is a string', 'tick 1', []],
+        ['events that are not an array', 'FROM_LOG', { length: 0 }],
+      ])(
+        'refuses %s with CW_INVALID_ARGUMENT and writes nothing',
+        async (_what, commit, events) => {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          const next = log.nextTick([]);
+
+          const error = await rejectionOf(() =>
+            store.commit((commit === 'FROM_LOG' ? next.commit : commit) as never, events as never),
+          );
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          expect(await store.lastCommit()).toBeNull();
+          await log.commitTicks(store, 1);
+          expect(await store.readCommits()).toEqual(log.ticks.map((t) => t.commit));
+        },
+      );
+
       it('keeps a refused commit out of the log after reopening', async () => {
         const store = await openWriter();
         const log = new LogBuilder();
@@ -520,6 +542,21 @@ export function describeStoreConformance(harness: StoreHarness): void {
         expect(await rejectionOf(() => store.readEvents({ fromSeq: 0 }))).toBeCausewayError(
           ErrorCodes.InvalidArgument,
         );
+      });
+
+      it.each<[string, unknown]>([
+        ['a query that is a string', 'Created'],
+        ['a query of null', null],
+        ['an entity filter that is a number', { entity: 5 }],
+        ['a type filter that is an object', { type: { name: 'Created' } }],
+        ['a correlation filter of null', { correlation: null }],
+      ])('refuses %s with CW_INVALID_ARGUMENT', async (_what, query) => {
+        const store = await openWriter();
+        await new LogBuilder().commitTicks(store, 1);
+
+        const error = await rejectionOf(() => store.readEvents(query as never));
+
+        expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
       });
 
       describe('with filters', () => {
@@ -878,6 +915,129 @@ export function describeStoreConformance(harness: StoreHarness): void {
         expect(isCausewayError(await rejectionOf(() => reader.journal(log.nextInputs(1))))).toBe(
           true,
         );
+      });
+    });
+
+    describe('before open', () => {
+      it('rejects every write before open() with CW_STORE_NOT_OPEN and writes nothing', async () => {
+        await (await openWriter()).close();
+        const store = location.writer();
+        opened.push(store);
+        const log = new LogBuilder();
+        const next = log.nextTick([{}]);
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ['journal', () => store.journal(log.nextInputs(1))],
+          ['commit', () => store.commit(next.commit, next.events)],
+          [
+            'saveSnapshot',
+            () =>
+              store.saveSnapshot({ tick: 1, lastSeq: 1, lastInput: 0, bytes: new Uint8Array(1) }),
+          ],
+        ];
+
+        for (const [name, call] of calls) {
+          const error = await rejectionOf(call);
+          expect(
+            isCausewayError(error, ErrorCodes.StoreNotOpen),
+            `${name} before open: ${String(error)}`,
+          ).toBe(true);
+        }
+        const reader = await openReader();
+        expect(await reader.lastInput()).toBe(0);
+        expect(await reader.lastCommit()).toBeNull();
+        expect(await reader.latestSnapshot()).toBeNull();
+      });
+
+      it('rejects every read before open() with CW_STORE_NOT_OPEN', async () => {
+        const log = new LogBuilder();
+        await log.commitTicks(await openWriter(), 1);
+        const reader = location.reader();
+        opened.push(reader);
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ['readEvents', () => reader.readEvents()],
+          ['readInputs', () => reader.readInputs()],
+          ['readCommits', () => reader.readCommits()],
+          ['lastCommit', () => reader.lastCommit()],
+          ['lastInput', () => reader.lastInput()],
+          ['latestSnapshot', () => reader.latestSnapshot()],
+        ];
+
+        for (const [name, call] of calls) {
+          const error = await rejectionOf(call);
+          expect(
+            isCausewayError(error, ErrorCodes.StoreNotOpen),
+            `${name} before open: ${String(error)}`,
+          ).toBe(true);
+        }
+      });
+
+      it('does not let a writer that was never opened write beside the open one', async () => {
+        const first = await openWriter();
+        const log = new LogBuilder();
+        await log.journal(first, 1);
+        const other = location.writer();
+        opened.push(other);
+
+        const error = await rejectionOf(() => other.journal(log.nextInputs(1)));
+
+        expect(error).toBeCausewayError(ErrorCodes.StoreNotOpen);
+        expect(await first.lastInput()).toBe(1);
+        await log.journal(first, 1);
+        expect(await first.readInputs()).toEqual(log.inputs);
+      });
+
+      it('refuses appends with CW_STORE_NOT_OPEN on a writer opened without a header on an empty log', async () => {
+        const store = location.writer();
+        opened.push(store);
+        expect(await store.open()).toBeNull();
+        const log = new LogBuilder();
+
+        const error = await rejectionOf(() => store.journal(log.nextInputs(1)));
+
+        expect(error).toBeCausewayError(ErrorCodes.StoreNotOpen);
+        const reader = await openReader();
+        expect(await reader.lastInput()).toBe(0);
+      });
+    });
+
+    describe('opening twice', () => {
+      it('gives both of two concurrent open(header) calls the header', async () => {
+        const store = location.writer();
+        opened.push(store);
+
+        const both = await Promise.all([store.open(header(7)), store.open(header(7))]);
+
+        expect(both).toEqual([header(7), header(7)]);
+      });
+
+      it('lets a writer opened without a header on an empty log start it with open(header)', async () => {
+        const store = location.writer();
+        opened.push(store);
+        await store.open();
+        const log = new LogBuilder();
+
+        expect(await store.open(header(7))).toEqual(header(7));
+
+        await log.commitTicks(store, 1);
+        const reader = await openReader();
+        expect(await reader.open()).toEqual(header(7));
+        expect(await readAll(reader)).toEqual(log.events);
+      });
+
+      it('refuses a second open() with another seed with CW_LOG_MISMATCH and keeps the log open', async () => {
+        const store = await openWriter(header(7));
+        const log = new LogBuilder();
+
+        const error = await rejectionOf(() => store.open(header(8)));
+
+        expect(error).toBeCausewayError(ErrorCodes.LogMismatch);
+        const second = location.writer();
+        opened.push(second);
+        expect(await rejectionOf(() => second.open(header(7)))).toBeCausewayError(
+          ErrorCodes.StoreLocked,
+        );
+        await log.commitTicks(store, 1);
+        expect(await readAll(store)).toEqual(log.events);
       });
     });
 

@@ -210,6 +210,19 @@ describe('file store recovery', () => {
     await store.close();
   });
 
+  it("refuses repair with an apply that is not a boolean ('yes') with CW_INVALID_ARGUMENT, changing nothing", async () => {
+    const dir = await damaged();
+    const damageAt = (log.tickEnds[5] as { offset: number }).offset + 10;
+    await flipByte(join(dir, SEG1), damageAt);
+    const size = (await stat(join(dir, SEG1))).size;
+
+    const outcome = repairFileStore(dir, { apply: 'yes' as unknown as boolean });
+
+    await expect(outcome).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
+    expect((await stat(join(dir, SEG1))).size).toBe(size);
+    expect((await checkFileStore(dir)).damage?.kind).toBe('corrupt');
+  });
+
   it('checks a clean log as clean with its counts', async () => {
     const report = await checkFileStore(base);
     expect(report.clean).toBe(true);

@@ -54,6 +54,7 @@ describe('a file store used in the wrong state', () => {
     ['a pollMs of 0', { dir: 'DIR', pollMs: 0 }],
     ['an intervalMs of NaN', { dir: 'DIR', intervalMs: Number.NaN }],
     ['a negative intervalMs', { dir: 'DIR', intervalMs: -1 }],
+    ["a readOnly of 'false' (a string)", { dir: 'DIR', readOnly: 'false' as unknown as boolean }],
   ])('refuses %s with CW_INVALID_ARGUMENT and creates nothing', async (_, options) => {
     const before = await readdir(process.cwd());
     let error: unknown = null;
@@ -66,5 +67,14 @@ describe('a file store used in the wrong state', () => {
     expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
     expect(await readdir(process.cwd())).toEqual(before);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it.each([
+    ['no options', undefined],
+    ['null options', null],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_, options) => {
+    expect(() => new FileStore(options as never)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.InvalidArgument }),
+    );
   });
 });

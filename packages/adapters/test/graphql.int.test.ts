@@ -106,6 +106,7 @@ describe('graphql', () => {
 
   it('refuses a request without a token with CW_UNAUTHENTICATED and changes nothing', async () => {
     await serve();
+    await mediator.system.open();
 
     const reply = await ask(
       'mutation { registerUser(id: "0190b5a8-3b6e-7000-8000-000000000000", name: "x") }',

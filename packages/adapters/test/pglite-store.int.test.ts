@@ -110,6 +110,18 @@ describe('pglite store', () => {
     expect(await readAll(reader)).toEqual(log.events);
   });
 
+  it.each<[string, unknown, unknown]>([
+    ['an empty path (it was opened as an in-memory database)', '', {}],
+    ['a blank path', '  ', {}],
+    ['a number instead of a path or an instance', 5, {}],
+    ["a readOnly of 'false' (a string)", 'memory://', { readOnly: 'false' }],
+    ['null options', 'memory://', null],
+  ])('refuses %s with CW_INVALID_ARGUMENT', async (_what, where, options) => {
+    const error = await rejectionOf(() => track(openPgliteStore(where as never, options as never)));
+
+    expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+  });
+
   it('refuses a path that is a file with CW_INVALID_ARGUMENT naming it, and opens it again once it is a folder', async () => {
     const path = join(dir, 'not-a-folder');
     await writeFile(path, 'x');

@@ -107,6 +107,34 @@ describe.skipIf(!postgres.available)('postgres store: schemas and migrations', (
     expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
   });
 
+  it.each<[string, unknown]>([
+    ["a readOnly of 'false' (a string)", { readOnly: 'false' }],
+    ['a pollMs of -1', { pollMs: -1 }],
+    ['a pollMs of NaN', { pollMs: Number.NaN }],
+    ['null options', null],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_what, options) => {
+    let error: unknown;
+    try {
+      new PostgresStore(url, options as never);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+  });
+
+  it.each([
+    ['a URL of another scheme', 'mysql://app@127.0.0.1/app'],
+    ['a URL that names the schema twice', twoSchemas(url)],
+  ])('refuses %s with CW_INVALID_STORE_URL', (_what, bad) => {
+    let error: unknown;
+    try {
+      new PostgresStore(bad);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeCausewayError(ErrorCodes.InvalidStoreUrl);
+  });
+
   it('lets the database itself refuse a commit record that skips a tick', async () => {
     const schema = fresh();
     const writer = store(schema);
@@ -137,3 +165,10 @@ describe.skipIf(!postgres.available)('postgres store: schemas and migrations', (
     expect(await reader.latestSnapshot()).toBeNull();
   });
 });
+
+function twoSchemas(base: string): string {
+  const u = new URL(base);
+  u.searchParams.append('schema', 'orders');
+  u.searchParams.append('schema', 'billing');
+  return u.href;
+}

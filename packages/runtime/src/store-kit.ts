@@ -37,6 +37,7 @@ export {
   normaliseQuery,
   SecondaryIndex,
   storeClosed,
+  storeNotOpen,
   storeReadOnly,
 } from './store/index.ts';
 export type { IndexedEvent, IndexQuery } from './store/index.ts';

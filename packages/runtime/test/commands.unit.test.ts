@@ -408,6 +408,7 @@ describe('commands', () => {
 
   it('refuses a command with no handler at send, journaling nothing', async () => {
     const mediator = new Mediator(bankSystem());
+    await mediator.system.open();
 
     const err = await rejection(mediator.send(command(OpenAccount, newEntityId(), { owner: 'x' })));
 

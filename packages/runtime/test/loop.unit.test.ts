@@ -123,6 +123,7 @@ describe('tick time', () => {
     ['NaN', Number.NaN],
   ])('refuses %s with CW_INVALID_TICK and journals nothing', async (_what, at) => {
     const system = counterSystem();
+    await system.open();
 
     const outcome = system.tick([atEpoch], { at });
 
@@ -143,6 +144,7 @@ describe('tick time', () => {
 
   it('refuses a tick timed by a clock that reads a negative time', async () => {
     const system = counterSystem({ clock: () => -1 });
+    await system.open();
 
     await expect(system.tick([atEpoch])).rejects.toBeCausewayError('CW_INVALID_TICK');
     await expect(system.send(atEpoch)).rejects.toBeCausewayError('CW_INVALID_TICK');
@@ -532,8 +534,19 @@ describe('wiring from JavaScript', () => {
     ['event types that are not an array', { events: 'CounterCreated' }],
     ['an initial state that is not an object', { initialState: 5 }],
     ['a clock that is not a function', { clock: 5 }],
+    ['an initial state that is an array', { initialState: [] }],
+    ['a cascade limit of 0 (no tick could dispatch its first event)', { cascadeLimit: 0 }],
   ])('refuses %s with CW_INVALID_ARGUMENT', (_what, options) => {
     expect(() => counterSystem(options as never)).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+  });
+
+  it.each([
+    ['no options', undefined],
+    ['null options', null],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_what, options) => {
+    expect(() => new EventSystem(options as never)).toThrow(
       expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
     );
   });

@@ -56,9 +56,48 @@ describe('testEntityId', () => {
     expect(uuidV7Time(ids[0] as string)).toBe(1_700_000_000_123);
     expect(testEntityId(1)).toBe(testEntityId(1));
   });
+
+  it.each<[string, () => string]>([
+    ['a negative n (it made the id of n = 2^32 - 1)', () => testEntityId(-1)],
+    ['an n of 2^32 (it made the id of n = 0)', () => testEntityId(2 ** 32)],
+    ['a fractional n (it made the id of n = 1)', () => testEntityId(1.5)],
+    ['an n of NaN', () => testEntityId(Number.NaN)],
+    ['an at of NaN (it made a string that is no UUID)', () => testEntityId(1, Number.NaN)],
+    ['an at past 2^48 - 1', () => testEntityId(1, 2 ** 48)],
+    ['a negative at', () => testEntityId(1, -5)],
+    ['a random past 30 bits', () => testEntityId(1, 0, 2 ** 30)],
+    ['a negative random', () => testEntityId(1, 0, -1)],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_what, make) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
+});
+
+describe('CrashingStore', () => {
+  it.each<[string, () => unknown]>([
+    [
+      'a failAt of 0 (no write is number 0, so it never crashed)',
+      () => new CrashingStore(new MemoryStore(), { failAt: 0 }),
+    ],
+    ['a negative failAt', () => new CrashingStore(new MemoryStore(), { failAt: -1 })],
+    ['a fractional failAt', () => new CrashingStore(new MemoryStore(), { failAt: 1.5 })],
+    ['a failAt of NaN', () => new CrashingStore(new MemoryStore(), { failAt: Number.NaN })],
+    [
+      'an unknown when',
+      () => new CrashingStore(new MemoryStore(), { failAt: 1, when: 'during' as never }),
+    ],
+    ['an inner store that is not one', () => new CrashingStore(null as never)],
+  ])('refuses %s with CW_INVALID_ARGUMENT', (_what, make) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
 });
 
 describe('inputsArbitrary', () => {
+  it('refuses a spec without create types with CW_INVALID_ARGUMENT', () => {
+    expect(() => inputsArbitrary({ create: [] })).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+  });
+
   it('makes valid scripts: fresh UUIDv7 entities, updates by the owner after the create, times in order', () => {
     fc.assert(
       fc.property(scripts, (script) => {

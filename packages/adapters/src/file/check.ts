@@ -117,11 +117,22 @@ export interface RepairReport {
  * (dropping events whose commit record is lost), and removes the segments after it. Only with
  * `apply: true`; otherwise it reports what it would cut. Takes the writer lock meanwhile.
  * @throws StoreLockedError when a writer has the store open
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for an `apply` that is not a boolean (nothing is
+ * changed)
  */
 export async function repairFileStore(
   dir: string,
   options: CheckOptions & { readonly apply?: boolean } = {},
 ): Promise<RepairReport> {
+  const apply: unknown = options.apply ?? false;
+  // A truthy non-boolean ('yes') would be read as a dry run by a caller who meant to repair.
+  if (typeof apply !== 'boolean') {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `repairFileStore's apply option must be true (cut the log) or false (only report), got ${JSON.stringify(apply) ?? String(apply)}.`,
+      { apply },
+    );
+  }
   const full = resolve(dir);
   await ensureFolder(full);
   const lock = await WriterLock.acquire(full, `file:${dir}`);
@@ -135,7 +146,7 @@ export async function repairFileStore(
     });
     const before = report(full, scan);
     const removed = scan.segments.filter((n) => n > scan.cut.segment);
-    if (!options.apply || before.clean)
+    if (!apply || before.clean)
       return { before, applied: false, removedSegments: removed.map(segmentName) };
     // The manifest stops naming the removed segments first, and later segments go first, so an
     // interrupted repair never leaves a gap before good data nor a manifest naming lost files.

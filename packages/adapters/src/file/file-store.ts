@@ -194,6 +194,7 @@ export class FileStore implements EventStore {
   private readonly pollMs: number;
 
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
+  private opens: Promise<unknown> = Promise.resolve();
   private index = new LogIndex();
   private lock: WriterLock | null = null;
   private readonly watchers = new Set<(commit: TickCommit) => void>();
@@ -234,6 +235,13 @@ export class FileStore implements EventStore {
   private readonly secondary = new SecondaryIndex();
 
   constructor(options: FileStoreOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A FileStore needs its options, at least its folder, got ${options === null ? 'null' : typeof options}. Pass { dir: './data' }.`,
+        { options: options === null ? 'null' : typeof options },
+      );
+    }
     const dir: unknown = options.dir;
     // resolve('') is the working directory: a log would land wherever the process started.
     if (typeof dir !== 'string' || dir.trim() === '') {
@@ -254,7 +262,17 @@ export class FileStore implements EventStore {
       () => this.state === 'closed',
       (commit) => this.notify(commit),
     );
-    this.readOnly = options.readOnly ?? false;
+    const readOnly: unknown = options.readOnly ?? false;
+    // A string such as 'false' from a configuration file would open a reader that refuses
+    // every write, or the other way round: only a boolean says which.
+    if (typeof readOnly !== 'boolean') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `readOnly must be true or false, got ${JSON.stringify(readOnly) ?? String(readOnly)}.`,
+        { readOnly },
+      );
+    }
+    this.readOnly = readOnly;
     this.durability = options.durability ?? 'commit';
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.intervalMs = options.intervalMs ?? 100;
@@ -302,9 +320,16 @@ export class FileStore implements EventStore {
    * @throws StoreCorruptedError naming the segment and byte offset of damage in the log's middle
    * @throws CausewayError `CW_LOG_MISMATCH` when the log was written with another seed
    */
-  async open(header?: LogHeader): Promise<LogHeader | null> {
+  open(header?: LogHeader): Promise<LogHeader | null> {
+    // Opens run one after the other, so a second call sees what the first one opened.
+    const opening = this.opens.then(() => this.openOnce(header));
+    this.opens = opening.catch(() => undefined);
+    return opening;
+  }
+
+  private async openOnce(header: LogHeader | undefined): Promise<LogHeader | null> {
     if (this.state === 'closed') throw storeClosed(this.description);
-    if (this.state !== 'new') return this.index.header;
+    if (this.state === 'open') return await this.openAgain(header);
     // Before the folder, the lock or a byte is made: a bad header leaves nothing behind.
     if (!this.readOnly && header !== undefined) checkNewHeader(this.description, header);
     this.state = 'opening';
@@ -321,6 +346,21 @@ export class FileStore implements EventStore {
     }
     this.state = 'open';
     return this.index.header;
+  }
+
+  /**
+   * A second open() of an open store: a writer checks the header against its log's (or, on
+   * an empty log it opened without one, writes it); a reader returns what it knows.
+   */
+  private async openAgain(header: LogHeader | undefined): Promise<LogHeader | null> {
+    if (this.readOnly || header === undefined) return this.index.header;
+    checkNewHeader(this.description, header);
+    if (this.index.header !== null) {
+      checkHeader(this.description, this.index.header, header);
+      return this.index.header;
+    }
+    await this.writeHeader(header, segmentPath(this.dir, this.segment));
+    return header;
   }
 
   private async openReader(): Promise<void> {
@@ -406,14 +446,21 @@ export class FileStore implements EventStore {
       checkHeader(this.description, this.index.header, header);
       return;
     }
+    await this.writeHeader(header, path);
+  }
+
+  /** Writes the header record that starts a new, empty log, and syncs it. */
+  private async writeHeader(header: LogHeader, path: string): Promise<void> {
+    // A writer's open always leaves its last segment open before the header is written.
+    const handle = this.segmentHandle as FileHandle;
     const body = encodeValue(header);
     const frames = new Uint8Array(frameSize(body.length));
     writeFrame(frames, 0, RecordKind.Header, body);
     try {
       await this.writeAll(frames, 0);
-      await this.segmentHandle.datasync();
+      await handle.datasync();
     } catch (error) {
-      await this.segmentHandle.truncate(0).catch(() => undefined);
+      await handle.truncate(0).catch(() => undefined);
       throw fileFailure(error, this.description, path, 'write the log header');
     }
     this.segmentSize = frames.length;

@@ -10,7 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Transaction } from '@electric-sql/pglite';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import { StoreLockedError } from '@causeway/runtime/store-kit';
-import { checkSchemaName, DEFAULT_SCHEMA } from '../sql/schema.ts';
+import { checkSchemaName, checkStoreOptions, DEFAULT_SCHEMA } from '../sql/schema.ts';
 import type { SqlDriver, SqlQueryable, SqlTransaction, SqlWriterSession } from '../sql/session.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 
@@ -161,17 +161,36 @@ export class PgliteStore extends SqlStore {
  * const writer = await openPgliteStore('./data/pglite', { schema: 'orders' });
  * await writer.open(header);
  * ```
- * @throws CausewayError `CW_INVALID_ARGUMENT` when the path is a file, not a folder;
+ * @throws CausewayError `CW_INVALID_ARGUMENT` when the path is empty or a file, not a folder,
+ * when `where` is neither a string nor a `PGlite`, or for an option of the wrong kind;
  * `CW_STORE_UNAVAILABLE` when PGlite cannot open the directory.
  */
 export async function openPgliteStore(
   where: string | PGlite,
   options: PgliteStoreOptions = {},
 ): Promise<PgliteStore> {
+  checkStoreOptions(options, 'openPgliteStore');
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
-  if (typeof where !== 'string')
+  if (typeof where !== 'string') {
+    if (!(where instanceof PGlite)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `openPgliteStore needs a folder, 'memory://', 'memory://name' or a PGlite instance, got ${where === null ? 'null' : typeof where}.`,
+        { where: where === null ? 'null' : typeof where },
+      );
+    }
     return new PgliteStore(where, 'pglite:(instance)', { ...options, schema });
-  if (where === 'memory://' || where === '') {
+  }
+  // An empty path (an unset variable, say) must not quietly become a database that a restart
+  // loses.
+  if (where.trim() === '') {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `openPgliteStore needs a folder, 'memory://' or 'memory://name', got ${JSON.stringify(where)}.`,
+      { where },
+    );
+  }
+  if (where === 'memory://') {
     const db = await create(undefined, 'pglite:memory');
     return new PgliteStore(db, 'pglite:memory', { ...options, schema }, () => db.close());
   }

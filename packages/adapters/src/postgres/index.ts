@@ -8,7 +8,13 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import { StoreLockedError } from '@causeway/runtime/store-kit';
-import { checkSchemaName, DEFAULT_SCHEMA, migrate, writerLockKey } from '../sql/schema.ts';
+import {
+  checkSchemaName,
+  checkStoreOptions,
+  DEFAULT_SCHEMA,
+  migrate,
+  writerLockKey,
+} from '../sql/schema.ts';
 import type {
   SqlDriver,
   SqlQueryable,
@@ -44,8 +50,9 @@ function describe(url: URL): string {
 }
 
 function parseUrl(url: string): URL {
+  let parsed: URL;
   try {
-    return new URL(url);
+    parsed = new URL(url);
   } catch (err) {
     throw new CausewayError(
       ErrorCodes.InvalidStoreUrl,
@@ -54,6 +61,23 @@ function parseUrl(url: string): URL {
       { cause: err },
     );
   }
+  // pg reads any URL as a connection string: mysql://… would quietly reach a Postgres server.
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new CausewayError(
+      ErrorCodes.InvalidStoreUrl,
+      `The Postgres URL ${JSON.stringify(redactUrl(url))} has the scheme "${parsed.protocol}"; use postgres:// or postgresql://.`,
+      { url: redactUrl(url) },
+    );
+  }
+  // Two ?schema= would leave which log is meant to whichever one is read first.
+  if (parsed.searchParams.getAll('schema').length > 1) {
+    throw new CausewayError(
+      ErrorCodes.InvalidStoreUrl,
+      `The Postgres URL ${JSON.stringify(redactUrl(url))} names the schema more than once (${parsed.searchParams.getAll('schema').join(', ')}); give one ?schema=.`,
+      { url: redactUrl(url) },
+    );
+  }
+  return parsed;
 }
 
 function unreachable(where: string, err: unknown): CausewayError {
@@ -317,9 +341,11 @@ class PgDriver implements SqlDriver {
 export class PostgresStore extends SqlStore {
   /**
    * @throws CausewayError `CW_INVALID_STORE_URL` for a malformed URL, `CW_INVALID_ARGUMENT`
-   * for a bad schema name. Connects only when used.
+   * for a bad schema name or an option of the wrong kind (a `readOnly` that is not a boolean,
+   * a `pollMs` below 1). Connects only when used.
    */
   constructor(url: string, options: PostgresStoreOptions = {}) {
+    checkStoreOptions(options, 'PostgresStore');
     const parsed = parseUrl(url);
     const schema = checkSchemaName(
       options.schema ?? parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA,

@@ -194,3 +194,17 @@ export function checkNotNewer(schema: string, version: number): void {
     );
   }
 }
+
+/**
+ * Refuses store options that are not an object (`null`, a string): a typed error where reading
+ * an option would otherwise throw a bare TypeError.
+ */
+export function checkStoreOptions(options: unknown, store: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `The options of ${store} must be an object (or left out), got ${options === null ? 'null' : typeof options}.`,
+      { options: options === null ? 'null' : typeof options },
+    );
+  }
+}

@@ -15,6 +15,7 @@ import {
   normalisePosition,
   normaliseQuery,
   storeClosed,
+  storeNotOpen,
   storeReadOnly,
 } from '@causeway/runtime/store-kit';
 import type { EnvelopeField } from '@causeway/runtime/store-kit';
@@ -244,6 +245,10 @@ export class SqlStore implements EventStore {
   private readonly channel: string;
   private readonly pollMs: number;
   private closed = false;
+  /** Set once open() has resolved. */
+  private opened = false;
+  /** A writer's log has a header (stored, or written by its open): appends may proceed. */
+  private hasHeader = false;
   /** Set once close() has let the writes called before it finish. */
   private released = false;
 
@@ -268,15 +273,33 @@ export class SqlStore implements EventStore {
   constructor(driver: SqlDriver, options: SqlStoreOptions) {
     this.driver = driver;
     this.schema = checkSchemaName(options.schema);
-    this.readOnly = options.readOnly;
+    const readOnly: unknown = options.readOnly;
+    // A string such as 'false' from a configuration file would open a reader that refuses
+    // every write: only a boolean says which.
+    if (typeof readOnly !== 'boolean') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `readOnly must be true or false, got ${JSON.stringify(readOnly) ?? String(readOnly)}.`,
+        { readOnly },
+      );
+    }
+    const pollMs: unknown = options.pollMs ?? 250;
+    if (typeof pollMs !== 'number' || !Number.isFinite(pollMs) || pollMs < 1) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `pollMs must be a finite number of 1 or more milliseconds, got ${String(pollMs)}.`,
+        { pollMs },
+      );
+    }
+    this.readOnly = readOnly;
     this.s = quoted(this.schema);
     this.channel = commitChannel(this.schema);
-    this.pollMs = options.pollMs ?? 250;
+    this.pollMs = pollMs;
     this.description = `${driver.description} (schema ${this.schema})`;
   }
 
   async open(header?: LogHeader): Promise<LogHeader | null> {
-    this.ensureOpen();
+    if (this.closed) throw storeClosed(this.description);
     if (!this.readOnly && header !== undefined) checkNewHeader(this.description, header);
     if (this.readOnly) {
       try {
@@ -291,10 +314,12 @@ export class SqlStore implements EventStore {
         }
         const stored = await this.readHeader(this.driver.reads);
         this.seenTick = stored === null ? 0 : await this.lastTick();
+        this.opened = true;
         return stored;
       } catch (err) {
         if (isMissingRelation(err)) {
           this.seenTick = 0;
+          this.opened = true;
           return null;
         }
         throw readFailure(this.description, 'the log header', err);
@@ -303,7 +328,7 @@ export class SqlStore implements EventStore {
     return await this.serialised(async () => {
       const session = await this.writerSession();
       try {
-        return await session.transaction(async (tx) => {
+        const opened = await session.transaction(async (tx) => {
           const stored = await this.readHeader(tx);
           if (header === undefined) return stored;
           if (stored !== null) {
@@ -316,7 +341,12 @@ export class SqlStore implements EventStore {
           );
           return header;
         });
+        this.opened = true;
+        this.hasHeader = opened !== null;
+        return opened;
       } catch (err) {
+        // An open writer refused a second open (another seed) keeps its log: it is still open.
+        if (this.opened) throw this.failedWrite('Opening the log again', err);
         // A writer that may not open this log (another seed) must not keep it locked.
         this.session = null;
         this.known = false;
@@ -525,7 +555,7 @@ export class SqlStore implements EventStore {
   }
 
   watch(listener: (commit: TickCommit) => void): Unwatch {
-    this.ensureOpen();
+    if (this.closed) throw storeClosed(this.description);
     // A writer knows every commit of its log (it is the only writer) and hands its own
     // commits to its watchers; anyone else tails the database.
     const own = this.session !== null && this.known;
@@ -800,10 +830,15 @@ export class SqlStore implements EventStore {
 
   private ensureOpen(): void {
     if (this.closed) throw storeClosed(this.description);
+    if (!this.opened) throw storeNotOpen(this.description, 'not-open');
   }
 
   private ensureWritable(): void {
-    this.ensureOpen();
+    if (this.closed) throw storeClosed(this.description);
     if (this.readOnly) throw storeReadOnly(this.description);
+    // Before open() no header was checked and no lock taken on purpose: a write here would
+    // start a log without a header, or one another seed wrote.
+    if (!this.opened) throw storeNotOpen(this.description, 'not-open');
+    if (!this.hasHeader) throw storeNotOpen(this.description, 'no-header');
   }
 }

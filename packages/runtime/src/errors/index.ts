@@ -38,7 +38,11 @@ export const ErrorCodes = {
   CascadeLimit: 'CW_CASCADE_LIMIT',
   /** The system is halted (failure policy `halt`) or closed, and takes no more input. */
   SystemHalted: 'CW_SYSTEM_HALTED',
-  /** A tick's time went backwards, or a tick was started while another was running. */
+  /**
+   * A tick's time is not one a UUIDv7 timestamp holds (negative, not a number, past
+   * `2 ** 48 - 1` ms). A time before the previous tick's is not an error: it is taken as the
+   * previous tick's, and ticks called while one runs wait their turn.
+   */
   InvalidTick: 'CW_INVALID_TICK',
   /** A listener or applier used wall time or global randomness in strict mode. */
   Nondeterminism: 'CW_NONDETERMINISM',

@@ -50,7 +50,7 @@ export interface EventSystemOptions<S extends object> {
    * commits and the system stops; its inputs stay journaled for a fixed version to run.
    */
   readonly failurePolicy?: FailurePolicy;
-  /** Most events one tick may dispatch before it is declared a runaway loop. Default 100,000. */
+  /** Most events one tick may dispatch before it is declared a runaway loop (1 or more). Default 100,000. */
   readonly cascadeLimit?: number;
   /** Record immer patches and inverse patches per event (the inspector turns this on). Default false. */
   readonly patches?: boolean;
@@ -270,6 +270,13 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   readonly #onSnapshotError: ((error: CausewayError) => void) | null;
 
   constructor(options: EventSystemOptions<S>) {
+    if (typeof options !== 'object' || options === null) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `An EventSystem needs its options, at least a seed, got ${options === null ? 'null' : typeof options}. Pass { seed: <unsigned 32-bit integer> }.`,
+        { options: options === null ? 'null' : typeof options },
+      );
+    }
     if (!isValidSeed(options.seed)) {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
@@ -296,6 +303,13 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           { [name]: value },
         );
       }
+    }
+    if (cascadeLimit === 0) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        'cascadeLimit must be 1 or more, got 0: a tick could not dispatch even its first event. Leave it out for the default of 100,000.',
+        { cascadeLimit },
+      );
     }
     const policy = options.failurePolicy ?? 'isolate';
     if (policy !== 'isolate' && policy !== 'halt' && policy !== 'dead-letter') {
@@ -324,7 +338,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       {
         seed: options.seed,
         failurePolicy: policy,
-        cascadeLimit: Math.max(cascadeLimit, 1),
+        cascadeLimit,
         patches: options.patches ?? false,
         entitySkewMs,
         snapshotEvery,
@@ -886,11 +900,13 @@ function toSubscription(listener: Listener<AnyEventType, object>): Subscription 
 // The options a JavaScript caller can get wrong in kind (the types say so): refused here with
 // a typed error rather than with a bare TypeError at the first tick.
 function checkWiring(options: EventSystemOptions<object>): void {
+  const kindOf = (got: unknown): string =>
+    got === null ? 'null' : Array.isArray(got) ? 'an array' : typeof got;
   const wrong = (name: string, expected: string, got: unknown): CausewayError =>
     new CausewayError(
       ErrorCodes.InvalidArgument,
-      `${name} must be ${expected}, got ${got === null ? 'null' : typeof got}.`,
-      { [name]: got === null ? 'null' : typeof got },
+      `${name} must be ${expected}, got ${kindOf(got)}.`,
+      { [name]: kindOf(got) },
     );
   const { store, initialState, clock, events } = options;
   if (store !== undefined) {
@@ -904,7 +920,10 @@ function checkWiring(options: EventSystemOptions<object>): void {
     )
       throw wrong('store', 'an EventStore (a MemoryStore, or a store from openStore)', store);
   }
-  if (initialState !== undefined && (typeof initialState !== 'object' || initialState === null))
+  if (
+    initialState !== undefined &&
+    (typeof initialState !== 'object' || initialState === null || Array.isArray(initialState))
+  )
     throw wrong('initialState', 'an object of tables', initialState);
   if (clock !== undefined && typeof clock !== 'function')
     throw wrong('clock', 'a function returning epoch milliseconds', clock);

@@ -23,6 +23,7 @@ export {
   normalisePosition,
   normaliseQuery,
   storeClosed,
+  storeNotOpen,
   storeReadOnly,
 } from './rules.ts';
 export {

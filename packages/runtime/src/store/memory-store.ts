@@ -22,6 +22,7 @@ import {
   normalisePosition,
   normaliseQuery,
   storeClosed,
+  storeNotOpen,
   storeReadOnly,
 } from './rules.ts';
 
@@ -66,6 +67,7 @@ export class MemoryStore implements EventStore {
   private readonly log: MemoryLog;
   private readonly writerId: string;
   private closed = false;
+  private opened = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.readOnly = options.readOnly ?? false;
@@ -86,7 +88,7 @@ export class MemoryStore implements EventStore {
 
   open(header?: LogHeader): Promise<LogHeader | null> {
     return settle(() => {
-      this.ensureOpen();
+      if (this.closed) throw storeClosed(this.description);
       const log = this.log;
       if (!this.readOnly) {
         if (header !== undefined) checkNewHeader(this.description, header);
@@ -98,6 +100,7 @@ export class MemoryStore implements EventStore {
         log.writer = this.writerId;
         if (header !== undefined && log.header === null) log.header = header;
       }
+      this.opened = true;
       return log.header;
     });
   }
@@ -210,7 +213,7 @@ export class MemoryStore implements EventStore {
   }
 
   watch(listener: (commit: TickCommit) => void): Unwatch {
-    this.ensureOpen();
+    if (this.closed) throw storeClosed(this.description);
     const log = this.log;
     // Each watcher gets its own wrapper so that one function may watch twice and unwatch once.
     const wrapper = (c: TickCommit): void => listener(c);
@@ -226,11 +229,14 @@ export class MemoryStore implements EventStore {
 
   private ensureOpen(): void {
     if (this.closed) throw storeClosed(this.description);
+    if (!this.opened) throw storeNotOpen(this.description, 'not-open');
   }
 
   private ensureWritable(): void {
-    this.ensureOpen();
+    if (this.closed) throw storeClosed(this.description);
     if (this.readOnly) throw storeReadOnly(this.description);
+    if (!this.opened) throw storeNotOpen(this.description, 'not-open');
+    if (this.log.header === null) throw storeNotOpen(this.description, 'no-header');
   }
 }
 

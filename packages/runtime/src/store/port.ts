@@ -102,6 +102,10 @@ export interface EventStore {
   /**
    * Opens the log. A writer passes the header to create a new log with; an existing log keeps
    * its own header, which is returned. A reader passes nothing and gets `null` for an empty store.
+   * Every other call but `watch` and `close` rejects with `CW_STORE_NOT_OPEN` until `open`
+   * resolves, and a write does too while the log has no header (a writer that opened an empty
+   * log with `open()`). Calling `open` again on an open store checks the header the same way
+   * (or, on that empty log, writes it) and leaves the store open, whatever it answers.
    * @throws StoreLockedError when another writer holds the log; CausewayError
    * `CW_INVALID_ARGUMENT` for a writer's header that is not a valid `LogHeader` (nothing is
    * written), `CW_LOG_MISMATCH` for one whose seed differs from the stored log's.

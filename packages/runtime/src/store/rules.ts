@@ -51,6 +51,20 @@ export function checkCommit(
   commit: TickCommit,
   events: readonly StoredEnvelope[],
 ): void {
+  if (typeof commit !== 'object' || commit === null) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `A commit record must be a TickCommit object, got ${commit === null ? 'null' : typeof commit}; nothing was written to ${store}.`,
+      { store, commit: commit === null ? 'null' : typeof commit },
+    );
+  }
+  if (!Array.isArray(events)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `A tick's events must be an array of envelopes, got ${events === null ? 'null' : typeof events}; nothing was written to ${store}.`,
+      { store, events: events === null ? 'null' : typeof events },
+    );
+  }
   const expectedTick = (last?.tick ?? 0) + 1;
   if (commit.tick !== expectedTick)
     refuseCommit(store, commit, `the next tick is ${expectedTick}`, { expectedTick });
@@ -291,6 +305,24 @@ export function normaliseQuery(query: EventQuery | undefined): {
   type: string | undefined;
   correlation: string | undefined;
 } {
+  if (query !== undefined && (typeof query !== 'object' || query === null)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `A query must be an object such as { fromSeq: 1, type: 'Created' } (or left out), got ${query === null ? 'null' : typeof query}.`,
+      { query: query === null ? 'null' : typeof query },
+    );
+  }
+  // A filter of another kind would match nothing and look like an empty log.
+  for (const key of ['entity', 'type', 'correlation'] as const) {
+    const value: unknown = query?.[key];
+    if (value !== undefined && typeof value !== 'string') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `The ${key} filter must be a string, got ${value === null ? 'null' : typeof value}.`,
+        { [key]: value === null ? 'null' : typeof value },
+      );
+    }
+  }
   const fromSeq = query?.fromSeq ?? 1;
   const toSeq = query?.toSeq ?? Number.MAX_SAFE_INTEGER;
   const limit = query?.limit ?? DEFAULT_PAGE;
@@ -344,6 +376,20 @@ export function storeClosed(store: string): CausewayError {
     ErrorCodes.StoreClosed,
     `The store ${store} is closed; open it again to use it.`,
     { store },
+  );
+}
+
+/**
+ * The error for a call on a store that `open()` has not opened yet, or for a write on a writer
+ * whose log has no header yet (opened with `open()` on an empty log): open it with a header.
+ */
+export function storeNotOpen(store: string, reason: 'not-open' | 'no-header'): CausewayError {
+  return new CausewayError(
+    ErrorCodes.StoreNotOpen,
+    reason === 'not-open'
+      ? `The store ${store} is not open; call open() first (open(header) to write).`
+      : `The log in ${store} has no header; open it with one (open(header)) before appending.`,
+    { store, reason },
   );
 }
 

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import type { AnyEventType, DataOf } from '../events/event-type.ts';
 import type { Input } from '../loop/types.ts';
 import type { Script, ScriptedTick } from './script.ts';
@@ -51,6 +52,8 @@ const hex = (n: number, digits: number): string => n.toString(16).padStart(digit
  * A valid UUIDv7 made from plain numbers, for tests that need stable entity ids: the timestamp
  * `at` (ms), and `n` (a 32-bit integer) in its last bits, so distinct `n` give distinct ids.
  * `random` (30 bits) fills the rest.
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for an `n` that is not an integer from 0 to
+ * 2^32 - 1, an `at` not from 0 to 2^48 - 1, or a `random` not from 0 to 2^30 - 1.
  *
  * @example
  * ```ts
@@ -58,7 +61,21 @@ const hex = (n: number, digits: number): string => n.toString(16).padStart(digit
  * ```
  */
 export function testEntityId(n: number, at = DEFAULT_START, random = 0): string {
-  const ms = Math.max(0, Math.floor(at));
+  // Out of these ranges two calls would share an id, or the text would be no UUIDv7.
+  for (const [name, value, limit] of [
+    ['n', n, 2 ** 32],
+    ['at', at, 2 ** 48],
+    ['random', random, 2 ** 30],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value >= limit) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `testEntityId's ${name} must be an integer from 0 to ${limit} - 1, got ${String(value)}.`,
+        { [name]: value },
+      );
+    }
+  }
+  const ms = at;
   const randA = random & 0xfff;
   const randB = (random >>> 12) & 0x3ffff;
   return (
@@ -112,7 +129,11 @@ export function inputsArbitrary(spec: InputsSpec): fc.Arbitrary<Script> {
   const start = spec.start ?? DEFAULT_START;
   const updates = spec.update ?? [];
   if (spec.create.length === 0 || actors.length === 0) {
-    throw new RangeError('inputsArbitrary needs at least one create event type and one actor.');
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `inputsArbitrary needs at least one create event type and one actor, got ${spec.create.length} create type(s) and ${actors.length} actor(s).`,
+      { create: spec.create.length, actors: actors.length },
+    );
   }
   const kinds: fc.Arbitrary<{ create: boolean; index: number; data: unknown }>[] = [
     ...spec.create.map((c, index) =>

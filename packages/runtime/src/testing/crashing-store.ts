@@ -46,11 +46,46 @@ export class CrashingStore implements EventStore {
   crashed: WriteOperation | null = null;
   readonly #when: 'before-write' | 'after-write';
 
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for an `inner` that is not a store, a `failAt`
+   * that is neither null nor an integer of 1 or more, or an unknown `when`.
+   */
   constructor(
     readonly inner: EventStore,
     readonly options: CrashingStoreOptions = { failAt: null },
   ) {
-    this.#when = options.when ?? 'before-write';
+    const port = inner as unknown as Record<string, unknown> | null;
+    if (
+      typeof port !== 'object' ||
+      port === null ||
+      !['open', 'journal', 'commit', 'saveSnapshot', 'close'].every(
+        (m) => typeof port[m] === 'function',
+      )
+    ) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `CrashingStore wraps an EventStore (a MemoryStore, say), got ${port === null ? 'null' : typeof port}.`,
+        { inner: port === null ? 'null' : typeof port },
+      );
+    }
+    // A failAt no write can reach would make a crash test pass without ever crashing.
+    const failAt: unknown = options.failAt;
+    if (failAt !== null && (!Number.isInteger(failAt) || (failAt as number) < 1)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `failAt must be the 1-based number of the write call to fail, or null to never fail, got ${typeof failAt === 'number' ? String(failAt) : (JSON.stringify(failAt) ?? typeof failAt)}.`,
+        { failAt },
+      );
+    }
+    const when: unknown = options.when ?? 'before-write';
+    if (when !== 'before-write' && when !== 'after-write') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `when must be 'before-write' or 'after-write', got ${JSON.stringify(when) ?? String(when)}.`,
+        { when },
+      );
+    }
+    this.#when = when;
   }
 
   get description(): string {

@@ -659,6 +659,49 @@ describe('EventSystem with large tables', () => {
     expect(Object.keys(Object.prototype)).toEqual([]);
   });
 
+  it.each([
+    ['a function', (): unknown => () => 1, '$.held'],
+    ['a BigInt', (): unknown => 10n, '$.held'],
+    ['a cycle', (): unknown => 'cycle', '$.held'],
+  ])(
+    'halts with CW_INVALID_STATE naming the entry when an applier puts %s into a small or large table',
+    async (_what, make, path) => {
+      const Put = defineEvent<{ n: number }>('tables.PutUnstorable', { entity: 'new' });
+      for (const filled of [0, 100]) {
+        const store = new MemoryStore();
+        const system = new EventSystem<{ items: Table<Record<string, unknown>> }>({
+          seed: 7,
+          store,
+          initialState: { items: {} },
+        });
+        system.apply(Put, (draft, e) => {
+          const item: Record<string, unknown> = { n: e.data.n };
+          const bad = make();
+          item.held = bad === 'cycle' ? item : bad;
+          draft.items[e.entity] = e.data.n < 0 ? item : { n: e.data.n };
+        });
+        const fill = Array.from({ length: filled }, (_, n) =>
+          input(Put, newEntityId(), { n }, 'test'),
+        );
+        if (filled > 0) await system.tick(fill, { at: Date.now() });
+        const id = newEntityId();
+
+        const error: unknown = await system
+          .tick([input(Put, id, { n: -1 }, 'test')], { at: Date.now() + 1 })
+          .catch((e: unknown) => e);
+        const again: unknown = await system
+          .tick([], { at: Date.now() + 2 })
+          .catch((e: unknown) => e);
+
+        expect(error).toBeCausewayError('CW_INVALID_STATE');
+        expect((error as Error).message).toContain(`entry "${id}" at ${path}`);
+        expect(again).toBeCausewayError('CW_SYSTEM_HALTED');
+        expect(system.lastCommit?.tick ?? 0).toBe(filled > 0 ? 1 : 0);
+        expect(system.state.items[id]).toBeUndefined();
+      }
+    },
+  );
+
   it('refuses writes to a committed table', async () => {
     const system = shop(new MemoryStore());
     const [id] = await fillShop(system, 100);

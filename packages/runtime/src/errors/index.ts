@@ -44,6 +44,11 @@ export const ErrorCodes = {
    * previous tick's, and ticks called while one runs wait their turn.
    */
   InvalidTick: 'CW_INVALID_TICK',
+  /**
+   * An applier put a value into the state that the log cannot hold (a function, a symbol, a
+   * BigInt, a cycle, nesting too deep): the tick was not committed and the system halted.
+   */
+  InvalidState: 'CW_INVALID_STATE',
   /** A listener or applier used wall time or global randomness in strict mode. */
   Nondeterminism: 'CW_NONDETERMINISM',
   /** A stored event's version has no upcaster path to the current version. */

@@ -631,7 +631,13 @@ export class LoopCore<S extends object> {
       run.finish();
     } catch (err) {
       run.rollback();
-      if (isCausewayError(err, ErrorCodes.CascadeLimit)) this.halt(err);
+      // A runaway cascade and a state the log cannot hold come back on every rerun of these
+      // inputs: the system stops until they are fixed or rejected.
+      if (
+        isCausewayError(err, ErrorCodes.CascadeLimit) ||
+        isCausewayError(err, ErrorCodes.InvalidState)
+      )
+        this.halt(err);
       throw err;
     } finally {
       tickGuard?.exit();

@@ -1,6 +1,6 @@
 import { createDraft, current, finishDraft } from 'immer';
 import { PROTO_KEY } from '../events/payload.ts';
-import { entryHashInto, tableLanes } from './value-hash.ts';
+import { entryHashInto, tableLanes, unstorableEntry } from './value-hash.ts';
 import type { LanePair, Lanes } from './value-hash.ts';
 
 // How component tables are stored. A table looks like a plain object keyed by entity id. Small
@@ -833,7 +833,13 @@ class TableWork implements ProxyHandler<object> {
         leaf.length = last;
         continue;
       }
-      const stored = copy ? freezeDeep(thaw(value)) : freezeDeep(value);
+      let stored: unknown;
+      try {
+        stored = copy ? freezeDeep(thaw(value)) : freezeDeep(value);
+      } catch (err) {
+        // A cycle recurses until the stack is exhausted.
+        throw unstorableEntry(key, value, err);
+      }
       let a = NaN;
       let b = NaN;
       if (hashed) {

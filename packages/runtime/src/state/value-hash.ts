@@ -1,4 +1,6 @@
 import { Encoder } from '@msgpack/msgpack';
+import { CausewayError, ErrorCodes, InvalidPayloadError } from '../errors/index.ts';
+import { assertPlainData } from '../events/payload.ts';
 
 // The hashes a state hash is made of: a value's (through its canonical encoding), a table
 // entry's (its value's mixed with its key) and a table's (the sum of its entries'). The state
@@ -233,8 +235,38 @@ export function entryHashInto(key: string, value: unknown, out: LanePair): void 
     mixString(key, fmix(laneA ^ fed), fmix(laneB ^ (fed * 0x27d4eb2f)), out);
     return;
   }
-  const [a, b] = hashBytes(canonical.encode(value), 0, 0);
+  let bytes: Uint8Array;
+  try {
+    bytes = canonical.encode(value);
+  } catch (err) {
+    throw unstorableEntry(key, value, err);
+  }
+  const [a, b] = hashBytes(bytes, 0, 0);
   mixString(key, a, b, out);
+}
+
+/**
+ * The error for a state entry that cannot be frozen or encoded (a function, a symbol, a BigInt,
+ * a cycle): it names the entry and, found by the payload check, the field that holds the value.
+ */
+export function unstorableEntry(key: string, value: unknown, err: unknown): CausewayError {
+  let where = `entry "${key}"`;
+  let reason = err instanceof Error ? err.message : String(err);
+  try {
+    assertPlainData('state', value);
+  } catch (found) {
+    if (found instanceof InvalidPayloadError) {
+      const details = found.details as { path: string; reason: string };
+      where = `entry "${key}" at ${details.path}`;
+      reason = details.reason;
+    }
+  }
+  return new CausewayError(
+    ErrorCodes.InvalidState,
+    `An applier put a value the log cannot hold into the state, in ${where}: ${reason}. State values are plain data, like payloads (objects, arrays, strings, numbers, booleans, null, Uint8Array). The tick was not committed and the system stopped: fix the applier and reopen the store, or reject the input that led to it (causeway store reject-input).`,
+    { entry: key, reason },
+    { cause: err },
+  );
 }
 
 const HEX_DIGITS = new Uint8Array([...'0123456789abcdef'].map((c) => c.charCodeAt(0)));

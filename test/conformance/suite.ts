@@ -1130,6 +1130,8 @@ export function describeStoreConformance(harness: StoreHarness): void {
             `${name} after close: ${String(error)}`,
           ).toBe(true);
         }
+        // A closed store object refuses open() too: the message must not send users there.
+        expect(String(await rejectionOf(() => store.readEvents()))).toContain('make a new store');
       });
 
       it('rejects reads on a closed reader with CW_STORE_CLOSED', async () => {

@@ -817,7 +817,7 @@ export class FileStore implements EventStore {
     }
     return new CausewayError(
       ErrorCodes.StoreUnavailable,
-      `Writing to ${this.description} failed (${String(error)}); nothing after the last acknowledged append was committed. Close the store and open it again.`,
+      `Writing to ${this.description} failed (${String(error)}); nothing after the last acknowledged append was committed. Close this store, then open the folder with a new FileStore (its open cuts what was not committed).`,
       { store: this.description },
       { cause: error },
     );

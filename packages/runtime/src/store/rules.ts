@@ -374,7 +374,7 @@ export function checkLimit(limit: number): void {
 export function storeClosed(store: string): CausewayError {
   return new CausewayError(
     ErrorCodes.StoreClosed,
-    `The store ${store} is closed; open it again to use it.`,
+    `The store ${store} is closed, and a closed store object stays closed; make a new store for the same log (new FileStore(…), openStore(url)) and open that.`,
     { store },
   );
 }

@@ -89,10 +89,9 @@ if (fromParent === undefined) {
 }
 
 // Several suites: each runs in a fresh process, one after the other. In one process a suite ran
-// after what the earlier ones left (their heap, a PGlite instance, pools): after `stores`, the
-// `scale` suite's `read-file-1m` measured 485,629 events/s where the same commit measured 899,016
-// alone, its msgpackr peer 265,233 against 344,693 (scratch runs at 3075cae), so a figure stood
-// for the suites before it as much as for its code.
+// after what the earlier ones left (their heap, a PGlite instance, pools): at 3075cae, `cqrs`'s
+// sequential commands on the memory store ran at 10,407 a second after `scale` in the full run
+// and at 17,029 alone; a figure stood for the suites before it as much as for its code.
 if (chosen.length > 1) {
   const dir = mkdtempSync(join(tmpdir(), 'causeway-bench-'));
   const recordedBy = join(dir, 'recorded');

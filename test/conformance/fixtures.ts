@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+import { isCausewayError, type ErrorCode } from '@causeway/runtime';
 import type {
   EventStore,
   InputRecord,
@@ -206,4 +208,16 @@ export async function readAll(
     fromSeq = page.next;
   }
   return out;
+}
+
+/** Calls each named call and expects it to reject with a Causeway error of `code`. */
+export async function expectEveryRejected(
+  calls: ReadonlyArray<readonly [string, () => Promise<unknown>]>,
+  code: ErrorCode,
+  when: string,
+): Promise<void> {
+  for (const [name, call] of calls) {
+    const error = await rejectionOf(call);
+    expect(isCausewayError(error, code), `${name} ${when}: ${String(error)}`).toBe(true);
+  }
 }

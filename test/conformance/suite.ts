@@ -9,7 +9,15 @@ import type {
   TickCommit,
 } from '@causeway/runtime';
 import type { StoreHarness, StoreLocation } from './harness.ts';
-import { eventually, header, LogBuilder, readAll, rejectionOf, uuid } from './fixtures.ts';
+import {
+  eventually,
+  expectEveryRejected,
+  header,
+  LogBuilder,
+  readAll,
+  rejectionOf,
+  uuid,
+} from './fixtures.ts';
 
 /**
  * Registers the store conformance suite for one kind of store: every store (memory, file,
@@ -935,13 +943,7 @@ export function describeStoreConformance(harness: StoreHarness): void {
           ],
         ];
 
-        for (const [name, call] of calls) {
-          const error = await rejectionOf(call);
-          expect(
-            isCausewayError(error, ErrorCodes.StoreNotOpen),
-            `${name} before open: ${String(error)}`,
-          ).toBe(true);
-        }
+        await expectEveryRejected(calls, ErrorCodes.StoreNotOpen, 'before open');
         const reader = await openReader();
         expect(await reader.lastInput()).toBe(0);
         expect(await reader.lastCommit()).toBeNull();
@@ -962,13 +964,7 @@ export function describeStoreConformance(harness: StoreHarness): void {
           ['latestSnapshot', () => reader.latestSnapshot()],
         ];
 
-        for (const [name, call] of calls) {
-          const error = await rejectionOf(call);
-          expect(
-            isCausewayError(error, ErrorCodes.StoreNotOpen),
-            `${name} before open: ${String(error)}`,
-          ).toBe(true);
-        }
+        await expectEveryRejected(calls, ErrorCodes.StoreNotOpen, 'before open');
       });
 
       it('does not let a writer that was never opened write beside the open one', async () => {
@@ -1123,13 +1119,7 @@ export function describeStoreConformance(harness: StoreHarness): void {
               store.saveSnapshot({ tick: 1, lastSeq: 2, lastInput: 0, bytes: new Uint8Array(1) }),
           ],
         ];
-        for (const [name, call] of calls) {
-          const error = await rejectionOf(call);
-          expect(
-            isCausewayError(error, ErrorCodes.StoreClosed),
-            `${name} after close: ${String(error)}`,
-          ).toBe(true);
-        }
+        await expectEveryRejected(calls, ErrorCodes.StoreClosed, 'after close');
         // A closed store object refuses open() too: the message must not send users there.
         expect(String(await rejectionOf(() => store.readEvents()))).toContain('make a new store');
       });

@@ -9,6 +9,8 @@ import { CausewayError, ErrorCodes, MemoryStore } from '@causeway/runtime';
 import type { EventStore } from '@causeway/runtime';
 import { redactUrl } from './store-url.ts';
 
+export { redactUrl };
+
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
   /** Open to read only (no writer lock; writes throw). */

@@ -178,18 +178,20 @@ describe('the stores a client may make the agent open', () => {
     expect(opened).toEqual([`file:${peer}`]);
   });
 
-  it('lists the stores it may compare with, credentials hidden', async () => {
+  it('lists the stores it may compare with, passwords hidden', async () => {
     // Act
     const { compareWith } = await client.call('summary', {});
     // Assert
-    expect(compareWith).toEqual([`file:${peer}`, 'postgres://***@db.example:5432/app']);
+    expect(compareWith).toEqual([`file:${peer}`, 'postgres://ann:***@db.example:5432/app']);
   });
 
   it('opens the URL it was given when a client names a store as listed', async () => {
     // Arrange
     opened.length = 0;
     // Act: the database is unreachable, so the open itself fails.
-    await client.call('compare', { other: 'postgres://***@db.example:5432/app' }).catch(() => null);
+    await client
+      .call('compare', { other: 'postgres://ann:***@db.example:5432/app' })
+      .catch(() => null);
     // Assert
     expect(opened).toEqual(['postgres://ann:s3cr@t@db.example:5432/app']);
   });

@@ -1,20 +1,10 @@
+import { redactUrl } from '@causeway/adapters';
 import { CausewayError, ErrorCodes } from '@causeway/runtime';
 import { InspectorError, InspectorErrorCodes } from '../protocol/index.ts';
 
 /**
- * `url` as a client may see it: everything between `scheme://` and the last `@` (a user name
- * and its password, which may itself hold `@`, `/` or `:`) becomes `***`.
- */
-function shownUrl(url: string): string {
-  const start = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0].length;
-  if (start === undefined) return url;
-  const at = url.lastIndexOf('@');
-  return at < start ? url : `${url.slice(0, start)}***${url.slice(at)}`;
-}
-
-/**
  * The other logs an agent may open for `compare`: the store URLs it was started with, and no
- * others. A client names one by its URL as given or as shown (credentials hidden); the agent
+ * others. A client names one by its URL as given or as shown (password hidden, as in every message); the agent
  * then opens the URL it was given, never the client's text, so no spelling of a path or a
  * database reaches the store opener.
  */
@@ -44,7 +34,7 @@ export class CompareTargets {
     }
     const shown: string[] = [];
     for (const url of urls as string[]) {
-      const display = shownUrl(url);
+      const display = redactUrl(url);
       const taken = this.#byName.get(display);
       if (taken !== undefined && taken !== url)
         throw new CausewayError(

@@ -10,6 +10,7 @@ import type { Component } from '../state/component.ts';
 import { PatchRecorder } from '../state/patch-recorder.ts';
 import { committedPages } from '../store/committed.ts';
 import { MemoryStore } from '../store/memory-store.ts';
+import { isEventStore } from '../store/rules.ts';
 import type { EventQuery, EventStore, InputRecord, Page, TickCommit } from '../store/port.ts';
 import { isStrictFor, strictGuard, strictGuardFor } from '../strict/strict-mode.ts';
 import { EntityAccessGranted, type FailurePolicy } from './builtin.ts';
@@ -909,17 +910,8 @@ function checkWiring(options: EventSystemOptions<object>): void {
       { [name]: kindOf(got) },
     );
   const { store, initialState, clock, events } = options;
-  if (store !== undefined) {
-    const port = store as unknown as Record<string, unknown> | null;
-    if (
-      typeof port !== 'object' ||
-      port === null ||
-      !['open', 'journal', 'commit', 'readEvents', 'close'].every(
-        (m) => typeof port[m] === 'function',
-      )
-    )
-      throw wrong('store', 'an EventStore (a MemoryStore, or a store from openStore)', store);
-  }
+  if (store !== undefined && !isEventStore(store))
+    throw wrong('store', 'an EventStore (a MemoryStore, or a store from openStore)', store);
   if (
     initialState !== undefined &&
     (typeof initialState !== 'object' || initialState === null || Array.isArray(initialState))

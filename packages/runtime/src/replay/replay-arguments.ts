@@ -1,5 +1,6 @@
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import type { EventStore } from '../store/port.ts';
+import { isEventStore } from '../store/rules.ts';
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -19,15 +20,7 @@ export function assertStoreArgument(
   fn: string,
   name: string,
 ): asserts value is EventStore {
-  const store = value as Partial<Record<'open' | 'readEvents' | 'readCommits', unknown>> | null;
-  if (
-    typeof value === 'object' &&
-    store !== null &&
-    typeof store.open === 'function' &&
-    typeof store.readEvents === 'function' &&
-    typeof store.readCommits === 'function'
-  )
-    return;
+  if (isEventStore(value)) return;
   throw new CausewayError(
     ErrorCodes.InvalidArgument,
     `${fn}() takes an event store as ${name} (a MemoryStore, one from openStore(url), or a system's store), got ${describe(value)}.`,

@@ -1,7 +1,14 @@
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import { isValidSeed } from '../random/prng.ts';
 import type { StoredEnvelope } from '../events/envelope.ts';
-import type { EventQuery, InputRecord, LogHeader, Snapshot, TickCommit } from './port.ts';
+import type {
+  EventQuery,
+  EventStore,
+  InputRecord,
+  LogHeader,
+  Snapshot,
+  TickCommit,
+} from './port.ts';
 
 /** The page size of a read that names none. */
 export const DEFAULT_PAGE = 1000;
@@ -400,4 +407,26 @@ export function storeReadOnly(store: string): CausewayError {
     `The store ${store} was opened read-only; open it for writing to append.`,
     { store },
   );
+}
+
+// Methods every store has, enough to tell a store from another value given in its place.
+const STORE_METHODS = [
+  'open',
+  'journal',
+  'commit',
+  'saveSnapshot',
+  'readEvents',
+  'readCommits',
+  'close',
+] as const;
+
+/**
+ * Whether `value` has the methods of an {@link EventStore}: the check of every argument that
+ * must be a store (a system's `store`, a replay's store, `CrashingStore`'s inner store), so a
+ * wrong one is refused by name rather than failing deep inside.
+ */
+export function isEventStore(value: unknown): value is EventStore {
+  if (typeof value !== 'object' || value === null) return false;
+  const port = value as Record<string, unknown>;
+  return STORE_METHODS.every((m) => typeof port[m] === 'function');
 }

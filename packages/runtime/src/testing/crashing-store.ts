@@ -1,4 +1,5 @@
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
+import { isEventStore } from '../store/rules.ts';
 import type { StoredEnvelope } from '../events/envelope.ts';
 import type {
   EventQuery,
@@ -54,18 +55,12 @@ export class CrashingStore implements EventStore {
     readonly inner: EventStore,
     readonly options: CrashingStoreOptions = { failAt: null },
   ) {
-    const port = inner as unknown as Record<string, unknown> | null;
-    if (
-      typeof port !== 'object' ||
-      port === null ||
-      !['open', 'journal', 'commit', 'saveSnapshot', 'close'].every(
-        (m) => typeof port[m] === 'function',
-      )
-    ) {
+    if (!isEventStore(inner)) {
+      const got = (inner as unknown) === null ? 'null' : typeof inner;
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
-        `CrashingStore wraps an EventStore (a MemoryStore, say), got ${port === null ? 'null' : typeof port}.`,
-        { inner: port === null ? 'null' : typeof port },
+        `CrashingStore wraps an EventStore (a MemoryStore, say), got ${got}.`,
+        { inner: got },
       );
     }
     // A failAt no write can reach would make a crash test pass without ever crashing.

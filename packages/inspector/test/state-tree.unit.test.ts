@@ -9,6 +9,8 @@ import {
   previewOf,
   valueAt,
   visibleRows,
+  windowsOf,
+  MORE_KEY,
 } from '../src/ui/state-tree/tree-rows.ts';
 
 const state = {
@@ -94,6 +96,73 @@ describe('branches the agent left out', () => {
       'position.b2',
     ]);
     expect(branchesToLoad(truncatedState, open, loaded)).toEqual([]);
+  });
+});
+
+describe('branches the agent sent part of', () => {
+  // What `stateAt` answers with width 2 for a table of 5 entities and a list of 4 tags.
+  const answer = {
+    units: { u1: { hp: 1 }, u2: { hp: 2 } },
+    tags: ['a', 'b'],
+  };
+  const windows = windowsOf([], answer, [
+    { path: ['units'], offset: 0, shown: 2, size: 5 },
+    { path: ['tags'], offset: 0, shown: 2, size: 4 },
+  ]);
+  const open = new Set([pathKey(['units']), pathKey(['tags'])]);
+
+  it('draws the entries sent and a row that says how many are left', () => {
+    const rows = visibleRows(answer, open, undefined, (key) => windows.get(key));
+    expect(rows.map((r) => formatPath(r.path))).toEqual([
+      'units',
+      'units.u1',
+      'units.u2',
+      `units.${MORE_KEY}`,
+      'tags',
+      'tags.0',
+      'tags.1',
+      `tags.${MORE_KEY}`,
+    ]);
+    expect(rows.filter((r) => r.more !== undefined).map((r) => r.preview)).toEqual([
+      '3 more of 5',
+      '2 more of 4',
+    ]);
+    const more = rows.find((r) => r.more !== undefined);
+    expect(more?.more).toEqual({ branch: ['units'], remaining: 3 });
+  });
+
+  it('numbers a later page of an array from its offset', () => {
+    const page = windowsOf(
+      ['tags'],
+      ['c', 'd'],
+      [{ path: ['tags'], offset: 2, shown: 2, size: 4 }],
+    );
+    expect(page.get(pathKey(['tags']))?.entries).toEqual([
+      [2, 'c'],
+      [3, 'd'],
+    ]);
+  });
+
+  it('draws every entry and no row of more once all are fetched', () => {
+    const whole = new Map(windows);
+    whole.set(pathKey(['units']), {
+      size: 3,
+      entries: [
+        ['u1', { hp: 1 }],
+        ['u2', { hp: 2 }],
+        ['u3', { hp: 3 }],
+      ],
+    });
+    const rows = visibleRows(answer, new Set([pathKey(['units'])]), undefined, (key) =>
+      whole.get(key),
+    );
+    expect(rows.map((r) => formatPath(r.path))).toEqual([
+      'units',
+      'units.u1',
+      'units.u2',
+      'units.u3',
+      'tags',
+    ]);
   });
 });
 

@@ -18,6 +18,21 @@ export type RecordEvents = (
   draft: object,
 ) => (event: StoredEnvelope) => { readonly patches: Patch[]; readonly inverse: Patch[] } | null;
 
+/** A draft of a state: what appliers write to, and how it ends in a new state. */
+export interface StateDraftLike {
+  readonly root: object;
+  finish(): object;
+}
+
+/** Makes a draft of `state` (see {@link StateHistoryOptions.draft}). */
+export type DraftState = (state: object) => StateDraftLike;
+
+/** Drafts through immer: each table the draft changes is copied whole when it ends. */
+const immerDraft: DraftState = (state) => {
+  const root = createDraft(state);
+  return { root, finish: () => finishDraft<object>(root) };
+};
+
 /** A state after an event (seq 0: the initial state). */
 export interface StatePoint {
   readonly seq: number;
@@ -39,6 +54,12 @@ export interface StateHistoryOptions {
   readonly sliceMs?: number;
   /** The newest state of a running system, read without replaying anything. */
   readonly current?: () => StatePoint | null;
+  /**
+   * How a draft of a state is made: the system's own state engine (`systemInternals(system).draft`),
+   * whose drafts cost what they change. Default: immer's `createDraft`, which copies each table
+   * it changes whole when the draft ends.
+   */
+  readonly draft?: DraftState;
 }
 
 const PAGE = 1000;
@@ -102,7 +123,7 @@ interface VersionColumns {
  * The states of a log, kept so that the state after any event is found without replaying the
  * log from the start, and the history of every entity without replaying anything: an indexer
  * walks the log in slices of a few milliseconds (yielding to the event loop in between), on one
- * immer draft finished only at each checkpoint (every `checkpointEvery` events; states share
+ * draft finished only at each checkpoint (every `checkpointEvery` events; states share
  * structure, so a checkpoint costs what changed since the previous one). Through the runtime's
  * patch recorder it sees which table entries each event changed, and keeps each changed entry's
  * new value, msgpack-encoded in an append-only arena. The state after seq `n` is the nearest
@@ -125,7 +146,8 @@ export class StateHistory {
   readonly #arena = new ValueArena();
   readonly #recent: StatePoint[] = [];
   #head: StatePoint;
-  #draft: object | null = null;
+  readonly #makeDraft: DraftState;
+  #draft: StateDraftLike | null = null;
   #recordOn: ReturnType<RecordEvents> | null = null;
   #indexed = 0;
   #target = 0;
@@ -147,6 +169,7 @@ export class StateHistory {
     this.#every = options.checkpointEvery ?? 2000;
     this.#sliceMs = options.sliceMs ?? 4;
     this.#current = options.current ?? (() => null);
+    this.#makeDraft = options.draft ?? immerDraft;
     this.#head = { seq: 0, state: initialState };
     this.#checkpoints = [this.#head];
   }
@@ -222,8 +245,8 @@ export class StateHistory {
 
   #ingest(event: StoredEnvelope): void {
     if (this.#draft === null) {
-      this.#draft = createDraft(this.#head.state);
-      this.#recordOn = this.#record(this.#draft);
+      this.#draft = this.#makeDraft(this.#head.state);
+      this.#recordOn = this.#record(this.#draft.root);
     }
     const recorded = (this.#recordOn as ReturnType<RecordEvents>)(event);
     if (recorded !== null) {
@@ -241,12 +264,12 @@ export class StateHistory {
         const key = `${table}${KEY_SEPARATOR}${entity}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        this.#keepVersion(key, event.seq, readPath(this.#draft, [table, entity]));
+        this.#keepVersion(key, event.seq, readPath(this.#draft.root, [table, entity]));
       }
     }
     this.#indexed = event.seq;
     if (event.seq % this.#every === 0) {
-      this.#head = { seq: event.seq, state: finishDraft<object>(this.#draft) };
+      this.#head = { seq: event.seq, state: this.#draft.finish() };
       this.#checkpoints.push(this.#head);
       this.#draft = null;
       this.#recordOn = null;
@@ -294,9 +317,9 @@ export class StateHistory {
     if (live !== null && live.seq === seq) return live.state;
     const base = this.#baseFor(seq);
     if (base.seq === seq) return base.state;
-    const draft = createDraft(base.state);
-    await this.#walk(draft, base.seq, seq, (d, e) => this.#apply(d, e));
-    const state = finishDraft<object>(draft);
+    const draft = this.#makeDraft(base.state);
+    await this.#walk(draft.root, base.seq, seq, (d, e) => this.#apply(d, e));
+    const state = draft.finish();
     this.#recent.push({ seq, state });
     if (this.#recent.length > 8) this.#recent.shift();
     return state;
@@ -325,8 +348,8 @@ export class StateHistory {
   /** The patches and inverse patches of `event`, recorded from the state before it. */
   async patchesOf(event: StoredEnvelope): Promise<{ patches: Patch[]; inverse: Patch[] }> {
     const before = await this.stateAt(event.seq - 1);
-    const draft = createDraft(before);
-    const recorded = this.#record(draft)(event);
+    // Never finished: only the patches are wanted.
+    const recorded = this.#record(this.#makeDraft(before).root)(event);
     const patches = (recorded?.patches ?? []).map((p) => snapshot(p));
     const inverse = (recorded?.inverse ?? []).map((p) => snapshot(p));
     return { patches, inverse };

@@ -9,7 +9,7 @@ export type { AttachedInspector, AttachOptions } from './attach.ts';
 export { exportRangeAsTest, MAX_EXPORTED_INPUTS } from './export-test.ts';
 export type { SystemModule } from './export-test.ts';
 export { StateHistory } from './history.ts';
-export type { StateHistoryOptions } from './history.ts';
+export type { DraftState, StateDraftLike, StateHistoryOptions } from './history.ts';
 export { serveInspector, serveRelay, UI_BUILD_COMMAND, UI_BUILD_DIR } from './server.ts';
 export type {
   ConnectionStats,

@@ -137,6 +137,8 @@ export function checkParams<M extends MethodName>(method: M, raw: Raw): ParamsOf
         seq: required(m, raw, 'seq', 0),
         path: path(m, raw, 'path', 0),
         depth: int(m, raw, 'depth', 0),
+        width: int(m, raw, 'width', 1),
+        offset: int(m, raw, 'offset', 0),
       });
     case 'pathHistory':
       return defined<ParamsOf<'pathHistory'>>({

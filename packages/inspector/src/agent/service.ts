@@ -23,6 +23,7 @@ import {
   type PathChange,
   type ResultOf,
   type StatePath,
+  type StateWindow,
   type TickActivities,
 } from '../protocol/index.ts';
 import { CompareTargets } from './compare-targets.ts';
@@ -65,18 +66,69 @@ function notFound(message: string, details: Record<string, unknown>): InspectorE
   return new InspectorError({ code: InspectorErrorCodes.NotFound, message, details });
 }
 
+const isStringKey = (key: string | symbol): key is string => typeof key === 'string';
+
 /** The value with maps and arrays below `depth` levels replaced by their kind and size. */
 export function truncate(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return value;
-  if (Array.isArray(value)) {
-    if (depth === 0) return { [TRUNCATED_KEY]: 'array', size: value.length };
-    return value.map((v: unknown) => truncate(v, depth - 1));
-  }
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (depth === 0) return { [TRUNCATED_KEY]: 'map', size: entries.length };
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of entries) out[k] = truncate(v, depth - 1);
-  return out;
+  return shapeValue(value, { depth }).value;
+}
+
+/**
+ * `value` as a `stateAt` answer carries it: maps and arrays below `depth` levels replaced by
+ * their kind and size, and those of more than `width` entries cut to `width` of them (the
+ * value's own from entry `offset`, the others' from their first), each cut one listed in
+ * `windows` under its path below `path`. Sizes are counted from keys: no entry left out is read.
+ */
+export function shapeValue(
+  value: unknown,
+  options: { depth?: number; width?: number; offset?: number; path?: StatePath },
+): { value: unknown; windows: StateWindow[] } {
+  const depth = options.depth ?? Infinity;
+  const width = options.width ?? Infinity;
+  const windows: StateWindow[] = [];
+  // Without a width only the value itself can be cut (by `offset`): no child needs its path.
+  const paths = width !== Infinity;
+  const shape = (node: unknown, level: number, from: number, path: StatePath): unknown => {
+    if (typeof node !== 'object' || node === null || node instanceof Uint8Array) return node;
+    const array = Array.isArray(node);
+    // One `ownKeys` trap: `Object.keys` of a large table's view also asks for each entry's
+    // descriptor, reading every entry of a table this answer may carry 200 of.
+    const keys = array ? null : Reflect.ownKeys(node).filter(isStringKey);
+    const size = keys === null ? (node as unknown[]).length : keys.length;
+    if (level === 0) return { [TRUNCATED_KEY]: array ? 'array' : 'map', size };
+    const start = Math.min(from, size);
+    const end = Math.min(size, start + width);
+    if (start > 0 || end < size) windows.push({ path, offset: start, shown: end - start, size });
+    if (keys === null) {
+      const items = node as unknown[];
+      const out = new Array<unknown>(end - start);
+      for (let i = start; i < end; i++)
+        out[i - start] = shape(items[i], level - 1, 0, paths ? [...path, i] : path);
+      return out;
+    }
+    const out: Record<string, unknown> = {};
+    for (let i = start; i < end; i++) {
+      const key = keys[i] as string;
+      const child = shape(
+        (node as Record<string, unknown>)[key],
+        level - 1,
+        0,
+        paths ? [...path, key] : path,
+      );
+      // An own property even for `__proto__` (assigning it would set the prototype).
+      if (key === '__proto__')
+        Object.defineProperty(out, key, {
+          value: child,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else out[key] = child;
+    }
+    return out;
+  };
+  const shaped = shape(value, depth, options.offset ?? 0, options.path ?? []);
+  return { value: shaped, windows };
 }
 
 function valueAt(version: Version, inner: StatePath): { exists: boolean; value: unknown } {
@@ -163,6 +215,7 @@ export class InspectorService {
       internals.recordEvents,
       internals.initialState,
       {
+        draft: internals.draft,
         ...(log.checkpointEvery === undefined ? {} : { checkpointEvery: log.checkpointEvery }),
         ...(current === undefined ? {} : { current }),
       },
@@ -464,12 +517,8 @@ export class InspectorService {
     const state = await history.stateAt(params.seq);
     const path = params.path ?? [];
     const { exists, value } = readPath(state, path);
-    return {
-      seq: params.seq,
-      path,
-      exists,
-      value: params.depth === undefined ? value : truncate(value, params.depth),
-    };
+    const shaped = shapeValue(value, { ...params, path });
+    return { seq: params.seq, path, exists, value: shaped.value, windows: shaped.windows };
   }
 
   async #patches(seq: number): Promise<ResultOf<'patches'>> {

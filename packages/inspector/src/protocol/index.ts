@@ -45,6 +45,7 @@ export type {
   ResultOf,
   ServerFrame,
   StateAt,
+  StateWindow,
   StatePath,
   Summary,
   TickActivities,

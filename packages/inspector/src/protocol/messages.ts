@@ -139,6 +139,18 @@ export function isTruncated(value: unknown): value is TruncatedValue {
   );
 }
 
+/** A map or array of a `stateAt` answer that carries part of its entries (see `width`). */
+export interface StateWindow {
+  /** Its path in the state. */
+  readonly path: StatePath;
+  /** The number, in the state's order, of the first entry carried. */
+  readonly offset: number;
+  /** How many entries the answer carries. */
+  readonly shown: number;
+  /** How many entries it has. */
+  readonly size: number;
+}
+
 /** The state (or one value inside it) after an event. */
 export interface StateAt {
   readonly seq: number;
@@ -147,6 +159,12 @@ export interface StateAt {
   readonly value: unknown;
   /** True when the path exists in the state. */
   readonly exists: boolean;
+  /**
+   * The maps and arrays that carry only part of their entries (asked with `width`), parents
+   * before their children; empty when nothing was cut. An array cut this way carries entries
+   * `offset` … `offset + shown - 1` as its elements 0 … `shown - 1`.
+   */
+  readonly windows: readonly StateWindow[];
 }
 
 /** The patches of one event: what it changed, and how to undo it. */
@@ -245,9 +263,16 @@ export interface Methods {
   /**
    * The state after event `seq` (0: the initial state), or the value at `path` inside it. With
    * `depth`, maps and arrays deeper than `depth` levels below the path come as
-   * {@link TruncatedValue}s (ask for their path to open them).
+   * {@link TruncatedValue}s (ask for their path to open them). With `width`, maps and arrays
+   * holding more than `width` entries carry `width` of them, in the state's own order: the
+   * value at `path` from its entry number `offset` (default 0), those below it from their
+   * first; {@link StateAt.windows} lists each one cut (ask for its path with an `offset` to
+   * page through it).
    */
-  stateAt: { params: { seq: number; path?: StatePath; depth?: number }; result: StateAt };
+  stateAt: {
+    params: { seq: number; path?: StatePath; depth?: number; width?: number; offset?: number };
+    result: StateAt;
+  };
   /** The patches and inverse patches of one event. */
   patches: { params: { seq: number }; result: EventPatchSet };
   /** Every event that changed `path` (or a value under it), with the value before and after. */

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
-import type { StatePath } from '../../protocol/index.ts';
+import type { StateAt, StatePath } from '../../protocol/index.ts';
 import { cachedCall, dataOf, useAgent, useMethod } from '../data/agent.tsx';
 import { useSelection } from '../selection/use-selection.ts';
 import { changedPaths, diffStates } from '../state-tree/state-diff.ts';
@@ -9,7 +9,11 @@ import {
   formatPath,
   pathKey,
   previewOf,
+  windowsOf,
+  WINDOW_ENTRIES,
   type BranchLoader,
+  type BranchWindow,
+  type WindowLookup,
 } from '../state-tree/tree-rows.ts';
 import { StateTree } from './StateTree.tsx';
 
@@ -20,6 +24,7 @@ const AUTO_EXPAND_CHANGES = 50;
 // Levels of the state sent at once below the asked path (see the `stateAt` method): tables,
 // their entities, and the entities' component values, which are small in an ECS state.
 const TREE_DEPTH = 3;
+const TREE_WIDTH = WINDOW_ENTRIES;
 // Open branches fetched at once; more are fetched as these arrive.
 const MAX_BRANCH_FETCHES = 16;
 
@@ -39,13 +44,18 @@ export function StatePanel(props: {
   const [opened, setOpened] = useState<ReadonlySet<string>>(() => new Set());
   const [closed, setClosed] = useState<ReadonlySet<string>>(() => new Set());
   const query = selection.stateQuery;
-  // The tree asks for three levels (tables, entities, components) and fetches deeper branches as they
-  // open, so a state of 100,000 entities arrives as fast as a small one. Search and diff walk
-  // the whole state, so they ask for all of it.
+  // The tree asks for three levels (tables, entities, components) and the first 200 entries of
+  // each, fetches deeper branches as they open and further entries as asked, so a state of
+  // 100,000 entities arrives as fast as a small one. Search and diff walk the whole state, so
+  // they ask for all of it.
   const whole = query.trim() !== '' || mode === 'diff';
   const state = useMethod(
     'stateAt',
-    seq === null || !props.available ? null : whole ? { seq } : { seq, depth: TREE_DEPTH },
+    seq === null || !props.available
+      ? null
+      : whole
+        ? { seq }
+        : { seq, depth: TREE_DEPTH, width: TREE_WIDTH },
   );
   const patches = useMethod('patches', seq === null || !props.available ? null : { seq });
   const baseSeq = pinned ?? (seq === null ? null : seq - 1);
@@ -83,7 +93,9 @@ export function StatePanel(props: {
     for (const key of autoOpen) if (!closed.has(key)) set.add(key);
     return set;
   }, [opened, closed, autoOpen]);
-  const branches = useBranches(seq, value, open);
+  const answer = dataOf(state);
+  const [windows, showMore] = useWindows(answer);
+  const branches = useBranches(seq, value, open, windows.add, windows.lookup);
   const toggle = (path: StatePath): void => {
     const key = pathKey(path);
     const isOpen = open.has(key);
@@ -168,6 +180,8 @@ export function StatePanel(props: {
             value={value}
             open={open}
             loaded={branches}
+            windows={windows.lookup}
+            onShowMore={showMore}
             changed={changed}
             matches={matchKeys}
             onToggle={toggle}
@@ -190,17 +204,24 @@ export function StatePanel(props: {
  * Branches of the state fetched as they open: a lookup from path key to the branch's value
  * after `seq`, filled in as answers arrive.
  */
-function useBranches(seq: number | null, value: unknown, open: ReadonlySet<string>): BranchLoader {
+function useBranches(
+  seq: number | null,
+  value: unknown,
+  open: ReadonlySet<string>,
+  addWindows: (answer: StateAt) => void,
+  windows: WindowLookup,
+): BranchLoader {
   const client = useAgent();
   const [loaded, setLoaded] = useState<ReadonlyMap<string, unknown>>(() => new Map());
   const loader = useCallback<BranchLoader>((key) => loaded.get(`${seq}:${key}`), [loaded, seq]);
   useEffect(() => {
     if (seq === null || value === undefined) return;
     let live = true;
-    for (const path of branchesToLoad(value, open, loader).slice(0, MAX_BRANCH_FETCHES)) {
-      cachedCall(client, 'stateAt', { seq, path, depth: TREE_DEPTH }).then(
+    for (const path of branchesToLoad(value, open, loader, windows).slice(0, MAX_BRANCH_FETCHES)) {
+      cachedCall(client, 'stateAt', { seq, path, depth: TREE_DEPTH, width: TREE_WIDTH }).then(
         (answer) => {
           if (!live) return;
+          addWindows(answer);
           setLoaded((prev) => {
             // Only the selected point's branches are kept; others come back from the cache.
             const next = new Map([...prev].filter(([key]) => key.startsWith(`${seq}:`)));
@@ -213,8 +234,68 @@ function useBranches(seq: number | null, value: unknown, open: ReadonlySet<strin
     return () => {
       live = false;
     };
-  }, [client, seq, value, open, loader]);
+  }, [client, seq, value, open, loader, windows, addWindows]);
   return loader;
+}
+
+/**
+ * The branches the agent sent part of (`stateAt`'s windows), for the answer on screen and the
+ * branches fetched since, with the entries fetched as the user asks for more; and the function
+ * that fetches a branch's next entries.
+ */
+function useWindows(
+  answer: StateAt | undefined,
+): [
+  { readonly lookup: WindowLookup; readonly add: (answer: StateAt) => void },
+  (branch: StatePath) => void,
+] {
+  const client = useAgent();
+  const seq = answer?.seq ?? null;
+  const [known, setKnown] = useState<ReadonlyMap<string, BranchWindow>>(() => new Map());
+  const add = useCallback((next: StateAt): void => {
+    if (next.windows.length === 0) return;
+    setKnown((prev) => {
+      // Only one point's windows are kept: the one the answer is for.
+      const out = new Map([...prev].filter(([key]) => key.startsWith(`${next.seq}:`)));
+      for (const [key, window] of windowsOf(next.path, next.value, next.windows)) {
+        const id = `${next.seq}:${key}`;
+        const had = out.get(id);
+        // A later page of a branch adds to the entries fetched before it.
+        const first = next.windows[0];
+        if (
+          had !== undefined &&
+          first !== undefined &&
+          first.offset > 0 &&
+          first.offset === had.entries.length &&
+          pathKey(first.path) === key
+        )
+          out.set(id, { size: window.size, entries: [...had.entries, ...window.entries] });
+        else if (had === undefined || had.entries.length <= window.entries.length)
+          out.set(id, window);
+      }
+      return out;
+    });
+  }, []);
+  useEffect(() => {
+    if (answer !== undefined) add(answer);
+  }, [answer, add]);
+  const lookup = useCallback<WindowLookup>((key) => known.get(`${seq}:${key}`), [known, seq]);
+  const showMore = useCallback(
+    (branch: StatePath): void => {
+      const window = lookup(pathKey(branch));
+      if (seq === null || window === undefined) return;
+      const offset = window.entries.length;
+      cachedCall(client, 'stateAt', {
+        seq,
+        path: branch,
+        depth: TREE_DEPTH,
+        width: TREE_WIDTH,
+        offset,
+      }).then(add, () => undefined);
+    },
+    [client, seq, lookup, add],
+  );
+  return [useMemo(() => ({ lookup, add }), [lookup, add]), showMore];
 }
 
 function DiffList(props: {

@@ -7,8 +7,10 @@ import {
   isBranch,
   pathKey,
   visibleRows,
+  WINDOW_ENTRIES,
   type BranchLoader,
   type TreeRow,
+  type WindowLookup,
 } from '../state-tree/tree-rows.ts';
 
 const ROW_HEIGHT = 20;
@@ -21,6 +23,10 @@ export function StateTree(props: {
   readonly value: unknown;
   /** Branches the agent left out and that were fetched since. */
   readonly loaded: BranchLoader;
+  /** Branches the agent sent part of, with what was fetched of them. */
+  readonly windows?: WindowLookup;
+  /** Fetches the next entries of a branch the agent sent part of. */
+  readonly onShowMore?: (branch: StatePath) => void;
   readonly open: ReadonlySet<string>;
   readonly changed: ChangedPaths;
   readonly matches: ReadonlySet<string>;
@@ -30,8 +36,8 @@ export function StateTree(props: {
   readonly focusPath: StatePath | null;
 }): ReactNode {
   const rows = useMemo(
-    () => visibleRows(props.value, props.open, props.loaded),
-    [props.value, props.open, props.loaded],
+    () => visibleRows(props.value, props.open, props.loaded, props.windows),
+    [props.value, props.open, props.loaded, props.windows],
   );
   const scroller = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
@@ -77,7 +83,8 @@ export function StateTree(props: {
         }
         break;
       case 'Enter':
-        if (row !== undefined) props.onOpenHistory(row.path);
+        if (row?.more !== undefined) props.onShowMore?.(row.more.branch);
+        else if (row !== undefined) props.onOpenHistory(row.path);
         break;
       default:
         return;
@@ -101,6 +108,20 @@ export function StateTree(props: {
         {virtualizer.getVirtualItems().map((item) => {
           const row = rows[item.index];
           if (row === undefined) return null;
+          if (row.more !== undefined) {
+            const { branch } = row.more;
+            return (
+              <MoreRow
+                key={item.key}
+                id={`state-row-${item.index}`}
+                row={row}
+                top={item.start}
+                active={item.index === active}
+                onShowMore={() => props.onShowMore?.(branch)}
+                onActivate={() => setActive(item.index)}
+              />
+            );
+          }
           return (
             <StateRow
               key={item.key}
@@ -118,6 +139,40 @@ export function StateTree(props: {
         })}
       </div>
       {rows.length === 0 && <p className="empty">The state is empty.</p>}
+    </div>
+  );
+}
+
+/** The row after the entries of a branch the agent sent part of: how many are left, and a button for more. */
+function MoreRow(props: {
+  readonly id: string;
+  readonly row: TreeRow;
+  readonly top: number;
+  readonly active: boolean;
+  readonly onShowMore: () => void;
+  readonly onActivate: () => void;
+}): ReactNode {
+  const { row } = props;
+  return (
+    <div
+      id={props.id}
+      role="treeitem"
+      aria-level={row.depth + 1}
+      aria-selected={props.active}
+      className={props.active ? 'state-row more-row active' : 'state-row more-row'}
+      style={{ transform: `translateY(${props.top}px)`, paddingLeft: 8 + row.depth * 14 + 18 }}
+      onClick={props.onActivate}
+    >
+      <span className="muted">{row.preview}</span>
+      <button
+        type="button"
+        tabIndex={-1}
+        className="link"
+        onClick={props.onShowMore}
+        title="Fetch the next entries of this branch (Enter)"
+      >
+        show {Math.min(row.size, WINDOW_ENTRIES).toLocaleString('en-US')} more
+      </button>
     </div>
   );
 }

@@ -4,7 +4,7 @@
  * children, so a table of 100,000 entities costs one row until it is opened.
  */
 
-import { isTruncated, type StatePath } from '../../protocol/index.ts';
+import { isTruncated, type StatePath, type StateWindow } from '../../protocol/index.ts';
 
 /** A place in the state, as the protocol carries it. */
 export type { StatePath };
@@ -26,6 +26,50 @@ export interface TreeRow {
   /** One-line text of the value, cut at {@link PREVIEW_LENGTH} characters. */
   readonly preview: string;
   readonly expanded: boolean;
+  /**
+   * Set on the row drawn after the entries of a branch the agent sent part of: the branch, and
+   * how many of its entries are not shown yet. Such a row's path is the branch's plus
+   * {@link MORE_KEY}.
+   */
+  readonly more?: { readonly branch: StatePath; readonly remaining: number };
+}
+
+/**
+ * Entries of a map or array the state tree asks for at once (`stateAt`'s `width`): a table of
+ * 100,000 entities comes this many at a time, the rest a page at a time as the user asks.
+ */
+export const WINDOW_ENTRIES = 200;
+
+/** The last key of the path of a "more entries" row (see {@link TreeRow.more}). */
+export const MORE_KEY = '\u2026';
+
+/** The entries of a branch the agent sent part of, as far as they were fetched, and its size. */
+export interface BranchWindow {
+  readonly size: number;
+  readonly entries: readonly (readonly [string | number, unknown])[];
+}
+
+/** Finds what was fetched of a branch the agent sent part of (by path key). */
+export type WindowLookup = (key: string) => BranchWindow | undefined;
+
+/**
+ * The entries of each branch a `stateAt` answer (the value at `base`) carries part of, by path
+ * key: its windows' entries, an array's numbered from the window's offset.
+ */
+export function windowsOf(
+  base: StatePath,
+  value: unknown,
+  windows: readonly StateWindow[],
+): Map<string, BranchWindow> {
+  const out = new Map<string, BranchWindow>();
+  for (const window of windows) {
+    const node = valueAt(value, window.path.slice(base.length));
+    const entries = childrenOf(node).map(([key, child]) =>
+      typeof key === 'number' ? ([key + window.offset, child] as const) : ([key, child] as const),
+    );
+    out.set(pathKey(window.path), { size: window.size, entries });
+  }
+  return out;
 }
 
 /** Longest preview drawn on a row. */
@@ -171,10 +215,12 @@ export function visibleRows(
   root: unknown,
   expanded: ReadonlySet<string>,
   loaded: BranchLoader = () => undefined,
+  windows: WindowLookup = () => undefined,
 ): TreeRow[] {
   const rows: TreeRow[] = [];
   const visit = (value: unknown, path: StatePath, depth: number): void => {
-    for (const [key, stored] of childrenOf(value)) {
+    const window = windows(pathKey(path));
+    for (const [key, stored] of window?.entries ?? childrenOf(value)) {
       const childPath = [...path, key];
       const child = isTruncated(stored) ? (loaded(pathKey(childPath)) ?? stored) : stored;
       const kind = kindOf(child);
@@ -190,6 +236,19 @@ export function visibleRows(
       });
       if (open) visit(child, childPath, depth + 1);
     }
+    if (window !== undefined && window.entries.length < window.size) {
+      const remaining = window.size - window.entries.length;
+      rows.push({
+        path: [...path, MORE_KEY],
+        key: MORE_KEY,
+        depth,
+        kind: 'other',
+        size: remaining,
+        preview: `${remaining.toLocaleString('en-US')} more of ${window.size.toLocaleString('en-US')}`,
+        expanded: false,
+        more: { branch: path, remaining },
+      });
+    }
   };
   visit(root, [], 0);
   return rows;
@@ -202,10 +261,12 @@ export function branchesToLoad(
   root: unknown,
   expanded: ReadonlySet<string>,
   loaded: BranchLoader,
+  windows: WindowLookup = () => undefined,
 ): StatePath[] {
   const out: StatePath[] = [];
   const visit = (value: unknown, path: StatePath): void => {
-    for (const [key, stored] of childrenOf(value)) {
+    const window = windows(pathKey(path));
+    for (const [key, stored] of window?.entries ?? childrenOf(value)) {
       const childPath = [...path, key];
       const id = pathKey(childPath);
       if (!expanded.has(id)) continue;

@@ -15,9 +15,11 @@ import {
   expected,
   inputsArbitrary,
   ListenerSpecification,
+  resumeScript,
   runScript,
   SpecificationError,
   testEntityId,
+  type ReplayCheckOptions,
   type Script,
 } from '@causeway/runtime/testing';
 import fc from 'fast-check';
@@ -197,6 +199,53 @@ describe('checkReplay', () => {
     await expect(assertReplay(makeWorld, worldScript())).resolves.toBeUndefined();
   });
 
+  it('passes an empty script, checking the initial state alone', async () => {
+    const result = await checkReplay(makeWorld, []);
+
+    expect(result).toMatchObject({ ok: true, ticks: 0, events: 0 });
+  });
+
+  it('refuses a makeSystem, script or option of the wrong kind with CW_INVALID_ARGUMENT', async () => {
+    const nothing = (() => undefined) as unknown as typeof makeWorld;
+    const wrongOptions: unknown[] = [
+      null,
+      { crashAt: -1 },
+      { crashAt: 1.5 },
+      { crashAt: Number.NaN },
+      { strict: 'no' },
+      { allowProgramErrors: 1 },
+      { crashWhen: 'never' },
+    ];
+
+    await expect(
+      checkReplay(null as unknown as typeof makeWorld, worldScript()),
+    ).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
+    await expect(checkReplay(nothing, worldScript())).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+    await expect(checkReplay(makeWorld, null as unknown as Script)).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+    await expect(
+      checkReplay(makeWorld, [{ at: 1 } as unknown as Script[number]]),
+    ).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
+    for (const options of wrongOptions) {
+      await expect(
+        checkReplay(makeWorld, worldScript(), options as ReplayCheckOptions),
+      ).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
+    }
+  });
+
+  it('does not fail a deterministic run for a violation in a check started beside it', async () => {
+    const [deterministic, dice] = await Promise.all([
+      checkReplay(makeWorld, worldScript()),
+      checkReplay(makeDiceWorld, worldScript()),
+    ]);
+
+    expect(deterministic.ok).toBe(true);
+    expect(dice.ok === false && dice.failure.check).toBe('nondeterminism');
+  });
+
   it('reports a script the live run refuses', async () => {
     const entity = testEntityId(1);
     const script: Script = [
@@ -282,5 +331,30 @@ describe('ListenerSpecification', () => {
         expected(ChildSpawned, undefined, { parent: bob }, 'wakeLater'),
         expected(Nudged),
       ]);
+  });
+});
+
+describe('runScript and resumeScript', () => {
+  it.each([-1, 1.5, Number.NaN, 8])(
+    'refuses a from of %s outside the script with CW_INVALID_ARGUMENT',
+    async (from) => {
+      const system = makeWorld(new MemoryStore());
+
+      await expect(runScript(system, worldScript(), from)).rejects.toBeCausewayError(
+        ErrorCodes.InvalidArgument,
+      );
+      expect(system.lastCommit).toBeNull();
+    },
+  );
+
+  it('refuses a script that is not an array of steps with CW_INVALID_ARGUMENT', async () => {
+    const notAScript = { at: 1, inputs: [] } as unknown as Script;
+
+    await expect(runScript(makeWorld(new MemoryStore()), notAScript)).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+    await expect(resumeScript(makeWorld, new MemoryStore(), notAScript)).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
   });
 });

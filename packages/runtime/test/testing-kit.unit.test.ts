@@ -14,6 +14,7 @@ import {
   eventArbitrary,
   expected,
   inputsArbitrary,
+  type InputsSpec,
   ListenerSpecification,
   resumeScript,
   runScript,
@@ -99,6 +100,36 @@ describe('inputsArbitrary', () => {
       expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
     );
   });
+
+  it('refuses a create type declared existing, or an update type declared new, whose scripts every system would refuse', () => {
+    const spawn = eventArbitrary(Spawned, fc.record({ x: fc.integer(), y: fc.integer() }));
+    const move = eventArbitrary(Moved, fc.record({ dx: fc.integer(), dy: fc.integer() }));
+
+    expect(() => inputsArbitrary({ create: [move] })).toBeCausewayError(ErrorCodes.InvalidArgument);
+    expect(() => inputsArbitrary({ create: [spawn], update: [spawn] })).toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+  });
+
+  it.each([
+    ['spec', null],
+    ['create', { create: 'Spawned' }],
+    ['actors', { actors: [''] }],
+    ['start', { start: -5 }],
+    ['maxTicks', { maxTicks: 0 }],
+    ['maxInputsPerTick', { maxInputsPerTick: -1 }],
+    ['maxGapMs', { maxGapMs: 1.5 }],
+  ])(
+    'refuses a wrong %s with CW_INVALID_ARGUMENT, not a TypeError or a fast-check error',
+    (_, patch) => {
+      const spawn = eventArbitrary(Spawned, fc.record({ x: fc.integer(), y: fc.integer() }));
+      const spec = patch === null ? null : { create: [spawn], ...patch };
+
+      expect(() => inputsArbitrary(spec as unknown as InputsSpec)).toBeCausewayError(
+        ErrorCodes.InvalidArgument,
+      );
+    },
+  );
 
   it('makes valid scripts: fresh UUIDv7 entities, updates by the owner after the create, times in order', () => {
     fc.assert(

@@ -11,6 +11,7 @@ import {
   assertReplay,
   checkReplay,
   CrashingStore,
+  type CrashingStoreOptions,
   eventArbitrary,
   expected,
   inputsArbitrary,
@@ -19,6 +20,7 @@ import {
   resumeScript,
   runScript,
   SpecificationError,
+  type SpecificationOptions,
   testEntityId,
   type ReplayCheckOptions,
   type Script,
@@ -162,6 +164,12 @@ describe('inputsArbitrary', () => {
 });
 
 describe('CrashingStore', () => {
+  it('refuses options that are not an object with CW_INVALID_ARGUMENT', () => {
+    expect(
+      () => new CrashingStore(new MemoryStore(), null as unknown as CrashingStoreOptions),
+    ).toBeCausewayError(ErrorCodes.InvalidArgument);
+  });
+
   it('counts writes and fails the chosen one without writing it', async () => {
     const log = new MemoryStore();
     const crashing = new CrashingStore(log, { failAt: 3 });
@@ -349,6 +357,18 @@ describe('ListenerSpecification', () => {
     expect((error as Error).message).toContain(
       'strict mode stopped listener "shakeWithMathRandom"',
     );
+  });
+
+  it('refuses a makeSystem, options or time of the wrong kind with CW_INVALID_ARGUMENT when made', () => {
+    expect(() => ListenerSpecification.for(null as unknown as typeof makeWorld)).toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+    expect(() =>
+      ListenerSpecification.for(makeWorld, null as unknown as SpecificationOptions),
+    ).toBeCausewayError(ErrorCodes.InvalidArgument);
+    expect(() =>
+      ListenerSpecification.for(makeWorld, { at: '5' as unknown as number }),
+    ).toBeCausewayError(ErrorCodes.InvalidArgument);
   });
 
   it('includes builtin events such as a scheduled timer', async () => {

@@ -41,6 +41,28 @@ describe('toBeCausewayError', () => {
     expect(result.message()).toContain('did not throw');
   });
 
+  it('refuses a function that returns a Promise, pointing to rejects, and leaves no unhandled rejection', async () => {
+    let settled = false;
+    const rejecting = (): Promise<never> =>
+      Promise.reject(readOnly).finally(() => {
+        settled = true;
+      });
+
+    const error = (() => {
+      try {
+        causewayMatchers.toBeCausewayError(rejecting, ErrorCodes.StoreReadOnly);
+        return null;
+      } catch (e) {
+        return e;
+      }
+    })();
+    await Promise.resolve();
+
+    expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+    expect((error as Error).message).toContain('rejects.toBeCausewayError');
+    expect(settled).toBe(true);
+  });
+
   it('is registered for the repository tests, rejections included', async () => {
     await expect(Promise.reject(readOnly)).rejects.toBeCausewayError(ErrorCodes.StoreReadOnly);
     await expect(Promise.reject(readOnly)).rejects.not.toBeCausewayError(ErrorCodes.StoreClosed);

@@ -7,7 +7,9 @@ import {
   MemoryStore,
   rebuild,
   reexecute,
+  type DivergenceOptions,
   type EventStore,
+  type RebuildOptions,
   type StoredEnvelope,
 } from '@causeway/runtime';
 import { diffValues } from '../src/replay/index.ts';
@@ -65,6 +67,50 @@ describe('rebuild', () => {
     const live = await liveRun();
 
     await expect(rebuild(live.store, makeWorld, { tick: 99 })).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+  });
+
+  it.each([NaN, 1.5, -1, '2', null])(
+    'refuses a tick of %s, which is no committed tick, with CW_INVALID_ARGUMENT',
+    async (tick) => {
+      const live = await liveRun();
+
+      await expect(
+        rebuild(live.store, makeWorld, { tick: tick as unknown as number }),
+      ).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
+    },
+  );
+
+  it('refuses snapshots that are not a boolean, and options that are not an object', async () => {
+    const live = await liveRun();
+
+    await expect(
+      rebuild(live.store, makeWorld, { snapshots: 'no' as unknown as boolean }),
+    ).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
+    await expect(
+      rebuild(live.store, makeWorld, null as unknown as RebuildOptions),
+    ).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
+  });
+
+  it('refuses a makeSystem whose system does not read the store it is given, rather than returning the initial state', async () => {
+    const live = await liveRun();
+    const ownStore = (): EventSystem<World> => makeWorld(new MemoryStore());
+
+    const error = await rebuild(live.store, ownStore).catch((e: unknown) => e);
+
+    expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+    expect((error as Error).message).toMatch(/at tick 0 where the log .* is at tick 7/);
+  });
+
+  it('refuses a makeSystem that returns no system with CW_INVALID_ARGUMENT', async () => {
+    const live = await liveRun();
+    const nothing = (() => undefined) as unknown as typeof makeWorld;
+
+    await expect(rebuild(live.store, nothing)).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+    await expect(reexecute(live.store, nothing)).rejects.toBeCausewayError(
       ErrorCodes.InvalidArgument,
     );
   });
@@ -196,6 +242,14 @@ describe('firstDivergence', () => {
     await expect(reexecute(new MemoryStore(), notAFunction)).rejects.toBeCausewayError(
       'CW_INVALID_ARGUMENT',
     );
+  });
+
+  it('refuses options that are not an object with CW_INVALID_ARGUMENT', async () => {
+    const store = new MemoryStore();
+
+    await expect(
+      firstDivergence(store, store, null as unknown as DivergenceOptions<World>),
+    ).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
   });
 
   it('assertNoDivergence throws CW_DIVERGENCE with the readable report', async () => {

@@ -11,13 +11,18 @@ import {
   assertReplay,
   checkReplay,
   CrashingStore,
+  type CrashingStoreOptions,
   eventArbitrary,
   expected,
   inputsArbitrary,
+  type InputsSpec,
   ListenerSpecification,
+  resumeScript,
   runScript,
   SpecificationError,
+  type SpecificationOptions,
   testEntityId,
+  type ReplayCheckOptions,
   type Script,
 } from '@causeway/runtime/testing';
 import fc from 'fast-check';
@@ -98,6 +103,36 @@ describe('inputsArbitrary', () => {
     );
   });
 
+  it('refuses a create type declared existing, or an update type declared new, whose scripts every system would refuse', () => {
+    const spawn = eventArbitrary(Spawned, fc.record({ x: fc.integer(), y: fc.integer() }));
+    const move = eventArbitrary(Moved, fc.record({ dx: fc.integer(), dy: fc.integer() }));
+
+    expect(() => inputsArbitrary({ create: [move] })).toBeCausewayError(ErrorCodes.InvalidArgument);
+    expect(() => inputsArbitrary({ create: [spawn], update: [spawn] })).toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+  });
+
+  it.each([
+    ['spec', null],
+    ['create', { create: 'Spawned' }],
+    ['actors', { actors: [''] }],
+    ['start', { start: -5 }],
+    ['maxTicks', { maxTicks: 0 }],
+    ['maxInputsPerTick', { maxInputsPerTick: -1 }],
+    ['maxGapMs', { maxGapMs: 1.5 }],
+  ])(
+    'refuses a wrong %s with CW_INVALID_ARGUMENT, not a TypeError or a fast-check error',
+    (_, patch) => {
+      const spawn = eventArbitrary(Spawned, fc.record({ x: fc.integer(), y: fc.integer() }));
+      const spec = patch === null ? null : { create: [spawn], ...patch };
+
+      expect(() => inputsArbitrary(spec as unknown as InputsSpec)).toBeCausewayError(
+        ErrorCodes.InvalidArgument,
+      );
+    },
+  );
+
   it('makes valid scripts: fresh UUIDv7 entities, updates by the owner after the create, times in order', () => {
     fc.assert(
       fc.property(scripts, (script) => {
@@ -129,6 +164,12 @@ describe('inputsArbitrary', () => {
 });
 
 describe('CrashingStore', () => {
+  it('refuses options that are not an object with CW_INVALID_ARGUMENT', () => {
+    expect(
+      () => new CrashingStore(new MemoryStore(), null as unknown as CrashingStoreOptions),
+    ).toBeCausewayError(ErrorCodes.InvalidArgument);
+  });
+
   it('counts writes and fails the chosen one without writing it', async () => {
     const log = new MemoryStore();
     const crashing = new CrashingStore(log, { failAt: 3 });
@@ -195,6 +236,53 @@ describe('checkReplay', () => {
     expect(divergence).toBeCausewayError(ErrorCodes.Divergence);
     expect((divergence as Error).message).toContain('Replay check "lockstep" failed');
     await expect(assertReplay(makeWorld, worldScript())).resolves.toBeUndefined();
+  });
+
+  it('passes an empty script, checking the initial state alone', async () => {
+    const result = await checkReplay(makeWorld, []);
+
+    expect(result).toMatchObject({ ok: true, ticks: 0, events: 0 });
+  });
+
+  it('refuses a makeSystem, script or option of the wrong kind with CW_INVALID_ARGUMENT', async () => {
+    const nothing = (() => undefined) as unknown as typeof makeWorld;
+    const wrongOptions: unknown[] = [
+      null,
+      { crashAt: -1 },
+      { crashAt: 1.5 },
+      { crashAt: Number.NaN },
+      { strict: 'no' },
+      { allowProgramErrors: 1 },
+      { crashWhen: 'never' },
+    ];
+
+    await expect(
+      checkReplay(null as unknown as typeof makeWorld, worldScript()),
+    ).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
+    await expect(checkReplay(nothing, worldScript())).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+    await expect(checkReplay(makeWorld, null as unknown as Script)).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+    await expect(
+      checkReplay(makeWorld, [{ at: 1 } as unknown as Script[number]]),
+    ).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
+    for (const options of wrongOptions) {
+      await expect(
+        checkReplay(makeWorld, worldScript(), options as ReplayCheckOptions),
+      ).rejects.toBeCausewayError(ErrorCodes.InvalidArgument);
+    }
+  });
+
+  it('does not fail a deterministic run for a violation in a check started beside it', async () => {
+    const [deterministic, dice] = await Promise.all([
+      checkReplay(makeWorld, worldScript()),
+      checkReplay(makeDiceWorld, worldScript()),
+    ]);
+
+    expect(deterministic.ok).toBe(true);
+    expect(dice.ok === false && dice.failure.check).toBe('nondeterminism');
   });
 
   it('reports a script the live run refuses', async () => {
@@ -271,6 +359,18 @@ describe('ListenerSpecification', () => {
     );
   });
 
+  it('refuses a makeSystem, options or time of the wrong kind with CW_INVALID_ARGUMENT when made', () => {
+    expect(() => ListenerSpecification.for(null as unknown as typeof makeWorld)).toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+    expect(() =>
+      ListenerSpecification.for(makeWorld, null as unknown as SpecificationOptions),
+    ).toBeCausewayError(ErrorCodes.InvalidArgument);
+    expect(() =>
+      ListenerSpecification.for(makeWorld, { at: '5' as unknown as number }),
+    ).toBeCausewayError(ErrorCodes.InvalidArgument);
+  });
+
   it('includes builtin events such as a scheduled timer', async () => {
     const bob = testEntityId(2);
 
@@ -282,5 +382,30 @@ describe('ListenerSpecification', () => {
         expected(ChildSpawned, undefined, { parent: bob }, 'wakeLater'),
         expected(Nudged),
       ]);
+  });
+});
+
+describe('runScript and resumeScript', () => {
+  it.each([-1, 1.5, Number.NaN, 8])(
+    'refuses a from of %s outside the script with CW_INVALID_ARGUMENT',
+    async (from) => {
+      const system = makeWorld(new MemoryStore());
+
+      await expect(runScript(system, worldScript(), from)).rejects.toBeCausewayError(
+        ErrorCodes.InvalidArgument,
+      );
+      expect(system.lastCommit).toBeNull();
+    },
+  );
+
+  it('refuses a script that is not an array of steps with CW_INVALID_ARGUMENT', async () => {
+    const notAScript = { at: 1, inputs: [] } as unknown as Script;
+
+    await expect(runScript(makeWorld(new MemoryStore()), notAScript)).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
+    await expect(resumeScript(makeWorld, new MemoryStore(), notAScript)).rejects.toBeCausewayError(
+      ErrorCodes.InvalidArgument,
+    );
   });
 });

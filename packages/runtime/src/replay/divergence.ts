@@ -5,7 +5,11 @@ import { ENVELOPE_FIELDS } from '../store/index.ts';
 import type { EventStore, TickCommit } from '../store/port.ts';
 import { loggedTicks, type LoggedTick } from './log-ticks.ts';
 import { rebuild, type MakeSystem } from './rebuild.ts';
-import { assertMakeSystemArgument, assertStoreArgument } from './replay-arguments.ts';
+import {
+  assertMakeSystemArgument,
+  assertOptionsArgument,
+  assertStoreArgument,
+} from './replay-arguments.ts';
 import { diffValues, type PathDifference } from './state-diff.ts';
 
 /** The envelope fields compared between two logs, in the envelope's field order. */
@@ -207,7 +211,7 @@ export async function compareStates<S extends object>(
  * a read-only one, rather than a second writer.
  *
  * @throws CausewayError `CW_INVALID_ARGUMENT` when a side is neither a store nor a system,
- *   `makeSystem` is not a function, or `sides` is not two names.
+ *   `options` is not an object, `makeSystem` is not a function, or `sides` is not two names.
  *
  * @example
  * ```ts
@@ -222,6 +226,7 @@ export async function firstDivergence<S extends object>(
 ): Promise<DivergenceCheck> {
   const storeA = storeOf(a, 'a');
   const storeB = storeOf(b, 'b');
+  assertOptionsArgument(options, 'firstDivergence');
   if (options.makeSystem !== undefined)
     assertMakeSystemArgument(options.makeSystem, 'firstDivergence');
   const sides = options.sides ?? ['a', 'b'];

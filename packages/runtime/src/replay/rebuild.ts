@@ -3,7 +3,13 @@ import type { EventSystem } from '../loop/system.ts';
 import { hashState } from '../state/hash.ts';
 import type { EventStore, TickCommit } from '../store/port.ts';
 import { LogView } from './log-view.ts';
-import { assertMakeSystemArgument, assertStoreArgument } from './replay-arguments.ts';
+import { CausewayError, ErrorCodes } from '../errors/index.ts';
+import {
+  assertMakeSystemArgument,
+  assertOptionsArgument,
+  assertStoreArgument,
+  systemFrom,
+} from './replay-arguments.ts';
 
 /**
  * Makes a system of the application on a given store: the same seed, event types, appliers,
@@ -52,7 +58,9 @@ export interface RebuildOptions {
  * @throws CausewayError `CW_DIVERGENCE` when the appliers do not reproduce the committed hash,
  *   `CW_LOG_MISMATCH` when `makeSystem`'s seed differs from the log's, `CW_MISSING_UPCASTER`
  *   for an old event version with no upcaster, `CW_UNKNOWN_EVENT_TYPE` for an unregistered type,
- *   `CW_INVALID_ARGUMENT` when `store` is not an event store or `makeSystem` not a function.
+ *   `CW_INVALID_ARGUMENT` when `store` is not an event store, `makeSystem` not a function or
+ *   makes a system that does not read the store it is given, `tick` is not an integer from 0 to the log's last tick,
+ *   or `snapshots` is not a boolean.
  *
  * @example
  * ```ts
@@ -67,10 +75,35 @@ export async function rebuild<S extends object>(
 ): Promise<Rebuilt<S>> {
   assertStoreArgument(store, 'rebuild', 'store');
   assertMakeSystemArgument(makeSystem, 'rebuild');
+  assertOptionsArgument(options, 'rebuild');
+  const { tick, snapshots } = options;
+  if (tick !== undefined && !(Number.isSafeInteger(tick) && tick >= 0)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `rebuild() takes tick as the number of a committed tick (an integer of 0 or more; 0 is the initial state), got ${typeof tick === 'number' ? String(tick) : (JSON.stringify(tick) ?? typeof tick)}.`,
+      { argument: 'tick', tick },
+    );
+  }
+  if (snapshots !== undefined && typeof snapshots !== 'boolean') {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `rebuild() takes snapshots as true or false (false replays every event), got ${JSON.stringify(snapshots) ?? typeof snapshots}.`,
+      { argument: 'snapshots' },
+    );
+  }
   const view = await LogView.of(store, options);
-  const system = makeSystem(view);
+  const system = systemFrom(makeSystem, view, 'rebuild');
   await system.open();
   const state = system.state;
   const commit = system.lastCommit;
+  const cut = await view.lastCommit();
+  // A system on a store of its own would "rebuild" an empty log to the initial state.
+  if (commit?.tick !== cut?.tick || commit?.hash !== cut?.hash) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `rebuild() opened makeSystem(store)'s system, which is at tick ${commit?.tick ?? 0} where the log in ${store.description} is at tick ${cut?.tick ?? 0}: it does not read the store it is given. Make the system with new EventSystem({ store, … }) using makeSystem's argument.`,
+      { argument: 'makeSystem', tick: commit?.tick ?? 0, logTick: cut?.tick ?? 0 },
+    );
+  }
   return { state, hash: hashState(state), tick: commit?.tick ?? 0, commit };
 }

@@ -7,7 +7,7 @@ import { MemoryStore } from '../store/memory-store.ts';
 import type { EventStore, InputRecord, TickCommit } from '../store/port.ts';
 import { compareStates, compareTick, type Divergence, type DivergenceCheck } from './divergence.ts';
 import { loggedTicks } from './log-ticks.ts';
-import { assertMakeSystemArgument, assertStoreArgument } from './replay-arguments.ts';
+import { assertMakeSystemArgument, assertStoreArgument, systemFrom } from './replay-arguments.ts';
 import type { MakeSystem } from './rebuild.ts';
 
 const SIDES = ['stored', 're-executed'] as const;
@@ -24,7 +24,8 @@ const SIDES = ['stored', 're-executed'] as const;
  * and not closed.
  *
  * @throws CausewayError `CW_LOG_MISMATCH` when `makeSystem`'s seed is not the log's,
- *   `CW_INVALID_ARGUMENT` when `store` is not an event store or `makeSystem` not a function.
+ *   `CW_INVALID_ARGUMENT` when `store` is not an event store, or `makeSystem` not a function or
+ *   returns no system.
  *
  * @example
  * ```ts
@@ -40,7 +41,7 @@ export async function reexecute<S extends object>(
   assertMakeSystemArgument(makeSystem, 'reexecute');
   const header = await store.open();
   const fresh = new MemoryStore();
-  const system = makeSystem(fresh);
+  const system = systemFrom(makeSystem, fresh, 'reexecute');
   try {
     if (header !== null && header.seed !== system.seed) {
       throw new CausewayError(

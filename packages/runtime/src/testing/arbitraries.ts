@@ -108,12 +108,85 @@ interface Op {
   readonly random: number;
 }
 
+function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return 'an object';
+  const text = JSON.stringify(value) ?? typeof value;
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * Checks what a JavaScript caller can get wrong in an {@link InputsSpec}, so that it is a typed
+ * error here rather than a `TypeError` or a fast-check error, or a script the system refuses
+ * (which the spec promises never to make).
+ */
+function checkSpec(spec: InputsSpec): void {
+  const wrong = (name: string, expected: string, got: unknown): CausewayError =>
+    new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `inputsArbitrary's ${name} must be ${expected}, got ${shown(got)}.`,
+      { argument: name },
+    );
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    throw wrong('spec', 'an object with create (and update) event arbitraries', spec);
+  const kinds = [
+    ['create', spec.create, 'existing', "'new'"],
+    ['update', spec.update ?? [], 'new', "'existing'"],
+  ] as const;
+  for (const [name, list, refused, wanted] of kinds) {
+    if (!Array.isArray(list)) throw wrong(name, 'an array of eventArbitrary(type, data)', list);
+    (list as readonly unknown[]).forEach((item, i) => {
+      const type = (item as { type?: { name?: unknown; entity?: unknown } } | null)?.type;
+      const data = (item as { data?: { map?: unknown; generate?: unknown } } | null)?.data;
+      if (
+        typeof type?.name !== 'string' ||
+        typeof data?.map !== 'function' ||
+        typeof data.generate !== 'function'
+      )
+        throw wrong(
+          `${name}[${i}]`,
+          'eventArbitrary(type, data) with a fast-check arbitrary',
+          item,
+        );
+      // A create of an 'existing' type, or an update of a 'new' one, is refused by every system.
+      if (type.entity === refused)
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `inputsArbitrary's ${name}[${i}] is "${type.name}", declared entity: '${refused}', which every system would refuse there; ${name} takes event types declared entity: ${wanted} (or 'any').`,
+          { argument: `${name}[${i}]`, type: type.name },
+        );
+    });
+  }
+  const actors: unknown = spec.actors;
+  if (
+    actors !== undefined &&
+    (!Array.isArray(actors) || !actors.every((a) => typeof a === 'string' && a !== ''))
+  )
+    throw wrong('actors', 'an array of actor names (non-empty strings)', actors);
+  const integers = [
+    ['start', spec.start, 0, 2 ** 48 - 1],
+    ['maxTicks', spec.maxTicks, 1, Number.MAX_SAFE_INTEGER],
+    ['maxInputsPerTick', spec.maxInputsPerTick, 0, Number.MAX_SAFE_INTEGER],
+    ['maxGapMs', spec.maxGapMs, 0, 2 ** 48 - 1],
+  ] as const;
+  for (const [name, value, min, max] of integers) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= min && value <= max))
+      throw wrong(name, `an integer from ${min} to ${max}`, value);
+  }
+}
+
 /**
  * Generates scripted runs over a user's event types: ticks `{ at, inputs }` with increasing
  * times, whose `create` inputs name fresh, valid UUIDv7 entities (derived from fast-check
  * values, so a run is reproducible from its seed and shrinks well) and whose `update` inputs
  * are about entities created earlier, sent by their owner. Every script is valid input: no
  * tick is rejected at acceptance.
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for a spec of the wrong shape: no create types or
+ *   actors, an entry that is not `eventArbitrary(type, data)`, a create type declared
+ *   `entity: 'existing'` or an update type declared `entity: 'new'`, an actor that is not a
+ *   non-empty string, or a `start`, `maxTicks` (1 or more), `maxInputsPerTick` or `maxGapMs`
+ *   that is not a non-negative integer.
  *
  * @example
  * ```ts
@@ -125,6 +198,7 @@ interface Op {
  * ```
  */
 export function inputsArbitrary(spec: InputsSpec): fc.Arbitrary<Script> {
+  checkSpec(spec);
   const actors = spec.actors ?? ['alice', 'bob'];
   const start = spec.start ?? DEFAULT_START;
   const updates = spec.update ?? [];

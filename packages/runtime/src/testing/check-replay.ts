@@ -10,6 +10,12 @@ import {
   type DivergenceCheck,
 } from '../replay/divergence.ts';
 import { rebuild, type MakeSystem } from '../replay/rebuild.ts';
+import {
+  assertMakeSystemArgument,
+  assertOptionsArgument,
+  systemFrom,
+} from '../replay/replay-arguments.ts';
+import { hashState } from '../state/hash.ts';
 import { reexecute } from '../replay/reexecute.ts';
 import { diffValues } from '../replay/state-diff.ts';
 import { MemoryStore } from '../store/memory-store.ts';
@@ -20,7 +26,7 @@ import {
   type StrictViolation,
 } from '../strict/strict-mode.ts';
 import { CrashingStore } from './crashing-store.ts';
-import { resumeScript, runScript, type Script } from './script.ts';
+import { assertScript, resumeScript, runScript, type Script } from './script.ts';
 
 /** Options of {@link checkReplay}. */
 export interface ReplayCheckOptions {
@@ -87,18 +93,62 @@ export type ReplayCheck =
  *
  * Expected failures are data: the result says which check failed, at which tick, with the
  * divergence report. {@link assertReplay} is the throwing twin for tests and properties.
+ *
+ * Checks started together (`Promise.all`) run one after another: strict mode's default and its
+ * observers are process-wide, so a violation in one check would otherwise fail the other.
+ * An empty script checks the initial state alone.
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` when `makeSystem` is not a function or returns no
+ *   system, `script` is not an array of `{ at, inputs }` steps, or an option has the wrong kind
+ *   (`strict` and `allowProgramErrors` booleans, `crashAt` an integer of 0 or more, `crashWhen`
+ *   `'before-write'` or `'after-write'`).
  */
-export async function checkReplay<S extends object>(
+export function checkReplay<S extends object>(
   makeSystem: MakeSystem<S>,
   script: Script,
   options: ReplayCheckOptions = {},
 ): Promise<ReplayCheck> {
+  const run = turn.then(() => checkReplayNow(makeSystem, script, options));
+  turn = run.catch(() => undefined);
+  return run;
+}
+
+/** The end of the last check started: the next one waits for it. */
+let turn: Promise<unknown> = Promise.resolve();
+
+function checkOptions(options: ReplayCheckOptions): void {
+  assertOptionsArgument(options, 'checkReplay');
+  const wrong = (name: string, expected: string, got: unknown): CausewayError =>
+    new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `checkReplay() takes ${name} as ${expected}, got ${typeof got === 'number' ? String(got) : (JSON.stringify(got) ?? typeof got)}.`,
+      { argument: name },
+    );
+  const { strict, allowProgramErrors, crashAt, crashWhen } = options;
+  if (strict !== undefined && typeof strict !== 'boolean')
+    throw wrong('strict', 'true or false', strict);
+  if (allowProgramErrors !== undefined && typeof allowProgramErrors !== 'boolean')
+    throw wrong('allowProgramErrors', 'true or false', allowProgramErrors);
+  if (crashAt !== undefined && !(Number.isInteger(crashAt) && crashAt >= 0))
+    throw wrong('crashAt', 'an integer of 0 or more (taken modulo the number of writes)', crashAt);
+  if (crashWhen !== undefined && crashWhen !== 'before-write' && crashWhen !== 'after-write')
+    throw wrong('crashWhen', "'before-write' or 'after-write'", crashWhen);
+}
+
+async function checkReplayNow<S extends object>(
+  makeSystem: MakeSystem<S>,
+  script: Script,
+  options: ReplayCheckOptions,
+): Promise<ReplayCheck> {
+  assertMakeSystemArgument(makeSystem, 'checkReplay');
+  assertScript(script, 'checkReplay');
+  checkOptions(options);
   const restoreStrict = setStrictByDefault(options.strict ?? true);
   const violations: StrictViolation[] = [];
   const stopObserving = observeStrictViolations((v) => violations.push(v));
   const open: EventSystem<S>[] = [];
   const make: MakeSystem<S> = (store) => {
-    const system = makeSystem(store);
+    const system = systemFrom(makeSystem, store, 'checkReplay');
     open.push(system);
     return system;
   };
@@ -144,6 +194,8 @@ async function runChecks<S extends object>(
   const liveLog = new CrashingStore(new MemoryStore());
   const live = makeSystem(liveLog);
   try {
+    // Opened here, not by the first tick, so that an empty script leaves a log to check.
+    await live.open();
     await runScript(live, script);
   } catch (err) {
     const tick = (live.lastCommit?.tick ?? 0) + 1;
@@ -166,7 +218,7 @@ async function runChecks<S extends object>(
     return fail('live', tick, `tick ${tick} of the live run threw: ${messageOf(err)}`);
   }
   const last = live.lastCommit;
-  const hash = last?.hash ?? '';
+  const hash = last?.hash ?? hashState(live.state);
 
   // 2. nondeterminism
   const failed = await nondeterministicListener(liveLog);
@@ -215,7 +267,9 @@ async function runChecks<S extends object>(
   // 4. lockstep
   const peerLog = new MemoryStore();
   try {
-    await runScript(makeSystem(peerLog), script);
+    const peer = makeSystem(peerLog);
+    await peer.open();
+    await runScript(peer, script);
   } catch (err) {
     return fail('lockstep', null, `the second peer's run threw: ${messageOf(err)}`);
   }

@@ -48,7 +48,8 @@ export class CrashingStore implements EventStore {
   readonly #when: 'before-write' | 'after-write';
 
   /**
-   * @throws CausewayError `CW_INVALID_ARGUMENT` for an `inner` that is not a store, a `failAt`
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for an `inner` that is not a store, `options`
+   * that are not an object, a `failAt`
    * that is neither null nor an integer of 1 or more, or an unknown `when`.
    */
   constructor(
@@ -61,6 +62,13 @@ export class CrashingStore implements EventStore {
         ErrorCodes.InvalidArgument,
         `CrashingStore wraps an EventStore (a MemoryStore, say), got ${got}.`,
         { inner: got },
+      );
+    }
+    if (typeof options !== 'object' || (options as unknown) === null) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `CrashingStore takes its options as an object such as { failAt: 3 }, got ${(options as unknown) === null ? 'null' : typeof options}.`,
+        { argument: 'options' },
       );
     }
     // A failAt no write can reach would make a crash test pass without ever crashing.

@@ -1,4 +1,4 @@
-import { isCausewayError } from '../errors/index.ts';
+import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 
 /** What a matcher returns to `expect` (the shape Vitest and Jest share). */
@@ -20,7 +20,8 @@ export interface CausewayMatchers<R = unknown> {
   /**
    * Passes when the value is a Causeway error with `code`: a thrown or rejected error
    * (`await expect(p).rejects.toBeCausewayError(code)`), or a function that throws one when
-   * called (`expect(() => f()).toBeCausewayError(code)`).
+   * called (`expect(() => f()).toBeCausewayError(code)`). A function that returns a Promise is
+   * refused with `CW_INVALID_ARGUMENT`: pass the promise to `rejects`.
    */
   toBeCausewayError(code: ErrorCode): R;
 }
@@ -53,10 +54,21 @@ export const causewayMatchers = {
   toBeCausewayError(received: unknown, code: ErrorCode): MatcherResult {
     let error = received;
     if (typeof received === 'function') {
+      let returned: unknown;
       try {
-        (received as () => unknown)();
+        returned = (received as () => unknown)();
       } catch (thrown) {
         error = thrown;
+      }
+      if (typeof (returned as { then?: unknown } | null)?.then === 'function') {
+        // The matcher cannot wait for it: keep its rejection from going unhandled, and say so
+        // rather than report "did not throw" (or pass under `.not`).
+        (returned as Promise<unknown>).then(undefined, () => undefined);
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `toBeCausewayError(${code}) got a function that returned a Promise, which a matcher cannot wait for. Pass the promise to rejects instead: await expect(promise).rejects.toBeCausewayError(${code}).`,
+          { argument: 'received' },
+        );
       }
     }
     const pass = isCausewayError(error, code);

@@ -2,6 +2,7 @@ import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import type { EventSystem } from '../loop/system.ts';
 import type { Input, TickResult } from '../loop/types.ts';
 import type { MakeSystem } from '../replay/rebuild.ts';
+import { assertMakeSystemArgument, systemFrom } from '../replay/replay-arguments.ts';
 import type { EventStore } from '../store/port.ts';
 
 /** One scripted tick: its logical time and the inputs sent with it. */
@@ -14,17 +15,62 @@ export interface ScriptedTick {
 /** A scripted run: one tick per step, in order. */
 export type Script = readonly ScriptedTick[];
 
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/**
+ * Checks that `script` is a script: an array of `{ at, inputs }` steps with an array of inputs
+ * each (the tick checks the time and the inputs themselves).
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` naming the function and the first wrong step.
+ */
+export function assertScript(script: unknown, fn: string): asserts script is Script {
+  if (!Array.isArray(script)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `${fn}() takes a script, an array of { at, inputs } steps (one tick each), got ${kindOf(script)}.`,
+      { argument: 'script' },
+    );
+  }
+  const wrong = (script as unknown[]).findIndex(
+    (step) =>
+      typeof step !== 'object' ||
+      step === null ||
+      !Array.isArray((step as { inputs?: unknown }).inputs),
+  );
+  if (wrong !== -1) {
+    const step: unknown = script[wrong];
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `${fn}() takes a script of { at, inputs } steps with an array of inputs each; step ${wrong + 1} ${typeof step === 'object' && step !== null ? `has inputs of kind ${kindOf((step as { inputs?: unknown }).inputs)}` : `is ${kindOf(step)}`}.`,
+      { argument: 'script', step: wrong + 1 },
+    );
+  }
+}
+
 /**
  * Runs `script` on `system` from step `from` (0-based): one `tick(inputs, { at })` per step.
  * Resolves with the committed ticks.
  *
- * @throws whatever a tick throws (rejected inputs, store failures, the halt policy).
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for a `script` that is not an array of
+ *   `{ at, inputs }` steps or a `from` that is not an integer from 0 to the script's length;
+ *   whatever a tick throws (rejected inputs, store failures, the halt policy).
  */
 export async function runScript(
   system: EventSystem<object>,
   script: Script,
   from = 0,
 ): Promise<TickResult[]> {
+  assertScript(script, 'runScript');
+  if (!Number.isSafeInteger(from) || from < 0 || from > script.length) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `runScript() takes from as the 0-based step to start at, an integer from 0 to ${script.length} (the script's length), got ${typeof from === 'number' ? String(from) : (JSON.stringify(from) ?? typeof from)}.`,
+      { argument: 'from', from },
+    );
+  }
   const results: TickResult[] = [];
   for (let i = from; i < script.length; i++) {
     const step = script[i] as ScriptedTick;
@@ -41,14 +87,17 @@ export async function runScript(
  * the queue). Resolves with the recovered system.
  *
  * @throws CausewayError `CW_LOG_MISMATCH` when the log holds more ticks or inputs than the
- *   script, or a step's inputs only partly.
+ *   script, or a step's inputs only partly; `CW_INVALID_ARGUMENT` when `makeSystem` is not a
+ *   function or returns no system, or `script` is not an array of `{ at, inputs }` steps.
  */
 export async function resumeScript<S extends object>(
   makeSystem: MakeSystem<S>,
   store: EventStore,
   script: Script,
 ): Promise<EventSystem<S>> {
-  const system = makeSystem(store);
+  assertMakeSystemArgument(makeSystem, 'resumeScript');
+  assertScript(script, 'resumeScript');
+  const system = systemFrom(makeSystem, store, 'resumeScript');
   await system.open();
   const committed = system.lastCommit?.tick ?? 0;
   const journaled = await store.lastInput();

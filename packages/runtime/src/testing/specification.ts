@@ -1,4 +1,4 @@
-import { ErrorCodes, isCausewayError, type ErrorCode } from '../errors/index.ts';
+import { CausewayError, ErrorCodes, isCausewayError, type ErrorCode } from '../errors/index.ts';
 import { isProgramErrorCode } from '../loop/tick-run.ts';
 import type { AnyEventType, DataOf } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
@@ -6,6 +6,11 @@ import type { ListenerFailedData } from '../loop/builtin.ts';
 import type { EventSystem } from '../loop/system.ts';
 import type { Input } from '../loop/types.ts';
 import type { MakeSystem } from '../replay/rebuild.ts';
+import {
+  assertMakeSystemArgument,
+  assertOptionsArgument,
+  systemFrom,
+} from '../replay/replay-arguments.ts';
 import { diffValues } from '../replay/state-diff.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { setStrictByDefault } from '../strict/strict-mode.ts';
@@ -97,11 +102,30 @@ export class ListenerSpecification<S extends object> {
     private readonly options: SpecificationOptions,
   ) {}
 
-  /** A specification of the systems `makeSystem` makes. */
+  /**
+   * A specification of the systems `makeSystem` makes.
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `makeSystem` is not a function, `options`
+   *   is not an object, or `at` is not an integer from 0 to 2^48 - 1001 (the `when` tick runs a
+   *   second later).
+   */
   static for<S extends object>(
     makeSystem: MakeSystem<S>,
     options: SpecificationOptions = {},
   ): ListenerSpecification<S> {
+    assertMakeSystemArgument(makeSystem, 'ListenerSpecification.for');
+    assertOptionsArgument(options, 'ListenerSpecification.for');
+    const at: unknown = options.at;
+    if (
+      at !== undefined &&
+      !(Number.isSafeInteger(at) && (at as number) >= 0 && (at as number) <= 2 ** 48 - 1001)
+    ) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `ListenerSpecification.for() takes at as the given tick's time, epoch milliseconds from 0 to 2^48 - 1001 (the when tick runs 1,000 ms later), got ${typeof at === 'number' ? String(at) : (JSON.stringify(at) ?? typeof at)}.`,
+        { argument: 'at' },
+      );
+    }
     return new ListenerSpecification(makeSystem, options);
   }
 
@@ -118,7 +142,7 @@ export class ListenerSpecification<S extends object> {
   private async run(history: readonly Input[], when: readonly Input[]): Promise<Outcome<S>> {
     const restore = setStrictByDefault(this.options.strict ?? true);
     const at = this.options.at ?? DEFAULT_START;
-    const system = this.makeSystem(new MemoryStore());
+    const system = systemFrom(this.makeSystem, new MemoryStore(), 'ListenerSpecification');
     try {
       const allow = this.options.allowProgramErrors === true;
       if (history.length > 0) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { changedPaths, diffStates } from '../src/ui/state-tree/state-diff.ts';
-import { searchState } from '../src/ui/state-tree/state-search.ts';
+import { changedPaths, diffStates } from '../src/state-tree/state-diff.ts';
+import { searchState } from '../src/state-tree/state-search.ts';
 import {
   branchesToLoad,
   formatPath,
@@ -11,7 +11,7 @@ import {
   visibleRows,
   windowsOf,
   MORE_KEY,
-} from '../src/ui/state-tree/tree-rows.ts';
+} from '../src/state-tree/tree-rows.ts';
 
 const state = {
   name: { a1: 'Ada', b2: 'Bob' },
@@ -196,9 +196,15 @@ describe('state diff', () => {
       position: { ...state.position, a1: { x: 2, y: 2 } },
     };
     expect(diffStates(state, after)).toEqual([
-      { path: ['name', 'c3'], before: undefined, after: 'Cy' },
-      { path: ['name', 'b2'], before: 'Bob', after: undefined },
-      { path: ['position', 'a1', 'x'], before: 1, after: 2 },
+      { path: ['name', 'c3'], existedBefore: false, existsAfter: true, after: 'Cy' },
+      { path: ['name', 'b2'], existedBefore: true, before: 'Bob', existsAfter: false },
+      {
+        path: ['position', 'a1', 'x'],
+        existedBefore: true,
+        before: 1,
+        existsAfter: true,
+        after: 2,
+      },
     ]);
   });
 
@@ -212,7 +218,7 @@ describe('state diff', () => {
       },
     );
     expect(diffStates({ big: shared, n: 1 }, { big: shared, n: 2 })).toEqual([
-      { path: ['n'], before: 1, after: 2 },
+      { path: ['n'], existedBefore: true, before: 1, existsAfter: true, after: 2 },
     ]);
   });
 

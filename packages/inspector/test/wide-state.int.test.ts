@@ -171,6 +171,72 @@ describe('the inspector over a state of large tables', () => {
     expect(past.windows).toEqual([{ path: ['items'], offset: ENTITIES, shown: 0, size: ENTITIES }]);
   });
 
+  it('searches the state in the agent and sends only the entries holding a match', async () => {
+    const id = item(777);
+    const found = await client.call('searchState', { seq: 4500, query: id.slice(-12) });
+    expect(found.matches).toEqual([{ path: ['items', id], on: 'key' }]);
+    expect(found.truncated).toBe(false);
+    const whole = (await client.call('stateAt', { seq: 4500, path: ['items', id] })).value;
+    expect(found.state).toEqual({ items: { [id]: whole } });
+    // A value shared by many entries: every match, in the state's order, up to the limit.
+    const many = await client.call('searchState', { seq: 4500, query: 'sold 2', limit: 5 });
+    expect(many.matches).toHaveLength(5);
+    expect(many.truncated).toBe(true);
+    const keys = Object.keys(
+      (await client.call('stateAt', { seq: 4500, path: ['items'] })).value as object,
+    );
+    const order = many.matches.map((m) => keys.indexOf(m.path[1] as string));
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    for (const match of many.matches) {
+      expect(match.on).toBe('value');
+      expect(match.path.slice(0, 3)).toEqual(['items', match.path[1], 'tags']);
+    }
+    expect(Object.keys((many.state as Shop).items)).toEqual([
+      ...new Set(many.matches.map((m) => m.path[1] as string)),
+    ]);
+    // The table's name alone: its size, not its entries.
+    const byName = await client.call('searchState', { seq: 4500, query: 'ITEMS' });
+    expect(byName.state).toEqual({ items: { $truncated: 'map', size: ENTITIES } });
+  });
+
+  it('diffs two states in the agent, as a client diffing them whole would', async () => {
+    const diff = await client.call('diffStates', { seq: 2600, base: 2300, limit: 1000 });
+    const before = (await client.call('stateAt', { seq: 2300 })).value as Shop;
+    const after = (await client.call('stateAt', { seq: 2600 })).value as Shop;
+    expect(diff.truncated).toBe(false);
+    expect(diff.changes.length).toBeGreaterThan(100);
+    for (const change of diff.changes) {
+      const [, id, field] = change.path as [string, string, string, number?];
+      const was = before.items[id];
+      const is = after.items[id];
+      if (field === 'stock') {
+        expect(change).toEqual({
+          path: ['items', id, 'stock'],
+          existedBefore: true,
+          before: was?.stock,
+          existsAfter: true,
+          after: is?.stock,
+        });
+      } else {
+        expect(change, JSON.stringify(change)).toMatchObject({ existedBefore: false });
+        expect(change.after).toBe(is?.tags[change.path[3] as number]);
+      }
+    }
+    const changedIds = new Set(diff.changes.map((c) => c.path[1]));
+    for (const [id, value] of Object.entries(after.items))
+      expect(changedIds.has(id)).toBe(JSON.stringify(value) !== JSON.stringify(before.items[id]));
+    const cut = await client.call('diffStates', { seq: 2600, base: 2300, limit: 3 });
+    expect(cut).toEqual({
+      seq: 2600,
+      base: 2300,
+      changes: diff.changes.slice(0, 3),
+      truncated: true,
+    });
+    await expect(client.call('diffStates', { seq: 2600, base: 10 ** 9 })).rejects.toMatchObject({
+      code: 'not-found',
+    });
+  });
+
   it('refuses a width of 0 and a negative offset with the field named', async () => {
     await expect(client.call('stateAt', { seq: 1, width: 0 })).rejects.toMatchObject({
       code: 'bad-params',

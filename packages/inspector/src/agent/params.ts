@@ -140,6 +140,21 @@ export function checkParams<M extends MethodName>(method: M, raw: Raw): ParamsOf
         width: int(m, raw, 'width', 1),
         offset: int(m, raw, 'offset', 0),
       });
+    case 'searchState': {
+      const query = text(m, raw, 'query');
+      if (query === undefined) throw bad(m, 'query', undefined, 'a string to search for');
+      return defined<ParamsOf<'searchState'>>({
+        seq: required(m, raw, 'seq', 0),
+        query,
+        limit: limit(m, raw, MAX_PAGE_ITEMS),
+      });
+    }
+    case 'diffStates':
+      return defined<ParamsOf<'diffStates'>>({
+        seq: required(m, raw, 'seq', 0),
+        base: required(m, raw, 'base', 0),
+        limit: limit(m, raw, 500),
+      });
     case 'pathHistory':
       return defined<ParamsOf<'pathHistory'>>({
         path: path(m, raw, 'path', 1),

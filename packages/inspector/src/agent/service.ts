@@ -28,6 +28,8 @@ import {
 } from '../protocol/index.ts';
 import { CompareTargets } from './compare-targets.ts';
 import { exportRangeAsTest, type SystemModule } from './export-test.ts';
+import { diffStates } from '../state-tree/state-diff.ts';
+import { searchState } from '../state-tree/state-search.ts';
 import { readPath, StateHistory, type StatePoint, type Version } from './history.ts';
 
 /** What the service inspects: a live system, or a store alone (with the app's code or not). */
@@ -67,6 +69,22 @@ function notFound(message: string, details: Record<string, unknown>): InspectorE
 }
 
 const isStringKey = (key: string | symbol): key is string => typeof key === 'string';
+
+// What `searchState` carries of each matching entry: as much as the UI's state tree asks for.
+const MATCH_DEPTH = 3;
+const MATCH_WIDTH = 200;
+
+/** Sets `out[key]` as an own property, `__proto__` included (assigning it sets the prototype). */
+function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  else out[key] = value;
+}
 
 /** The value with maps and arrays below `depth` levels replaced by their kind and size. */
 export function truncate(value: unknown, depth: number): unknown {
@@ -115,15 +133,7 @@ export function shapeValue(
         0,
         paths ? [...path, key] : path,
       );
-      // An own property even for `__proto__` (assigning it would set the prototype).
-      if (key === '__proto__')
-        Object.defineProperty(out, key, {
-          value: child,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      else out[key] = child;
+      setOwn(out, key, child);
     }
     return out;
   };
@@ -369,6 +379,10 @@ export class InspectorService {
         return this.#event((params as ParamsOf<'event'>).seq);
       case 'stateAt':
         return this.#stateAt(params as ParamsOf<'stateAt'>);
+      case 'searchState':
+        return this.#searchState(params as ParamsOf<'searchState'>);
+      case 'diffStates':
+        return this.#diffStates(params as ParamsOf<'diffStates'>);
       case 'patches':
         return this.#patches((params as ParamsOf<'patches'>).seq);
       case 'pathHistory':
@@ -519,6 +533,85 @@ export class InspectorService {
     const { exists, value } = readPath(state, path);
     const shaped = shapeValue(value, { ...params, path });
     return { seq: params.seq, path, exists, value: shaped.value, windows: shaped.windows };
+  }
+
+  async #searchState(params: ParamsOf<'searchState'>): Promise<ResultOf<'searchState'>> {
+    const history = this.#needHistory();
+    this.#checkSeq(params.seq);
+    const state = await history.stateAt(params.seq);
+    const found = searchState(state, params.query, params.limit);
+    // The state cut down to what holds a match: each matching entry of a table, as the tree
+    // asks for it (three levels, 200 entries a map); a table that is not a map of entries,
+    // whole on those terms; a table matched by its name alone, as its kind and size.
+    const cut: Record<string, unknown> = {};
+    const windows: StateWindow[] = [];
+    const whole = new Set<string>();
+    const holders = new Map<string, Record<string, unknown>>();
+    for (const { path } of found.matches) {
+      const table = String(path[0]);
+      if (whole.has(table)) continue;
+      const top = readPath(state, [table]).value;
+      const isMap = typeof top === 'object' && top !== null && !Array.isArray(top);
+      if (path.length > 1 && isMap) {
+        let holder = holders.get(table);
+        if (holder === undefined) {
+          holder = {};
+          holders.set(table, holder);
+          setOwn(cut, table, holder);
+        }
+        const key = String(path[1]);
+        if (Object.hasOwn(holder, key)) continue;
+        const shaped = shapeValue(readPath(top, [key]).value, {
+          depth: MATCH_DEPTH,
+          width: MATCH_WIDTH,
+          path: [table, key],
+        });
+        setOwn(holder, key, shaped.value);
+        windows.push(...shaped.windows);
+      } else if (path.length > 1) {
+        whole.add(table);
+        const shaped = shapeValue(top, {
+          depth: MATCH_DEPTH + 1,
+          width: MATCH_WIDTH,
+          path: [table],
+        });
+        setOwn(cut, table, shaped.value);
+        windows.push(...shaped.windows);
+      } else if (!holders.has(table)) {
+        setOwn(cut, table, shapeValue(top, { depth: 0 }).value);
+      }
+    }
+    return {
+      seq: params.seq,
+      matches: found.matches,
+      truncated: found.truncated,
+      state: cut,
+      windows,
+    };
+  }
+
+  async #diffStates(params: ParamsOf<'diffStates'>): Promise<ResultOf<'diffStates'>> {
+    const history = this.#needHistory();
+    this.#checkSeq(params.seq);
+    this.#checkSeq(params.base);
+    const before = await history.stateAt(params.base);
+    const after = await history.stateAt(params.seq);
+    // One more than asked: whether more paths differ.
+    const limit = params.limit ?? 500;
+    const changes = diffStates(before, after, limit + 1);
+    return {
+      seq: params.seq,
+      base: params.base,
+      // Plain copies: a value may be a large table's read-only view.
+      changes: changes.slice(0, limit).map((change) => ({
+        path: change.path,
+        existedBefore: change.existedBefore,
+        ...(change.existedBefore ? { before: shapeValue(change.before, {}).value } : {}),
+        existsAfter: change.existsAfter,
+        ...(change.existsAfter ? { after: shapeValue(change.after, {}).value } : {}),
+      })),
+      truncated: changes.length > limit,
+    };
   }
 
   async #patches(seq: number): Promise<ResultOf<'patches'>> {

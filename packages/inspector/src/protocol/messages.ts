@@ -167,6 +167,44 @@ export interface StateAt {
   readonly windows: readonly StateWindow[];
 }
 
+/** One place where a state search matched: a key, or a value. */
+export interface StateMatch {
+  readonly path: StatePath;
+  readonly on: 'key' | 'value';
+}
+
+/** What a search of the state after an event found (see the `searchState` method). */
+export interface StateSearch {
+  readonly seq: number;
+  readonly matches: readonly StateMatch[];
+  /** True when the search stopped at its limit: more places match. */
+  readonly truncated: boolean;
+  /** The state cut down to the entries that hold a match. */
+  readonly state: unknown;
+  /** The maps and arrays of `state` that carry part of their entries, as in {@link StateAt}. */
+  readonly windows: readonly StateWindow[];
+}
+
+/** One path whose value differs between two states. */
+export interface StateChange {
+  readonly path: StatePath;
+  /** False when the path is absent from the base state (`before` is then left out). */
+  readonly existedBefore: boolean;
+  readonly before?: unknown;
+  /** False when the path is absent from the later state (`after` is then left out). */
+  readonly existsAfter: boolean;
+  readonly after?: unknown;
+}
+
+/** The difference between the states after two events (see the `diffStates` method). */
+export interface StateDiff {
+  readonly seq: number;
+  readonly base: number;
+  readonly changes: readonly StateChange[];
+  /** True when the diff stopped at its limit: more paths differ. */
+  readonly truncated: boolean;
+}
+
 /** The patches of one event: what it changed, and how to undo it. */
 export interface EventPatchSet {
   readonly seq: number;
@@ -273,6 +311,25 @@ export interface Methods {
     params: { seq: number; path?: StatePath; depth?: number; width?: number; offset?: number };
     result: StateAt;
   };
+  /**
+   * Searches the state after event `seq` for `query` (case-insensitively, in keys and in
+   * strings, numbers, booleans and nulls), depth first in the state's order, up to `limit`
+   * matches (default and most 1,000). The answer carries the state cut down to what holds a
+   * match: each table's matching entries, whole up to three levels and 200 entries a map
+   * (its `windows` list what was cut).
+   */
+  searchState: {
+    params: { seq: number; query: string; limit?: number };
+    result: StateSearch;
+  };
+  /**
+   * The leaf-most paths whose values differ between the states after events `base` and `seq`,
+   * in `seq`'s order (then paths only in `base`), at most `limit` (default 500, most 1,000).
+   */
+  diffStates: {
+    params: { seq: number; base: number; limit?: number };
+    result: StateDiff;
+  };
   /** The patches and inverse patches of one event. */
   patches: { params: { seq: number }; result: EventPatchSet };
   /** Every event that changed `path` (or a value under it), with the value before and after. */
@@ -324,6 +381,8 @@ export const methodNames: readonly MethodName[] = [
   'events',
   'event',
   'stateAt',
+  'searchState',
+  'diffStates',
   'patches',
   'pathHistory',
   'entityHistory',

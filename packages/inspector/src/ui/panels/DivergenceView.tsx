@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { ComparisonResult } from '../../protocol/index.ts';
 import { useAgent } from '../data/agent.tsx';
 import { useSelection } from '../selection/use-selection.ts';
-import { previewOf } from '../state-tree/tree-rows.ts';
+import { previewOf } from '../../state-tree/tree-rows.ts';
 import { count } from './format.ts';
 
 type Divergence = Extract<ComparisonResult, { ok: false }>['divergence'];

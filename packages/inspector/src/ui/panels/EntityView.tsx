@@ -2,8 +2,8 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { EntityHistoryPage, EntityVersion } from '../../protocol/index.ts';
 import { useAgent } from '../data/agent.tsx';
 import { useSelection } from '../selection/use-selection.ts';
-import { diffStates } from '../state-tree/state-diff.ts';
-import { formatPath, previewOf } from '../state-tree/tree-rows.ts';
+import { diffStates } from '../../state-tree/state-diff.ts';
+import { formatPath, previewOf } from '../../state-tree/tree-rows.ts';
 import { count } from './format.ts';
 import { ValueView } from './ValueView.tsx';
 
@@ -137,11 +137,11 @@ export function EntityView(props: { readonly seq: number | null }): ReactNode {
                       <div key={formatPath(c.path)} className="diff-row compact">
                         <span className="mono">{formatPath(c.path)}</span>
                         <span className="mono removed">
-                          {c.before === undefined ? '(absent)' : previewOf(c.before)}
+                          {c.existedBefore ? previewOf(c.before) : '(absent)'}
                         </span>
                         <span className="arrow">→</span>
                         <span className="mono added">
-                          {c.after === undefined ? '(absent)' : previewOf(c.after)}
+                          {c.existsAfter ? previewOf(c.after) : '(absent)'}
                         </span>
                       </div>
                     ))}

@@ -2,7 +2,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import type { PathChange, StatePath } from '../../protocol/index.ts';
 import { useAgent } from '../data/agent.tsx';
 import { useSelection } from '../selection/use-selection.ts';
-import { formatPath, previewOf } from '../state-tree/tree-rows.ts';
+import { formatPath, previewOf } from '../../state-tree/tree-rows.ts';
 import { count } from './format.ts';
 
 /**

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
-import type { StateAt, StatePath } from '../../protocol/index.ts';
+import type { StateAt, StateDiff, StatePath } from '../../protocol/index.ts';
 import { cachedCall, dataOf, useAgent, useMethod } from '../data/agent.tsx';
 import { useSelection } from '../selection/use-selection.ts';
-import { changedPaths, diffStates } from '../state-tree/state-diff.ts';
-import { searchState } from '../state-tree/state-search.ts';
+import { changedPaths } from '../../state-tree/state-diff.ts';
 import {
+  ancestorsOf,
   branchesToLoad,
   formatPath,
   pathKey,
@@ -14,7 +14,7 @@ import {
   type BranchLoader,
   type BranchWindow,
   type WindowLookup,
-} from '../state-tree/tree-rows.ts';
+} from '../../state-tree/tree-rows.ts';
 import { StateTree } from './StateTree.tsx';
 
 type Mode = 'tree' | 'diff';
@@ -25,6 +25,22 @@ const AUTO_EXPAND_CHANGES = 50;
 // their entities, and the entities' component values, which are small in an ECS state.
 const TREE_DEPTH = 3;
 const TREE_WIDTH = WINDOW_ENTRIES;
+// A search is asked of the agent once typing pauses this long.
+const SEARCH_DELAY_MS = 200;
+
+/** `value`, once it has stayed the same for `ms` (at once when it becomes empty). */
+function useDebounced(value: string, ms: number): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    if (value === '') {
+      setSettled('');
+      return;
+    }
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
 // Open branches fetched at once; more are fetched as these arrive.
 const MAX_BRANCH_FETCHES = 16;
 
@@ -46,25 +62,50 @@ export function StatePanel(props: {
   const query = selection.stateQuery;
   // The tree asks for three levels (tables, entities, components) and the first 200 entries of
   // each, fetches deeper branches as they open and further entries as asked, so a state of
-  // 100,000 entities arrives as fast as a small one. Search and diff walk the whole state, so
-  // they ask for all of it.
-  const whole = query.trim() !== '' || mode === 'diff';
+  // 100,000 entities arrives as fast as a small one. A search runs in the agent, which sends
+  // the state cut down to the entries holding a match; a diff runs there too, and sends the
+  // changed paths.
+  const searching = useDebounced(query.trim(), SEARCH_DELAY_MS);
+  const live = seq !== null && props.available;
   const state = useMethod(
     'stateAt',
-    seq === null || !props.available
-      ? null
-      : whole
-        ? { seq }
-        : { seq, depth: TREE_DEPTH, width: TREE_WIDTH },
+    live && searching === '' && mode === 'tree'
+      ? { seq, depth: TREE_DEPTH, width: TREE_WIDTH }
+      : null,
+  );
+  const found = useMethod(
+    'searchState',
+    live && searching !== '' && mode === 'tree' ? { seq, query: searching } : null,
   );
   const patches = useMethod('patches', seq === null || !props.available ? null : { seq });
   const baseSeq = pinned ?? (seq === null ? null : seq - 1);
-  const base = useMethod(
-    'stateAt',
-    mode === 'diff' && baseSeq !== null && baseSeq >= 0 ? { seq: baseSeq } : null,
+  const differences = useMethod(
+    'diffStates',
+    live && mode === 'diff' && baseSeq !== null && baseSeq >= 0 ? { seq, base: baseSeq } : null,
   );
-  const value = dataOf(state)?.value;
-  const search = useMemo(() => searchState(value, query), [value, query]);
+  const searchAnswer = dataOf(found);
+  const treeAnswer: StateAt | undefined = useMemo(() => {
+    if (searching !== '') {
+      return searchAnswer === undefined
+        ? undefined
+        : {
+            seq: searchAnswer.seq,
+            path: [],
+            exists: true,
+            value: searchAnswer.state,
+            windows: searchAnswer.windows,
+          };
+    }
+    return dataOf(state);
+  }, [searching, searchAnswer, state]);
+  const value = treeAnswer?.value;
+  const search = useMemo(() => {
+    const matches = searching === '' ? [] : (searchAnswer?.matches ?? []);
+    const toExpand = new Set<string>();
+    for (const match of matches)
+      for (const ancestor of ancestorsOf(match.path)) toExpand.add(pathKey(ancestor));
+    return { matches, truncated: searchAnswer?.truncated ?? false, toExpand };
+  }, [searching, searchAnswer]);
   const changed = useMemo(() => {
     const set = dataOf(patches);
     return changedPaths(set === undefined || set.seq !== seq ? [] : set.patches.map((p) => p.path));
@@ -79,10 +120,9 @@ export function StatePanel(props: {
       return fresh.length === 0 ? prev : new Set([...prev, ...fresh]);
     });
   }, [changed, closed]);
-  const diff = useMemo(() => {
-    const before = dataOf(base)?.value;
-    return mode === 'diff' && base.status === 'done' ? diffStates(before, value) : null;
-  }, [mode, base, value]);
+  const diff = mode === 'diff' ? (dataOf(differences) ?? null) : null;
+  const failure =
+    [state, found, differences].find((request) => request.status === 'failed')?.error ?? null;
   const matchKeys = useMemo(() => new Set(search.matches.map((m) => pathKey(m.path))), [search]);
 
   const openHistory = (path: StatePath): void => update((s) => ({ ...s, tab: 'history', path }));
@@ -93,8 +133,7 @@ export function StatePanel(props: {
     for (const key of autoOpen) if (!closed.has(key)) set.add(key);
     return set;
   }, [opened, closed, autoOpen]);
-  const answer = dataOf(state);
-  const [windows, showMore] = useWindows(answer);
+  const [windows, showMore] = useWindows(treeAnswer, searching);
   const branches = useBranches(seq, value, open, windows.add, windows.lookup);
   const toggle = (path: StatePath): void => {
     const key = pathKey(path);
@@ -167,9 +206,9 @@ export function StatePanel(props: {
           {pinned === null ? 'Pin' : `Pinned #${pinned}`}
         </button>
       </div>
-      {state.status === 'failed' && (
+      {failure !== null && (
         <p className="error" role="alert">
-          {state.error.message}
+          {failure.message}
         </p>
       )}
       {mode === 'tree' ? (
@@ -192,7 +231,7 @@ export function StatePanel(props: {
       ) : (
         <DiffList
           title={`seq ${baseSeq ?? '—'} → seq ${seq}`}
-          changes={diff}
+          diff={diff}
           onOpenHistory={openHistory}
         />
       )}
@@ -245,6 +284,7 @@ function useBranches(
  */
 function useWindows(
   answer: StateAt | undefined,
+  view: string,
 ): [
   { readonly lookup: WindowLookup; readonly add: (answer: StateAt) => void },
   (branch: StatePath) => void,
@@ -252,34 +292,43 @@ function useWindows(
   const client = useAgent();
   const seq = answer?.seq ?? null;
   const [known, setKnown] = useState<ReadonlyMap<string, BranchWindow>>(() => new Map());
-  const add = useCallback((next: StateAt): void => {
-    if (next.windows.length === 0) return;
-    setKnown((prev) => {
-      // Only one point's windows are kept: the one the answer is for.
-      const out = new Map([...prev].filter(([key]) => key.startsWith(`${next.seq}:`)));
-      for (const [key, window] of windowsOf(next.path, next.value, next.windows)) {
-        const id = `${next.seq}:${key}`;
-        const had = out.get(id);
-        // A later page of a branch adds to the entries fetched before it.
-        const first = next.windows[0];
-        if (
-          had !== undefined &&
-          first !== undefined &&
-          first.offset > 0 &&
-          first.offset === had.entries.length &&
-          pathKey(first.path) === key
-        )
-          out.set(id, { size: window.size, entries: [...had.entries, ...window.entries] });
-        else if (had === undefined || had.entries.length <= window.entries.length)
-          out.set(id, window);
-      }
-      return out;
-    });
-  }, []);
+  // Windows are kept per point and per view (the tree, or a search's cut-down state, where a
+  // table holds only its matching entries).
+  const add = useCallback(
+    (next: StateAt): void => {
+      if (next.windows.length === 0) return;
+      const prefix = `${next.seq}:${JSON.stringify(view)}:`;
+      setKnown((prev) => {
+        // Only one point's and view's windows are kept: the answer's.
+        const out = new Map([...prev].filter(([key]) => key.startsWith(prefix)));
+        for (const [key, window] of windowsOf(next.path, next.value, next.windows)) {
+          const id = `${prefix}${key}`;
+          const had = out.get(id);
+          // A later page of a branch adds to the entries fetched before it.
+          const first = next.windows[0];
+          if (
+            had !== undefined &&
+            first !== undefined &&
+            first.offset > 0 &&
+            first.offset === had.entries.length &&
+            pathKey(first.path) === key
+          )
+            out.set(id, { size: window.size, entries: [...had.entries, ...window.entries] });
+          else if (had === undefined || had.entries.length <= window.entries.length)
+            out.set(id, window);
+        }
+        return out;
+      });
+    },
+    [view],
+  );
   useEffect(() => {
     if (answer !== undefined) add(answer);
   }, [answer, add]);
-  const lookup = useCallback<WindowLookup>((key) => known.get(`${seq}:${key}`), [known, seq]);
+  const lookup = useCallback<WindowLookup>(
+    (key) => known.get(`${seq}:${JSON.stringify(view)}:${key}`),
+    [known, seq, view],
+  );
   const showMore = useCallback(
     (branch: StatePath): void => {
       const window = lookup(pathKey(branch));
@@ -300,15 +349,16 @@ function useWindows(
 
 function DiffList(props: {
   readonly title: string;
-  readonly changes: ReturnType<typeof diffStates> | null;
+  readonly diff: StateDiff | null;
   readonly onOpenHistory: (path: StatePath) => void;
 }): ReactNode {
-  const { changes } = props;
-  if (changes === null) return <p className="empty">Loading the states to compare…</p>;
+  if (props.diff === null) return <p className="empty">Loading the states to compare…</p>;
+  const { changes, truncated } = props.diff;
   return (
     <div className="diff-list" role="table" aria-label={`State diff ${props.title}`}>
       <div className="diff-title muted">
-        {props.title}: {changes.length} path{changes.length === 1 ? '' : 's'} changed
+        {props.title}: {truncated ? 'the first ' : ''}
+        {changes.length} path{changes.length === 1 ? '' : 's'} changed
       </div>
       {changes.map((change) => (
         <div key={pathKey(change.path)} className="diff-row" role="row">
@@ -321,13 +371,13 @@ function DiffList(props: {
             {formatPath(change.path)}
           </button>
           <span className="mono removed" role="cell">
-            {change.before === undefined ? '(absent)' : previewOf(change.before)}
+            {change.existedBefore ? previewOf(change.before) : '(absent)'}
           </span>
           <span className="arrow" aria-hidden="true">
             →
           </span>
           <span className="mono added" role="cell">
-            {change.after === undefined ? '(absent)' : previewOf(change.after)}
+            {change.existsAfter ? previewOf(change.after) : '(absent)'}
           </span>
         </div>
       ))}

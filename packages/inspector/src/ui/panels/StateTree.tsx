@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { StatePath } from '../../protocol/index.ts';
-import type { ChangedPaths } from '../state-tree/state-diff.ts';
+import type { ChangedPaths } from '../../state-tree/state-diff.ts';
 import {
   formatPath,
   isBranch,
@@ -11,7 +11,7 @@ import {
   type BranchLoader,
   type TreeRow,
   type WindowLookup,
-} from '../state-tree/tree-rows.ts';
+} from '../../state-tree/tree-rows.ts';
 
 const ROW_HEIGHT = 20;
 

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { childrenOf, isBranch, kindOf, previewOf } from '../state-tree/tree-rows.ts';
+import { childrenOf, isBranch, kindOf, previewOf } from '../../state-tree/tree-rows.ts';
 
 const MAX_NODES = 2000;
 

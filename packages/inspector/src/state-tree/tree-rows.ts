@@ -4,7 +4,7 @@
  * children, so a table of 100,000 entities costs one row until it is opened.
  */
 
-import { isTruncated, type StatePath, type StateWindow } from '../../protocol/index.ts';
+import { isTruncated, type StatePath, type StateWindow } from '../protocol/index.ts';
 
 /** A place in the state, as the protocol carries it. */
 export type { StatePath };
@@ -131,8 +131,13 @@ export function kindOf(value: unknown): ValueKind {
 export function childrenOf(value: unknown): readonly (readonly [string | number, unknown])[] {
   if (isTruncated(value)) return [];
   if (Array.isArray(value)) return value.map((v: unknown, i) => [i, v] as const);
-  if (isPlainObject(value)) return Object.entries(value);
-  return [];
+  if (!isPlainObject(value)) return [];
+  // One `ownKeys` and one read an entry: `Object.entries` also asks for each key's descriptor,
+  // which a large table of the runtime's state answers by looking the entry up a second time.
+  const out: (readonly [string, unknown])[] = [];
+  for (const key of Reflect.ownKeys(value))
+    if (typeof key === 'string') out.push([key, value[key]]);
+  return out;
 }
 
 /** The value at a path, or `undefined` when the path is absent. */

@@ -8,12 +8,9 @@ import {
   type StatePath,
 } from './tree-rows.ts';
 
-/** One place where a state search matched. */
-export interface StateMatch {
-  readonly path: StatePath;
-  /** Whether the query matched the node's key or its (primitive) value. */
-  readonly on: 'key' | 'value';
-}
+import type { StateMatch } from '../protocol/index.ts';
+
+export type { StateMatch };
 
 /** What a search over the state found. */
 export interface StateSearchResult {

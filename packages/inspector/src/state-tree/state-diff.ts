@@ -1,13 +1,7 @@
+import type { StateChange } from '../protocol/index.ts';
 import { ancestorsOf, childrenOf, kindOf, pathKey, type StatePath } from './tree-rows.ts';
 
-/** One path whose value differs between two points, with both values. */
-export interface StateChange {
-  readonly path: StatePath;
-  /** `undefined` when the path is absent before. */
-  readonly before: unknown;
-  /** `undefined` when the path is absent after. */
-  readonly after: unknown;
-}
+export type { StateChange };
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -32,16 +26,22 @@ export function diffStates(before: unknown, after: unknown, limit = 500): StateC
       for (const [key, value] of childrenOf(b)) {
         if (left.has(key)) walk(left.get(key), value, [...path, key]);
         else if (out.length < limit)
-          out.push({ path: [...path, key], before: undefined, after: value });
+          out.push({ path: [...path, key], existedBefore: false, existsAfter: true, after: value });
         left.delete(key);
       }
       for (const [key, value] of left) {
-        if (out.length < limit) out.push({ path: [...path, key], before: value, after: undefined });
+        if (out.length < limit)
+          out.push({
+            path: [...path, key],
+            existedBefore: true,
+            before: value,
+            existsAfter: false,
+          });
       }
       return;
     }
     if (ka === 'bytes' && kb === 'bytes' && bytesEqual(a as Uint8Array, b as Uint8Array)) return;
-    out.push({ path, before: a, after: b });
+    out.push({ path, existedBefore: true, before: a, existsAfter: true, after: b });
   };
   walk(before, after, []);
   return out;

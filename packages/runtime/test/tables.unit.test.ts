@@ -20,7 +20,12 @@ import {
 import { decodeValue, encodeValue } from '../src/store-kit.ts';
 import { StateHasher } from '../src/state/index.ts';
 import { PatchRecorder } from '../src/state/patch-recorder.ts';
-import { committedState, StateDraft, storedTableOf } from '../src/state/tables.ts';
+import {
+  changedTableKeys,
+  committedState,
+  StateDraft,
+  storedTableOf,
+} from '../src/state/tables.ts';
 
 // The state engine (tables stored as hash tries behind proxies) against a plain-object model
 // (tables as plain objects under one immer draft, as before): the same generated appliers run
@@ -220,6 +225,43 @@ describe('state engine', () => {
       { numRuns: 60 },
     );
     // About 10 s alone; the full suite on a loaded two-core machine has taken 134 s.
+  }, 400_000);
+
+  it('finds the keys two committed large tables differ in, as comparing every entry would', () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(ticksArb, (ticks) => {
+        let before = committedState(initial());
+        for (const events of ticks) {
+          const draft = new StateDraft(before);
+          for (const ops of events) applier(draft.root as Draft, ops);
+          const after = draft.finish() as World;
+          for (const table of TABLES) {
+            const a = (before as unknown as Record<string, Record<string, unknown>>)[table];
+            const b = (after as unknown as Record<string, Record<string, unknown>>)[table];
+            const found = changedTableKeys(a, b);
+            if (storedTableOf(a) === undefined || storedTableOf(b) === undefined) {
+              expect(found).toBeUndefined();
+              continue;
+            }
+            const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+            const expected = [...keys]
+              .filter(
+                (key) =>
+                  Object.hasOwn(a ?? {}, key) !== Object.hasOwn(b ?? {}, key) ||
+                  a?.[key] !== b?.[key],
+              )
+              .sort();
+            expect(found).toEqual(expected);
+            compared++;
+          }
+          before = after;
+        }
+      }),
+      { numRuns: 40 },
+    );
+    // The runs grew tables past 64 entries (tries) often enough to compare them.
+    expect(compared).toBeGreaterThan(20);
   }, 400_000);
 
   it('hashes a snapshot of a draft in progress as the plain state it equals', () => {

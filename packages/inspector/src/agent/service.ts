@@ -191,6 +191,8 @@ export class InspectorService {
   readonly #store: EventStore;
   readonly #history: StateHistory | null;
   readonly #types: ReadonlyMap<string, AnyEventType>;
+  // How a diff finds the changed keys of two large tables (the runtime's tries).
+  readonly #changedKeys: ((before: object, after: object) => string[] | undefined) | undefined;
   readonly #commitListeners = new Set<(commit: TickCommit) => void>();
   #last: TickCommit | null = null;
   #stop: (() => void) | null = null;
@@ -211,6 +213,7 @@ export class InspectorService {
     }
     const internals = systemInternals(source);
     this.#types = internals.types;
+    this.#changedKeys = internals.changedKeys;
     const system = log.system;
     const current =
       system === undefined
@@ -598,7 +601,7 @@ export class InspectorService {
     const after = await history.stateAt(params.seq);
     // One more than asked: whether more paths differ.
     const limit = params.limit ?? 500;
-    const changes = diffStates(before, after, limit + 1);
+    const changes = diffStates(before, after, limit + 1, this.#changedKeys);
     return {
       seq: params.seq,
       base: params.base,

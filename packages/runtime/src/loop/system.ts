@@ -8,7 +8,7 @@ import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
 import { isValidSeed } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
 import { PatchRecorder } from '../state/patch-recorder.ts';
-import { StateDraft } from '../state/tables.ts';
+import { changedTableKeys, StateDraft } from '../state/tables.ts';
 import { committedPages } from '../store/committed.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { isEventStore } from '../store/rules.ts';
@@ -170,6 +170,13 @@ export interface SystemInternals {
    * changes, where an immer draft of the same state copies each table it touches whole).
    */
   readonly draft: (state: object) => { readonly root: object; finish(): object };
+  /**
+   * The keys whose entries differ between two values of one large table of the state (as two
+   * committed states hold them), sorted, found without reading the entries the two share;
+   * undefined unless both are large tables (more than 64 entries), which a diff then compares
+   * key by key.
+   */
+  readonly changedKeys: (before: unknown, after: unknown) => string[] | undefined;
 }
 
 const internals = new WeakMap<object, () => SystemInternals>();
@@ -404,6 +411,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
         };
       },
       draft: (state) => new StateDraft(state),
+      changedKeys: changedTableKeys,
     }));
   }
 

@@ -167,6 +167,30 @@ describe('lockstep over the relay', () => {
     hostile.close();
   });
 
+  it('keeps running and keeps its peers in sync when a frame has objects where strings go', async () => {
+    running = await startRelay({ seed: SEED, lastTick: 60, startWith: 2 });
+    const honest = bot(running.url, 'viper');
+    const hostile = new WebSocket(running.url);
+    await new Promise((resolve) => hostile.once('open', resolve));
+
+    // String({ toString: 1 }) and Object.hasOwn(o, { toString: 1 }) throw a TypeError.
+    hostile.send(JSON.stringify({ t: 'hello', name: { toString: 1 }, role: 'player' }));
+    hostile.send(
+      JSON.stringify({ t: 'input', type: { toString: 1 }, entity: newEntityId(), data: {} }),
+    );
+    const before = running.relay.tick;
+    while (running.relay.tick < before + 5) await new Promise((resolve) => setTimeout(resolve, 10));
+    const listed = running.relay.peers.map((p) => p.name);
+    hostile.close();
+    await running.relay.finished();
+    await honest.settled();
+
+    expect(listed).toContain('peer');
+    expect(running.relay.tick).toBe(60);
+    expect(honest.hashAt(60)).toBe(running.relay.hashAt(60));
+    expect(running.relay.desyncs).toEqual([]);
+  });
+
   it('puts at most MAX_INPUTS_PER_TICK inputs of one peer into a tick', async () => {
     // Arrange: a peer floods the relay before the match starts.
     running = await startRelay({ seed: SEED, startWith: 2 });

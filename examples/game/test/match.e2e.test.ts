@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,21 @@ function botProcess(
   });
 }
 
+/** Runs the game's CLI with `args`; resolves with its exit code and output. */
+function gameCli(...args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@causeway/source', '--import', 'tsx', cli, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
 async function readerOf(dir: string): Promise<FileStore> {
   const store = new FileStore({ dir, readOnly: true });
   await store.open();
@@ -83,4 +98,37 @@ describe('a match of bots across processes', () => {
     expect(running.relay.desyncs).toEqual([]);
     await Promise.all(stores.map((s) => s.close()));
   });
+});
+
+describe('the match command', () => {
+  it('refuses a folder that holds something else than a game log, and deletes nothing', async () => {
+    const dir = join(root, 'thesis');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'chapter-1.txt'), 'years of work');
+
+    const run = await gameCli('match', dir, '--bots', '1', '--ticks', '5');
+
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain('is not empty and holds no game log');
+    expect(readdirSync(dir)).toEqual(['chapter-1.txt']);
+  });
+
+  it('refuses --ticks 0, a match that would never end, with exit 1', async () => {
+    const run = await gameCli('match', join(root, 'never'), '--ticks', '0');
+
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain('--ticks takes a whole number of at least 1, got "0".');
+  }, 30_000);
+
+  it('writes a new match over the log of an earlier one', async () => {
+    const dir = join(root, 'again');
+    await gameCli('match', dir, '--bots', '1', '--ticks', '5', '--seed', '1');
+
+    const run = await gameCli('match', dir, '--bots', '1', '--ticks', '7', '--seed', '2');
+    const store = await readerOf(dir);
+
+    expect(run.code, run.out).toBe(0);
+    expect((await store.lastCommit())?.tick).toBe(7);
+    await store.close();
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { userInfo } from 'node:os';
 import {
@@ -19,6 +19,7 @@ import {
   type CatalogState,
 } from './catalog.ts';
 import { matchFiles, parseTagExpression } from './expression.ts';
+import type { Blob } from './blobs.ts';
 import { Progress } from './progress.ts';
 import { defaultStoreUrl, openCatalog, type OpenCatalog } from './session.ts';
 
@@ -67,6 +68,14 @@ function usage(message: string): CausewayError {
   return new CausewayError(ErrorCodes.InvalidArgument, `${message}\n\n${USAGE}`, {});
 }
 
+/** The options without a value that tagfs knows. */
+const FLAGS = new Set(['--inspect', '--help', '--tags']);
+/** Options that belong to one command. */
+const COMMAND_OPTIONS = new Map([
+  ['--tags', 'ls'],
+  ['--port', 'serve'],
+]);
+
 function parseArgs(argv: readonly string[]): Options {
   const values = new Map<string, string>();
   const flags = new Set<string>();
@@ -88,11 +97,25 @@ function parseArgs(argv: readonly string[]): Options {
       words.push(arg);
     }
   }
+  // An option tagfs does not know is refused rather than ignored: `rm --dry-run x` must not
+  // remove x, and `ls --tag` must not list files as if it were `ls`.
+  for (const flag of flags)
+    if (!FLAGS.has(flag))
+      throw usage(
+        `Unknown option ${JSON.stringify(flag)}. Put a file name that starts with -- after --.`,
+      );
+  const verb = words[0];
+  for (const [option, command] of COMMAND_OPTIONS)
+    if ((flags.has(option) || values.has(option)) && verb !== undefined && verb !== command)
+      throw usage(`${option} is an option of ${command}, not of ${verb}.`);
+  const user = values.get('--user') ?? process.env['TAGFS_USER'] ?? userInfo().username;
+  if (user === '')
+    throw usage('The user is empty: give a name with --user <name> (or $TAGFS_USER).');
   const data = resolve(values.get('--data') ?? process.env['TAGFS_DATA'] ?? '.tagfs');
   return {
     data,
     store: values.get('--store') ?? process.env['TAGFS_STORE'] ?? defaultStoreUrl(data),
-    user: values.get('--user') ?? process.env['TAGFS_USER'] ?? userInfo().username,
+    user,
     why: values.get('--why') ?? `tagfs ${argv.join(' ')}`,
     inspect: flags.has('--inspect'),
     flags,
@@ -130,6 +153,14 @@ export function collect(path: string): FileToAdd[] {
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const full = join(dir, entry.name);
+      // A name that is not UTF-8 reaches JavaScript with U+FFFD in place of its bytes, and the
+      // path made from it names no file: refused here, before anything is written.
+      if (entry.name.includes('\ufffd') && !existsSync(full))
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `Cannot add ${JSON.stringify(full)}: its name is not valid UTF-8, so it cannot be opened by that name. Rename it; nothing was added.`,
+          { path: full },
+        );
       if (entry.isDirectory()) walk(full);
       else if (entry.isFile())
         out.push({ path: full, name: relative(root, full).split(sep).join('/') });
@@ -156,7 +187,43 @@ const BATCH = 256;
 function filesToAdd(options: Options): FileToAdd[] {
   if (options.words[0] !== 'add') return [];
   if (options.words.length < 2) throw usage('add needs at least one file or folder.');
-  return options.words.slice(1).flatMap((p) => collect(p));
+  return distinctFiles(options.words.slice(1).flatMap((p) => collect(p)));
+}
+
+/**
+ * The files of one import, each name once: a path given twice is added once, and two paths
+ * that would get the same name are refused. The commands of a batch are decided from the state
+ * the batch started with, so both would otherwise take the free name and the catalog would hold
+ * two files under it.
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` naming the two paths.
+ */
+export function distinctFiles(files: readonly FileToAdd[]): FileToAdd[] {
+  const byName = new Map<string, FileToAdd>();
+  for (const file of files) {
+    const first = byName.get(file.name);
+    if (first === undefined) byName.set(file.name, file);
+    else if (resolve(first.path) !== resolve(file.path))
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Two files would both be named ${JSON.stringify(file.name)} in the catalog: ${JSON.stringify(first.path)} and ${JSON.stringify(file.path)}. Add one, rename it (tagfs rename), then add the other; nothing was added.`,
+        { name: file.name, paths: [first.path, file.path] },
+      );
+  }
+  return [...byName.values()];
+}
+
+/** Stores a file's content, with an error that names the file and says what to do. */
+async function putBlob(catalog: OpenCatalog, file: FileToAdd): Promise<FileToAdd & Blob> {
+  try {
+    return { ...file, ...(await catalog.blobs.put(file.path)) };
+  } catch (err) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `Cannot store ${JSON.stringify(file.path)}: ${(err as Error).message}. The files added before it stay in the catalog; fix the cause or leave the file out, and run the same command again.`,
+      { path: file.path },
+    );
+  }
 }
 
 /** A file to import: where it is, and the name it gets in the catalog. */
@@ -176,19 +243,21 @@ export interface ImportOptions {
 /**
  * Stores and catalogs files in batches (one group commit each). A file already catalogued
  * under its name with the same content is skipped, so an interrupted import resumes.
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` before anything is written when two files would
+ *   get the same name (see {@link distinctFiles}), or when a file cannot be read or stored.
  */
 export async function importFiles(
   catalog: OpenCatalog,
-  files: readonly FileToAdd[],
+  given: readonly FileToAdd[],
   options: ImportOptions,
 ): Promise<{ added: number; present: number; stopped: boolean }> {
+  const files = distinctFiles(given);
   let added = 0;
   let present = 0;
   for (let i = 0; i < files.length; i += BATCH) {
     if (options.shouldStop?.() === true) return { added, present, stopped: true };
-    const blobs = await Promise.all(
-      files.slice(i, i + BATCH).map(async (f) => ({ ...f, ...(await catalog.blobs.put(f.path)) })),
-    );
+    const blobs = await Promise.all(files.slice(i, i + BATCH).map((f) => putBlob(catalog, f)));
     // What a previous, interrupted run added is skipped here; the handler would accept it
     // again without a change, this only saves the round trip.
     const batch = blobs.filter(({ name, hash }) => {

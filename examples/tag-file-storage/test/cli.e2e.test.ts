@@ -155,6 +155,66 @@ describe('tagfs, the command line', () => {
     expect(readdirSync(dir)).not.toContain('.tagfs');
   });
 
+  it('refuses two files that would get the same name with exit 1 and adds neither', async () => {
+    write('a/x.txt', 'one');
+    write('b/x.txt', 'two');
+
+    const run = await tagfs(dir, 'add', 'a/x.txt', 'b/x.txt');
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Two files would both be named "x.txt" in the catalog');
+    expect(readdirSync(dir)).not.toContain('.tagfs');
+  });
+
+  it('adds a file given twice in one command once', async () => {
+    write('a.txt', 'a');
+
+    const run = await tagfs(dir, 'add', 'a.txt', 'a.txt');
+
+    expect(run).toMatchObject({ code: 0, stdout: 'Added 1 file.\n' });
+    expect(await addedNames()).toEqual(['a.txt']);
+  });
+
+  it('refuses a folder holding a name that is not UTF-8 with exit 1 and adds nothing', async () => {
+    write('pics/a.jpg', 'a');
+    writeFileSync(Buffer.from(join(dir, 'pics', 'b\xff.jpg'), 'latin1'), 'b');
+
+    const run = await tagfs(dir, 'add', 'pics');
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('its name is not valid UTF-8');
+    expect(run.stderr).toContain('nothing was added');
+    expect(readdirSync(dir)).not.toContain('.tagfs');
+  });
+
+  it('refuses an unknown option with exit 2 instead of ignoring it, and removes nothing', async () => {
+    write('a.txt', 'a');
+    await tagfs(dir, 'add', 'a.txt');
+
+    const run = await tagfs(dir, 'rm', '--dry-run', 'a.txt');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Unknown option "--dry-run"');
+    expect((await tagfs(dir, 'ls')).stdout).toBe('a.txt\t\n');
+  });
+
+  it("refuses another command's option with exit 2", async () => {
+    const run = await tagfs(dir, 'find', '--tags', 'photos');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--tags is an option of ls, not of find.');
+  });
+
+  it('refuses an empty user with exit 2 and a hint', async () => {
+    write('a.txt', 'a');
+
+    const run = await tagfs(dir, '--user', '', 'add', 'a.txt');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('give a name with --user <name>');
+    expect(readdirSync(dir)).not.toContain('.tagfs');
+  });
+
   it('prints usage and exits 2 for an unknown command', async () => {
     const run = await tagfs(dir, 'frobnicate');
 

@@ -276,11 +276,18 @@ export class Relay {
       }
       const message = parseFrame<PeerMessage>(rawText(raw));
       if (message === null) return;
-      if (connection === null) {
-        if (message.t === 'hello') connection = this.#hello(socket, message);
-        return;
+      try {
+        if (connection === null) {
+          if (message.t === 'hello') connection = this.#hello(socket, message);
+          return;
+        }
+        this.#receive(connection, message);
+      } catch (err) {
+        // A frame the checks above missed costs its sender the connection, never the match:
+        // a throw out of this listener would end the relay's process.
+        this.#log(`Dropped a peer whose frame could not be handled: ${String(err)}`);
+        socket.terminate();
       }
-      this.#receive(connection, message);
     });
     socket.on('close', () => {
       if (connection === null) return;
@@ -296,7 +303,9 @@ export class Relay {
   }
 
   #hello(socket: WebSocket, hello: Extract<PeerMessage, { t: 'hello' }>): Connection {
-    const name = String(hello.name).slice(0, 24) || 'peer';
+    // Fields of a frame are whatever the sender wrote: String() of an object such as
+    // {"toString":1} throws, and a throw here would take the whole relay down.
+    const name = (typeof hello.name === 'string' ? hello.name.slice(0, 24) : '') || 'peer';
     const role: PeerRole = ['player', 'bot', 'watch', 'host'].includes(hello.role)
       ? hello.role
       : 'player';
@@ -359,7 +368,8 @@ export class Relay {
       return;
     }
     if (message.t !== 'input' || this.#ended) return;
-    if (!Object.hasOwn(inputTypes, message.type) || typeof message.entity !== 'string') return;
+    if (typeof message.type !== 'string' || typeof message.entity !== 'string') return;
+    if (!Object.hasOwn(inputTypes, message.type)) return;
     if (message.entity.length > 64 || JSON.stringify(message.data ?? null).length > 512) return;
     if (connection.inputs >= MAX_INPUTS_PER_TICK) return;
     connection.inputs++;

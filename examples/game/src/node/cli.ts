@@ -1,5 +1,5 @@
 // The game's command line: `npm run game -- <command>` (and `npm start`, which is `start`).
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileStore } from '@causeway/adapters/file';
@@ -10,7 +10,7 @@ import { Relay } from '../lockstep/relay.ts';
 import { admit } from '../sim/inputs.ts';
 import { makeWorld } from '../sim/world.ts';
 import { renderBoard, renderScores } from './terminal.ts';
-import { openHostedWorld, seedOfLog, ticksOfLog } from './hosted-world.ts';
+import { isGameLog, openHostedWorld, seedOfLog, ticksOfLog } from './hosted-world.ts';
 import { connectPeer } from './peers.ts';
 import { serveGame } from './server.ts';
 import { attachTools } from './tools.ts';
@@ -35,12 +35,30 @@ const usage = `Snake arena on Causeway.
                                     one headless bot peer (its log in <dir> if given)
 `;
 
-function int(value: string | undefined, fallback: number, flag: string): number {
+function int(value: string | undefined, fallback: number, flag: string, min = 0): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new Error(`${flag} takes a whole number, got ${JSON.stringify(value)}.`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min)
+    throw new Error(
+      `${flag} takes a whole number${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(value)}.`,
+    );
   return n;
+}
+
+/**
+ * Makes way for a new match log in `target`. The folder is emptied only when it holds nothing
+ * or an earlier game log: a mistyped folder (`.`, a home folder) must not be deleted.
+ */
+async function clearForMatch(target: string): Promise<void> {
+  if (!existsSync(target) || readdirSync(target).length === 0) {
+    rmSync(target, { recursive: true, force: true });
+    return;
+  }
+  if (!(await isGameLog(target)))
+    throw new Error(
+      `${target} is not empty and holds no game log; match writes a new log there and would delete what it holds. Name a new or empty folder, or the folder of an earlier match.`,
+    );
+  rmSync(target, { recursive: true, force: true });
 }
 
 function print(line: string): void {
@@ -126,13 +144,16 @@ async function match(
   values: Record<string, string | boolean | undefined>,
 ): Promise<void> {
   const target = resolve(dir);
-  rmSync(target, { recursive: true, force: true });
   const seed = int(values.seed as string | undefined, 2026, '--seed');
-  const ticks = int(values.ticks as string | undefined, 600, '--ticks');
+  // A match of 0 ticks never ends: the relay waits for a last tick it never plays.
+  const ticks = int(values.ticks as string | undefined, 600, '--ticks', 1);
+  int(values['tick-ms'] as string | undefined, 5, '--tick-ms', 1);
+  int(values.bots as string | undefined, 4, '--bots');
+  await clearForMatch(target);
   const hosted = await openHostedWorld(target, seed);
   const relay = new Relay({
     seed,
-    tickMs: int(values['tick-ms'] as string | undefined, 5, '--tick-ms'),
+    tickMs: int(values['tick-ms'] as string | undefined, 5, '--tick-ms', 1),
     lastTick: ticks,
     startWith: 1 + int(values.bots as string | undefined, 4, '--bots'),
     makeSystem: (store) => makeWorld(store, { seed }),

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { FileStore } from '@causeway/adapters/file';
 import type { EventStore, EventSystem, InputRecord } from '@causeway/runtime';
-import type { Arena } from '../sim/arena.ts';
+import { inputTypes, type Arena } from '../sim/arena.ts';
 import type { WireInput } from '../sim/inputs.ts';
 import { makeWorld } from '../sim/world.ts';
 import type { WireTick } from '../lockstep/protocol.ts';
@@ -30,6 +30,19 @@ export async function seedOfLog(dir: string): Promise<number | null> {
     return (await reader.open())?.seed ?? null;
   } finally {
     await reader.close();
+  }
+}
+
+/** Whether `dir` holds a file store log of this game (its schema names the game's inputs). */
+export async function isGameLog(dir: string): Promise<boolean> {
+  const reader = new FileStore({ dir, readOnly: true });
+  try {
+    const header = await reader.open();
+    return header !== null && Object.hasOwn(header.schema, inputTypes.Steer.name);
+  } catch {
+    return false;
+  } finally {
+    await reader.close().catch(() => undefined);
   }
 }
 

@@ -231,19 +231,89 @@ function storeTable(plain: object): StoredTable {
 
 /** A stored table of the entries `keys[i]: values[i]` (keys distinct), its values frozen. */
 function storeColumns(keys: readonly string[], values: readonly unknown[]): StoredTable {
-  const entries = emptyLeaf();
+  const n = keys.length;
+  const columns: EntryColumns = {
+    hashes: new Int32Array(n),
+    keys,
+    values: new Array<unknown>(n),
+    a: new Int32Array(n),
+    b: new Int32Array(n),
+  };
   let sumA = 0;
   let sumB = 0;
-  for (let i = 0; i < keys.length; i++) {
+  for (let i = 0; i < n; i++) {
     const key = keys[i] as string;
     const value = freezeDeep(values[i]);
     entryHashInto(key, value, entryLanes);
     const { a, b } = entryLanes;
-    pushEntry(entries, hashKey(key), key, value, a | 0, b | 0);
+    columns.hashes[i] = hashKey(key);
+    columns.values[i] = value;
+    columns.a[i] = a;
+    columns.b[i] = b;
     sumA = (sumA + a) >>> 0;
     sumB = (sumB + b) >>> 0;
   }
-  return new StoredTable(buildNode(entries, 0), sumA, sumB, keys.length);
+  const all = new Int32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  return new StoredTable(buildIndexed(all, 0, columns), sumA, sumB, n);
+}
+
+/** The entries a table is built from, by column. */
+interface EntryColumns {
+  readonly hashes: Int32Array;
+  readonly keys: readonly string[];
+  readonly values: unknown[];
+  readonly a: Int32Array;
+  readonly b: Int32Array;
+}
+
+/**
+ * The subtree at `depth` holding the entries numbered `entries` (keys all sharing the path to
+ * it), as {@link buildNode} builds it from one list, without that list: the entries are
+ * sorted into the 32 slots of each level by counting (stably, so each leaf keeps their order)
+ * and copied once, into their leaf (building a 10,000-entry table from a snapshot spent most of
+ * its time growing and copying the list).
+ */
+function buildIndexed(entries: Int32Array, depth: number, columns: EntryColumns): TrieNode {
+  const n = entries.length;
+  const { hashes } = columns;
+  if (n <= LEAF_SIZE || depth >= MAX_DEPTH) {
+    const leaf = emptyLeaf();
+    for (let i = 0; i < n; i++) {
+      const j = entries[i] as number;
+      pushEntry(
+        leaf,
+        hashes[j] as number,
+        columns.keys[j] as string,
+        columns.values[j],
+        columns.a[j] as number,
+        columns.b[j] as number,
+      );
+    }
+    return leaf;
+  }
+  const starts = new Int32Array(WIDTH + 1);
+  for (let i = 0; i < n; i++) {
+    const slot = slotOf(hashes[entries[i] as number] as number, depth);
+    starts[slot + 1] = (starts[slot + 1] as number) + 1;
+  }
+  for (let slot = 0; slot < WIDTH; slot++)
+    starts[slot + 1] = (starts[slot + 1] as number) + (starts[slot] as number);
+  const next = starts.slice(0, WIDTH);
+  const sorted = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = entries[i] as number;
+    const slot = slotOf(hashes[j] as number, depth);
+    sorted[next[slot] as number] = j;
+    next[slot] = (next[slot] as number) + 1;
+  }
+  const branch = emptyBranch();
+  for (let slot = 0; slot < WIDTH; slot++) {
+    const from = starts[slot] as number;
+    const to = starts[slot + 1] as number;
+    if (to > from) branch[slot] = buildIndexed(sorted.subarray(from, to), depth + 1, columns);
+  }
+  return branch;
 }
 
 // ---- Committed tables ---------------------------------------------------------------------

@@ -44,6 +44,27 @@ async function reasonOf(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('catalog commands', () => {
+  it('gives a name to one file when two requests add or rename to it in the same tick', async () => {
+    const mediator = await started();
+    const other = await addFile(mediator, 'b.txt', 'h2');
+
+    // Sent in one turn, as two GraphQL mutations arriving together are: decided in one tick.
+    const outcomes = await Promise.allSettled([
+      mediator.send(
+        command(AddFile, newEntityId(), { name: 'x.txt', hash: 'h3', size: 1, why }, as),
+      ),
+      mediator.send(
+        command(AddFile, newEntityId(), { name: 'x.txt', hash: 'h4', size: 1, why }, as),
+      ),
+      mediator.send(command(RenameFile, other, { to: 'x.txt', why }, as)),
+    ]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    const names = Object.values(mediator.system.state.files).map((f) => f.name);
+    expect(names.filter((n) => n === 'x.txt')).toHaveLength(1);
+    expect(names).toContain('b.txt');
+  });
+
   it('adds a file under its name and indexes the name', async () => {
     const mediator = await started();
 

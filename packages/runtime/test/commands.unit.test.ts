@@ -313,6 +313,97 @@ describe('commands', () => {
     expect(mediator.system.state.accounts[account]?.balance).toBe(5);
   });
 
+  it('decides each command of one tick on the state the earlier ones leave: no balance is spent twice', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    await mediator.send(command(Deposit, account, { amount: 100 }, { actor: 'ada' }));
+    const ticks = mediator.system.lastCommit?.tick;
+
+    // Sent in one turn: journaled together and decided in one tick.
+    const outcomes = await Promise.allSettled(
+      [80, 80, 15, 10].map((amount) =>
+        mediator.send(command(Withdraw, account, { amount }, { actor: 'ada' })),
+      ),
+    );
+
+    expect(mediator.system.lastCommit?.tick).toBe((ticks ?? 0) + 1);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected'))).toEqual([
+      { balance: 20 },
+      'rejected',
+      { balance: 5 },
+      'rejected',
+    ]);
+    expect(mediator.system.state.accounts[account]?.balance).toBe(5);
+  });
+
+  it('spends a balance once across a tick of many commands, in the order they were sent', async () => {
+    const mediator = bank();
+    const accounts = [newEntityId(), newEntityId()];
+    for (const id of accounts) {
+      await openAccount(mediator, 'ada', id);
+      await mediator.send(command(Deposit, id, { amount: 100 }, { actor: 'ada' }));
+    }
+    const sends = Array.from({ length: 60 }, (_, i) =>
+      mediator.send(
+        command(
+          i % 3 === 0 ? Deposit : Withdraw,
+          accounts[i % 2] as string,
+          { amount: 7 },
+          {
+            actor: 'ada',
+          },
+        ),
+      ),
+    );
+    const outcomes = await Promise.allSettled(sends);
+
+    // The model: the same commands decided one after the other.
+    const balances = [100, 100];
+    const expected = Array.from({ length: 60 }, (_, i) => {
+      const at = i % 2;
+      if (i % 3 === 0) return { balance: (balances[at] = (balances[at] as number) + 7) };
+      if ((balances[at] as number) < 7) return 'rejected';
+      return { balance: (balances[at] = (balances[at] as number) - 7) };
+    });
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected'))).toEqual(
+      expected,
+    );
+    expect(accounts.map((id) => mediator.system.state.accounts[id]?.balance)).toEqual(balances);
+  });
+
+  it('refuses the second of two commands of one tick decided against the same version', async () => {
+    const mediator = bank();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+
+    const outcomes = await Promise.allSettled([
+      mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'ada', expectedVersion: 1 })),
+      mediator.send(command(Deposit, account, { amount: 6 }, { actor: 'ada', expectedVersion: 1 })),
+    ]);
+
+    expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { balance: 5 } });
+    expect(outcomes[1]).toMatchObject({
+      status: 'rejected',
+      reason: { code: ErrorCodes.StaleVersion, details: { expected: 1, actual: 2 } },
+    });
+  });
+
+  it('re-executes a log of ticks of many commands to the same outcomes, events and hashes', async () => {
+    const store = new MemoryStore();
+    const mediator = bank(store);
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    await mediator.send(command(Deposit, account, { amount: 50 }, { actor: 'ada' }));
+    await Promise.allSettled(
+      Array.from({ length: 12 }, () =>
+        mediator.send(command(Withdraw, account, { amount: 9 }, { actor: 'ada' })),
+      ),
+    );
+    expect(mediator.system.state.accounts[account]?.balance).toBe(5);
+
+    const check = await reexecute(store, (s) => bankMediator(bankSystem(s)).system);
+
+    expect(check).toMatchObject({ ok: true, ticks: 3 });
+  });
+
   it('rejects a command about an entity owned by another actor and leaves the log untouched', async () => {
     const mediator = bank();
     const account = await openAccount(mediator, 'ada', newEntityId());

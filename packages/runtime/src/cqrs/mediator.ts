@@ -4,8 +4,17 @@ import type { AnyEventType, DataOf } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
 import { PROTO_KEY } from '../events/payload.ts';
 import type { ListenerFailedData } from '../loop/builtin.ts';
+import { portOf, type LoopPort } from '../loop/context.ts';
 import { isThenable } from '../loop/thenable.ts';
-import { beforeFirstTick, tickRunCounter, type EventSystem } from '../loop/system.ts';
+import {
+  beforeFirstTick,
+  systemInternals,
+  tickRunCounter,
+  type EventSystem,
+  type SystemInternals,
+} from '../loop/system.ts';
+import { ReadOnlyViews } from '../state/read-only-view.ts';
+import type { StoredEnvelope } from '../events/envelope.ts';
 import type { ListenerContext, ListenerObject, TickResult } from '../loop/types.ts';
 import type { Page } from '../store/port.ts';
 import type { Component } from '../state/component.ts';
@@ -109,6 +118,17 @@ export class Mediator<S extends object = Record<string, unknown>> {
   readonly #decidedInTick = new Set<string>();
   readonly #runsStarted: () => number;
   #decidedInRun = -1;
+  // Commands decided in the running tick whose events are still on its queue: their events,
+  // and the seq the queue had reached when they were decided (their events come from there).
+  // A later command of the tick that was queued before that seq is decided on the state those
+  // events will make (see #stateFor), so two commands of one tick never both spend the same
+  // balance or take the same name.
+  #queued: { readonly end: number; readonly events: StoredEnvelope[] }[] = [];
+  // The state a command of this tick is decided on while earlier commands' events are queued:
+  // a draft of the tick's state with those events applied, and the seq it stands for.
+  #spec: { readonly draft: { readonly root: object }; readonly view: object; at: number } | null =
+    null;
+  #appliers: Pick<SystemInternals, 'applyEvent' | 'draft'> | null = null;
   // Outcomes by command id, derived from the log: read from it once the system is open, then
   // added as ticks commit. Kept out of state, where every command ever decided would make
   // each tick copy and rehash a table that only grows.
@@ -509,14 +529,20 @@ export class Mediator<S extends object = Record<string, unknown>> {
         const run = runsStarted();
         if (run !== this.#decidedInRun) {
           decidedInTick.clear();
+          this.#queued = [];
+          this.#spec = null;
           this.#decidedInRun = run;
         }
         const data = event.data as CommandData<unknown>;
         // A repeated id: the first outcome stands, and is what its sender gets.
         if (decided.has(data.id) || decidedInTick.has(data.id)) return;
-        const version = versionIn(ctx.state, event.entity);
+        const port = portOf(ctx);
+        const end = port?.nextSeq() ?? 0;
+        const state = port === undefined ? ctx.state : this.#stateFor(event, ctx, port);
+        const version = versionIn(state, event.entity);
         let outcome: CommandOutcome;
         let touched: (readonly [string, number])[] = [];
+        let emitted: readonly { type: AnyEventType; entity: string; data: unknown }[] = [];
         if (data.expectedVersion !== null && data.expectedVersion !== version) {
           outcome = {
             ok: false,
@@ -526,7 +552,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
             details: { entity: event.entity, expected: data.expectedVersion, actual: version },
           };
         } else {
-          const scoped = new CommandRun<object>(ctx);
+          const scoped = new CommandRun<object>(ctx, state as Immutable<object>);
           let returned: unknown;
           try {
             returned = (entry.handler as CommandHandler<AnyCommandType, object>)(
@@ -575,17 +601,95 @@ export class Mediator<S extends object = Record<string, unknown>> {
           } else {
             outcome = { ok: true, result: returned === undefined ? null : returned };
             touched = scoped.flush(ctx);
+            emitted = scoped.emitted;
           }
         }
-        ctx.emit(CommandDecided, event.entity, {
+        const decision: DataOf<typeof CommandDecided> = {
           command: data.id,
           type: type.name,
           outcome,
           touched,
-        });
+        };
+        ctx.emit(CommandDecided, event.entity, decision);
         decidedInTick.add(data.id);
+        if (port !== undefined) this.#queue(event, ctx, end, outcome.ok ? emitted : [], decision);
       },
     };
+  }
+
+  /**
+   * The state command `event` is decided on: the tick's, with the events of the tick's earlier
+   * commands that are still queued applied on a draft of it. Commands of one tick are inputs
+   * queued together, and what an earlier one's handler emits is queued after them: decided on
+   * the tick's state alone, two withdrawals of 80 from a balance of 100 would both pass.
+   */
+  #stateFor(event: Envelope, ctx: ListenerContext<S>, port: LoopPort): unknown {
+    const before = this.#queued.length;
+    // Events queued before this command have been applied by now.
+    this.#queued = this.#queued.filter((q) => event.seq < q.end);
+    if (this.#queued.length === 0) {
+      this.#spec = null;
+      return ctx.state;
+    }
+    const spec = this.#spec;
+    // The draft still stands when nothing was applied since it was made: this command comes
+    // right after the one it was made for, and has no applier.
+    if (
+      spec !== null &&
+      before === this.#queued.length &&
+      spec.at === event.seq - 1 &&
+      !port.applies(event.type)
+    ) {
+      spec.at = event.seq;
+      return spec.view;
+    }
+    const { draft: makeDraft, applyEvent } = this.#engine();
+    const draft = makeDraft(port.currentState());
+    for (const queued of this.#queued) for (const e of queued.events) applyEvent(draft.root, e);
+    const view = new ReadOnlyViews().of(draft.root) as object;
+    this.#spec = { draft, view, at: event.seq };
+    return view;
+  }
+
+  /** Notes a decided command's events as queued, and applies them to the draft if there is one. */
+  #queue(
+    event: Envelope,
+    ctx: ListenerContext<S>,
+    end: number,
+    emitted: readonly { type: AnyEventType; entity: string; data: unknown }[],
+    decision: DataOf<typeof CommandDecided>,
+  ): void {
+    const actor = `${event.type}.handler`;
+    const envelope = (type: AnyEventType, entity: string, data: unknown): StoredEnvelope => ({
+      // Ids and seqs are given when the events are queued; no applier of a decision reads them.
+      id: '',
+      seq: 0,
+      tick: ctx.tick,
+      type: type.name,
+      version: type.version,
+      entity,
+      data,
+      at: ctx.now,
+      causation: event.id,
+      correlation: event.correlation,
+      actor,
+    });
+    const events = emitted.map((e) => envelope(e.type, e.entity, e.data));
+    events.push(envelope(CommandDecided, event.entity, decision));
+    this.#queued.push({ end, events });
+    const spec = this.#spec;
+    if (spec === null || spec.at !== event.seq) return;
+    const { applyEvent } = this.#engine();
+    for (const e of events) applyEvent(spec.draft.root, e);
+  }
+
+  /** The system's appliers and drafts, read once (reading the internals builds a record). */
+  #engine(): Pick<SystemInternals, 'applyEvent' | 'draft'> {
+    if (this.#appliers === null) {
+      const { applyEvent, draft } = systemInternals(this.#system as EventSystem<object>);
+      this.#appliers = { applyEvent, draft };
+    }
+    return this.#appliers;
   }
 
   // A handler that threw leaves no outcome: keep its message for the sender still waiting.
@@ -607,11 +711,19 @@ export class Mediator<S extends object = Record<string, unknown>> {
 /** The command handler's context: reads go to the tick, emits wait for the decision. */
 class CommandRun<S extends object> implements CommandContext<S, string> {
   readonly #ctx: ListenerContext<S>;
+  readonly #state: Immutable<S>;
   readonly #emits: { type: AnyEventType; entity: string; data: unknown }[] = [];
   #open = true;
 
-  constructor(ctx: ListenerContext<S>) {
+  /** `state`: what the command is decided on (the tick's, or with earlier commands' events). */
+  constructor(ctx: ListenerContext<S>, state: Immutable<S>) {
     this.#ctx = ctx;
+    this.#state = state;
+  }
+
+  /** The events the handler emitted, in order. */
+  get emitted(): readonly { type: AnyEventType; entity: string; data: unknown }[] {
+    return this.#emits;
   }
 
   emit<E extends AnyEventType>(type: E, entity: string, data: DataOf<E>): void {
@@ -626,7 +738,7 @@ class CommandRun<S extends object> implements CommandContext<S, string> {
 
   get state(): Immutable<S> {
     this.#check('state');
-    return this.#ctx.state;
+    return this.#state;
   }
 
   query(...components: readonly Component[]): readonly string[] {
@@ -636,7 +748,7 @@ class CommandRun<S extends object> implements CommandContext<S, string> {
 
   version(entity: string): number {
     this.#check('version');
-    return versionIn(this.#ctx.state, entity);
+    return versionIn(this.#state, entity);
   }
 
   get now(): number {

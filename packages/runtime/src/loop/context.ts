@@ -32,7 +32,24 @@ export interface LoopPort {
   random(): number;
   readonly now: number;
   readonly tick: number;
+  /** The seq the next event pushed on the tick's queue gets. */
+  nextSeq(): number;
+  /** The state as the tick's appliers left it so far, in committed form (see StateDraft.current). */
+  currentState(): object;
+  /** Whether the system has an applier for event type `type`. */
+  applies(type: string): boolean;
 }
+
+/**
+ * The loop behind a listener's context, for the runtime's own layers (the CQRS mediator);
+ * undefined for anything else. Not exported from the package: a listener has no path to it.
+ */
+export function portOf(ctx: object): LoopPort | undefined {
+  return readPort(ctx);
+}
+
+// Set by RunContext's static block, which alone can read its private field.
+let readPort: (ctx: object) => LoopPort | undefined = () => undefined;
 
 /**
  * The scoped child queue of one listener run. It can emit and read; once the run is over it
@@ -48,6 +65,10 @@ export class RunContext<S extends object> implements ListenerContext<S> {
     this.#loop = loop;
     this.#cause = cause;
     this.#actor = actor;
+  }
+
+  static {
+    readPort = (ctx) => (#loop in ctx ? (ctx as RunContext<object>).#loop : undefined);
   }
 
   emit<E extends AnyEventType>(type: E, entity: string, data: DataOf<E>): void {

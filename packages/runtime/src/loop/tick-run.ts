@@ -203,6 +203,18 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     return true;
   }
 
+  nextSeq(): number {
+    return this.firstSeq + this.queue.length;
+  }
+
+  currentState(): object {
+    return this.draft === null ? this.current : this.draft.current();
+  }
+
+  applies(type: string): boolean {
+    return (this.core.appliers.get(type)?.length ?? 0) > 0;
+  }
+
   readState(): unknown {
     // A listener reads the draft, so it sees what the appliers wrote so far, through a view
     // that refuses writes: only appliers change the state.

@@ -170,7 +170,9 @@ describe('state search', () => {
   it('finds keys and values case-insensitively and opens their ancestors', () => {
     const result = searchState(state, 'BOB');
     expect(result.matches).toEqual([{ path: ['name', 'b2'], on: 'value' }]);
-    expect([...result.toExpand]).toEqual([pathKey(['name'])]);
+    expect([...changedPaths(result.matches.map((m) => m.path)).within]).toEqual([
+      pathKey(['name']),
+    ]);
   });
 
   it('matches numbers by their text', () => {

@@ -28,7 +28,7 @@ import {
 } from '../protocol/index.ts';
 import { CompareTargets } from './compare-targets.ts';
 import { exportRangeAsTest, type SystemModule } from './export-test.ts';
-import { diffStates } from '../state-tree/state-diff.ts';
+import { diffStates, type ChangedKeys } from '../state-tree/state-diff.ts';
 import { searchState } from '../state-tree/state-search.ts';
 import { readPath, StateHistory, type StatePoint, type Version } from './history.ts';
 
@@ -84,11 +84,6 @@ function setOwn(out: Record<string, unknown>, key: string, value: unknown): void
       configurable: true,
     });
   else out[key] = value;
-}
-
-/** The value with maps and arrays below `depth` levels replaced by their kind and size. */
-export function truncate(value: unknown, depth: number): unknown {
-  return shapeValue(value, { depth }).value;
 }
 
 /**
@@ -192,7 +187,7 @@ export class InspectorService {
   readonly #history: StateHistory | null;
   readonly #types: ReadonlyMap<string, AnyEventType>;
   // How a diff finds the changed keys of two large tables (the runtime's tries).
-  readonly #changedKeys: ((before: object, after: object) => string[] | undefined) | undefined;
+  readonly #changedKeys: ChangedKeys | undefined;
   readonly #commitListeners = new Set<(commit: TickCommit) => void>();
   #last: TickCommit | null = null;
   #stop: (() => void) | null = null;

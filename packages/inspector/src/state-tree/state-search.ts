@@ -1,12 +1,4 @@
-import {
-  ancestorsOf,
-  childrenOf,
-  isBranch,
-  kindOf,
-  pathKey,
-  previewOf,
-  type StatePath,
-} from './tree-rows.ts';
+import { childrenOf, isBranch, kindOf, previewOf, type StatePath } from './tree-rows.ts';
 
 import type { StateMatch } from '../protocol/index.ts';
 
@@ -17,8 +9,6 @@ export interface StateSearchResult {
   readonly matches: readonly StateMatch[];
   /** True when the search stopped at the limit: more nodes match. */
   readonly truncated: boolean;
-  /** Path keys of every ancestor of a match: open these to show all matches. */
-  readonly toExpand: ReadonlySet<string>;
 }
 
 /**
@@ -29,8 +19,7 @@ export interface StateSearchResult {
 export function searchState(root: unknown, query: string, limit = 1000): StateSearchResult {
   const needle = query.trim().toLowerCase();
   const matches: StateMatch[] = [];
-  const toExpand = new Set<string>();
-  if (needle === '') return { matches, truncated: false, toExpand };
+  if (needle === '') return { matches, truncated: false };
   let truncated = false;
   const found = (path: StatePath, on: StateMatch['on']): boolean => {
     if (matches.length >= limit) {
@@ -38,7 +27,6 @@ export function searchState(root: unknown, query: string, limit = 1000): StateSe
       return false;
     }
     matches.push({ path, on });
-    for (const ancestor of ancestorsOf(path)) toExpand.add(pathKey(ancestor));
     return true;
   };
   const visit = (value: unknown, path: StatePath): boolean => {
@@ -56,5 +44,5 @@ export function searchState(root: unknown, query: string, limit = 1000): StateSe
     return true;
   };
   visit(root, []);
-  return { matches, truncated, toExpand };
+  return { matches, truncated };
 }

@@ -123,7 +123,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
   // A later command of the tick that was queued before that seq is decided on the state those
   // events will make (see #stateFor), so two commands of one tick never both spend the same
   // balance or take the same name.
-  #queued: { readonly end: number; readonly events: StoredEnvelope[] }[] = [];
+  #queued: QueuedCommand[] = [];
   // The state a command of this tick is decided on while earlier commands' events are queued:
   // a draft of the tick's state with those events applied, and the seq it stands for.
   #spec: { readonly draft: { readonly root: object }; readonly view: object; at: number } | null =
@@ -542,7 +542,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
         const version = versionIn(state, event.entity);
         let outcome: CommandOutcome;
         let touched: (readonly [string, number])[] = [];
-        let emitted: readonly { type: AnyEventType; entity: string; data: unknown }[] = [];
+        let emitted: readonly QueuedEmit[] = [];
         if (data.expectedVersion !== null && data.expectedVersion !== version) {
           outcome = {
             ok: false,
@@ -643,44 +643,52 @@ export class Mediator<S extends object = Record<string, unknown>> {
       spec.at = event.seq;
       return spec.view;
     }
-    const { draft: makeDraft, applyEvent } = this.#engine();
+    const { draft: makeDraft } = this.#engine();
     const draft = makeDraft(port.currentState());
-    for (const queued of this.#queued) for (const e of queued.events) applyEvent(draft.root, e);
+    for (const queued of this.#queued) this.#applyQueued(draft.root, queued);
     const view = new ReadOnlyViews().of(draft.root) as object;
     this.#spec = { draft, view, at: event.seq };
     return view;
   }
 
-  /** Notes a decided command's events as queued, and applies them to the draft if there is one. */
+  /**
+   * Notes a decided command's events as queued, and applies them to the draft if there is one.
+   * Their envelopes are made only when a draft needs them: a tick of one command (the common
+   * case) makes none.
+   */
   #queue(
     event: Envelope,
     ctx: ListenerContext<S>,
     end: number,
-    emitted: readonly { type: AnyEventType; entity: string; data: unknown }[],
+    emitted: readonly QueuedEmit[],
     decision: DataOf<typeof CommandDecided>,
   ): void {
-    const actor = `${event.type}.handler`;
+    const queued: QueuedCommand = { end, event, tick: ctx.tick, at: ctx.now, emitted, decision };
+    this.#queued.push(queued);
+    const spec = this.#spec;
+    if (spec !== null && spec.at === event.seq) this.#applyQueued(spec.draft.root, queued);
+  }
+
+  /** Applies a queued command's events, then its decision, on a draft. */
+  #applyQueued(draft: object, queued: QueuedCommand): void {
+    const { applyEvent } = this.#engine();
+    const { event } = queued;
     const envelope = (type: AnyEventType, entity: string, data: unknown): StoredEnvelope => ({
       // Ids and seqs are given when the events are queued; no applier of a decision reads them.
       id: '',
       seq: 0,
-      tick: ctx.tick,
+      tick: queued.tick,
       type: type.name,
       version: type.version,
       entity,
       data,
-      at: ctx.now,
+      at: queued.at,
       causation: event.id,
       correlation: event.correlation,
-      actor,
+      actor: `${event.type}.handler`,
     });
-    const events = emitted.map((e) => envelope(e.type, e.entity, e.data));
-    events.push(envelope(CommandDecided, event.entity, decision));
-    this.#queued.push({ end, events });
-    const spec = this.#spec;
-    if (spec === null || spec.at !== event.seq) return;
-    const { applyEvent } = this.#engine();
-    for (const e of events) applyEvent(spec.draft.root, e);
+    for (const e of queued.emitted) applyEvent(draft, envelope(e.type, e.entity, e.data));
+    applyEvent(draft, envelope(CommandDecided, event.entity, queued.decision));
   }
 
   /** The system's appliers and drafts, read once (reading the internals builds a record). */
@@ -708,11 +716,29 @@ export class Mediator<S extends object = Record<string, unknown>> {
   }
 }
 
+/** An event a command handler emitted, held until the command is decided. */
+interface QueuedEmit {
+  readonly type: AnyEventType;
+  readonly entity: string;
+  readonly data: unknown;
+}
+
+/** A command decided in the running tick whose events are still queued (see Mediator#queued). */
+interface QueuedCommand {
+  /** The seq its events start at. */
+  readonly end: number;
+  readonly event: Envelope;
+  readonly tick: number;
+  readonly at: number;
+  readonly emitted: readonly QueuedEmit[];
+  readonly decision: DataOf<typeof CommandDecided>;
+}
+
 /** The command handler's context: reads go to the tick, emits wait for the decision. */
 class CommandRun<S extends object> implements CommandContext<S, string> {
   readonly #ctx: ListenerContext<S>;
   readonly #state: Immutable<S>;
-  readonly #emits: { type: AnyEventType; entity: string; data: unknown }[] = [];
+  readonly #emits: QueuedEmit[] = [];
   #open = true;
 
   /** `state`: what the command is decided on (the tick's, or with earlier commands' events). */
@@ -722,7 +748,7 @@ class CommandRun<S extends object> implements CommandContext<S, string> {
   }
 
   /** The events the handler emitted, in order. */
-  get emitted(): readonly { type: AnyEventType; entity: string; data: unknown }[] {
+  get emitted(): readonly QueuedEmit[] {
     return this.#emits;
   }
 

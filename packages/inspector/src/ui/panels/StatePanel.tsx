@@ -4,7 +4,6 @@ import { cachedCall, dataOf, useAgent, useMethod } from '../data/agent.tsx';
 import { useSelection } from '../selection/use-selection.ts';
 import { changedPaths } from '../../state-tree/state-diff.ts';
 import {
-  ancestorsOf,
   branchesToLoad,
   formatPath,
   pathKey,
@@ -101,9 +100,8 @@ export function StatePanel(props: {
   const value = treeAnswer?.value;
   const search = useMemo(() => {
     const matches = searching === '' ? [] : (searchAnswer?.matches ?? []);
-    const toExpand = new Set<string>();
-    for (const match of matches)
-      for (const ancestor of ancestorsOf(match.path)) toExpand.add(pathKey(ancestor));
+    // Every ancestor of a match opens, as every ancestor of a change does.
+    const toExpand = changedPaths(matches.map((m) => m.path)).within;
     return { matches, truncated: searchAnswer?.truncated ?? false, toExpand };
   }, [searching, searchAnswer]);
   const changed = useMemo(() => {

@@ -479,6 +479,9 @@ async function runCommand(
   }
 }
 
+/** The commands that only read: they open the catalog as a reader, beside a running writer. */
+const READ_ONLY_VERBS: ReadonlySet<string> = new Set(['ls', 'find', 'history']);
+
 function exitCodeOf(err: unknown): number {
   if (!isCausewayError(err)) return ExitCode.rejected;
   if (err.code === ErrorCodes.StoreLocked) return ExitCode.locked;
@@ -499,7 +502,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         : ExitCode.ok;
     }
     const files = filesToAdd(options);
-    catalog = await openCatalog(options, { patches: options.inspect });
+    catalog = await openCatalog(options, {
+      patches: options.inspect,
+      readOnly: READ_ONLY_VERBS.has(options.words[0] ?? ''),
+    });
     const code = await runCommand(catalog, options, files);
     if (options.inspect) {
       const { attachInspector } = await import('@causeway/inspector/agent');

@@ -28,14 +28,20 @@ export function defaultStoreUrl(data: string): string {
 /**
  * Opens the catalog: the store named by the URL, rebuilt to its last commit, and the blob
  * folder. A file store is opened as the single writer; a second writer is refused by its lock.
+ * With `readOnly` (the commands that only read) it is opened as a reader: no lock, nothing
+ * written or created, so it can read while another tagfs (`serve`) writes.
  */
 export async function openCatalog(
   place: CatalogPlace,
-  options: { patches?: boolean } = {},
+  options: { patches?: boolean; readOnly?: boolean } = {},
 ): Promise<OpenCatalog> {
-  mkdirSync(resolve(place.data, 'blobs'), { recursive: true });
-  const store = await openStore(place.store);
-  const system = catalogSystem(store, options);
+  const readOnly = options.readOnly === true;
+  if (!readOnly) mkdirSync(resolve(place.data, 'blobs'), { recursive: true });
+  const store = await openStore(place.store, { readOnly });
+  const system = catalogSystem(
+    store,
+    options.patches === undefined ? {} : { patches: options.patches },
+  );
   const mediator = catalogMediator(system);
   try {
     await system.open();

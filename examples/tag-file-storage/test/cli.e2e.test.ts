@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -95,6 +95,13 @@ describe('tagfs, the command line', () => {
     expect(history.stdout).toContain('why: wipe\\u001b[2J');
     expect(history.stdout).not.toContain('\u001b');
     expect(found.stdout).toBe('in/red\\u001b[31m.txt\n');
+  });
+
+  it('lists an empty catalog on a fresh folder without creating anything', async () => {
+    const listed = await tagfs(dir, 'ls');
+
+    expect(listed).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(existsSync(join(dir, '.tagfs'))).toBe(false);
   });
 
   it('refuses a missing file with exit 1 and adds none of the others', async () => {

@@ -103,4 +103,30 @@ describe('tagfs serve', () => {
     expect(second.code).toBe(3);
     expect(second.stderr).toMatch(/lock/i);
   });
+
+  it('reads (ls, find, history) beside a running serve, and sees what it committed', async () => {
+    const { url, token } = await serve();
+    const tagged = await post(url, 'mutation { tag(file: "c.jpg", tags: ["live"]) }', token);
+
+    const listed = await tagfs(dir, 'ls');
+    const found = await tagfs(dir, 'find', 'live');
+    const history = await tagfs(dir, 'history', 'c.jpg');
+    const write = await tagfs(dir, 'tag', 'c.jpg', 'late');
+    const after = await post(
+      url,
+      '{ files(find: "live") { edges { node { name tags } } } }',
+      token,
+    );
+
+    expect(tagged.body.data).toEqual({ tag: ['live'] });
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    expect(listed.stdout).toContain('c.jpg\tlive\n');
+    expect(found).toMatchObject({ code: 0, stdout: 'c.jpg\n' });
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(/FileTagged +tags=live/);
+    expect(write.code).toBe(3);
+    expect(after.body.data).toEqual({
+      files: { edges: [{ node: { name: 'c.jpg', tags: ['live'] } }] },
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  defineComponent,
   defineEvent,
   ErrorCodes,
   input,
@@ -334,6 +335,58 @@ describe('commands', () => {
       'rejected',
     ]);
     expect(mediator.system.state.accounts[account]?.balance).toBe(5);
+  });
+
+  it("answers ctx.query in a handler with the entities the tick's earlier commands made", async () => {
+    const Accounts = defineComponent<Bank['accounts'][string], 'accounts'>('accounts');
+    const Count = defineCommand<Record<string, never>, { accounts: number }, never, 'Count'>(
+      'Count',
+    );
+    const system = bankSystem();
+    const mediator = new Mediator(system, { commands: [OpenAccount, Count] })
+      .handle(OpenAccount, (cmd, ctx) => {
+        ctx.emit(AccountOpened, cmd.entity, { owner: cmd.payload.owner });
+        return { id: cmd.entity };
+      })
+      .handle(Count, (_cmd, ctx) => ({ accounts: ctx.query(Accounts).length }));
+    await openAccount(mediator, 'ada', newEntityId());
+    const ticks = system.lastCommit?.tick ?? 0;
+
+    // One turn: two accounts opened, then a count, decided in one tick in that order.
+    const [, , count] = await Promise.all([
+      mediator.send(command(OpenAccount, newEntityId(), { owner: 'bob' }, { actor: 'bob' })),
+      mediator.send(command(OpenAccount, newEntityId(), { owner: 'cy' }, { actor: 'cy' })),
+      mediator.send(command(Count, newEntityId(), {}, { actor: 'ada' })),
+    ]);
+
+    expect(system.lastCommit?.tick).toBe(ticks + 1);
+    expect(count).toEqual({ accounts: 3 });
+    expect(await mediator.send(command(Count, newEntityId(), {}, { actor: 'ada' }))).toEqual({
+      accounts: 3,
+    });
+  });
+
+  it('refuses a second mediator on a system with CW_INVALID_ARGUMENT, leaving the first whole', async () => {
+    const system = bankSystem();
+    const mediator = bankMediator(system);
+    const account = await openAccount(mediator, 'ada', newEntityId());
+
+    let error: unknown;
+    try {
+      new Mediator(system, { commands: [defineCommand('Other')] });
+    } catch (err) {
+      error = err;
+    }
+    await mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'ada' }));
+
+    expect(isCausewayError(error) && error.code).toBe(ErrorCodes.InvalidArgument);
+    expect((error as Error).message).toMatch(/already has a mediator/);
+    // Two commands about the account, each counted once in its version.
+    expect(
+      await mediator.send(
+        command(Deposit, account, { amount: 1 }, { actor: 'ada', expectedVersion: 2 }),
+      ),
+    ).toEqual({ balance: 6 });
   });
 
   it('spends a balance once across a tick of many commands, in the order they were sent', async () => {

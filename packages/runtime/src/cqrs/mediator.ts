@@ -17,7 +17,7 @@ import { ReadOnlyViews } from '../state/read-only-view.ts';
 import type { StoredEnvelope } from '../events/envelope.ts';
 import type { ListenerContext, ListenerObject, TickResult } from '../loop/types.ts';
 import type { Page } from '../store/port.ts';
-import type { Component } from '../state/component.ts';
+import { Queries, type Component } from '../state/component.ts';
 import {
   commandInput,
   CommandRejected,
@@ -87,6 +87,9 @@ const inputRefusals: ReadonlySet<string> = new Set<string>([
   ErrorCodes.EntityNotOwned,
 ]);
 
+/** The systems a mediator was made for: one each. */
+const MEDIATED = new WeakSet<object>();
+
 /**
  * The CQRS layer over one {@link EventSystem}: commands decided by one handler each inside a
  * tick, queries over read models, and sagas. Bind everything before the system opens its log.
@@ -137,6 +140,16 @@ export class Mediator<S extends object = Record<string, unknown>> {
   #reading: Promise<void> | null = null;
 
   constructor(system: EventSystem<S>, options: MediatorOptions = {}) {
+    if (MEDIATED.has(system)) {
+      // A second one would register the decision's applier again (every command would bump
+      // its entities' versions twice) and decide its commands blind to the first one's.
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        'This system already has a mediator; a system has exactly one. Declare every command, query and saga on that one (new Mediator(system, { commands: [...], queries: [...] }), then .handle(...), .saga(...)).',
+        {},
+      );
+    }
+    MEDIATED.add(system);
     this.#system = system;
     this.#runsStarted = tickRunCounter(system);
     // However the system is driven after a restart (tick, send, a testing kit's resume), the
@@ -741,10 +754,13 @@ class CommandRun<S extends object> implements CommandContext<S, string> {
   readonly #emits: QueuedEmit[] = [];
   #open = true;
 
+  readonly #drafted: boolean;
+
   /** `state`: what the command is decided on (the tick's, or with earlier commands' events). */
   constructor(ctx: ListenerContext<S>, state: Immutable<S>) {
     this.#ctx = ctx;
     this.#state = state;
+    this.#drafted = state !== ctx.state;
   }
 
   /** The events the handler emitted, in order. */
@@ -769,7 +785,10 @@ class CommandRun<S extends object> implements CommandContext<S, string> {
 
   query(...components: readonly Component[]): readonly string[] {
     this.#check('query');
-    return this.#ctx.query(...components);
+    if (!this.#drafted) return this.#ctx.query(...components);
+    // A draft with earlier commands' events: asked of it, uncached (the draft is extended in
+    // place from one command to the next, so its tables keep their identity as they change).
+    return new Queries().query(this.#state, components);
   }
 
   version(entity: string): number {

@@ -1,10 +1,14 @@
-import { decode, encode } from '@msgpack/msgpack';
+import { decode, Encoder } from '@msgpack/msgpack';
 import { InspectorError, InspectorErrorCodes } from './errors.ts';
 import { MAX_CLIENT_FRAME_BYTES, type ClientFrame, type ServerFrame } from './messages.ts';
 
+// Shared: `encode` makes an encoder (and its buffer) a call. Its `encode` returns a copy, which
+// a socket may keep while it sends.
+const frameEncoder = new Encoder({ ignoreUndefined: true });
+
 /** Encodes a frame as msgpack. */
 export function encodeFrame(frame: ClientFrame | ServerFrame): Uint8Array {
-  return encode(frame, { ignoreUndefined: true });
+  return frameEncoder.encode(frame);
 }
 
 function badFrame(message: string, details: Record<string, unknown> = {}): InspectorError {

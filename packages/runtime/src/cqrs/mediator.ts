@@ -93,6 +93,9 @@ const MEDIATED = new WeakSet<object>();
 /**
  * The CQRS layer over one {@link EventSystem}: commands decided by one handler each inside a
  * tick, queries over read models, and sagas. Bind everything before the system opens its log.
+ * A system has one mediator.
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` when `system` has a mediator already.
  *
  * @example
  * ```ts

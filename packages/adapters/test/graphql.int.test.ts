@@ -463,6 +463,16 @@ describe('graphql', () => {
     });
   });
 
+  it('refuses a query nested too deeply to parse with CW_QUERY_TOO_COMPLEX, not an internal error', async () => {
+    await serve();
+    const nested = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+
+    const reply = await as('ada', `query($n: [Int] = ${nested}) { __typename }`);
+
+    expect(reply.data).toBeUndefined();
+    expect(reply.errors?.[0]?.extensions).toMatchObject({ code: ErrorCodes.QueryTooComplex });
+  });
+
   it('refuses a body past the limit with HTTP 413, before authenticating or reading it all', async () => {
     await serve({ secret }, true, { bodyBytes: 64 * 1024 });
     const body = JSON.stringify({ query: `{ me }`, variables: { pad: 'x'.repeat(200_000) } });

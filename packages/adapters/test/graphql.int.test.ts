@@ -428,6 +428,28 @@ describe('graphql', () => {
     });
   });
 
+  it('measures a query whose fragments spread each other twice over in time linear in its text', async () => {
+    await serve();
+    // Each fragment spreads the one before twice: 2^26 fields from 1 KB of text. Walked spread
+    // by spread, measuring it blocked the process for minutes before refusing it.
+    const levels = 26;
+    const fragments = Array.from(
+      { length: levels },
+      (_, k) => `fragment F${k + 1} on Query { ...F${k} ...F${k} }`,
+    );
+    const query = `{ ...F${levels} } fragment F0 on Query { __typename } ${fragments.join(' ')}`;
+    const started = performance.now();
+
+    const reply = await as('ada', query);
+
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(reply.data).toBeUndefined();
+    expect(reply.errors?.[0]?.extensions).toMatchObject({
+      code: ErrorCodes.QueryTooComplex,
+      cost: 2 ** levels,
+    });
+  });
+
   it('refuses a query of more tokens than the limit before validating it', async () => {
     await serve();
     const many = Array.from({ length: 30_000 }, () => '1').join(',');
@@ -439,6 +461,16 @@ describe('graphql', () => {
       code: ErrorCodes.QueryTooComplex,
       maxTokens: 20_000,
     });
+  });
+
+  it('refuses a query nested too deeply to parse with CW_QUERY_TOO_COMPLEX, not an internal error', async () => {
+    await serve();
+    const nested = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+
+    const reply = await as('ada', `query($n: [Int] = ${nested}) { __typename }`);
+
+    expect(reply.data).toBeUndefined();
+    expect(reply.errors?.[0]?.extensions).toMatchObject({ code: ErrorCodes.QueryTooComplex });
   });
 
   it('refuses a body past the limit with HTTP 413, before authenticating or reading it all', async () => {

@@ -207,6 +207,41 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
     expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }, { qty: 2 }, { qty: 3 }]);
   });
 
+  it('publishes the events before a failing one once while it retries, past the duplicate window', async () => {
+    await jsm.streams.delete(names.stream);
+    await ensureEventStream(nc, {
+      name: names.stream,
+      subjects: [`${names.subject}.>`],
+      duplicateWindowMs: 100,
+    });
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    await stockSome(shop, [1, 2, 3]);
+    let broken = true;
+    const relay = new OutboxRelay({
+      system: shop.system,
+      connection: nc,
+      name: 'shop',
+      bucket: names.bucket,
+      retryMs: 50,
+      onError: () => undefined,
+      // The third event goes to a subject no stream captures until it is fixed: it fails.
+      subject: (e) =>
+        (e.data as { qty?: number }).qty === 3 && broken
+          ? `cwtest_nowhere.${e.type}`
+          : `${names.subject}.${e.type}`,
+    });
+
+    await relay.start();
+    await new Promise((r) => setTimeout(r, 1_000));
+    broken = false;
+    await relay.waitFor(shop.system.lastCommit!.lastSeq);
+    await relay.stop();
+
+    const relayed = await streamBodies(jsm, names.stream);
+    expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }, { qty: 2 }, { qty: 3 }]);
+  });
+
   describe('inbox', () => {
     async function publishCommand(cmd: Parameters<typeof encodeCommand>[0], msgId?: string) {
       await jetstream(nc).publish(`${names.subject}.commands`, encodeCommand(cmd), {

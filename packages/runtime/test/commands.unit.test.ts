@@ -483,6 +483,36 @@ describe('commands', () => {
     expect(mediator.system.state.accounts[account]?.balance).toBe(0);
   });
 
+  it.each([
+    ['no id', { payload: { amount: 5 }, expectedVersion: null }],
+    ['an id that is a number', { id: 5, payload: { amount: 5 }, expectedVersion: null }],
+    ['an id that is not a UUIDv7', { id: 'abc', payload: { amount: 5 }, expectedVersion: null }],
+    ['no expectedVersion', { id: newEntityId(), payload: { amount: 5 } }],
+    [
+      'a string expectedVersion',
+      { id: newEntityId(), payload: { amount: 5 }, expectedVersion: '0' },
+    ],
+    ['no payload', { id: newEntityId(), expectedVersion: null }],
+    ['null as its data', null],
+  ])(
+    'refuses a command sent as a raw input with %s, journaling nothing and going on',
+    async (_what, data) => {
+      const mediator = bank();
+      const account = await openAccount(mediator, 'ada', newEntityId());
+      const before = await mediator.system.store.lastInput();
+
+      const err = await rejection(
+        mediator.system.send(input(Deposit.event, account, data as never, 'ada')),
+      );
+
+      expect(err).toMatchObject({ code: ErrorCodes.InvalidCommand });
+      expect(await mediator.system.store.lastInput()).toBe(before);
+      await expect(
+        mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'ada' })),
+      ).resolves.toEqual({ balance: 5 });
+    },
+  );
+
   it('makes the sender the owner of the entity its command created', async () => {
     const mediator = bank();
 

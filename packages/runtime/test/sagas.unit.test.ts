@@ -9,7 +9,14 @@ import {
   reexecute,
   systemInternals,
 } from '../src/index.ts';
-import { command, commandInput, defineSaga, Mediator, SAGAS_TABLE } from '../src/cqrs/index.ts';
+import {
+  command,
+  commandInput,
+  defineCommand,
+  defineSaga,
+  Mediator,
+  SAGAS_TABLE,
+} from '../src/cqrs/index.ts';
 import { CrashingStore, resumeScript, runScript, type Script } from '../src/testing/index.ts';
 import {
   Checkout,
@@ -223,6 +230,42 @@ describe('sagas', () => {
     ]);
     expect(mediator.sagaState(Tally, 'a')).toEqual({ count: 1 });
     expect(mediator.sagaState(Tally, '42')).toBeUndefined();
+    await system.close();
+  });
+
+  it('refuses a ctx.send whose expectedVersion is not a version, recording the reaction as failed', async () => {
+    const Noted = defineEvent<{ version: unknown }>('sagas.Versioned', { entity: 'new' });
+    const Touch = defineCommand<Record<string, never>, null, never, 'sagas.Touch'>('sagas.Touch');
+    const Relay = defineSaga<number>('Relay').on(
+      Noted,
+      (e) => e.entity,
+      (_state, e, ctx) => {
+        ctx.send(Touch, e.entity, {}, { expectedVersion: e.data.version as number });
+        return 1;
+      },
+    );
+    const system = new EventSystem({ seed: 3, initialState: {}, events: [Noted] });
+    system.declareInputs(Noted);
+    const mediator = new Mediator(system).handle(Touch, () => null).saga(Relay);
+    await mediator.start();
+
+    const result = await system.tick(
+      [
+        input(Noted, newEntityId(), { version: '0' }, 'client'),
+        input(Noted, newEntityId(), { version: -1 }, 'client'),
+        input(Noted, newEntityId(), { version: 0.5 }, 'client'),
+      ],
+      { at: t0 },
+    );
+
+    expect(system.halted).toBeNull();
+    expect(result.events.map((e) => e.type)).not.toContain('sagas.Touch');
+    const failures = result.events.filter((e) => e.type === 'causeway.ListenerFailed');
+    expect(failures.map((e) => (e.data as { error: { code: string } }).error.code)).toEqual([
+      'CW_INVALID_COMMAND',
+      'CW_INVALID_COMMAND',
+      'CW_INVALID_COMMAND',
+    ]);
     await system.close();
   });
 });

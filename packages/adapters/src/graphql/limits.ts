@@ -46,6 +46,11 @@ export function measure(
   schema?: GraphQLSchema,
   root?: GraphQLNamedType,
 ): { depth: number; cost: number } {
+  // A fragment's measure at multiplier 1, by name (and whether it is inside introspection): a
+  // fragment's cost grows with the multiplier it is spread under and its depth does not, so it
+  // is walked once however often it is spread. Walking it at every spread made a 1 KB query
+  // whose fragments each spread the one before twice cost 2^n walks (minutes of blocked loop).
+  const measured = new Map<string, { depth: number; cost: number }>();
   const walk = (
     set: SelectionSetNode,
     type: GraphQLNamedType | undefined,
@@ -74,22 +79,24 @@ export function measure(
           if (!inIntrospection) depth = Math.max(depth, inner.depth + 1);
           cost += inner.cost;
         } else if (!inIntrospection) depth = Math.max(depth, 1);
-      } else {
-        let inner: SelectionSetNode | undefined;
-        let condition = s.kind === Kind.INLINE_FRAGMENT ? s.typeCondition : undefined;
-        if (s.kind === Kind.INLINE_FRAGMENT) inner = s.selectionSet;
-        else if (!seen.has(s.name.value)) {
-          const fragment = fragments.get(s.name.value);
-          inner = fragment?.selectionSet;
-          condition = fragment?.typeCondition;
+      } else if (s.kind === Kind.FRAGMENT_SPREAD) {
+        const name = s.name.value;
+        if (seen.has(name)) continue;
+        const key = `${introspection ? 'i' : 'q'}:${name}`;
+        let unit = measured.get(key);
+        if (unit === undefined) {
+          const fragment = fragments.get(name);
+          if (fragment === undefined) continue;
+          const on = schema?.getType(fragment.typeCondition.name.value);
+          unit = walk(fragment.selectionSet, on, 1, new Set([...seen, name]), introspection);
+          measured.set(key, unit);
         }
-        if (inner === undefined) continue;
-        const next =
-          s.kind === Kind.FRAGMENT_SPREAD
-            ? new Set([...seen, s.name.value])
-            : (seen as Set<string>);
+        depth = Math.max(depth, unit.depth);
+        cost += unit.cost * multiplier;
+      } else {
+        const condition = s.typeCondition;
         const on = condition === undefined ? type : schema?.getType(condition.name.value);
-        const r = walk(inner, on, multiplier, next, introspection);
+        const r = walk(s.selectionSet, on, multiplier, seen, introspection);
         depth = Math.max(depth, r.depth);
         cost += r.cost;
       }

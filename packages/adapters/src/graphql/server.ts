@@ -92,9 +92,18 @@ export function graphqlRequestListener<S extends object, L>(
           ),
         ];
       }
+      // graphql-js parses (and validates) by recursion: a query within the token limit but
+      // nested some thousands deep overflows the stack, which is the query's fault, not ours.
+      if (err instanceof RangeError) return [nestedTooDeeply()];
       return [err instanceof GraphQLError ? err : toGraphqlError(err)];
     }
-    const errors = validate(schema, document, rules);
+    let errors: readonly GraphQLError[];
+    try {
+      errors = validate(schema, document, rules);
+    } catch (err) {
+      if (err instanceof RangeError) return [nestedTooDeeply()];
+      throw err;
+    }
     if (errors.length > 0) return errors;
     const contextValue: GraphqlContext<S, L> = {
       principal,
@@ -292,6 +301,13 @@ function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
 
 // graphql-js's words when parsing stops at `maxTokens` ("more that" in graphql 16).
 const tooManyTokens = /Document contains more th(?:an|at) \d+ tokens/;
+
+function nestedTooDeeply(): GraphQLError {
+  return new GraphQLError(
+    'The query is nested too deeply to be read (its selections, lists or objects). Nest them less deeply.',
+    { extensions: { code: ErrorCodes.QueryTooComplex } },
+  );
+}
 
 class BodyTooLarge extends Error {
   constructor(readonly bytes: number) {

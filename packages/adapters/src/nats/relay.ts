@@ -126,7 +126,7 @@ export class OutboxRelay {
     this.#bucket = options.bucket ?? 'causeway_relay';
     this.#follower = new LogFollower({
       source: options.system,
-      handle: (events) => this.#relay(events),
+      handle: (events, handled) => this.#relay(events, handled),
       ...(options.batch === undefined ? {} : { batch: options.batch }),
       retryMs: options.retryMs ?? 250,
       ...(options.onError === undefined ? {} : { onError: options.onError }),
@@ -173,18 +173,20 @@ export class OutboxRelay {
     return this.#follower.waitFor(seq);
   }
 
-  async #relay(events: readonly Envelope[]): Promise<void> {
+  async #relay(events: readonly Envelope[], handled: (seq: number) => void): Promise<void> {
     const types = systemInternals(this.#system).types;
     const relayed = events.filter((e) => types.get(e.type)?.public === true);
     // One at a time, each after the previous one's acknowledgement: published in parallel, a
     // lost publish in the middle of a batch came back on the retry after the ones behind it
-    // were stored, out of log order. A failure retries the batch from its start; what was
-    // stored comes back as duplicates the stream drops, so the position never passes an
-    // unacknowledged event.
+    // were stored, out of log order. Each acknowledged event moves the position, so a failure
+    // retries from the first unacknowledged one, and the position never passes it: retried
+    // from the page's start, a failure that lasted past the stream's duplicate window
+    // published the events before it again at every retry.
     for (const e of relayed) {
       const duplicate = await this.#publish(e);
       this.#published++;
       if (duplicate) this.#duplicates++;
+      handled(e.seq);
     }
     await (this.#kv as KV).put(this.#name, String((events.at(-1) as Envelope).seq));
   }

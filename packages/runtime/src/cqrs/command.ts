@@ -148,6 +148,63 @@ export function command<C extends AnyCommandType>(
   };
 }
 
+/** A value as an error message shows it: a string quoted, anything else as JavaScript prints it. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'object' && value !== null)
+    return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+/**
+ * Checks that `data` is what a command's input carries: an object with the command's id (a
+ * UUIDv7), its payload and its expected version (null, or an integer of 0 or more). `send`
+ * makes such data; an input sent to the system directly, or a saga's `ctx.send`, may not.
+ * `advice`, what to do, ends the message (by default: how to send a command).
+ *
+ * @throws CausewayError `CW_INVALID_COMMAND` naming what is wrong.
+ */
+export function checkCommandData(name: string, data: unknown, advice?: string): void {
+  const fix =
+    advice ??
+    `Send commands with mediator.send(command(${name}, entity, payload)), or input(${name}.event, entity, { id, payload, expectedVersion }, actor) with id a new UUIDv7 (newEntityId()) and expectedVersion null or an integer of 0 or more; nothing was sent.`;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidCommand,
+      `Command "${name}" came with ${data === null ? 'null' : Array.isArray(data) ? 'an array' : `a ${typeof data}`} as its data, not { id, payload, expectedVersion }. ${fix}`,
+      { command: name },
+    );
+  }
+  const { id, expectedVersion } = data as Partial<CommandData<unknown>>;
+  if (typeof id !== 'string' || !isUuidV7(id)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidCommand,
+      `Command "${name}" came with id ${shown(id)}, which is not a UUIDv7. ${fix}`,
+      { command: name, id: shown(id) },
+    );
+  }
+  if (!Object.hasOwn(data, 'payload')) {
+    throw new CausewayError(
+      ErrorCodes.InvalidCommand,
+      `Command "${name}" (${id}) came without a payload. ${fix}`,
+      { command: name, id },
+    );
+  }
+  if (
+    expectedVersion !== null &&
+    (typeof expectedVersion !== 'number' ||
+      !Number.isInteger(expectedVersion) ||
+      expectedVersion < 0)
+  ) {
+    throw new CausewayError(
+      ErrorCodes.InvalidCommand,
+      `Command "${name}" (${id}) expects entity version ${shown(expectedVersion)}; a version is null (no check) or an integer of 0 or more. ${fix}`,
+      { command: name, id, expectedVersion: shown(expectedVersion) },
+    );
+  }
+}
+
 /**
  * The input that carries a command into the loop, for code that drives ticks itself
  * (`system.tick([commandInput(c)])`, scripts, replay tests). `send` uses it too.

@@ -8,6 +8,7 @@ import { portOf, type LoopPort } from '../loop/context.ts';
 import { isThenable } from '../loop/thenable.ts';
 import {
   beforeFirstTick,
+  checkInputsWith,
   systemInternals,
   tickRunCounter,
   type EventSystem,
@@ -19,6 +20,7 @@ import type { ListenerContext, ListenerObject, TickResult } from '../loop/types.
 import type { Page } from '../store/port.ts';
 import { Queries, type Component } from '../state/component.ts';
 import {
+  checkCommandData,
   commandInput,
   CommandRejected,
   Rejection,
@@ -519,6 +521,12 @@ export class Mediator<S extends object = Record<string, unknown>> {
       return known;
     }
     this.#system.register(type.event);
+    // The handler's bookkeeping (outcomes by id, the version check) relies on the command's
+    // envelope: one sent as a raw input without it would be decided under no id, or halt
+    // the system on a CommandDecided it cannot store. Refused before it is journaled.
+    checkInputsWith(this.#system as EventSystem<object>, type.event, (data) =>
+      checkCommandData(type.name, data),
+    );
     const entry: CommandEntry = { type, handler: null };
     this.#commands.set(type.name, entry);
     return entry;
@@ -859,6 +867,12 @@ class SagaRun<S extends object> implements SagaContext<S> {
       payload,
       expectedVersion: options.expectedVersion ?? null,
     };
+    // A version that is not one would be compared as it is: every such command stale.
+    checkCommandData(
+      type.name,
+      data,
+      `Give ctx.send(${type.name}, entity, payload, { expectedVersion }) a version read from ctx.state, or leave it out; the saga's reaction sent nothing.`,
+    );
     this.#ctx.emit(type.event, entity, data as DataOf<C['event']>);
     return id;
   }

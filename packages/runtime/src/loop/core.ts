@@ -137,6 +137,9 @@ export class LoopCore<S extends object> {
 
   // The types clients may send, once declared; null while every registered type may be sent.
   #inputSurface: Set<AnyEventType> | null = null;
+  // Shape checks of input types' payloads beyond storable data, set by a layer over the loop
+  // (the mediator's command envelope): run on inputs from clients, never on journaled ones.
+  readonly #inputChecks = new Map<AnyEventType, (data: unknown) => void>();
   #state: S;
   #timers: readonly Timer[] = [];
   #pending: PendingInput[] = [];
@@ -279,6 +282,14 @@ export class LoopCore<S extends object> {
     }
     const surface = (this.#inputSurface ??= new Set<AnyEventType>());
     for (const type of types) surface.add(type);
+  }
+
+  /**
+   * Has `check` judge the payload of every input of `type` a client sends (after it is found
+   * storable data), before anything is journaled; it throws a `CausewayError` to refuse one.
+   */
+  checkInputsWith(type: AnyEventType, check: (data: unknown) => void): void {
+    this.#inputChecks.set(type, check);
   }
 
   /** Refuses an input type that clients may not send. */
@@ -527,6 +538,7 @@ export class LoopCore<S extends object> {
       ? copyPlainData(i.type.name, i.data, this.settings.limits)
       : i.data;
     checked.data[k] = data;
+    if (!trusted) this.#inputChecks.get(i.type)?.(data);
     if (i.type === EntityAccessGranted) {
       const to = (data as { to?: unknown } | null)?.to;
       if (typeof to !== 'string' || to === '') {

@@ -213,6 +213,33 @@ export function beforeFirstTick(system: EventSystem<object>, prepare: () => Prom
   register(prepare);
 }
 
+const inputCheckers = new WeakMap<
+  object,
+  (type: AnyEventType, check: (data: unknown) => void) => void
+>();
+
+/**
+ * Has `check` judge the payload of every input of `type` that a client sends to `system`
+ * (after it is found storable data), before anything is journaled: it throws a
+ * `CausewayError` to refuse the input. Journaled inputs, being re-executed, are not judged
+ * again. Internal to the runtime (the mediator's check of a command's id and version, which
+ * its handler's bookkeeping relies on); not exported from the package.
+ */
+export function checkInputsWith(
+  system: EventSystem<object>,
+  type: AnyEventType,
+  check: (data: unknown) => void,
+): void {
+  const register = inputCheckers.get(system);
+  if (register === undefined)
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      'checkInputsWith() takes an EventSystem.',
+      {},
+    );
+  register(type, check);
+}
+
 const runCounters = new WeakMap<object, () => number>();
 
 /**
@@ -381,6 +408,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     if (options.inputs !== undefined) this.#core.declareInputs(options.inputs);
     journaledTicks.set(this, (inputs, at) => this.#tickWith(inputs, { at }, true));
     runCounters.set(this, () => this.#core.runsStarted);
+    inputCheckers.set(this, (type, check) => this.#core.checkInputsWith(type, check));
     tickPreparers.set(this, (prepare) => this.#beforeFirstTick.push(prepare));
     internals.set(this, () => ({
       registry: this.#core.entities.records,

@@ -323,4 +323,75 @@ describe('the system keeps its own copy of every payload', () => {
     expect(Object.getPrototypeOf(seen[0]?.bytes)).toBe(Uint8Array.prototype);
     expect(Array.from(seen[0]?.bytes ?? [])).toEqual([1, 2]);
   });
+
+  describe('of public events, relayed as JSON', () => {
+    const Shipped = defineEvent<{ label: Uint8Array[] | string }, 'Shipped'>('Shipped', {
+      entity: 'new',
+      public: true,
+    });
+    const Packed = defineEvent<{ n: number }, 'Packed'>('Packed', { entity: 'new' });
+
+    function shop(): EventSystem<{ n: number }> {
+      const system = new EventSystem<{ n: number }>({
+        seed: 1,
+        store: new MemoryStore(),
+        initialState: { n: 0 },
+        events: [Shipped, Packed],
+      });
+      system.subscribe(Packed, (e, ctx) => {
+        ctx.emit(Shipped, entityId(9), { label: [new Uint8Array([e.data.n])] });
+      });
+      return system;
+    }
+
+    it('refuses an input whose payload holds a byte array, naming its path, and journals nothing', async () => {
+      const system = shop();
+
+      let error: unknown;
+      try {
+        await system.tick(
+          [input(Shipped, entityId(1), { label: [new Uint8Array([1])] }, 'alice')],
+          { at: T0 },
+        );
+      } catch (err) {
+        error = err;
+      }
+
+      expect(isCausewayError(error, 'CW_INVALID_PAYLOAD')).toBe(true);
+      expect((error as { details: { path: string } }).details.path).toBe('$.label[0]');
+      expect((error as Error).message).toMatch(/public event is relayed as JSON/);
+      expect(system.lastCommit).toBeNull();
+    });
+
+    it('fails a listener that emits one with a byte array, committing nothing of the tick', async () => {
+      const system = shop();
+
+      let error: unknown;
+      try {
+        await system.tick([input(Packed, entityId(2), { n: 7 }, 'alice')], { at: T0 });
+      } catch (err) {
+        error = err;
+      }
+
+      // A program error: in development mode (the default) it halts the system.
+      expect(isCausewayError(error, 'CW_LISTENER_FAILED')).toBe(true);
+      expect((error as { details: { code: string } }).details.code).toBe('CW_INVALID_PAYLOAD');
+      expect((error as Error).message).toMatch(/at \$\.label\[0\]: a public event is relayed/);
+      expect((error as Error).message).not.toMatch(/\.\./);
+      expect(system.lastCommit).toBeNull();
+    });
+
+    it('takes a byte array in the payload of an event that is not public', async () => {
+      const system = shop();
+      const Stored = defineEvent<{ bytes: Uint8Array }, 'Stored'>('Stored', { entity: 'new' });
+      system.register(Stored);
+
+      const result = await system.tick(
+        [input(Stored, entityId(3), { bytes: new Uint8Array([1]) }, 'alice')],
+        { at: T0 },
+      );
+
+      expect(result.events.map((e) => e.type)).toEqual(['Stored']);
+    });
+  });
 });

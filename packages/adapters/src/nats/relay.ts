@@ -54,9 +54,10 @@ export const TypeHeader = 'Causeway-Type';
 
 /**
  * The wire form of a relayed event: its envelope as JSON (UTF-8). The JetStream message id
- * (`Nats-Msg-Id`) is the event id. Public events' payloads must therefore be JSON data (no
- * `bigint`, no byte arrays): a payload JSON cannot carry stops the relay at that event, retrying
- * and reporting the error to `onError`.
+ * (`Nats-Msg-Id`) is the event id. Public events' payloads must therefore be JSON data: the
+ * system refuses a byte array in one when it is sent or emitted (`CW_INVALID_PAYLOAD`). An
+ * event a log holds from before that rule stops the relay at itself, retrying and reporting the
+ * error to `onError`.
  *
  * @throws CausewayError `CW_INVALID_PAYLOAD` for a `bigint` or a byte array in the envelope.
  */

@@ -53,7 +53,11 @@ export interface DefineEventOptions {
    * `'any'` when it may be about either (ownership still applies to an existing one).
    */
   readonly entity: EntityRule;
-  /** Mark the type public: relayed to an external bus after commit (see {@link EventType.public}). Default false. */
+  /**
+   * Mark the type public: relayed to an external bus after commit (see {@link EventType.public}),
+   * as JSON, so its payloads may hold no byte array (`CW_INVALID_PAYLOAD` when one is sent or
+   * emitted). Default false.
+   */
   readonly public?: boolean;
   /** Upcasters from each older version to the next: `{ 1: v1 => v2, 2: v2 => v3 }`. */
   readonly upcast?: Readonly<Record<number, Upcaster>>;

@@ -115,6 +115,32 @@ export function copyPlainData(
   return walkPlainData(eventType, value, limits, true);
 }
 
+/**
+ * Refuses a byte array anywhere in the payload of a public event: a relay publishes public
+ * events as JSON, which cannot carry one, and an event it cannot publish would stop it for good.
+ * `value` is plain data already checked (a copy {@link copyPlainData} made); the walk stops at
+ * the first byte array.
+ *
+ * @throws InvalidPayloadError (`CW_INVALID_PAYLOAD`) naming the byte array's path.
+ */
+export function assertPublicPayload(eventType: string, value: unknown, path = '$'): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (ArrayBuffer.isView(value)) {
+    throw new InvalidPayloadError(
+      eventType,
+      path,
+      'a public event is relayed as JSON, which cannot carry a byte array; encode the bytes as a base64 string, or make the event not public',
+    );
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++)
+      assertPublicPayload(eventType, value[i], `${path}[${i}]`);
+    return;
+  }
+  for (const key of Object.keys(value))
+    assertPublicPayload(eventType, (value as Record<string, unknown>)[key], path + pathStep(key));
+}
+
 // The walk of both: checks `value`, and returns its copy when `copying` (else `value`).
 function walkPlainData(
   eventType: string,

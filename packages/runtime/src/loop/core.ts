@@ -2,7 +2,7 @@ import { enablePatches } from 'immer';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
-import { copyPlainData, type PayloadLimits } from '../events/payload.ts';
+import { assertPublicPayload, copyPlainData, type PayloadLimits } from '../events/payload.ts';
 import { assertEntityId, assertEntityIdTime } from '../ids/uuidv7.ts';
 import { Queries } from '../state/component.ts';
 import { StateHasher } from '../state/hash.ts';
@@ -537,6 +537,7 @@ export class LoopCore<S extends object> {
     const data = validatePayloads
       ? copyPlainData(i.type.name, i.data, this.settings.limits)
       : i.data;
+    if (i.type.public) assertPublicPayload(i.type.name, data);
     checked.data[k] = data;
     if (!trusted) this.#inputChecks.get(i.type)?.(data);
     if (i.type === EntityAccessGranted) {

@@ -10,7 +10,7 @@ import { MAX_TICK_TIME } from '../clock/tick-time.ts';
 import { strictViolations } from '../strict/strict-mode.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
-import { copyPlainData } from '../events/payload.ts';
+import { assertPublicPayload, copyPlainData } from '../events/payload.ts';
 import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
@@ -113,6 +113,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     const data = core.settings.validatePayloads
       ? copyPlainData(type.name, emitted, core.settings.limits)
       : emitted;
+    if (type.public) assertPublicPayload(type.name, data);
     if (type.entity !== 'existing') assertEntityId(entity, this.now, core.settings.entitySkewMs);
     core.entities.recordEmitted(type, entity, cause, actor, this);
     const id = this.ids.next();
@@ -161,6 +162,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     const data = core.settings.validatePayloads
       ? copyPlainData(type.name, scheduled, core.settings.limits)
       : scheduled;
+    if (type.public) assertPublicPayload(type.name, data);
     assertEntityId(entity, this.now + delayMs, core.settings.entitySkewMs);
     const timerData: TimerScheduledData = {
       due: this.now + delayMs,
@@ -423,7 +425,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
         : `The failure policy is "halt": tick ${this.tick} was not committed and the system stopped.`;
       const error = new CausewayError(
         ErrorCodes.ListenerFailed,
-        `Listener ${sub.name} failed on ${event === null ? 'its per-tick run' : `"${event.type}" (seq ${event.seq})`}: ${messageOf(failure)}. ${why} Fix the listener and reopen the store; the tick's inputs are journaled and will run again.`,
+        `Listener ${sub.name} failed on ${event === null ? 'its per-tick run' : `"${event.type}" (seq ${event.seq})`}: ${sentence(messageOf(failure))} ${why} Fix the listener and reopen the store; the tick's inputs are journaled and will run again.`,
         {
           listener: sub.name,
           event: event?.id ?? null,
@@ -730,6 +732,11 @@ const IMMER_SET_PROTOTYPE =
 // throw from any trap. Reading them must neither fail the tick nor put them in the log.
 
 /** A thrown value's message, as a string. */
+/** `text` ending in one full stop (a message that ends with one gets no second). */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 function messageOf(err: unknown): string {
   let isError = false;
   try {

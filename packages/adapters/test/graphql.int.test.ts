@@ -9,9 +9,17 @@ import {
   GraphQLSchema,
   GraphQLString,
 } from 'graphql';
-import { CausewayError, ErrorCodes, newEntityId } from '@causeway/runtime';
-import type { Mediator } from '@causeway/runtime/cqrs';
 import {
+  CausewayError,
+  defineEvent,
+  ErrorCodes,
+  EventSystem,
+  input,
+  newEntityId,
+} from '@causeway/runtime';
+import { Mediator } from '@causeway/runtime/cqrs';
+import {
+  eventSubscription,
   serveGraphql,
   type GraphqlAuth,
   type GraphqlServer,
@@ -548,6 +556,60 @@ describe('graphql', () => {
     expect(received).toEqual({
       done: false,
       value: { data: { deposited: { account: ids[0], amount: 7 } } },
+    });
+  });
+
+  it('ends a subscriber that falls behind with a CW_SLOW_CONSUMER error, then completes its stream', async () => {
+    const Noted = defineEvent<{ n: number }, 'Noted'>('Noted', { entity: 'new' });
+    const system = new EventSystem<object>({ seed: 1, initialState: {}, events: [Noted] });
+    const notes = new Mediator(system);
+    await notes.start();
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({
+        name: 'Query',
+        fields: { ok: { type: GraphQLString, resolve: () => 'ok' } },
+      }),
+      subscription: new GraphQLObjectType({
+        name: 'Subscription',
+        fields: {
+          noted: eventSubscription({
+            type: GraphQLString,
+            events: [Noted],
+            maxQueued: 2,
+            resolve: (e) => String((e.data as { n: number }).n),
+          }),
+        },
+      }),
+    });
+    server = await serveGraphql({ schema, mediator: notes, auth: { secret } });
+    const client = createClient({
+      url: `${server.url}/graphql/stream`,
+      headers: { authorization: `Bearer ${await token('ada')}` },
+      retryAttempts: 0,
+    });
+    const replies: unknown[] = [];
+    const read = (async () => {
+      for await (const reply of client.iterate({ query: 'subscription { noted }' }))
+        replies.push(reply);
+    })();
+    // The stream is set up asynchronously: note one at a time until the subscriber sees one.
+    for (let n = 0; n < 50 && replies.length === 0; n++) {
+      await system.tick([input(Noted, newEntityId(), { n }, 'ada')]);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    // One tick of five: more than the two a subscriber may have waiting.
+    await system.tick(
+      Array.from({ length: 5 }, (_, n) => input(Noted, newEntityId(), { n: 100 + n }, 'ada')),
+    );
+    await read;
+    client.dispose();
+    await system.close();
+
+    expect(replies.length).toBeGreaterThanOrEqual(2);
+    expect(replies.at(-1)).toMatchObject({
+      data: { noted: null },
+      errors: [{ extensions: { code: 'CW_SLOW_CONSUMER' } }],
     });
   });
 

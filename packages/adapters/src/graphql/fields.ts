@@ -5,6 +5,7 @@ import {
   type GraphQLOutputType,
 } from 'graphql';
 import {
+  CausewayError,
   ErrorCodes,
   isCausewayError,
   type AnyEventType,
@@ -100,30 +101,68 @@ export function commandField<
   };
 }
 
+/** Options of {@link committedEvents}. */
+export interface CommittedEventsOptions {
+  /**
+   * The most events kept for a reader that has not taken them yet. Past it the iterator ends
+   * with `CW_SLOW_CONSUMER` and stops listening, so a subscriber that never reads cannot grow
+   * the server's memory without bound. Default 10,000.
+   */
+  readonly maxQueued?: number;
+}
+
 /**
  * The events of `types` as each tick commits them, as an async iterator (for subscriptions).
  * Its `return()` stops listening.
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` for a `maxQueued` that is not a positive integer;
+ *   its `next()` rejects with `CW_SLOW_CONSUMER` once more than `maxQueued` events wait.
  */
 export function committedEvents(
   system: EventSystem<object>,
   types: readonly AnyEventType[],
+  options: CommittedEventsOptions = {},
 ): AsyncIterableIterator<Envelope> {
+  const maxQueued = options.maxQueued ?? 10_000;
+  if (!Number.isSafeInteger(maxQueued) || maxQueued < 1) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `maxQueued must be a positive integer, got ${String(maxQueued)}.`,
+      { maxQueued },
+    );
+  }
   const names = new Set(types.map((t) => t.name));
-  const queue: Envelope[] = [];
+  let queue: Envelope[] = [];
   let wake: (() => void) | null = null;
   let done = false;
+  let overflow: CausewayError | null = null;
   const off = system.onCommit((result) => {
+    if (overflow !== null) return;
     for (const e of result.events) if (names.has(e.type)) queue.push(e);
-    if (queue.length > 0) wake?.();
+    if (queue.length > maxQueued) {
+      overflow = new CausewayError(
+        ErrorCodes.SlowConsumer,
+        `The subscription fell more than ${maxQueued} event${maxQueued === 1 ? '' : 's'} behind the log and was ended. Read its events as they come, or subscribe again and catch up from the log.`,
+        { maxQueued },
+      );
+      queue = [];
+      off();
+    }
+    if (queue.length > 0 || overflow !== null) wake?.();
   });
   const iterator: AsyncIterableIterator<Envelope> = {
     [Symbol.asyncIterator]() {
       return iterator;
     },
     async next() {
-      while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
+      while (queue.length === 0 && !done && overflow === null)
+        await new Promise<void>((r) => (wake = r));
       wake = null;
       if (done) return { done: true, value: undefined };
+      if (overflow !== null) {
+        done = true;
+        throw overflow;
+      }
       return { done: false, value: queue.shift() as Envelope };
     },
     return() {
@@ -136,6 +175,11 @@ export function committedEvents(
   return iterator;
 }
 
+/** Why a subscription's stream ended, carried to its field's `resolve` as a last item. */
+class StreamFailure {
+  constructor(readonly error: unknown) {}
+}
+
 /** Options of {@link eventSubscription}. */
 export interface EventSubscriptionOptions<Args, S extends object, L> {
   readonly type: GraphQLOutputType;
@@ -145,6 +189,8 @@ export interface EventSubscriptionOptions<Args, S extends object, L> {
   readonly filter?: (event: Envelope, args: Args, ctx: GraphqlContext<S, L>) => boolean;
   /** The value sent for an event. Default: the envelope. */
   readonly resolve?: (event: Envelope, args: Args, ctx: GraphqlContext<S, L>) => unknown;
+  /** See {@link CommittedEventsOptions.maxQueued}. Default 10,000. */
+  readonly maxQueued?: number;
 }
 
 /** A subscription field pushing committed events live. */
@@ -159,26 +205,41 @@ export function eventSubscription<
     type: options.type,
     ...(options.args === undefined ? {} : { args: options.args }),
     subscribe(_source, args, ctx) {
-      const events = committedEvents(ctx.mediator.system as EventSystem<object>, options.events);
+      const events = committedEvents(
+        ctx.mediator.system as EventSystem<object>,
+        options.events,
+        options.maxQueued === undefined ? {} : { maxQueued: options.maxQueued },
+      );
       const filter = options.filter;
-      if (filter === undefined) return events;
-      const filtered: AsyncIterableIterator<Envelope> = {
+      let ended = false;
+      // A failure of the stream (a subscriber too far behind) is yielded as a last item, which
+      // `resolve` turns into the event's GraphQL error: the client gets its code, and then the
+      // stream completes, where a stream that threw was cut with no reason given.
+      const stream: AsyncIterableIterator<Envelope | StreamFailure> = {
         [Symbol.asyncIterator]() {
-          return filtered;
+          return stream;
         },
         async next() {
-          for (;;) {
-            const n = await events.next();
-            if (n.done === true || filter(n.value, args, ctx)) return n;
+          if (ended) return { done: true, value: undefined };
+          try {
+            for (;;) {
+              const n = await events.next();
+              if (n.done === true || filter === undefined || filter(n.value, args, ctx)) return n;
+            }
+          } catch (error) {
+            ended = true;
+            return { done: false, value: new StreamFailure(error) };
           }
         },
         return() {
+          ended = true;
           return events.return?.() ?? Promise.resolve({ done: true, value: undefined });
         },
       };
-      return filtered;
+      return stream;
     },
     resolve(source, args, ctx) {
+      if (source instanceof StreamFailure) throw toGraphqlError(source.error);
       // The source of a subscription field is what its iterator yielded: an envelope.
       const event = source as Envelope;
       return options.resolve === undefined ? event : options.resolve(event, args, ctx);

@@ -9,7 +9,12 @@
 export { TokenVerifier } from './auth.ts';
 export type { GraphqlAuth, Principal, PublicKeyAuth, SecretAuth } from './auth.ts';
 export { commandField, committedEvents, eventSubscription, toGraphqlError } from './fields.ts';
-export type { CommandFieldOptions, EventSubscriptionOptions, GraphqlContext } from './fields.ts';
+export type {
+  CommandFieldOptions,
+  CommittedEventsOptions,
+  EventSubscriptionOptions,
+  GraphqlContext,
+} from './fields.ts';
 export { measure, queryLimitsRule } from './limits.ts';
 export type { QueryLimits } from './limits.ts';
 export { connectionArgs, connectionType, cursorOf, PageInfoType, toConnection } from './relay.ts';

@@ -100,6 +100,8 @@ export const ErrorCodes = {
   Forbidden: 'CW_FORBIDDEN',
   /** A GraphQL query is deeper or costlier than the server's limits. */
   QueryTooComplex: 'CW_QUERY_TOO_COMPLEX',
+  /** A subscriber fell so far behind the events it follows that its subscription was ended. */
+  SlowConsumer: 'CW_SLOW_CONSUMER',
 } as const;
 
 /** One of the {@link ErrorCodes} values. */

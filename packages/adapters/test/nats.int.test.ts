@@ -358,6 +358,47 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
       expect(shop.system.state.items[item]?.qty).toBe(2);
     });
 
+    it('redelivers a message whose handler keeps throwing later each time, and terminates it after maxDeliveries', async () => {
+      const shop = shopMediator(new MemoryStore(), { add: true });
+      const errors: unknown[] = [];
+      const deliveredAt: number[] = [];
+      const inbox = new CommandInbox({
+        mediator: shop,
+        connection: nc,
+        stream: names.stream,
+        consumer: 'shop_inbox',
+        filterSubject: `${names.subject}.commands`,
+        actor: 'shop',
+        commands: [StockItem, AddStock],
+        retryMs: 150,
+        maxDeliveries: 3,
+        onError: (err, m) => {
+          errors.push(err);
+          if (m !== undefined) deliveredAt.push(performance.now());
+        },
+      });
+      await inbox.start();
+      const item = newEntityId();
+      await publishCommand(command(StockItem, item, { sku: 'kiwi' }));
+      await publishCommand(command(AddStock, item, { qty: 2 }));
+
+      await until(() => inbox.status().terminated === 1, 'the message given up');
+      const failedTicks = (await shop.system.readEvents({ type: 'causeway.ListenerFailed' })).items
+        .length;
+      await inbox.stop();
+
+      expect(inbox.status().retried).toBe(2);
+      expect(failedTicks).toBe(3);
+      // Never redelivered before its delay: 150 ms, then 300 ms.
+      expect(deliveredAt[1]! - deliveredAt[0]!).toBeGreaterThanOrEqual(140);
+      expect(deliveredAt[2]! - deliveredAt[1]!).toBeGreaterThanOrEqual(290);
+      expect(errors.at(-1)).toMatchObject({ code: 'CW_COMMAND_FAILED' });
+      expect((errors.at(-1) as Error).message).toMatch(
+        /failed 3 times \(maxDeliveries\) and was terminated/,
+      );
+      expect(shop.system.state.items[item]?.qty).toBe(0);
+    });
+
     it('hands messages back while the system is halted, and applies them after a restart', async () => {
       const name = `halt-${newEntityId()}`;
       const fail = { add: true };
@@ -462,6 +503,23 @@ describe.skipIf(!nats.available)('NATS relay and inbox options', () => {
     const make = () => new OutboxRelay({ system: shop.system, connection: nc, name: 'a b' });
 
     expect(make).toThrow(/a b/);
+  });
+
+  it('refuses an inbox whose maxDeliveries is not an integer from 1', () => {
+    const shop = shopMediator(new MemoryStore());
+
+    expect(
+      () =>
+        new CommandInbox({
+          mediator: shop,
+          connection: nc,
+          stream: 's',
+          consumer: 'c',
+          actor: 'a',
+          commands: [StockItem],
+          maxDeliveries: 0,
+        }),
+    ).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
   });
 
   it('refuses an inbox with neither commands nor a decoder', () => {

@@ -61,8 +61,22 @@ export interface CommandInboxOptions {
   readonly decode?: InboxDecoder;
   /** Seconds JetStream waits for an ack before redelivering, when the consumer is created. Default 30. */
   readonly ackWaitSeconds?: number;
-  /** Delay before a message whose command failed (or the store failed) is redelivered, in ms. Default 1,000. */
+  /**
+   * Delay before a message whose command failed (or the store failed) is first redelivered, in
+   * ms; it doubles with each later delivery of the same message, up to `maxRetryMs`. Default
+   * 1,000.
+   */
   readonly retryMs?: number;
+  /** The longest delay between two deliveries of a message that keeps failing, in ms. Default 60,000. */
+  readonly maxRetryMs?: number;
+  /**
+   * How many times a message whose command handler keeps throwing (`CW_COMMAND_FAILED`) is
+   * delivered before it is terminated and reported to `onError`. Each failed attempt commits a
+   * tick (the command and its `ListenerFailed` event), so a bound keeps a poisoned message from
+   * filling the log. Failures of the store or a halted system are retried whatever this is.
+   * Default: no bound.
+   */
+  readonly maxDeliveries?: number;
   /**
    * Called for every message that was not applied (malformed, unknown command, failure), for a
    * lost acknowledgement, and when the consumer itself fails (then without a message).
@@ -115,6 +129,19 @@ export class CommandInbox {
         `Inbox "${options.consumer}" has neither commands nor decode; list the commands it accepts or give a decoder.`,
         { consumer: options.consumer },
       );
+    }
+    for (const [name, value, least] of [
+      ['retryMs', options.retryMs, 0],
+      ['maxRetryMs', options.maxRetryMs, 0],
+      ['maxDeliveries', options.maxDeliveries, 1],
+    ] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < least)) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `Inbox "${options.consumer}": ${name} must be an integer from ${least}, got ${String(value)}.`,
+          { consumer: options.consumer, [name]: value },
+        );
+      }
     }
     this.#options = options;
     this.#decode = options.decode ?? commandDecoder(options.commands ?? [], options.actor);
@@ -192,6 +219,21 @@ export class CommandInbox {
     }
   }
 
+  /** Whether a message whose handler threw `deliveries` times is given up. */
+  #givesUp(err: unknown, deliveries: number): boolean {
+    const most = this.#options.maxDeliveries;
+    return (
+      most !== undefined && isCausewayError(err, ErrorCodes.CommandFailed) && deliveries >= most
+    );
+  }
+
+  /** The delay before delivery `deliveries + 1`: `retryMs`, doubled a delivery, capped. */
+  #retryDelay(deliveries: number): number {
+    const first = this.#options.retryMs ?? 1_000;
+    const most = this.#options.maxRetryMs ?? 60_000;
+    return Math.min(most, first * 2 ** Math.min(Math.max(deliveries - 1, 0), 30));
+  }
+
   async #handle(m: JsMsg): Promise<void> {
     if (m.redelivered) this.#redelivered++;
     let cmd: Command<AnyCommandType> | null;
@@ -208,13 +250,18 @@ export class CommandInbox {
       if (cmd !== null) await this.#options.mediator.send(cmd);
     } catch (err) {
       if (!isDecided(err)) {
-        this.#options.onError?.(err, m);
-        if (isRetryable(err)) {
-          m.nak(this.#options.retryMs ?? 1_000);
-          this.#retried++;
-        } else {
+        const deliveries = m.info.deliveryCount;
+        if (!isRetryable(err) || this.#givesUp(err, deliveries)) {
+          this.#options.onError?.(
+            isRetryable(err) ? gaveUp(err, deliveries, m.seq, m.subject) : err,
+            m,
+          );
           m.term();
           this.#terminated++;
+        } else {
+          this.#options.onError?.(err, m);
+          m.nak(this.#retryDelay(deliveries));
+          this.#retried++;
         }
         return;
       }
@@ -227,6 +274,17 @@ export class CommandInbox {
     });
     if (acked) this.#acknowledged++;
   }
+}
+
+/** The error reported for a message terminated after `deliveries` failed attempts. */
+function gaveUp(err: unknown, deliveries: number, seq: number, subject: string): CausewayError {
+  const why = err instanceof Error ? err.message : String(err);
+  return new CausewayError(
+    ErrorCodes.CommandFailed,
+    `Message ${seq} on ${subject} failed ${deliveries} times (maxDeliveries) and was terminated; it will not be delivered again. Its last failure: ${why} Fix the handler, then publish the command again with the same id.`,
+    { seq, subject, deliveries },
+    { cause: err },
+  );
 }
 
 /** A refusal recorded in the log is an outcome: the message was taken. */

@@ -432,8 +432,14 @@ async function runCommand(
     case 'rename': {
       if (rest.length !== 2) throw usage('rename needs a file and its new name.');
       const [name, to] = rest as [string, string];
-      await catalog.mediator.send(command(RenameFile, fileId(catalog, name), { to, why }, as));
-      out([`${printable(name)} → ${printable(to)}`]);
+      const result = await catalog.mediator.send(
+        command(RenameFile, fileId(catalog, name), { to, why }, as),
+      );
+      out([
+        result.renamed
+          ? `${printable(name)} → ${printable(to)}`
+          : `${printable(name)} is already named ${printable(to)}; nothing changed.`,
+      ]);
       return ExitCode.ok;
     }
     case 'rm': {

@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -220,6 +229,39 @@ describe('tagfs, the command line', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('give a name with --user <name>');
     expect(readdirSync(dir)).not.toContain('.tagfs');
+  });
+
+  it('refuses a data folder that is a file with exit 1, naming it and what to pass', async () => {
+    write('a.txt', 'a');
+    write('notes.txt', 'my notes');
+
+    const add = await tagfs(dir, '--data', 'notes.txt', 'add', 'a.txt');
+    const listed = await tagfs(dir, '--data', 'notes.txt', 'ls');
+    const nested = await tagfs(dir, '--data', 'notes.txt/tagfs', 'add', 'a.txt');
+
+    for (const run of [add, listed, nested]) {
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `${JSON.stringify(join(dir, 'notes.txt'))} is a file, not a folder`,
+      );
+      expect(run.stderr).toContain('--data <folder>');
+      expect(run.stderr).not.toContain('ENOTDIR');
+    }
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('my notes');
+  });
+
+  it('renames a file to its own name as a no-op: exit 0, and no event written', async () => {
+    write('a.txt', 'a');
+    await tagfs(dir, 'add', 'a.txt');
+
+    const run = await tagfs(dir, 'rename', 'a.txt', 'a.txt');
+    const history = await tagfs(dir, 'history', 'a.txt');
+
+    expect(run).toMatchObject({
+      code: 0,
+      stdout: 'a.txt is already named a.txt; nothing changed.\n',
+    });
+    expect(history.stdout).not.toContain('FileRenamed');
   });
 
   it('prints usage and exits 2 for an unknown command', async () => {

@@ -8,6 +8,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -262,6 +263,43 @@ describe('tagfs, the command line', () => {
       stdout: 'a.txt is already named a.txt; nothing changed.\n',
     });
     expect(history.stdout).not.toContain('FileRenamed');
+  });
+
+  it('removes a file named twice in one rm once, with exit 0', async () => {
+    write('a.txt', 'a');
+    write('b.txt', 'b');
+    await tagfs(dir, 'add', 'a.txt', 'b.txt');
+
+    const run = await tagfs(dir, 'rm', 'a.txt', 'a.txt');
+
+    expect(run).toMatchObject({ code: 0, stdout: 'removed a.txt\n', stderr: '' });
+    expect((await tagfs(dir, 'ls')).stdout).toBe('b.txt\t\n');
+  });
+
+  it('refuses a path that is not a regular file or folder (a FIFO) with exit 1 instead of waiting on it', async () => {
+    write('a.txt', 'a');
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+
+    const run = await tagfs(dir, 'add', 'a.txt', 'pipe');
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'Cannot add "pipe": it is a FIFO (named pipe), not a regular file or a folder',
+    );
+    expect(readdirSync(dir)).not.toContain('.tagfs');
+  }, 20_000);
+
+  it('refuses a --port that is not a port number with exit 2 before opening the catalog', async () => {
+    const runs = await Promise.all([
+      tagfs(dir, 'serve', '--port', ''),
+      tagfs(dir, 'serve', '--port', '70000'),
+      tagfs(dir, 'serve', '--port', '0x10'),
+    ]);
+
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2]);
+    expect(runs[1]?.stderr).toContain('--port 70000 is not a port number (0 to 65535).');
+    expect(runs[0]?.stderr).toContain('--port "" is not a port number (0 to 65535).');
+    expect(readdirSync(dir)).not.toContain('.tagfs');
   });
 
   it('prints usage and exits 2 for an unknown command', async () => {

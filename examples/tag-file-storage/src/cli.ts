@@ -90,6 +90,11 @@ function parseArgs(argv: readonly string[]): Options {
     if (valued.has(arg)) {
       const value = argv[++i];
       if (value === undefined) throw usage(`${arg} needs a value.`);
+      // One value would be dropped without a word, and which one is a guess.
+      if (values.has(arg))
+        throw usage(
+          `${arg} is given twice (${JSON.stringify(values.get(arg))} and ${JSON.stringify(value)}); give it once.`,
+        );
       values.set(arg, value);
     } else if (arg.startsWith('--')) {
       flags.add(arg);

@@ -222,6 +222,16 @@ describe('tagfs, the command line', () => {
     expect(run.stderr).toContain('--tags is an option of ls, not of find.');
   });
 
+  it('refuses an option given twice with exit 2 rather than dropping one of its values', async () => {
+    write('a.txt', 'a');
+
+    const run = await tagfs(dir, '--why', 'first', '--why', 'second', 'add', 'a.txt');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--why is given twice ("first" and "second"); give it once.');
+    expect(readdirSync(dir)).not.toContain('.tagfs');
+  });
+
   it('refuses an empty user with exit 2 and a hint', async () => {
     write('a.txt', 'a');
 

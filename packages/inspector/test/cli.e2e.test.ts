@@ -160,15 +160,17 @@ describe('causeway-inspector arguments', () => {
     }
   });
 
-  it('refuses an unknown option, a port out of range and an option of open given to attach with exit 2, naming each', async () => {
+  it('refuses an unknown option, a port out of range, an option of open given to attach and a repeated --port with exit 2, naming each', async () => {
     const runs = await Promise.all([
       runCli(['open', `file:${dir}`, '--prot', '5']),
       runCli(['open', `file:${dir}`, '--port', '70000']),
       runCli(['attach', 'ws://127.0.0.1:1/ws?token=x', '--system', app]),
       runCli(['open']),
+      runCli(['open', `file:${dir}`, '--port', '1', '--port', '2']),
     ]);
 
-    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2]);
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2]);
+    expect(runs[4]?.stderr).toContain('--port is given twice ("1" and "2"); give it once.');
     expect(runs[0]?.stderr).toContain('Unknown option "--prot".');
     expect(runs[1]?.stderr).toContain(
       '--port must be a port number from 0 to 65535 (0: a free one), got "70000".',

@@ -71,7 +71,12 @@ function parse(args: readonly string[]): Parsed {
       const value = args[i + 1];
       if (value === undefined || value.startsWith('--'))
         throw new UsageError(`${arg} needs a value.`);
-      flags.set(name, [...(flags.get(name) ?? []), value]);
+      const given = flags.get(name) ?? [];
+      if (given.length > 0 && OPTIONS.get(name)?.repeatable !== true)
+        throw new UsageError(
+          `${arg} is given twice (${JSON.stringify(given[0])} and ${JSON.stringify(value)}); give it once.`,
+        );
+      flags.set(name, [...given, value]);
       i++;
     } else positional.push(arg);
   }

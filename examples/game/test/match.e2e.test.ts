@@ -12,7 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileStore } from '@causeway/adapters/file';
-import { firstDivergence, reexecute, type EventStore } from '@causeway/runtime';
+import {
+  defineEvent,
+  EventSystem,
+  firstDivergence,
+  input,
+  newEntityId,
+  reexecute,
+  type EventStore,
+} from '@causeway/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeWorld } from '../src/sim/world.ts';
 import { startRelay } from './relay-fixture.ts';
@@ -156,6 +164,20 @@ describe('the match command', () => {
     expect(run.out).toContain(`${file} is a file, not a folder`);
     expect(run.out).not.toContain('ENOTDIR');
     expect(readFileSync(file, 'utf8')).toBe('my notes');
+  }, 30_000);
+
+  it('verify refuses the log of another app as not a game log, with exit 1, instead of reporting a divergence', async () => {
+    const dir = join(root, 'other-app');
+    const Noted = defineEvent<{ text: string }>('Noted', { version: 1, entity: 'new' });
+    const other = new EventSystem({ store: new FileStore({ dir }), seed: 1, events: [Noted] });
+    await other.tick([input(Noted, newEntityId(), { text: 'hi' }, 'ada')], { at: Date.now() });
+    await other.close();
+
+    const run = await gameCli('verify', dir);
+
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain(`${dir} holds a Causeway log, but not of this game`);
+    expect(run.out).not.toContain('Divergence');
   }, 30_000);
 
   it('writes a new match over the log of an earlier one', async () => {

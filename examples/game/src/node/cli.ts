@@ -207,6 +207,11 @@ async function openLog(dir: string): Promise<{ store: EventStore; seed: number }
     throw new Error(
       `No game log in ${resolve(dir)}: make one with \`npm run game -- match ${dir}\`.`,
     );
+  // Another app's log has a seed too; re-running it as the game would report a "divergence".
+  if (!(await isGameLog(resolve(dir))))
+    throw new Error(
+      `${resolve(dir)} holds a Causeway log, but not of this game (its inputs are not the game's). Give the folder of a match or a served world.`,
+    );
   const store = new FileStore({ dir: resolve(dir), readOnly: true });
   await store.open();
   return { store, seed };

@@ -102,6 +102,16 @@ describe('the serve command', () => {
   }, 30_000);
 });
 
+describe('the bot command', () => {
+  it('reports a relay it cannot reach with exit 1 and no stack trace', async () => {
+    const run = await gameCli('bot', '--url', 'ws://127.0.0.1:1/ws', '--name', 'viper');
+
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain('viper: The connection to the relay at ws://127.0.0.1:1/ws failed');
+    expect(run.out).not.toMatch(/^\s+at /m);
+  }, 30_000);
+});
+
 describe('a match of bots across processes', () => {
   it('ends with identical logs on every peer', async () => {
     const running = await startRelay({ seed: SEED, tickMs: 20, lastTick: TICKS, startWith: 3 });

@@ -276,6 +276,10 @@ function bot(values: Record<string, string | boolean | undefined>): void {
   const name = values.name;
   if (typeof url !== 'string' || typeof name !== 'string')
     throw new Error('bot needs --url and --name.');
+  if (!/^wss?:\/\//.test(url))
+    throw new Error(
+      `bot takes the relay's WebSocket URL (ws://127.0.0.1:8080/ws, as serve prints it), got ${JSON.stringify(url)}.`,
+    );
   const dir = typeof values.dir === 'string' ? resolve(values.dir) : null;
   const desync =
     values.desync === undefined ? undefined : int(values.desync as string, 1, '--desync');
@@ -294,7 +298,7 @@ function bot(values: Record<string, string | boolean | undefined>): void {
       });
     },
     onError: (err) => {
-      process.stderr.write(`${name}: ${String(err)}\n`);
+      process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);
     },
   });

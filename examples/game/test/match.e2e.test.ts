@@ -1,10 +1,26 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileStore } from '@causeway/adapters/file';
-import { firstDivergence, reexecute, type EventStore } from '@causeway/runtime';
+import {
+  defineEvent,
+  EventSystem,
+  firstDivergence,
+  input,
+  newEntityId,
+  reexecute,
+  type EventStore,
+} from '@causeway/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeWorld } from '../src/sim/world.ts';
 import { startRelay } from './relay-fixture.ts';
@@ -68,6 +84,34 @@ async function readerOf(dir: string): Promise<FileStore> {
   return store;
 }
 
+describe('the serve command', () => {
+  it('refuses a port out of range with exit 1 naming the value and the range, before opening the world', async () => {
+    const dir = join(root, 'world');
+
+    const runs = await Promise.all([
+      gameCli('serve', '--dir', dir, '--port', '70000'),
+      gameCli('serve', '--dir', dir, '--port', '80.5'),
+    ]);
+
+    expect(runs.map((r) => r.code)).toEqual([1, 1]);
+    expect(runs[0]?.out).toContain(
+      '--port takes a port number from 0 to 65535 (0: a free one), got "70000".',
+    );
+    expect(runs[1]?.out).toContain('--port takes a whole number, got "80.5".');
+    expect(existsSync(dir)).toBe(false);
+  }, 30_000);
+});
+
+describe('the bot command', () => {
+  it('reports a relay it cannot reach with exit 1 and no stack trace', async () => {
+    const run = await gameCli('bot', '--url', 'ws://127.0.0.1:1/ws', '--name', 'viper');
+
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain('viper: The connection to the relay at ws://127.0.0.1:1/ws failed');
+    expect(run.out).not.toMatch(/^\s+at /m);
+  }, 30_000);
+});
+
 describe('a match of bots across processes', () => {
   it('ends with identical logs on every peer', async () => {
     const running = await startRelay({ seed: SEED, tickMs: 20, lastTick: TICKS, startWith: 3 });
@@ -118,6 +162,32 @@ describe('the match command', () => {
 
     expect(run.code, run.out).toBe(1);
     expect(run.out).toContain('--ticks takes a whole number of at least 1, got "0".');
+  }, 30_000);
+
+  it('refuses a folder that is a file with exit 1, and leaves the file as it was', async () => {
+    const file = join(root, 'notes.txt');
+    writeFileSync(file, 'my notes');
+
+    const run = await gameCli('match', file, '--bots', '1', '--ticks', '5');
+
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain(`${file} is a file, not a folder`);
+    expect(run.out).not.toContain('ENOTDIR');
+    expect(readFileSync(file, 'utf8')).toBe('my notes');
+  }, 30_000);
+
+  it('verify refuses the log of another app as not a game log, with exit 1, instead of reporting a divergence', async () => {
+    const dir = join(root, 'other-app');
+    const Noted = defineEvent<{ text: string }>('Noted', { version: 1, entity: 'new' });
+    const other = new EventSystem({ store: new FileStore({ dir }), seed: 1, events: [Noted] });
+    await other.tick([input(Noted, newEntityId(), { text: 'hi' }, 'ada')], { at: Date.now() });
+    await other.close();
+
+    const run = await gameCli('verify', dir);
+
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain(`${dir} holds a Causeway log, but not of this game`);
+    expect(run.out).not.toContain('Divergence');
   }, 30_000);
 
   it('writes a new match over the log of an earlier one', async () => {

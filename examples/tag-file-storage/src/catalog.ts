@@ -100,10 +100,10 @@ export const UntagFile = defineCommand<
   'UNKNOWN_FILE' | 'UNKNOWN_TAG' | 'NOT_TAGGED',
   'UntagFile'
 >('UntagFile');
-/** Renames a file. */
+/** Renames a file; to its own name, it changes nothing (`renamed: false`). */
 export const RenameFile = defineCommand<
   { to: string } & Why,
-  { name: string },
+  { name: string; renamed: boolean },
   'UNKNOWN_FILE' | 'DUPLICATE_NAME' | 'INVALID_NAME',
   'RenameFile'
 >('RenameFile');
@@ -272,6 +272,9 @@ export function catalogMediator(system: EventSystem<Catalog>): Mediator<Catalog>
         return ctx.reject('UNKNOWN_FILE', `No file has id ${cmd.entity}.`, { id: cmd.entity });
       const problem = nameProblem(cmd.payload.to);
       if (problem !== null) return ctx.reject('INVALID_NAME', problem, { name: cmd.payload.to });
+      // Like adding the same file again or giving a tag it has, naming a file what it is
+      // already named is accepted and records nothing.
+      if (file.name === cmd.payload.to) return { name: file.name, renamed: false };
       if (entryOf(ctx.state.names, cmd.payload.to) !== undefined)
         return ctx.reject(
           'DUPLICATE_NAME',
@@ -283,7 +286,7 @@ export function catalogMediator(system: EventSystem<Catalog>): Mediator<Catalog>
         to: cmd.payload.to,
         why: cmd.payload.why,
       });
-      return { name: cmd.payload.to };
+      return { name: cmd.payload.to, renamed: true };
     })
     .handle(RemoveFile, (cmd, ctx) => {
       const file = ctx.state.files[cmd.entity];

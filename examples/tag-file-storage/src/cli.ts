@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { userInfo } from 'node:os';
 import {
@@ -90,6 +90,11 @@ function parseArgs(argv: readonly string[]): Options {
     if (valued.has(arg)) {
       const value = argv[++i];
       if (value === undefined) throw usage(`${arg} needs a value.`);
+      // One value would be dropped without a word, and which one is a guess.
+      if (values.has(arg))
+        throw usage(
+          `${arg} is given twice (${JSON.stringify(values.get(arg))} and ${JSON.stringify(value)}); give it once.`,
+        );
       values.set(arg, value);
     } else if (arg.startsWith('--')) {
       flags.add(arg);
@@ -108,6 +113,13 @@ function parseArgs(argv: readonly string[]): Options {
   for (const [option, command] of COMMAND_OPTIONS)
     if ((flags.has(option) || values.has(option)) && verb !== undefined && verb !== command)
       throw usage(`${option} is an option of ${command}, not of ${verb}.`);
+  // Checked here, before the catalog is opened (and its folder made): `Number` would take
+  // '' as 0 (a random port) and 0x10 as 16.
+  const port = values.get('--port');
+  if (port !== undefined && (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65535))
+    throw usage(
+      `--port ${/^[0-9]+$/.test(port) ? port : JSON.stringify(port)} is not a port number (0 to 65535).`,
+    );
   const user = values.get('--user') ?? process.env['TAGFS_USER'] ?? userInfo().username;
   if (user === '')
     throw usage('The user is empty: give a name with --user <name> (or $TAGFS_USER).');
@@ -136,7 +148,17 @@ export function collect(path: string): FileToAdd[] {
       { path },
     );
   }
-  if (!stat.isDirectory()) return [{ path, name: basename(path) }];
+  if (!stat.isDirectory()) {
+    // Reading a FIFO waits for a writer forever and a device never ends or gives nothing:
+    // only regular files are content to store.
+    if (!stat.isFile())
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Cannot add ${JSON.stringify(path)}: it is ${specialKind(stat)}, not a regular file or a folder. Leave it out; nothing was added.`,
+        { path },
+      );
+    return [{ path, name: basename(path) }];
+  }
   const root = resolve(path, '..');
   const out: FileToAdd[] = [];
   const walk = (dir: string): void => {
@@ -168,6 +190,15 @@ export function collect(path: string): FileToAdd[] {
   };
   walk(resolve(path));
   return out;
+}
+
+/** What a path that is neither a regular file nor a folder is, in words. */
+function specialKind(stat: Stats): string {
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'not a file';
 }
 
 function fileId(catalog: OpenCatalog, name: string): string {
@@ -432,13 +463,20 @@ async function runCommand(
     case 'rename': {
       if (rest.length !== 2) throw usage('rename needs a file and its new name.');
       const [name, to] = rest as [string, string];
-      await catalog.mediator.send(command(RenameFile, fileId(catalog, name), { to, why }, as));
-      out([`${printable(name)} → ${printable(to)}`]);
+      const result = await catalog.mediator.send(
+        command(RenameFile, fileId(catalog, name), { to, why }, as),
+      );
+      out([
+        result.renamed
+          ? `${printable(name)} → ${printable(to)}`
+          : `${printable(name)} is already named ${printable(to)}; nothing changed.`,
+      ]);
       return ExitCode.ok;
     }
     case 'rm': {
       if (rest.length === 0) throw usage('rm needs at least one file.');
-      const ids = rest.map((name) => fileId(catalog, name));
+      // A file named twice (or by its name and its id) is removed once.
+      const ids = new Set(rest.map((name) => fileId(catalog, name)));
       for (const id of ids) {
         const result = await catalog.mediator.send(command(RemoveFile, id, { why }, as));
         out([`removed ${printable(result.name)}`]);
@@ -465,8 +503,6 @@ async function runCommand(
     case 'serve': {
       const { serveCatalog } = await import('./serve.ts');
       const port = Number(options.values.get('--port') ?? '4400');
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw usage(`--port ${options.values.get('--port')} is not a port number (0 to 65535).`);
       const server = await serveCatalog(catalog, { port, user: options.user, data: options.data });
       await new Promise<void>((done) => process.once('SIGINT', done));
       await server.close();

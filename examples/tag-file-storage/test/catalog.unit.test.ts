@@ -177,6 +177,16 @@ describe('catalog commands', () => {
     expect(mediator.system.state.files[id]?.name).toBe('a.txt');
   });
 
+  it('accepts renaming a file to its own name without an event', async () => {
+    const mediator = await started();
+    const id = await addFile(mediator, 'a.txt');
+
+    const result = await mediator.send(command(RenameFile, id, { to: 'a.txt', why }, as));
+
+    expect(result).toEqual({ name: 'a.txt', renamed: false });
+    expect((await mediator.system.readEvents({ type: 'FileRenamed' })).items).toEqual([]);
+  });
+
   it('removes a file from the files, the names and the tag index', async () => {
     const mediator = await started();
     const id = await addFile(mediator, 'a.txt');

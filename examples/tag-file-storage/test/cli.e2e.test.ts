@@ -1,4 +1,14 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -212,6 +222,16 @@ describe('tagfs, the command line', () => {
     expect(run.stderr).toContain('--tags is an option of ls, not of find.');
   });
 
+  it('refuses an option given twice with exit 2 rather than dropping one of its values', async () => {
+    write('a.txt', 'a');
+
+    const run = await tagfs(dir, '--why', 'first', '--why', 'second', 'add', 'a.txt');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--why is given twice ("first" and "second"); give it once.');
+    expect(readdirSync(dir)).not.toContain('.tagfs');
+  });
+
   it('refuses an empty user with exit 2 and a hint', async () => {
     write('a.txt', 'a');
 
@@ -219,6 +239,76 @@ describe('tagfs, the command line', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('give a name with --user <name>');
+    expect(readdirSync(dir)).not.toContain('.tagfs');
+  });
+
+  it('refuses a data folder that is a file with exit 1, naming it and what to pass', async () => {
+    write('a.txt', 'a');
+    write('notes.txt', 'my notes');
+
+    const add = await tagfs(dir, '--data', 'notes.txt', 'add', 'a.txt');
+    const listed = await tagfs(dir, '--data', 'notes.txt', 'ls');
+    const nested = await tagfs(dir, '--data', 'notes.txt/tagfs', 'add', 'a.txt');
+
+    for (const run of [add, listed, nested]) {
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `${JSON.stringify(join(dir, 'notes.txt'))} is a file, not a folder`,
+      );
+      expect(run.stderr).toContain('--data <folder>');
+      expect(run.stderr).not.toContain('ENOTDIR');
+    }
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('my notes');
+  });
+
+  it('renames a file to its own name as a no-op: exit 0, and no event written', async () => {
+    write('a.txt', 'a');
+    await tagfs(dir, 'add', 'a.txt');
+
+    const run = await tagfs(dir, 'rename', 'a.txt', 'a.txt');
+    const history = await tagfs(dir, 'history', 'a.txt');
+
+    expect(run).toMatchObject({
+      code: 0,
+      stdout: 'a.txt is already named a.txt; nothing changed.\n',
+    });
+    expect(history.stdout).not.toContain('FileRenamed');
+  });
+
+  it('removes a file named twice in one rm once, with exit 0', async () => {
+    write('a.txt', 'a');
+    write('b.txt', 'b');
+    await tagfs(dir, 'add', 'a.txt', 'b.txt');
+
+    const run = await tagfs(dir, 'rm', 'a.txt', 'a.txt');
+
+    expect(run).toMatchObject({ code: 0, stdout: 'removed a.txt\n', stderr: '' });
+    expect((await tagfs(dir, 'ls')).stdout).toBe('b.txt\t\n');
+  });
+
+  it('refuses a path that is not a regular file or folder (a FIFO) with exit 1 instead of waiting on it', async () => {
+    write('a.txt', 'a');
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+
+    const run = await tagfs(dir, 'add', 'a.txt', 'pipe');
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'Cannot add "pipe": it is a FIFO (named pipe), not a regular file or a folder',
+    );
+    expect(readdirSync(dir)).not.toContain('.tagfs');
+  }, 20_000);
+
+  it('refuses a --port that is not a port number with exit 2 before opening the catalog', async () => {
+    const runs = await Promise.all([
+      tagfs(dir, 'serve', '--port', ''),
+      tagfs(dir, 'serve', '--port', '70000'),
+      tagfs(dir, 'serve', '--port', '0x10'),
+    ]);
+
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2]);
+    expect(runs[1]?.stderr).toContain('--port 70000 is not a port number (0 to 65535).');
+    expect(runs[0]?.stderr).toContain('--port "" is not a port number (0 to 65535).');
     expect(readdirSync(dir)).not.toContain('.tagfs');
   });
 

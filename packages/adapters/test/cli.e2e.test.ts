@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { open, readdir, stat } from 'node:fs/promises';
+import { chmod, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,10 +20,23 @@ interface Run {
 
 /** Runs `causeway …` in a child process, as `npm run causeway -- …` does. */
 function causeway(...args: string[]): Promise<Run> {
+  return causewayAs(null, ...args);
+}
+
+/**
+ * Runs `causeway …` as another user through `setpriv` (which also drops root's power to read
+ * any file), or as this process's user when `as` is null.
+ */
+function causewayAs(as: { uid: number; gid: number } | null, ...args: string[]): Promise<Run> {
+  const node = [process.execPath, '--conditions=@causeway/source', '--import', 'tsx', main];
+  const argv =
+    as === null
+      ? node
+      : ['setpriv', `--reuid=${as.uid}`, `--regid=${as.gid}`, '--clear-groups', ...node];
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
-      ['--conditions=@causeway/source', '--import', 'tsx', main, ...args],
+      argv[0] as string,
+      [...argv.slice(1), ...args],
       { cwd: root },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
@@ -106,6 +119,31 @@ describe('causeway store', () => {
       expect(run.stderr).toContain('holds no file store');
     }
     expect(await readdir(other)).toEqual([]);
+  });
+
+  it('check and repair call a path that is a file a file, with exit 2', async () => {
+    const file = join(dir, 'log.manifest');
+
+    for (const command of ['check', 'repair']) {
+      const run = await causeway('store', command, file);
+      expect(run.code, run.stdout).toBe(2);
+      expect(run.stderr).toContain(`${file} is a file, not a folder`);
+    }
+  });
+
+  it('check of a segment it may not read asks for read access, not write access', async () => {
+    // Root reads any file: run the check as nobody, who may enter the folder but not read the log.
+    const nobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : null;
+    await chmod(dir, 0o755);
+    await chmod(join(dir, '00000001.seg'), 0o000);
+
+    const run = await causewayAs(nobody, 'store', 'check', dir);
+    await chmod(join(dir, '00000001.seg'), 0o644);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('(EACCES): permission was denied');
+    expect(run.stderr).toContain("Give this process read access to the store's folder and files");
+    expect(run.stderr).not.toContain('readOnly');
   });
 
   it('prints usage and exits 2 for an unknown command', async () => {

@@ -42,6 +42,25 @@ function startCli(args: readonly string[]): Promise<{ url: string; output: () =>
   });
 }
 
+/** Runs the CLI to its end: its exit code and what it printed on each stream. */
+function runCli(
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@causeway/source', '--import', 'tsx', cli, ...args],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => {
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 function wsOf(httpUrl: string): string {
   const url = new URL(httpUrl);
   return `ws://${url.host}/ws${url.search}`;
@@ -124,6 +143,41 @@ describe('causeway-inspector open', () => {
     expect((await client.call('events', { limit: 5 })).events).toHaveLength(5);
     client.close();
     expect(output()).toContain('no --system given');
+  });
+});
+
+describe('causeway-inspector arguments', () => {
+  it('prints the usage and exits 0 for --help, before or after the command', async () => {
+    const runs = await Promise.all([
+      runCli(['--help']),
+      runCli(['open', '--help']),
+      runCli(['-h']),
+    ]);
+
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain('causeway-inspector open <store-url>');
+    }
+  });
+
+  it('refuses an unknown option, a port out of range, an option of open given to attach and a repeated --port with exit 2, naming each', async () => {
+    const runs = await Promise.all([
+      runCli(['open', `file:${dir}`, '--prot', '5']),
+      runCli(['open', `file:${dir}`, '--port', '70000']),
+      runCli(['attach', 'ws://127.0.0.1:1/ws?token=x', '--system', app]),
+      runCli(['open']),
+      runCli(['open', `file:${dir}`, '--port', '1', '--port', '2']),
+    ]);
+
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2]);
+    expect(runs[4]?.stderr).toContain('--port is given twice ("1" and "2"); give it once.');
+    expect(runs[0]?.stderr).toContain('Unknown option "--prot".');
+    expect(runs[1]?.stderr).toContain(
+      '--port must be a port number from 0 to 65535 (0: a free one), got "70000".',
+    );
+    expect(runs[2]?.stderr).toContain('--system is an option of open, not of attach.');
+    expect(runs[3]?.stderr).toContain('open needs the store URL');
+    for (const run of runs) expect(run.stderr).toContain('Usage:');
   });
 });
 

@@ -98,6 +98,29 @@ describe('a poison input', () => {
     expect(check).toMatchObject({ ok: true, ticks: 2 });
   });
 
+  it('says that no input is waiting when every journaled input has run, instead of an empty range', async () => {
+    const system = loopingSystem(new MemoryStore());
+    await system.tick([created], { at: T0 });
+
+    const refused = journalInputRejection(system.store, 1, 'why not');
+
+    await expect(refused).rejects.toThrow(
+      /^Input 1 is not waiting for a tick in memory:[^:]*: no input is; every journaled input \(1\) ran in a committed tick\./,
+    );
+  });
+
+  it('names the one input that is waiting when another is asked for', async () => {
+    const system = loopingSystem(new MemoryStore());
+    await system.tick([created], { at: T0 });
+    await system.accept([fine]);
+
+    const refused = journalInputRejection(system.store, 1, 'why not');
+
+    await expect(refused).rejects.toThrow(
+      /: only input 2 is; input 1 ran in a committed tick\. Only an input that has not run can be rejected\.$/,
+    );
+  });
+
   it.each([
     ['a committed input', 1],
     ['an input never journaled', 9],

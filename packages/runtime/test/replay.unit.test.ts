@@ -217,6 +217,42 @@ describe('firstDivergence', () => {
     });
   });
 
+  it('says plainly which log is empty when one side holds no tick', async () => {
+    const live = await liveRun();
+    const options = { makeSystem: makeWorld, sides: ['live', 'backup'] as const };
+
+    const emptyB = await firstDivergence(live, new MemoryStore(), options);
+    const emptyA = await firstDivergence(new MemoryStore(), live, options);
+
+    expect(emptyB.ok === false && emptyB.divergence.error).toBe(
+      'the log of backup is empty: it holds no committed tick',
+    );
+    const report = emptyB.ok ? '' : formatDivergence(emptyB.divergence);
+    expect(report).toMatch(
+      /^Divergence at tick 1: the log of backup is empty: it holds no committed tick\.\n/,
+    );
+    expect(report).toContain('  backup: no tick (empty log)');
+    expect(report).toContain(
+      'State after tick 1 not compared: the log of backup is empty, so there is no state to compare.',
+    );
+    expect(report).not.toContain('side b');
+    expect(emptyA.ok ? '' : formatDivergence(emptyA.divergence)).toMatch(
+      /^Divergence at tick 1: the log of live is empty: it holds no committed tick\.\n/,
+    );
+  });
+
+  it('says where the shorter log ends when one side lacks a tick', async () => {
+    const a = await liveRun();
+    const b = makeWorld(new MemoryStore());
+    await runScript(b, worldScript().slice(0, 4));
+
+    const check = await firstDivergence(a, b);
+
+    expect(check.ok ? '' : formatDivergence(check.divergence)).toMatch(
+      /^Divergence at tick 5: the log of b ends at tick 4\.\n/,
+    );
+  });
+
   it('refuses a side that is neither a store nor a system with CW_INVALID_ARGUMENT', async () => {
     const store = new MemoryStore();
 

@@ -1,5 +1,5 @@
 // The game's command line: `npm run game -- <command>` (and `npm start`, which is `start`).
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileStore } from '@causeway/adapters/file';
@@ -22,7 +22,7 @@ const usage = `Snake arena on Causeway.
   npm start                         the world in .data/game with bots; serves the game page
   npm run game -- serve [options]   the same, with options:
       --dir <dir>      the world's log (file store)        default .data/game
-      --port <n>       HTTP port (a free one if taken)      default 8080
+      --port <n>       HTTP port, 0 to 65535 (0 or taken: a free one)  default 8080
       --bots <n>       bots playing in this process         default 4
       --desync <n>     one bot runs the nondeterminism bug n ticks after joining
       --seed <n>       seed of a new world                  default 2026
@@ -38,9 +38,19 @@ const usage = `Snake arena on Causeway.
 function int(value: string | undefined, fallback: number, flag: string, min = 0): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min)
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min)
     throw new Error(
       `${flag} takes a whole number${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(value)}.`,
+    );
+  return n;
+}
+
+/** A TCP port: a whole number from 0 (a free one) to 65535. */
+function port(value: string | undefined, fallback: number): number {
+  const n = int(value, fallback, '--port');
+  if (n > 65535)
+    throw new Error(
+      `--port takes a port number from 0 to 65535 (0: a free one), got ${JSON.stringify(value)}.`,
     );
   return n;
 }
@@ -50,6 +60,10 @@ function int(value: string | undefined, fallback: number, flag: string, min = 0)
  * or an earlier game log: a mistyped folder (`.`, a home folder) must not be deleted.
  */
 async function clearForMatch(target: string): Promise<void> {
+  if (existsSync(target) && !statSync(target).isDirectory())
+    throw new Error(
+      `${target} is a file, not a folder; match writes its log into a folder. Name a new or empty folder, or the folder of an earlier match.`,
+    );
   if (!existsSync(target) || readdirSync(target).length === 0) {
     rmSync(target, { recursive: true, force: true });
     return;
@@ -68,7 +82,13 @@ function print(line: string): void {
 /** Runs until Ctrl-C: the hosted world, the relay, the page, bots. */
 async function serve(values: Record<string, string | boolean | undefined>): Promise<void> {
   const dir = resolve(String(values.dir ?? '.data/game'));
-  const hosted = await openHostedWorld(dir, int(values.seed as string | undefined, 2026, '--seed'));
+  // Every option is read before the world is opened: a mistyped one creates no world folder.
+  const seed = int(values.seed as string | undefined, 2026, '--seed');
+  const httpPort = port(values.port as string | undefined, 8080);
+  const desync =
+    values.desync === undefined ? undefined : int(values.desync as string, 1, '--desync');
+  const count = Math.min(int(values.bots as string | undefined, 4, '--bots'), BOT_NAMES.length);
+  const hosted = await openHostedWorld(dir, seed);
   const relay = new Relay({
     seed: hosted.seed,
     tickMs: 100,
@@ -78,10 +98,7 @@ async function serve(values: Record<string, string | boolean | undefined>): Prom
     makeSystem: (store) => makeWorld(store, { seed: hosted.seed }),
     log: (line) => print(`[relay] ${line}`),
   });
-  const game = await serveGame({
-    relay,
-    port: int(values.port as string | undefined, 8080, '--port'),
-  });
+  const game = await serveGame({ relay, port: httpPort });
   const resumed = hosted.history.length;
   print(
     resumed > 0
@@ -97,9 +114,6 @@ async function serve(values: Record<string, string | boolean | undefined>): Prom
     onError: (err) => print(`[host] ${String(err)}`),
   });
   const bots: LockstepPeer[] = [];
-  const desync =
-    values.desync === undefined ? undefined : int(values.desync as string, 1, '--desync');
-  const count = Math.min(int(values.bots as string | undefined, 4, '--bots'), BOT_NAMES.length);
   for (let i = 0; i < count; i++) {
     const name = BOT_NAMES[i] ?? `bot-${i}`;
     const buggy = desync !== undefined && i === count - 1;
@@ -193,6 +207,11 @@ async function openLog(dir: string): Promise<{ store: EventStore; seed: number }
     throw new Error(
       `No game log in ${resolve(dir)}: make one with \`npm run game -- match ${dir}\`.`,
     );
+  // Another app's log has a seed too; re-running it as the game would report a "divergence".
+  if (!(await isGameLog(resolve(dir))))
+    throw new Error(
+      `${resolve(dir)} holds a Causeway log, but not of this game (its inputs are not the game's). Give the folder of a match or a served world.`,
+    );
   const store = new FileStore({ dir: resolve(dir), readOnly: true });
   await store.open();
   return { store, seed };
@@ -257,6 +276,10 @@ function bot(values: Record<string, string | boolean | undefined>): void {
   const name = values.name;
   if (typeof url !== 'string' || typeof name !== 'string')
     throw new Error('bot needs --url and --name.');
+  if (!/^wss?:\/\//.test(url))
+    throw new Error(
+      `bot takes the relay's WebSocket URL (ws://127.0.0.1:8080/ws, as serve prints it), got ${JSON.stringify(url)}.`,
+    );
   const dir = typeof values.dir === 'string' ? resolve(values.dir) : null;
   const desync =
     values.desync === undefined ? undefined : int(values.desync as string, 1, '--desync');
@@ -275,7 +298,7 @@ function bot(values: Record<string, string | boolean | undefined>): void {
       });
     },
     onError: (err) => {
-      process.stderr.write(`${name}: ${String(err)}\n`);
+      process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);
     },
   });

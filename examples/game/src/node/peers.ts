@@ -21,7 +21,17 @@ export interface NodePeerOptions extends PeerEvents {
 /** A headless peer in Node, over the `ws` package: a bot, a watcher, or the host. */
 export function connectPeer(options: NodePeerOptions): LockstepPeer {
   const { url, role, ...rest } = options;
-  const socket = new WebSocket(url) as unknown as SocketLike;
+  const ws = new WebSocket(url);
+  // Without a listener, a relay that cannot be reached (or drops the connection) is an
+  // unhandled 'error' event: a stack trace and a crash instead of the peer's onError.
+  ws.on('error', (err) => {
+    options.onError?.(
+      new Error(
+        `The connection to the relay at ${url} failed (${err.message}). Check the URL (serve prints it) and that the game is running.`,
+      ),
+    );
+  });
+  const socket = ws as unknown as SocketLike;
   return new LockstepPeer({
     ...rest,
     socket,

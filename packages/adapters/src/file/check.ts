@@ -98,7 +98,9 @@ export async function checkFileStore(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   }).catch((error: unknown) => {
     const path = pathOf(error, full);
-    throw path === undefined ? error : fileFailure(error, `file:${dir}`, path, 'check the log');
+    throw path === undefined
+      ? error
+      : fileFailure(error, `file:${dir}`, path, 'check the log', 'read');
   });
   return report(full, scan);
 }
@@ -175,7 +177,9 @@ async function ensureFolder(dir: string): Promise<void> {
   if (info === null || !info.isDirectory()) {
     throw new CausewayError(
       ErrorCodes.InvalidArgument,
-      `There is no store folder at ${dir}; give the folder a file store writes to.`,
+      info === null
+        ? `There is no store folder at ${dir}; give the folder a file store writes to.`
+        : `${dir} is a file, not a folder; give the folder a file store writes to.`,
       { dir },
     );
   }

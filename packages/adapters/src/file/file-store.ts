@@ -342,7 +342,13 @@ export class FileStore implements EventStore {
       // A file system error from the scan (a segment that is a folder, say) names its file.
       const path = pathOf(error, this.dir);
       if (path === undefined) throw error;
-      throw fileFailure(error, this.description, path, 'open the log');
+      throw fileFailure(
+        error,
+        this.description,
+        path,
+        'open the log',
+        this.readOnly ? 'read' : 'write',
+      );
     }
     this.state = 'open';
     return this.index.header;

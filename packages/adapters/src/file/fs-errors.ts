@@ -51,21 +51,34 @@ const ADVICE: Readonly<Record<string, { readonly code: ErrorCode; readonly says:
   },
 };
 
+/** What a reader (a read-only open, `check`) is told: it needs no write access. */
+const READ_ADVICE: Readonly<Record<string, { readonly code: ErrorCode; readonly says: string }>> = {
+  EACCES: {
+    code: ErrorCodes.StoreUnavailable,
+    says: "permission was denied. Give this process read access to the store's folder and files",
+  },
+  EPERM: {
+    code: ErrorCodes.StoreUnavailable,
+    says: "the operation is not permitted. Give this process read access to the store's folder and files",
+  },
+};
+
 /**
  * The error for a file-system call on a store's folder that failed: a `CausewayError` that
  * names the store, the path, what was being done and what to do, with the OS error as its
  * cause (and its errno name in `details.errno`). An error that already is a Causeway error
- * passes through.
+ * passes through. `access` is what the call needed: a reader is not told to open read-only.
  */
 export function fileFailure(
   error: unknown,
   store: string,
   path: string,
   action: string,
+  access: 'read' | 'write' = 'write',
 ): CausewayError {
   if (error instanceof CausewayError) return error;
   const errno = (error as NodeJS.ErrnoException | null)?.code ?? 'unknown';
-  const advice = ADVICE[errno];
+  const advice = (access === 'read' ? READ_ADVICE[errno] : undefined) ?? ADVICE[errno];
   const says =
     advice?.says ??
     `the operating system refused (${String(error)}). Check the path and the disk, then open the store again`;

@@ -36,7 +36,7 @@ export async function journalInputRejection(
   if (!Number.isInteger(ino) || ino <= committed || ino > lastInput) {
     throw new CausewayError(
       ErrorCodes.InvalidArgument,
-      `Input ${String(ino)} is not waiting for a tick in ${store.description}: inputs ${committed + 1}…${lastInput} are (${committed} ran in committed ticks). Only an input that has not run can be rejected.`,
+      `Input ${String(ino)} is not waiting for a tick in ${store.description}: ${waitingInputs(committed, lastInput)}. Only an input that has not run can be rejected.`,
       { ino, committed, lastInput },
     );
   }
@@ -84,4 +84,19 @@ export async function journalInputRejection(
   };
   await store.journal([record]);
   return record;
+}
+
+/** Which journaled inputs wait for a tick, in words ("only input 2 is; input 1 ran …"). */
+function waitingInputs(committed: number, lastInput: number): string {
+  const ran =
+    committed === 0
+      ? 'none has run'
+      : committed === 1
+        ? 'input 1 ran in a committed tick'
+        : `inputs 1 to ${committed} ran in committed ticks`;
+  if (lastInput === 0) return 'the log holds no journaled input';
+  if (committed >= lastInput)
+    return `no input is; every journaled input (${lastInput === 1 ? '1' : `1 to ${lastInput}`}) ran in a committed tick`;
+  if (committed + 1 === lastInput) return `only input ${lastInput} is; ${ran}`;
+  return `inputs ${committed + 1} to ${lastInput} are; ${ran}`;
 }

@@ -80,7 +80,11 @@ export interface Divergence {
   readonly event: EventDifference | null;
   /** The states after the tick compared, or null when no `makeSystem` was given. */
   readonly state: StateComparison | null;
-  /** What went wrong, for `failed`; otherwise null. */
+  /**
+   * What went wrong, for `failed`; for `missing-tick`, which log lacks the tick and where it
+   * ends (`the log of b is empty: it holds no committed tick`, `the log of b ends at tick 4`);
+   * otherwise null.
+   */
   readonly error: string | null;
 }
 
@@ -183,9 +187,12 @@ export async function compareStates<S extends object>(
   b: EventStore,
   tick: number,
   makeSystem: MakeSystem<S>,
+  sides: readonly [string, string] = ['a', 'b'],
 ): Promise<StateComparison> {
   const at = async (store: EventStore, side: string): Promise<unknown> => {
-    const last = (await store.lastCommit())?.tick ?? 0;
+    const last = (await store.lastCommit())?.tick ?? null;
+    if (last === null)
+      throw new Error(`the log of ${side} is empty, so there is no state to compare.`);
     try {
       return (await rebuild(store, makeSystem, { tick: Math.min(tick, last) })).state;
     } catch (err) {
@@ -193,7 +200,7 @@ export async function compareStates<S extends object>(
     }
   };
   try {
-    const [sa, sb] = await Promise.all([at(a, 'side a'), at(b, 'side b')]);
+    const [sa, sb] = await Promise.all([at(a, sides[0]), at(b, sides[1])]);
     return { ok: true, paths: diffValues(sa, sb) };
   } catch (err) {
     return { ok: false, error: messageOf(err) };
@@ -242,6 +249,7 @@ export async function firstDivergence<S extends object>(
   const ticksB = loggedTicks(storeB);
   let ticks = 0;
   let events = 0;
+  let previous: number | null = null;
   for (;;) {
     const [na, nb] = await Promise.all([ticksA.next(), ticksB.next()]);
     const ta = na.done === true ? null : na.value;
@@ -252,11 +260,22 @@ export async function firstDivergence<S extends object>(
     if (found !== null) {
       const makeSystem = options.makeSystem;
       const state =
-        makeSystem === undefined ? null : await compareStates(storeA, storeB, tick, makeSystem);
-      return { ok: false, divergence: { ...found, state } };
+        makeSystem === undefined
+          ? null
+          : await compareStates(storeA, storeB, tick, makeSystem, sides);
+      // Both logs agreed up to `previous`, so the side without this tick ends there.
+      const short = ta === null ? sides[0] : sides[1];
+      const error =
+        found.reason !== 'missing-tick'
+          ? found.error
+          : previous === null
+            ? `the log of ${short} is empty: it holds no committed tick`
+            : `the log of ${short} ends at tick ${previous}`;
+      return { ok: false, divergence: { ...found, state, error } };
     }
     ticks++;
     events += ta?.events.length ?? 0;
+    previous = tick;
   }
 }
 
@@ -312,12 +331,19 @@ const reasons: Record<DivergenceReason, string> = {
  */
 export function formatDivergence(d: Divergence): string {
   const [na, nb] = d.sides;
-  const lines = [`Divergence at tick ${d.tick}: ${reasons[d.reason]}.`];
-  if (d.error !== null) lines.push(`  ${d.error}`);
+  // A missing tick's report leads with which log lacks it ("the log of b is empty"), not with
+  // "one side", which leaves the reader to work out which side and why.
+  const missing = d.reason === 'missing-tick' && d.error !== null;
+  const lines = [`Divergence at tick ${d.tick}: ${missing ? d.error : reasons[d.reason]}.`];
+  if (d.error !== null && !missing) lines.push(`  ${d.error}`);
   const { a, b } = d.commits;
+  const absent =
+    d.error?.endsWith('is empty: it holds no committed tick') === true
+      ? 'no tick (empty log)'
+      : 'no such tick';
   lines.push(
-    `  ${na}: ${a === null ? 'no such tick' : `hash ${a.hash}, seq ${a.firstSeq}..${a.lastSeq}, at ${a.at}, last input ${a.lastInput}`}`,
-    `  ${nb}: ${b === null ? 'no such tick' : `hash ${b.hash}, seq ${b.firstSeq}..${b.lastSeq}, at ${b.at}, last input ${b.lastInput}`}`,
+    `  ${na}: ${a === null ? absent : `hash ${a.hash}, seq ${a.firstSeq}..${a.lastSeq}, at ${a.at}, last input ${a.lastInput}`}`,
+    `  ${nb}: ${b === null ? absent : `hash ${b.hash}, seq ${b.firstSeq}..${b.lastSeq}, at ${b.at}, last input ${b.lastInput}`}`,
   );
   if (d.commitFields.length > 0 && d.reason !== 'missing-tick')
     lines.push(`  Commit fields that differ: ${d.commitFields.join(', ')}.`);

@@ -84,7 +84,7 @@ export async function reexecute<S extends object>(
         const state =
           divergence.reason === 'failed'
             ? null
-            : await compareStates(store, fresh, tick, makeSystem);
+            : await compareStates(store, fresh, tick, makeSystem, SIDES);
         return { ok: false, divergence: { ...divergence, state } };
       }
       ticks++;

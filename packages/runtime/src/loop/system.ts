@@ -257,8 +257,6 @@ export function tickJournaled(
   return run(inputs, at);
 }
 
-let anonymousListeners = 0;
-
 /**
  * The deterministic event loop: one FIFO queue, typed listeners with scoped emit-only
  * contexts, immutable state changed only by appliers, and ticks committed atomically to a store.
@@ -285,6 +283,10 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   // A snapshot was due and failed: try again after the next tick.
   #snapshotOwed = false;
   readonly #onSnapshotError: ((error: CausewayError) => void) | null;
+  // Names of unnamed listeners count per system, not per process: an anonymous listener's name
+  // is the actor of what it emits, so a second system wired the same way (re-execution, a
+  // lockstep peer, a reopen in a process that made other systems first) must name it the same.
+  #anonymousListeners = 0;
 
   constructor(options: EventSystemOptions<S>) {
     if (typeof options !== 'object' || options === null) {
@@ -420,10 +422,18 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /**
    * Subscribes a listener to an event type. Listeners of one type run in subscription order.
+   * The listener's name (the actor of what it emits) is its function's name, its `name` or its
+   * class's name; an unnamed one is `listener#<n>`, the n-th unnamed listener of this system.
    * @returns a function that unsubscribes it.
    */
   subscribe<E extends AnyEventType>(type: E, listener: Listener<E, S>): () => void {
-    return this.#core.subscribe(type, toSubscription(listener as Listener<AnyEventType, object>));
+    return this.#core.subscribe(
+      type,
+      toSubscription(
+        listener as Listener<AnyEventType, object>,
+        () => `listener#${++this.#anonymousListeners}`,
+      ),
+    );
   }
 
   /** Registers an applier: the only code that changes state. It runs when an event is dispatched, before its listeners. */
@@ -895,18 +905,19 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   }
 }
 
-function toSubscription(listener: Listener<AnyEventType, object>): Subscription {
+function toSubscription(
+  listener: Listener<AnyEventType, object>,
+  anonymousName: () => string,
+): Subscription {
   if (typeof listener === 'function') {
-    const name = listener.name !== '' ? listener.name : `listener#${++anonymousListeners}`;
+    const name = listener.name !== '' ? listener.name : anonymousName();
     return { name, run: listener as Subscription['run'], active: true };
   }
   if (typeof listener === 'object' && listener !== null && typeof listener.run === 'function') {
     const ctorName = (listener as { constructor?: { name?: string } }).constructor?.name;
     const name =
       listener.name ??
-      (ctorName !== undefined && ctorName !== 'Object'
-        ? ctorName
-        : `listener#${++anonymousListeners}`);
+      (ctorName !== undefined && ctorName !== 'Object' ? ctorName : anonymousName());
     return { name, run: (e, ctx) => listener.run(e as never, ctx), active: true };
   }
   throw new CausewayError(

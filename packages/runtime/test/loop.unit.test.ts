@@ -491,6 +491,37 @@ describe('per-tick systems', () => {
   });
 });
 
+describe('commit observers', () => {
+  it('a throwing observer neither fails the committed tick nor stops the observers after it', async () => {
+    const system = counterSystem();
+    const boom = new Error('observer boom');
+    const seen: number[] = [];
+    system.onCommit(() => {
+      throw boom;
+    });
+    system.onCommit((result) => seen.push(result.commit.tick));
+
+    const result = await system.tick([create], { at: T0 });
+
+    expect(result.commit.tick).toBe(1);
+    expect(result.observerErrors).toEqual([boom]);
+    expect(seen).toEqual([1]);
+    expect(await system.store.lastCommit()).toEqual(result.commit);
+  });
+
+  it('a throwing observer leaves the live senders of the committed tick resolved with their envelopes', async () => {
+    const system = counterSystem({ clock: () => T0 });
+    system.onCommit(() => {
+      throw new Error('observer boom');
+    });
+
+    const created = await system.send(create);
+
+    expect(created.seq).toBe(1);
+    expect(system.lastCommit?.lastInput).toBe(1);
+  });
+});
+
 describe('live mode', () => {
   it('resolves each sender when the tick that processed its input commits', async () => {
     let now = T0;

@@ -658,8 +658,18 @@ export class LoopCore<S extends object> {
       patches: run.patches,
       failures: run.failures,
     };
-    for (const observer of this.#commitObservers) observer(result);
-    return result;
+    // The tick is committed and adopted whatever an observer does: one that throws neither
+    // stops the others nor fails the tick (its caller and its live senders would take a
+    // committed tick for a failed one, and send its inputs again).
+    let observerErrors: unknown[] | null = null;
+    for (const observer of this.#commitObservers) {
+      try {
+        observer(result);
+      } catch (err) {
+        (observerErrors ??= []).push(err);
+      }
+    }
+    return observerErrors === null ? result : { ...result, observerErrors };
   }
 
   // ---------------------------------------------------------------------------------------

@@ -495,7 +495,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     for (const type of types) this.#core.register(type);
   }
 
-  /** Calls `observer` after each commit with the tick's events (and patches when recorded). */
+  /**
+   * Calls `observer` after each commit with the tick's events (and patches when recorded).
+   * Observers run in the order they were added, before live senders are settled; one that
+   * throws does not fail the committed tick nor stop the others: what it threw is listed in
+   * that tick's `TickResult.observerErrors`.
+   */
   onCommit(observer: (result: TickResult) => void): () => void {
     return this.#core.observeCommits(observer);
   }

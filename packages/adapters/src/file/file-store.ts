@@ -633,8 +633,15 @@ export class FileStore implements EventStore {
     };
   }
 
-  /** Waits for queued appends, syncs, and releases the files and the writer lock. */
+  /**
+   * Waits for an open in progress and for queued appends, syncs, and releases the files and the
+   * writer lock.
+   */
   async close(): Promise<void> {
+    // An open still running would take the lock and the files after this close released them
+    // (and then mark the store open), holding the lock until the process ended: let it finish,
+    // then close what it opened.
+    if (this.state === 'opening') await this.opens;
     if (this.state === 'closed') return;
     this.state = 'closed';
     if (this.flushing !== null) await this.flushing.catch(() => undefined);

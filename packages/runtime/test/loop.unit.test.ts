@@ -522,6 +522,42 @@ describe('commit observers', () => {
   });
 });
 
+describe('wiring inside the loop', () => {
+  it('refuses an applier registered by a listener with CW_NONDETERMINISM, leaving the appliers as they were', async () => {
+    const system = counterSystem({ mode: 'production' });
+    system.subscribe(CounterCreated, function wireMore() {
+      system.apply(Incremented, (draft, e) => {
+        const counter = draft.counters[e.entity];
+        if (counter !== undefined) counter.value += 100;
+      });
+    });
+
+    const created = await system.tick([create], { at: T0 });
+    await system.tick([input(Incremented, a, { by: 1 }, 'alice')], { at: T0 + 1 });
+
+    expect(created.failures.map((f) => f.error.code)).toEqual(['CW_NONDETERMINISM']);
+    expect(system.state.counters[a]?.value).toBe(1);
+  });
+
+  it('refuses a listener subscribed by an applier with CW_NONDETERMINISM, before the listener can run', async () => {
+    const system = counterSystem({ mode: 'production' });
+    const ran: string[] = [];
+    let refused: unknown = null;
+    system.apply(CounterCreated, () => {
+      try {
+        system.subscribe(CounterCreated, () => ran.push('late listener'));
+      } catch (err) {
+        refused = err;
+      }
+    });
+
+    await system.tick([create], { at: T0 });
+
+    expect(refused).toBeCausewayError('CW_NONDETERMINISM');
+    expect(ran).toEqual([]);
+  });
+});
+
 describe('live mode', () => {
   it('resolves each sender when the tick that processed its input commits', async () => {
     let now = T0;

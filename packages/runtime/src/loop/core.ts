@@ -147,6 +147,8 @@ export class LoopCore<S extends object> {
   #lastInput = 0;
   #halted: CausewayError | null = null;
   #runsStarted = 0;
+  // What of the loop runs the application's code now (`tick 3`, `the rebuild`), or null.
+  #running: string | null = null;
 
   constructor(
     readonly settings: CoreSettings,
@@ -201,6 +203,14 @@ export class LoopCore<S extends object> {
    */
   get runsStarted(): number {
     return this.#runsStarted;
+  }
+
+  /**
+   * What of the loop is running the application's code (listeners, appliers, per-tick
+   * systems) right now: `tick <n>` or `the rebuild`; null between ticks.
+   */
+  get running(): string | null {
+    return this.#running;
   }
 
   get lastSeq(): number {
@@ -619,6 +629,7 @@ export class LoopCore<S extends object> {
     const run = new TickRun<S>(this, this.tick + 1, time, this.lastSeq + 1);
     const tickGuard = this.settings.tickGuard;
     tickGuard?.enter('the loop');
+    this.#running = `tick ${run.tick}`;
     try {
       run.fireTimers();
       run.takeInputs(this.#pending);
@@ -640,6 +651,7 @@ export class LoopCore<S extends object> {
         this.halt(err);
       throw err;
     } finally {
+      this.#running = null;
       tickGuard?.exit();
     }
     return run;
@@ -680,9 +692,11 @@ export class LoopCore<S extends object> {
     const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq);
     const tickGuard = this.settings.tickGuard;
     tickGuard?.enter('the loop');
+    this.#running = 'the rebuild';
     try {
       run.replay(events, 0, events.length);
     } finally {
+      this.#running = null;
       tickGuard?.exit();
     }
     // The stored commit is adopted as is: hashing each replayed tick would only be thrown away
@@ -733,6 +747,7 @@ export class LoopCore<S extends object> {
     let unchecked = 0;
     const tickGuard = this.settings.tickGuard;
     tickGuard?.enter('the loop');
+    this.#running = 'the rebuild';
     try {
       for (let i = 0; i < commits.length; i++) {
         const commit = commits[i] as TickCommit;
@@ -754,6 +769,7 @@ export class LoopCore<S extends object> {
         }
       }
     } finally {
+      this.#running = null;
       tickGuard?.exit();
     }
     return current;

@@ -424,9 +424,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * Subscribes a listener to an event type. Listeners of one type run in subscription order.
    * The listener's name (the actor of what it emits) is its function's name, its `name` or its
    * class's name; an unnamed one is `listener#<n>`, the n-th unnamed listener of this system.
+   * @throws CausewayError `CW_NONDETERMINISM` when called from inside the loop (a listener, an
+   *   applier or a per-tick system): wire the system where it is made.
    * @returns a function that unsubscribes it.
    */
   subscribe<E extends AnyEventType>(type: E, listener: Listener<E, S>): () => void {
+    this.#checkWiringOutsideLoop('subscribe');
     return this.#core.subscribe(
       type,
       toSubscription(
@@ -436,8 +439,13 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     );
   }
 
-  /** Registers an applier: the only code that changes state. It runs when an event is dispatched, before its listeners. */
+  /**
+   * Registers an applier: the only code that changes state. It runs when an event is dispatched, before its listeners.
+   * @throws CausewayError `CW_NONDETERMINISM` when called from inside the loop (a listener, an
+   *   applier or a per-tick system): wire the system where it is made.
+   */
   apply<E extends AnyEventType>(type: E, applier: Applier<E, S>): void {
+    this.#checkWiringOutsideLoop('apply');
     if (typeof applier !== 'function') {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
@@ -452,8 +460,11 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * Adds a per-tick system: it runs once per tick, after the inputs' cascade, in the order
    * systems were added, each followed by its own cascade. Events it emits are roots (no
    * causation) with the system's name as actor.
+   * @throws CausewayError `CW_NONDETERMINISM` when called from inside the loop (a listener, an
+   *   applier or a per-tick system): wire the system where it is made.
    */
   system(name: string, run: TickSystem<S>): void {
+    this.#checkWiringOutsideLoop('system');
     if (typeof name !== 'string' || name === '') {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
@@ -473,7 +484,8 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * Once any type is declared, an input of another type is refused with `CW_NOT_AN_INPUT` and
    * nothing journaled; the CQRS layer declares its command types here.
    *
-   * @throws CausewayError `CW_INVALID_ARGUMENT` for a built-in `causeway.*` type.
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a built-in `causeway.*` type;
+   *   `CW_NONDETERMINISM` when called from inside the loop.
    *
    * @example
    * ```ts
@@ -481,6 +493,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * ```
    */
   declareInputs(...types: AnyEventType[]): void {
+    this.#checkWiringOutsideLoop('declareInputs');
     this.#core.declareInputs(types);
   }
 
@@ -490,8 +503,13 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     return surface === null ? null : [...surface];
   }
 
-  /** Registers event types (needed before opening a log that holds them). */
+  /**
+   * Registers event types (needed before opening a log that holds them).
+   * @throws CausewayError `CW_NONDETERMINISM` when called from inside the loop (a listener, an
+   *   applier or a per-tick system): wire the system where it is made.
+   */
   register(...types: AnyEventType[]): void {
+    this.#checkWiringOutsideLoop('register');
     for (const type of types) this.#core.register(type);
   }
 
@@ -883,6 +901,19 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     this.#closed = true;
     this.#live.close();
     await this.#core.store.close();
+  }
+
+  // A listener, applier or per-tick system that wires the system changes what the rest of the
+  // run executes (an applier pushed onto the list being dispatched even runs for the current
+  // event), which no rebuild or re-execution of the log reproduces.
+  #checkWiringOutsideLoop(method: string): void {
+    const running = this.#core.running;
+    if (running === null) return;
+    throw new CausewayError(
+      ErrorCodes.Nondeterminism,
+      `system.${method}() was called while ${running} runs (from a listener, an applier or a per-tick system). The wiring cannot change inside the loop: the run would execute code that no rebuild or re-execution of the log runs at the same place. Wire listeners, appliers and types where the system is made, before its first tick.`,
+      { method, running },
+    );
   }
 
   #checkRunning(): void {

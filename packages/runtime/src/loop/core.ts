@@ -775,6 +775,15 @@ export class LoopCore<S extends object> {
     return current;
   }
 
+  /**
+   * Forgets everything a failed open left (what it rebuilt and requeued), so that the next
+   * open starts from nothing. Inputs are accepted only once open, so none is lost.
+   */
+  resetOpen(): void {
+    this.resetRebuild();
+    this.#pending = [];
+  }
+
   /** Forgets everything rebuilt (state, registry, timers, last commit) to rebuild again. */
   resetRebuild(): void {
     this.#state = committedState(this.initialState);

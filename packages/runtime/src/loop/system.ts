@@ -532,11 +532,22 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * against the last commit, and puts inputs journaled after the last commit back on the queue.
    * Called by the first `tick`/`accept` when not called explicitly.
    *
+   * A failed open leaves the system as it was before: calling `open()` (or `tick`) again tries
+   * again, for instance once the writer that held the store's lock has closed.
+   *
    * @throws CausewayError `CW_LOG_MISMATCH` when the log's seed differs, `CW_DIVERGENCE` when the
-   *   rebuilt state does not hash as committed (the appliers changed).
+   *   rebuilt state does not hash as committed (the appliers changed), `CW_STORE_LOCKED` when
+   *   another writer holds the store, and the store's other errors.
    */
   open(): Promise<void> {
-    this.#opening ??= this.#openNow();
+    this.#opening ??= this.#openNow().catch((err: unknown) => {
+      // A failed open is not kept: the next call (or tick) opens again, since what failed may
+      // have passed (the writer holding the lock closed, the database came back). It kept the
+      // first error for good, naming a lock holder long gone.
+      this.#opening = null;
+      this.#core.resetOpen();
+      throw err;
+    });
     return this.#opening;
   }
 

@@ -585,7 +585,15 @@ export class LoopCore<S extends object> {
         actor: i.actor ?? 'anonymous',
       };
     }
-    await this.store.journal(records, { syncWithCommit });
+    try {
+      await this.store.journal(records, { syncWithCommit });
+    } catch (err) {
+      // The write may have landed with its acknowledgement lost: then the inputs are journaled
+      // (the store has one writer, this one), and refusing them would have their senders send
+      // them again while the journal runs them on the next open, and leave this system a
+      // journal end behind the store's (every later journal refused with CW_APPEND_CONFLICT).
+      if (!(await this.#journalHolds(records))) throw err;
+    }
     this.#lastInput += records.length;
     for (let k = 0; k < records.length; k++) {
       this.#pending.push({
@@ -596,6 +604,17 @@ export class LoopCore<S extends object> {
       });
     }
     return records.map((r) => r.ino);
+  }
+
+  // Whether the store's journal ends with `records` (false when it cannot tell).
+  async #journalHolds(records: readonly InputRecord[]): Promise<boolean> {
+    const last = records.at(-1);
+    if (last === undefined) return false;
+    try {
+      return (await this.store.lastInput()) === last.ino;
+    } catch {
+      return false;
+    }
   }
 
   /**

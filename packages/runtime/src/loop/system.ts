@@ -18,6 +18,7 @@ import { EntityAccessGranted, type FailurePolicy } from './builtin.ts';
 import { LoopCore, type RunGuard, type Subscription, type Timer } from './core.ts';
 import type { EntityRecord } from './entity-rules.ts';
 import { LiveDriver } from './live-driver.ts';
+import type { TickRun } from './tick-run.ts';
 import type {
   Activity,
   Applier,
@@ -670,7 +671,8 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    *   (nothing journaled), for rejected inputs (nothing journaled), `CW_CASCADE_LIMIT` for a
    *   runaway cascade, `CW_LISTENER_FAILED` under the halt policy or for a program error in
    *   development mode, store errors of the commit (nothing of the tick committed; the system
-   *   stays usable and its inputs stay pending).
+   *   stays usable and its inputs stay pending). A write whose call failed but which the store
+   *   holds (its acknowledgement was lost) is not an error: the tick resolves.
    */
   tick(inputs: readonly Input[] = [], options: TickOptions = {}): Promise<TickResult> {
     return this.#tickWith(inputs, options, false);
@@ -768,6 +770,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     try {
       await core.store.commit(run.commit as TickCommit, run.queue);
     } catch (err) {
+      // A write can land and its acknowledgement be lost (a connection cut after the database
+      // committed, a crash before the reply): the store then holds this very tick, and running
+      // it again would be refused for good (CW_APPEND_CONFLICT) while its callers and senders
+      // were told it failed and would send its inputs again. A stored commit equal to the run's
+      // is the run's (the loop is deterministic, and the hash covers the state).
+      if (await this.#storeHolds(run.commit as TickCommit)) return this.#adopted(run);
       run.rollback();
       throw isCausewayError(err)
         ? err
@@ -778,6 +786,31 @@ export class EventSystem<S extends object = Record<string, unknown>> {
             { cause: err },
           );
     }
+    return this.#adopted(run);
+  }
+
+  // Whether the store's last commit is `commit`; false when the store cannot tell.
+  async #storeHolds(commit: TickCommit): Promise<boolean> {
+    let stored: TickCommit | null;
+    try {
+      stored = await this.#core.store.lastCommit();
+    } catch {
+      return false;
+    }
+    return (
+      stored !== null &&
+      stored.tick === commit.tick &&
+      stored.at === commit.at &&
+      stored.firstSeq === commit.firstSeq &&
+      stored.lastSeq === commit.lastSeq &&
+      stored.lastInput === commit.lastInput &&
+      stored.hash === commit.hash
+    );
+  }
+
+  // Adopts a run the store committed: observers, senders, and the snapshot when one is due.
+  async #adopted(run: TickRun<S>): Promise<TickResult> {
+    const core = this.#core;
     const result = core.adopt(run);
     this.#live.committed(run);
     const every = core.settings.snapshotEvery;

@@ -142,6 +142,19 @@ describe('the tick contract: writes whose acknowledgement was lost', () => {
     expect((await log.readInputs(0, 10)).map((i) => i.ino)).toEqual([1, 2]);
     expect(system.state.counters[a]?.value).toBe(2);
   });
+
+  it('refuses an accept that conflicts with another system’s journal write, rather than taking that write for its own', async () => {
+    const log = new MemoryStore();
+    const first = counterSystem({ store: log });
+    const second = counterSystem({ store: log });
+    await first.tick([create], { at: T0 });
+    await second.tick([input(Incremented, a, { by: 1 }, 'alice')], { at: T0 + 1 });
+
+    const outcome = first.accept([input(Incremented, a, { by: 5 }, 'alice')]);
+
+    await expect(outcome).rejects.toBeCausewayError('CW_APPEND_CONFLICT');
+    expect((await log.readInputs(0, 10)).map((i) => i.data)).toEqual([{ name: 'a' }, { by: 1 }]);
+  });
 });
 
 describe('the tick contract: live mode', () => {

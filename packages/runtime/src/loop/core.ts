@@ -19,6 +19,7 @@ import {
 import type { RunContext } from './context.ts';
 import { EntityRegistry, PendingEntities, type EntityRecord } from './entity-rules.ts';
 import { journalInputRejection } from './input-rejection.ts';
+import { journalLanded } from './landed-writes.ts';
 import { snapshotBody, snapshotContent } from './snapshot-format.ts';
 import { TickRun } from './tick-run.ts';
 import type { Input, TickResult } from './types.ts';
@@ -588,11 +589,11 @@ export class LoopCore<S extends object> {
     try {
       await this.store.journal(records, { syncWithCommit });
     } catch (err) {
-      // The write may have landed with its acknowledgement lost: then the inputs are journaled
-      // (the store has one writer, this one), and refusing them would have their senders send
-      // them again while the journal runs them on the next open, and leave this system a
-      // journal end behind the store's (every later journal refused with CW_APPEND_CONFLICT).
-      if (!(await this.#journalHolds(records))) throw err;
+      // The write may have landed with its acknowledgement lost: then the inputs are journaled,
+      // and refusing them would have their senders send them again while the journal runs them
+      // on the next open, and leave this system a journal end behind the store's (every later
+      // journal refused with CW_APPEND_CONFLICT).
+      if (!(await journalLanded(this.store, records))) throw err;
     }
     this.#lastInput += records.length;
     for (let k = 0; k < records.length; k++) {
@@ -604,17 +605,6 @@ export class LoopCore<S extends object> {
       });
     }
     return records.map((r) => r.ino);
-  }
-
-  // Whether the store's journal ends with `records` (false when it cannot tell).
-  async #journalHolds(records: readonly InputRecord[]): Promise<boolean> {
-    const last = records.at(-1);
-    if (last === undefined) return false;
-    try {
-      return (await this.store.lastInput()) === last.ino;
-    } catch {
-      return false;
-    }
   }
 
   /**

@@ -17,6 +17,7 @@ import { isStrictFor, strictGuard, strictGuardFor } from '../strict/strict-mode.
 import { EntityAccessGranted, type FailurePolicy } from './builtin.ts';
 import { LoopCore, type RunGuard, type Subscription, type Timer } from './core.ts';
 import type { EntityRecord } from './entity-rules.ts';
+import { commitLanded } from './landed-writes.ts';
 import { LiveDriver } from './live-driver.ts';
 import type { TickRun } from './tick-run.ts';
 import type {
@@ -773,9 +774,10 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       // A write can land and its acknowledgement be lost (a connection cut after the database
       // committed, a crash before the reply): the store then holds this very tick, and running
       // it again would be refused for good (CW_APPEND_CONFLICT) while its callers and senders
-      // were told it failed and would send its inputs again. A stored commit equal to the run's
-      // is the run's (the loop is deterministic, and the hash covers the state).
-      if (await this.#storeHolds(run.commit as TickCommit)) return this.#adopted(run);
+      // were told it failed and would send its inputs again. A stored tick equal to the run's,
+      // record and events, is the run's.
+      if (await commitLanded(core.store, run.commit as TickCommit, run.queue))
+        return this.#adopted(run);
       run.rollback();
       throw isCausewayError(err)
         ? err
@@ -787,25 +789,6 @@ export class EventSystem<S extends object = Record<string, unknown>> {
           );
     }
     return this.#adopted(run);
-  }
-
-  // Whether the store's last commit is `commit`; false when the store cannot tell.
-  async #storeHolds(commit: TickCommit): Promise<boolean> {
-    let stored: TickCommit | null;
-    try {
-      stored = await this.#core.store.lastCommit();
-    } catch {
-      return false;
-    }
-    return (
-      stored !== null &&
-      stored.tick === commit.tick &&
-      stored.at === commit.at &&
-      stored.firstSeq === commit.firstSeq &&
-      stored.lastSeq === commit.lastSeq &&
-      stored.lastInput === commit.lastInput &&
-      stored.hash === commit.hash
-    );
   }
 
   // Adopts a run the store committed: observers, senders, and the snapshot when one is due.

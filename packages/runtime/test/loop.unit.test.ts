@@ -522,6 +522,26 @@ describe('commit observers', () => {
   });
 });
 
+describe('a closed system', () => {
+  it('refuses start() with CW_SYSTEM_HALTED instead of starting a clock that can run no tick', async () => {
+    const system = counterSystem();
+    await system.tick([create], { at: T0 });
+    await system.close();
+
+    await expect(system.start()).rejects.toBeCausewayError('CW_SYSTEM_HALTED');
+  });
+
+  it('refuses snapshot() with CW_SYSTEM_HALTED, without reporting a failed snapshot to onSnapshotError', async () => {
+    const reported: unknown[] = [];
+    const system = counterSystem({ onSnapshotError: (e) => reported.push(e) });
+    await system.tick([create], { at: T0 });
+    await system.close();
+
+    await expect(system.snapshot()).rejects.toBeCausewayError('CW_SYSTEM_HALTED');
+    expect(reported).toEqual([]);
+  });
+});
+
 describe('wiring inside the loop', () => {
   it('refuses an applier registered by a listener with CW_NONDETERMINISM, leaving the appliers as they were', async () => {
     const system = counterSystem({ mode: 'production' });

@@ -710,9 +710,14 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * Starts live mode's clock: from now on, a tick also runs when the next pending timer is due
    * by the system's clock, so timers fire on time even while no input arrives. `send` works
    * with or without it. Call `stop` (or `close`) to end it.
+   *
+   * @throws CausewayError `CW_SYSTEM_HALTED` on a closed system.
    */
   async start(): Promise<void> {
+    this.#checkNotClosed();
     await this.open();
+    // close() may have run while the open was awaited.
+    this.#checkNotClosed();
     this.#live.start();
   }
 
@@ -738,12 +743,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     options: TickOptions = {},
   ): Promise<TickResult> {
     return this.#serial(async () => {
-      if (this.#closed)
-        throw new CausewayError(
-          ErrorCodes.SystemHalted,
-          'The system is closed; create a new one on the store to continue.',
-          {},
-        );
+      this.#checkNotClosed();
       await this.open();
       const at = options.at ?? this.#clock();
       assertTickTime(at, options.at === undefined ? "the system's clock" : 'options.at');
@@ -837,10 +837,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   /**
    * Takes a snapshot now (after the last commit).
    *
-   * @throws CausewayError when it cannot be saved (also reported to `onSnapshotError`).
+   * @throws CausewayError when it cannot be saved (also reported to `onSnapshotError`);
+   *   `CW_SYSTEM_HALTED` on a closed system.
    */
   snapshot(): Promise<void> {
     return this.#serial(async () => {
+      this.#checkNotClosed();
       await this.open();
       const error = await this.#saveSnapshot();
       if (error !== null) throw error;
@@ -943,13 +945,17 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     );
   }
 
-  #checkRunning(): void {
+  #checkNotClosed(): void {
     if (this.#closed)
       throw new CausewayError(
         ErrorCodes.SystemHalted,
         'The system is closed; create a new one on the store to continue.',
         {},
       );
+  }
+
+  #checkRunning(): void {
+    this.#checkNotClosed();
     const halted = this.#core.halted;
     if (halted !== null) {
       throw new CausewayError(

@@ -522,6 +522,30 @@ describe('commit observers', () => {
   });
 });
 
+describe('committed envelopes and commits', () => {
+  it('refuses a listener’s write to its event, so the log keeps the event the appliers applied', async () => {
+    const system = counterSystem({ mode: 'production' });
+    system.subscribe(CounterCreated, function rename(e) {
+      (e as { type: string }).type = 'Noted';
+    });
+
+    const result = await system.tick([create], { at: T0 });
+
+    expect(result.failures.map((f) => f.listener)).toEqual(['rename']);
+    expect((await system.store.readEvents()).items[0]?.type).toBe('CounterCreated');
+  });
+
+  it('refuses a caller’s write to a tick result’s commit, so the system’s last commit stays the stored one', async () => {
+    const system = counterSystem();
+    const result = await system.tick([create], { at: T0 });
+
+    expect(() => {
+      (result.commit as { hash: string }).hash = '0';
+    }).toThrow(TypeError);
+    expect(system.lastCommit).toEqual(await system.store.lastCommit());
+  });
+});
+
 describe('a closed system', () => {
   it('refuses start() with CW_SYSTEM_HALTED instead of starting a clock that can run no tick', async () => {
     const system = counterSystem();

@@ -488,14 +488,14 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     const slots = this.inputSlots;
     const lastInput =
       slots.length > 0 ? (slots[slots.length - 2] as number) : (core.lastCommit?.lastInput ?? 0);
-    this.commit = {
+    this.commit = Object.freeze({
       tick: this.tick,
       at: this.now,
       firstSeq: this.firstSeq,
       lastSeq: last,
       lastInput,
       hash: hash ? core.hasher.hash(this.current) : '',
-    };
+    });
   }
 
   /** Undoes the run's registry changes; state and timers were never adopted. */
@@ -562,19 +562,24 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     correlation: string,
     actor: string,
   ): void {
-    this.queue.push({
-      id,
-      seq: this.firstSeq + this.queue.length,
-      tick: this.tick,
-      type: type.name,
-      version: type.version,
-      entity,
-      data,
-      at: this.now,
-      causation,
-      correlation,
-      actor,
-    });
+    // Frozen: the envelope a listener gets is the log's own entry (and, in the memory store,
+    // the stored event), so a listener, an observer or a tick's caller that wrote to it would
+    // rewrite the log (its type, entity or actor) behind the appliers that already ran.
+    this.queue.push(
+      Object.freeze({
+        id,
+        seq: this.firstSeq + this.queue.length,
+        tick: this.tick,
+        type: type.name,
+        version: type.version,
+        entity,
+        data,
+        at: this.now,
+        causation,
+        correlation,
+        actor,
+      }),
+    );
   }
 
   private pushFailure(

@@ -115,6 +115,27 @@ export function copyPlainData(
   return walkPlainData(eventType, value, limits, true);
 }
 
+/**
+ * A copy of a payload that is storable data already (checked, or read from a store): plain
+ * objects and arrays copied at every level, byte arrays copied, scalars as they are. Internal
+ * to the runtime (what appliers get, so that state they build from a payload never shares an
+ * object with the logged event).
+ */
+export function clonePayload(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = clonePayload(value[i]);
+    return copy;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key in value)
+    if (Object.hasOwn(value, key))
+      copy[key] = clonePayload((value as Record<string, unknown>)[key]);
+  return copy;
+}
+
 // The walk of both: checks `value`, and returns its copy when `copying` (else `value`).
 function walkPlainData(
   eventType: string,

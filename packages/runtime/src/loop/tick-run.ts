@@ -10,7 +10,7 @@ import { MAX_TICK_TIME } from '../clock/tick-time.ts';
 import { strictViolations } from '../strict/strict-mode.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
-import { copyPlainData } from '../events/payload.ts';
+import { clonePayload, copyPlainData } from '../events/payload.ts';
 import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
@@ -517,6 +517,15 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
       this.removeTimer((event.data as { timer: string }).timer);
     const appliers = core.appliers.get(event.type);
     if (appliers === undefined) return;
+    // Appliers get the payload's own copy: one that puts part of it into the state
+    // (`d.snake[id] = { body: e.data.body }`) makes it a value of the draft, which a later
+    // applier of the tick may change in place (`body.push(…)`), and that wrote into the logged
+    // event, so the log no longer rebuilt the state it committed.
+    // (Without payload validation, a payload may be anything, and is passed as it is.)
+    const applied =
+      core.settings.validatePayloads && typeof event.data === 'object' && event.data !== null
+        ? { ...event, data: clonePayload(event.data) }
+        : event;
     const guard = core.settings.guard;
     guard?.enter(`the applier of "${event.type}"`);
     try {
@@ -524,10 +533,10 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
       if (recorder === null) {
         const root = (this.draft as StateDraft).root;
         for (let i = 0; i < appliers.length; i++)
-          (appliers[i] as (d: unknown, e: Envelope) => void)(root, event);
+          (appliers[i] as (d: unknown, e: Envelope) => void)(root, applied);
       } else {
         for (let i = 0; i < appliers.length; i++)
-          (appliers[i] as (d: unknown, e: Envelope) => void)(recorder.root, event);
+          (appliers[i] as (d: unknown, e: Envelope) => void)(recorder.root, applied);
         const recorded = recorder.take();
         if (recorded !== null)
           this.patches.push({

@@ -535,6 +535,22 @@ describe('committed envelopes and commits', () => {
     expect((await system.store.readEvents()).items[0]?.type).toBe('CounterCreated');
   });
 
+  it('refuses a listener’s write into an emitted event’s payload, so the log keeps what was emitted', async () => {
+    const system = counterSystem({ mode: 'production' });
+    system.subscribe(CounterCreated, function note(e, ctx) {
+      ctx.emit(Noted, e.entity, { text: 'created' });
+    });
+    system.subscribe(Noted, function tamper(e) {
+      e.data.text = 'tampered';
+    });
+
+    const result = await system.tick([create], { at: T0 });
+
+    expect(result.failures.map((f) => f.listener)).toEqual(['tamper']);
+    const stored = await system.store.readEvents({ type: Noted.name });
+    expect(stored.items[0]?.data).toEqual({ text: 'created' });
+  });
+
   it('refuses a caller’s write to a tick result’s commit, so the system’s last commit stays the stored one', async () => {
     const system = counterSystem();
     const result = await system.tick([create], { at: T0 });

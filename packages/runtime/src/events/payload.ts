@@ -103,7 +103,8 @@ export function assertPlainData(
  * what the store journaled, or change a committed event of the memory store). The copy reads
  * each field once (a getter runs once, and what it returned is what was checked), holds plain
  * objects, arrays and plain `Uint8Array`s (a `Buffer` is copied to one), and writes `-0` as
- * `0`: what a store reads back, so a live run sees what its replay will.
+ * `0`: what a store reads back, so a live run sees what its replay will. Its objects and arrays
+ * are frozen (byte arrays cannot be): listeners read it, and it is the logged payload.
  *
  * @throws InvalidPayloadError (`CW_INVALID_PAYLOAD`), as {@link assertPlainData}.
  */
@@ -157,7 +158,7 @@ function walkPlainData(
   // full walk below, which names the problem.
   if (limits.maxDepth >= 1) {
     const flat: Record<string, unknown> | null = copying ? {} : null;
-    if (flatBound(value as object, flat) <= maxBytes) return copying ? flat : value;
+    if (flatBound(value as object, flat) <= maxBytes) return copying ? Object.freeze(flat) : value;
   }
   bound = 0;
   const frames: Frame[] = [];
@@ -194,6 +195,9 @@ function walkPlainData(
     while (!opened && frames.length > 0) {
       const frame = frames[frames.length - 1] as Frame;
       if (frame.next >= frame.length) {
+        // The copy is the logged payload, which listeners read: frozen, so that none can
+        // rewrite the event (appliers get a copy of their own, see clonePayload).
+        if (frame.copy !== null) Object.freeze(frame.copy);
         frames.pop();
         continue;
       }

@@ -1153,6 +1153,19 @@ export function describeStoreConformance(harness: StoreHarness): void {
         expect(await readAll(reader)).toEqual([...log.events, ...next.events]);
       });
 
+      it('resolves a second close() only once the store is released, so the next writer opens', async () => {
+        const store = await openWriter();
+        await new LogBuilder().commitTicks(store, 1);
+
+        const closing = store.close();
+        await store.close();
+
+        const next = location.writer();
+        opened.push(next);
+        expect(await next.open(header())).toEqual(header());
+        await closing;
+      });
+
       it('keeps everything committed after reopening', async () => {
         const store = await openWriter(header(99, { Created: 1 }));
         const log = new LogBuilder();

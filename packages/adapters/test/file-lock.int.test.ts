@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TickCommit } from '@causeway/runtime';
 import { checkFileStore, FileStore } from '@causeway/adapters/file';
-import { ErrorCodes, isCausewayError } from '@causeway/runtime';
+import { ErrorCodes, EventSystem, isCausewayError } from '@causeway/runtime';
 import { removeDir, tempDir } from './file-fixtures.ts';
 
 const child = fileURLToPath(new URL('./file-lock-child.ts', import.meta.url));
@@ -149,6 +149,32 @@ describe('file store writer lock', () => {
     await store.close();
 
     expect(await readFile(join(dir, 'writer.lock'), 'utf8')).toBe('');
+  });
+
+  it('releases the lock when close() is called while open() is still running', async () => {
+    const first = new FileStore({ dir });
+    const opening = first.open(h).catch(() => undefined);
+    await Promise.resolve();
+    await Promise.resolve();
+
+    await first.close();
+    await opening;
+
+    const next = new FileStore({ dir });
+    await expect(next.open(h)).resolves.toEqual(h);
+    await next.close();
+  });
+
+  it('releases the lock when a system on the folder is closed while its open() is still running', async () => {
+    const first = new EventSystem({ seed: 1, store: new FileStore({ dir }) });
+    const opening = first.open().catch(() => undefined);
+
+    await first.close();
+    await opening;
+
+    const next = new EventSystem({ seed: 1, store: new FileStore({ dir }) });
+    await expect(next.open()).resolves.toBeUndefined();
+    await next.close();
   });
 
   it('removes its lock on close so that a writer in another process can open', async () => {

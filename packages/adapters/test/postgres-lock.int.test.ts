@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes } from '@causeway/runtime';
+import { defineEvent, ErrorCodes, EventSystem, input, newEntityId } from '@causeway/runtime';
 import { header, LogBuilder, readAll, rejectionOf } from '../../../test/conformance/fixtures.ts';
 import { pgUrl, requirePostgres } from '../../../test/services.ts';
 import { openPostgresStore, PostgresStore } from '../src/postgres/index.ts';
@@ -87,6 +87,22 @@ describe.skipIf(!postgres.available)('postgres store: one writer per log', () =>
     await log.commitTicks(second, 1, 1);
 
     expect(await readAll(second)).toEqual(log.events);
+  });
+
+  it('lets a system refused by the lock open once the holder closes, instead of repeating the refusal', async () => {
+    const Noted = defineEvent<{ text: string }>('Noted', { entity: 'new' });
+    const first = new EventSystem({ seed: 1, store: store(), events: [Noted] });
+    await first.tick([input(Noted, newEntityId(), { text: 'first' }, 'ada')], { at: Date.now() });
+    const second = new EventSystem({ seed: 1, store: store(), events: [Noted] });
+    await expect(second.open()).rejects.toBeCausewayError(ErrorCodes.StoreLocked);
+
+    await first.close();
+    const result = await second.tick([input(Noted, newEntityId(), { text: 'second' }, 'bo')], {
+      at: Date.now(),
+    });
+
+    expect(result.commit.tick).toBe(2);
+    expect(second.lastCommit?.lastInput).toBe(2);
   });
 
   it('takes no lock for readers', async () => {

@@ -491,6 +491,133 @@ describe('per-tick systems', () => {
   });
 });
 
+describe('commit observers', () => {
+  it('a throwing observer neither fails the committed tick nor stops the observers after it', async () => {
+    const system = counterSystem();
+    const boom = new Error('observer boom');
+    const seen: number[] = [];
+    system.onCommit(() => {
+      throw boom;
+    });
+    system.onCommit((result) => seen.push(result.commit.tick));
+
+    const result = await system.tick([create], { at: T0 });
+
+    expect(result.commit.tick).toBe(1);
+    expect(result.observerErrors).toEqual([boom]);
+    expect(seen).toEqual([1]);
+    expect(await system.store.lastCommit()).toEqual(result.commit);
+  });
+
+  it('a throwing observer leaves the live senders of the committed tick resolved with their envelopes', async () => {
+    const system = counterSystem({ clock: () => T0 });
+    system.onCommit(() => {
+      throw new Error('observer boom');
+    });
+
+    const created = await system.send(create);
+
+    expect(created.seq).toBe(1);
+    expect(system.lastCommit?.lastInput).toBe(1);
+  });
+});
+
+describe('committed envelopes and commits', () => {
+  it('refuses a listener’s write to its event, so the log keeps the event the appliers applied', async () => {
+    const system = counterSystem({ mode: 'production' });
+    system.subscribe(CounterCreated, function rename(e) {
+      (e as { type: string }).type = 'Noted';
+    });
+
+    const result = await system.tick([create], { at: T0 });
+
+    expect(result.failures.map((f) => f.listener)).toEqual(['rename']);
+    expect((await system.store.readEvents()).items[0]?.type).toBe('CounterCreated');
+  });
+
+  it('refuses a listener’s write into an emitted event’s payload, so the log keeps what was emitted', async () => {
+    const system = counterSystem({ mode: 'production' });
+    system.subscribe(CounterCreated, function note(e, ctx) {
+      ctx.emit(Noted, e.entity, { text: 'created' });
+    });
+    system.subscribe(Noted, function tamper(e) {
+      e.data.text = 'tampered';
+    });
+
+    const result = await system.tick([create], { at: T0 });
+
+    expect(result.failures.map((f) => f.listener)).toEqual(['tamper']);
+    const stored = await system.store.readEvents({ type: Noted.name });
+    expect(stored.items[0]?.data).toEqual({ text: 'created' });
+  });
+
+  it('refuses a caller’s write to a tick result’s commit, so the system’s last commit stays the stored one', async () => {
+    const system = counterSystem();
+    const result = await system.tick([create], { at: T0 });
+
+    expect(() => {
+      (result.commit as { hash: string }).hash = '0';
+    }).toThrow(TypeError);
+    expect(system.lastCommit).toEqual(await system.store.lastCommit());
+  });
+});
+
+describe('a closed system', () => {
+  it('refuses start() with CW_SYSTEM_HALTED instead of starting a clock that can run no tick', async () => {
+    const system = counterSystem();
+    await system.tick([create], { at: T0 });
+    await system.close();
+
+    await expect(system.start()).rejects.toBeCausewayError('CW_SYSTEM_HALTED');
+  });
+
+  it('refuses snapshot() with CW_SYSTEM_HALTED, without reporting a failed snapshot to onSnapshotError', async () => {
+    const reported: unknown[] = [];
+    const system = counterSystem({ onSnapshotError: (e) => reported.push(e) });
+    await system.tick([create], { at: T0 });
+    await system.close();
+
+    await expect(system.snapshot()).rejects.toBeCausewayError('CW_SYSTEM_HALTED');
+    expect(reported).toEqual([]);
+  });
+});
+
+describe('wiring inside the loop', () => {
+  it('refuses an applier registered by a listener with CW_NONDETERMINISM, leaving the appliers as they were', async () => {
+    const system = counterSystem({ mode: 'production' });
+    system.subscribe(CounterCreated, function wireMore() {
+      system.apply(Incremented, (draft, e) => {
+        const counter = draft.counters[e.entity];
+        if (counter !== undefined) counter.value += 100;
+      });
+    });
+
+    const created = await system.tick([create], { at: T0 });
+    await system.tick([input(Incremented, a, { by: 1 }, 'alice')], { at: T0 + 1 });
+
+    expect(created.failures.map((f) => f.error.code)).toEqual(['CW_NONDETERMINISM']);
+    expect(system.state.counters[a]?.value).toBe(1);
+  });
+
+  it('refuses a listener subscribed by an applier with CW_NONDETERMINISM, before the listener can run', async () => {
+    const system = counterSystem({ mode: 'production' });
+    const ran: string[] = [];
+    let refused: unknown = null;
+    system.apply(CounterCreated, () => {
+      try {
+        system.subscribe(CounterCreated, () => ran.push('late listener'));
+      } catch (err) {
+        refused = err;
+      }
+    });
+
+    await system.tick([create], { at: T0 });
+
+    expect(refused).toBeCausewayError('CW_NONDETERMINISM');
+    expect(ran).toEqual([]);
+  });
+});
+
 describe('live mode', () => {
   it('resolves each sender when the tick that processed its input commits', async () => {
     let now = T0;

@@ -74,6 +74,62 @@ describe('rebuild', () => {
     });
   }
 
+  it('keeps the logged payload of an event whose applier put it into the state when a later applier of the tick changes that state', async () => {
+    const name = `rebuild-payload-${Math.random()}`;
+    const system = shelf(new MemoryStore({ name }));
+    const id = newEntityId();
+    await system.tick([input(Placed, id, { n: 1 }, 'a'), input(Bumped, id, {}, 'a')], {
+      at: Date.now(),
+    });
+    const hash = system.lastCommit?.hash;
+    await system.close();
+
+    const reader = shelf(new MemoryStore({ name }));
+    await reader.open();
+
+    expect((await reader.readEvents({ type: Placed.name })).items[0]?.data).toEqual({ n: 1 });
+    expect(reader.lastCommit?.hash).toBe(hash);
+    expect(reader.state.items[id]).toEqual({ n: 2 });
+    await reader.close();
+  });
+
+  it('keeps the logged payload of an emitted event whose array an applier put into the state and a later applier of the tick grew', async () => {
+    const Joined = defineEvent<Record<string, never>>('rebuild.Joined', { entity: 'new' });
+    const Spawned = defineEvent<{ body: number[] }>('rebuild.Spawned', { entity: 'existing' });
+    const Grew = defineEvent<{ cell: number }>('rebuild.Grew', { entity: 'existing' });
+    const make = (store: MemoryStore): EventSystem<{ snakes: Table<{ body: number[] }> }> => {
+      const system = new EventSystem<{ snakes: Table<{ body: number[] }> }>({
+        seed: 4,
+        store,
+        initialState: { snakes: {} },
+      });
+      system.apply(Spawned, (draft, e) => {
+        draft.snakes[e.entity] = { body: e.data.body };
+      });
+      system.apply(Grew, (draft, e) => {
+        draft.snakes[e.entity]?.body.push(e.data.cell);
+      });
+      system.subscribe(Joined, function spawn(e, ctx) {
+        ctx.emit(Spawned, e.entity, { body: [1] });
+        ctx.emit(Grew, e.entity, { cell: 2 });
+      });
+      return system;
+    };
+    const name = `rebuild-emitted-payload-${Math.random()}`;
+    const live = make(new MemoryStore({ name }));
+    await live.tick([input(Joined, newEntityId(), {}, 'a')], { at: Date.now() });
+    await live.close();
+
+    const reader = make(new MemoryStore({ name }));
+    await reader.open();
+
+    expect((await reader.readEvents({ type: Spawned.name })).items[0]?.data).toEqual({
+      body: [1],
+    });
+    expect(reader.lastCommit).toEqual(live.lastCommit);
+    await reader.close();
+  });
+
   it('rebuilds from a snapshot the same way', async () => {
     const name = `rebuild-snapshot-${Math.random()}`;
     const hash = await writeLog(name, 2);

@@ -18,6 +18,7 @@ import {
   T0,
   type Counters,
 } from './fixtures.ts';
+import { CrashingStore } from '../src/testing/index.ts';
 
 /** A memory store whose snapshot writes fail while `failing` is set. */
 class FlakySnapshots extends MemoryStore {
@@ -107,6 +108,54 @@ async function liveTicks(delays: readonly number[]): Promise<readonly unknown[]>
   await system.close();
   return commits;
 }
+
+describe('the tick contract: writes whose acknowledgement was lost', () => {
+  const a = entityId(1);
+  const create = input(CounterCreated, a, { name: 'a' }, 'alice');
+
+  it('resolves a tick whose commit landed though the store call failed, and runs the next tick after it', async () => {
+    const log = new MemoryStore();
+    // Write 1 journals the input, write 2 commits the tick.
+    const system = counterSystem({
+      store: new CrashingStore(log, { failAt: 2, when: 'after-write' }),
+    });
+
+    const first = await system.tick([create], { at: T0 });
+    const second = await system.tick([input(Incremented, a, { by: 2 }, 'alice')], { at: T0 + 1 });
+
+    expect(first.commit.tick).toBe(1);
+    expect(second.commit.tick).toBe(2);
+    expect((await log.readCommits(0, 10)).map((c) => c.tick)).toEqual([1, 2]);
+    expect(system.state.counters[a]?.value).toBe(2);
+  });
+
+  it('keeps inputs whose journal landed though the store call failed, running each once', async () => {
+    const log = new MemoryStore();
+    const system = counterSystem({
+      store: new CrashingStore(log, { failAt: 1, when: 'after-write' }),
+    });
+
+    const result = await system.tick([create], { at: T0 });
+    await system.tick([input(Incremented, a, { by: 2 }, 'alice')], { at: T0 + 1 });
+
+    expect(result.events.map((e) => e.type)).toEqual(['CounterCreated']);
+    expect((await log.readInputs(0, 10)).map((i) => i.ino)).toEqual([1, 2]);
+    expect(system.state.counters[a]?.value).toBe(2);
+  });
+
+  it('refuses an accept that conflicts with another system’s journal write, rather than taking that write for its own', async () => {
+    const log = new MemoryStore();
+    const first = counterSystem({ store: log });
+    const second = counterSystem({ store: log });
+    await first.tick([create], { at: T0 });
+    await second.tick([input(Incremented, a, { by: 1 }, 'alice')], { at: T0 + 1 });
+
+    const outcome = first.accept([input(Incremented, a, { by: 5 }, 'alice')]);
+
+    await expect(outcome).rejects.toBeCausewayError('CW_APPEND_CONFLICT');
+    expect((await log.readInputs(0, 10)).map((i) => i.data)).toEqual([{ name: 'a' }, { by: 1 }]);
+  });
+});
 
 describe('the tick contract: live mode', () => {
   it('commits one tick per turn of sends, whatever the journal’s timing', async () => {

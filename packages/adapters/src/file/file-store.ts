@@ -195,6 +195,7 @@ export class FileStore implements EventStore {
 
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   private opens: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | null = null;
   private index = new LogIndex();
   private lock: WriterLock | null = null;
   private readonly watchers = new Set<(commit: TickCommit) => void>();
@@ -639,8 +640,22 @@ export class FileStore implements EventStore {
     };
   }
 
-  /** Waits for queued appends, syncs, and releases the files and the writer lock. */
-  async close(): Promise<void> {
+  /**
+   * Waits for an open in progress and for queued appends, syncs, and releases the files and the
+   * writer lock. Every call resolves once that is done.
+   */
+  close(): Promise<void> {
+    // Every call waits for the one close: a second call that returned at once resolved while
+    // the first was still syncing and releasing the lock.
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
+    // An open still running would take the lock and the files after this close released them
+    // (and then mark the store open), holding the lock until the process ended: let it finish,
+    // then close what it opened.
+    if (this.state === 'opening') await this.opens;
     if (this.state === 'closed') return;
     this.state = 'closed';
     if (this.flushing !== null) await this.flushing.catch(() => undefined);

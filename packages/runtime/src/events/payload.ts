@@ -103,7 +103,8 @@ export function assertPlainData(
  * what the store journaled, or change a committed event of the memory store). The copy reads
  * each field once (a getter runs once, and what it returned is what was checked), holds plain
  * objects, arrays and plain `Uint8Array`s (a `Buffer` is copied to one), and writes `-0` as
- * `0`: what a store reads back, so a live run sees what its replay will.
+ * `0`: what a store reads back, so a live run sees what its replay will. Its objects and arrays
+ * are frozen (byte arrays cannot be): listeners read it, and it is the logged payload.
  *
  * @throws InvalidPayloadError (`CW_INVALID_PAYLOAD`), as {@link assertPlainData}.
  */
@@ -141,6 +142,27 @@ export function assertPublicPayload(eventType: string, value: unknown, path = '$
     assertPublicPayload(eventType, (value as Record<string, unknown>)[key], path + pathStep(key));
 }
 
+/**
+ * A copy of a payload that is storable data already (checked, or read from a store): plain
+ * objects and arrays copied at every level, byte arrays copied, scalars as they are. Internal
+ * to the runtime (what appliers get, so that state they build from a payload never shares an
+ * object with the logged event).
+ */
+export function clonePayload(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = clonePayload(value[i]);
+    return copy;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key in value)
+    if (Object.hasOwn(value, key))
+      copy[key] = clonePayload((value as Record<string, unknown>)[key]);
+  return copy;
+}
+
 // The walk of both: checks `value`, and returns its copy when `copying` (else `value`).
 function walkPlainData(
   eventType: string,
@@ -162,7 +184,7 @@ function walkPlainData(
   // full walk below, which names the problem.
   if (limits.maxDepth >= 1) {
     const flat: Record<string, unknown> | null = copying ? {} : null;
-    if (flatBound(value as object, flat) <= maxBytes) return copying ? flat : value;
+    if (flatBound(value as object, flat) <= maxBytes) return copying ? Object.freeze(flat) : value;
   }
   bound = 0;
   const frames: Frame[] = [];
@@ -199,6 +221,9 @@ function walkPlainData(
     while (!opened && frames.length > 0) {
       const frame = frames[frames.length - 1] as Frame;
       if (frame.next >= frame.length) {
+        // The copy is the logged payload, which listeners read: frozen, so that none can
+        // rewrite the event (appliers get a copy of their own, see clonePayload).
+        if (frame.copy !== null) Object.freeze(frame.copy);
         frames.pop();
         continue;
       }

@@ -19,6 +19,7 @@ import {
 import type { RunContext } from './context.ts';
 import { EntityRegistry, PendingEntities, type EntityRecord } from './entity-rules.ts';
 import { journalInputRejection } from './input-rejection.ts';
+import { journalLanded } from './landed-writes.ts';
 import { snapshotBody, snapshotContent } from './snapshot-format.ts';
 import { TickRun } from './tick-run.ts';
 import type { Input, TickResult } from './types.ts';
@@ -150,6 +151,8 @@ export class LoopCore<S extends object> {
   #lastInput = 0;
   #halted: CausewayError | null = null;
   #runsStarted = 0;
+  // What of the loop runs the application's code now (`tick 3`, `the rebuild`), or null.
+  #running: string | null = null;
 
   constructor(
     readonly settings: CoreSettings,
@@ -204,6 +207,14 @@ export class LoopCore<S extends object> {
    */
   get runsStarted(): number {
     return this.#runsStarted;
+  }
+
+  /**
+   * What of the loop is running the application's code (listeners, appliers, per-tick
+   * systems) right now: `tick <n>` or `the rebuild`; null between ticks.
+   */
+  get running(): string | null {
+    return this.#running;
   }
 
   get lastSeq(): number {
@@ -588,7 +599,15 @@ export class LoopCore<S extends object> {
         actor: i.actor ?? 'anonymous',
       };
     }
-    await this.store.journal(records, { syncWithCommit });
+    try {
+      await this.store.journal(records, { syncWithCommit });
+    } catch (err) {
+      // The write may have landed with its acknowledgement lost: then the inputs are journaled,
+      // and refusing them would have their senders send them again while the journal runs them
+      // on the next open, and leave this system a journal end behind the store's (every later
+      // journal refused with CW_APPEND_CONFLICT).
+      if (!(await journalLanded(this.store, records))) throw err;
+    }
     this.#lastInput += records.length;
     for (let k = 0; k < records.length; k++) {
       this.#pending.push({
@@ -632,6 +651,7 @@ export class LoopCore<S extends object> {
     const run = new TickRun<S>(this, this.tick + 1, time, this.lastSeq + 1);
     const tickGuard = this.settings.tickGuard;
     tickGuard?.enter('the loop');
+    this.#running = `tick ${run.tick}`;
     try {
       run.fireTimers();
       run.takeInputs(this.#pending);
@@ -653,6 +673,7 @@ export class LoopCore<S extends object> {
         this.halt(err);
       throw err;
     } finally {
+      this.#running = null;
       tickGuard?.exit();
     }
     return run;
@@ -671,8 +692,18 @@ export class LoopCore<S extends object> {
       patches: run.patches,
       failures: run.failures,
     };
-    for (const observer of this.#commitObservers) observer(result);
-    return result;
+    // The tick is committed and adopted whatever an observer does: one that throws neither
+    // stops the others nor fails the tick (its caller and its live senders would take a
+    // committed tick for a failed one, and send its inputs again).
+    let observerErrors: unknown[] | null = null;
+    for (const observer of this.#commitObservers) {
+      try {
+        observer(result);
+      } catch (err) {
+        (observerErrors ??= []).push(err);
+      }
+    }
+    return observerErrors === null ? result : { ...result, observerErrors };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -683,9 +714,11 @@ export class LoopCore<S extends object> {
     const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq);
     const tickGuard = this.settings.tickGuard;
     tickGuard?.enter('the loop');
+    this.#running = 'the rebuild';
     try {
       run.replay(events, 0, events.length);
     } finally {
+      this.#running = null;
       tickGuard?.exit();
     }
     // The stored commit is adopted as is: hashing each replayed tick would only be thrown away
@@ -736,6 +769,7 @@ export class LoopCore<S extends object> {
     let unchecked = 0;
     const tickGuard = this.settings.tickGuard;
     tickGuard?.enter('the loop');
+    this.#running = 'the rebuild';
     try {
       for (let i = 0; i < commits.length; i++) {
         const commit = commits[i] as TickCommit;
@@ -757,9 +791,19 @@ export class LoopCore<S extends object> {
         }
       }
     } finally {
+      this.#running = null;
       tickGuard?.exit();
     }
     return current;
+  }
+
+  /**
+   * Forgets everything a failed open left (what it rebuilt and requeued), so that the next
+   * open starts from nothing. Inputs are accepted only once open, so none is lost.
+   */
+  resetOpen(): void {
+    this.resetRebuild();
+    this.#pending = [];
   }
 
   /** Forgets everything rebuilt (state, registry, timers, last commit) to rebuild again. */

@@ -17,7 +17,9 @@ import { isStrictFor, strictGuard, strictGuardFor } from '../strict/strict-mode.
 import { EntityAccessGranted, type FailurePolicy } from './builtin.ts';
 import { LoopCore, type RunGuard, type Subscription, type Timer } from './core.ts';
 import type { EntityRecord } from './entity-rules.ts';
+import { commitLanded } from './landed-writes.ts';
 import { LiveDriver } from './live-driver.ts';
+import type { TickRun } from './tick-run.ts';
 import type {
   Activity,
   Applier,
@@ -284,8 +286,6 @@ export function tickJournaled(
   return run(inputs, at);
 }
 
-let anonymousListeners = 0;
-
 /**
  * The deterministic event loop: one FIFO queue, typed listeners with scoped emit-only
  * contexts, immutable state changed only by appliers, and ticks committed atomically to a store.
@@ -312,6 +312,10 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   // A snapshot was due and failed: try again after the next tick.
   #snapshotOwed = false;
   readonly #onSnapshotError: ((error: CausewayError) => void) | null;
+  // Names of unnamed listeners count per system, not per process: an anonymous listener's name
+  // is the actor of what it emits, so a second system wired the same way (re-execution, a
+  // lockstep peer, a reopen in a process that made other systems first) must name it the same.
+  #anonymousListeners = 0;
 
   constructor(options: EventSystemOptions<S>) {
     if (typeof options !== 'object' || options === null) {
@@ -448,14 +452,30 @@ export class EventSystem<S extends object = Record<string, unknown>> {
 
   /**
    * Subscribes a listener to an event type. Listeners of one type run in subscription order.
+   * The listener's name (the actor of what it emits) is its function's name, its `name` or its
+   * class's name; an unnamed one is `listener#<n>`, the n-th unnamed listener of this system.
+   * @throws CausewayError `CW_NONDETERMINISM` when called from inside the loop (a listener, an
+   *   applier or a per-tick system): wire the system where it is made.
    * @returns a function that unsubscribes it.
    */
   subscribe<E extends AnyEventType>(type: E, listener: Listener<E, S>): () => void {
-    return this.#core.subscribe(type, toSubscription(listener as Listener<AnyEventType, object>));
+    this.#checkWiringOutsideLoop('subscribe');
+    return this.#core.subscribe(
+      type,
+      toSubscription(
+        listener as Listener<AnyEventType, object>,
+        () => `listener#${++this.#anonymousListeners}`,
+      ),
+    );
   }
 
-  /** Registers an applier: the only code that changes state. It runs when an event is dispatched, before its listeners. */
+  /**
+   * Registers an applier: the only code that changes state. It runs when an event is dispatched, before its listeners.
+   * @throws CausewayError `CW_NONDETERMINISM` when called from inside the loop (a listener, an
+   *   applier or a per-tick system): wire the system where it is made.
+   */
   apply<E extends AnyEventType>(type: E, applier: Applier<E, S>): void {
+    this.#checkWiringOutsideLoop('apply');
     if (typeof applier !== 'function') {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
@@ -470,8 +490,11 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * Adds a per-tick system: it runs once per tick, after the inputs' cascade, in the order
    * systems were added, each followed by its own cascade. Events it emits are roots (no
    * causation) with the system's name as actor.
+   * @throws CausewayError `CW_NONDETERMINISM` when called from inside the loop (a listener, an
+   *   applier or a per-tick system): wire the system where it is made.
    */
   system(name: string, run: TickSystem<S>): void {
+    this.#checkWiringOutsideLoop('system');
     if (typeof name !== 'string' || name === '') {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
@@ -491,7 +514,8 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * Once any type is declared, an input of another type is refused with `CW_NOT_AN_INPUT` and
    * nothing journaled; the CQRS layer declares its command types here.
    *
-   * @throws CausewayError `CW_INVALID_ARGUMENT` for a built-in `causeway.*` type.
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a built-in `causeway.*` type;
+   *   `CW_NONDETERMINISM` when called from inside the loop.
    *
    * @example
    * ```ts
@@ -499,6 +523,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * ```
    */
   declareInputs(...types: AnyEventType[]): void {
+    this.#checkWiringOutsideLoop('declareInputs');
     this.#core.declareInputs(types);
   }
 
@@ -508,12 +533,22 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     return surface === null ? null : [...surface];
   }
 
-  /** Registers event types (needed before opening a log that holds them). */
+  /**
+   * Registers event types (needed before opening a log that holds them).
+   * @throws CausewayError `CW_NONDETERMINISM` when called from inside the loop (a listener, an
+   *   applier or a per-tick system): wire the system where it is made.
+   */
   register(...types: AnyEventType[]): void {
+    this.#checkWiringOutsideLoop('register');
     for (const type of types) this.#core.register(type);
   }
 
-  /** Calls `observer` after each commit with the tick's events (and patches when recorded). */
+  /**
+   * Calls `observer` after each commit with the tick's events (and patches when recorded).
+   * Observers run in the order they were added, before live senders are settled; one that
+   * throws does not fail the committed tick nor stop the others: what it threw is listed in
+   * that tick's `TickResult.observerErrors`.
+   */
   onCommit(observer: (result: TickResult) => void): () => void {
     return this.#core.observeCommits(observer);
   }
@@ -527,11 +562,22 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * against the last commit, and puts inputs journaled after the last commit back on the queue.
    * Called by the first `tick`/`accept` when not called explicitly.
    *
+   * A failed open leaves the system as it was before: calling `open()` (or `tick`) again tries
+   * again, for instance once the writer that held the store's lock has closed.
+   *
    * @throws CausewayError `CW_LOG_MISMATCH` when the log's seed differs, `CW_DIVERGENCE` when the
-   *   rebuilt state does not hash as committed (the appliers changed).
+   *   rebuilt state does not hash as committed (the appliers changed), `CW_STORE_LOCKED` when
+   *   another writer holds the store, and the store's other errors.
    */
   open(): Promise<void> {
-    this.#opening ??= this.#openNow();
+    this.#opening ??= this.#openNow().catch((err: unknown) => {
+      // A failed open is not kept: the next call (or tick) opens again, since what failed may
+      // have passed (the writer holding the lock closed, the database came back). It kept the
+      // first error for good, naming a lock holder long gone.
+      this.#opening = null;
+      this.#core.resetOpen();
+      throw err;
+    });
     return this.#opening;
   }
 
@@ -654,7 +700,8 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    *   (nothing journaled), for rejected inputs (nothing journaled), `CW_CASCADE_LIMIT` for a
    *   runaway cascade, `CW_LISTENER_FAILED` under the halt policy or for a program error in
    *   development mode, store errors of the commit (nothing of the tick committed; the system
-   *   stays usable and its inputs stay pending).
+   *   stays usable and its inputs stay pending). A write whose call failed but which the store
+   *   holds (its acknowledgement was lost) is not an error: the tick resolves.
    */
   tick(inputs: readonly Input[] = [], options: TickOptions = {}): Promise<TickResult> {
     return this.#tickWith(inputs, options, false);
@@ -691,9 +738,14 @@ export class EventSystem<S extends object = Record<string, unknown>> {
    * Starts live mode's clock: from now on, a tick also runs when the next pending timer is due
    * by the system's clock, so timers fire on time even while no input arrives. `send` works
    * with or without it. Call `stop` (or `close`) to end it.
+   *
+   * @throws CausewayError `CW_SYSTEM_HALTED` on a closed system.
    */
   async start(): Promise<void> {
+    this.#checkNotClosed();
     await this.open();
+    // close() may have run while the open was awaited.
+    this.#checkNotClosed();
     this.#live.start();
   }
 
@@ -719,12 +771,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     options: TickOptions = {},
   ): Promise<TickResult> {
     return this.#serial(async () => {
-      if (this.#closed)
-        throw new CausewayError(
-          ErrorCodes.SystemHalted,
-          'The system is closed; create a new one on the store to continue.',
-          {},
-        );
+      this.#checkNotClosed();
       await this.open();
       const at = options.at ?? this.#clock();
       assertTickTime(at, options.at === undefined ? "the system's clock" : 'options.at');
@@ -752,6 +799,13 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     try {
       await core.store.commit(run.commit as TickCommit, run.queue);
     } catch (err) {
+      // A write can land and its acknowledgement be lost (a connection cut after the database
+      // committed, a crash before the reply): the store then holds this very tick, and running
+      // it again would be refused for good (CW_APPEND_CONFLICT) while its callers and senders
+      // were told it failed and would send its inputs again. A stored tick equal to the run's,
+      // record and events, is the run's.
+      if (await commitLanded(core.store, run.commit as TickCommit, run.queue))
+        return this.#adopted(run);
       run.rollback();
       throw isCausewayError(err)
         ? err
@@ -762,6 +816,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
             { cause: err },
           );
     }
+    return this.#adopted(run);
+  }
+
+  // Adopts a run the store committed: observers, senders, and the snapshot when one is due.
+  async #adopted(run: TickRun<S>): Promise<TickResult> {
+    const core = this.#core;
     const result = core.adopt(run);
     this.#live.committed(run);
     const every = core.settings.snapshotEvery;
@@ -805,10 +865,12 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   /**
    * Takes a snapshot now (after the last commit).
    *
-   * @throws CausewayError when it cannot be saved (also reported to `onSnapshotError`).
+   * @throws CausewayError when it cannot be saved (also reported to `onSnapshotError`);
+   *   `CW_SYSTEM_HALTED` on a closed system.
    */
   snapshot(): Promise<void> {
     return this.#serial(async () => {
+      this.#checkNotClosed();
       await this.open();
       const error = await this.#saveSnapshot();
       if (error !== null) throw error;
@@ -898,13 +960,30 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     await this.#core.store.close();
   }
 
-  #checkRunning(): void {
+  // A listener, applier or per-tick system that wires the system changes what the rest of the
+  // run executes (an applier pushed onto the list being dispatched even runs for the current
+  // event), which no rebuild or re-execution of the log reproduces.
+  #checkWiringOutsideLoop(method: string): void {
+    const running = this.#core.running;
+    if (running === null) return;
+    throw new CausewayError(
+      ErrorCodes.Nondeterminism,
+      `system.${method}() was called while ${running} runs (from a listener, an applier or a per-tick system). The wiring cannot change inside the loop: the run would execute code that no rebuild or re-execution of the log runs at the same place. Wire listeners, appliers and types where the system is made, before its first tick.`,
+      { method, running },
+    );
+  }
+
+  #checkNotClosed(): void {
     if (this.#closed)
       throw new CausewayError(
         ErrorCodes.SystemHalted,
         'The system is closed; create a new one on the store to continue.',
         {},
       );
+  }
+
+  #checkRunning(): void {
+    this.#checkNotClosed();
     const halted = this.#core.halted;
     if (halted !== null) {
       throw new CausewayError(
@@ -923,18 +1002,19 @@ export class EventSystem<S extends object = Record<string, unknown>> {
   }
 }
 
-function toSubscription(listener: Listener<AnyEventType, object>): Subscription {
+function toSubscription(
+  listener: Listener<AnyEventType, object>,
+  anonymousName: () => string,
+): Subscription {
   if (typeof listener === 'function') {
-    const name = listener.name !== '' ? listener.name : `listener#${++anonymousListeners}`;
+    const name = listener.name !== '' ? listener.name : anonymousName();
     return { name, run: listener as Subscription['run'], active: true };
   }
   if (typeof listener === 'object' && listener !== null && typeof listener.run === 'function') {
     const ctorName = (listener as { constructor?: { name?: string } }).constructor?.name;
     const name =
       listener.name ??
-      (ctorName !== undefined && ctorName !== 'Object'
-        ? ctorName
-        : `listener#${++anonymousListeners}`);
+      (ctorName !== undefined && ctorName !== 'Object' ? ctorName : anonymousName());
     return { name, run: (e, ctx) => listener.run(e as never, ctx), active: true };
   }
   throw new CausewayError(

@@ -10,7 +10,7 @@ import { MAX_TICK_TIME } from '../clock/tick-time.ts';
 import { strictViolations } from '../strict/strict-mode.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
-import { assertPublicPayload, copyPlainData } from '../events/payload.ts';
+import { assertPublicPayload, clonePayload, copyPlainData } from '../events/payload.ts';
 import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
@@ -490,14 +490,14 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     const slots = this.inputSlots;
     const lastInput =
       slots.length > 0 ? (slots[slots.length - 2] as number) : (core.lastCommit?.lastInput ?? 0);
-    this.commit = {
+    this.commit = Object.freeze({
       tick: this.tick,
       at: this.now,
       firstSeq: this.firstSeq,
       lastSeq: last,
       lastInput,
       hash: hash ? core.hasher.hash(this.current) : '',
-    };
+    });
   }
 
   /** Undoes the run's registry changes; state and timers were never adopted. */
@@ -519,6 +519,15 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
       this.removeTimer((event.data as { timer: string }).timer);
     const appliers = core.appliers.get(event.type);
     if (appliers === undefined) return;
+    // Appliers get the payload's own copy: one that puts part of it into the state
+    // (`d.snake[id] = { body: e.data.body }`) makes it a value of the draft, which a later
+    // applier of the tick may change in place (`body.push(…)`), and that wrote into the logged
+    // event, so the log no longer rebuilt the state it committed.
+    // (Without payload validation, a payload may be anything, and is passed as it is.)
+    const applied =
+      core.settings.validatePayloads && typeof event.data === 'object' && event.data !== null
+        ? { ...event, data: clonePayload(event.data) }
+        : event;
     const guard = core.settings.guard;
     guard?.enter(`the applier of "${event.type}"`);
     try {
@@ -526,10 +535,10 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
       if (recorder === null) {
         const root = (this.draft as StateDraft).root;
         for (let i = 0; i < appliers.length; i++)
-          (appliers[i] as (d: unknown, e: Envelope) => void)(root, event);
+          (appliers[i] as (d: unknown, e: Envelope) => void)(root, applied);
       } else {
         for (let i = 0; i < appliers.length; i++)
-          (appliers[i] as (d: unknown, e: Envelope) => void)(recorder.root, event);
+          (appliers[i] as (d: unknown, e: Envelope) => void)(recorder.root, applied);
         const recorded = recorder.take();
         if (recorded !== null)
           this.patches.push({
@@ -564,19 +573,24 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     correlation: string,
     actor: string,
   ): void {
-    this.queue.push({
-      id,
-      seq: this.firstSeq + this.queue.length,
-      tick: this.tick,
-      type: type.name,
-      version: type.version,
-      entity,
-      data,
-      at: this.now,
-      causation,
-      correlation,
-      actor,
-    });
+    // Frozen: the envelope a listener gets is the log's own entry (and, in the memory store,
+    // the stored event), so a listener, an observer or a tick's caller that wrote to it would
+    // rewrite the log (its type, entity or actor) behind the appliers that already ran.
+    this.queue.push(
+      Object.freeze({
+        id,
+        seq: this.firstSeq + this.queue.length,
+        tick: this.tick,
+        type: type.name,
+        version: type.version,
+        entity,
+        data,
+        at: this.now,
+        causation,
+        correlation,
+        actor,
+      }),
+    );
   }
 
   private pushFailure(

@@ -133,6 +133,11 @@ export interface TickResult {
    * stands; the snapshot is tried again after the next tick (and written on the next open).
    */
   readonly snapshotError?: CausewayError;
+  /**
+   * What the commit observers (`onCommit`) that threw after this tick threw, in their order.
+   * The tick stands: an observer's failure is its own, and the other observers still ran.
+   */
+  readonly observerErrors?: readonly unknown[];
 }
 
 /** One listener run, for the activities meta log (never part of the domain log or hash). */

@@ -122,7 +122,14 @@ export class MemoryStore implements EventStore {
       checkCommit(this.description, log.commits.at(-1) ?? null, log.inputs.length, commit, events);
       for (let i = 0; i < events.length; i++) log.events.push(events[i] as StoredEnvelope);
       log.commits.push(commit);
-      for (const watcher of log.watchers) watcher(commit);
+      for (const watcher of log.watchers) {
+        try {
+          watcher(commit);
+        } catch {
+          // A watcher's failure is its own (as in the file store): the commit is stored, and
+          // rejecting it would have its writer take a committed tick for a failed one.
+        }
+      }
       return undefined;
     });
   }

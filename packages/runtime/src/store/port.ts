@@ -168,7 +168,8 @@ export interface EventStore {
    * (a writer: its own last commit; a reader: the last commit it saw when it opened or read), in
    * order, once each, including commits by a writer in another process (a reader tails). A
    * reader's starting point is known without asking the log again, so no commit landing while
-   * `watch` is called can be missed.
+   * `watch` is called can be missed. A listener that throws fails neither the commit nor the
+   * other watchers.
    */
   watch(listener: (commit: TickCommit) => void): Unwatch;
 

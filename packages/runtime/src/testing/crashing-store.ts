@@ -23,7 +23,9 @@ export interface CrashingStoreOptions {
   /**
    * `before-write` (default): the failing call writes nothing, like a crash before the write.
    * `after-write`: the write reaches the log, then the call fails, like a crash before the
-   * acknowledgement.
+   * acknowledgement. A system that goes on running finds the write in the store and carries on
+   * as if it had been acknowledged (what it does when a real store loses an acknowledgement);
+   * a crash test recovers with a new system on the store underneath either way.
    */
   readonly when?: 'before-write' | 'after-write';
 }

@@ -130,6 +130,51 @@ describe('rebuild', () => {
     await reader.close();
   });
 
+  it('rebuilds, without copying payloads, a log whose appliers grow an array a payload put into the state in an earlier tick', async () => {
+    const Spawned = defineEvent<{ body: number[] }>('rebuild.SpawnedLong', { entity: 'new' });
+    const Grew = defineEvent<{ cell: number }>('rebuild.GrewLong', { entity: 'existing' });
+    const make = (store: MemoryStore): EventSystem<{ snakes: Table<{ body: number[] }> }> => {
+      const system = new EventSystem<{ snakes: Table<{ body: number[] }> }>({
+        seed: 4,
+        store,
+        initialState: { snakes: {} },
+        snapshotEvery: 0,
+      });
+      system.apply(Spawned, (draft, e) => {
+        draft.snakes[e.entity] = { body: e.data.body };
+      });
+      system.apply(Grew, (draft, e) => {
+        draft.snakes[e.entity]?.body.push(e.data.cell);
+      });
+      return system;
+    };
+    const name = `rebuild-long-alias-${Math.random()}`;
+    const live = make(new MemoryStore({ name }));
+    // Past 64 entries, so the table is a trie the rebuild drafts over many ticks at once.
+    const ids = Array.from({ length: 80 }, () => newEntityId());
+    const at = Date.now();
+    await live.tick(
+      ids.map((id) => input(Spawned, id, { body: [0] }, 'a')),
+      { at },
+    );
+    for (let t = 1; t <= 3; t++)
+      await live.tick(
+        ids.map((id) => input(Grew, id, { cell: t }, 'a')),
+        { at: at + t },
+      );
+    await live.close();
+
+    const reader = make(new MemoryStore({ name }));
+    await reader.open();
+
+    expect(reader.lastCommit).toEqual(live.lastCommit);
+    expect(reader.state.snakes[ids[5] as string]).toEqual({ body: [0, 1, 2, 3] });
+    expect((await reader.readEvents({ type: Spawned.name, limit: 1 })).items[0]?.data).toEqual({
+      body: [0],
+    });
+    await reader.close();
+  });
+
   it('rebuilds from a snapshot the same way', async () => {
     const name = `rebuild-snapshot-${Math.random()}`;
     const hash = await writeLog(name, 2);

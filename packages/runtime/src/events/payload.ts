@@ -157,9 +157,11 @@ export function clonePayload(value: unknown): unknown {
     return copy;
   }
   const copy: Record<string, unknown> = {};
-  for (const key in value)
-    if (Object.hasOwn(value, key))
-      copy[key] = clonePayload((value as Record<string, unknown>)[key]);
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    copy[key] = clonePayload((value as Record<string, unknown>)[key]);
+  }
   return copy;
 }
 

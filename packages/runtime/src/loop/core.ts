@@ -775,6 +775,7 @@ export class LoopCore<S extends object> {
         const commit = commits[i] as TickCommit;
         const count = commit.lastSeq - commit.firstSeq + 1;
         const run = new TickRun<S>(this, commit.tick, commit.at, commit.firstSeq, current);
+        run.copyPayloads = false;
         run.replay(events, index, index + count);
         index += count;
         this.#timers = run.timers;

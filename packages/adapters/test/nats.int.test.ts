@@ -18,6 +18,7 @@ import {
   encodeEvent,
   ensureEventStream,
   OutboxRelay,
+  type CommandInboxOptions,
 } from '../src/nats/index.ts';
 import { natsUrl, requireNats } from '../../../test/services.ts';
 import { AddStock, shopMediator, StockItem, type ShopState } from './nats-shop.ts';
@@ -249,7 +250,11 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
       });
     }
 
-    function inboxOf(shop: Mediator<ShopState>, ackWaitSeconds = 30): CommandInbox {
+    function inboxOf(
+      shop: Mediator<ShopState>,
+      ackWaitSeconds = 30,
+      more: Partial<CommandInboxOptions> = {},
+    ): CommandInbox {
       return new CommandInbox({
         mediator: shop,
         connection: nc,
@@ -260,6 +265,7 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
         commands: [StockItem, AddStock],
         ackWaitSeconds,
         retryMs: 100,
+        ...more,
       });
     }
 
@@ -362,14 +368,7 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
       const shop = shopMediator(new MemoryStore(), { add: true });
       const errors: unknown[] = [];
       const deliveredAt: number[] = [];
-      const inbox = new CommandInbox({
-        mediator: shop,
-        connection: nc,
-        stream: names.stream,
-        consumer: 'shop_inbox',
-        filterSubject: `${names.subject}.commands`,
-        actor: 'shop',
-        commands: [StockItem, AddStock],
+      const inbox = inboxOf(shop, 30, {
         retryMs: 150,
         maxDeliveries: 3,
         onError: (err, m) => {

@@ -389,6 +389,28 @@ describe('commands', () => {
     ).toEqual({ balance: 6 });
   });
 
+  it('leaves a system whose mediator was refused for a bad option free for a corrected one, each command counted once', async () => {
+    const system = bankSystem();
+
+    let error: unknown;
+    try {
+      new Mediator(system, { commands: [OpenAccount, defineCommand('OpenAccount')] });
+    } catch (err) {
+      error = err;
+    }
+    const mediator = bankMediator(system);
+    const account = await openAccount(mediator, 'ada', newEntityId());
+
+    expect(isCausewayError(error) && error.code).toBe(ErrorCodes.DuplicateHandler);
+    expect((error as Error).message).toMatch(/Two different commands are named "OpenAccount"/);
+    // The refused one wired nothing: the opening is the account's one command so far.
+    expect(
+      await mediator.send(
+        command(Deposit, account, { amount: 1 }, { actor: 'ada', expectedVersion: 1 }),
+      ),
+    ).toEqual({ balance: 1 });
+  });
+
   it('spends a balance once across a tick of many commands, in the order they were sent', async () => {
     const mediator = bank();
     const accounts = [newEntityId(), newEntityId()];

@@ -89,6 +89,51 @@ const inputRefusals: ReadonlySet<string> = new Set<string>([
   ErrorCodes.EntityNotOwned,
 ]);
 
+/** Refuses what is not a command type (one made by `defineCommand`). */
+function checkCommandType(type: AnyCommandType): void {
+  if (
+    typeof type !== 'object' ||
+    type === null ||
+    typeof type.name !== 'string' ||
+    typeof type.event !== 'object'
+  ) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      'A command type is made by defineCommand(name).',
+      {},
+    );
+  }
+}
+
+/** What a mediator's options break, found before anything is wired. */
+function checkOptions(options: MediatorOptions): void {
+  const named = new Map<string, unknown>();
+  for (const type of options.commands ?? []) {
+    checkCommandType(type);
+    const known = named.get(type.name);
+    if (known !== undefined && known !== type) {
+      throw new CausewayError(
+        ErrorCodes.DuplicateHandler,
+        `Two different commands are named "${type.name}". Declare each command once and import it.`,
+        { command: type.name },
+      );
+    }
+    named.set(type.name, type);
+  }
+  named.clear();
+  for (const type of options.queries ?? []) {
+    const known = named.get(type.name);
+    if (known !== undefined && known !== type) {
+      throw new CausewayError(
+        ErrorCodes.DuplicateHandler,
+        `Two different queries are named "${type.name}". Declare each query once and import it.`,
+        { query: type.name },
+      );
+    }
+    named.set(type.name, type);
+  }
+}
+
 /** The systems a mediator was made for: one each. */
 const MEDIATED = new WeakSet<object>();
 
@@ -154,13 +199,18 @@ export class Mediator<S extends object = Record<string, unknown>> {
         {},
       );
     }
-    MEDIATED.add(system);
+    // Options are checked before the system is marked or wired: a mediator refused for a bad
+    // option leaves the system as it was, and a corrected retry is not taken for a second one.
+    checkOptions(options);
     this.#system = system;
     this.#runsStarted = tickRunCounter(system);
+    // The first wiring, before the mark: where the system refuses it (wiring inside the loop),
+    // nothing was registered.
+    system.apply(CommandDecided, (draft, e) => applyCommandDecided(draft, e.data));
+    MEDIATED.add(system);
     // However the system is driven after a restart (tick, send, a testing kit's resume), the
     // outcomes already in the log are known before its first tick decides anything.
     beforeFirstTick(system, () => this.#readDecided());
-    system.apply(CommandDecided, (draft, e) => applyCommandDecided(draft, e.data));
     system.apply(SagaStepped, (draft, e) => applySagaStepped(draft, e.data));
     for (const type of options.commands ?? []) this.#declare(type);
     for (const type of options.queries ?? []) {
@@ -497,18 +547,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
   }
 
   #declare(type: AnyCommandType): CommandEntry {
-    if (
-      typeof type !== 'object' ||
-      type === null ||
-      typeof type.name !== 'string' ||
-      typeof type.event !== 'object'
-    ) {
-      throw new CausewayError(
-        ErrorCodes.InvalidArgument,
-        'A command type is made by defineCommand(name).',
-        {},
-      );
-    }
+    checkCommandType(type);
     const known = this.#commands.get(type.name);
     if (known !== undefined) {
       if (known.type !== type) {

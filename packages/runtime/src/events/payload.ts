@@ -143,25 +143,22 @@ export function assertPublicPayload(eventType: string, value: unknown, path = '$
 }
 
 /**
- * A copy of a payload that is storable data already (checked, or read from a store): plain
- * objects and arrays copied at every level, byte arrays copied, scalars as they are. Internal
- * to the runtime (what appliers get, so that state they build from a payload never shares an
- * object with the logged event).
+ * A private, mutable copy of storable data (a checked payload, a value read from a store or
+ * from the committed state): plain objects and arrays copied at every level, byte arrays
+ * copied, scalars as they are; storable data holds nothing else. Internal to the runtime:
+ * what appliers get of a payload, so that state they build from it never shares an object with
+ * the logged event, and what the state engine gives an applier that reads a committed entry.
  */
-export function clonePayload(value: unknown): unknown {
+export function copyData(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  if (value instanceof Uint8Array) return new Uint8Array(value);
   if (Array.isArray(value)) {
     const copy = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) copy[i] = clonePayload(value[i]);
+    for (let i = 0; i < value.length; i++) copy[i] = copyData(value[i]);
     return copy;
   }
+  if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
   const copy: Record<string, unknown> = {};
-  const keys = Object.keys(value);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    copy[key] = clonePayload((value as Record<string, unknown>)[key]);
-  }
+  for (const key in value) copy[key] = copyData((value as Record<string, unknown>)[key]);
   return copy;
 }
 
@@ -224,7 +221,7 @@ function walkPlainData(
       const frame = frames[frames.length - 1] as Frame;
       if (frame.next >= frame.length) {
         // The copy is the logged payload, which listeners read: frozen, so that none can
-        // rewrite the event (appliers get a copy of their own, see clonePayload).
+        // rewrite the event (appliers get a copy of their own, see copyData).
         if (frame.copy !== null) Object.freeze(frame.copy);
         frames.pop();
         continue;

@@ -10,7 +10,7 @@ import { MAX_TICK_TIME } from '../clock/tick-time.ts';
 import { strictViolations } from '../strict/strict-mode.ts';
 import { upcastData, type AnyEventType } from '../events/event-type.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
-import { assertPublicPayload, clonePayload, copyPlainData } from '../events/payload.ts';
+import { assertPublicPayload, copyData, copyPlainData } from '../events/payload.ts';
 import { assertEntityId, TickIds } from '../ids/uuidv7.ts';
 import { TickRandom } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
@@ -545,7 +545,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
             type: event.type,
             version: event.version,
             entity: event.entity,
-            data: clonePayload(event.data),
+            data: copyData(event.data),
             at: event.at,
             causation: event.causation,
             correlation: event.correlation,

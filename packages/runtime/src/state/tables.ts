@@ -1,5 +1,5 @@
 import { createDraft, current, finishDraft } from 'immer';
-import { PROTO_KEY } from '../events/payload.ts';
+import { copyData, PROTO_KEY } from '../events/payload.ts';
 import { entryHashInto, tableLanes, unstorableEntry } from './value-hash.ts';
 import type { LanePair, Lanes } from './value-hash.ts';
 
@@ -644,23 +644,6 @@ const UNKNOWN: unique symbol = Symbol('unknown');
 const REMOVED: unique symbol = Symbol('removed');
 
 /**
- * A private, mutable copy of a stored value: plain objects and arrays copied at every level
- * (byte arrays copied too), primitives as they are. Storable data holds nothing else.
- */
-function thaw(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    const copy = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) copy[i] = thaw(value[i]);
-    return copy;
-  }
-  if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
-  const copy: Record<string, unknown> = {};
-  for (const key in value) copy[key] = thaw((value as Record<string, unknown>)[key]);
-  return copy;
-}
-
-/**
  * Freezes a value and everything in it that is not frozen yet (byte arrays cannot be), and
  * returns it; a table draft found in it (a table put inside another value) is replaced by the
  * table it commits.
@@ -729,7 +712,7 @@ function sameData(a: unknown, b: unknown): boolean {
 
 /**
  * A large table as appliers write it, copy-on-write at the entry level. The stored trie is
- * never written: an entry read in the draft is copied once (`thaw`) and the applier changes the
+ * never written: an entry read in the draft is copied once (`copyData`) and the applier changes the
  * copy; an assigned or deleted entry is noted. `commit()` then path-copies the trie for the
  * entries that really changed (an entry read and left equal keeps its stored value), so a tick
  * costs the entries it touches, however large the table.
@@ -892,7 +875,7 @@ class TableWork implements ProxyHandler<object> {
     const index = leaf === null ? -1 : indexIn(leaf, hash, key);
     const value = index < 0 ? ABSENT : (leaf as Leaf)[index + VALUE];
     if (value === ABSENT || typeof value !== 'object' || value === null) return value;
-    const copy = thaw(value);
+    const copy = copyData(value);
     this.note(key, hash, copy, leaf, index);
     return copy;
   }
@@ -973,7 +956,7 @@ class TableWork implements ProxyHandler<object> {
       }
       let stored: unknown;
       try {
-        stored = copy ? freezeDeep(thaw(value)) : freezeDeep(value);
+        stored = copy ? freezeDeep(copyData(value)) : freezeDeep(value);
       } catch (err) {
         // A cycle recurses until the stack is exhausted.
         throw unstorableEntry(key, value, err);

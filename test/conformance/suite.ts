@@ -913,6 +913,43 @@ export function describeStoreConformance(harness: StoreHarness): void {
         }
       });
 
+      it('keeps a throwing watcher to itself, on the writer and on a reader: commits succeed, the other watchers see them, nothing is thrown elsewhere', async () => {
+        const writer = await openWriter();
+        const reader = await openReader();
+        const thrown: unknown[] = [];
+        const onUncaught = (err: unknown): void => {
+          thrown.push(err);
+        };
+        process.on('uncaughtException', onUncaught);
+        const seenByWriter: number[] = [];
+        const seenByReader: number[] = [];
+        const unwatch = [
+          writer.watch(() => {
+            throw new Error('a watcher on the writer failed');
+          }),
+          writer.watch((c) => seenByWriter.push(c.tick)),
+          reader.watch(() => {
+            throw new Error('a watcher on the reader failed');
+          }),
+          reader.watch((c) => seenByReader.push(c.tick)),
+        ];
+        try {
+          const log = new LogBuilder();
+          await log.commitTicks(writer, 2, 1);
+          await eventually(() => {
+            expect(seenByWriter).toEqual([1, 2]);
+            expect(seenByReader).toEqual([1, 2]);
+          });
+          // A microtask or a turn for anything rethrown to surface.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          expect(thrown).toEqual([]);
+          expect(await writer.lastCommit()).toEqual(log.ticks.at(-1)?.commit);
+        } finally {
+          for (const stop of unwatch) stop();
+          process.off('uncaughtException', onUncaught);
+        }
+      });
+
       it('refuses writes on a reader', async () => {
         await openWriter();
         const reader = await openReader();

@@ -100,6 +100,24 @@ describe('the serve command', () => {
     expect(runs[1]?.out).toContain('--port takes a whole number, got "80.5".');
     expect(existsSync(dir)).toBe(false);
   }, 30_000);
+
+  it('refuses more bots than it has names for, and an option given twice, with exit 1 and no world opened', async () => {
+    const dir = join(root, 'world-options');
+
+    const runs = await Promise.all([
+      gameCli('serve', '--dir', dir, '--bots', '8'),
+      gameCli('match', join(root, 'match-bots'), '--bots', '9', '--ticks', '5'),
+      gameCli('serve', '--dir', dir, '--port', '0', '--port', '8080'),
+    ]);
+
+    expect(runs.map((r) => r.code)).toEqual([1, 1, 1]);
+    expect(runs[0]?.out).toContain('--bots takes a whole number from 0 to 7');
+    expect(runs[0]?.out).toContain('got "8"');
+    expect(runs[1]?.out).toContain('got "9"');
+    expect(runs[2]?.out).toContain('--port is given more than once; give it once.');
+    expect(existsSync(dir)).toBe(false);
+    expect(existsSync(join(root, 'match-bots'))).toBe(false);
+  }, 30_000);
 });
 
 describe('the bot command', () => {

@@ -317,6 +317,19 @@ export async function importFiles(
   return { added, present, stopped: false };
 }
 
+/** Resolves on Ctrl-C (SIGINT) or a service manager's stop (SIGTERM), whichever comes first. */
+function untilStopped(): Promise<void> {
+  return new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
 async function add(
   catalog: OpenCatalog,
   options: Options,
@@ -328,6 +341,7 @@ async function add(
     interrupted = true;
   };
   process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   let result;
   try {
     result = await importFiles(catalog, files, {
@@ -338,6 +352,7 @@ async function add(
     });
   } finally {
     process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     progress.done();
   }
   const { added, present } = result;
@@ -503,8 +518,10 @@ async function runCommand(
     case 'serve': {
       const { serveCatalog } = await import('./serve.ts');
       const port = Number(options.values.get('--port') ?? '4400');
+      // Listened for before the address is printed: a stop sent as soon as it shows is not lost.
+      const stopped = untilStopped();
       const server = await serveCatalog(catalog, { port, user: options.user, data: options.data });
-      await new Promise<void>((done) => process.once('SIGINT', done));
+      await stopped;
       await server.close();
       return ExitCode.ok;
     }
@@ -546,11 +563,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (options.inspect) {
       const { attachInspector } = await import('@causeway/inspector/agent');
       const { catalogSystem } = await import('./catalog.ts');
+      const stopped = untilStopped();
       const inspector = await attachInspector(catalog.system, {
         makeSystem: (store) => catalogSystem(store),
       });
       process.stdout.write(`Inspector: ${inspector.url} (Ctrl-C to quit)\n`);
-      await new Promise<void>((done) => process.once('SIGINT', done));
+      await stopped;
       await inspector.close();
     }
     return code;

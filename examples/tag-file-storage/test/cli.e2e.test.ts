@@ -320,6 +320,26 @@ describe('tagfs, the command line', () => {
   });
 });
 
+describe('tagfs serve, stopped by a service manager', () => {
+  it('closes the catalog on SIGTERM with exit 0, so the next command writes to it at once', async () => {
+    write('a.txt', 'alpha');
+    expect((await tagfs(dir, 'add', 'a.txt')).code).toBe(0);
+    const child = startTagfs(dir, ['serve', '--port', '0']);
+    const run = finished(child);
+    await waitForOutput(child.stdout!, /GraphQL: http:\/\/[^\s]+\/graphql\n/);
+    child.kill('SIGTERM');
+    const stopped = await run;
+
+    write('b.txt', 'beta');
+    const added = await tagfs(dir, 'add', 'b.txt');
+
+    expect(stopped.signal).toBeNull();
+    expect(stopped.code).toBe(0);
+    expect(added.code).toBe(0);
+    expect((await tagfs(dir, 'ls')).stdout).toMatch(/a\.txt[\s\S]*b\.txt/);
+  });
+});
+
 describe('tagfs, a long import', () => {
   const count = 3000;
 

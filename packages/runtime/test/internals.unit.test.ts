@@ -1,6 +1,13 @@
 import { createDraft, finishDraft } from 'immer';
 import { describe, expect, it } from 'vitest';
-import { input, systemInternals, type StoredEnvelope } from '../src/index.ts';
+import {
+  defineEvent,
+  EventSystem,
+  input,
+  systemInternals,
+  type StoredEnvelope,
+  type Table,
+} from '../src/index.ts';
 import { counterSystem, CounterCreated, entityId, Incremented, T0 } from './fixtures.ts';
 
 describe('systemInternals().applyEvent', () => {
@@ -48,5 +55,42 @@ describe('systemInternals().recordEvents', () => {
     expect(recorded[1]?.inverse).toEqual([
       { op: 'replace', path: ['counters', id, 'value'], value: 0 },
     ]);
+  });
+});
+
+describe('systemInternals() appliers and the logged payloads', () => {
+  const Spawned = defineEvent<{ body: number[] }>('internals.Spawned', { entity: 'new' });
+  const Grew = defineEvent<{ cell: number }>('internals.Grew', { entity: 'existing' });
+  type Snakes = { snakes: Table<{ body: number[] }> };
+  const snakeSystem = (): EventSystem<Snakes> => {
+    const system = new EventSystem<Snakes>({ seed: 3, initialState: { snakes: {} } });
+    system.apply(Spawned, (draft, e) => {
+      draft.snakes[e.entity] = { body: e.data.body };
+    });
+    system.apply(Grew, (draft, e) => {
+      draft.snakes[e.entity]?.body.push(e.data.cell);
+    });
+    return system;
+  };
+
+  it('gives appliers copies of the stored payloads, through applyEvent and recordEvents alike', async () => {
+    // Arrange: one applier puts a payload's array into the state, a later one grows it.
+    const system = snakeSystem();
+    const id = entityId(3);
+    await system.tick([input(Spawned, id, { body: [1] }), input(Grew, id, { cell: 2 })], {
+      at: T0,
+    });
+    const events = (await system.store.readEvents()).items;
+    const internals = systemInternals(system as EventSystem<object>);
+    // Act
+    const applied = internals.draft(internals.initialState);
+    for (const event of events) internals.applyEvent(applied.root, event);
+    const recorded = internals.draft(internals.initialState);
+    const record = internals.recordEvents(recorded.root);
+    for (const event of events) record(event);
+    // Assert
+    expect(applied.finish()).toEqual({ snakes: { [id]: { body: [1, 2] } } });
+    expect(recorded.finish()).toEqual({ snakes: { [id]: { body: [1, 2] } } });
+    expect((await system.store.readEvents()).items[0]?.data).toEqual({ body: [1] });
   });
 });

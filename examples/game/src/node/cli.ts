@@ -23,7 +23,7 @@ const usage = `Snake arena on Causeway.
   npm run game -- serve [options]   the same, with options:
       --dir <dir>      the world's log (file store)        default .data/game
       --port <n>       HTTP port, 0 to 65535 (0 or taken: a free one)  default 8080
-      --bots <n>       bots playing in this process         default 4
+      --bots <n>       bots playing in this process, 0 to 7  default 4
       --desync <n>     one bot runs the nondeterminism bug n ticks after joining
       --seed <n>       seed of a new world                  default 2026
   npm run game -- match <dir> [--bots 4] [--ticks 600] [--tick-ms 5] [--desync <n>]
@@ -41,6 +41,16 @@ function int(value: string | undefined, fallback: number, flag: string, min = 0)
   if (value.trim() === '' || !Number.isSafeInteger(n) || n < min)
     throw new Error(
       `${flag} takes a whole number${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(value)}.`,
+    );
+  return n;
+}
+
+/** How many bots: a whole number up to one bot a name. */
+function botCount(value: string | undefined): number {
+  const n = int(value, 4, '--bots');
+  if (n > BOT_NAMES.length)
+    throw new Error(
+      `--bots takes a whole number from 0 to ${BOT_NAMES.length} (one bot a name: ${BOT_NAMES.join(', ')}), got ${JSON.stringify(value)}.`,
     );
   return n;
 }
@@ -87,7 +97,7 @@ async function serve(values: Record<string, string | boolean | undefined>): Prom
   const httpPort = port(values.port as string | undefined, 8080);
   const desync =
     values.desync === undefined ? undefined : int(values.desync as string, 1, '--desync');
-  const count = Math.min(int(values.bots as string | undefined, 4, '--bots'), BOT_NAMES.length);
+  const count = botCount(values.bots as string | undefined);
   const hosted = await openHostedWorld(dir, seed);
   const relay = new Relay({
     seed: hosted.seed,
@@ -162,14 +172,14 @@ async function match(
   // A match of 0 ticks never ends: the relay waits for a last tick it never plays.
   const ticks = int(values.ticks as string | undefined, 600, '--ticks', 1);
   int(values['tick-ms'] as string | undefined, 5, '--tick-ms', 1);
-  int(values.bots as string | undefined, 4, '--bots');
+  const count = botCount(values.bots as string | undefined);
   await clearForMatch(target);
   const hosted = await openHostedWorld(target, seed);
   const relay = new Relay({
     seed,
     tickMs: int(values['tick-ms'] as string | undefined, 5, '--tick-ms', 1),
     lastTick: ticks,
-    startWith: 1 + int(values.bots as string | undefined, 4, '--bots'),
+    startWith: 1 + count,
     makeSystem: (store) => makeWorld(store, { seed }),
     log: (line) => print(`[relay] ${line}`),
   });
@@ -178,9 +188,8 @@ async function match(
   const desync =
     values.desync === undefined ? undefined : int(values.desync as string, 1, '--desync');
   const bots: LockstepPeer[] = [];
-  const count = int(values.bots as string | undefined, 4, '--bots');
   for (let i = 0; i < count; i++) {
-    const name = BOT_NAMES[i % BOT_NAMES.length] ?? 'bot';
+    const name = BOT_NAMES[i] ?? 'bot';
     bots.push(
       connectPeer({
         url: game.wsUrl,
@@ -262,12 +271,14 @@ async function inspect(dir: string): Promise<void> {
   const { store, seed } = await openLog(dir);
   const inspector = await openInspector(store, { makeSystem: (s) => makeWorld(s, { seed }) });
   print(`Inspecting ${resolve(dir)}: ${inspector.url}   (Ctrl-C stops)`);
-  process.on('SIGINT', () => {
+  const stop = (): void => {
     void inspector
       .close()
       .then(() => store.close())
       .then(() => process.exit(0));
-  });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 /** One bot peer in its own process, for matches across processes. */
@@ -305,9 +316,10 @@ function bot(values: Record<string, string | boolean | undefined>): void {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
+  const { positionals, values, tokens } = parseArgs({
     args: [...argv],
     allowPositionals: true,
+    tokens: true,
     options: {
       dir: { type: 'string' },
       port: { type: 'string' },
@@ -321,6 +333,14 @@ async function main(argv: readonly string[]): Promise<void> {
       help: { type: 'boolean', short: 'h' },
     },
   });
+  // An option given twice is a mistake to point at, not one to settle by keeping the last.
+  const given = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (given.has(token.name))
+      throw new Error(`--${token.name} is given more than once; give it once.`);
+    given.add(token.name);
+  }
   const [command, target] = positionals;
   if (values.help === true || command === undefined || command === 'help') {
     print(usage);

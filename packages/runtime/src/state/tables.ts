@@ -1026,12 +1026,22 @@ class RootDraft implements ProxyHandler<object> {
   private readonly works = new Set<TableWork>();
   /** Top-level keys assigned or deleted in the draft: the others are read from `base`. */
   private readonly written = new Set<string>();
+  // Immer's draft of the top level, made at the first use of a key that is not a large table's:
+  // a tick whose appliers only touch large tables (the usual one) costs none.
+  private immer: StoredState | null = null;
 
-  constructor(
-    private readonly draft: StoredState,
-    private readonly base: StoredState,
-  ) {
+  constructor(private readonly base: StoredState) {
     this.proxy = new Proxy({}, this);
+  }
+
+  /** Immer's draft of the top level (made now if it was not yet). */
+  get draft(): StoredState {
+    return (this.immer ??= createDraft(this.base));
+  }
+
+  /** Immer's draft of the top level, or null if nothing needed one: the top level is `base`. */
+  get drafted(): StoredState | null {
+    return this.immer;
   }
 
   get(target: object, key: string | symbol): unknown {
@@ -1132,21 +1142,20 @@ export class StateDraft {
   private readonly base: StoredState;
   /** The committed state the draft started from, when it was one (a draft that changes nothing ends on it). */
   private readonly baseState: object | null;
-  private readonly draft: StoredState;
   private readonly handler: RootDraft;
 
   constructor(state: object) {
     const known = knownStorage(state);
     this.baseState = known === undefined ? null : state;
     this.base = known ?? storageOf(state);
-    this.draft = createDraft(this.base);
-    this.handler = new RootDraft(this.draft, this.base);
+    this.handler = new RootDraft(this.base);
     this.root = this.handler.proxy;
   }
 
   /** The state as the draft holds it now, in committed form (unchanged tables keep theirs). */
   current(): object {
-    const stored: StoredState = { ...current(this.draft) };
+    const top = this.handler.drafted;
+    const stored: StoredState = { ...(top === null ? this.base : current(top)) };
     for (const [name, work] of this.handler.tables)
       if (work.touched) stored[name] = work.snapshot();
     return viewState(Object.freeze(stored));
@@ -1158,9 +1167,12 @@ export class StateDraft {
    * ticks on one draft asks after each page of ticks and goes on with a new draft.
    */
   outgrown(): boolean {
-    for (const key of Object.keys(this.draft)) {
+    const top = this.handler.drafted;
+    // Only immer's values can grow: without its draft, the top level is the base's.
+    if (top === null) return false;
+    for (const key of Object.keys(top)) {
       if (this.handler.tables.has(key)) continue;
-      const value = rawChild(this.draft, key);
+      const value = rawChild(top, key);
       // A value the draft has not touched is the base's: a plain table there is small.
       if (value === this.base[key] || value instanceof StoredTable) continue;
       // Counted with one `ownKeys` trap: `Object.keys` of an immer draft also asks its
@@ -1175,7 +1187,8 @@ export class StateDraft {
    * copies, and plain tables that grew past {@link PLAIN_TABLE_SIZE} become tries.
    */
   finish(): object {
-    const stored = finishDraft(this.draft);
+    const top = this.handler.drafted;
+    const stored = top === null ? this.base : finishDraft<StoredState>(top);
     let changed: StoredState | null = null;
     for (const [name, work] of this.handler.tables) {
       if (!work.touched) continue;

@@ -105,32 +105,34 @@ function checkCommandType(type: AnyCommandType): void {
   }
 }
 
+/** Refuses a second, different command or query under a name one already has. */
+function refuseNamesake(
+  kind: 'command' | 'query',
+  name: string,
+  known: unknown,
+  type: unknown,
+): void {
+  if (known !== undefined && known !== type) {
+    throw new CausewayError(
+      ErrorCodes.DuplicateHandler,
+      `Two different ${kind === 'command' ? 'commands' : 'queries'} are named "${name}". Declare each ${kind} once and import it.`,
+      { [kind]: name },
+    );
+  }
+}
+
 /** What a mediator's options break, found before anything is wired. */
 function checkOptions(options: MediatorOptions): void {
-  const named = new Map<string, unknown>();
+  const commands = new Map<string, unknown>();
   for (const type of options.commands ?? []) {
     checkCommandType(type);
-    const known = named.get(type.name);
-    if (known !== undefined && known !== type) {
-      throw new CausewayError(
-        ErrorCodes.DuplicateHandler,
-        `Two different commands are named "${type.name}". Declare each command once and import it.`,
-        { command: type.name },
-      );
-    }
-    named.set(type.name, type);
+    refuseNamesake('command', type.name, commands.get(type.name), type);
+    commands.set(type.name, type);
   }
-  named.clear();
+  const queries = new Map<string, unknown>();
   for (const type of options.queries ?? []) {
-    const known = named.get(type.name);
-    if (known !== undefined && known !== type) {
-      throw new CausewayError(
-        ErrorCodes.DuplicateHandler,
-        `Two different queries are named "${type.name}". Declare each query once and import it.`,
-        { query: type.name },
-      );
-    }
-    named.set(type.name, type);
+    refuseNamesake('query', type.name, queries.get(type.name), type);
+    queries.set(type.name, type);
   }
 }
 
@@ -550,13 +552,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
     checkCommandType(type);
     const known = this.#commands.get(type.name);
     if (known !== undefined) {
-      if (known.type !== type) {
-        throw new CausewayError(
-          ErrorCodes.DuplicateHandler,
-          `Two different commands are named "${type.name}". Declare each command once and import it.`,
-          { command: type.name },
-        );
-      }
+      refuseNamesake('command', type.name, known.type, type);
       return known;
     }
     this.#system.register(type.event);
@@ -572,14 +568,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
   }
 
   #checkQueryType(type: AnyQueryType): void {
-    const known = this.#queries.get(type.name);
-    if (known !== undefined && known.type !== type) {
-      throw new CausewayError(
-        ErrorCodes.DuplicateHandler,
-        `Two different queries are named "${type.name}". Declare each query once and import it.`,
-        { query: type.name },
-      );
-    }
+    refuseNamesake('query', type.name, this.#queries.get(type.name)?.type, type);
   }
 
   #dispatcher(type: AnyCommandType, entry: CommandEntry): ListenerObject<AnyEventType, S> {

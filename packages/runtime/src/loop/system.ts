@@ -3,7 +3,7 @@ import { assertTickTime } from '../clock/tick-time.ts';
 import { wallClock, type Clock } from '../clock/wall-clock.ts';
 import { CausewayError, ErrorCodes, isCausewayError } from '../errors/index.ts';
 import type { AnyEventType } from '../events/event-type.ts';
-import { copyData, payloadLimits, type PayloadLimits } from '../events/payload.ts';
+import { payloadLimits, type PayloadLimits } from '../events/payload.ts';
 import type { Envelope, StoredEnvelope } from '../events/envelope.ts';
 import { isValidSeed } from '../random/prng.ts';
 import type { Component } from '../state/component.ts';
@@ -19,7 +19,7 @@ import { LoopCore, type RunGuard, type Subscription, type Timer } from './core.t
 import type { EntityRecord } from './entity-rules.ts';
 import { commitLanded } from './landed-writes.ts';
 import { LiveDriver } from './live-driver.ts';
-import type { TickRun } from './tick-run.ts';
+import { withOwnPayload, type TickRun } from './tick-run.ts';
 import type {
   Activity,
   Applier,
@@ -182,18 +182,6 @@ export interface SystemInternals {
 }
 
 const internals = new WeakMap<object, () => SystemInternals>();
-
-/**
- * An event as appliers get it outside a tick: with its own copy of the payload, as in a tick
- * (see TickRun.apply). A stored payload may be frozen (the memory store's), and an applier that
- * puts part of it into the state and a later one that changes it there would otherwise throw,
- * or write into the log.
- */
-function applierCopy(event: Envelope): Envelope {
-  return typeof event.data === 'object' && event.data !== null
-    ? { ...event, data: copyData(event.data) }
-    : event;
-}
 
 /** Reads a system's internals (for the inspector and replay tools). */
 export function systemInternals(system: EventSystem<object>): SystemInternals {
@@ -435,14 +423,14 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       types: this.#core.types,
       initialState: initialState,
       applyEvent: (draft, stored) => {
-        const event = applierCopy(this.#core.upcast(stored));
+        const event = this.#applied(stored);
         const appliers = this.#core.appliers.get(event.type);
         if (appliers !== undefined) for (const applier of appliers) applier(draft, event);
       },
       recordEvents: (draft) => {
         const recorder = new PatchRecorder(draft);
         return (stored) => {
-          const event = applierCopy(this.#core.upcast(stored));
+          const event = this.#applied(stored);
           const appliers = this.#core.appliers.get(event.type);
           if (appliers === undefined) return null;
           try {
@@ -799,6 +787,16 @@ export class EventSystem<S extends object = Record<string, unknown>> {
       options,
       true,
     );
+  }
+
+  /**
+   * A stored event as appliers get it outside a tick: upcast, with its own copy of the payload
+   * as in a tick (a stored payload may be frozen, the memory store's, or one the caller keeps,
+   * the inspector's pages), unless payloads are not validated (then it may be anything).
+   */
+  #applied(stored: StoredEnvelope): Envelope {
+    const event = this.#core.upcast(stored);
+    return this.#core.settings.validatePayloads ? withOwnPayload(event) : event;
   }
 
   async #runAndCommit(at: number): Promise<TickResult> {

@@ -38,6 +38,27 @@ import type { EventPatches, TickFailure } from './types.ts';
 const SYSTEM_ACTOR = 'causeway';
 
 /**
+ * The event as appliers get it: with a copy of its payload of their own (see TickRun.apply),
+ * written out field by field (a spread of a frozen envelope takes a slow path).
+ */
+export function withOwnPayload(event: Envelope): Envelope {
+  if (typeof event.data !== 'object' || event.data === null) return event;
+  return {
+    id: event.id,
+    seq: event.seq,
+    tick: event.tick,
+    type: event.type,
+    version: event.version,
+    entity: event.entity,
+    data: copyData(event.data),
+    at: event.at,
+    causation: event.causation,
+    correlation: event.correlation,
+    actor: event.actor,
+  };
+}
+
+/**
  * One tick in progress. Implements the port that listener contexts call.
  * Its queue is the tick's log: events are appended in FIFO order and dispatched from `head`,
  * so an event's seq is `firstSeq + index`, and a failed listener's output is a truncation.
@@ -533,25 +554,8 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     // (Without payload validation, a payload may be anything, and is passed as it is.)
     // The envelope is written out field by field: a spread of the (frozen) envelope took the
     // slow path and, with the copy, halved a rebuild's rate.
-    const applied: Envelope =
-      this.copyPayloads &&
-      core.settings.validatePayloads &&
-      typeof event.data === 'object' &&
-      event.data !== null
-        ? {
-            id: event.id,
-            seq: event.seq,
-            tick: event.tick,
-            type: event.type,
-            version: event.version,
-            entity: event.entity,
-            data: copyData(event.data),
-            at: event.at,
-            causation: event.causation,
-            correlation: event.correlation,
-            actor: event.actor,
-          }
-        : event;
+    const applied =
+      this.copyPayloads && core.settings.validatePayloads ? withOwnPayload(event) : event;
     const guard = core.settings.guard;
     guard?.enter(`the applier of "${event.type}"`);
     try {

@@ -1,13 +1,7 @@
 import { createDraft, finishDraft } from 'immer';
 import { describe, expect, it } from 'vitest';
-import {
-  defineEvent,
-  EventSystem,
-  input,
-  systemInternals,
-  type StoredEnvelope,
-  type Table,
-} from '../src/index.ts';
+import { input, systemInternals, type EventSystem, type StoredEnvelope } from '../src/index.ts';
+import { snakeEvents, snakeSystem } from './fixtures/snakes.ts';
 import { counterSystem, CounterCreated, entityId, Incremented, T0 } from './fixtures.ts';
 
 describe('systemInternals().applyEvent', () => {
@@ -59,23 +53,12 @@ describe('systemInternals().recordEvents', () => {
 });
 
 describe('systemInternals() appliers and the logged payloads', () => {
-  const Spawned = defineEvent<{ body: number[] }>('internals.Spawned', { entity: 'new' });
-  const Grew = defineEvent<{ cell: number }>('internals.Grew', { entity: 'existing' });
-  type Snakes = { snakes: Table<{ body: number[] }> };
-  const snakeSystem = (): EventSystem<Snakes> => {
-    const system = new EventSystem<Snakes>({ seed: 3, initialState: { snakes: {} } });
-    system.apply(Spawned, (draft, e) => {
-      draft.snakes[e.entity] = { body: e.data.body };
-    });
-    system.apply(Grew, (draft, e) => {
-      draft.snakes[e.entity]?.body.push(e.data.cell);
-    });
-    return system;
-  };
+  const snake = snakeEvents('internals');
+  const { Spawned, Grew } = snake;
 
   it('gives appliers copies of the stored payloads, through applyEvent and recordEvents alike', async () => {
     // Arrange: one applier puts a payload's array into the state, a later one grows it.
-    const system = snakeSystem();
+    const system = snakeSystem(snake);
     const id = entityId(3);
     await system.tick([input(Spawned, id, { body: [1] }), input(Grew, id, { cell: 2 })], {
       at: T0,

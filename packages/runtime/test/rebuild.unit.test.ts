@@ -7,6 +7,7 @@ import {
   newEntityId,
   type Table,
 } from '../src/index.ts';
+import { snakeEvents, snakeSystem, type Snakes } from './fixtures/snakes.ts';
 
 interface Shelf {
   items: Table<{ n: number }>;
@@ -95,20 +96,9 @@ describe('rebuild', () => {
 
   it('keeps the logged payload of an emitted event whose array an applier put into the state and a later applier of the tick grew', async () => {
     const Joined = defineEvent<Record<string, never>>('rebuild.Joined', { entity: 'new' });
-    const Spawned = defineEvent<{ body: number[] }>('rebuild.Spawned', { entity: 'existing' });
-    const Grew = defineEvent<{ cell: number }>('rebuild.Grew', { entity: 'existing' });
-    const make = (store: MemoryStore): EventSystem<{ snakes: Table<{ body: number[] }> }> => {
-      const system = new EventSystem<{ snakes: Table<{ body: number[] }> }>({
-        seed: 4,
-        store,
-        initialState: { snakes: {} },
-      });
-      system.apply(Spawned, (draft, e) => {
-        draft.snakes[e.entity] = { body: e.data.body };
-      });
-      system.apply(Grew, (draft, e) => {
-        draft.snakes[e.entity]?.body.push(e.data.cell);
-      });
+    const { Spawned, Grew } = snakeEvents('rebuild', 'existing');
+    const make = (store: MemoryStore): EventSystem<Snakes> => {
+      const system = snakeSystem({ Spawned, Grew }, store);
       system.subscribe(Joined, function spawn(e, ctx) {
         ctx.emit(Spawned, e.entity, { body: [1] });
         ctx.emit(Grew, e.entity, { cell: 2 });
@@ -131,23 +121,9 @@ describe('rebuild', () => {
   });
 
   it('rebuilds, without copying payloads, a log whose appliers grow an array a payload put into the state in an earlier tick', async () => {
-    const Spawned = defineEvent<{ body: number[] }>('rebuild.SpawnedLong', { entity: 'new' });
-    const Grew = defineEvent<{ cell: number }>('rebuild.GrewLong', { entity: 'existing' });
-    const make = (store: MemoryStore): EventSystem<{ snakes: Table<{ body: number[] }> }> => {
-      const system = new EventSystem<{ snakes: Table<{ body: number[] }> }>({
-        seed: 4,
-        store,
-        initialState: { snakes: {} },
-        snapshotEvery: 0,
-      });
-      system.apply(Spawned, (draft, e) => {
-        draft.snakes[e.entity] = { body: e.data.body };
-      });
-      system.apply(Grew, (draft, e) => {
-        draft.snakes[e.entity]?.body.push(e.data.cell);
-      });
-      return system;
-    };
+    const events = snakeEvents('rebuild.long');
+    const { Spawned, Grew } = events;
+    const make = (store: MemoryStore): EventSystem<Snakes> => snakeSystem(events, store);
     const name = `rebuild-long-alias-${Math.random()}`;
     const live = make(new MemoryStore({ name }));
     // Past 64 entries, so the table is a trie the rebuild drafts over many ticks at once.

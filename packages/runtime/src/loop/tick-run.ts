@@ -552,8 +552,6 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
     // applier of the tick may change in place (`body.push(…)`), and that wrote into the logged
     // event, so the log no longer rebuilt the state it committed.
     // (Without payload validation, a payload may be anything, and is passed as it is.)
-    // The envelope is written out field by field: a spread of the (frozen) envelope took the
-    // slow path and, with the copy, halved a rebuild's rate.
     const applied =
       this.copyPayloads && core.settings.validatePayloads ? withOwnPayload(event) : event;
     const guard = core.settings.guard;

@@ -1,9 +1,11 @@
-import { readFile, unlink } from 'node:fs/promises';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from '@causeway/adapters/file';
 import { ErrorCodes, isCausewayError } from '@causeway/runtime';
 import type { StoredEnvelope, TickCommit } from '@causeway/runtime';
+import { crc32c } from '../src/file/crc32c.ts';
+import { FRAME_HEAD } from '../src/file/records.ts';
 import { flipByte, readContents, removeDir, tempDir, writeLog } from './file-fixtures.ts';
 import type { LogContents, WrittenLog } from './file-fixtures.ts';
 import { header, LogBuilder } from '../../../test/conformance/fixtures.ts';
@@ -142,6 +144,85 @@ describe('file store event reads', () => {
       await writer.close();
     } finally {
       await removeDir(dir);
+    }
+  });
+
+  it('names the damaged record of a long run of neighbours, and returns the events before it', async () => {
+    // One segment: the reads take its events in runs of many records, checked, then decoded.
+    // Damage in the first event of the first tick and of ticks further on.
+    for (const tick of [1, 33, 61, 90]) {
+      const one = await tempDir();
+      try {
+        await writeLog(one, 120);
+        const clean = await reader(one);
+        const events = (await readContents(clean)).events;
+        await clean.close();
+        const name = '00000001.seg';
+        const bytes = await readFile(join(one, name));
+        const at = bytes.indexOf(`thing ${tick}.0`);
+        expect(at).toBeGreaterThan(0);
+        await flipByte(join(one, name), at);
+        const store = await reader(one);
+        const [commit] = await store.readCommits(tick - 1, 1);
+        const first = (commit as TickCommit).firstSeq;
+
+        const error = await store.readEvents({ fromSeq: 1, limit: 10_000 }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        const before = first > 1 ? await range(store, 1, first - 1) : [];
+        await store.close();
+
+        expect(isCausewayError(error, ErrorCodes.StoreCorrupted), String(error)).toBe(true);
+        const offset = (error as { details: { offset: number } }).details.offset;
+        // The record that holds the damaged byte: its frame starts before it, and no event
+        // before it is reported.
+        expect(offset).toBeLessThan(at);
+        expect(bytes.indexOf(`thing ${tick}.0`, offset)).toBe(at);
+        expect(bytes.lastIndexOf(`thing ${tick - 1}.`, offset)).toBe(
+          tick === 1 ? -1 : bytes.lastIndexOf(`thing ${tick - 1}.`, at),
+        );
+        expect(before).toStrictEqual(events.slice(0, first - 1));
+      } finally {
+        await removeDir(one);
+      }
+    }
+  });
+
+  it('reports a record that does not decode before damage further on in its run', async () => {
+    const one = await tempDir();
+    try {
+      await writeLog(one, 120);
+      const path = join(one, '00000001.seg');
+      const bytes = await readFile(path);
+      // The frame of the record that holds `at`: walked from the first record.
+      const frameOf = (at: number): number => {
+        let start = 0;
+        while (start + 8 + bytes.readUInt32LE(start + 4) <= at)
+          start += 8 + bytes.readUInt32LE(start + 4);
+        return start;
+      };
+      // Tick 33's first event: a body no decoder takes (0xc1 is never used by msgpack) under a
+      // good checksum. Tick 40's first event: a bad checksum.
+      const bad = frameOf(bytes.indexOf('thing 33.0'));
+      bytes[bad + FRAME_HEAD] = 0xc1;
+      bytes.writeUInt32LE(crc32c(bytes, bad + 4, bad + 8 + bytes.readUInt32LE(bad + 4)), bad);
+      const later = bytes.indexOf('thing 40.0');
+      bytes[later] = (bytes[later] as number) ^ 0xff;
+      await writeFile(path, bytes);
+      const store = await reader(one);
+
+      const error = await store.readEvents({ fromSeq: 1, limit: 10_000 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      await store.close();
+
+      expect(isCausewayError(error, ErrorCodes.StoreCorrupted), String(error)).toBe(true);
+      expect((error as { details: { offset: number } }).details.offset).toBe(bad);
+      expect((error as Error).message).toContain('does not decode');
+    } finally {
+      await removeDir(one);
     }
   });
 

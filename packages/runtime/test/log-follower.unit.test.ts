@@ -159,6 +159,24 @@ describe('LogFollower', () => {
     await expect(follower.waitFor(all.at(-1) ?? 0)).rejects.toBe(boom);
   });
 
+  it('still stops failed and rejects waits when its onError throws', async () => {
+    const system = await counterLog(1);
+    const boom = new Error('cannot handle');
+    const follower = new LogFollower({
+      source: system,
+      handle: () => Promise.reject(boom),
+      onError: () => {
+        throw new Error('the logger is closed');
+      },
+    });
+
+    await follower.start(0);
+
+    expect(follower.state).toBe('failed');
+    expect(follower.failure).toEqual({ error: boom });
+    await expect(follower.waitFor(system.lastCommit?.lastSeq ?? 0)).rejects.toBe(boom);
+  });
+
   it('rejects a pending waitFor when the handler fails', async () => {
     const system = await counterLog(0);
     const boom = new Error('cannot handle');

@@ -31,7 +31,10 @@ export interface LogFollowerOptions {
    * `resume()`.
    */
   readonly retryMs?: number;
-  /** Called with every failure, before the follower retries or stops. */
+  /**
+   * Called with every failure, before the follower retries or stops. What it throws is ignored:
+   * the follower still retries or stops `failed`.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -257,7 +260,13 @@ export class LogFollower {
   #fail(error: unknown): void {
     // The retry (or resume) reads again anyway; a pending wake-up must not bypass its delay.
     this.#again = false;
-    this.#onError(error);
+    try {
+      this.#onError(error);
+    } catch {
+      // A reporter that throws (a closed logger) must not leave the follower claiming to run
+      // with nothing running and its waits pending forever; the failure is still reported by
+      // `state`, `failure` and `waitFor`.
+    }
     if (this.#state !== 'running') return;
     if (this.#retryMs !== undefined) {
       this.#retry = setTimeout(() => {

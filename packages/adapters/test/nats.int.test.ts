@@ -475,6 +475,25 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
 
       expect(errors).toEqual([expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' })]);
     });
+
+    it('goes on taking messages when its onError throws', async () => {
+      const shop = shopMediator(new MemoryStore());
+      const inbox = inboxOf(shop, 30, {
+        onError: () => {
+          throw new Error('the logger is closed');
+        },
+      });
+      await inbox.start();
+
+      await jetstream(nc).publish(`${names.subject}.commands`, '{"type":"Nope","id":"x"}');
+      const item = newEntityId();
+      await publishCommand(command(StockItem, item, { sku: 'kiwi' }, { actor: 'shop' }));
+      await until(() => inbox.status().acknowledged === 1, 'the command after the refusal');
+      await inbox.stop();
+
+      expect(inbox.status().terminated).toBe(1);
+      expect(shop.system.state.items[item]).toEqual({ sku: 'kiwi', qty: 0 });
+    });
   });
 });
 

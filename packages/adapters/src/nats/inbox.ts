@@ -79,7 +79,8 @@ export interface CommandInboxOptions {
   readonly maxDeliveries?: number;
   /**
    * Called for every message that was not applied (malformed, unknown command, failure), for a
-   * lost acknowledgement, and when the consumer itself fails (then without a message).
+   * lost acknowledgement, and when the consumer itself fails (then without a message). What it
+   * throws is ignored: the message is still terminated or handed back, and the inbox goes on.
    */
   readonly onError?: (error: unknown, message?: JsMsg) => void;
 }
@@ -194,7 +195,7 @@ export class CommandInbox {
     this.#state = 'running';
     this.#loop = this.#take(this.#messages).catch((err: unknown) => {
       this.#state = 'stopped';
-      this.#options.onError?.(err);
+      this.#report(err);
     });
   }
 
@@ -206,6 +207,18 @@ export class CommandInbox {
     this.#state = 'stopped';
     await this.#messages?.close();
     await this.#loop;
+  }
+
+  /**
+   * Hands a failure to `onError`. What it throws is ignored: a reporter that fails (a closed
+   * logger) must not leave the message neither acknowledged nor handed back, nor end the loop.
+   */
+  #report(error: unknown, message?: JsMsg): void {
+    try {
+      this.#options.onError?.(error, message);
+    } catch {
+      // Ignored, as documented on `onError`.
+    }
   }
 
   async #take(messages: ConsumerMessages): Promise<void> {
@@ -240,7 +253,7 @@ export class CommandInbox {
     try {
       cmd = this.#decode(m);
     } catch (err) {
-      this.#options.onError?.(err, m);
+      this.#report(err, m);
       m.term();
       this.#terminated++;
       return;
@@ -252,14 +265,11 @@ export class CommandInbox {
       if (!isDecided(err)) {
         const deliveries = m.info.deliveryCount;
         if (!isRetryable(err) || this.#givesUp(err, deliveries)) {
-          this.#options.onError?.(
-            isRetryable(err) ? gaveUp(err, deliveries, m.seq, m.subject) : err,
-            m,
-          );
+          this.#report(isRetryable(err) ? gaveUp(err, deliveries, m.seq, m.subject) : err, m);
           m.term();
           this.#terminated++;
         } else {
-          this.#options.onError?.(err, m);
+          this.#report(err, m);
           m.nak(this.#retryDelay(deliveries));
           this.#retried++;
         }
@@ -269,7 +279,7 @@ export class CommandInbox {
     // Acknowledged only now: the tick that decided the command has committed. An ack the link
     // lost means a redelivery, which the recorded command id makes harmless.
     const acked = await m.ackAck().catch((err: unknown) => {
-      this.#options.onError?.(err, m);
+      this.#report(err, m);
       return false;
     });
     if (acked) this.#acknowledged++;

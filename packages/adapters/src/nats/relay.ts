@@ -32,7 +32,10 @@ export interface OutboxRelayOptions {
   readonly batch?: number;
   /** Delay before retrying after NATS refused or did not answer, in ms. Default 250. */
   readonly retryMs?: number;
-  /** Called with every error the relay retries past (NATS unreachable, a publish timed out…). */
+  /**
+   * Called with every error the relay retries past (NATS unreachable, a publish timed out…).
+   * What it throws is ignored: the relay still retries.
+   */
   readonly onError?: (error: unknown) => void;
 }
 

@@ -662,3 +662,49 @@ describe('graphql', () => {
     );
   });
 });
+
+describe('graphql server options and lifecycle', () => {
+  it('refuses a missing HMAC secret (an unset variable) with CW_INVALID_ARGUMENT, not a TypeError', async () => {
+    const unset = process.env['CAUSEWAY_TEST_UNSET_SECRET'] as string;
+
+    const serving = serveGraphql({
+      schema: bankSchema,
+      mediator: bankMediator(),
+      auth: { secret: unset },
+    });
+
+    await expect(serving).rejects.toMatchObject({
+      code: ErrorCodes.InvalidArgument,
+      message: expect.stringContaining('environment variable') as unknown,
+    });
+  });
+
+  it('refuses a public key without a list of algorithms, and no auth at all, with CW_INVALID_ARGUMENT', async () => {
+    const { publicKey } = await generateKeyPair('ES256');
+    const noAlgorithms = { publicKey } as unknown as GraphqlAuth;
+
+    await expect(
+      serveGraphql({ schema: bankSchema, mediator: bankMediator(), auth: noAlgorithms }),
+    ).rejects.toMatchObject({ code: ErrorCodes.InvalidArgument });
+    await expect(
+      serveGraphql({
+        schema: bankSchema,
+        mediator: bankMediator(),
+        auth: undefined as unknown as GraphqlAuth,
+      }),
+    ).rejects.toMatchObject({ code: ErrorCodes.InvalidArgument });
+  });
+
+  it('closes once however many times close() is called', async () => {
+    const server = await serveGraphql({
+      schema: bankSchema,
+      mediator: bankMediator(),
+      auth: { secret },
+    });
+
+    await server.close();
+
+    await expect(server.close()).resolves.toBeUndefined();
+    await expect(fetch(`${server.url}/graphql`)).rejects.toThrow();
+  });
+});

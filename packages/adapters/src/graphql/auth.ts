@@ -34,9 +34,30 @@ export class TokenVerifier {
   readonly #auth: GraphqlAuth;
   #key: Promise<CryptoKey | KeyObject | Uint8Array> | null = null;
 
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `auth` is neither `{ secret }` nor
+   *   `{ publicKey, algorithms }`, the secret is missing (an unset environment variable), not a
+   *   string or bytes, or shorter than 32, or no algorithms are named for a public key.
+   */
   constructor(auth: GraphqlAuth) {
+    if (typeof auth !== 'object' || auth === null || !('secret' in auth || 'publicKey' in auth)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        'auth is { secret } (an HMAC secret of at least 32 bytes) or { publicKey, algorithms }; there is no anonymous mode.',
+        {},
+      );
+    }
     if ('secret' in auth) {
-      const length = typeof auth.secret === 'string' ? auth.secret.length : auth.secret.byteLength;
+      const secret: unknown = auth.secret;
+      if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
+        // Typically `process.env.JWT_SECRET!` read where the variable is not set.
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `The HMAC secret (auth.secret) is ${secret === null ? 'null' : typeof secret}, not a string or bytes: is the environment variable it is read from set? Use at least 32 random bytes.`,
+          { type: secret === null ? 'null' : typeof secret },
+        );
+      }
+      const length = typeof secret === 'string' ? secret.length : secret.byteLength;
       if (length < 32) {
         throw new CausewayError(
           ErrorCodes.InvalidArgument,
@@ -44,7 +65,7 @@ export class TokenVerifier {
           { length },
         );
       }
-    } else if (auth.algorithms.length === 0) {
+    } else if (!Array.isArray(auth.algorithms) || auth.algorithms.length === 0) {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
         'A public-key configuration names the algorithms it accepts, e.g. ["ES256"].',

@@ -193,6 +193,7 @@ export function graphqlRequestListener<S extends object, L>(
 export interface GraphqlServer {
   /** The base URL, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
+  /** Stops the server and ends its connections; calling it again waits for the same close. */
   close(): Promise<void>;
 }
 
@@ -214,13 +215,16 @@ export async function serveGraphql<S extends object, L>(
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // Closing is done once: a second close() (a shutdown hook and a test's teardown) waits for the
+  // first instead of failing with node's untyped ERR_SERVER_NOT_RUNNING.
+  let closing: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}`,
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((err) => (err === undefined ? resolve() : reject(err)));
-      }),
+      })),
   };
 }
 

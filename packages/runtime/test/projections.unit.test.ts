@@ -87,6 +87,22 @@ describe('catch-up projections', () => {
     await runner.stop();
   });
 
+  it('rejects a waitFor past its checkpoint made after stop() with CW_PROJECTION_FAILED, not waiting forever', async () => {
+    const { mediator, account } = await bankWithDeposits([1]);
+    const runner = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target: new MemoryReadModel<Row>(),
+    });
+    await runner.start();
+    await runner.stop();
+    await mediator.send(command(Deposit, account, { amount: 2 }, { actor: 'ada' }));
+
+    const waiting = runner.waitFor(mediator.system.lastCommit?.lastSeq ?? 0);
+
+    await expect(waiting).rejects.toMatchObject({ code: ErrorCodes.ProjectionFailed });
+  });
+
   it('stops at the event whose handler throws, keeping the checkpoint before it', async () => {
     const { mediator, account } = await bankWithDeposits([1, 2, 13, 4]);
     const failing = (await mediator.system.readEvents({ type: 'Deposited' })).items[2];

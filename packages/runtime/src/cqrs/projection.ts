@@ -166,12 +166,15 @@ export class CatchUpProjection<Tx> {
   /** Stops following the log (what was applied stays). */
   async stop(): Promise<void> {
     await this.#follower.stop();
-    this.#follower.rejectWaiters(
-      new CausewayError(
-        ErrorCodes.ProjectionFailed,
-        `Projection "${this.#projection.name}" was stopped at seq ${this.#follower.position}.`,
-        { projection: this.#projection.name, checkpoint: this.#follower.position },
-      ),
+    this.#follower.rejectWaiters(this.#stopped());
+  }
+
+  #stopped(): CausewayError {
+    const checkpoint = this.#follower.position;
+    return new CausewayError(
+      ErrorCodes.ProjectionFailed,
+      `Projection "${this.#projection.name}" was stopped at seq ${checkpoint}; start() it again before waiting for a later seq.`,
+      { projection: this.#projection.name, checkpoint },
     );
   }
 
@@ -198,6 +201,15 @@ export class CatchUpProjection<Tx> {
    *   stopped; `CW_INVALID_ARGUMENT` when `seq` is not a seq (an integer, 0 or more).
    */
   waitFor(seq: number): Promise<void> {
+    // A wait begun after stop() would otherwise wait for a start that may never come, where
+    // the waits pending at stop() were rejected.
+    if (
+      this.#follower.state === 'stopped' &&
+      Number.isSafeInteger(seq) &&
+      seq > this.#follower.position
+    ) {
+      return Promise.reject(this.#stopped());
+    }
     return this.#follower.waitFor(seq).catch((err: unknown) => {
       const passOn =
         isCausewayError(err, ErrorCodes.ProjectionFailed) ||

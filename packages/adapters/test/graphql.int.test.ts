@@ -647,6 +647,44 @@ describe('graphql', () => {
     expect(userLoads.batches).toBe(1);
   });
 
+  it.each([
+    [
+      'two operations and no operationName',
+      { query: 'query a { me } query b { me }' },
+      'operationName',
+    ],
+    [
+      'an operationName the query does not hold',
+      { query: 'query a { me }', operationName: 'b' },
+      '"b"',
+    ],
+    [
+      'a subscription sent to the query path',
+      { query: 'subscription { deposited { amount } }' },
+      '/graphql/stream',
+    ],
+  ])(
+    'refuses %s with HTTP 400 and CW_INVALID_ARGUMENT saying what to send',
+    async (_label, body, hint) => {
+      await serve();
+
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          authorization: `Bearer ${await token('ada')}`,
+        },
+        body: JSON.stringify(body),
+      });
+
+      expect(res.status).toBe(400);
+      const error = ((await res.json()) as Reply).errors?.[0];
+      expect(error?.extensions?.code).toBe(ErrorCodes.InvalidArgument);
+      expect(error?.message).toContain(hint);
+    },
+  );
+
   it('refuses a subscription without a token with HTTP 401 and CW_UNAUTHENTICATED', async () => {
     await serve();
 

@@ -5,6 +5,7 @@ import {
   execute,
   getOperationAST,
   GraphQLError,
+  Kind,
   parse,
   specifiedRules,
   validate,
@@ -68,9 +69,12 @@ export function graphqlRequestListener<S extends object, L>(
   const maxBytes = options.limits?.bodyBytes ?? 1_048_576;
   const schema = options.schema;
 
+  const path = options.path ?? '/graphql';
+  const streamPath = options.streamPath ?? '/graphql/stream';
   const prepare = async (
     raw: IncomingMessage,
     params: Params,
+    transport: 'http' | 'sse',
   ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
     let principal;
     try {
@@ -105,6 +109,18 @@ export function graphqlRequestListener<S extends object, L>(
       throw err;
     }
     if (errors.length > 0) return errors;
+    // The libraries' own words for these ("Unable to detect operation AST", "Subscriptions are
+    // not supported") say neither what was wrong nor what to send instead.
+    const operation = getOperationAST(document, params.operationName ?? undefined);
+    if (operation === null) return [noOperation(document, params.operationName ?? null)];
+    if (operation.operation === 'subscription' && transport === 'http') {
+      return [
+        new GraphQLError(
+          `Subscriptions are served over server-sent events at ${streamPath} (a graphql-sse client), not at ${path}.`,
+          { extensions: { code: ErrorCodes.InvalidArgument, streamPath } },
+        ),
+      ];
+    }
     const contextValue: GraphqlContext<S, L> = {
       principal,
       mediator: options.mediator,
@@ -134,7 +150,7 @@ export function graphqlRequestListener<S extends object, L>(
     parse,
     getOperationAST,
     onSubscribe: async (req, params) => {
-      const prepared = await prepare(req.raw, params);
+      const prepared = await prepare(req.raw, params, 'http');
       if (isErrors(prepared)) return refusal(prepared);
       return prepared as HttpOperationArgs<LibraryContext>;
     },
@@ -145,7 +161,7 @@ export function graphqlRequestListener<S extends object, L>(
     subscribe: (args) => subscribeEachFresh(args, withFreshLoaders),
     validate,
     onSubscribe: async (req, params) => {
-      const prepared = await prepare(req.raw, params);
+      const prepared = await prepare(req.raw, params, 'sse');
       if (isErrors(prepared)) return refusal(prepared);
       return prepared as SseOperationArgs<LibraryContext>;
     },
@@ -168,8 +184,6 @@ export function graphqlRequestListener<S extends object, L>(
     if (tooLarge !== null) refuseTooLarge(req, res, tooLarge, maxBytes);
     else res.writeHead(init.status, init.statusText, init.headers).end(body);
   };
-  const path = options.path ?? '/graphql';
-  const streamPath = options.streamPath ?? '/graphql/stream';
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const handler = url.pathname === path ? http : url.pathname === streamPath ? sse : null;
@@ -305,6 +319,20 @@ function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
 
 // graphql-js's words when parsing stops at `maxTokens` ("more that" in graphql 16).
 const tooManyTokens = /Document contains more th(?:an|at) \d+ tokens/;
+
+/** Why no operation of `document` can run under `operationName`, and what to send. */
+function noOperation(document: DocumentNode, operationName: string | null): GraphQLError {
+  const names = document.definitions.flatMap((d) =>
+    d.kind === Kind.OPERATION_DEFINITION ? [d.name?.value ?? '(anonymous)'] : [],
+  );
+  const message =
+    operationName === null
+      ? `The query holds ${names.length} operations (${names.join(', ')}); name the one to run with operationName.`
+      : `The query holds no operation named ${JSON.stringify(operationName)} (it holds ${names.join(', ') || 'none'}); send one of those as operationName.`;
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCodes.InvalidArgument, operations: names },
+  });
+}
 
 function nestedTooDeeply(): GraphQLError {
   return new GraphQLError(

@@ -733,6 +733,17 @@ describe('graphql server options and lifecycle', () => {
     ).rejects.toMatchObject({ code: ErrorCodes.InvalidArgument });
   });
 
+  it.each([[[]], [['RS256']], ['HS256']])(
+    'refuses a secret whose algorithms are %j (not a list of HMAC ones) at start, not at every request',
+    async (algorithms) => {
+      const auth = { secret, algorithms } as unknown as GraphqlAuth;
+
+      const serving = serveGraphql({ schema: bankSchema, mediator: bankMediator(), auth });
+
+      await expect(serving).rejects.toMatchObject({ code: ErrorCodes.InvalidArgument });
+    },
+  );
+
   it('closes once however many times close() is called', async () => {
     const server = await serveGraphql({
       schema: bankSchema,

@@ -29,6 +29,8 @@ export interface PublicKeyAuth {
 /** How requests are authenticated: every request must carry `Authorization: Bearer <JWT>`. */
 export type GraphqlAuth = SecretAuth | PublicKeyAuth;
 
+const HMAC_ALGORITHMS: ReadonlySet<unknown> = new Set(['HS256', 'HS384', 'HS512']);
+
 /** Verifies bearer tokens; made once per server. */
 export class TokenVerifier {
   readonly #auth: GraphqlAuth;
@@ -37,7 +39,8 @@ export class TokenVerifier {
   /**
    * @throws CausewayError `CW_INVALID_ARGUMENT` when `auth` is neither `{ secret }` nor
    *   `{ publicKey, algorithms }`, the secret is missing (an unset environment variable), not a
-   *   string or bytes, or shorter than 32, or no algorithms are named for a public key.
+   *   string or bytes, or shorter than 32, its algorithms are not HMAC ones, or no algorithms
+   *   are named for a public key.
    */
   constructor(auth: GraphqlAuth) {
     if (typeof auth !== 'object' || auth === null || !('secret' in auth || 'publicKey' in auth)) {
@@ -55,6 +58,20 @@ export class TokenVerifier {
           ErrorCodes.InvalidArgument,
           `The HMAC secret (auth.secret) is ${secret === null ? 'null' : typeof secret}, not a string or bytes: is the environment variable it is read from set? Use at least 32 random bytes.`,
           { type: secret === null ? 'null' : typeof secret },
+        );
+      }
+      const algorithms: unknown = auth.algorithms;
+      if (
+        algorithms !== undefined &&
+        (!Array.isArray(algorithms) ||
+          algorithms.length === 0 ||
+          !algorithms.every((a) => HMAC_ALGORITHMS.has(a)))
+      ) {
+        // Otherwise the server starts and refuses every token, blaming the token.
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `A secret verifies HMAC tokens: auth.algorithms lists some of HS256, HS384, HS512 (or is left out for HS256), got ${JSON.stringify(algorithms)}. For RS*, ES* or EdDSA tokens give { publicKey, algorithms }.`,
+          { algorithms },
         );
       }
       const length = typeof secret === 'string' ? secret.length : secret.byteLength;

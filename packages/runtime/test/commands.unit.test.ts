@@ -269,7 +269,7 @@ describe('commands', () => {
     const mediator = bank();
 
     expect(() => call(mediator)).toThrow(
-      expect.objectContaining({ code: ErrorCodes.InvalidArgument }) as unknown as Error,
+      expect.objectContaining({ code: ErrorCodes.InvalidArgument }),
     );
   });
 

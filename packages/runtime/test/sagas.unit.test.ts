@@ -212,12 +212,12 @@ describe('sagas', () => {
         (e) => e.entity,
         () => null,
       ),
-    ).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }) as unknown as Error);
+    ).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
     expect(() => saga.on(Some, 'entity' as never, () => null)).toThrow(
-      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }) as unknown as Error,
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
     );
     expect(() => saga.on(Some, (e) => e.entity, undefined as never)).toThrow(
-      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }) as unknown as Error,
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
     );
     expect(saga.steps).toHaveLength(0);
   });

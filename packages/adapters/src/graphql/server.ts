@@ -6,6 +6,7 @@ import {
   getOperationAST,
   GraphQLError,
   Kind,
+  OperationTypeNode,
   parse,
   specifiedRules,
   validate,
@@ -113,7 +114,7 @@ export function graphqlRequestListener<S extends object, L>(
     // not supported") say neither what was wrong nor what to send instead.
     const operation = getOperationAST(document, params.operationName ?? undefined);
     if (operation === null) return [noOperation(document, params.operationName ?? null)];
-    if (operation.operation === 'subscription' && transport === 'http') {
+    if (operation.operation === OperationTypeNode.SUBSCRIPTION && transport === 'http') {
       return [
         new GraphQLError(
           `Subscriptions are served over server-sent events at ${streamPath} (a graphql-sse client), not at ${path}.`,

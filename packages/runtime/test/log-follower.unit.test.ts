@@ -268,6 +268,21 @@ describe('LogFollower', () => {
     await expect(waiting).rejects.toThrow('gone');
   });
 
+  it('refuses a handler that is not a function, a source that is not a system and an onError that is not a function', async () => {
+    const system = await counterLog(0);
+    const handle = recorder().handle;
+
+    expect(() => new LogFollower({ source: system, handle: undefined as never })).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+    expect(() => new LogFollower({ source: {} as never, handle })).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+    expect(() => new LogFollower({ source: system, handle, onError: 'log' as never })).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+  });
+
   it('refuses a batch outside 1 to 10,000, a negative retryMs and a start before seq 0', async () => {
     const system = await counterLog(0);
     const handle = recorder().handle;

@@ -103,6 +103,22 @@ describe('catch-up projections', () => {
     await expect(waiting).rejects.toMatchObject({ code: ErrorCodes.ProjectionFailed });
   });
 
+  it('refuses options without a projection, a source or a target with CW_INVALID_ARGUMENT', async () => {
+    const { mediator } = await bankWithDeposits([]);
+    const projection = ledger().projection;
+    const target = new MemoryReadModel<Row>();
+
+    for (const options of [
+      { projection: undefined, source: mediator.system, target },
+      { projection, source: mediator.system, target: undefined },
+      { projection, source: undefined, target },
+    ]) {
+      expect(() => new CatchUpProjection(options as never)).toThrow(
+        expect.objectContaining({ code: ErrorCodes.InvalidArgument }),
+      );
+    }
+  });
+
   it('stops at the event whose handler throws, keeping the checkpoint before it', async () => {
     const { mediator, account } = await bankWithDeposits([1, 2, 13, 4]);
     const failing = (await mediator.system.readEvents({ type: 'Deposited' })).items[2];

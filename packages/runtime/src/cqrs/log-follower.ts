@@ -82,8 +82,32 @@ export class LogFollower {
   #retry: ReturnType<typeof setTimeout> | null = null;
   readonly #waiters = new Set<Waiter>();
 
-  /** @throws CausewayError `CW_INVALID_ARGUMENT` for a batch outside 1 to 10,000 or a negative `retryMs`. */
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a source that is not a system, a handle or
+   *   onError that is not a function, a batch outside 1 to 10,000 or a negative `retryMs`.
+   */
   constructor(options: LogFollowerOptions) {
+    if (!isSystem(options.source)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        "A log follower's source is the EventSystem whose log it follows.",
+        {},
+      );
+    }
+    if (typeof options.handle !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A log follower's handle is a function (events, handled) => Promise<void>, got ${typeof options.handle}.`,
+        {},
+      );
+    }
+    if (options.onError !== undefined && typeof options.onError !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A log follower's onError is a function (error) => void, got ${typeof options.onError}.`,
+        {},
+      );
+    }
     const batch = options.batch ?? 500;
     if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) {
       throw new CausewayError(
@@ -290,4 +314,14 @@ export class LogFollower {
       }
     }
   }
+}
+
+/** Whether `value` can be followed: an EventSystem (of any copy of the runtime). */
+export function isSystem(value: unknown): value is EventSystem<object> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { readEvents?: unknown }).readEvents === 'function' &&
+    typeof (value as { open?: unknown }).open === 'function'
+  );
 }

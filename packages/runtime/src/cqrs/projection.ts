@@ -3,7 +3,7 @@ import type { AnyEventType } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
 import type { EventSystem } from '../loop/system.ts';
 import type { Applier } from '../loop/types.ts';
-import { LogFollower } from './log-follower.ts';
+import { isSystem, LogFollower } from './log-follower.ts';
 
 /** One handler of a catch-up projection: writes what an event means into the read model. */
 export type ProjectionHandler<Tx, E extends AnyEventType = AnyEventType> = (
@@ -123,8 +123,33 @@ export class CatchUpProjection<Tx> {
   readonly #follower: LogFollower;
   #error: ProjectionStatus['error'] = null;
 
-  /** @throws CausewayError `CW_INVALID_ARGUMENT` for a batch outside 1 to 10,000. */
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a missing projection, source or target, or
+   *   a batch outside 1 to 10,000.
+   */
   constructor(options: CatchUpOptions<Tx>) {
+    const { projection, source, target } = options as Partial<CatchUpOptions<Tx>>;
+    if (typeof projection?.handlerOf !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        'A catch-up projection needs its projection, made by defineProjection(name).on(...).',
+        {},
+      );
+    }
+    if (!isSystem(source)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Projection "${projection.name}" needs a source: the EventSystem whose log it follows.`,
+        { projection: projection.name },
+      );
+    }
+    if (typeof target?.transact !== 'function' || typeof target.checkpoint !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Projection "${projection.name}" needs a target: a read model such as new MemoryReadModel() or PostgresReadModel.open(url).`,
+        { projection: projection.name },
+      );
+    }
     this.#projection = options.projection;
     this.#target = options.target;
     this.#follower = new LogFollower({

@@ -261,7 +261,10 @@ describe('commands', () => {
   });
 
   it.each([
-    ['handleQuery(null)', (m: ReturnType<typeof bank>) => m.handleQuery(null as never, () => null)],
+    [
+      'handleQuery(null)',
+      (m: ReturnType<typeof bank>) => m.handleQuery(null as never, () => null as never),
+    ],
     ['saga(null)', (m: ReturnType<typeof bank>) => m.saga(null as never)],
     ['saga({})', (m: ReturnType<typeof bank>) => m.saga({} as never)],
     ['sagaState(undefined)', (m: ReturnType<typeof bank>) => m.sagaState(undefined as never, 'k')],

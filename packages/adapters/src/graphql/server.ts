@@ -113,7 +113,8 @@ export function graphqlRequestListener<S extends object, L>(
     // The libraries' own words for these ("Unable to detect operation AST", "Subscriptions are
     // not supported") say neither what was wrong nor what to send instead.
     const operation = getOperationAST(document, params.operationName ?? undefined);
-    if (operation === null) return [noOperation(document, params.operationName ?? null)];
+    if (operation === null || operation === undefined)
+      return [noOperation(document, params.operationName ?? null)];
     if (operation.operation === OperationTypeNode.SUBSCRIPTION && transport === 'http') {
       return [
         new GraphQLError(

@@ -192,6 +192,34 @@ describe('catch-up projections', () => {
     await runner.stop();
   });
 
+  it('gives the same rows whatever its batch when a handler changes a row in place without setting it', async () => {
+    const { mediator, account } = await bankWithDeposits([5, 7]);
+    const careless = defineProjection<MemoryTransaction<Row>>('ledger')
+      .on(AccountOpened, (tx, e) => tx.set(e.entity, { owner: e.data.owner, deposits: 0 }))
+      .on(Deposited, (tx, e) => {
+        const row = tx.get(e.entity) as Row;
+        row.deposits += e.data.amount; // in place, and never set
+      });
+    const rowsWith = async (batch: number) => {
+      const target = new MemoryReadModel<Row>();
+      const runner = new CatchUpProjection({
+        projection: careless,
+        source: mediator.system,
+        target,
+        batch,
+      });
+      await runner.start();
+      await runner.stop();
+      return target.get(account);
+    };
+
+    const onePerPage = await rowsWith(1);
+    const allInOne = await rowsWith(500);
+
+    expect(allInOne).toEqual(onePerPage);
+    expect(allInOne).toEqual({ owner: 'ada', deposits: 0 });
+  });
+
   it('applies an event once although its handler changed a stored row in place before a later event failed', async () => {
     const { mediator, account } = await bankWithDeposits([]);
     const target = new MemoryReadModel<Row>();

@@ -314,10 +314,11 @@ function describeThrown(thrown: unknown): string {
 /** The transaction of a {@link MemoryReadModel}: reads see the transaction's own writes. */
 export interface MemoryTransaction<Row> {
   /**
-   * A row: the one this transaction set, or a copy of the stored one (plain data, copied with
+   * A copy of the row this transaction set, or else of the stored one (plain data, copied with
    * `structuredClone`), so changing it in place changes nothing until it is `set`.
    */
   get(id: string): Row | undefined;
+  /** Stages a copy of `row`: changing `row` afterwards changes nothing until it is set again. */
   set(id: string, row: Row): void;
   delete(id: string): void;
 }
@@ -353,16 +354,15 @@ export class MemoryReadModel<Row> implements ProjectionTarget<MemoryTransaction<
     const staged = new Map<string, Row | null>();
     const rows = this.#rows;
     await work({
+      // Copies both ways: a handler that changes a row in place must not change it before the
+      // transaction commits (or when it fails, and the events before the failing one run
+      // again), nor change it only when the row was set earlier in the same batch, which would
+      // make the read model depend on where the log was cut into batches.
       get: (id) => {
-        const s = staged.get(id);
-        if (s !== undefined) return s ?? undefined;
-        // A copy: a handler that changes a stored row in place must not change it before the
-        // transaction commits (or when it fails, and the events before the failing one run
-        // again).
-        const row = rows.get(id);
-        return row === undefined ? undefined : structuredClone(row);
+        const row = staged.has(id) ? staged.get(id) : rows.get(id);
+        return row === undefined || row === null ? undefined : structuredClone(row);
       },
-      set: (id, row) => void staged.set(id, row),
+      set: (id, row) => void staged.set(id, structuredClone(row)),
       delete: (id) => void staged.set(id, null),
     });
     for (const [id, row] of staged) {

@@ -685,6 +685,23 @@ describe('graphql', () => {
     },
   );
 
+  it.each(['PUT', 'GET', 'DELETE'])(
+    'refuses a %s on the stream path without a token (a PUT is a stream reservation) with HTTP 401',
+    async (method) => {
+      await serve();
+
+      const res = await fetch(`${server.url}/graphql/stream`, {
+        method,
+        headers: { accept: 'text/event-stream' },
+      });
+
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as Reply).errors?.[0]?.extensions?.code).toBe(
+        ErrorCodes.Unauthenticated,
+      );
+    },
+  );
+
   it('refuses a subscription without a token with HTTP 401 and CW_UNAUTHENTICATED', async () => {
     await serve();
 

@@ -157,7 +157,7 @@ export function graphqlRequestListener<S extends object, L>(
       return prepared as HttpOperationArgs<LibraryContext>;
     },
   });
-  const sse = createSseHandler<LibraryContext>({
+  const serveSse = createSseHandler<LibraryContext>({
     schema,
     execute: executeSafely,
     subscribe: (args) => subscribeEachFresh(args, withFreshLoaders),
@@ -168,6 +168,19 @@ export function graphqlRequestListener<S extends object, L>(
       return prepared as SseOperationArgs<LibraryContext>;
     },
   });
+  // Every request to the stream path is authenticated before graphql-sse sees it: a stream
+  // reservation (PUT, its single-connection mode) runs no operation, so the check in
+  // onSubscribe never saw it, and anyone could make reservations that the server keeps.
+  const sse = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      await verifier.verify(req.headers.authorization);
+    } catch (err) {
+      const [body, init] = refusal([toGraphqlError(err)]);
+      res.writeHead(init.status, init.statusText, init.headers).end(body);
+      return;
+    }
+    await serveSse(req, res);
+  };
   // graphql-http's node adapter reads a body of any size: read it here, up to the limit.
   const http = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let tooLarge: number | null = null;

@@ -523,6 +523,32 @@ describe.skipIf(!nats.available)('NATS relay and inbox options', () => {
     expect(make).toThrow(/a b/);
   });
 
+  it('refuses a relay without a name, which would share the key "undefined" with every other', () => {
+    const shop = shopMediator(new MemoryStore());
+    const name = process.env['CAUSEWAY_TEST_UNSET_RELAY'] as string;
+
+    const make = () => new OutboxRelay({ system: shop.system, connection: nc, name });
+
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
+
+  it('refuses an inbox whose default decoder has no actor, which would terminate every message', () => {
+    const shop = shopMediator(new MemoryStore());
+    const actor = process.env['CAUSEWAY_TEST_UNSET_ACTOR'] as string;
+
+    const make = () =>
+      new CommandInbox({
+        mediator: shop,
+        connection: nc,
+        stream: 's',
+        consumer: 'c',
+        actor,
+        commands: [StockItem],
+      });
+
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
+
   it('refuses an inbox whose maxDeliveries is not an integer from 1', () => {
     const shop = shopMediator(new MemoryStore());
 

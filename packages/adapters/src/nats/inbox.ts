@@ -123,11 +123,26 @@ export class CommandInbox {
   #terminated = 0;
   #retried = 0;
 
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for neither commands nor a decoder, no actor for
+   *   the default decoder, or a retry option out of range.
+   */
   constructor(options: CommandInboxOptions) {
     if (options.decode === undefined && (options.commands ?? []).length === 0) {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
         `Inbox "${options.consumer}" has neither commands nor decode; list the commands it accepts or give a decoder.`,
+        { consumer: options.consumer },
+      );
+    }
+    if (
+      options.decode === undefined &&
+      (typeof options.actor !== 'string' || options.actor === '')
+    ) {
+      // Every command it decoded would be refused for its actor and its message terminated.
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Inbox "${String(options.consumer)}" has no actor: the identity its commands are sent as (a non-empty string), got ${JSON.stringify(options.actor) ?? 'undefined'}.`,
         { consumer: options.consumer },
       );
     }

@@ -114,8 +114,14 @@ export class OutboxRelay {
   #published = 0;
   #duplicates = 0;
 
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a name that is not a key-value key (or not a
+   *   string), or a batch outside 1 to 10,000.
+   */
   constructor(options: OutboxRelayOptions) {
-    if (!/^[-/=.\w]+$/.test(options.name)) {
+    // A name that is not a string (an unset variable) was tested as the text "undefined", a
+    // key every such relay shared: one started after another skipped the events up to its position.
+    if (typeof options.name !== 'string' || !/^[-/=.\w]+$/.test(options.name)) {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
         `A relay's name is a key-value key (letters, digits, - _ / = .), got ${JSON.stringify(options.name)}.`,

@@ -93,6 +93,21 @@ describe('LogFollower', () => {
     expect(follower.position).toBe(before.at(-1));
   });
 
+  it('handles nothing, and stays stopped, when stop() is called while it starts', async () => {
+    const system = await counterLog(1);
+    const seen = recorder();
+    const follower = new LogFollower({ source: system, handle: seen.handle });
+
+    const starting = follower.start(0);
+    await follower.stop();
+    await starting;
+    await increment(system, 2);
+    await settle();
+
+    expect(follower.state).toBe('stopped');
+    expect(seen.seqs()).toEqual([]);
+  });
+
   it('starts after the position it is given, handling only the events after it', async () => {
     const system = await counterLog(3);
     const all = await seqsOf(system);

@@ -119,6 +119,28 @@ describe('catch-up projections', () => {
     }
   });
 
+  it('applies nothing, and stays stopped, when stop() is called while it starts or rebuilds', async () => {
+    const { mediator, account } = await bankWithDeposits([1]);
+    const target = new MemoryReadModel<Row>();
+    const runner = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target,
+    });
+
+    const starting = runner.start();
+    await runner.stop();
+    await starting;
+    const rebuilding = runner.rebuild();
+    await runner.stop();
+    await rebuilding;
+    await mediator.send(command(Deposit, account, { amount: 2 }, { actor: 'ada' }));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // lets a wrongly running follower run
+
+    expect(runner.status()).toMatchObject({ state: 'stopped', checkpoint: 0 });
+    expect(target.rows().size).toBe(0);
+  });
+
   it('stops at the event whose handler throws, keeping the checkpoint before it', async () => {
     const { mediator, account } = await bankWithDeposits([1, 2, 13, 4]);
     const failing = (await mediator.system.readEvents({ type: 'Deposited' })).items[2];

@@ -80,6 +80,9 @@ export class LogFollower {
   #running: Promise<void> | null = null;
   #again = false;
   #retry: ReturnType<typeof setTimeout> | null = null;
+  // Counts start() and stop() calls: a start that finds it changed while it opened the source
+  // was overtaken (by a stop, or a later start) and must not begin following.
+  #calls = 0;
   readonly #waiters = new Set<Waiter>();
 
   /**
@@ -164,6 +167,7 @@ export class LogFollower {
         { from },
       );
     }
+    const call = ++this.#calls;
     await this.#source.open();
     // A position past the log's end was kept for another log (a store that was reset or
     // replaced, a name two systems share): following from it would skip every event up to it.
@@ -175,7 +179,11 @@ export class LogFollower {
         { from, end, store: this.#source.store.description },
       );
     }
-    if (this.#state === 'running') await this.stop();
+    if (call !== this.#calls) return;
+    if (this.#state === 'running') {
+      await this.#stopFollowing();
+      if (call !== this.#calls) return;
+    }
     this.#position = from;
     this.#failure = null;
     this.#state = 'running';
@@ -185,10 +193,17 @@ export class LogFollower {
   }
 
   /**
-   * Stops following the log; a page in progress is finished first. Pending `waitFor` calls keep
+   * Stops following the log; a page in progress is finished first, and a `start()` still
+   * opening the source resolves without following. Pending `waitFor` calls keep
    * waiting for a later start, unless the owner gives up on them with `rejectWaiters`.
    */
   async stop(): Promise<void> {
+    // A start still opening the source ends without following.
+    this.#calls++;
+    await this.#stopFollowing();
+  }
+
+  async #stopFollowing(): Promise<void> {
     this.#unwatch?.();
     this.#unwatch = null;
     if (this.#retry !== null) clearTimeout(this.#retry);

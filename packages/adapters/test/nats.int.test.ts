@@ -108,6 +108,21 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
     expect(first?.header.get('Nats-Msg-Id')).toBe(relayed[0]?.id);
   });
 
+  it('publishes nothing when stop() is called while it starts', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    const relay = relayOf(shop);
+
+    const starting = relay.start();
+    await relay.stop();
+    await starting;
+    await stockSome(shop, [1]);
+    await new Promise((r) => setTimeout(r, 500)); // lets a wrongly running relay publish
+
+    expect(relay.status()).toMatchObject({ state: 'stopped', published: 0 });
+    expect((await jsm.streams.info(names.stream)).state.messages).toBe(0);
+  });
+
   it('drops a resend of events JetStream already stored (position lost)', async () => {
     const shop = shopMediator(new MemoryStore());
     await shop.start();

@@ -111,6 +111,9 @@ export class OutboxRelay {
   readonly #bucket: string;
   readonly #follower: LogFollower;
   #kv: KV | null = null;
+  // Counts start() and stop() calls: a start overtaken while it read its position must not
+  // begin publishing.
+  #calls = 0;
   #published = 0;
   #duplicates = 0;
 
@@ -163,15 +166,21 @@ export class OutboxRelay {
    *   system's log: it was kept for another log (a store since reset, a name two systems share).
    */
   async start(): Promise<void> {
+    const call = ++this.#calls;
     this.#kv = await new Kvm(this.#connection).create(this.#bucket);
     const stored = await this.#kv.get(this.#name);
+    if (call !== this.#calls) return;
     await this.#follower.start(
       stored === null || stored.length === 0 ? 0 : Number(stored.string()),
     );
   }
 
-  /** Stops following the log; what was acknowledged stays acknowledged. */
+  /**
+   * Stops following the log; what was acknowledged stays acknowledged. A `start()` still
+   * reading its position resolves without publishing.
+   */
   async stop(): Promise<void> {
+    this.#calls++;
     await this.#follower.stop();
   }
 

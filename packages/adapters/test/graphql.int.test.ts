@@ -647,6 +647,61 @@ describe('graphql', () => {
     expect(userLoads.batches).toBe(1);
   });
 
+  it.each([
+    [
+      'two operations and no operationName',
+      { query: 'query a { me } query b { me }' },
+      'operationName',
+    ],
+    [
+      'an operationName the query does not hold',
+      { query: 'query a { me }', operationName: 'b' },
+      '"b"',
+    ],
+    [
+      'a subscription sent to the query path',
+      { query: 'subscription { deposited { amount } }' },
+      '/graphql/stream',
+    ],
+  ])(
+    'refuses %s with HTTP 400 and CW_INVALID_ARGUMENT saying what to send',
+    async (_label, body, hint) => {
+      await serve();
+
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          authorization: `Bearer ${await token('ada')}`,
+        },
+        body: JSON.stringify(body),
+      });
+
+      expect(res.status).toBe(400);
+      const error = ((await res.json()) as Reply).errors?.[0];
+      expect(error?.extensions?.code).toBe(ErrorCodes.InvalidArgument);
+      expect(error?.message).toContain(hint);
+    },
+  );
+
+  it.each(['PUT', 'GET', 'DELETE'])(
+    'refuses a %s on the stream path without a token (a PUT is a stream reservation) with HTTP 401',
+    async (method) => {
+      await serve();
+
+      const res = await fetch(`${server.url}/graphql/stream`, {
+        method,
+        headers: { accept: 'text/event-stream' },
+      });
+
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as Reply).errors?.[0]?.extensions?.code).toBe(
+        ErrorCodes.Unauthenticated,
+      );
+    },
+  );
+
   it('refuses a subscription without a token with HTTP 401 and CW_UNAUTHENTICATED', async () => {
     await serve();
 
@@ -660,5 +715,62 @@ describe('graphql', () => {
     expect(((await res.json()) as Reply).errors?.[0]?.extensions?.code).toBe(
       ErrorCodes.Unauthenticated,
     );
+  });
+});
+
+describe('graphql server options and lifecycle', () => {
+  it('refuses a missing HMAC secret (an unset variable) with CW_INVALID_ARGUMENT, not a TypeError', async () => {
+    const unset = process.env['CAUSEWAY_TEST_UNSET_SECRET'] as string;
+
+    const serving = serveGraphql({
+      schema: bankSchema,
+      mediator: bankMediator(),
+      auth: { secret: unset },
+    });
+
+    await expect(serving).rejects.toMatchObject({
+      code: ErrorCodes.InvalidArgument,
+      message: expect.stringContaining('environment variable') as unknown,
+    });
+  });
+
+  it('refuses a public key without a list of algorithms, and no auth at all, with CW_INVALID_ARGUMENT', async () => {
+    const { publicKey } = await generateKeyPair('ES256');
+    const noAlgorithms = { publicKey } as unknown as GraphqlAuth;
+
+    await expect(
+      serveGraphql({ schema: bankSchema, mediator: bankMediator(), auth: noAlgorithms }),
+    ).rejects.toMatchObject({ code: ErrorCodes.InvalidArgument });
+    await expect(
+      serveGraphql({
+        schema: bankSchema,
+        mediator: bankMediator(),
+        auth: undefined as unknown as GraphqlAuth,
+      }),
+    ).rejects.toMatchObject({ code: ErrorCodes.InvalidArgument });
+  });
+
+  it.each([[[]], [['RS256']], ['HS256']])(
+    'refuses a secret whose algorithms are %j (not a list of HMAC ones) at start, not at every request',
+    async (algorithms) => {
+      const auth = { secret, algorithms } as unknown as GraphqlAuth;
+
+      const serving = serveGraphql({ schema: bankSchema, mediator: bankMediator(), auth });
+
+      await expect(serving).rejects.toMatchObject({ code: ErrorCodes.InvalidArgument });
+    },
+  );
+
+  it('closes once however many times close() is called', async () => {
+    const server = await serveGraphql({
+      schema: bankSchema,
+      mediator: bankMediator(),
+      auth: { secret },
+    });
+
+    await server.close();
+
+    await expect(server.close()).resolves.toBeUndefined();
+    await expect(fetch(`${server.url}/graphql`)).rejects.toThrow();
   });
 });

@@ -108,6 +108,21 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
     expect(first?.header.get('Nats-Msg-Id')).toBe(relayed[0]?.id);
   });
 
+  it('publishes nothing when stop() is called while it starts', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    const relay = relayOf(shop);
+
+    const starting = relay.start();
+    await relay.stop();
+    await starting;
+    await stockSome(shop, [1]);
+    await new Promise((r) => setTimeout(r, 500)); // lets a wrongly running relay publish
+
+    expect(relay.status()).toMatchObject({ state: 'stopped', published: 0 });
+    expect((await jsm.streams.info(names.stream)).state.messages).toBe(0);
+  });
+
   it('drops a resend of events JetStream already stored (position lost)', async () => {
     const shop = shopMediator(new MemoryStore());
     await shop.start();
@@ -475,6 +490,25 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
 
       expect(errors).toEqual([expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' })]);
     });
+
+    it('goes on taking messages when its onError throws', async () => {
+      const shop = shopMediator(new MemoryStore());
+      const inbox = inboxOf(shop, 30, {
+        onError: () => {
+          throw new Error('the logger is closed');
+        },
+      });
+      await inbox.start();
+
+      await jetstream(nc).publish(`${names.subject}.commands`, '{"type":"Nope","id":"x"}');
+      const item = newEntityId();
+      await publishCommand(command(StockItem, item, { sku: 'kiwi' }, { actor: 'shop' }));
+      await until(() => inbox.status().acknowledged === 1, 'the command after the refusal');
+      await inbox.stop();
+
+      expect(inbox.status().terminated).toBe(1);
+      expect(shop.system.state.items[item]).toEqual({ sku: 'kiwi', qty: 0 });
+    });
   });
 });
 
@@ -502,6 +536,32 @@ describe.skipIf(!nats.available)('NATS relay and inbox options', () => {
     const make = () => new OutboxRelay({ system: shop.system, connection: nc, name: 'a b' });
 
     expect(make).toThrow(/a b/);
+  });
+
+  it('refuses a relay without a name, which would share the key "undefined" with every other', () => {
+    const shop = shopMediator(new MemoryStore());
+    const name = process.env['CAUSEWAY_TEST_UNSET_RELAY'] as string;
+
+    const make = () => new OutboxRelay({ system: shop.system, connection: nc, name });
+
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+  });
+
+  it('refuses an inbox whose default decoder has no actor, which would terminate every message', () => {
+    const shop = shopMediator(new MemoryStore());
+    const actor = process.env['CAUSEWAY_TEST_UNSET_ACTOR'] as string;
+
+    const make = () =>
+      new CommandInbox({
+        mediator: shop,
+        connection: nc,
+        stream: 's',
+        consumer: 'c',
+        actor,
+        commands: [StockItem],
+      });
+
+    expect(make).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
   });
 
   it('refuses an inbox whose maxDeliveries is not an integer from 1', () => {

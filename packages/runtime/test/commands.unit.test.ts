@@ -260,6 +260,22 @@ describe('commands', () => {
     expect(isCausewayError(err, ErrorCodes.InvalidArgument)).toBe(true);
   });
 
+  it.each([
+    [
+      'handleQuery(null)',
+      (m: ReturnType<typeof bank>) => m.handleQuery(null as never, () => null as never),
+    ],
+    ['saga(null)', (m: ReturnType<typeof bank>) => m.saga(null as never)],
+    ['saga({})', (m: ReturnType<typeof bank>) => m.saga({} as never)],
+    ['sagaState(undefined)', (m: ReturnType<typeof bank>) => m.sagaState(undefined as never, 'k')],
+  ])('refuses %s with CW_INVALID_ARGUMENT, not a TypeError', (_label, call) => {
+    const mediator = bank();
+
+    expect(() => call(mediator)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.InvalidArgument }),
+    );
+  });
+
   it('fails a command whose handler returns a Promise, saying so, and records no outcome', async () => {
     const mediator = bankMediator(bankSystem(new MemoryStore(), { mode: 'production' }));
     const Later = defineCommand<{ owner: string }, null, never, 'Later'>('Later');

@@ -93,6 +93,21 @@ describe('LogFollower', () => {
     expect(follower.position).toBe(before.at(-1));
   });
 
+  it('handles nothing, and stays stopped, when stop() is called while it starts', async () => {
+    const system = await counterLog(1);
+    const seen = recorder();
+    const follower = new LogFollower({ source: system, handle: seen.handle });
+
+    const starting = follower.start(0);
+    await follower.stop();
+    await starting;
+    await increment(system, 2);
+    await settle();
+
+    expect(follower.state).toBe('stopped');
+    expect(seen.seqs()).toEqual([]);
+  });
+
   it('starts after the position it is given, handling only the events after it', async () => {
     const system = await counterLog(3);
     const all = await seqsOf(system);
@@ -157,6 +172,24 @@ describe('LogFollower', () => {
     expect(follower.position).toBe(bad - 1);
     expect(reported).toEqual([boom]);
     await expect(follower.waitFor(all.at(-1) ?? 0)).rejects.toBe(boom);
+  });
+
+  it('still stops failed and rejects waits when its onError throws', async () => {
+    const system = await counterLog(1);
+    const boom = new Error('cannot handle');
+    const follower = new LogFollower({
+      source: system,
+      handle: () => Promise.reject(boom),
+      onError: () => {
+        throw new Error('the logger is closed');
+      },
+    });
+
+    await follower.start(0);
+
+    expect(follower.state).toBe('failed');
+    expect(follower.failure).toEqual({ error: boom });
+    await expect(follower.waitFor(system.lastCommit?.lastSeq ?? 0)).rejects.toBe(boom);
   });
 
   it('rejects a pending waitFor when the handler fails', async () => {
@@ -248,6 +281,21 @@ describe('LogFollower', () => {
     follower.rejectWaiters(new Error('gone'));
 
     await expect(waiting).rejects.toThrow('gone');
+  });
+
+  it('refuses a handler that is not a function, a source that is not a system and an onError that is not a function', async () => {
+    const system = await counterLog(0);
+    const handle = recorder().handle;
+
+    expect(() => new LogFollower({ source: system, handle: undefined as never })).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+    expect(() => new LogFollower({ source: {} as never, handle })).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+    expect(() => new LogFollower({ source: system, handle, onError: 'log' as never })).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
   });
 
   it('refuses a batch outside 1 to 10,000, a negative retryMs and a start before seq 0', async () => {

@@ -87,6 +87,60 @@ describe('catch-up projections', () => {
     await runner.stop();
   });
 
+  it('rejects a waitFor past its checkpoint made after stop() with CW_PROJECTION_FAILED, not waiting forever', async () => {
+    const { mediator, account } = await bankWithDeposits([1]);
+    const runner = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target: new MemoryReadModel<Row>(),
+    });
+    await runner.start();
+    await runner.stop();
+    await mediator.send(command(Deposit, account, { amount: 2 }, { actor: 'ada' }));
+
+    const waiting = runner.waitFor(mediator.system.lastCommit?.lastSeq ?? 0);
+
+    await expect(waiting).rejects.toMatchObject({ code: ErrorCodes.ProjectionFailed });
+  });
+
+  it('refuses options without a projection, a source or a target with CW_INVALID_ARGUMENT', async () => {
+    const { mediator } = await bankWithDeposits([]);
+    const projection = ledger().projection;
+    const target = new MemoryReadModel<Row>();
+
+    for (const options of [
+      { projection: undefined, source: mediator.system, target },
+      { projection, source: mediator.system, target: undefined },
+      { projection, source: undefined, target },
+    ]) {
+      expect(() => new CatchUpProjection(options as never)).toThrow(
+        expect.objectContaining({ code: ErrorCodes.InvalidArgument }),
+      );
+    }
+  });
+
+  it('applies nothing, and stays stopped, when stop() is called while it starts or rebuilds', async () => {
+    const { mediator, account } = await bankWithDeposits([1]);
+    const target = new MemoryReadModel<Row>();
+    const runner = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target,
+    });
+
+    const starting = runner.start();
+    await runner.stop();
+    await starting;
+    const rebuilding = runner.rebuild();
+    await runner.stop();
+    await rebuilding;
+    await mediator.send(command(Deposit, account, { amount: 2 }, { actor: 'ada' }));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // lets a wrongly running follower run
+
+    expect(runner.status()).toMatchObject({ state: 'stopped', checkpoint: 0 });
+    expect(target.rows().size).toBe(0);
+  });
+
   it('stops at the event whose handler throws, keeping the checkpoint before it', async () => {
     const { mediator, account } = await bankWithDeposits([1, 2, 13, 4]);
     const failing = (await mediator.system.readEvents({ type: 'Deposited' })).items[2];
@@ -158,6 +212,34 @@ describe('catch-up projections', () => {
 
     expect(err).toMatchObject({ code: ErrorCodes.InvalidArgument });
     await runner.stop();
+  });
+
+  it('gives the same rows whatever its batch when a handler changes a row in place without setting it', async () => {
+    const { mediator, account } = await bankWithDeposits([5, 7]);
+    const careless = defineProjection<MemoryTransaction<Row>>('ledger')
+      .on(AccountOpened, (tx, e) => tx.set(e.entity, { owner: e.data.owner, deposits: 0 }))
+      .on(Deposited, (tx, e) => {
+        const row = tx.get(e.entity) as Row;
+        row.deposits += e.data.amount; // in place, and never set
+      });
+    const rowsWith = async (batch: number) => {
+      const target = new MemoryReadModel<Row>();
+      const runner = new CatchUpProjection({
+        projection: careless,
+        source: mediator.system,
+        target,
+        batch,
+      });
+      await runner.start();
+      await runner.stop();
+      return target.get(account);
+    };
+
+    const onePerPage = await rowsWith(1);
+    const allInOne = await rowsWith(500);
+
+    expect(allInOne).toEqual(onePerPage);
+    expect(allInOne).toEqual({ owner: 'ada', deposits: 0 });
   });
 
   it('applies an event once although its handler changed a stored row in place before a later event failed', async () => {

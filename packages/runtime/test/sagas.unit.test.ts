@@ -202,6 +202,26 @@ describe('sagas', () => {
     await system.close();
   });
 
+  it('refuses a reaction to something that is not an event type, or without key and reaction functions', () => {
+    const saga = defineSaga<null>('Loose');
+    const Some = defineEvent<{ n: number }, 'Some'>('Some', { entity: 'new' });
+
+    expect(() =>
+      saga.on(
+        undefined as never,
+        (e) => e.entity,
+        () => null,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }));
+    expect(() => saga.on(Some, 'entity' as never, () => null)).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+    expect(() => saga.on(Some, (e) => e.entity, undefined as never)).toThrow(
+      expect.objectContaining({ code: 'CW_INVALID_ARGUMENT' }),
+    );
+    expect(saga.steps).toHaveLength(0);
+  });
+
   it('refuses a key that is not a string (a payload without it) without halting', async () => {
     const Noted = defineEvent<{ ref?: unknown }>('sagas.Noted', { entity: 'new' });
     const Tally = defineSaga<{ count: number }>('Tally').on(

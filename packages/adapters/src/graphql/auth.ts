@@ -29,14 +29,52 @@ export interface PublicKeyAuth {
 /** How requests are authenticated: every request must carry `Authorization: Bearer <JWT>`. */
 export type GraphqlAuth = SecretAuth | PublicKeyAuth;
 
+const HMAC_ALGORITHMS: ReadonlySet<unknown> = new Set(['HS256', 'HS384', 'HS512']);
+
 /** Verifies bearer tokens; made once per server. */
 export class TokenVerifier {
   readonly #auth: GraphqlAuth;
   #key: Promise<CryptoKey | KeyObject | Uint8Array> | null = null;
 
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `auth` is neither `{ secret }` nor
+   *   `{ publicKey, algorithms }`, the secret is missing (an unset environment variable), not a
+   *   string or bytes, or shorter than 32, its algorithms are not HMAC ones, or no algorithms
+   *   are named for a public key.
+   */
   constructor(auth: GraphqlAuth) {
+    if (typeof auth !== 'object' || auth === null || !('secret' in auth || 'publicKey' in auth)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        'auth is { secret } (an HMAC secret of at least 32 bytes) or { publicKey, algorithms }; there is no anonymous mode.',
+        {},
+      );
+    }
     if ('secret' in auth) {
-      const length = typeof auth.secret === 'string' ? auth.secret.length : auth.secret.byteLength;
+      const secret: unknown = auth.secret;
+      if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
+        // Typically `process.env.JWT_SECRET!` read where the variable is not set.
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `The HMAC secret (auth.secret) is ${secret === null ? 'null' : typeof secret}, not a string or bytes: is the environment variable it is read from set? Use at least 32 random bytes.`,
+          { type: secret === null ? 'null' : typeof secret },
+        );
+      }
+      const algorithms: unknown = auth.algorithms;
+      if (
+        algorithms !== undefined &&
+        (!Array.isArray(algorithms) ||
+          algorithms.length === 0 ||
+          !algorithms.every((a) => HMAC_ALGORITHMS.has(a)))
+      ) {
+        // Otherwise the server starts and refuses every token, blaming the token.
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `A secret verifies HMAC tokens: auth.algorithms lists some of HS256, HS384, HS512 (or is left out for HS256), got ${JSON.stringify(algorithms)}. For RS*, ES* or EdDSA tokens give { publicKey, algorithms }.`,
+          { algorithms },
+        );
+      }
+      const length = typeof secret === 'string' ? secret.length : secret.byteLength;
       if (length < 32) {
         throw new CausewayError(
           ErrorCodes.InvalidArgument,
@@ -44,7 +82,7 @@ export class TokenVerifier {
           { length },
         );
       }
-    } else if (auth.algorithms.length === 0) {
+    } else if (!Array.isArray(auth.algorithms) || auth.algorithms.length === 0) {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
         'A public-key configuration names the algorithms it accepts, e.g. ["ES256"].',

@@ -5,6 +5,8 @@ import {
   execute,
   getOperationAST,
   GraphQLError,
+  Kind,
+  OperationTypeNode,
   parse,
   specifiedRules,
   validate,
@@ -68,9 +70,12 @@ export function graphqlRequestListener<S extends object, L>(
   const maxBytes = options.limits?.bodyBytes ?? 1_048_576;
   const schema = options.schema;
 
+  const path = options.path ?? '/graphql';
+  const streamPath = options.streamPath ?? '/graphql/stream';
   const prepare = async (
     raw: IncomingMessage,
     params: Params,
+    transport: 'http' | 'sse',
   ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
     let principal;
     try {
@@ -105,6 +110,19 @@ export function graphqlRequestListener<S extends object, L>(
       throw err;
     }
     if (errors.length > 0) return errors;
+    // The libraries' own words for these ("Unable to detect operation AST", "Subscriptions are
+    // not supported") say neither what was wrong nor what to send instead.
+    const operation = getOperationAST(document, params.operationName ?? undefined);
+    if (operation === null || operation === undefined)
+      return [noOperation(document, params.operationName ?? null)];
+    if (operation.operation === OperationTypeNode.SUBSCRIPTION && transport === 'http') {
+      return [
+        new GraphQLError(
+          `Subscriptions are served over server-sent events at ${streamPath} (a graphql-sse client), not at ${path}.`,
+          { extensions: { code: ErrorCodes.InvalidArgument, streamPath } },
+        ),
+      ];
+    }
     const contextValue: GraphqlContext<S, L> = {
       principal,
       mediator: options.mediator,
@@ -134,22 +152,35 @@ export function graphqlRequestListener<S extends object, L>(
     parse,
     getOperationAST,
     onSubscribe: async (req, params) => {
-      const prepared = await prepare(req.raw, params);
+      const prepared = await prepare(req.raw, params, 'http');
       if (isErrors(prepared)) return refusal(prepared);
       return prepared as HttpOperationArgs<LibraryContext>;
     },
   });
-  const sse = createSseHandler<LibraryContext>({
+  const serveSse = createSseHandler<LibraryContext>({
     schema,
     execute: executeSafely,
     subscribe: (args) => subscribeEachFresh(args, withFreshLoaders),
     validate,
     onSubscribe: async (req, params) => {
-      const prepared = await prepare(req.raw, params);
+      const prepared = await prepare(req.raw, params, 'sse');
       if (isErrors(prepared)) return refusal(prepared);
       return prepared as SseOperationArgs<LibraryContext>;
     },
   });
+  // Every request to the stream path is authenticated before graphql-sse sees it: a stream
+  // reservation (PUT, its single-connection mode) runs no operation, so the check in
+  // onSubscribe never saw it, and anyone could make reservations that the server keeps.
+  const sse = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      await verifier.verify(req.headers.authorization);
+    } catch (err) {
+      const [body, init] = refusal([toGraphqlError(err)]);
+      res.writeHead(init.status, init.statusText, init.headers).end(body);
+      return;
+    }
+    await serveSse(req, res);
+  };
   // graphql-http's node adapter reads a body of any size: read it here, up to the limit.
   const http = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let tooLarge: number | null = null;
@@ -168,8 +199,6 @@ export function graphqlRequestListener<S extends object, L>(
     if (tooLarge !== null) refuseTooLarge(req, res, tooLarge, maxBytes);
     else res.writeHead(init.status, init.statusText, init.headers).end(body);
   };
-  const path = options.path ?? '/graphql';
-  const streamPath = options.streamPath ?? '/graphql/stream';
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const handler = url.pathname === path ? http : url.pathname === streamPath ? sse : null;
@@ -193,6 +222,7 @@ export function graphqlRequestListener<S extends object, L>(
 export interface GraphqlServer {
   /** The base URL, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
+  /** Stops the server and ends its connections; calling it again waits for the same close. */
   close(): Promise<void>;
 }
 
@@ -214,13 +244,16 @@ export async function serveGraphql<S extends object, L>(
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // Closing is done once: a second close() (a shutdown hook and a test's teardown) waits for the
+  // first instead of failing with node's untyped ERR_SERVER_NOT_RUNNING.
+  let closing: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}`,
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((err) => (err === undefined ? resolve() : reject(err)));
-      }),
+      })),
   };
 }
 
@@ -301,6 +334,20 @@ function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
 
 // graphql-js's words when parsing stops at `maxTokens` ("more that" in graphql 16).
 const tooManyTokens = /Document contains more th(?:an|at) \d+ tokens/;
+
+/** Why no operation of `document` can run under `operationName`, and what to send. */
+function noOperation(document: DocumentNode, operationName: string | null): GraphQLError {
+  const names = document.definitions.flatMap((d) =>
+    d.kind === Kind.OPERATION_DEFINITION ? [d.name?.value ?? '(anonymous)'] : [],
+  );
+  const message =
+    operationName === null
+      ? `The query holds ${names.length} operations (${names.join(', ')}); name the one to run with operationName.`
+      : `The query holds no operation named ${JSON.stringify(operationName)} (it holds ${names.join(', ') || 'none'}); send one of those as operationName.`;
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCodes.InvalidArgument, operations: names },
+  });
+}
 
 function nestedTooDeeply(): GraphQLError {
   return new GraphQLError(

@@ -79,7 +79,8 @@ export interface CommandInboxOptions {
   readonly maxDeliveries?: number;
   /**
    * Called for every message that was not applied (malformed, unknown command, failure), for a
-   * lost acknowledgement, and when the consumer itself fails (then without a message).
+   * lost acknowledgement, and when the consumer itself fails (then without a message). What it
+   * throws is ignored: the message is still terminated or handed back, and the inbox goes on.
    */
   readonly onError?: (error: unknown, message?: JsMsg) => void;
 }
@@ -122,11 +123,26 @@ export class CommandInbox {
   #terminated = 0;
   #retried = 0;
 
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for neither commands nor a decoder, no actor for
+   *   the default decoder, or a retry option out of range.
+   */
   constructor(options: CommandInboxOptions) {
     if (options.decode === undefined && (options.commands ?? []).length === 0) {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
         `Inbox "${options.consumer}" has neither commands nor decode; list the commands it accepts or give a decoder.`,
+        { consumer: options.consumer },
+      );
+    }
+    if (
+      options.decode === undefined &&
+      (typeof options.actor !== 'string' || options.actor === '')
+    ) {
+      // Every command it decoded would be refused for its actor and its message terminated.
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Inbox "${String(options.consumer)}" has no actor: the identity its commands are sent as (a non-empty string), got ${JSON.stringify(options.actor) ?? 'undefined'}.`,
         { consumer: options.consumer },
       );
     }
@@ -194,7 +210,7 @@ export class CommandInbox {
     this.#state = 'running';
     this.#loop = this.#take(this.#messages).catch((err: unknown) => {
       this.#state = 'stopped';
-      this.#options.onError?.(err);
+      this.#report(err);
     });
   }
 
@@ -206,6 +222,18 @@ export class CommandInbox {
     this.#state = 'stopped';
     await this.#messages?.close();
     await this.#loop;
+  }
+
+  /**
+   * Hands a failure to `onError`. What it throws is ignored: a reporter that fails (a closed
+   * logger) must not leave the message neither acknowledged nor handed back, nor end the loop.
+   */
+  #report(error: unknown, message?: JsMsg): void {
+    try {
+      this.#options.onError?.(error, message);
+    } catch {
+      // Ignored, as documented on `onError`.
+    }
   }
 
   async #take(messages: ConsumerMessages): Promise<void> {
@@ -240,7 +268,7 @@ export class CommandInbox {
     try {
       cmd = this.#decode(m);
     } catch (err) {
-      this.#options.onError?.(err, m);
+      this.#report(err, m);
       m.term();
       this.#terminated++;
       return;
@@ -252,14 +280,11 @@ export class CommandInbox {
       if (!isDecided(err)) {
         const deliveries = m.info.deliveryCount;
         if (!isRetryable(err) || this.#givesUp(err, deliveries)) {
-          this.#options.onError?.(
-            isRetryable(err) ? gaveUp(err, deliveries, m.seq, m.subject) : err,
-            m,
-          );
+          this.#report(isRetryable(err) ? gaveUp(err, deliveries, m.seq, m.subject) : err, m);
           m.term();
           this.#terminated++;
         } else {
-          this.#options.onError?.(err, m);
+          this.#report(err, m);
           m.nak(this.#retryDelay(deliveries));
           this.#retried++;
         }
@@ -269,7 +294,7 @@ export class CommandInbox {
     // Acknowledged only now: the tick that decided the command has committed. An ack the link
     // lost means a redelivery, which the recorded command id makes harmless.
     const acked = await m.ackAck().catch((err: unknown) => {
-      this.#options.onError?.(err, m);
+      this.#report(err, m);
       return false;
     });
     if (acked) this.#acknowledged++;

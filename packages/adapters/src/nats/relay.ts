@@ -32,7 +32,10 @@ export interface OutboxRelayOptions {
   readonly batch?: number;
   /** Delay before retrying after NATS refused or did not answer, in ms. Default 250. */
   readonly retryMs?: number;
-  /** Called with every error the relay retries past (NATS unreachable, a publish timed out…). */
+  /**
+   * Called with every error the relay retries past (NATS unreachable, a publish timed out…).
+   * What it throws is ignored: the relay still retries.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -108,11 +111,20 @@ export class OutboxRelay {
   readonly #bucket: string;
   readonly #follower: LogFollower;
   #kv: KV | null = null;
+  // Counts start() and stop() calls: a start overtaken while it read its position must not
+  // begin publishing.
+  #calls = 0;
   #published = 0;
   #duplicates = 0;
 
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a name that is not a key-value key (or not a
+   *   string), or a batch outside 1 to 10,000.
+   */
   constructor(options: OutboxRelayOptions) {
-    if (!/^[-/=.\w]+$/.test(options.name)) {
+    // A name that is not a string (an unset variable) was tested as the text "undefined", a
+    // key every such relay shared: one started after another skipped the events up to its position.
+    if (typeof options.name !== 'string' || !/^[-/=.\w]+$/.test(options.name)) {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
         `A relay's name is a key-value key (letters, digits, - _ / = .), got ${JSON.stringify(options.name)}.`,
@@ -154,15 +166,21 @@ export class OutboxRelay {
    *   system's log: it was kept for another log (a store since reset, a name two systems share).
    */
   async start(): Promise<void> {
+    const call = ++this.#calls;
     this.#kv = await new Kvm(this.#connection).create(this.#bucket);
     const stored = await this.#kv.get(this.#name);
+    if (call !== this.#calls) return;
     await this.#follower.start(
       stored === null || stored.length === 0 ? 0 : Number(stored.string()),
     );
   }
 
-  /** Stops following the log; what was acknowledged stays acknowledged. */
+  /**
+   * Stops following the log; what was acknowledged stays acknowledged. A `start()` still
+   * reading its position resolves without publishing.
+   */
   async stop(): Promise<void> {
+    this.#calls++;
     await this.#follower.stop();
   }
 

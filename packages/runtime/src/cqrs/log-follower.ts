@@ -31,7 +31,10 @@ export interface LogFollowerOptions {
    * `resume()`.
    */
   readonly retryMs?: number;
-  /** Called with every failure, before the follower retries or stops. */
+  /**
+   * Called with every failure, before the follower retries or stops. What it throws is ignored:
+   * the follower still retries or stops `failed`.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -77,10 +80,37 @@ export class LogFollower {
   #running: Promise<void> | null = null;
   #again = false;
   #retry: ReturnType<typeof setTimeout> | null = null;
+  // Counts start() and stop() calls: a start that finds it changed while it opened the source
+  // was overtaken (by a stop, or a later start) and must not begin following.
+  #calls = 0;
   readonly #waiters = new Set<Waiter>();
 
-  /** @throws CausewayError `CW_INVALID_ARGUMENT` for a batch outside 1 to 10,000 or a negative `retryMs`. */
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a source that is not a system, a handle or
+   *   onError that is not a function, a batch outside 1 to 10,000 or a negative `retryMs`.
+   */
   constructor(options: LogFollowerOptions) {
+    if (!isSystem(options.source)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        "A log follower's source is the EventSystem whose log it follows.",
+        {},
+      );
+    }
+    if (typeof options.handle !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A log follower's handle is a function (events, handled) => Promise<void>, got ${typeof options.handle}.`,
+        {},
+      );
+    }
+    if (options.onError !== undefined && typeof options.onError !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A log follower's onError is a function (error) => void, got ${typeof options.onError}.`,
+        {},
+      );
+    }
     const batch = options.batch ?? 500;
     if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) {
       throw new CausewayError(
@@ -137,6 +167,7 @@ export class LogFollower {
         { from },
       );
     }
+    const call = ++this.#calls;
     await this.#source.open();
     // A position past the log's end was kept for another log (a store that was reset or
     // replaced, a name two systems share): following from it would skip every event up to it.
@@ -148,7 +179,11 @@ export class LogFollower {
         { from, end, store: this.#source.store.description },
       );
     }
-    if (this.#state === 'running') await this.stop();
+    if (call !== this.#calls) return;
+    if (this.#state === 'running') {
+      await this.#stopFollowing();
+      if (call !== this.#calls) return;
+    }
     this.#position = from;
     this.#failure = null;
     this.#state = 'running';
@@ -158,10 +193,17 @@ export class LogFollower {
   }
 
   /**
-   * Stops following the log; a page in progress is finished first. Pending `waitFor` calls keep
+   * Stops following the log; a page in progress is finished first, and a `start()` still
+   * opening the source resolves without following. Pending `waitFor` calls keep
    * waiting for a later start, unless the owner gives up on them with `rejectWaiters`.
    */
   async stop(): Promise<void> {
+    // A start still opening the source ends without following.
+    this.#calls++;
+    await this.#stopFollowing();
+  }
+
+  async #stopFollowing(): Promise<void> {
     this.#unwatch?.();
     this.#unwatch = null;
     if (this.#retry !== null) clearTimeout(this.#retry);
@@ -257,7 +299,13 @@ export class LogFollower {
   #fail(error: unknown): void {
     // The retry (or resume) reads again anyway; a pending wake-up must not bypass its delay.
     this.#again = false;
-    this.#onError(error);
+    try {
+      this.#onError(error);
+    } catch {
+      // A reporter that throws (a closed logger) must not leave the follower claiming to run
+      // with nothing running and its waits pending forever; the failure is still reported by
+      // `state`, `failure` and `waitFor`.
+    }
     if (this.#state !== 'running') return;
     if (this.#retryMs !== undefined) {
       this.#retry = setTimeout(() => {
@@ -281,4 +329,14 @@ export class LogFollower {
       }
     }
   }
+}
+
+/** Whether `value` can be followed: an EventSystem (of any copy of the runtime). */
+export function isSystem(value: unknown): value is EventSystem<object> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { readEvents?: unknown }).readEvents === 'function' &&
+    typeof (value as { open?: unknown }).open === 'function'
+  );
 }

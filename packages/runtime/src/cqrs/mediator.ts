@@ -258,7 +258,8 @@ export class Mediator<S extends object = Record<string, unknown>> {
   /**
    * Binds the one handler of a query.
    *
-   * @throws CausewayError `CW_DUPLICATE_HANDLER` when the query already has one.
+   * @throws CausewayError `CW_DUPLICATE_HANDLER` when the query already has one,
+   *   `CW_INVALID_ARGUMENT` when `type` is not a query type.
    */
   handleQuery<Q extends AnyQueryType>(type: Q, handler: QueryHandler<Q, S>): this {
     this.#checkQueryType(type);
@@ -279,9 +280,11 @@ export class Mediator<S extends object = Record<string, unknown>> {
    * Binds a saga: each of its reactions becomes a listener named after the saga, whose
    * instance state is kept in state (`causeway.sagas`) through `causeway.SagaStepped` events.
    *
-   * @throws CausewayError `CW_DUPLICATE_HANDLER` when a saga of that name is bound already.
+   * @throws CausewayError `CW_DUPLICATE_HANDLER` when a saga of that name is bound already,
+   *   `CW_INVALID_ARGUMENT` when `definition` was not made by `defineSaga`.
    */
   saga<State>(definition: SagaDefinition<State, S>): this {
+    checkSaga(definition);
     const name = definition.name;
     if (this.#sagas.has(name)) {
       throw new CausewayError(
@@ -525,8 +528,13 @@ export class Mediator<S extends object = Record<string, unknown>> {
     return versionIn(this.#system.state, entity);
   }
 
-  /** A saga instance's state, or undefined when it has not started or has finished. */
+  /**
+   * A saga instance's state, or undefined when it has not started or has finished.
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `saga` was not made by `defineSaga`.
+   */
   sagaState<State>(saga: SagaDefinition<State, S>, key: string): State | undefined {
+    checkSaga(saga);
     return instanceState(this.#system.state, saga.name, key) as State | undefined;
   }
 
@@ -568,6 +576,13 @@ export class Mediator<S extends object = Record<string, unknown>> {
   }
 
   #checkQueryType(type: AnyQueryType): void {
+    if (typeof type !== 'object' || type === null || typeof type.name !== 'string') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A query type is made by defineQuery(name), got ${describe(type)}.`,
+        {},
+      );
+    }
     refuseNamesake('query', type.name, this.#queries.get(type.name)?.type, type);
   }
 
@@ -966,6 +981,22 @@ function isCommandShaped(cmd: unknown): cmd is Command {
     type !== null &&
     typeof (type as { name?: unknown }).name === 'string'
   );
+}
+
+/** Refuses what is not a saga made by defineSaga (a saga's name is read before anything). */
+function checkSaga(saga: unknown): void {
+  if (
+    typeof saga !== 'object' ||
+    saga === null ||
+    typeof (saga as { name?: unknown }).name !== 'string' ||
+    !Array.isArray((saga as { steps?: unknown }).steps)
+  ) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `A saga is made by defineSaga(name).on(...), got ${describe(saga)}.`,
+      {},
+    );
+  }
 }
 
 function describe(value: unknown): string {

@@ -3,7 +3,7 @@ import type { AnyEventType } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
 import type { EventSystem } from '../loop/system.ts';
 import type { Applier } from '../loop/types.ts';
-import { LogFollower } from './log-follower.ts';
+import { isSystem, LogFollower } from './log-follower.ts';
 
 /** One handler of a catch-up projection: writes what an event means into the read model. */
 export type ProjectionHandler<Tx, E extends AnyEventType = AnyEventType> = (
@@ -122,9 +122,37 @@ export class CatchUpProjection<Tx> {
   readonly #target: ProjectionTarget<Tx>;
   readonly #follower: LogFollower;
   #error: ProjectionStatus['error'] = null;
+  // Counts start(), rebuild() and stop() calls: one overtaken while it read the checkpoint or
+  // reset the target must not start the follower.
+  #calls = 0;
 
-  /** @throws CausewayError `CW_INVALID_ARGUMENT` for a batch outside 1 to 10,000. */
+  /**
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a missing projection, source or target, or
+   *   a batch outside 1 to 10,000.
+   */
   constructor(options: CatchUpOptions<Tx>) {
+    const { projection, source, target } = options as Partial<CatchUpOptions<Tx>>;
+    if (typeof projection?.handlerOf !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        'A catch-up projection needs its projection, made by defineProjection(name).on(...).',
+        {},
+      );
+    }
+    if (!isSystem(source)) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Projection "${projection.name}" needs a source: the EventSystem whose log it follows.`,
+        { projection: projection.name },
+      );
+    }
+    if (typeof target?.transact !== 'function' || typeof target.checkpoint !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Projection "${projection.name}" needs a target: a read model such as new MemoryReadModel() or PostgresReadModel.open(url).`,
+        { projection: projection.name },
+      );
+    }
     this.#projection = options.projection;
     this.#target = options.target;
     this.#follower = new LogFollower({
@@ -159,19 +187,26 @@ export class CatchUpProjection<Tx> {
    *   source's log: the read model was built from another log (`rebuild()` starts it over).
    */
   async start(): Promise<void> {
+    const call = ++this.#calls;
     this.#error = null;
-    await this.#follower.start(await this.#target.checkpoint(this.#projection.name));
+    const checkpoint = await this.#target.checkpoint(this.#projection.name);
+    if (call !== this.#calls) return;
+    await this.#follower.start(checkpoint);
   }
 
   /** Stops following the log (what was applied stays). */
   async stop(): Promise<void> {
+    this.#calls++;
     await this.#follower.stop();
-    this.#follower.rejectWaiters(
-      new CausewayError(
-        ErrorCodes.ProjectionFailed,
-        `Projection "${this.#projection.name}" was stopped at seq ${this.#follower.position}.`,
-        { projection: this.#projection.name, checkpoint: this.#follower.position },
-      ),
+    this.#follower.rejectWaiters(this.#stopped());
+  }
+
+  #stopped(): CausewayError {
+    const checkpoint = this.#follower.position;
+    return new CausewayError(
+      ErrorCodes.ProjectionFailed,
+      `Projection "${this.#projection.name}" was stopped at seq ${checkpoint}; start() it again before waiting for a later seq.`,
+      { projection: this.#projection.name, checkpoint },
     );
   }
 
@@ -184,9 +219,11 @@ export class CatchUpProjection<Tx> {
 
   /** Empties the read model and its checkpoint, then catches up from the first event. */
   async rebuild(): Promise<void> {
+    const call = ++this.#calls;
     await this.#follower.stop();
     await this.#target.reset(this.#projection.name, this.#projection.clearer);
     this.#error = null;
+    if (call !== this.#calls) return;
     await this.#follower.start(0);
   }
 
@@ -198,6 +235,15 @@ export class CatchUpProjection<Tx> {
    *   stopped; `CW_INVALID_ARGUMENT` when `seq` is not a seq (an integer, 0 or more).
    */
   waitFor(seq: number): Promise<void> {
+    // A wait begun after stop() would otherwise wait for a start that may never come, where
+    // the waits pending at stop() were rejected.
+    if (
+      this.#follower.state === 'stopped' &&
+      Number.isSafeInteger(seq) &&
+      seq > this.#follower.position
+    ) {
+      return Promise.reject(this.#stopped());
+    }
     return this.#follower.waitFor(seq).catch((err: unknown) => {
       const passOn =
         isCausewayError(err, ErrorCodes.ProjectionFailed) ||
@@ -277,10 +323,11 @@ function describeThrown(thrown: unknown): string {
 /** The transaction of a {@link MemoryReadModel}: reads see the transaction's own writes. */
 export interface MemoryTransaction<Row> {
   /**
-   * A row: the one this transaction set, or a copy of the stored one (plain data, copied with
+   * A copy of the row this transaction set, or else of the stored one (plain data, copied with
    * `structuredClone`), so changing it in place changes nothing until it is `set`.
    */
   get(id: string): Row | undefined;
+  /** Stages a copy of `row`: changing `row` afterwards changes nothing until it is set again. */
   set(id: string, row: Row): void;
   delete(id: string): void;
 }
@@ -316,16 +363,15 @@ export class MemoryReadModel<Row> implements ProjectionTarget<MemoryTransaction<
     const staged = new Map<string, Row | null>();
     const rows = this.#rows;
     await work({
+      // Copies both ways: a handler that changes a row in place must not change it before the
+      // transaction commits (or when it fails, and the events before the failing one run
+      // again), nor change it only when the row was set earlier in the same batch, which would
+      // make the read model depend on where the log was cut into batches.
       get: (id) => {
-        const s = staged.get(id);
-        if (s !== undefined) return s ?? undefined;
-        // A copy: a handler that changes a stored row in place must not change it before the
-        // transaction commits (or when it fails, and the events before the failing one run
-        // again).
-        const row = rows.get(id);
-        return row === undefined ? undefined : structuredClone(row);
+        const row = staged.has(id) ? staged.get(id) : rows.get(id);
+        return row === undefined || row === null ? undefined : structuredClone(row);
       },
-      set: (id, row) => void staged.set(id, row),
+      set: (id, row) => void staged.set(id, structuredClone(row)),
       delete: (id) => void staged.set(id, null),
     });
     for (const [id, row] of staged) {

@@ -75,12 +75,29 @@ export class SagaDefinition<State, S extends object = Record<string, unknown>> {
   /**
    * Reacts to `type`. `key` names the instance the event belongs to (an order id, a
    * correlation id…), or null when the event concerns no instance.
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when `type` is not an event type or `key` or
+   *   `react` is not a function, `CW_DUPLICATE_HANDLER` when the saga reacts to `type` already.
    */
   on<E extends AnyEventType>(
     type: E,
     key: (event: Envelope<E>) => string | null,
     react: SagaReaction<E, State, S>,
   ): this {
+    if (typeof type !== 'object' || type === null || typeof type.name !== 'string') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Saga "${this.name}" reacts to an event type made by defineEvent(name), got ${type === null ? 'null' : typeof type}.`,
+        { saga: this.name },
+      );
+    }
+    if (typeof key !== 'function' || typeof react !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Saga "${this.name}" reacts to "${type.name}" with a key function and a reaction function, got a ${typeof key} and a ${typeof react}.`,
+        { saga: this.name, type: type.name },
+      );
+    }
     if (this.#steps.some((s) => s.type.name === type.name)) {
       throw new CausewayError(
         ErrorCodes.DuplicateHandler,

@@ -530,6 +530,10 @@ describe('commands', () => {
       'a string expectedVersion',
       { id: newEntityId(), payload: { amount: 5 }, expectedVersion: '0' },
     ],
+    [
+      'an expectedVersion past the safe integers',
+      { id: newEntityId(), payload: { amount: 5 }, expectedVersion: 2 ** 53 },
+    ],
     ['no payload', { id: newEntityId(), expectedVersion: null }],
     ['null as its data', null],
   ])(

@@ -70,6 +70,27 @@ describe('catch-up projections', () => {
     await runner.stop();
   });
 
+  it('hands out frozen rows: a caller cannot change the read model behind its projection', async () => {
+    const { mediator, account } = await bankWithDeposits([1, 2]);
+    const target = new MemoryReadModel<Row>();
+    const runner = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target,
+    });
+    await runner.start();
+
+    const row = target.get(account) as Row;
+    expect(() => {
+      row.deposits = 1000;
+    }).toThrow(TypeError);
+    expect(Object.isFrozen(target.rows().get(account))).toBe(true);
+    await mediator.send(command(Deposit, account, { amount: 4 }, { actor: 'ada' }));
+    await runner.waitFor(mediator.system.lastCommit?.lastSeq ?? 0);
+    expect(target.get(account)).toEqual({ owner: 'ada', deposits: 7 });
+    await runner.stop();
+  });
+
   it('waits for a position committed after it started (read your writes)', async () => {
     const { mediator, account } = await bankWithDeposits([]);
     const target = new MemoryReadModel<Row>();

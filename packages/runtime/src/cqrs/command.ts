@@ -168,7 +168,7 @@ function shown(value: unknown): string {
 export function checkCommandData(name: string, data: unknown, advice?: string): void {
   const fix =
     advice ??
-    `Send commands with mediator.send(command(${name}, entity, payload)), or input(${name}.event, entity, { id, payload, expectedVersion }, actor) with id a new UUIDv7 (newEntityId()) and expectedVersion null or an integer of 0 or more; nothing was sent.`;
+    `Send commands with mediator.send(command(${name}, entity, payload)), or input(${name}.event, entity, { id, payload, expectedVersion }, actor) with id a new UUIDv7 (newEntityId()) and expectedVersion null or an integer from 0 to Number.MAX_SAFE_INTEGER; nothing was sent.`;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new CausewayError(
       ErrorCodes.InvalidCommand,
@@ -194,12 +194,12 @@ export function checkCommandData(name: string, data: unknown, advice?: string): 
   if (
     expectedVersion !== null &&
     (typeof expectedVersion !== 'number' ||
-      !Number.isInteger(expectedVersion) ||
+      !Number.isSafeInteger(expectedVersion) ||
       expectedVersion < 0)
   ) {
     throw new CausewayError(
       ErrorCodes.InvalidCommand,
-      `Command "${name}" (${id}) expects entity version ${shown(expectedVersion)}; a version is null (no check) or an integer of 0 or more. ${fix}`,
+      `Command "${name}" (${id}) expects entity version ${shown(expectedVersion)}; a version is null (no check) or an integer from 0 to Number.MAX_SAFE_INTEGER. ${fix}`,
       { command: name, id, expectedVersion: shown(expectedVersion) },
     );
   }

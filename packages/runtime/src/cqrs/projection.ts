@@ -3,6 +3,7 @@ import type { AnyEventType } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
 import type { EventSystem } from '../loop/system.ts';
 import type { Applier } from '../loop/types.ts';
+import { freezeDeep } from '../state/tables.ts';
 import { isSystem, LogFollower } from './log-follower.ts';
 
 /** One handler of a catch-up projection: writes what an event means into the read model. */
@@ -341,12 +342,15 @@ export class MemoryReadModel<Row> implements ProjectionTarget<MemoryTransaction<
   readonly #rows = new Map<string, Row>();
   readonly #checkpoints = new Map<string, number>();
 
-  /** A row by id. */
+  /**
+   * A row by id, frozen: rows change only through transactions (a caller that wrote into a row
+   * it read would change the read model behind its projection).
+   */
   get(id: string): Row | undefined {
     return this.#rows.get(id);
   }
 
-  /** Every row, by id in insertion order. */
+  /** Every row (each frozen), by id in insertion order. */
   rows(): ReadonlyMap<string, Row> {
     return this.#rows;
   }
@@ -376,7 +380,8 @@ export class MemoryReadModel<Row> implements ProjectionTarget<MemoryTransaction<
     });
     for (const [id, row] of staged) {
       if (row === null) rows.delete(id);
-      else rows.set(id, row);
+      // The staged row is the transaction's own copy: frozen, it can be handed out as it is.
+      else rows.set(id, freezeDeep(row) as Row);
     }
     this.#checkpoints.set(name, to);
   }

@@ -646,9 +646,9 @@ const REMOVED: unique symbol = Symbol('removed');
 /**
  * Freezes a value and everything in it that is not frozen yet (byte arrays cannot be), and
  * returns it; a table draft found in it (a table put inside another value) is replaced by the
- * table it commits.
+ * table it commits. (Also what a memory read model freezes its committed rows with.)
  */
-function freezeDeep(value: unknown): unknown {
+export function freezeDeep(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
   const work = workOfProxy(value);
   if (work !== undefined) return work.committedValue();

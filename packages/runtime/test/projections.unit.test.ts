@@ -40,6 +40,17 @@ function ledger(fail: (amount: number) => boolean = () => false) {
   return { projection, calls };
 }
 
+/** The ledger projection following `mediator`'s system into a new memory read model. */
+function ledgerRunner(mediator: Mediator<Bank>) {
+  const target = new MemoryReadModel<Row>();
+  const runner = new CatchUpProjection({
+    projection: ledger().projection,
+    source: mediator.system,
+    target,
+  });
+  return { target, runner };
+}
+
 async function bankWithDeposits(
   amounts: number[],
 ): Promise<{ mediator: Mediator<Bank>; account: string }> {
@@ -53,12 +64,7 @@ async function bankWithDeposits(
 describe('catch-up projections', () => {
   it('catches up from zero into its read model', async () => {
     const { mediator, account } = await bankWithDeposits([1, 2, 3]);
-    const target = new MemoryReadModel<Row>();
-    const runner = new CatchUpProjection({
-      projection: ledger().projection,
-      source: mediator.system,
-      target,
-    });
+    const { target, runner } = ledgerRunner(mediator);
 
     await runner.start();
 
@@ -72,12 +78,7 @@ describe('catch-up projections', () => {
 
   it('hands out frozen rows: a caller cannot change the read model behind its projection', async () => {
     const { mediator, account } = await bankWithDeposits([1, 2]);
-    const target = new MemoryReadModel<Row>();
-    const runner = new CatchUpProjection({
-      projection: ledger().projection,
-      source: mediator.system,
-      target,
-    });
+    const { target, runner } = ledgerRunner(mediator);
     await runner.start();
 
     const row = target.get(account) as Row;
@@ -93,12 +94,7 @@ describe('catch-up projections', () => {
 
   it('waits for a position committed after it started (read your writes)', async () => {
     const { mediator, account } = await bankWithDeposits([]);
-    const target = new MemoryReadModel<Row>();
-    const runner = new CatchUpProjection({
-      projection: ledger().projection,
-      source: mediator.system,
-      target,
-    });
+    const { target, runner } = ledgerRunner(mediator);
     await runner.start();
 
     await mediator.send(command(Deposit, account, { amount: 9 }, { actor: 'ada' }));
@@ -142,12 +138,7 @@ describe('catch-up projections', () => {
 
   it('applies nothing, and stays stopped, when stop() is called while it starts or rebuilds', async () => {
     const { mediator, account } = await bankWithDeposits([1]);
-    const target = new MemoryReadModel<Row>();
-    const runner = new CatchUpProjection({
-      projection: ledger().projection,
-      source: mediator.system,
-      target,
-    });
+    const { target, runner } = ledgerRunner(mediator);
 
     const starting = runner.start();
     await runner.stop();

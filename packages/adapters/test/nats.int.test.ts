@@ -123,6 +123,23 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
     expect((await jsm.streams.info(names.stream)).state.messages).toBe(0);
   });
 
+  it('refuses a stored position that is not a seq, naming the bucket and key', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    const kv = await new Kvm(nc).create(names.bucket);
+    await kv.put('shop', 'not a seq');
+    const relay = relayOf(shop);
+
+    const err = await relay.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+
+    expect(err).toMatchObject({ code: 'CW_INVALID_ARGUMENT' });
+    expect((err as Error).message).toContain(`bucket "${names.bucket}"`);
+    expect(relay.status()).toMatchObject({ published: 0 });
+  });
+
   it('drops a resend of events JetStream already stored (position lost)', async () => {
     const shop = shopMediator(new MemoryStore());
     await shop.start();

@@ -108,6 +108,45 @@ describe('LogFollower', () => {
     expect(seen.seqs()).toEqual([]);
   });
 
+  it('reads a position it is given as a function once the source is open, and a stop() made before it answers wins', async () => {
+    const system = await counterLog(2);
+    const seen = recorder();
+    const follower = new LogFollower({ source: system, handle: seen.handle });
+    let answer: (seq: number) => void = () => undefined;
+    let asked = false;
+
+    const starting = follower.start(
+      () =>
+        new Promise<number>((resolve) => {
+          asked = true;
+          answer = resolve;
+        }),
+    );
+    while (!asked) await settle();
+    await follower.stop();
+    answer(0);
+    await starting;
+    await increment(system, 3);
+    await settle();
+
+    expect(follower.state).toBe('stopped');
+    expect(seen.seqs()).toEqual([]);
+
+    await follower.start(() => Promise.resolve(0));
+    expect(seen.seqs()).toEqual(await seqsOf(system));
+    await follower.stop();
+  });
+
+  it('refuses a position read by its function that is not a seq, with CW_INVALID_ARGUMENT', async () => {
+    const system = await counterLog(1);
+    const follower = new LogFollower({ source: system, handle: recorder().handle });
+
+    await expect(follower.start(() => Promise.resolve(Number.NaN))).rejects.toBeCausewayError(
+      'CW_INVALID_ARGUMENT',
+    );
+    expect(follower.state).toBe('idle');
+  });
+
   it('starts after the position it is given, handling only the events after it', async () => {
     const system = await counterLog(3);
     const all = await seqsOf(system);

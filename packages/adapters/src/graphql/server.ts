@@ -23,7 +23,7 @@ import type { OperationArgs as SseOperationArgs } from 'graphql-sse';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/http';
 import { ErrorCodes } from '@causeway/runtime';
 import type { Mediator } from '@causeway/runtime/cqrs';
-import { TokenVerifier, type GraphqlAuth } from './auth.ts';
+import { TokenVerifier, type GraphqlAuth, type Principal } from './auth.ts';
 import { toGraphqlError, type GraphqlContext } from './fields.ts';
 import { queryLimitsRule, type QueryLimits } from './limits.ts';
 
@@ -72,16 +72,21 @@ export function graphqlRequestListener<S extends object, L>(
 
   const path = options.path ?? '/graphql';
   const streamPath = options.streamPath ?? '/graphql/stream';
+  // The principal of each stream request, verified once when it arrives.
+  const streamPrincipals = new WeakMap<IncomingMessage, Principal>();
   const prepare = async (
     raw: IncomingMessage,
     params: Params,
     transport: 'http' | 'sse',
   ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-    let principal;
-    try {
-      principal = await verifier.verify(raw.headers.authorization);
-    } catch (err) {
-      return [toGraphqlError(err)];
+    // A stream request's token was verified on its way in (see `sse` below).
+    let principal = streamPrincipals.get(raw);
+    if (principal === undefined) {
+      try {
+        principal = await verifier.verify(raw.headers.authorization);
+      } catch (err) {
+        return [toGraphqlError(err)];
+      }
     }
     let document: DocumentNode;
     try {
@@ -173,7 +178,7 @@ export function graphqlRequestListener<S extends object, L>(
   // onSubscribe never saw it, and anyone could make reservations that the server keeps.
   const sse = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      await verifier.verify(req.headers.authorization);
+      streamPrincipals.set(req, await verifier.verify(req.headers.authorization));
     } catch (err) {
       const [body, init] = refusal([toGraphqlError(err)]);
       res.writeHead(init.status, init.statusText, init.headers).end(body);

@@ -111,9 +111,6 @@ export class OutboxRelay {
   readonly #bucket: string;
   readonly #follower: LogFollower;
   #kv: KV | null = null;
-  // Counts start() and stop() calls: a start overtaken while it read its position must not
-  // begin publishing.
-  #calls = 0;
   #published = 0;
   #duplicates = 0;
 
@@ -163,16 +160,26 @@ export class OutboxRelay {
    * Loads the position, relays what was committed since, and follows new commits until `stop()`.
    *
    * @throws CausewayError `CW_LOG_MISMATCH` when the stored position lies past the end of the
-   *   system's log: it was kept for another log (a store since reset, a name two systems share).
+   *   system's log: it was kept for another log (a store since reset, a name two systems share);
+   *   `CW_INVALID_ARGUMENT` when what the bucket holds under the relay's name is not a seq.
    */
   async start(): Promise<void> {
-    const call = ++this.#calls;
-    this.#kv = await new Kvm(this.#connection).create(this.#bucket);
-    const stored = await this.#kv.get(this.#name);
-    if (call !== this.#calls) return;
-    await this.#follower.start(
-      stored === null || stored.length === 0 ? 0 : Number(stored.string()),
-    );
+    // Read by the follower once the system is open: a stop() meanwhile wins.
+    await this.#follower.start(async () => {
+      this.#kv = await new Kvm(this.#connection).create(this.#bucket);
+      const stored = await this.#kv.get(this.#name);
+      if (stored === null || stored.length === 0) return 0;
+      const text = stored.string();
+      const position = Number(text);
+      if (!Number.isSafeInteger(position) || position < 0) {
+        throw new CausewayError(
+          ErrorCodes.InvalidArgument,
+          `Relay "${this.#name}" keeps its position under key "${this.#name}" of bucket "${this.#bucket}", which holds ${JSON.stringify(text.slice(0, 40))}, not a seq: delete that key to relay the log from its start, or put the last relayed seq there.`,
+          { name: this.#name, bucket: this.#bucket },
+        );
+      }
+      return position;
+    });
   }
 
   /**
@@ -180,7 +187,6 @@ export class OutboxRelay {
    * reading its position resolves without publishing.
    */
   async stop(): Promise<void> {
-    this.#calls++;
     await this.#follower.stop();
   }
 

@@ -63,7 +63,7 @@ interface Waiter {
  *     await audit.savePosition(events.at(-1)!.seq);
  *   },
  * });
- * await follower.start(await audit.position()); // caught up; follows until stop()
+ * await follower.start(() => audit.position()); // caught up; follows until stop()
  * await follower.waitFor(system.lastCommit!.lastSeq);
  * ```
  */
@@ -153,38 +153,37 @@ export class LogFollower {
    * Opens the source, handles every event after `from` (the last seq already handled, 0 for
    * none), and resolves once caught up; it then follows new commits until `stop()`. A failure
    * does not reject: it shows in `state`, `onError` and `waitFor`. Starting a follower that runs
-   * stops it first.
+   * stops it first. `from` may be a function that reads the position (from a checkpoint table,
+   * a key-value store): it is called once the source is open and a running follower has
+   * stopped, and a `stop()` (or another `start()`) made before it answers wins, so this start
+   * then resolves without following.
    *
    * @throws CausewayError `CW_INVALID_ARGUMENT` when `from` is not a seq (an integer, 0 or more),
    *   `CW_LOG_MISMATCH` when it lies past the end of the committed log (a position kept for
    *   another log), before anything is handled.
    */
-  async start(from: number): Promise<void> {
-    if (!Number.isSafeInteger(from) || from < 0) {
-      throw new CausewayError(
-        ErrorCodes.InvalidArgument,
-        `A log follower starts after a seq (an integer, 0 or more), got ${String(from)}.`,
-        { from },
-      );
-    }
+  async start(from: number | (() => Promise<number>)): Promise<void> {
+    if (typeof from !== 'function') checkFrom(from);
     const call = ++this.#calls;
     await this.#source.open();
-    // A position past the log's end was kept for another log (a store that was reset or
-    // replaced, a name two systems share): following from it would skip every event up to it.
-    const end = (await this.#source.store.lastCommit())?.lastSeq ?? 0;
-    if (from > end) {
-      throw new CausewayError(
-        ErrorCodes.LogMismatch,
-        `A log follower was asked to start after seq ${from}, but the log in ${this.#source.store.description} ends at seq ${end}: that position belongs to another log (a store that was reset or replaced, or a position name two systems share). Start from 0 to handle this log from its beginning, or give the follower the position kept for this log.`,
-        { from, end, store: this.#source.store.description },
-      );
-    }
-    if (call !== this.#calls) return;
+    // A running follower stops before the position is read: what it handled meanwhile counts.
     if (this.#state === 'running') {
       await this.#stopFollowing();
       if (call !== this.#calls) return;
     }
-    this.#position = from;
+    const position = typeof from === 'function' ? checkFrom(await from()) : from;
+    // A position past the log's end was kept for another log (a store that was reset or
+    // replaced, a name two systems share): following from it would skip every event up to it.
+    const end = (await this.#source.store.lastCommit())?.lastSeq ?? 0;
+    if (position > end) {
+      throw new CausewayError(
+        ErrorCodes.LogMismatch,
+        `A log follower was asked to start after seq ${position}, but the log in ${this.#source.store.description} ends at seq ${end}: that position belongs to another log (a store that was reset or replaced, or a position name two systems share). Start from 0 to handle this log from its beginning, or give the follower the position kept for this log.`,
+        { from: position, end, store: this.#source.store.description },
+      );
+    }
+    if (call !== this.#calls) return;
+    this.#position = position;
     this.#failure = null;
     this.#state = 'running';
     this.#unwatch ??= this.#source.store.watch(() => this.#kick());
@@ -329,6 +328,16 @@ export class LogFollower {
       }
     }
   }
+}
+
+/** `from` when it is a seq a follower can start after (an integer, 0 or more). */
+function checkFrom(from: unknown): number {
+  if (typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) return from;
+  throw new CausewayError(
+    ErrorCodes.InvalidArgument,
+    `A log follower starts after a seq (an integer, 0 or more), got ${String(from)}.`,
+    { from: typeof from === 'number' ? from : String(from) },
+  );
 }
 
 /** Whether `value` can be followed: an EventSystem (of any copy of the runtime). */

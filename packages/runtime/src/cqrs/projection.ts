@@ -123,9 +123,6 @@ export class CatchUpProjection<Tx> {
   readonly #target: ProjectionTarget<Tx>;
   readonly #follower: LogFollower;
   #error: ProjectionStatus['error'] = null;
-  // Counts start(), rebuild() and stop() calls: one overtaken while it read the checkpoint or
-  // reset the target must not start the follower.
-  #calls = 0;
 
   /**
    * @throws CausewayError `CW_INVALID_ARGUMENT` for a missing projection, source or target, or
@@ -188,16 +185,13 @@ export class CatchUpProjection<Tx> {
    *   source's log: the read model was built from another log (`rebuild()` starts it over).
    */
   async start(): Promise<void> {
-    const call = ++this.#calls;
     this.#error = null;
-    const checkpoint = await this.#target.checkpoint(this.#projection.name);
-    if (call !== this.#calls) return;
-    await this.#follower.start(checkpoint);
+    // Read by the follower once the source is open: a stop() meanwhile wins.
+    await this.#follower.start(() => this.#target.checkpoint(this.#projection.name));
   }
 
   /** Stops following the log (what was applied stays). */
   async stop(): Promise<void> {
-    this.#calls++;
     await this.#follower.stop();
     this.#follower.rejectWaiters(this.#stopped());
   }
@@ -220,12 +214,13 @@ export class CatchUpProjection<Tx> {
 
   /** Empties the read model and its checkpoint, then catches up from the first event. */
   async rebuild(): Promise<void> {
-    const call = ++this.#calls;
-    await this.#follower.stop();
-    await this.#target.reset(this.#projection.name, this.#projection.clearer);
     this.#error = null;
-    if (call !== this.#calls) return;
-    await this.#follower.start(0);
+    // The reset is the follower's position read, made once a running follower has stopped; a
+    // stop() while it runs wins.
+    await this.#follower.start(async () => {
+      await this.#target.reset(this.#projection.name, this.#projection.clearer);
+      return 0;
+    });
   }
 
   /**

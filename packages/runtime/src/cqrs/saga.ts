@@ -2,6 +2,7 @@ import type { Immutable } from 'immer';
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import type { AnyEventType, DataOf } from '../events/event-type.ts';
 import type { Envelope } from '../events/envelope.ts';
+import { assertEventType } from '../loop/core.ts';
 import type { AnyCommandType, PayloadOf } from './command.ts';
 
 /**
@@ -84,13 +85,7 @@ export class SagaDefinition<State, S extends object = Record<string, unknown>> {
     key: (event: Envelope<E>) => string | null,
     react: SagaReaction<E, State, S>,
   ): this {
-    if (typeof type !== 'object' || type === null || typeof type.name !== 'string') {
-      throw new CausewayError(
-        ErrorCodes.InvalidArgument,
-        `Saga "${this.name}" reacts to an event type made by defineEvent(name), got ${type === null ? 'null' : typeof type}.`,
-        { saga: this.name },
-      );
-    }
+    assertEventType(type);
     if (typeof key !== 'function' || typeof react !== 'function') {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,

@@ -877,7 +877,7 @@ function isBuiltinName(name: string): boolean {
  *
  * @throws CausewayError `CW_INVALID_ARGUMENT` naming what was passed.
  */
-function assertEventType(type: unknown): void {
+export function assertEventType(type: unknown): void {
   if (
     typeof type === 'object' &&
     type !== null &&

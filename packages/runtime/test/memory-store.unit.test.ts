@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, type TickCommit } from '../src/index.ts';
+import {
+  MemoryStore,
+  type InputRecord,
+  type Page,
+  type StoredEnvelope,
+  type TickCommit,
+} from '../src/index.ts';
 
 const header = { format: 1 as const, seed: 1, schema: {} };
 const commit: TickCommit = { tick: 1, at: 0, firstSeq: 1, lastSeq: 0, lastInput: 0, hash: '0' };
@@ -18,5 +24,103 @@ describe('MemoryStore watchers', () => {
 
     expect(seen).toEqual([1]);
     expect(await store.lastCommit()).toEqual(commit);
+  });
+});
+
+describe('MemoryStore rows', () => {
+  // The log keeps events and inputs as rows in chunks of 4,096: these cross two boundaries.
+  const TICKS = 3;
+  const PER_TICK = 3500;
+
+  async function filledStore() {
+    const store = new MemoryStore();
+    await store.open(header);
+    const inputs: InputRecord[] = [];
+    const events: StoredEnvelope[] = [];
+    for (let tick = 1; tick <= TICKS; tick++) {
+      const first = events.length + 1;
+      const tickInputs: InputRecord[] = [];
+      const tickEvents: StoredEnvelope[] = [];
+      for (let i = 0; i < PER_TICK; i++) {
+        const n = first + i;
+        tickInputs.push({
+          ino: n,
+          type: 'T',
+          version: 1 + (n % 3),
+          entity: `entity-${n % 7}`,
+          data: n % 5 === 0 ? null : { n, list: [n, -0.5] },
+          actor: `actor-${n % 2}`,
+        });
+        tickEvents.push({
+          id: `id-${n}`,
+          seq: n,
+          tick,
+          type: n % 2 === 0 ? 'Even' : 'Odd',
+          version: 1 + (n % 3),
+          entity: `entity-${n % 7}`,
+          data: n % 5 === 0 ? null : { n, list: [n, -0.5] },
+          at: 1_700_000_000_000.5 + tick,
+          causation: n % 3 === 0 ? null : `id-${n - 1}`,
+          correlation: `root-${n % 11}`,
+          actor: `actor-${n % 2}`,
+        });
+      }
+      await store.journal(tickInputs);
+      await store.commit(
+        {
+          tick,
+          at: 1_700_000_000_000.5 + tick,
+          firstSeq: first,
+          lastSeq: first + PER_TICK - 1,
+          lastInput: first + PER_TICK - 1,
+          hash: '0',
+        },
+        tickEvents,
+      );
+      inputs.push(...tickInputs);
+      events.push(...tickEvents);
+    }
+    return { store, inputs, events };
+  }
+
+  it('reads back every event it was given, field for field, across chunks of rows', async () => {
+    const { store, events } = await filledStore();
+
+    const read: StoredEnvelope[] = [];
+    for (let from: number | null = 1; from !== null;) {
+      const page: Page<StoredEnvelope> = await store.readEvents({ fromSeq: from, limit: 3000 });
+      read.push(...page.items);
+      from = page.next;
+    }
+
+    expect(read).toStrictEqual(events);
+    expect(read.every((e) => Object.isFrozen(e))).toBe(true);
+  });
+
+  it('answers filtered reads that span chunks with the events a scan would find', async () => {
+    const { store, events } = await filledStore();
+
+    const page = await store.readEvents({
+      entity: 'entity-3',
+      type: 'Even',
+      fromSeq: 4000,
+      limit: 10_000,
+    });
+
+    expect(page.items).toStrictEqual(
+      events.filter((e) => e.entity === 'entity-3' && e.type === 'Even' && e.seq >= 4000),
+    );
+  });
+
+  it('reads back every input it journaled, field for field, across chunks of rows', async () => {
+    const { store, inputs } = await filledStore();
+
+    expect(await store.readInputs(4090, 20)).toStrictEqual(inputs.slice(4090, 4110));
+    expect([
+      ...(await store.readInputs(0, 10_000)),
+      ...(await store.readInputs(10_000, 10_000)),
+    ]).toStrictEqual(inputs);
+    expect(await store.readInputs(TICKS * PER_TICK, 5)).toEqual([]);
+    expect(await store.lastInput()).toBe(TICKS * PER_TICK);
   });
 });

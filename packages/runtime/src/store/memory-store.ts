@@ -26,24 +26,135 @@ import {
   storeReadOnly,
 } from './rules.ts';
 
+// How a memory log holds its events and inputs: as rows of fields in large arrays, not as the
+// objects it was given. The appliers-only rate of the loop on this store was less than half
+// what it is without keeping the log at all: every event kept an envelope object, its input
+// record and the boxed numbers in them, which V8's young-generation collector copied twice
+// before they settled in the old generation. A row costs no object: a chunk of rows is one
+// array (allocated in the old generation, being large) and its times one Float64Array, so the
+// collector copies only what a row points to and nobody else made (the payload, the event id).
+// Reads build the envelopes and records again, each a fresh frozen object.
+
+/** Rows a chunk: one array of ROWS * stride slots, a few hundred kilobytes. */
+const ROWS = 4096;
+const ROW_SHIFT = 12;
+const ROW_MASK = ROWS - 1;
+/** An event row: id, tick, type, version, entity, data, causation, correlation, actor. */
+const EVENT_FIELDS = 9;
+/** An input row: type, version, entity, data, actor (its number is its place, from 1). */
+const INPUT_FIELDS = 5;
+
 /** The data of one in-memory log; shared by the stores opened on the same `memory:name`. */
 class MemoryLog {
   header: LogHeader | null = null;
-  readonly events: StoredEnvelope[] = [];
-  readonly inputs: InputRecord[] = [];
+  /** The number of events (the last seq). */
+  eventCount = 0;
+  /** The number of journaled inputs (the last input number). */
+  inputCount = 0;
+  private readonly eventRows: unknown[][] = [];
+  private readonly eventTimes: Float64Array[] = [];
+  private readonly inputRows: unknown[][] = [];
   readonly commits: TickCommit[] = [];
   readonly snapshots: Snapshot[] = [];
   readonly watchers = new Set<(c: TickCommit) => void>();
   writer: string | null = null;
-  // Secondary indexes are built lazily, on the first filtered read, so the append path stays a
-  // plain array push (the loop's throughput depends on it).
+  // Secondary indexes are built lazily, on the first filtered read, so the append path stays
+  // row writes (the loop's throughput depends on it).
   readonly secondary = new SecondaryIndex();
 
+  /** Appends an event (checked by the caller) as the row of seq `eventCount + 1`. */
+  appendEvent(e: StoredEnvelope): void {
+    const n = this.eventCount;
+    const chunk = n >>> ROW_SHIFT;
+    let rows = this.eventRows[chunk];
+    if (rows === undefined) {
+      rows = new Array<unknown>(ROWS * EVENT_FIELDS);
+      this.eventRows.push(rows);
+      this.eventTimes.push(new Float64Array(ROWS));
+    }
+    const at = (n & ROW_MASK) * EVENT_FIELDS;
+    rows[at] = e.id;
+    rows[at + 1] = e.tick;
+    rows[at + 2] = e.type;
+    rows[at + 3] = e.version;
+    rows[at + 4] = e.entity;
+    rows[at + 5] = e.data;
+    rows[at + 6] = e.causation;
+    rows[at + 7] = e.correlation;
+    rows[at + 8] = e.actor;
+    (this.eventTimes[chunk] as Float64Array)[n & ROW_MASK] = e.at;
+    this.eventCount = n + 1;
+  }
+
+  /** The event of `seq` (1 … eventCount), a fresh frozen envelope. */
+  event(seq: number): StoredEnvelope {
+    const n = seq - 1;
+    const chunk = n >>> ROW_SHIFT;
+    const rows = this.eventRows[chunk] as unknown[];
+    const at = (n & ROW_MASK) * EVENT_FIELDS;
+    // The keys in the order the loop writes an envelope's, so that every envelope shares a shape.
+    return Object.freeze({
+      id: rows[at] as string,
+      seq,
+      tick: rows[at + 1] as number,
+      type: rows[at + 2] as string,
+      version: rows[at + 3] as number,
+      entity: rows[at + 4] as string,
+      data: rows[at + 5],
+      at: (this.eventTimes[chunk] as Float64Array)[n & ROW_MASK] as number,
+      causation: rows[at + 6] as string | null,
+      correlation: rows[at + 7] as string,
+      actor: rows[at + 8] as string,
+    });
+  }
+
+  /** Appends an input (checked by the caller) as the row of input `inputCount + 1`. */
+  appendInput(input: InputRecord): void {
+    const n = this.inputCount;
+    const chunk = n >>> ROW_SHIFT;
+    let rows = this.inputRows[chunk];
+    if (rows === undefined) {
+      rows = new Array<unknown>(ROWS * INPUT_FIELDS);
+      this.inputRows.push(rows);
+    }
+    const at = (n & ROW_MASK) * INPUT_FIELDS;
+    rows[at] = input.type;
+    rows[at + 1] = input.version;
+    rows[at + 2] = input.entity;
+    rows[at + 3] = input.data;
+    rows[at + 4] = input.actor;
+    this.inputCount = n + 1;
+  }
+
+  /** The input numbered `ino` (1 … inputCount), a fresh frozen record. */
+  input(ino: number): InputRecord {
+    const n = ino - 1;
+    const rows = this.inputRows[n >>> ROW_SHIFT] as unknown[];
+    const at = (n & ROW_MASK) * INPUT_FIELDS;
+    return Object.freeze({
+      ino,
+      type: rows[at] as string,
+      version: rows[at + 1] as number,
+      entity: rows[at + 2] as string,
+      data: rows[at + 3],
+      actor: rows[at + 4] as string,
+    });
+  }
+
   index(): SecondaryIndex {
-    const events = this.events;
-    for (let i = this.secondary.upTo; i < events.length; i++)
-      this.secondary.add(events[i] as StoredEnvelope);
-    return this.secondary;
+    const secondary = this.secondary;
+    for (let seq = secondary.upTo + 1; seq <= this.eventCount; seq++) {
+      const n = seq - 1;
+      const rows = this.eventRows[n >>> ROW_SHIFT] as unknown[];
+      const at = (n & ROW_MASK) * EVENT_FIELDS;
+      secondary.add({
+        seq,
+        type: rows[at + 2] as string,
+        entity: rows[at + 4] as string,
+        correlation: rows[at + 7] as string,
+      });
+    }
+    return secondary;
   }
 }
 
@@ -109,8 +220,8 @@ export class MemoryStore implements EventStore {
     return settle(() => {
       this.ensureWritable();
       const log = this.log;
-      checkJournal(this.description, log.inputs.length, inputs);
-      for (const input of inputs) log.inputs.push(input);
+      checkJournal(this.description, log.inputCount, inputs);
+      for (let i = 0; i < inputs.length; i++) log.appendInput(inputs[i] as InputRecord);
       return undefined;
     });
   }
@@ -119,8 +230,8 @@ export class MemoryStore implements EventStore {
     return settle(() => {
       this.ensureWritable();
       const log = this.log;
-      checkCommit(this.description, log.commits.at(-1) ?? null, log.inputs.length, commit, events);
-      for (let i = 0; i < events.length; i++) log.events.push(events[i] as StoredEnvelope);
+      checkCommit(this.description, log.commits.at(-1) ?? null, log.inputCount, commit, events);
+      for (let i = 0; i < events.length; i++) log.appendEvent(events[i] as StoredEnvelope);
       log.commits.push(commit);
       for (const watcher of log.watchers) {
         try {
@@ -169,12 +280,11 @@ export class MemoryStore implements EventStore {
       this.ensureOpen();
       const q = normaliseQuery(query);
       const log = this.log;
-      const events = log.events;
-      const end = Math.min(q.toSeq, events.length);
+      const end = Math.min(q.toSeq, log.eventCount);
       const items: StoredEnvelope[] = [];
       if (q.entity === undefined && q.type === undefined && q.correlation === undefined) {
         for (let seq = q.fromSeq; seq <= end && items.length < q.limit; seq++)
-          items.push(events[seq - 1] as StoredEnvelope);
+          items.push(log.event(seq));
         const next =
           items.length === q.limit && q.fromSeq + items.length <= end
             ? q.fromSeq + items.length
@@ -182,7 +292,7 @@ export class MemoryStore implements EventStore {
         return { items, next };
       }
       const { seqs, next } = log.index().find(q, end);
-      for (const seq of seqs) items.push(events[seq - 1] as StoredEnvelope);
+      for (const seq of seqs) items.push(log.event(seq));
       return { items, next };
     });
   }
@@ -192,7 +302,11 @@ export class MemoryStore implements EventStore {
       this.ensureOpen();
       checkLimit(limit);
       const from = normalisePosition('after', after);
-      return this.log.inputs.slice(from, from + limit);
+      const log = this.log;
+      const to = Math.min(log.inputCount, from + limit);
+      const records: InputRecord[] = [];
+      for (let ino = from + 1; ino <= to; ino++) records.push(log.input(ino));
+      return records;
     });
   }
 
@@ -215,7 +329,7 @@ export class MemoryStore implements EventStore {
   lastInput(): Promise<number> {
     return settle(() => {
       this.ensureOpen();
-      return this.log.inputs.length;
+      return this.log.inputCount;
     });
   }
 

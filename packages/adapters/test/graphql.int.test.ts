@@ -559,6 +559,44 @@ describe('graphql', () => {
     });
   });
 
+  it("pushes the principal's deposits over a single-connection stream (a reservation), freeing it when the client leaves", async () => {
+    await serve(undefined, undefined, { streamReservations: 1 });
+    const { ids } = await setUp('ada', 1);
+    const bearer = await token('ada');
+    const client = createClient({
+      url: `${server.url}/graphql/stream`,
+      headers: { authorization: `Bearer ${bearer}` },
+      singleConnection: true,
+      lazy: true,
+      retryAttempts: 0,
+    });
+    const events = client.iterate<{ deposited: { account: string; amount: number } }>({
+      query: 'subscription($a: ID) { deposited(account: $a) { account amount } }',
+      variables: { a: ids[0] },
+    });
+    const first = events.next();
+    let received: IteratorResult<unknown> | null = null;
+    void first.then((r) => (received = r));
+    for (let i = 0; i < 50 && received === null; i++) {
+      await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 7) }', { a: ids[0] });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    await events.return?.();
+    client.dispose();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await fetch(`${server.url}/graphql/stream`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+
+    expect(received).toEqual({
+      done: false,
+      value: { data: { deposited: { account: ids[0], amount: 7 } } },
+    });
+    expect(again.status).toBe(201);
+  });
+
   it('ends a subscriber that falls behind with a CW_SLOW_CONSUMER error, then completes its stream', async () => {
     const Noted = defineEvent<{ n: number }, 'Noted'>('Noted', { entity: 'new' });
     const system = new EventSystem<object>({ seed: 1, initialState: {}, events: [Noted] });
@@ -701,6 +739,138 @@ describe('graphql', () => {
       );
     },
   );
+
+  describe('stream reservations', () => {
+    async function reserve(user: string): Promise<Response> {
+      return fetch(`${server.url}/graphql/stream`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${await token(user)}` },
+      });
+    }
+
+    it('refuses a reservation past limits.streamReservations for its principal with HTTP 429, and not for another', async () => {
+      await serve(undefined, undefined, { streamReservations: 2 });
+      const made = [await reserve('ada'), await reserve('ada')];
+
+      const refused = await reserve('ada');
+      const other = await reserve('bob');
+
+      expect(made.map((r) => r.status)).toEqual([201, 201]);
+      expect(refused.status).toBe(429);
+      const error = ((await refused.json()) as Reply).errors?.[0];
+      expect(error?.extensions?.code).toBe(ErrorCodes.Forbidden);
+      expect(error?.message).toMatch(
+        /"ada" holds 2 event stream reservations.*limits\.streamReservations.*close the event stream of one/,
+      );
+      expect(other.status).toBe(201);
+    });
+
+    it('holds at most 8 reservations per principal by default', async () => {
+      await serve();
+      const statuses: number[] = [];
+
+      for (let i = 0; i < 9; i++) statuses.push((await reserve('ada')).status);
+
+      expect(statuses).toEqual([...Array<number>(8).fill(201), 429]);
+    });
+
+    it('frees a reservation once its event stream closes', async () => {
+      await serve(undefined, undefined, { streamReservations: 1 });
+      const streamToken = await (await reserve('ada')).text();
+      const connection = new AbortController();
+      const stream = await fetch(`${server.url}/graphql/stream?token=${streamToken}`, {
+        headers: { accept: 'text/event-stream', authorization: `Bearer ${await token('ada')}` },
+        signal: connection.signal,
+      });
+      expect(stream.status).toBe(200);
+      expect((await reserve('ada')).status).toBe(429);
+
+      connection.abort();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const again = await reserve('ada');
+
+      expect(again.status).toBe(201);
+    });
+
+    it("refuses another principal's use of a reserved stream with HTTP 403 and CW_FORBIDDEN", async () => {
+      await serve();
+      const streamToken = await (await reserve('ada')).text();
+
+      const res = await fetch(`${server.url}/graphql/stream?token=${streamToken}`, {
+        headers: { accept: 'text/event-stream', authorization: `Bearer ${await token('mallory')}` },
+      });
+
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as Reply).errors?.[0]?.extensions?.code).toBe(
+        ErrorCodes.Forbidden,
+      );
+    });
+  });
+
+  it.each([
+    [
+      'a body that is not JSON',
+      '{"query": "subscription { deposited { amount } }"',
+      /body is not JSON/,
+    ],
+    ['a JSON body that is not an object', '"text"', /JSON body is not an object/],
+    ['a JSON array body', '[1]', /JSON body is not an object/],
+    ['a body without a query', '{}', /has no query/],
+  ])(
+    'refuses %s on the stream path with HTTP 400 and CW_INVALID_ARGUMENT saying what to send',
+    async (_label, body, said) => {
+      await serve();
+
+      const res = await fetch(`${server.url}/graphql/stream`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          authorization: `Bearer ${await token('ada')}`,
+        },
+        body,
+      });
+
+      expect(res.status).toBe(400);
+      const error = ((await res.json()) as Reply).errors?.[0];
+      expect(error?.extensions?.code).toBe(ErrorCodes.InvalidArgument);
+      expect(error?.message).toMatch(said);
+      expect(error?.message).toContain('{"query": "subscription { … }"');
+    },
+  );
+
+  it('refuses a stream body past limits.bodyBytes sent without a content-length with HTTP 413', async () => {
+    await serve(undefined, undefined, { bodyBytes: 1_000 });
+    const body = JSON.stringify({
+      query: 'subscription { deposited { amount } }',
+      pad: 'x'.repeat(5_000),
+    });
+
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${server.url}/graphql/stream`,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'text/event-stream',
+            'transfer-encoding': 'chunked',
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      void token('ada').then((t) => {
+        req.setHeader('authorization', `Bearer ${t}`);
+        req.end(body);
+      });
+    });
+
+    expect(status).toBe(413);
+  });
 
   it('refuses a subscription without a token with HTTP 401 and CW_UNAUTHENTICATED', async () => {
     await serve();

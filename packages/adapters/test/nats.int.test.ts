@@ -275,6 +275,76 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
     expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }, { qty: 2 }, { qty: 3 }]);
   });
 
+  it('stops at an event whose subject function throws, reporting it once and rejecting a waiter, where it retried forever', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    await stockSome(shop, [1, 2, 3]);
+    const errors: unknown[] = [];
+    const relay = new OutboxRelay({
+      system: shop.system,
+      connection: nc,
+      name: 'shop',
+      bucket: names.bucket,
+      retryMs: 10,
+      onError: (e) => errors.push(e),
+      subject: (e) => {
+        if ((e.data as { qty?: number }).qty === 2) throw new Error('no subject for qty 2');
+        return `${names.subject}.${e.type}`;
+      },
+    });
+    const bad = (await shop.system.readEvents()).items.find(
+      (e) => (e.data as { qty?: number }).qty === 2,
+    );
+
+    await relay.start();
+    const waited = await relay.waitFor(shop.system.lastCommit!.lastSeq).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 200));
+
+    expect(waited).toMatchObject({
+      code: 'CW_INVALID_ARGUMENT',
+      details: { relay: 'shop', seq: bad?.seq, type: 'StockAdded' },
+    });
+    expect((waited as Error).message).toMatch(
+      /Relay "shop" stopped at seq \d+ \("StockAdded".*subject function threw: no subject for qty 2.*start\(\) the relay again/,
+    );
+    expect(errors).toEqual([waited]);
+    expect(relay.status()).toMatchObject({
+      state: 'stopped',
+      error: { seq: bad?.seq, type: 'StockAdded' },
+    });
+    const relayed = await streamBodies(jsm, names.stream);
+    expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }]);
+  });
+
+  it('goes on from the failing event once started again with a fixed subject function', async () => {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    await stockSome(shop, [1, 2, 3]);
+    let broken = true;
+    const relay = new OutboxRelay({
+      system: shop.system,
+      connection: nc,
+      name: 'shop',
+      bucket: names.bucket,
+      onError: () => undefined,
+      subject: (e) => {
+        if (broken && (e.data as { qty?: number }).qty === 2) throw new Error('broken');
+        return `${names.subject}.${e.type}`;
+      },
+    });
+    await relay.start();
+    await relay.waitFor(shop.system.lastCommit!.lastSeq).catch(() => undefined);
+
+    broken = false;
+    await relay.start();
+    await relay.waitFor(shop.system.lastCommit!.lastSeq);
+    await relay.stop();
+
+    expect(relay.status()).toMatchObject({ state: 'stopped', error: null });
+    const relayed = await streamBodies(jsm, names.stream);
+    expect(relayed.map((e): unknown => e.data)).toEqual([{ qty: 1 }, { qty: 2 }, { qty: 3 }]);
+  });
+
   describe('inbox', () => {
     async function publishCommand(cmd: Parameters<typeof encodeCommand>[0], msgId?: string) {
       await jetstream(nc).publish(`${names.subject}.commands`, encodeCommand(cmd), {

@@ -724,3 +724,87 @@ describe('queries', () => {
     );
   });
 });
+
+describe('command names', () => {
+  it('refuses a command named like a registered event type with CW_INVALID_ARGUMENT, in the options', () => {
+    const system = bankSystem();
+    const Namesake = defineCommand<{ amount: number }, null>('Deposited');
+
+    let error: unknown;
+    try {
+      new Mediator(system, { commands: [Namesake] });
+    } catch (err) {
+      error = err;
+    }
+
+    expect(error).toMatchObject({
+      code: ErrorCodes.InvalidArgument,
+      details: { command: 'Deposited' },
+    });
+    expect((error as Error).message).toMatch(/Command "Deposited" has the name of an event type/);
+  });
+
+  it('refuses a command named like a registered event type with CW_INVALID_ARGUMENT, at handle()', () => {
+    const mediator = bank();
+    const Namesake = defineCommand<{ amount: number }, null>('AccountOpened');
+
+    expect(() => mediator.handle(Namesake, () => null)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.InvalidArgument }),
+    );
+  });
+});
+
+describe('a mediator over a closed system', () => {
+  const Balance = defineQuery<{ account: string }, number | null, 'Balance'>('Balance');
+
+  async function closedBank() {
+    const mediator = bank().handleQuery(
+      Balance,
+      (params, ctx) => ctx.state.accounts[params.account]?.balance ?? null,
+    );
+    await mediator.start();
+    const account = await openAccount(mediator, 'ada', newEntityId());
+    const sent = command(Deposit, account, { amount: 1 }, { actor: 'ada' });
+    await mediator.send(sent);
+    await mediator.system.close();
+    return { mediator, account, sent };
+  }
+
+  it('rejects start() with CW_SYSTEM_HALTED saying the system is closed', async () => {
+    const { mediator } = await closedBank();
+
+    const err = await mediator.start().catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: ErrorCodes.SystemHalted });
+    expect((err as Error).message).toMatch(/is closed.*new EventSystem/);
+  });
+
+  it('rejects start() with CW_SYSTEM_HALTED when the system was closed before it ever opened', async () => {
+    const mediator = bank();
+    await mediator.system.close();
+
+    const err = await mediator.start().catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: ErrorCodes.SystemHalted });
+  });
+
+  it('rejects send() with CW_SYSTEM_HALTED, a repeat of a decided command id too', async () => {
+    const { mediator, account, sent } = await closedBank();
+
+    const fresh = await rejection(
+      mediator.send(command(Deposit, account, { amount: 2 }, { actor: 'ada' })),
+    );
+    const repeated = await rejection(mediator.send(sent));
+
+    expect(fresh).toMatchObject({ code: ErrorCodes.SystemHalted });
+    expect(repeated).toMatchObject({ code: ErrorCodes.SystemHalted });
+  });
+
+  it('rejects query() with CW_SYSTEM_HALTED', async () => {
+    const { mediator, account } = await closedBank();
+
+    const err = await mediator.query(Balance, { account }).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: ErrorCodes.SystemHalted });
+  });
+});

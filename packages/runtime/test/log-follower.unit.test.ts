@@ -310,6 +310,33 @@ describe('LogFollower', () => {
     await follower.stop();
   });
 
+  it('stops in failed despite retryMs on a failure its fatal test names, rejecting waits with it', async () => {
+    const system = await counterLog(2);
+    const reported: unknown[] = [];
+    const broken = new Error('a bug in the handler');
+    let calls = 0;
+    const follower = new LogFollower({
+      source: system,
+      retryMs: 0,
+      fatal: (error) => error === broken,
+      handle: () => {
+        calls++;
+        return Promise.reject(broken);
+      },
+      onError: (error) => reported.push(error),
+    });
+    const waiting = follower.waitFor(system.lastCommit?.lastSeq ?? 0).catch((e: unknown) => e);
+
+    await follower.start(0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(await waiting).toBe(broken);
+    expect(follower.state).toBe('failed');
+    expect(follower.failure).toEqual({ error: broken });
+    expect(reported).toEqual([broken]);
+    expect(calls).toBe(1);
+  });
+
   it('rejects pending waits with the reason its owner gives', async () => {
     const system = await counterLog(0);
     const follower = new LogFollower({ source: system, handle: recorder().handle });

@@ -333,6 +333,88 @@ describe('catch-up projections', () => {
     await second.stop();
   });
 
+  it('refuses to start a second projection of the same name on the same target with CW_INVALID_ARGUMENT, applying nothing', async () => {
+    const { mediator, account } = await bankWithDeposits([1, 2]);
+    const { target, runner: first } = ledgerRunner(mediator);
+    await first.start();
+    const { projection, calls } = ledger();
+    const second = new CatchUpProjection({ projection, source: mediator.system, target });
+
+    const err = await second.start().catch((e: unknown) => e);
+
+    expect(err).toMatchObject({
+      code: ErrorCodes.InvalidArgument,
+      details: { projection: 'ledger', target: 'memory read model' },
+    });
+    expect((err as Error).message).toMatch(/"ledger" is already running on memory read model/);
+    expect((err as Error).message).toMatch(/stop\(\) of the running one/);
+    expect(calls.count).toBe(0);
+    expect(target.get(account)?.deposits).toBe(3);
+    await first.stop();
+  });
+
+  it('refuses the later of two starts made at once under one name on one target', async () => {
+    const { mediator } = await bankWithDeposits([1]);
+    const { target, runner: first } = ledgerRunner(mediator);
+    const second = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target,
+    });
+
+    const results = await Promise.allSettled([first.start(), second.start()]);
+
+    expect(results[0]).toMatchObject({ status: 'fulfilled' });
+    expect(results[1]).toMatchObject({
+      status: 'rejected',
+      reason: { code: ErrorCodes.InvalidArgument },
+    });
+    await first.stop();
+  });
+
+  it('starts a projection of the same name on another target, and the same instance again after stop()', async () => {
+    const { mediator, account } = await bankWithDeposits([1, 2]);
+    const { target, runner } = ledgerRunner(mediator);
+    const elsewhere = ledgerRunner(mediator);
+    await runner.start();
+    await elsewhere.runner.start();
+    await runner.stop();
+    await mediator.send(command(Deposit, account, { amount: 5 }, { actor: 'ada' }));
+
+    await runner.start();
+    await runner.waitFor(mediator.system.lastCommit?.lastSeq ?? 0);
+    await elsewhere.runner.waitFor(mediator.system.lastCommit?.lastSeq ?? 0);
+
+    expect(target.get(account)?.deposits).toBe(8);
+    expect(elsewhere.target.get(account)?.deposits).toBe(8);
+    await runner.stop();
+    await elsewhere.runner.stop();
+  });
+
+  it('lets a new instance take over from a failed one, whose resume() is then refused', async () => {
+    const { mediator, account } = await bankWithDeposits([1, 13, 4]);
+    const target = new MemoryReadModel<Row>();
+    const failed = new CatchUpProjection({
+      projection: ledger((amount) => amount === 13).projection,
+      source: mediator.system,
+      target,
+    });
+    await failed.start();
+    const fixed = new CatchUpProjection({
+      projection: ledger().projection,
+      source: mediator.system,
+      target,
+    });
+
+    await fixed.start();
+    const err = await failed.resume().catch((e: unknown) => e);
+
+    expect(failed.status().state).toBe('failed');
+    expect(err).toMatchObject({ code: ErrorCodes.InvalidArgument });
+    expect(target.get(account)?.deposits).toBe(18);
+    await fixed.stop();
+  });
+
   it('rebuilds from zero to the same rows', async () => {
     const { mediator, account } = await bankWithDeposits([1, 2, 3]);
     const target = new MemoryReadModel<Row>();

@@ -32,6 +32,12 @@ export interface QueryLimits {
   readonly tokens?: number;
   /** Largest request body read, in bytes; a larger one gets HTTP 413. Default 1 MiB. */
   readonly bodyBytes?: number;
+  /**
+   * Most graphql-sse stream reservations (single-connection mode: a `PUT` to the stream path) one
+   * principal may hold at once; one more gets HTTP 429. A reservation is held until its event
+   * stream closes. Default 8.
+   */
+  readonly streamReservations?: number;
 }
 
 /**

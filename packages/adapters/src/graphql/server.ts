@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -19,8 +20,13 @@ import {
   createHandler as createHttpHandler,
   type OperationArgs as HttpOperationArgs,
 } from 'graphql-http';
-import type { OperationArgs as SseOperationArgs } from 'graphql-sse';
-import { createHandler as createSseHandler } from 'graphql-sse/lib/use/http';
+import {
+  createHandler as createSseHandler,
+  TOKEN_HEADER_KEY,
+  TOKEN_QUERY_KEY,
+  type OperationArgs as SseOperationArgs,
+  type Response as SseResponse,
+} from 'graphql-sse';
 import { ErrorCodes } from '@causeway/runtime';
 import type { Mediator } from '@causeway/runtime/cqrs';
 import { TokenVerifier, type GraphqlAuth, type Principal } from './auth.ts';
@@ -72,8 +78,15 @@ export function graphqlRequestListener<S extends object, L>(
 
   const path = options.path ?? '/graphql';
   const streamPath = options.streamPath ?? '/graphql/stream';
+  const maxReservations = options.limits?.streamReservations ?? 8;
   // The principal of each stream request, verified once when it arrives.
   const streamPrincipals = new WeakMap<IncomingMessage, Principal>();
+  // The stream token of each stream request, chosen before graphql-sse sees it (its own
+  // choice for a reservation is not told to us), and the principal holding each reservation.
+  const streamTokens = new WeakMap<IncomingMessage, string>();
+  const reservations = new Reservations();
+  // Stream requests refused by `prepare` (their errors are this module's, codes included).
+  const refusedByPrepare = new WeakSet<IncomingMessage>();
   const prepare = async (
     raw: IncomingMessage,
     params: Params,
@@ -162,29 +175,133 @@ export function graphqlRequestListener<S extends object, L>(
       return prepared as HttpOperationArgs<LibraryContext>;
     },
   });
-  const serveSse = createSseHandler<LibraryContext>({
+  const handleSse = createSseHandler<IncomingMessage, { res: ServerResponse }, LibraryContext>({
     schema,
     execute: executeSafely,
     subscribe: (args) => subscribeEachFresh(args, withFreshLoaders),
     validate,
+    authenticate: (req) => streamTokens.get(req.raw) ?? null,
     onSubscribe: async (req, params) => {
       const prepared = await prepare(req.raw, params, 'sse');
-      if (isErrors(prepared)) return refusal(prepared);
+      if (isErrors(prepared)) {
+        refusedByPrepare.add(req.raw);
+        return refusal(prepared);
+      }
       return prepared as SseOperationArgs<LibraryContext>;
     },
   });
   // Every request to the stream path is authenticated before graphql-sse sees it: a stream
   // reservation (PUT, its single-connection mode) runs no operation, so the check in
   // onSubscribe never saw it, and anyone could make reservations that the server keeps.
+  // graphql-sse keeps a reservation until its event stream closes, so each principal holds a
+  // bounded number of them; and a stream reserved by one principal is not another's to use.
   const sse = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let principal: Principal;
     try {
-      streamPrincipals.set(req, await verifier.verify(req.headers.authorization));
+      principal = await verifier.verify(req.headers.authorization);
     } catch (err) {
       const [body, init] = refusal([toGraphqlError(err)]);
       res.writeHead(init.status, init.statusText, init.headers).end(body);
       return;
     }
-    await serveSse(req, res);
+    streamPrincipals.set(req, principal);
+    const given = streamTokenOf(req);
+    const token = given ?? randomUUID();
+    streamTokens.set(req, token);
+    const holder = reservations.holder(token);
+    if (holder !== undefined && holder !== principal.id) {
+      respond(res, 403, 'Forbidden', [
+        new GraphQLError(
+          'This event stream was reserved by another principal; reserve one of your own (PUT to the stream path) and use its token.',
+          { extensions: { code: ErrorCodes.Forbidden } },
+        ),
+      ]);
+      return;
+    }
+    const reserving = req.method === 'PUT' && holder === undefined;
+    if (reserving) {
+      const held = reservations.count(principal.id);
+      if (held >= maxReservations) {
+        respond(res, 429, 'Too Many Requests', [
+          new GraphQLError(
+            `${JSON.stringify(principal.id)} holds ${held} event stream reservations, the most this server keeps for one principal (limits.streamReservations). A graphql-sse client in single-connection mode needs one: use one you hold, or close the event stream of one (which frees it) before reserving another.`,
+            { extensions: { code: ErrorCodes.Forbidden, held, max: maxReservations } },
+          ),
+        ]);
+        return;
+      }
+      // Counted before graphql-sse answers: two reservations arriving together both count.
+      reservations.add(token, principal.id);
+    }
+    let tooLarge: number | null = null;
+    let notJson: string | null = null;
+    let response: SseResponse;
+    try {
+      response = await handleSse({
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: {
+          get: (key) => {
+            const header = req.headers[key];
+            return Array.isArray(header) ? header.join('\n') : (header ?? null);
+          },
+        },
+        body: async () => {
+          let text: string;
+          try {
+            text = await readBody(req, maxBytes);
+          } catch (err) {
+            if (err instanceof BodyTooLarge) tooLarge = err.bytes;
+            throw err;
+          }
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch (err) {
+            notJson = err instanceof Error ? err.message : String(err);
+            throw err;
+          }
+          // graphql-sse would parse a JSON string again, and take an array for an object.
+          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+            throw new Error('JSON body must be an object');
+          return parsed as Record<string, unknown>;
+        },
+        raw: req,
+        context: { res },
+      });
+    } catch (err) {
+      if (reserving) reservations.release(token);
+      throw err;
+    }
+    const [body, init] = response;
+    if (reserving && init.status !== 201) reservations.release(token);
+    if (tooLarge !== null) {
+      refuseTooLarge(req, res, tooLarge, maxBytes);
+      return;
+    }
+    // graphql-sse's own 400s (a body it could not read) carry only its bare words.
+    if (init.status === 400 && !refusedByPrepare.has(req)) {
+      respond(res, 400, 'Bad Request', [malformedStreamRequest(body, notJson)]);
+      return;
+    }
+    res.writeHead(init.status, init.statusText, init.headers);
+    if (body === null || typeof body === 'string') {
+      res.end(body ?? undefined);
+      return;
+    }
+    // An event stream: when it closes, graphql-sse drops the stream and with it a reservation.
+    res.once('close', () => {
+      void body.return(undefined);
+      if (holder !== undefined) reservations.release(token);
+    });
+    for await (const chunk of body) {
+      if (!res.writable) break;
+      const closed = await new Promise<boolean>((resolve, reject) => {
+        res.write(chunk, (err) => (err ? reject(err) : resolve(false)));
+      }).catch(() => true);
+      if (closed) break;
+    }
+    res.end();
   };
   // graphql-http's node adapter reads a body of any size: read it here, up to the limit.
   const http = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -221,6 +338,89 @@ export function graphqlRequestListener<S extends object, L>(
       res.end();
     });
   };
+}
+
+/**
+ * The graphql-sse stream reservations (single-connection mode) that were made and whose event
+ * stream has not closed, by token, with the principal holding each.
+ */
+class Reservations {
+  readonly #holders = new Map<string, string>();
+  readonly #counts = new Map<string, number>();
+
+  holder(token: string): string | undefined {
+    return this.#holders.get(token);
+  }
+
+  count(principal: string): number {
+    return this.#counts.get(principal) ?? 0;
+  }
+
+  add(token: string, principal: string): void {
+    this.#holders.set(token, principal);
+    this.#counts.set(principal, this.count(principal) + 1);
+  }
+
+  release(token: string): void {
+    const principal = this.#holders.get(token);
+    if (principal === undefined) return;
+    this.#holders.delete(token);
+    const left = this.count(principal) - 1;
+    if (left > 0) this.#counts.set(principal, left);
+    else this.#counts.delete(principal);
+  }
+}
+
+/** The stream token a request names, as graphql-sse reads it: its header, else `?token=`. */
+function streamTokenOf(req: IncomingMessage): string | null {
+  const header = req.headers[TOKEN_HEADER_KEY];
+  const fromHeader = Array.isArray(header) ? header.join('') : header;
+  if (fromHeader !== undefined && fromHeader !== '') return fromHeader;
+  const fromQuery = new URL(req.url ?? '/', 'http://localhost').searchParams.get(TOKEN_QUERY_KEY);
+  return fromQuery === null || fromQuery === '' ? null : fromQuery;
+}
+
+/** Sends GraphQL errors as a JSON response with `status`. */
+function respond(
+  res: ServerResponse,
+  status: number,
+  statusText: string,
+  errors: readonly GraphQLError[],
+): void {
+  res
+    .writeHead(status, statusText, { 'content-type': 'application/json; charset=utf-8' })
+    .end(JSON.stringify({ errors: errors.map((e) => e.toJSON()) }));
+}
+
+// graphql-sse's words for a request it cannot read, and what to send instead.
+const streamRequestHints: Readonly<Record<string, string>> = {
+  'Unparsable URL': "the URL's variables or extensions parameter is not JSON",
+  'JSON body must be an object': 'the JSON body is not an object',
+  'Missing query': 'it has no query',
+  'Invalid query': 'its query is not a string',
+  'Invalid variables': 'its variables are not a JSON object',
+  'Invalid extensions': 'its extensions are not a JSON object',
+  'Operation ID is missing':
+    'it names no operation id (extensions.operationId), which a stream reservation needs',
+};
+
+/** A 400 of graphql-sse's as a `CW_INVALID_ARGUMENT` error saying what to send. */
+function malformedStreamRequest(body: unknown, notJson: string | null): GraphQLError {
+  let said = 'it could not be read';
+  if (notJson !== null) said = `its body is not JSON (${notJson})`;
+  else if (typeof body === 'string') {
+    try {
+      const message = (JSON.parse(body) as { errors?: { message?: unknown }[] }).errors?.[0]
+        ?.message;
+      if (typeof message === 'string') said = streamRequestHints[message] ?? message;
+    } catch {
+      // An unreadable body keeps the general words.
+    }
+  }
+  return new GraphQLError(
+    `The subscription request was refused: ${said}. Send a JSON object, {"query": "subscription { … }", "variables": { … }}, with content-type application/json, as a graphql-sse client does.`,
+    { extensions: { code: ErrorCodes.InvalidArgument } },
+  );
 }
 
 /** A running GraphQL server. */

@@ -23,7 +23,8 @@ export interface OutboxRelayOptions {
   readonly name: string;
   /**
    * The subject of an event. Default: `causeway.events.<type>`. The subjects must be captured by a
-   * stream (see {@link ensureEventStream}).
+   * stream (see {@link ensureEventStream}). A subject function that throws (or returns anything
+   * but a non-empty string) stops the relay at that event: see {@link OutboxRelay}.
    */
   readonly subject?: (event: Envelope) => string;
   /** The JetStream key-value bucket holding relay positions. Default `causeway_relay`. */
@@ -33,8 +34,9 @@ export interface OutboxRelayOptions {
   /** Delay before retrying after NATS refused or did not answer, in ms. Default 250. */
   readonly retryMs?: number;
   /**
-   * Called with every error the relay retries past (NATS unreachable, a publish timed out…).
-   * What it throws is ignored: the relay still retries.
+   * Called with every error the relay retries past (NATS unreachable, a publish timed out…),
+   * and with the error that stopped it (its subject function failed). What it throws is
+   * ignored: the relay still retries, or stops.
    */
   readonly onError?: (error: unknown) => void;
 }
@@ -48,6 +50,15 @@ export interface OutboxRelayStatus {
   readonly published: number;
   /** Publishes JetStream reported as duplicates of an event id it had already stored. */
   readonly duplicates: number;
+  /**
+   * What stopped the relay (its subject function failed at the event `seq`, of `type`), until
+   * the next `start()`; null otherwise.
+   */
+  readonly error: {
+    readonly seq: number;
+    readonly type: string;
+    readonly message: string;
+  } | null;
 }
 
 /** The header carrying the event's position in the source log. */
@@ -100,7 +111,11 @@ export function defaultEventSubject(event: Envelope): string {
  * most one batch, which the duplicate window absorbs.
  *
  * It follows the log with a `LogFollower` (`@causeway/runtime/cqrs`): pages read with
- * `system.readEvents`, woken by `system.store.watch`, retrying every `retryMs` after a failure.
+ * `system.readEvents`, woken by `system.store.watch`, retrying every `retryMs` after a failure
+ * of NATS. A subject function that throws is the application's bug, which no retry mends: the
+ * relay stops at that event (`status().state` is `stopped`, `status().error` names it), reports
+ * a `CW_INVALID_ARGUMENT` error naming the relay and the event to `onError`, and rejects
+ * `waitFor` with it; once the function is fixed, `start()` goes on from the stored position.
  */
 export class OutboxRelay {
   readonly #system: EventSystem<object>;
@@ -139,6 +154,7 @@ export class OutboxRelay {
       handle: (events, handled) => this.#relay(events, handled),
       ...(options.batch === undefined ? {} : { batch: options.batch }),
       retryMs: options.retryMs ?? 250,
+      fatal: (error) => error instanceof SubjectFailure,
       ...(options.onError === undefined ? {} : { onError: options.onError }),
     });
   }
@@ -149,10 +165,11 @@ export class OutboxRelay {
     return {
       name: this.#name,
       position: this.#follower.position,
-      // A follower that retries never stays failed.
-      state: state === 'failed' ? 'running' : state,
+      // It fails only when its subject function failed, which stops it.
+      state: state === 'failed' ? 'stopped' : state,
       published: this.#published,
       duplicates: this.#duplicates,
+      error: failureOf(this.#follower.failure),
     };
   }
 
@@ -193,6 +210,9 @@ export class OutboxRelay {
   /**
    * Resolves once every public event up to `seq` is acknowledged by JetStream (while NATS is
    * unreachable it waits; after `stop()` it waits for the next `start()`).
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` (as a rejection) when the relay stopped before
+   *   `seq` because its subject function failed.
    */
   waitFor(seq: number): Promise<void> {
     return this.#follower.waitFor(seq);
@@ -220,10 +240,48 @@ export class OutboxRelay {
     const h = headers();
     h.set(SeqHeader, String(event.seq));
     h.set(TypeHeader, event.type);
-    const ack = await this.#js.publish(this.#subject(event), encodeEvent(event), {
+    const ack = await this.#js.publish(this.#subjectOf(event), encodeEvent(event), {
       msgID: event.id,
       headers: h,
     });
     return ack.duplicate;
   }
+
+  #subjectOf(event: Envelope): string {
+    let subject: unknown;
+    let thrown: { readonly value: unknown } | null = null;
+    try {
+      subject = this.#subject(event);
+    } catch (err) {
+      thrown = { value: err };
+    }
+    if (thrown === null && typeof subject === 'string' && subject !== '') return subject;
+    const what =
+      thrown === null
+        ? `returned ${typeof subject === 'string' ? 'an empty string' : typeof subject}, not a subject`
+        : `threw: ${thrown.value instanceof Error ? thrown.value.message : String(thrown.value)}`;
+    throw new SubjectFailure(
+      `Relay "${this.#name}" stopped at seq ${event.seq} ("${event.type}", event ${event.id}): its subject function ${what}. That is a bug in the relay's options, not a NATS failure, so it is not retried and nothing from this event on was published. Fix the subject function and start() the relay again: it goes on from its stored position.`,
+      { relay: this.#name, seq: event.seq, type: event.type, id: event.id },
+      thrown === null ? undefined : thrown.value,
+    );
+  }
+}
+
+/** The subject function of a relay failed: the error that stops it. */
+class SubjectFailure extends CausewayError {
+  constructor(message: string, details: Record<string, unknown>, cause: unknown) {
+    super(
+      ErrorCodes.InvalidArgument,
+      message,
+      details,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
+function failureOf(failure: { readonly error: unknown } | null): OutboxRelayStatus['error'] {
+  if (failure === null || !(failure.error instanceof SubjectFailure)) return null;
+  const { seq, type } = failure.error.details as { seq: number; type: string };
+  return { seq, type, message: failure.error.message };
 }

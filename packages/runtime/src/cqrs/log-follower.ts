@@ -32,6 +32,13 @@ export interface LogFollowerOptions {
    */
   readonly retryMs?: number;
   /**
+   * With `retryMs`, tells a failure that retrying cannot mend (the owner's own code at fault)
+   * from one that may pass: for a failure it returns true for, the follower stops in `failed`
+   * as it would without `retryMs`. Default: every failure is retried. What it throws counts as
+   * false.
+   */
+  readonly fatal?: (error: unknown) => boolean;
+  /**
    * Called with every failure, before the follower retries or stops. What it throws is ignored:
    * the follower still retries or stops `failed`.
    */
@@ -73,6 +80,7 @@ export class LogFollower {
   readonly #batch: number;
   readonly #retryMs: number | undefined;
   readonly #onError: (error: unknown) => void;
+  readonly #fatal: (error: unknown) => boolean;
   #position = 0;
   #state: LogFollowerState = 'idle';
   #failure: { readonly error: unknown } | null = null;
@@ -86,8 +94,8 @@ export class LogFollower {
   readonly #waiters = new Set<Waiter>();
 
   /**
-   * @throws CausewayError `CW_INVALID_ARGUMENT` for a source that is not a system, a handle or
-   *   onError that is not a function, a batch outside 1 to 10,000 or a negative `retryMs`.
+   * @throws CausewayError `CW_INVALID_ARGUMENT` for a source that is not a system, a handle,
+   *   onError or fatal that is not a function, a batch outside 1 to 10,000 or a negative `retryMs`.
    */
   constructor(options: LogFollowerOptions) {
     if (!isSystem(options.source)) {
@@ -101,6 +109,13 @@ export class LogFollower {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
         `A log follower's handle is a function (events, handled) => Promise<void>, got ${typeof options.handle}.`,
+        {},
+      );
+    }
+    if (options.fatal !== undefined && typeof options.fatal !== 'function') {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `A log follower's fatal is a function (error) => boolean, got ${typeof options.fatal}.`,
         {},
       );
     }
@@ -132,6 +147,7 @@ export class LogFollower {
     this.#batch = batch;
     this.#retryMs = retryMs;
     this.#onError = options.onError ?? (() => undefined);
+    this.#fatal = options.fatal ?? (() => false);
   }
 
   /** The last seq handled. */
@@ -306,7 +322,7 @@ export class LogFollower {
       // `state`, `failure` and `waitFor`.
     }
     if (this.#state !== 'running') return;
-    if (this.#retryMs !== undefined) {
+    if (this.#retryMs !== undefined && !this.#isFatal(error)) {
       this.#retry = setTimeout(() => {
         this.#retry = null;
         this.#kick();
@@ -316,6 +332,14 @@ export class LogFollower {
     this.#state = 'failed';
     this.#failure = { error };
     this.rejectWaiters(error);
+  }
+
+  #isFatal(error: unknown): boolean {
+    try {
+      return this.#fatal(error) === true;
+    } catch {
+      return false;
+    }
   }
 
   #advance(seq: number): void {

@@ -9,6 +9,7 @@ import { isThenable } from '../loop/thenable.ts';
 import {
   beforeFirstTick,
   checkInputsWith,
+  systemClosed,
   systemInternals,
   tickRunCounter,
   type EventSystem,
@@ -121,11 +122,26 @@ function refuseNamesake(
   }
 }
 
+/**
+ * Refuses a command named like an event type the system knows: the command travels in the log
+ * as an input event of its own name, and a name means one event type in a system.
+ */
+function refuseEventNamesake(system: EventSystem<object>, type: AnyCommandType): void {
+  const known = systemInternals(system).types.get(type.name);
+  if (known === undefined || known === type.event) return;
+  throw new CausewayError(
+    ErrorCodes.InvalidArgument,
+    `Command "${type.name}" has the name of an event type this system already knows (version ${known.version}). A command is carried in the log by an input event of its own name, and a name means one event type in a system. Rename the command (commands are usually imperative, "Deposit", and the events they cause past tense, "Deposited").`,
+    { command: type.name, eventType: known.name },
+  );
+}
+
 /** What a mediator's options break, found before anything is wired. */
-function checkOptions(options: MediatorOptions): void {
+function checkOptions(system: EventSystem<object>, options: MediatorOptions): void {
   const commands = new Map<string, unknown>();
   for (const type of options.commands ?? []) {
     checkCommandType(type);
+    refuseEventNamesake(system, type);
     refuseNamesake('command', type.name, commands.get(type.name), type);
     commands.set(type.name, type);
   }
@@ -203,7 +219,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
     }
     // Options are checked before the system is marked or wired: a mediator refused for a bad
     // option leaves the system as it was, and a corrected retry is not taken for a second one.
-    checkOptions(options);
+    checkOptions(system as EventSystem<object>, options);
     this.#system = system;
     this.#runsStarted = tickRunCounter(system);
     // The first wiring, before the mark: where the system refuses it (wiring inside the loop),
@@ -339,9 +355,11 @@ export class Mediator<S extends object = Record<string, unknown>> {
   /**
    * Checks that every declared command and query has a handler, then opens the system.
    *
-   * @throws CausewayError `CW_NO_HANDLER` naming every declared command or query left unbound.
+   * @throws CausewayError `CW_NO_HANDLER` naming every declared command or query left unbound,
+   *   `CW_SYSTEM_HALTED` when the system was closed.
    */
   async start(): Promise<void> {
+    this.#checkNotClosed('start()');
     const missing = [
       ...[...this.#commands.values()].filter((e) => e.handler === null).map((e) => e.type.name),
       ...[...this.#queries.values()].filter((e) => e.handler === null).map((e) => e.type.name),
@@ -354,6 +372,23 @@ export class Mediator<S extends object = Record<string, unknown>> {
       );
     }
     await this.#load();
+    // Closed while it opened: the open it shares may have resolved before the close.
+    this.#checkNotClosed('start()');
+  }
+
+  /** Refuses to act for a system that was closed, which takes no more input and reads no more. */
+  #checkNotClosed(call: string): void {
+    const closed = this.#closedError(call);
+    if (closed !== null) throw closed;
+  }
+
+  #closedError(call: string): CausewayError | null {
+    if (!systemClosed(this.#system as EventSystem<object>)) return null;
+    return new CausewayError(
+      ErrorCodes.SystemHalted,
+      `mediator.${call} was called on a mediator whose system is closed: a closed system takes no more commands or queries, and opens no more. Make a new EventSystem on the store and a new Mediator over it (the log keeps every outcome decided so far).`,
+      { call },
+    );
   }
 
   /**
@@ -408,9 +443,12 @@ export class Mediator<S extends object = Record<string, unknown>> {
    *   recorded, retry once fixed), or an entity rule's code (`CW_ENTITY_NOT_OWNED`…).
    * @throws CausewayError `CW_NO_HANDLER` when the command has no handler, `CW_INVALID_COMMAND`
    *   for something that is not a command, a malformed id or version, or an id another command
-   *   used (a repeat about another entity, or of another type), store and halt errors.
+   *   used (a repeat about another entity, or of another type), store and halt errors;
+   *   `CW_SYSTEM_HALTED` when the system was closed (a repeat of a decided id too).
    */
   send<C extends AnyCommandType>(cmd: Command<C>): Promise<ResultOf<C>> {
+    const closed = this.#closedError('send()');
+    if (closed !== null) return Promise.reject(closed);
     if (!isCommandShaped(cmd)) {
       return Promise.reject(
         new CausewayError(
@@ -451,6 +489,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
     input: ReturnType<typeof commandInput<C>>,
   ): Promise<ResultOf<C>> {
     await this.#load();
+    this.#checkNotClosed('send()');
     let decided = this.decided(cmd.id);
     if (decided === undefined) {
       try {
@@ -494,9 +533,10 @@ export class Mediator<S extends object = Record<string, unknown>> {
    * Answers a query with its handler, over the state after the last commit.
    *
    * @throws CausewayError `CW_NO_HANDLER` when the query has no handler, `CW_INVALID_ARGUMENT`
-   *   when `type` is not a query type.
+   *   when `type` is not a query type, `CW_SYSTEM_HALTED` when the system was closed.
    */
   async query<Q extends AnyQueryType>(type: Q, params: ParamsOf<Q>): Promise<QueryResultOf<Q>> {
+    this.#checkNotClosed('query()');
     if (typeof type !== 'object' || type === null || typeof type.name !== 'string') {
       throw new CausewayError(
         ErrorCodes.InvalidArgument,
@@ -513,6 +553,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
       );
     }
     await this.#system.open();
+    this.#checkNotClosed('query()');
     return (await entry.handler(params, {
       state: this.#system.state as Immutable<object>,
     })) as QueryResultOf<Q>;
@@ -563,6 +604,7 @@ export class Mediator<S extends object = Record<string, unknown>> {
       refuseNamesake('command', type.name, known.type, type);
       return known;
     }
+    refuseEventNamesake(this.#system as EventSystem<object>, type);
     this.#system.register(type.event);
     // The handler's bookkeeping (outcomes by id, the version check) relies on the command's
     // envelope: one sent as a raw input without it would be decided under no id, or halt

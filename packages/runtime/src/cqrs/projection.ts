@@ -111,6 +111,13 @@ export interface CatchUpOptions<Tx> {
   readonly batch?: number;
 }
 
+// The catch-up projections running on each target, by name. A target keys its checkpoints by
+// the projection's name only, so two running under one name would share one checkpoint: the
+// second would skip every event the first had applied, and each would move the other's
+// position. Keyed by the target object: two objects over the same tables (or two processes)
+// are not seen here.
+const RUNNING = new WeakMap<object, Map<string, { readonly holds: () => boolean }>>();
+
 /**
  * Follows a system's log from its checkpoint into its own store: eventually consistent, and
  * `waitFor(seq)` gives read-your-writes. A handler that throws stops it at that event with the
@@ -123,6 +130,9 @@ export class CatchUpProjection<Tx> {
   readonly #target: ProjectionTarget<Tx>;
   readonly #follower: LogFollower;
   #error: ProjectionStatus['error'] = null;
+  // Whether this instance holds its name on its target (from start until stop).
+  #claimed = false;
+  readonly #claim = { holds: () => this.#claimed && this.#follower.state !== 'failed' };
 
   /**
    * @throws CausewayError `CW_INVALID_ARGUMENT` for a missing projection, source or target, or
@@ -182,18 +192,64 @@ export class CatchUpProjection<Tx> {
    * Loads the checkpoint, catches up, and follows new commits until `stop()`.
    *
    * @throws CausewayError `CW_LOG_MISMATCH` when the checkpoint lies past the end of the
-   *   source's log: the read model was built from another log (`rebuild()` starts it over).
+   *   source's log: the read model was built from another log (`rebuild()` starts it over);
+   *   `CW_INVALID_ARGUMENT` when another projection of the same name runs on the same target
+   *   object (it would share this one's checkpoint).
    */
   async start(): Promise<void> {
+    this.#takeName();
     this.#error = null;
     // Read by the follower once the source is open: a stop() meanwhile wins.
-    await this.#follower.start(() => this.#target.checkpoint(this.#projection.name));
+    await this.#keepingName(() =>
+      this.#follower.start(() => this.#target.checkpoint(this.#projection.name)),
+    );
   }
 
-  /** Stops following the log (what was applied stays). */
+  /**
+   * Stops following the log (what was applied stays), and frees the projection's name on its
+   * target once the page in progress is written: another instance may start once this resolves.
+   */
   async stop(): Promise<void> {
     await this.#follower.stop();
     this.#follower.rejectWaiters(this.#stopped());
+    this.#releaseName();
+  }
+
+  // Refuses to run beside another running instance of the same name on the same target.
+  #takeName(): void {
+    const name = this.#projection.name;
+    let byName = RUNNING.get(this.#target);
+    if (byName === undefined) {
+      byName = new Map();
+      RUNNING.set(this.#target, byName);
+    }
+    const holder = byName.get(name);
+    if (holder !== undefined && holder !== this.#claim && holder.holds()) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `Projection "${name}" is already running on ${this.#target.description}. Two projections of one name on one read model share its checkpoint, so this one would skip every event the other has applied. Await stop() of the running one before starting this one, or give this one its own name (defineProjection('${name}-2')) so that it keeps its own checkpoint.`,
+        { projection: name, target: this.#target.description },
+      );
+    }
+    byName.set(name, this.#claim);
+    this.#claimed = true;
+  }
+
+  #releaseName(): void {
+    this.#claimed = false;
+    const byName = RUNNING.get(this.#target);
+    if (byName?.get(this.#projection.name) === this.#claim) byName.delete(this.#projection.name);
+  }
+
+  // A start that throws (a checkpoint from another log, an unreachable store) does not run,
+  // so it does not keep the name from an instance that would.
+  async #keepingName(run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      this.#releaseName();
+      throw err;
+    }
   }
 
   #stopped(): CausewayError {
@@ -205,22 +261,37 @@ export class CatchUpProjection<Tx> {
     );
   }
 
-  /** After a failure: tries again from the checkpoint (the handler or the data was fixed). */
+  /**
+   * After a failure: tries again from the checkpoint (the handler or the data was fixed).
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when another instance of the same name has
+   *   started on the same target since this one failed.
+   */
   async resume(): Promise<void> {
     if (this.#follower.state !== 'failed') return;
+    // Another instance may have taken the name over from this failed one.
+    this.#takeName();
     this.#error = null;
     await this.#follower.resume();
   }
 
-  /** Empties the read model and its checkpoint, then catches up from the first event. */
+  /**
+   * Empties the read model and its checkpoint, then catches up from the first event.
+   *
+   * @throws CausewayError `CW_INVALID_ARGUMENT` when another projection of the same name runs
+   *   on the same target object.
+   */
   async rebuild(): Promise<void> {
+    this.#takeName();
     this.#error = null;
     // The reset is the follower's position read, made once a running follower has stopped; a
     // stop() while it runs wins.
-    await this.#follower.start(async () => {
-      await this.#target.reset(this.#projection.name, this.#projection.clearer);
-      return 0;
-    });
+    await this.#keepingName(() =>
+      this.#follower.start(async () => {
+        await this.#target.reset(this.#projection.name, this.#projection.clearer);
+        return 0;
+      }),
+    );
   }
 
   /**

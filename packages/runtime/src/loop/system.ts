@@ -242,6 +242,20 @@ export function checkInputsWith(
   register(type, check);
 }
 
+const closedReaders = new WeakMap<object, () => boolean>();
+
+/**
+ * Whether `close()` was called on `system`: what a layer over the loop checks before it
+ * answers from a system that takes no more input. Internal to the runtime (the mediator's
+ * refusal after close); not exported from the package.
+ */
+export function systemClosed(system: EventSystem<object>): boolean {
+  const read = closedReaders.get(system);
+  if (read === undefined)
+    throw new CausewayError(ErrorCodes.InvalidArgument, 'systemClosed() takes an EventSystem.', {});
+  return read();
+}
+
 const runCounters = new WeakMap<object, () => number>();
 
 /**
@@ -412,6 +426,7 @@ export class EventSystem<S extends object = Record<string, unknown>> {
     if (options.inputs !== undefined) this.#core.declareInputs(options.inputs);
     journaledTicks.set(this, (inputs, at) => this.#tickWith(inputs, { at }, true));
     runCounters.set(this, () => this.#core.runsStarted);
+    closedReaders.set(this, () => this.#closed);
     inputCheckers.set(this, (type, check) => this.#core.checkInputsWith(type, check));
     tickPreparers.set(this, (prepare) => this.#beforeFirstTick.push(prepare));
     internals.set(this, () => ({

@@ -89,6 +89,23 @@ describe('graphql', () => {
   }
 
   // Opens `accounts` accounts for `owner`, each held by a user of its own.
+  /**
+   * Deposits 7 into `account` as ada, every 50 ms, until `first` (a subscription's first
+   * event) settles or 50 deposits were made; returns what it settled to (null: nothing came).
+   */
+  async function depositUntilSeen(
+    first: Promise<IteratorResult<unknown>>,
+    account: string,
+  ): Promise<IteratorResult<unknown> | null> {
+    let received: IteratorResult<unknown> | null = null;
+    void first.then((r) => (received = r));
+    for (let i = 0; i < 50 && received === null; i++) {
+      await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 7) }', { a: account });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return received;
+  }
+
   async function setUp(owner: string, accounts: number): Promise<{ ids: string[] }> {
     const ids: string[] = [];
     for (let i = 0; i < accounts; i++) {
@@ -541,15 +558,8 @@ describe('graphql', () => {
       query: 'subscription($a: ID) { deposited(account: $a) { account amount } }',
       variables: { a: ids[0] },
     });
-    const first = events.next();
-
     // The stream is set up asynchronously: deposit until the subscriber sees one.
-    let received: IteratorResult<unknown> | null = null;
-    void first.then((r) => (received = r));
-    for (let i = 0; i < 50 && received === null; i++) {
-      await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 7) }', { a: ids[0] });
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const received = await depositUntilSeen(events.next(), ids[0] as string);
     await events.return?.();
     client.dispose();
 
@@ -574,13 +584,7 @@ describe('graphql', () => {
       query: 'subscription($a: ID) { deposited(account: $a) { account amount } }',
       variables: { a: ids[0] },
     });
-    const first = events.next();
-    let received: IteratorResult<unknown> | null = null;
-    void first.then((r) => (received = r));
-    for (let i = 0; i < 50 && received === null; i++) {
-      await as('ada', 'mutation($a: ID!) { deposit(account: $a, amount: 7) }', { a: ids[0] });
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const received = await depositUntilSeen(events.next(), ids[0] as string);
 
     await events.return?.();
     client.dispose();

@@ -19,6 +19,7 @@ import {
   ensureEventStream,
   OutboxRelay,
   type CommandInboxOptions,
+  type OutboxRelayOptions,
 } from '../src/nats/index.ts';
 import { natsUrl, requireNats } from '../../../test/services.ts';
 import { AddStock, shopMediator, StockItem, type ShopState } from './nats-shop.ts';
@@ -78,14 +79,27 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
       .catch(() => false);
   });
 
-  function relayOf(shop: Mediator<ShopState>, store?: string): OutboxRelay {
+  /** A relay named 'shop' of `shop`'s public events to the test's subject and bucket. */
+  function relayOf(
+    shop: Mediator<ShopState>,
+    options: Omit<Partial<OutboxRelayOptions>, 'system' | 'connection'> = {},
+  ): OutboxRelay {
     return new OutboxRelay({
       system: shop.system,
       connection: nc,
-      name: store ?? 'shop',
+      name: 'shop',
       bucket: names.bucket,
       subject: (e) => `${names.subject}.${e.type}`,
+      ...options,
     });
+  }
+
+  /** A started shop that stocked an item, then added 1, 2 and 3 to it. */
+  async function stockedShop(): Promise<Mediator<ShopState>> {
+    const shop = shopMediator(new MemoryStore());
+    await shop.start();
+    await stockSome(shop, [1, 2, 3]);
+    return shop;
   }
 
   it('relays only public events, once each, with the event id as the message id', async () => {
@@ -208,16 +222,10 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
   });
 
   it('keeps log order in the stream when a publish in the middle of a batch fails once', async () => {
-    const shop = shopMediator(new MemoryStore());
-    await shop.start();
-    await stockSome(shop, [1, 2, 3]);
+    const shop = await stockedShop();
     const errors: unknown[] = [];
     let refused = false;
-    const relay = new OutboxRelay({
-      system: shop.system,
-      connection: nc,
-      name: 'shop',
-      bucket: names.bucket,
+    const relay = relayOf(shop, {
       retryMs: 50,
       onError: (e) => errors.push(e),
       // The second event's first publish goes to a subject no stream captures: it fails.
@@ -247,15 +255,9 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
       subjects: [`${names.subject}.>`],
       duplicateWindowMs: 100,
     });
-    const shop = shopMediator(new MemoryStore());
-    await shop.start();
-    await stockSome(shop, [1, 2, 3]);
+    const shop = await stockedShop();
     let broken = true;
-    const relay = new OutboxRelay({
-      system: shop.system,
-      connection: nc,
-      name: 'shop',
-      bucket: names.bucket,
+    const relay = relayOf(shop, {
       retryMs: 50,
       onError: () => undefined,
       // The third event goes to a subject no stream captures until it is fixed: it fails.
@@ -276,15 +278,9 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
   });
 
   it('stops at an event whose subject function throws, reporting it once and rejecting a waiter, where it retried forever', async () => {
-    const shop = shopMediator(new MemoryStore());
-    await shop.start();
-    await stockSome(shop, [1, 2, 3]);
+    const shop = await stockedShop();
     const errors: unknown[] = [];
-    const relay = new OutboxRelay({
-      system: shop.system,
-      connection: nc,
-      name: 'shop',
-      bucket: names.bucket,
+    const relay = relayOf(shop, {
       retryMs: 10,
       onError: (e) => errors.push(e),
       subject: (e) => {
@@ -317,15 +313,9 @@ describe.skipIf(!nats.available)('NATS JetStream outbox and inbox', () => {
   });
 
   it('goes on from the failing event once started again with a fixed subject function', async () => {
-    const shop = shopMediator(new MemoryStore());
-    await shop.start();
-    await stockSome(shop, [1, 2, 3]);
+    const shop = await stockedShop();
     let broken = true;
-    const relay = new OutboxRelay({
-      system: shop.system,
-      connection: nc,
-      name: 'shop',
-      bucket: names.bucket,
+    const relay = relayOf(shop, {
       onError: () => undefined,
       subject: (e) => {
         if (broken && (e.data as { qty?: number }).qty === 2) throw new Error('broken');

@@ -908,6 +908,33 @@ describe('graphql server options and lifecycle', () => {
     });
   });
 
+  it.each([
+    ['streamReservations', Number.NaN],
+    ['bodyBytes', 0],
+    ['depth', '10'],
+    ['cost', 2.5],
+    ['tokens', -1],
+    ['defaultPage', Number.POSITIVE_INFINITY],
+  ])(
+    'refuses limits.%s of %s with CW_INVALID_ARGUMENT naming it, where it switched its check off',
+    async (name, value) => {
+      const limits = { [name]: value } as unknown as QueryLimits;
+
+      const serving = serveGraphql({
+        schema: bankSchema,
+        mediator: bankMediator(),
+        auth: { secret },
+        limits,
+      });
+
+      await expect(serving).rejects.toMatchObject({
+        code: ErrorCodes.InvalidArgument,
+        message: expect.stringContaining(`limits.${name} must be an integer`) as unknown,
+        details: { limit: name },
+      });
+    },
+  );
+
   it('refuses a public key without a list of algorithms, and no auth at all, with CW_INVALID_ARGUMENT', async () => {
     const { publicKey } = await generateKeyPair('ES256');
     const noAlgorithms = { publicKey } as unknown as GraphqlAuth;

@@ -12,7 +12,7 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
-import { ErrorCodes } from '@causeway/runtime';
+import { CausewayError, ErrorCodes } from '@causeway/runtime';
 
 /** Limits that refuse abusive queries before they run. */
 export interface QueryLimits {
@@ -38,6 +38,46 @@ export interface QueryLimits {
    * stream closes. Default 8.
    */
   readonly streamReservations?: number;
+}
+
+/** The largest each limit may be set to: a body is read into memory whole, so up to 1 GiB. */
+const LIMIT_MAX: Readonly<Record<keyof QueryLimits, number>> = {
+  depth: Number.MAX_SAFE_INTEGER,
+  cost: Number.MAX_SAFE_INTEGER,
+  defaultPage: Number.MAX_SAFE_INTEGER,
+  tokens: Number.MAX_SAFE_INTEGER,
+  bodyBytes: 1 << 30,
+  streamReservations: Number.MAX_SAFE_INTEGER,
+};
+
+/**
+ * Checks a server's `limits`: each one given is an integer from 1 to its maximum. A limit that
+ * is `NaN`, a string or 0 would otherwise switch its check off (no comparison is true against
+ * `NaN`) or refuse every request.
+ *
+ * @throws CausewayError `CW_INVALID_ARGUMENT` naming the limit and the value given.
+ */
+export function checkQueryLimits(limits: QueryLimits | undefined): void {
+  if (limits === undefined) return;
+  if (typeof limits !== 'object' || limits === null) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `limits must be an object of numbers ({ depth, cost, defaultPage, tokens, bodyBytes, streamReservations }), got ${limits === null ? 'null' : typeof limits}.`,
+      {},
+    );
+  }
+  for (const name of Object.keys(LIMIT_MAX) as (keyof QueryLimits)[]) {
+    const value: unknown = limits[name];
+    if (value === undefined) continue;
+    const max = LIMIT_MAX[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+      throw new CausewayError(
+        ErrorCodes.InvalidArgument,
+        `limits.${name} must be an integer from 1 to ${max}, got ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? typeof value)}. Leave it out for its default.`,
+        { limit: name, max },
+      );
+    }
+  }
 }
 
 /**
@@ -139,6 +179,7 @@ function pageOf(
 
 /** A validation rule refusing operations past the depth or cost limit (`CW_QUERY_TOO_COMPLEX`). */
 export function queryLimitsRule(limits: QueryLimits = {}): ValidationRule {
+  checkQueryLimits(limits);
   const maxDepth = limits.depth ?? 10;
   const maxCost = limits.cost ?? 5000;
   const defaultPage = limits.defaultPage ?? 100;

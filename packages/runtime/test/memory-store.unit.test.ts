@@ -133,3 +133,42 @@ describe('MemoryStore rows', () => {
     expect(await store.lastInput()).toBe(TICKS * PER_TICK);
   });
 });
+
+describe('MemoryStore appends', () => {
+  it('stores nothing of a commit whose event throws when its fields are read a second time', async () => {
+    const store = new MemoryStore();
+    await store.open(header);
+    let reads = 0;
+    const fine: StoredEnvelope = {
+      id: 'id-1',
+      seq: 1,
+      tick: 1,
+      type: 'T',
+      version: 1,
+      entity: 'e',
+      data: null,
+      at: 0,
+      causation: null,
+      correlation: 'id-1',
+      actor: 'a',
+    };
+    const tricky = {
+      ...fine,
+      id: 'id-2',
+      seq: 2,
+      correlation: 'id-2',
+      get actor(): string {
+        if (++reads > 1) throw new Error('read twice');
+        return 'a';
+      },
+    } as StoredEnvelope;
+    const tick = { tick: 1, at: 0, firstSeq: 1, lastSeq: 2, lastInput: 0, hash: '0' };
+
+    await expect(store.commit(tick, [fine, tricky])).rejects.toThrow('read twice');
+
+    expect((await store.readEvents()).items).toEqual([]);
+    expect(await store.lastCommit()).toBeNull();
+    await store.commit(tick, [fine, { ...fine, id: 'id-2', seq: 2, correlation: 'id-2' }]);
+    expect((await store.readEvents()).items.map((e) => e.id)).toEqual(['id-1', 'id-2']);
+  });
+});

@@ -1,6 +1,7 @@
 import type { StoredEnvelope } from '../events/envelope.ts';
 import { StoreLockedError } from '../errors/index.ts';
 import { SecondaryIndex } from './secondary-index.ts';
+import { storedEnvelope } from './stored-envelope.ts';
 import type {
   EventQuery,
   EventStore,
@@ -44,56 +45,6 @@ const ROW_MASK = ROWS - 1;
 const EVENT_FIELDS = 9;
 /** An input row: type, version, entity, data, actor (its number is its place, from 1). */
 const INPUT_FIELDS = 5;
-
-type ReadEnvelopeConstructor = new (
-  id: string,
-  seq: number,
-  tick: number,
-  type: string,
-  version: number,
-  entity: string,
-  data: unknown,
-  at: number,
-  causation: string | null,
-  correlation: string,
-  actor: string,
-) => StoredEnvelope;
-
-/**
- * Makes the envelopes a read hands out: plain objects (their prototype is `Object.prototype`,
- * their keys in the loop's order), made with `new` rather than as an object literal. V8 decides
- * per object literal whether to allocate its objects in the old generation, from how many
- * survived before: in a process that had ticked, a rebuild from memory found it decided so, and
- * ran at 0.8–1.0 million events/s in some processes and 2 million in others (0.96 and 1.9
- * million in alternating scratch runs); made with `new`, 1.8–1.9 million in every one.
- */
-function ReadEnvelope(
-  this: Record<string, unknown>,
-  id: string,
-  seq: number,
-  tick: number,
-  type: string,
-  version: number,
-  entity: string,
-  data: unknown,
-  at: number,
-  causation: string | null,
-  correlation: string,
-  actor: string,
-): void {
-  this.id = id;
-  this.seq = seq;
-  this.tick = tick;
-  this.type = type;
-  this.version = version;
-  this.entity = entity;
-  this.data = data;
-  this.at = at;
-  this.causation = causation;
-  this.correlation = correlation;
-  this.actor = actor;
-}
-ReadEnvelope.prototype = Object.prototype;
 
 /** The data of one in-memory log; shared by the stores opened on the same `memory:name`. */
 class MemoryLog {
@@ -140,14 +91,14 @@ class MemoryLog {
   /**
    * The event of `seq` (1 … eventCount), a fresh envelope: writing to it changes no one else's.
    * Not frozen (freezing each one about halved a rebuild's rate); its payload is the object the
-   * log was given, which the loop's own copies are frozen. Made by {@link ReadEnvelope}.
+   * log was given, which the loop's own copies are frozen. Made by `storedEnvelope`, not an object literal (see there).
    */
   event(seq: number): StoredEnvelope {
     const n = seq - 1;
     const chunk = n >>> ROW_SHIFT;
     const rows = this.eventRows[chunk] as unknown[];
     const at = (n & ROW_MASK) * EVENT_FIELDS;
-    return new (ReadEnvelope as unknown as ReadEnvelopeConstructor)(
+    return storedEnvelope(
       rows[at] as string,
       seq,
       rows[at + 1] as number,

@@ -91,7 +91,8 @@ class MemoryLog {
   /**
    * The event of `seq` (1 … eventCount), a fresh envelope: writing to it changes no one else's.
    * Not frozen (freezing each one about halved a rebuild's rate); its payload is the object the
-   * log was given, which the loop's own copies are frozen. Made by `storedEnvelope`, not an object literal (see there).
+   * log was given, which the loop's own copies are frozen. Made by `storedEnvelope`, not as an
+   * object literal (see there).
    */
   event(seq: number): StoredEnvelope {
     const n = seq - 1;

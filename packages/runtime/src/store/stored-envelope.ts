@@ -1,8 +1,8 @@
 import type { StoredEnvelope } from '../events/envelope.ts';
 
-// The envelopes the memory store hands out on a read. V8 decides for each object literal in the source
-// whether to allocate its objects straight in the old generation, from how many survived a
-// collection before, and keeps the decision: in a process that had ticked, a rebuild that made
+// The envelopes the memory store hands out on a read. V8 decides for each object literal in the
+// source whether to allocate its objects straight in the old generation, from how many survived
+// a collection before, and keeps the decision: in a process that had ticked, a rebuild that made
 // its envelopes with a literal ran at 0.8–1.0 million events/s in some processes and at 2
 // million in others (a memory log of 500,000 events, alternating scratch runs). Objects made
 // with `new` get no such decision: made this way, the same rebuild ran at 1.8–1.9 million in

@@ -8,19 +8,7 @@ import type { StoredEnvelope } from '../events/envelope.ts';
 // with `new` get no such decision: made this way, the same rebuild ran at 1.8–1.9 million in
 // every process.
 
-type EnvelopeConstructor = new (
-  id: string,
-  seq: number,
-  tick: number,
-  type: string,
-  version: number,
-  entity: string,
-  data: unknown,
-  at: number,
-  causation: string | null,
-  correlation: string,
-  actor: string,
-) => StoredEnvelope;
+type EnvelopeConstructor = new (...fields: Parameters<typeof storedEnvelope>) => StoredEnvelope;
 
 function Envelope(
   this: Record<string, unknown>,

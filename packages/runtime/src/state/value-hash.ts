@@ -137,7 +137,7 @@ function feedValue(value: unknown, depth: number): boolean {
 }
 
 // One list of keys a nesting depth, reused: hashing an entry's object took an `Object.keys`
-// array each time, a tenth of what a tick allocates.
+// array each time, about a twentieth of what an appliers-only tick allocated.
 const keyLists: string[][] = [];
 
 /** The own enumerable keys of a plain object, sorted, in the reused list of `depth`. */

@@ -130,9 +130,9 @@ export class CatchUpProjection<Tx> {
   readonly #target: ProjectionTarget<Tx>;
   readonly #follower: LogFollower;
   #error: ProjectionStatus['error'] = null;
-  // Whether this instance holds its name on its target (from start until stop).
-  #claimed = false;
-  readonly #claim = { holds: () => this.#claimed && this.#follower.state !== 'failed' };
+  // This instance's entry in RUNNING while it holds its name on its target (from start until
+  // stop); a failed follower no longer keeps the name from another instance.
+  readonly #claim = { holds: () => this.#follower.state !== 'failed' };
 
   /**
    * @throws CausewayError `CW_INVALID_ARGUMENT` for a missing projection, source or target, or
@@ -232,11 +232,9 @@ export class CatchUpProjection<Tx> {
       );
     }
     byName.set(name, this.#claim);
-    this.#claimed = true;
   }
 
   #releaseName(): void {
-    this.#claimed = false;
     const byName = RUNNING.get(this.#target);
     if (byName?.get(this.#projection.name) === this.#claim) byName.delete(this.#projection.name);
   }

@@ -1,7 +1,7 @@
 import type { StoredEnvelope } from '../events/envelope.ts';
 import { StoreLockedError } from '../errors/index.ts';
 import { SecondaryIndex } from './secondary-index.ts';
-import { storedEnvelope } from './stored-envelope.ts';
+import { PlainEnvelope } from './stored-envelope.ts';
 import type {
   EventQuery,
   EventStore,
@@ -91,15 +91,15 @@ class MemoryLog {
   /**
    * The event of `seq` (1 … eventCount), a fresh envelope: writing to it changes no one else's.
    * Not frozen (freezing each one about halved a rebuild's rate); its payload is the object the
-   * log was given, which the loop's own copies are frozen. Made by `storedEnvelope`, not as an
-   * object literal (see there).
+   * log was given, which the loop's own copies are frozen. Made with `new PlainEnvelope`, not
+   * as an object literal (see there).
    */
   event(seq: number): StoredEnvelope {
     const n = seq - 1;
     const chunk = n >>> ROW_SHIFT;
     const rows = this.eventRows[chunk] as unknown[];
     const at = (n & ROW_MASK) * EVENT_FIELDS;
-    return storedEnvelope(
+    return new PlainEnvelope(
       rows[at] as string,
       seq,
       rows[at + 1] as number,

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertEntityId, TickIds, uuidV7Time } from '../src/ids/index.ts';
 import { isUuidV7, newEntityId } from '../src/index.ts';
+import { UuidReader, uuidToWords } from '../src/ids/uuid-words.ts';
 import { TickRandom } from '../src/random/index.ts';
 import { T0 } from './fixtures.ts';
 
@@ -122,5 +123,57 @@ describe('TickRandom', () => {
     expect(draws(0, 0)).toEqual([591558436, 2737234123, 107644106, 1338548054]);
     expect(draws(42, 1)).toEqual([3630469325, 2634159764, 2459760945, 2970818951]);
     expect(draws(0xffffffff, 123456)).toEqual([4134170691, 388431286, 616876204, 3028744263]);
+  });
+});
+
+describe('UUIDs as words', () => {
+  const words128 = fc.tuple(fc.integer(), fc.integer(), fc.integer(), fc.integer());
+  const hex32 = (w: number) => (w >>> 0).toString(16).padStart(8, '0');
+  const canonical = ([a, b, c, d]: number[]) => {
+    const [x, y, z] = [hex32(b as number), hex32(c as number), hex32(d as number)];
+    return `${hex32(a as number)}-${x.slice(0, 4)}-${x.slice(4)}-${y.slice(0, 4)}-${y.slice(4)}${z}`;
+  };
+
+  it('keeps the 128 bits of every canonical UUID and gives the same string back', () => {
+    // One reader for every run: a head it kept from an earlier id must not leak into this one.
+    const reader = new UuidReader();
+    fc.assert(
+      fc.property(words128, words128, (bits, other) => {
+        const id = canonical(bits);
+        // An id after it with the same first two words: in half the runs the same head (its
+        // third word's high half too) and another tail, in the others another third word.
+        const third = other[0] % 2 === 0 ? bits[2] ^ (other[2] & 0xffff) : other[2];
+        const sibling = canonical([bits[0], bits[1], third, other[3]]);
+        const words = new Int32Array(10);
+        expect(uuidToWords(id, words, 2)).toBe(true);
+        expect(uuidToWords(sibling, words, 6)).toBe(true);
+        expect([...words.slice(2, 6)]).toEqual(bits.map((w) => w | 0));
+        expect(reader.read(words, 2)).toBe(id);
+        expect(reader.read(words, 6)).toBe(sibling);
+      }),
+    );
+  });
+
+  it('refuses a string that is not a UUID in canonical lowercase form, writing nothing', () => {
+    const id = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+    const changed = (at: number, to: string) => id.slice(0, at) + to + id.slice(at + 1);
+    const refused = [
+      id.toUpperCase(),
+      changed(0, 'g'),
+      changed(35, 'G'),
+      changed(10, ' '),
+      changed(8, '0'),
+      changed(23, '_'),
+      changed(20, 'é'),
+      `${id}0`,
+      id.slice(1),
+      '',
+      'not an id',
+    ];
+    for (const bad of refused) {
+      const words = Int32Array.of(7, 7, 7, 7);
+      expect(uuidToWords(bad, words, 0), bad).toBe(false);
+      expect([...words]).toEqual([7, 7, 7, 7]);
+    }
   });
 });

@@ -27,6 +27,22 @@ describe('MemoryStore watchers', () => {
   });
 });
 
+/** A canonical lowercase UUID made from `n` (every hex digit and the version vary). */
+function uuidOf(n: number): string {
+  const hex = (value: number, digits: number) =>
+    (Math.imul(value, 2654435761) >>> 0).toString(16).padStart(8, '0').slice(0, digits);
+  return `${hex(n, 8)}-${hex(n + 1, 4)}-${hex(n + 2, 4)}-${hex(n + 3, 4)}-${hex(n + 4, 8)}${hex(n + 5, 4)}`;
+}
+
+/**
+ * Event ids as a log may hold them: canonical UUIDs (kept as words), the same in capitals and
+ * other strings (kept as they are, character for character).
+ */
+function eventIdOf(n: number): string {
+  if (n % 3 === 0) return `id-${n}`;
+  return n % 3 === 1 ? uuidOf(n) : uuidOf(n).toUpperCase();
+}
+
 describe('MemoryStore rows', () => {
   // The log keeps events and inputs as rows in chunks of 4,096: these cross two boundaries.
   const TICKS = 3;
@@ -52,7 +68,7 @@ describe('MemoryStore rows', () => {
           actor: `actor-${n % 2}`,
         });
         tickEvents.push({
-          id: `id-${n}`,
+          id: eventIdOf(n),
           seq: n,
           tick,
           type: n % 2 === 0 ? 'Even' : 'Odd',
@@ -60,8 +76,8 @@ describe('MemoryStore rows', () => {
           entity: `entity-${n % 7}`,
           data: n % 5 === 0 ? null : { n, list: [n, -0.5] },
           at: 1_700_000_000_000.5 + tick,
-          causation: n % 3 === 0 ? null : `id-${n - 1}`,
-          correlation: `root-${n % 11}`,
+          causation: n % 3 === 0 ? null : eventIdOf(n - 1),
+          correlation: n % 4 === 0 ? eventIdOf(n) : `root-${n % 11}`,
           actor: `actor-${n % 2}`,
         });
       }
@@ -104,6 +120,27 @@ describe('MemoryStore rows', () => {
     const again = (await store.readEvents({ fromSeq: 4096, limit: 2 })).items;
 
     expect(again).toStrictEqual(events.slice(4095, 4097));
+  });
+
+  it('reads back events with the right ticks whatever order the pages are read in', async () => {
+    const { store, events } = await filledStore();
+
+    for (const fromSeq of [9000, 2, 7001, 3500, 3501, 1, 10_500, 7000]) {
+      const page = await store.readEvents({ fromSeq, limit: 3 });
+      expect(page.items).toStrictEqual(events.slice(fromSeq - 1, fromSeq + 2));
+    }
+  });
+
+  it('answers filtered reads by correlation, the id of an event that is its own root included', async () => {
+    const { store, events } = await filledStore();
+    const own = events[4 * 1500 - 1] as StoredEnvelope;
+
+    const root = await store.readEvents({ correlation: 'root-5', limit: 10_000 });
+    const single = await store.readEvents({ correlation: own.id, limit: 10_000 });
+
+    expect(root.items).toStrictEqual(events.filter((e) => e.correlation === 'root-5'));
+    expect(own.correlation).toBe(own.id);
+    expect(single.items).toStrictEqual([own]);
   });
 
   it('answers filtered reads that span chunks with the events a scan would find', async () => {

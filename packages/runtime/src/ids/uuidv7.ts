@@ -93,10 +93,8 @@ export function assertEntityIdTime(id: string, now: number, skewMs: number): voi
 const COUNTER_BITS = 20;
 const TICK_MASK = 0x3fffff; // 22 bits
 
-/** Char codes of the hex digits, for building an id's varying tail in one string allocation. */
+/** Char codes of the hex digits. */
 const hexCode = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-/** The character codes of the entity id {@link TickIds.nextEntity} is writing. */
-const entityCodes = new Array<number>(36).fill(0);
 
 /**
  * Makes the UUIDv7s of one tick: timestamp from the tick's logical time, a 42-bit counter
@@ -109,9 +107,9 @@ export class TickIds {
   private ms: number;
   private index = 0;
   private readonly tickBits: number;
-  // The first 24 characters (timestamp, version, the counter's top 26 bits, variant) change
-  // only every 65,536 ids; they are built once per such block and shared by its ids.
-  private head = '';
+  // The char codes of the first 24 characters (timestamp, version, the counter's top 26 bits,
+  // variant), which change only every 65,536 ids: worked out once per such block.
+  private head: number[] = [];
   private headBlock = -1;
 
   constructor(
@@ -123,7 +121,12 @@ export class TickIds {
     this.tickBits = tick & TICK_MASK;
   }
 
-  /** The next id of this tick. */
+  /**
+   * The next id of this tick, one flat string. Joined to a shared head, each id would be a
+   * rope, cheaper to make but made flat again (a copy) by the first reader of its characters:
+   * every store, which writes or packs them (the memory store keeps ids as words), and the
+   * registry and tables, which key entities by them.
+   */
   next(): string {
     if (this.index === 1 << COUNTER_BITS) {
       // The counter is spent: RFC 9562 lets the timestamp move on by a millisecond.
@@ -134,40 +137,49 @@ export class TickIds {
     const index = this.index++;
     if (index >>> 16 !== this.headBlock) {
       this.headBlock = index >>> 16;
-      this.head = headOf(this.ms, this.tickBits * (1 << COUNTER_BITS) + index);
+      const head = headOf(this.ms, this.tickBits * (1 << COUNTER_BITS) + index);
+      this.head = Array.from(head, (c) => c.charCodeAt(0));
     }
     const r = this.random.u32();
-    // One flat 12-character string for the varying tail: concatenating hex pairs would build a
-    // rope of small strings per id, which the log then keeps alive.
-    return (
-      this.head +
-      String.fromCharCode(
-        hexCode[(index >>> 12) & 15] as number,
-        hexCode[(index >>> 8) & 15] as number,
-        hexCode[(index >>> 4) & 15] as number,
-        hexCode[index & 15] as number,
-        hexCode[r >>> 28] as number,
-        hexCode[(r >>> 24) & 15] as number,
-        hexCode[(r >>> 20) & 15] as number,
-        hexCode[(r >>> 16) & 15] as number,
-        hexCode[(r >>> 12) & 15] as number,
-        hexCode[(r >>> 8) & 15] as number,
-        hexCode[(r >>> 4) & 15] as number,
-        hexCode[r & 15] as number,
-      )
+    const h = this.head;
+    return String.fromCharCode(
+      h[0] as number,
+      h[1] as number,
+      h[2] as number,
+      h[3] as number,
+      h[4] as number,
+      h[5] as number,
+      h[6] as number,
+      h[7] as number,
+      h[8] as number,
+      h[9] as number,
+      h[10] as number,
+      h[11] as number,
+      h[12] as number,
+      h[13] as number,
+      h[14] as number,
+      h[15] as number,
+      h[16] as number,
+      h[17] as number,
+      h[18] as number,
+      h[19] as number,
+      h[20] as number,
+      h[21] as number,
+      h[22] as number,
+      h[23] as number,
+      hexCode[(index >>> 12) & 15] as number,
+      hexCode[(index >>> 8) & 15] as number,
+      hexCode[(index >>> 4) & 15] as number,
+      hexCode[index & 15] as number,
+      hexCode[r >>> 28] as number,
+      hexCode[(r >>> 24) & 15] as number,
+      hexCode[(r >>> 20) & 15] as number,
+      hexCode[(r >>> 16) & 15] as number,
+      hexCode[(r >>> 12) & 15] as number,
+      hexCode[(r >>> 8) & 15] as number,
+      hexCode[(r >>> 4) & 15] as number,
+      hexCode[r & 15] as number,
     );
-  }
-
-  /**
-   * The next id of this tick, for a new entity: the same id as {@link TickIds.next}, written
-   * in one piece. An entity's id is a key of the registry and of every table that holds the
-   * entity, read for as long as the entity lives; a concatenation would be two objects to reach
-   * (see `newEntityId`). Event ids stay concatenations, which cost a third as much to make.
-   */
-  nextEntity(): string {
-    const id = this.next();
-    for (let i = 0; i < id.length; i++) entityCodes[i] = id.charCodeAt(i);
-    return String.fromCharCode.apply(null, entityCodes);
   }
 
   /** How many ids this tick has made. */

@@ -157,7 +157,7 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
   }
 
   createId(): string {
-    return this.ids.nextEntity();
+    return this.ids.next();
   }
 
   scheduleFrom(

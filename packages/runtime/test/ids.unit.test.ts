@@ -51,6 +51,25 @@ describe('TickIds', () => {
     );
   });
 
+  it('makes the ids it always made, so that logs written before replay the same', () => {
+    // Made by the generator as it was before ids were written flat; a replay compares them.
+    const ids = new TickIds(1_700_000_000_000, 5, new TickRandom(7, 5));
+    const made = new Map<number, string>();
+    for (let i = 0; i <= 1 << 20; i++) {
+      const id = ids.next();
+      if ([0, 1, 65_535, 65_536, (1 << 20) - 1, 1 << 20].includes(i)) made.set(i, id);
+    }
+
+    expect(Object.fromEntries(made)).toEqual({
+      0: '018bcfe5-6800-7000-8050-0000c7582a30',
+      1: '018bcfe5-6800-7000-8050-0001bec19d91',
+      65535: '018bcfe5-6800-7000-8050-ffff94a97e35',
+      65536: '018bcfe5-6800-7000-8051-0000f119bacc',
+      1048575: '018bcfe5-6800-7000-805f-ffff109bf7d1',
+      1048576: '018bcfe5-6801-7000-8050-0000f16daff4',
+    });
+  });
+
   it('makes different ids from different seeds', () => {
     fc.assert(
       fc.property(

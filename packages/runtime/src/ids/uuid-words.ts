@@ -58,52 +58,10 @@ function hexWord(id: string, first: number, second: number): number {
 const fromCharCode = String.fromCharCode;
 
 /**
- * Makes the UUIDs of words in canonical lowercase form. Ids made one after the other in a log
- * share their first 24 characters (a UUIDv7's time and counter) for thousands of ids: those are
- * made once and kept while they repeat, and each id is that head joined to its own last 12
- * characters, as the loop's ids are made (`TickIds`).
+ * The UUID of these four 32-bit words, in canonical lowercase form: one flat string, made by
+ * one call with its 36 character codes (concatenated pieces would make a rope).
  */
-export class UuidReader {
-  // The words the kept head was made from: the first two, and the third's high half.
-  private a = 0;
-  private b = 0;
-  private c = -1;
-  private head = '';
-
-  /** The UUID of the four words at `words[k … k + 4)`. */
-  read(words: Int32Array, k: number): string {
-    const a = words[k] as number;
-    const b = words[k + 1] as number;
-    const c = words[k + 2] as number;
-    const d = words[k + 3] as number;
-    if (a !== this.a || b !== this.b || c >>> 16 !== this.c) {
-      this.a = a;
-      this.b = b;
-      this.c = c >>> 16;
-      this.head = headOf(a, b, c);
-    }
-    return (
-      this.head +
-      fromCharCode(
-        digit(c, 12),
-        digit(c, 8),
-        digit(c, 4),
-        digit(c, 0),
-        digit(d, 28),
-        digit(d, 24),
-        digit(d, 20),
-        digit(d, 16),
-        digit(d, 12),
-        digit(d, 8),
-        digit(d, 4),
-        digit(d, 0),
-      )
-    );
-  }
-}
-
-/** The first 24 characters of the UUID whose first three words are these. */
-function headOf(a: number, b: number, c: number): string {
+export function uuidOf(a: number, b: number, c: number, d: number): string {
   return fromCharCode(
     digit(a, 28),
     digit(a, 24),
@@ -129,7 +87,63 @@ function headOf(a: number, b: number, c: number): string {
     digit(c, 20),
     digit(c, 16),
     HYPHEN,
+    digit(c, 12),
+    digit(c, 8),
+    digit(c, 4),
+    digit(c, 0),
+    digit(d, 28),
+    digit(d, 24),
+    digit(d, 20),
+    digit(d, 16),
+    digit(d, 12),
+    digit(d, 8),
+    digit(d, 4),
+    digit(d, 0),
   );
+}
+
+/**
+ * Reads UUIDs kept as words. Ids made one after the other in a log share their first 24
+ * characters (a UUIDv7's time and counter) for thousands of ids: those are made once and kept
+ * while they repeat, and each id is that head joined to its own last 12 characters.
+ */
+export class UuidReader {
+  // The words the kept head was made from: the first two, and the third's high half.
+  private a = 0;
+  private b = 0;
+  private c = -1;
+  private head = '';
+
+  /** The UUID of the four words at `words[k … k + 4)`. */
+  read(words: Int32Array, k: number): string {
+    const a = words[k] as number;
+    const b = words[k + 1] as number;
+    const c = words[k + 2] as number;
+    const d = words[k + 3] as number;
+    if (a !== this.a || b !== this.b || c >>> 16 !== this.c) {
+      this.a = a;
+      this.b = b;
+      this.c = c >>> 16;
+      this.head = uuidOf(a, b, c, 0).slice(0, 24);
+    }
+    return (
+      this.head +
+      fromCharCode(
+        digit(c, 12),
+        digit(c, 8),
+        digit(c, 4),
+        digit(c, 0),
+        digit(d, 28),
+        digit(d, 24),
+        digit(d, 20),
+        digit(d, 16),
+        digit(d, 12),
+        digit(d, 8),
+        digit(d, 4),
+        digit(d, 0),
+      )
+    );
+  }
 }
 
 function digit(word: number, shift: number): number {

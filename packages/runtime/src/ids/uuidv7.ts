@@ -1,16 +1,6 @@
 import { ErrorCodes, InvalidEntityIdError } from '../errors/index.ts';
 import type { TickRandom } from '../random/prng.ts';
-
-const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-function hex8(n: number): string {
-  return (
-    (hex[(n >>> 24) & 0xff] as string) +
-    hex[(n >>> 16) & 0xff] +
-    hex[(n >>> 8) & 0xff] +
-    hex[n & 0xff]
-  );
-}
+import { uuidOf } from './uuid-words.ts';
 
 /** True when `id` is a UUIDv7 in canonical lowercase form (version 7, RFC 9562 variant). */
 export function isUuidV7(id: unknown): id is string {
@@ -93,9 +83,6 @@ export function assertEntityIdTime(id: string, now: number, skewMs: number): voi
 const COUNTER_BITS = 20;
 const TICK_MASK = 0x3fffff; // 22 bits
 
-/** Char codes of the hex digits. */
-const hexCode = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-
 /**
  * Makes the UUIDv7s of one tick: timestamp from the tick's logical time, a 42-bit counter
  * (RFC 9562, method 1) made of the tick number's low 22 bits and a 20-bit index within the
@@ -107,9 +94,11 @@ export class TickIds {
   private ms: number;
   private index = 0;
   private readonly tickBits: number;
-  // The char codes of the first 24 characters (timestamp, version, the counter's top 26 bits,
-  // variant), which change only every 65,536 ids: worked out once per such block.
-  private head: number[] = [];
+  // The id's first two words and its third's high half (timestamp, version, the counter's top
+  // 26 bits, variant), which change only every 65,536 ids: worked out once per such block.
+  private a = 0;
+  private b = 0;
+  private cHigh = 0;
   private headBlock = -1;
 
   constructor(
@@ -137,73 +126,20 @@ export class TickIds {
     const index = this.index++;
     if (index >>> 16 !== this.headBlock) {
       this.headBlock = index >>> 16;
-      const head = headOf(this.ms, this.tickBits * (1 << COUNTER_BITS) + index);
-      this.head = Array.from(head, (c) => c.charCodeAt(0));
+      const counter = this.tickBits * (1 << COUNTER_BITS) + index;
+      const high12 = Math.floor(counter / 0x40000000);
+      const low30 = counter % 0x40000000;
+      // ms: 48 bits; then the version (7) and the counter's top 12 bits; then the variant (10),
+      // the counter's next 14 bits, and (the low 16 bits) the index's, below.
+      this.a = Math.floor(this.ms / 65536);
+      this.b = ((this.ms % 65536) << 16) | 0x7000 | high12;
+      this.cHigh = 0x8000 | (low30 >>> 16);
     }
-    const r = this.random.u32();
-    const h = this.head;
-    return String.fromCharCode(
-      h[0] as number,
-      h[1] as number,
-      h[2] as number,
-      h[3] as number,
-      h[4] as number,
-      h[5] as number,
-      h[6] as number,
-      h[7] as number,
-      h[8] as number,
-      h[9] as number,
-      h[10] as number,
-      h[11] as number,
-      h[12] as number,
-      h[13] as number,
-      h[14] as number,
-      h[15] as number,
-      h[16] as number,
-      h[17] as number,
-      h[18] as number,
-      h[19] as number,
-      h[20] as number,
-      h[21] as number,
-      h[22] as number,
-      h[23] as number,
-      hexCode[(index >>> 12) & 15] as number,
-      hexCode[(index >>> 8) & 15] as number,
-      hexCode[(index >>> 4) & 15] as number,
-      hexCode[index & 15] as number,
-      hexCode[r >>> 28] as number,
-      hexCode[(r >>> 24) & 15] as number,
-      hexCode[(r >>> 20) & 15] as number,
-      hexCode[(r >>> 16) & 15] as number,
-      hexCode[(r >>> 12) & 15] as number,
-      hexCode[(r >>> 8) & 15] as number,
-      hexCode[(r >>> 4) & 15] as number,
-      hexCode[r & 15] as number,
-    );
+    return uuidOf(this.a, this.b, (this.cHigh << 16) | (index & 0xffff), this.random.u32());
   }
 
   /** How many ids this tick has made. */
   get count(): number {
     return this.index;
   }
-}
-
-function hex3(n: number): string {
-  return (hex[n >> 8] as string).slice(1) + (hex[n & 0xff] as string);
-}
-
-/** The first 24 characters of the id with timestamp `ms` and 42-bit counter `counter`. */
-function headOf(ms: number, counter: number): string {
-  const high12 = Math.floor(counter / 0x40000000);
-  const low30 = counter % 0x40000000;
-  const mid12 = (low30 >>> 16) & 0xfff;
-  return (
-    prefixOf(ms) + hex3(high12) + '-' + (0x8 | (low30 >>> 28)).toString(16) + hex3(mid12) + '-'
-  );
-}
-
-function prefixOf(ms: number): string {
-  const high = Math.floor(ms / 65536);
-  const low = ms % 65536;
-  return `${hex8(high)}-${hex[low >> 8] as string}${hex[low & 0xff] as string}-7`;
 }

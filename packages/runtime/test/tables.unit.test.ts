@@ -761,6 +761,53 @@ describe('EventSystem with large tables', () => {
     expect(write).toThrow(TypeError);
     await system.close();
   });
+
+  it('commits an entry an applier moves from a small table into a large one, patches on or off', async () => {
+    interface Queue {
+      pending: Table<{ n: number; at: { x: number } }>;
+      active: Table<{ n: number; at: { x: number } }>;
+    }
+    const Filled = defineEvent<{ n: number }>('tables.QueueFilled', { entity: 'new' });
+    const Proposed = defineEvent<{ n: number }>('tables.QueueProposed', { entity: 'new' });
+    const Accepted = defineEvent<Record<string, never>>('tables.QueueAccepted', {
+      entity: 'existing',
+    });
+    for (const patches of [false, true]) {
+      const system = new EventSystem<Queue>({
+        seed: 8,
+        patches,
+        initialState: { pending: {}, active: {} },
+      });
+      system.apply(Filled, (draft, e) => {
+        draft.active[e.entity] = { n: e.data.n, at: { x: 0 } };
+      });
+      system.apply(Proposed, (draft, e) => {
+        draft.pending[e.entity] = { n: e.data.n, at: { x: 0 } };
+      });
+      system.apply(Accepted, (draft, e) => {
+        const row = draft.pending[e.entity];
+        if (row === undefined) return;
+        draft.active[e.entity] = row;
+        delete draft.pending[e.entity];
+        row.at.x = 1;
+      });
+      const at = Date.now();
+      await system.tick(
+        Array.from({ length: 100 }, (_, n) => input(Filled, newEntityId(), { n }, 'test')),
+        { at },
+      );
+      const id = newEntityId();
+      await system.tick([input(Proposed, id, { n: 7 }, 'test')], { at: at + 1 });
+
+      await system.tick([input(Accepted, id, {}, 'test')], { at: at + 2 });
+
+      expect(system.state.active[id]).toEqual({ n: 7, at: { x: 1 } });
+      expect(Object.isFrozen(system.state.active[id]?.at)).toBe(true);
+      expect(system.state.pending).toEqual({});
+      expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+      await system.close();
+    }
+  });
 });
 
 describe('the draft of a large table', () => {

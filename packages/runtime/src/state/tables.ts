@@ -1,4 +1,4 @@
-import { createDraft, current, finishDraft } from 'immer';
+import { createDraft, current, finishDraft, isDraft } from 'immer';
 import { copyData, PROTO_KEY } from '../events/payload.ts';
 import { entryHashInto, tableLanes, unstorableEntry } from './value-hash.ts';
 import type { LanePair, Lanes } from './value-hash.ts';
@@ -646,12 +646,15 @@ const REMOVED: unique symbol = Symbol('removed');
 /**
  * Freezes a value and everything in it that is not frozen yet (byte arrays cannot be), and
  * returns it; a table draft found in it (a table put inside another value) is replaced by the
- * table it commits. (Also what a memory read model freezes its committed rows with.)
+ * table it commits, and an immer draft (a value of a small table or another top-level value,
+ * moved into a large table) by a frozen copy of what it holds. (Also what a memory read model
+ * freezes its committed rows with.)
  */
 export function freezeDeep(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
   const work = workOfProxy(value);
   if (work !== undefined) return work.committedValue();
+  if (isDraft(value)) return freezeDeep(current(value));
   if (ArrayBuffer.isView(value)) return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -1187,6 +1190,10 @@ export class StateDraft {
    * copies, and plain tables that grew past {@link PLAIN_TABLE_SIZE} become tries.
    */
   finish(): object {
+    // Large tables first, while immer's drafts are alive: an entry moved into a large table
+    // from a small one (or from any other top-level value) is immer's draft until it commits,
+    // and `finishDraft` revokes it.
+    for (const work of this.handler.tables.values()) if (work.touched) work.commit();
     const top = this.handler.drafted;
     const stored = top === null ? this.base : finishDraft<StoredState>(top);
     let changed: StoredState | null = null;

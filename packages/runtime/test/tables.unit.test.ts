@@ -638,6 +638,31 @@ describe('EventSystem with large tables', () => {
     await system.close();
   });
 
+  it('lists the keys of a large table in sorted order, also once asked whether it is frozen', async () => {
+    const Numbered = defineEvent<{ n: number }>('tables.Numbered', { entity: 'new' });
+    const system = new EventSystem<{ byNumber: Table<string> }>({
+      seed: 9,
+      initialState: { byNumber: {} },
+    });
+    system.apply(Numbered, (draft, e) => {
+      draft.byNumber[String(e.data.n)] = e.entity;
+    });
+    await system.tick(
+      Array.from({ length: 100 }, (_, n) => input(Numbered, newEntityId(), { n }, 'test')),
+      { at: Date.now() },
+    );
+    const table = system.state.byNumber;
+    const sorted = Array.from({ length: 100 }, (_, n) => String(n)).sort();
+    const json = JSON.stringify(table);
+
+    const frozen = Object.isFrozen(table);
+
+    expect(frozen).toBe(true);
+    expect(Object.keys(table)).toEqual(sorted);
+    expect(JSON.stringify(table)).toBe(json);
+    await system.close();
+  });
+
   it('keeps keys taken from payloads as entries of a large table, never its prototype', async () => {
     interface Index {
       byWord: Table<Table<true>>;

@@ -358,8 +358,10 @@ class TableView implements ProxyHandler<object> {
     return key === PROTO_KEY ? Object.hasOwn(target, key) : Reflect.has(target, key);
   }
 
-  ownKeys(target: object): (string | symbol)[] {
-    if (this.materialised) return Reflect.ownKeys(target);
+  // Sorted, materialised or not: the target, an ordinary object, would list keys that look like
+  // array indices ('2' before '10') first. A proxy of a frozen target may list its keys in any
+  // order, and the target holds no other keys.
+  ownKeys(): string[] {
     this.keys ??= sortedKeys(this.table);
     return this.keys;
   }
@@ -399,7 +401,7 @@ class TableView implements ProxyHandler<object> {
   preventExtensions(target: object): boolean {
     if (!this.materialised) {
       Object.setPrototypeOf(target, Object.prototype);
-      for (const key of this.ownKeys(target) as string[]) {
+      for (const key of this.ownKeys()) {
         Object.defineProperty(target, key, {
           value: lookup(this.table.root, key),
           writable: false,

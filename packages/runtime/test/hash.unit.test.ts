@@ -1,6 +1,15 @@
 import { Encoder } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  defineEvent,
+  EventSystem,
+  hashState,
+  input,
+  MAX_PAYLOAD_LIMITS,
+  newEntityId,
+  type Table,
+} from '../src/index.ts';
 import { hashValue } from '../src/state/index.ts';
 
 // The hash before the streaming hasher: FNV-style lanes over the canonical msgpack bytes.
@@ -88,5 +97,28 @@ describe('hashValue', () => {
     for (let i = 0; i < 70_000; i++) big[`k${i}`] = i;
     for (const v of [Array.from({ length: 70_000 }, (_, i) => i), big, 'x'.repeat(70_000)])
       expect(hashValue(v)).toEqual(encodedHash(v));
+  });
+});
+
+describe('the state hash', () => {
+  it('hashes a state holding a payload as deeply nested as the raised limits let it be', async () => {
+    const Put = defineEvent<{ v: unknown }>('hash.DeepPut', { entity: 'new' });
+    const system = new EventSystem<{ rows: Table<unknown> }>({
+      seed: 1,
+      limits: { maxDepth: MAX_PAYLOAD_LIMITS.maxDepth },
+      initialState: { rows: {} },
+    });
+    system.apply(Put, (draft, e) => {
+      draft.rows[e.entity] = e.data.v;
+    });
+    // The payload `{ v: deep }` is one level more than `deep`: exactly the limit.
+    let deep: unknown = 0;
+    for (let i = 1; i < MAX_PAYLOAD_LIMITS.maxDepth; i++) deep = [deep];
+    const id = newEntityId();
+
+    await system.tick([input(Put, id, { v: deep }, 'test')], { at: Date.now() });
+
+    expect(system.state.rows[id]).toEqual(deep);
+    expect(system.lastCommit?.hash).toBe(hashState(system.state));
   });
 });

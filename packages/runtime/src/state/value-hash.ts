@@ -1,6 +1,7 @@
 import { Encoder } from '@msgpack/msgpack';
 import { CausewayError, ErrorCodes, InvalidPayloadError } from '../errors/index.ts';
 import { assertPlainData } from '../events/payload.ts';
+import { CODEC_MAX_DEPTH } from '../store/codec.ts';
 
 // The hashes a state hash is made of: a value's (through its canonical encoding), a table
 // entry's (its value's mixed with its key) and a table's (the sum of its entries'). The state
@@ -9,7 +10,13 @@ import { assertPlainData } from '../events/payload.ts';
 
 // Canonical form: msgpack with sorted map keys, so two equal values hash the same whatever
 // their insertion order (a state rebuilt from a snapshot has the same hash as the live one).
-const canonical = new Encoder({ sortKeys: true, ignoreUndefined: false });
+// As deep as the codec goes: the encoder's default (100 levels) refused a payload of a system
+// whose raised limits (up to 256 levels) had accepted it, once an applier put it in the state.
+const canonical = new Encoder({
+  sortKeys: true,
+  ignoreUndefined: false,
+  maxDepth: CODEC_MAX_DEPTH,
+});
 
 /** A 64-bit hash as two unsigned 32-bit lanes. */
 export type Lanes = [number, number];

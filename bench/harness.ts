@@ -46,6 +46,12 @@ export interface Suite {
    * case with `--only` runs and records them too, so a ratio never mixes two runs.
    */
   readonly peers?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Groups of cases (with their peers) that each run in a process of their own, so that a case
+   * is not measured after what the cases before it left in the process (its heap, V8's
+   * allocation decisions). The cases in no group run together in one more process.
+   */
+  readonly isolated?: readonly (readonly string[])[];
   run(recorder: Recorder): Promise<void>;
 }
 

@@ -490,6 +490,16 @@ export const scaleSuite: Suite = {
     'fsync-direct': ['durable-tick-1', 'fsync', 'fsync-reserved'],
     'fsync-reserved': ['durable-tick-1', 'fsync', 'fsync-direct'],
   },
+  isolated: [
+    ['tick-1-input-1k', 'tick-1-input-100k'],
+    ['appliers-1k'],
+    ['appliers-100k'],
+    ['appliers-1k-patches'],
+    ['durable-tick-1', 'fsync', 'fsync-direct', 'fsync-reserved'],
+    ['rebuild-memory-1m'],
+    ['read-file-1m', 'rebuild-file-1m', 'open-snapshot-1m'],
+    ['memory-store-1k', 'memory-store-1m'],
+  ],
   description: `1-input ticks at 1k and 100k entities; appliers at 1k and 100k; rebuild and snapshot open of ${LOG_EVENTS} events over ${LOG_ENTITIES} entities; reading the file log through the store; durable ticks; the memory store at 1k and 1M logged events`,
   async run(recorder) {
     await tickCases(recorder, 1000);

@@ -378,6 +378,16 @@ describe('diffValues', () => {
     ]);
   });
 
+  it('gives a key absent on one side as undefined there, not what objects inherit', () => {
+    const a = { words: { constructor: 1 } };
+    const b = { words: { hasOwnProperty: 3 } };
+
+    expect(diffValues(a, b)).toEqual([
+      { path: 'words.constructor', a: 1, b: undefined },
+      { path: 'words.hasOwnProperty', a: undefined, b: 3 },
+    ]);
+  });
+
   it('finds nothing between equal values, and stops at the limit', () => {
     expect(diffValues({ a: [1, { b: null }] }, { a: [1, { b: null }] })).toEqual([]);
     expect(diffValues([1, 2, 3], [4, 5, 6], 2)).toHaveLength(2);

@@ -34,7 +34,9 @@ function walk(a: unknown, b: unknown, path: string, out: PathDifference[], limit
       const inA = Object.hasOwn(a, key);
       const inB = Object.hasOwn(b, key);
       if (inA && inB) walk(a[key], b[key], join(key), out, limit);
-      else if (out.length < limit) out.push({ path: join(key), a: a[key], b: b[key] });
+      // Read only own keys: an absent `constructor` would otherwise show as `Object`.
+      else if (out.length < limit)
+        out.push({ path: join(key), a: inA ? a[key] : undefined, b: inB ? b[key] : undefined });
     }
     return;
   }

@@ -522,6 +522,37 @@ describe('EventSystem with patches on', () => {
       },
     );
   }, 120_000);
+
+  it('commits an event that writes through the draft under a key named constructor, as with patches off', async () => {
+    const Counted = defineEvent<{ words: string[] }>('patches.Counted', { entity: 'new' });
+    const system = new EventSystem<{ counts: Record<string, Record<string, { n: number }>> }>({
+      seed: 6,
+      patches: true,
+      initialState: { counts: {} },
+    });
+    // Keys from a payload, read with Object.hasOwn as an application keyed by them should.
+    system.apply(Counted, (draft, e) => {
+      draft.counts[e.entity] = {};
+      for (const word of e.data.words) {
+        const counts = draft.counts[e.entity] as Record<string, { n: number }>;
+        if (!Object.hasOwn(counts, word)) counts[word] = { n: 0 };
+        (counts[word] as { n: number }).n += 1;
+      }
+    });
+    const id = newEntityId();
+
+    const tick = await system.tick(
+      [input(Counted, id, { words: ['constructor', 'constructor'] }, 'p')],
+      {
+        at: Date.now(),
+      },
+    );
+
+    expect(system.state.counts[id]).toEqual({ constructor: { n: 2 } });
+    expect(Object.hasOwn(system.state.counts[id] ?? {}, 'constructor')).toBe(true);
+    expect(tick.patches).toHaveLength(1);
+    expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+  });
 });
 
 /** Forward patches lead from the tick's first state to its committed state, inverses back. */

@@ -1,4 +1,4 @@
-import { applyPatches, current, enablePatches, isDraft, type Patch } from 'immer';
+import { current, isDraft, type Patch } from 'immer';
 
 /** A patch path: keys from the state's root, array indices as numbers (immer's shape). */
 type Path = (string | number)[];
@@ -56,8 +56,14 @@ function startsWith(path: readonly (string | number)[], prefix: readonly (string
 }
 
 /**
- * Applies patches to a plain value. A patch with an empty path puts a whole value there, so
- * what came before it (patches about whatever was there before) is not applied.
+ * Applies patches to a plain value, as immer's `applyPatches` does, without changing it: each
+ * object on a patch's path is copied once, and patch values are put in as copies (as immer
+ * does: the result shares nothing writable with the patches). A patch with an empty path puts a
+ * whole value there, so what came before it (patches about whatever was there before) is not
+ * applied. Keys are own keys whatever their name: immer's `applyPatches` refuses a path through
+ * `constructor` or `__proto__`, which halted a tick with patches on (a word count keyed by
+ * words from a payload) that commits with patches off.
+ * @throws Error when a patch's path does not lead to an object
  */
 function applyPatchesTo(value: unknown, patches: readonly Patch[]): unknown {
   let out = value;
@@ -70,8 +76,59 @@ function applyPatchesTo(value: unknown, patches: readonly Patch[]): unknown {
       break;
     }
   }
-  const rest = patches.slice(start);
-  return rest.length > 0 && isObject(out) ? applyPatches(out, rest) : out;
+  if (start === patches.length || !isObject(out)) return out;
+  const copies = new Set<object>();
+  const own = <T extends object>(obj: T): T => {
+    if (copies.has(obj)) return obj;
+    let copy: object;
+    if (Array.isArray(obj)) copy = obj.slice();
+    else if (ArrayBuffer.isView(obj)) copy = (obj as unknown as Uint8Array).slice();
+    else {
+      const record: Record<string, unknown> = {};
+      for (const key of Object.keys(obj))
+        setOwn(record, key, (obj as Record<string, unknown>)[key]);
+      copy = record;
+    }
+    copies.add(copy);
+    return copy as T;
+  };
+  out = own(out);
+  for (let i = start; i < patches.length; i++) {
+    const { op, path } = patches[i] as Patch;
+    const patchValue = snapshot((patches[i] as Patch).value);
+    let node = out as Record<string | number, unknown>;
+    for (let j = 0; j < path.length - 1; j++) {
+      const key = path[j] as string | number;
+      const child = Object.hasOwn(node, key) ? node[key] : undefined;
+      if (!isObject(child)) throw new Error(`The patch path ${path.join('/')} does not resolve.`);
+      const copy = own(child);
+      if (copy !== child) setOwn(node, key, copy);
+      node = copy as Record<string | number, unknown>;
+    }
+    const key = path[path.length - 1] as string | number;
+    if (Array.isArray(node)) {
+      if (op === 'add') {
+        if (key === '-') node.push(patchValue);
+        else node.splice(Number(key), 0, patchValue);
+      } else if (op === 'remove') node.splice(Number(key), 1);
+      else (node as unknown as Record<string | number, unknown>)[key] = patchValue;
+    } else if (op === 'remove') delete node[key];
+    else setOwn(node, key, patchValue);
+  }
+  for (const copy of copies) if (!ArrayBuffer.isView(copy)) Object.freeze(copy);
+  return out;
+}
+
+/** Writes an own property, `__proto__` included (an assignment would set the prototype). */
+function setOwn(obj: Record<string | number, unknown>, key: string | number, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  else obj[key] = value;
 }
 
 /** Structural equality of plain data (what snapshots hold). */
@@ -205,10 +262,6 @@ export class PatchRecorder {
   private inverse: Patch[] = [];
 
   constructor(private readonly draft: object) {
-    // The recorder replays its own patches (`applyPatches`) to check writes made through kept
-    // references: immer's patch plugin must be on whoever made the recorder (a system with
-    // patches off, the inspector's indexer, a test).
-    enablePatches();
     this.rootNode = new Node(this, draft, [], 0);
     this.root = this.rootNode.proxy;
     this.byTarget.set(draft, this.rootNode);

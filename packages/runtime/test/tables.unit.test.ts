@@ -310,6 +310,30 @@ describe('state engine', () => {
     );
   }, 60_000);
 
+  it('records the writes after an event put an entry in two places without reading every entry', () => {
+    // Entries that count their reads: the draft copies an entry (reads each field) when it is
+    // first read, and a search of the draft that listed the table read them all.
+    let reads = 0;
+    const rows: Record<string, object> = {};
+    for (const key of KEYS)
+      rows[key] = Object.defineProperty({}, 'n', {
+        get: () => ++reads,
+        enumerable: true,
+      });
+    const draft = new StateDraft(committedState({ rows }));
+    const recorder = new PatchRecorder(draft.root);
+    const table = (recorder.root as { rows: Record<string, unknown> }).rows;
+    reads = 0;
+
+    // From here on each write searches the draft for every place of the entry it writes under.
+    table['e000'] = table['e001'];
+    for (let i = 0; i < 10; i++) table[`new${i}`] = { n: i };
+
+    // The two entries the event read: e001, and e000 for its inverse patch.
+    expect(reads).toBe(2);
+    expect(recorder.take()?.patches).toHaveLength(11);
+  });
+
   it('keeps a table of 20,000 entries (a trie three levels deep) equal to a plain model', () => {
     // Puts, changes and deletes spread over a table large enough that its leaves split below the
     // root's children, and deletes that shrink them; each tick is checked against a plain model.

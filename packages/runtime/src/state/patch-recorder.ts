@@ -1,4 +1,5 @@
 import { current, isDraft, type Patch } from 'immer';
+import { draftedTableKeys } from './tables.ts';
 
 /** A patch path: keys from the state's root, array indices as numbers (immer's shape). */
 type Path = (string | number)[];
@@ -628,7 +629,9 @@ export class PatchRecorder {
 
   /**
    * Depth-first search of the draft for `target`. Frozen values are committed state and hold
-   * neither drafts nor new objects, so only drafts and new objects are entered.
+   * neither drafts nor new objects, so only drafts and new objects are entered; of a large
+   * table's draft, only the entries it read or wrote (the others are committed values, and
+   * listing them all made every write after an aliasing one cost the size of the table).
    */
   private search(
     obj: object,
@@ -638,7 +641,7 @@ export class PatchRecorder {
     firstOnly: boolean,
   ): boolean {
     const array = Array.isArray(obj);
-    for (const key of Object.keys(obj)) {
+    for (const key of draftedTableKeys(obj) ?? Object.keys(obj)) {
       const value = rawGet(obj, key);
       if (!isObject(value)) continue;
       const here = [...path, array ? Number(key) : key];

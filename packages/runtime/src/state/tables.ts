@@ -636,6 +636,17 @@ function workOfProxy(value: object): TableWork | undefined {
   return work instanceof TableWork && work.proxy === value ? work : undefined;
 }
 
+/**
+ * The keys of the entries a large table's draft holds apart from its committed table (read or
+ * written in the draft, and not deleted), sorted; undefined for anything but a table draft. Its
+ * other entries are committed values, frozen, which hold nothing of the draft: a search of the
+ * draft for one of its objects (the patch recorder's, once an event put an object in two
+ * places) reads only these, where listing the table read every entry, and copied each.
+ */
+export function draftedTableKeys(value: object): string[] | undefined {
+  return workOfProxy(value)?.draftedKeys();
+}
+
 /** Marks a table draft whose commit is under way. */
 const BUILDING: unique symbol = Symbol('building');
 
@@ -825,6 +836,14 @@ class TableWork implements ProxyHandler<object> {
 
   setPrototypeOf(): boolean {
     return false;
+  }
+
+  /** The keys of the entries read or written in the draft and not deleted, sorted. */
+  draftedKeys(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.keys.length; i++)
+      if (this.values[i] !== REMOVED) out.push(this.keys[i] as string);
+    return out.sort();
   }
 
   /** The draft's entries as a plain object, for display: nothing is copied into the draft. */

@@ -340,6 +340,59 @@ export function describeStoreConformance(harness: StoreHarness): void {
         },
       );
 
+      it('checks and stores what it read once, whatever a second read of the objects answers', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        const [input] = log.nextInputs(1);
+        const built = log.nextTick([{ type: 'Created' }, { type: 'Renamed' }]);
+        // Objects whose getters answer every read after the first with something the checks
+        // refuse, or with another place in the log: a store that checks one read and writes
+        // another would store a type that is a number, or seqs out of place.
+        const shifty = <T extends object>(value: T, key: keyof T, later: unknown): T => {
+          let reads = 0;
+          return Object.defineProperty({ ...value }, key, {
+            enumerable: true,
+            get: () => (++reads > 1 ? later : value[key]),
+          });
+        };
+        const [first, second] = built.events as [StoredEnvelope, StoredEnvelope];
+        await store.journal([shifty(input as InputRecord, 'type', 7)]);
+        log.lastInput += 1;
+        await store.commit(shifty(built.commit, 'lastSeq', 99), [
+          shifty(first, 'seq', 5),
+          shifty(second, 'type', 42),
+        ]);
+        log.accept(built);
+
+        expect(await store.readInputs()).toEqual([input]);
+        expect(await readAll(store)).toEqual(built.events);
+        expect(await store.readCommits()).toEqual([built.commit]);
+        expect(await store.lastCommit()).toEqual(built.commit);
+        await store.close();
+        const again = await openWriter();
+        expect(await readAll(again)).toEqual(built.events);
+        expect(await again.lastCommit()).toEqual(built.commit);
+      });
+
+      it('keeps a snapshot as it was saved, whatever its caller does to its bytes afterwards', async () => {
+        const store = await openWriter();
+        const log = new LogBuilder();
+        const [built] = await log.commitTicks(store, 1);
+        const bytes = Uint8Array.of(1, 2, 3);
+        const commit = (built as { commit: TickCommit }).commit;
+        await store.saveSnapshot({
+          tick: commit.tick,
+          lastSeq: commit.lastSeq,
+          lastInput: commit.lastInput,
+          bytes,
+        });
+        bytes[0] = 9;
+        const first = await store.latestSnapshot();
+        first?.bytes.fill(7);
+
+        expect([...((await store.latestSnapshot())?.bytes ?? [])]).toEqual([1, 2, 3]);
+      });
+
       it('keeps a refused commit out of the log after reopening', async () => {
         const store = await openWriter();
         const log = new LogBuilder();

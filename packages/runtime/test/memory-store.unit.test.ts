@@ -172,10 +172,9 @@ describe('MemoryStore rows', () => {
 });
 
 describe('MemoryStore appends', () => {
-  it('stores nothing of a commit whose event throws when its fields are read a second time', async () => {
+  it('stores nothing of a commit whose later event throws when a field is read', async () => {
     const store = new MemoryStore();
     await store.open(header);
-    let reads = 0;
     const fine: StoredEnvelope = {
       id: 'id-1',
       seq: 1,
@@ -195,13 +194,12 @@ describe('MemoryStore appends', () => {
       seq: 2,
       correlation: 'id-2',
       get actor(): string {
-        if (++reads > 1) throw new Error('read twice');
-        return 'a';
+        throw new Error('no actor');
       },
     } as StoredEnvelope;
     const tick = { tick: 1, at: 0, firstSeq: 1, lastSeq: 2, lastInput: 0, hash: '0' };
 
-    await expect(store.commit(tick, [fine, tricky])).rejects.toThrow('read twice');
+    await expect(store.commit(tick, [fine, tricky])).rejects.toThrow('no actor');
 
     expect((await store.readEvents()).items).toEqual([]);
     expect(await store.lastCommit()).toBeNull();

@@ -8,6 +8,10 @@ import {
   checkCommit,
   checkHeader,
   checkJournal,
+  ownCommit,
+  ownEvents,
+  ownInputs,
+  ownSnapshot,
   checkLimit,
   checkNewHeader,
   checkSnapshot,
@@ -482,8 +486,10 @@ export class FileStore implements EventStore {
    * and sync, ahead of its events, and when no commit comes in this turn of the event loop they
    * are written on their own (a failed write then rejects the next append).
    */
-  async journal(inputs: readonly InputRecord[], options?: JournalOptions): Promise<void> {
+  async journal(given: readonly InputRecord[], options?: JournalOptions): Promise<void> {
     this.ensureWritable();
+    // Checked and written from one read of each field (see ownInputs).
+    const inputs = ownInputs(given);
     checkJournal(this.description, this.acceptedInput, inputs);
     const batch = this.pending;
     batch.writer.frameInputs(inputs);
@@ -497,8 +503,10 @@ export class FileStore implements EventStore {
   }
 
   /** Appends a tick's events and its commit record in one write; see {@link Durability}. */
-  async commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void> {
+  async commit(given: TickCommit, tickEvents: readonly StoredEnvelope[]): Promise<void> {
     this.ensureWritable();
+    const commit = ownCommit(given);
+    const events = ownEvents(tickEvents);
     checkCommit(this.description, this.acceptedCommit, this.acceptedInput, commit, events);
     const batch = this.pending;
     batch.writer.frameTick(events, commit);
@@ -508,8 +516,9 @@ export class FileStore implements EventStore {
   }
 
   /** Stores a snapshot, replacing one of the same tick. */
-  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+  async saveSnapshot(given: Snapshot): Promise<void> {
     this.ensureWritable();
+    const snapshot = ownSnapshot(given);
     checkSnapshot(
       this.description,
       snapshot,

@@ -6,6 +6,10 @@ import {
   checkLimit,
   checkNewHeader,
   checkSnapshot,
+  ownCommit,
+  ownEvents,
+  ownInputs,
+  ownSnapshot,
   decodeValue,
   DEFAULT_PAGE,
   encodeValue,
@@ -356,8 +360,11 @@ export class SqlStore implements EventStore {
     });
   }
 
-  async journal(inputs: readonly InputRecord[]): Promise<void> {
+  async journal(given: readonly InputRecord[]): Promise<void> {
     this.ensureWritable();
+    // Checked and written from one read of each field, made now: the caller may change its
+    // objects while this waits its turn (see ownInputs).
+    const inputs = ownInputs(given);
     return await this.serialised(async () => {
       const session = await this.writerSession();
       checkJournal(this.description, this.lastIno, inputs);
@@ -385,8 +392,10 @@ export class SqlStore implements EventStore {
     });
   }
 
-  async commit(commit: TickCommit, events: readonly StoredEnvelope[]): Promise<void> {
+  async commit(given: TickCommit, tickEvents: readonly StoredEnvelope[]): Promise<void> {
     this.ensureWritable();
+    const commit = ownCommit(given);
+    const events = ownEvents(tickEvents);
     return await this.serialised(async () => {
       const session = await this.writerSession();
       checkCommit(this.description, this.last, this.lastIno, commit, events);
@@ -438,8 +447,9 @@ export class SqlStore implements EventStore {
     });
   }
 
-  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+  async saveSnapshot(given: Snapshot): Promise<void> {
     this.ensureWritable();
+    const snapshot = ownSnapshot(given);
     return await this.serialised(async () => {
       const session = await this.writerSession();
       checkSnapshot(

@@ -14,6 +14,8 @@ import type {
   Unwatch,
 } from './port.ts';
 import {
+  badEventValues,
+  badInputValues,
   checkCommit,
   checkHeader,
   checkJournal,
@@ -21,8 +23,12 @@ import {
   checkNewHeader,
   checkSnapshot,
   DEFAULT_PAGE,
+  eventRefused,
+  inputRefused,
   normalisePosition,
   normaliseQuery,
+  ownCommit,
+  ownSnapshot,
   storeClosed,
   storeNotOpen,
   storeReadOnly,
@@ -88,8 +94,23 @@ class MemoryLog {
   // row writes (the loop's throughput depends on it).
   readonly secondary = new SecondaryIndex();
 
-  /** Appends an event (checked by the caller) as the row of seq `eventCount + 1`. */
-  appendEvent(e: StoredEnvelope): void {
+  /**
+   * Appends an event (checked by the caller) as the row of seq `eventCount + 1`, reading each of
+   * its fields once and checking what it read: a getter may answer otherwise than it did for the
+   * caller's check. Returns what is wrong with a field (nothing written), or null.
+   */
+  appendEvent(e: StoredEnvelope): string | null {
+    const id = e.id;
+    const type = e.type;
+    const version = e.version;
+    const entity = e.entity;
+    const data: unknown = e.data;
+    const at = e.at;
+    const causation = e.causation;
+    const correlation = e.correlation;
+    const actor = e.actor;
+    const bad = badEventValues(id, type, version, entity, at, causation, correlation, actor);
+    if (bad !== null) return bad;
     const n = this.eventCount;
     const chunk = n >>> ROW_SHIFT;
     let rows = this.eventRows[chunk];
@@ -99,20 +120,19 @@ class MemoryLog {
       this.eventTimes.push(new Float64Array(ROWS));
       this.eventIds.push(new Int32Array(ROWS * 4));
     }
-    const at = (n & ROW_MASK) * EVENT_FIELDS;
-    const id = e.id;
-    rows[at] = uuidToWords(id, this.eventIds[chunk] as Int32Array, (n & ROW_MASK) * 4)
+    const slot = (n & ROW_MASK) * EVENT_FIELDS;
+    rows[slot] = uuidToWords(id, this.eventIds[chunk] as Int32Array, (n & ROW_MASK) * 4)
       ? PACKED_ID
       : id;
-    rows[at + 1] = this.kindOf(e.type, e.version);
-    rows[at + 2] = e.entity;
-    rows[at + 3] = e.data;
-    rows[at + 4] = e.causation;
-    const correlation = e.correlation;
-    rows[at + 5] = correlation === id ? SAME_AS_ID : correlation;
-    rows[at + 6] = e.actor;
-    (this.eventTimes[chunk] as Float64Array)[n & ROW_MASK] = e.at;
+    rows[slot + 1] = this.kindOf(type, version);
+    rows[slot + 2] = entity;
+    rows[slot + 3] = data;
+    rows[slot + 4] = causation;
+    rows[slot + 5] = correlation === id ? SAME_AS_ID : correlation;
+    rows[slot + 6] = actor;
+    (this.eventTimes[chunk] as Float64Array)[n & ROW_MASK] = at;
     this.eventCount = n + 1;
+    return null;
   }
 
   /**
@@ -190,8 +210,18 @@ class MemoryLog {
     return kind;
   }
 
-  /** Appends an input (checked by the caller) as the row of input `inputCount + 1`. */
-  appendInput(input: InputRecord): void {
+  /**
+   * Appends an input (checked by the caller) as the row of input `inputCount + 1`, its fields
+   * read once and checked as an event's are. Returns what is wrong (nothing written), or null.
+   */
+  appendInput(input: InputRecord): string | null {
+    const type = input.type;
+    const version = input.version;
+    const entity = input.entity;
+    const data = input.data;
+    const actor = input.actor;
+    const bad = badInputValues(type, version, entity, actor);
+    if (bad !== null) return bad;
     const n = this.inputCount;
     const chunk = n >>> ROW_SHIFT;
     let rows = this.inputRows[chunk];
@@ -199,12 +229,13 @@ class MemoryLog {
       rows = new Array<unknown>(ROWS * INPUT_FIELDS);
       this.inputRows.push(rows);
     }
-    const at = (n & ROW_MASK) * INPUT_FIELDS;
-    rows[at] = this.kindOf(input.type, input.version);
-    rows[at + 1] = input.entity;
-    rows[at + 2] = input.data;
-    rows[at + 3] = input.actor;
+    const slot = (n & ROW_MASK) * INPUT_FIELDS;
+    rows[slot] = this.kindOf(type, version);
+    rows[slot + 1] = entity;
+    rows[slot + 2] = data;
+    rows[slot + 3] = actor;
     this.inputCount = n + 1;
+    return null;
   }
 
   /** The input numbered `ino` (1 … inputCount), a fresh record (its payload as above). */
@@ -310,12 +341,17 @@ export class MemoryStore implements EventStore {
     return settle(() => {
       this.ensureWritable();
       const log = this.log;
-      checkJournal(this.description, log.inputCount, inputs);
+      // The fields are checked as they are read for the rows (once), not here.
+      checkJournal(this.description, log.inputCount, inputs, false);
       const first = log.inputCount;
       try {
-        for (let i = 0; i < inputs.length; i++) log.appendInput(inputs[i] as InputRecord);
+        for (let i = 0; i < inputs.length; i++) {
+          const input = inputs[i] as InputRecord;
+          const bad = log.appendInput(input);
+          if (bad !== null) throw inputRefused(this.description, input.ino, bad);
+        }
       } catch (error) {
-        // A field that reads differently the second time (a getter) fails the whole batch.
+        // A field refused as it was read fails the whole batch.
         log.inputCount = first;
         throw error;
       }
@@ -327,19 +363,26 @@ export class MemoryStore implements EventStore {
     return settle(() => {
       this.ensureWritable();
       const log = this.log;
-      checkCommit(this.description, log.commits.at(-1) ?? null, log.inputCount, commit, events);
+      // The commit is kept and handed out as it is: a frozen copy, each field read once.
+      const own = ownCommit(commit);
+      // As for inputs: the events' fields are checked as they are read for the rows.
+      checkCommit(this.description, log.commits.at(-1) ?? null, log.inputCount, own, events, false);
       const first = log.eventCount;
       try {
-        for (let i = 0; i < events.length; i++) log.appendEvent(events[i] as StoredEnvelope);
+        for (let i = 0; i < events.length; i++) {
+          const e = events[i] as StoredEnvelope;
+          const bad = log.appendEvent(e);
+          if (bad !== null) throw eventRefused(this.description, own.tick, i, e.seq, bad);
+        }
       } catch (error) {
-        // As for inputs: the checks read each field once, the rows a second time.
+        // As for inputs: a refused field fails the whole tick.
         log.eventCount = first;
         throw error;
       }
-      log.commits.push(commit);
+      log.commits.push(own);
       for (const watcher of log.watchers) {
         try {
-          watcher(commit);
+          watcher(own);
         } catch {
           // A watcher's failure is its own (as in the file store): the commit is stored, and
           // rejecting it would have its writer take a committed tick for a failed one.
@@ -353,12 +396,14 @@ export class MemoryStore implements EventStore {
     return settle(() => {
       this.ensureWritable();
       const commits = this.log.commits;
-      checkSnapshot(this.description, snapshot, commits[snapshot.tick - 1], commits.length);
+      // A copy, its bytes too: a caller that reuses its buffer changes nothing kept.
+      const own = ownSnapshot(snapshot);
+      checkSnapshot(this.description, own, commits[own.tick - 1], commits.length);
       const list = this.log.snapshots;
-      const at = list.findIndex((s) => s.tick >= snapshot.tick);
-      if (at === -1) list.push(snapshot);
-      else if ((list[at] as Snapshot).tick === snapshot.tick) list[at] = snapshot;
-      else list.splice(at, 0, snapshot);
+      const at = list.findIndex((s) => s.tick >= own.tick);
+      if (at === -1) list.push(own);
+      else if ((list[at] as Snapshot).tick === own.tick) list[at] = own;
+      else list.splice(at, 0, own);
       return undefined;
     });
   }
@@ -373,7 +418,8 @@ export class MemoryStore implements EventStore {
       const list = this.log.snapshots;
       for (let i = list.length - 1; i >= 0; i--) {
         const s = list[i] as Snapshot;
-        if (bound === undefined || s.tick <= bound) return s;
+        // Its own bytes for each reader, as the durable stores' reads give.
+        if (bound === undefined || s.tick <= bound) return ownSnapshot(s);
       }
       return null;
     });

@@ -1,6 +1,7 @@
 import { CausewayError, ErrorCodes } from '../errors/index.ts';
 import { isValidSeed } from '../random/prng.ts';
 import type { StoredEnvelope } from '../events/envelope.ts';
+import { PlainEnvelope } from './stored-envelope.ts';
 import type {
   EventQuery,
   EventStore,
@@ -16,26 +17,23 @@ export const DEFAULT_PAGE = 1000;
 export const MAX_PAGE = 10_000;
 
 /**
- * Checks that journaling `inputs` after `lastInput` keeps input numbers gap-free.
- * Every adapter calls it before writing, so a bad append changes nothing anywhere.
- * @throws CausewayError `CW_APPEND_CONFLICT`
+ * Checks that journaling `inputs` after `lastInput` keeps input numbers gap-free, and (unless
+ * `fields` is false) each input's fields. Every adapter calls it before writing, so a bad append
+ * changes nothing anywhere. A store that checks the fields as it reads them to write them (once:
+ * {@link badInputValues}) passes `fields` false.
+ * @throws CausewayError `CW_APPEND_CONFLICT`, `CW_INVALID_ARGUMENT`
  */
 export function checkJournal(
   store: string,
   lastInput: number,
   inputs: readonly InputRecord[],
+  fields = true,
 ): void {
   for (let i = 0; i < inputs.length; i++) {
     const expected = lastInput + 1 + i;
     const input = inputs[i] as InputRecord;
-    const bad = badInputField(input);
-    if (bad !== null) {
-      throw new CausewayError(
-        ErrorCodes.InvalidArgument,
-        `Input ${String(input.ino)} cannot be journaled to ${store}: ${bad}. Nothing was written.`,
-        { store, ino: input.ino },
-      );
-    }
+    const bad = fields ? badInputField(input) : notAnObject(input, 'it is not an object');
+    if (bad !== null) throw inputRefused(store, input.ino, bad);
     if (input.ino !== expected) {
       throw new CausewayError(
         ErrorCodes.AppendConflict,
@@ -48,8 +46,9 @@ export function checkJournal(
 
 /**
  * Checks that a tick commit follows `last` (gap-free ticks and seqs, events numbered
- * `firstSeq … lastSeq` of this tick, inputs already journaled).
- * @throws CausewayError `CW_APPEND_CONFLICT`
+ * `firstSeq … lastSeq` of this tick, inputs already journaled), and (unless `fields` is false)
+ * each event's fields, as {@link checkJournal} does.
+ * @throws CausewayError `CW_APPEND_CONFLICT`, `CW_INVALID_ARGUMENT`
  */
 export function checkCommit(
   store: string,
@@ -57,6 +56,7 @@ export function checkCommit(
   lastInput: number,
   commit: TickCommit,
   events: readonly StoredEnvelope[],
+  fields = true,
 ): void {
   if (typeof commit !== 'object' || commit === null) {
     throw new CausewayError(
@@ -94,14 +94,8 @@ export function checkCommit(
   }
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as StoredEnvelope;
-    const bad = badEventField(e);
-    if (bad !== null) {
-      throw new CausewayError(
-        ErrorCodes.InvalidArgument,
-        `Commit of tick ${commit.tick} to ${store} refused: event ${i} (seq ${String(e.seq)}) ${bad}. Nothing was written.`,
-        { store, tick: commit.tick, index: i },
-      );
-    }
+    const bad = fields ? badEventField(e) : notAnObject(e, 'is not an object');
+    if (bad !== null) throw eventRefused(store, commit.tick, i, e?.seq, bad);
     if (e.seq !== commit.firstSeq + i || e.tick !== commit.tick) {
       refuseCommit(
         store,
@@ -141,34 +135,179 @@ export function checkCommit(
     );
 }
 
+/** `message` when `value` is not an object, else null. */
+function notAnObject(value: unknown, message: string): string | null {
+  return typeof value !== 'object' || value === null ? message : null;
+}
+
 /** What is wrong with an input's fields (the runtime's `InputRecord`), or null. */
 function badInputField(input: InputRecord): string | null {
   if (typeof input !== 'object' || input === null) return 'it is not an object';
-  if (typeof input.type !== 'string') return `its type is a ${typeof input.type}, not a string`;
-  if (!Number.isInteger(input.version) || input.version < 1)
-    return `its version ${String(input.version)} is not an integer of 1 or more`;
-  if (typeof input.entity !== 'string')
-    return `its entity is a ${typeof input.entity}, not a string`;
-  if (typeof input.actor !== 'string') return `its actor is a ${typeof input.actor}, not a string`;
+  return badInputValues(input.type, input.version, input.entity, input.actor);
+}
+
+/**
+ * What is wrong with an input's stored fields, given as the values read, or null. A store that
+ * reads each field once to write it checks what it read with this (a getter may answer the
+ * second read otherwise than the first, which {@link checkJournal} checked).
+ */
+export function badInputValues(
+  type: unknown,
+  version: unknown,
+  entity: unknown,
+  actor: unknown,
+): string | null {
+  if (typeof type !== 'string') return `its type is a ${typeof type}, not a string`;
+  if (!Number.isInteger(version) || (version as number) < 1)
+    return `its version ${String(version)} is not an integer of 1 or more`;
+  if (typeof entity !== 'string') return `its entity is a ${typeof entity}, not a string`;
+  if (typeof actor !== 'string') return `its actor is a ${typeof actor}, not a string`;
   return null;
+}
+
+/** The error refusing input `ino`, which `bad` says what is wrong with. */
+export function inputRefused(store: string, ino: unknown, bad: string): CausewayError {
+  return new CausewayError(
+    ErrorCodes.InvalidArgument,
+    `Input ${String(ino)} cannot be journaled to ${store}: ${bad}. Nothing was written.`,
+    { store, ino },
+  );
 }
 
 /** What is wrong with an envelope's fields, or null. */
 function badEventField(e: StoredEnvelope): string | null {
   if (typeof e !== 'object' || e === null) return 'is not an object';
-  if (typeof e.id !== 'string') return `has an id that is a ${typeof e.id}, not a string`;
-  if (typeof e.type !== 'string') return `has a type that is a ${typeof e.type}, not a string`;
-  if (!Number.isInteger(e.version) || e.version < 1)
-    return `has the version ${String(e.version)}, not an integer of 1 or more`;
-  if (typeof e.entity !== 'string')
-    return `has an entity that is a ${typeof e.entity}, not a string`;
-  if (!Number.isFinite(e.at)) return `has the time ${String(e.at)}, not a finite number`;
-  if (e.causation !== null && typeof e.causation !== 'string')
-    return `has a causation that is a ${typeof e.causation}, not a string or null`;
-  if (typeof e.correlation !== 'string')
-    return `has a correlation that is a ${typeof e.correlation}, not a string`;
-  if (typeof e.actor !== 'string') return `has an actor that is a ${typeof e.actor}, not a string`;
+  return badEventValues(
+    e.id,
+    e.type,
+    e.version,
+    e.entity,
+    e.at,
+    e.causation,
+    e.correlation,
+    e.actor,
+  );
+}
+
+/**
+ * What is wrong with an event's stored fields, given as the values read, or null (as
+ * {@link badInputValues} for inputs, against what {@link checkCommit} checked).
+ */
+export function badEventValues(
+  id: unknown,
+  type: unknown,
+  version: unknown,
+  entity: unknown,
+  at: unknown,
+  causation: unknown,
+  correlation: unknown,
+  actor: unknown,
+): string | null {
+  if (typeof id !== 'string') return `has an id that is a ${typeof id}, not a string`;
+  if (typeof type !== 'string') return `has a type that is a ${typeof type}, not a string`;
+  if (!Number.isInteger(version) || (version as number) < 1)
+    return `has the version ${String(version)}, not an integer of 1 or more`;
+  if (typeof entity !== 'string') return `has an entity that is a ${typeof entity}, not a string`;
+  if (!Number.isFinite(at)) return `has the time ${String(at)}, not a finite number`;
+  if (causation !== null && typeof causation !== 'string')
+    return `has a causation that is a ${typeof causation}, not a string or null`;
+  if (typeof correlation !== 'string')
+    return `has a correlation that is a ${typeof correlation}, not a string`;
+  if (typeof actor !== 'string') return `has an actor that is a ${typeof actor}, not a string`;
   return null;
+}
+
+/** The error refusing a commit of `tick` for its event at `index`, which `bad` describes. */
+export function eventRefused(
+  store: string,
+  tick: number,
+  index: number,
+  seq: unknown,
+  bad: string,
+): CausewayError {
+  return new CausewayError(
+    ErrorCodes.InvalidArgument,
+    `Commit of tick ${tick} to ${store} refused: event ${index} (seq ${String(seq)}) ${bad}. Nothing was written.`,
+    { store, tick, index },
+  );
+}
+
+// A store reads what it is given twice: the checks above read each field, then the store
+// reads it again to write it. An object whose getters answer the second read otherwise than the
+// first (or that its caller changes meanwhile) would have the store write what was never
+// checked: a seq out of place, a type that is a number. A store checks and writes these copies
+// instead, each field read once.
+
+/** A copy of each event, each field read once (anything but an array, as it is). */
+export function ownEvents(events: readonly StoredEnvelope[]): readonly StoredEnvelope[] {
+  if (!Array.isArray(events)) return events;
+  const out = new Array<StoredEnvelope>(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as StoredEnvelope;
+    out[i] =
+      typeof e !== 'object' || e === null
+        ? e
+        : new PlainEnvelope(
+            e.id,
+            e.seq,
+            e.tick,
+            e.type,
+            e.version,
+            e.entity,
+            e.data,
+            e.at,
+            e.causation,
+            e.correlation,
+            e.actor,
+          );
+  }
+  return out;
+}
+
+/** A copy of each input record, each field read once (anything but an array, as it is). */
+export function ownInputs(inputs: readonly InputRecord[]): readonly InputRecord[] {
+  if (!Array.isArray(inputs)) return inputs;
+  return inputs.map((i: InputRecord) =>
+    typeof i !== 'object' || i === null
+      ? i
+      : {
+          ino: i.ino,
+          type: i.type,
+          version: i.version,
+          entity: i.entity,
+          data: i.data,
+          actor: i.actor,
+        },
+  );
+}
+
+/** A frozen copy of a commit record, each field read once (anything else, as it is). */
+export function ownCommit(commit: TickCommit): TickCommit {
+  if (typeof commit !== 'object' || commit === null) return commit;
+  return Object.freeze({
+    tick: commit.tick,
+    at: commit.at,
+    firstSeq: commit.firstSeq,
+    lastSeq: commit.lastSeq,
+    lastInput: commit.lastInput,
+    hash: commit.hash,
+  });
+}
+
+/**
+ * A copy of a snapshot, each field read once and its bytes copied (anything else, or bytes
+ * that are not a Uint8Array, as they are): a caller that reuses its buffer after the save
+ * changes nothing the store holds.
+ */
+export function ownSnapshot(snapshot: Snapshot): Snapshot {
+  if (typeof snapshot !== 'object' || snapshot === null) return snapshot;
+  const bytes: unknown = snapshot.bytes;
+  return Object.freeze({
+    tick: snapshot.tick,
+    lastSeq: snapshot.lastSeq,
+    lastInput: snapshot.lastInput,
+    bytes: bytes instanceof Uint8Array ? new Uint8Array(bytes) : (bytes as Uint8Array),
+  });
 }
 
 /**

@@ -452,6 +452,36 @@ describe('EventSystem with large tables', () => {
     await system.close();
   });
 
+  it("answers a listener's query from the committed tables' cache while a tick only changes values", async () => {
+    const system = shop(new MemoryStore());
+    const ids = await fillShop(system, 100);
+    const during: (readonly string[])[] = [];
+    system.subscribe(Reserved, (_e, ctx) => {
+      during.push(ctx.query(Stock));
+    });
+    system.subscribe(Stocked, (_e, ctx) => {
+      during.push(ctx.query(Stock));
+    });
+    const committed = system.query(Stock);
+    const added = newEntityId();
+
+    // An order reserves stock: its applier changes a stock entry's quantity, then a query.
+    await system.tick(
+      [input(Ordered, newEntityId(), { item: ids[0] as string, quantity: 1 }, 'shop')],
+      {
+        at: Date.now() + 5,
+      },
+    );
+    await system.tick([input(Stocked, added, { sku: 'SKU-new', quantity: 1 }, 'shop')], {
+      at: Date.now() + 6,
+    });
+
+    // The cached result itself: the 100 keys were not listed and sorted again.
+    expect(during[0]).toBe(committed);
+    expect(during[1]).toEqual([...committed, added].sort());
+    await system.close();
+  });
+
   it('reopens from a snapshot and rebuilds from the log to the committed state and hash', async () => {
     const name = `tables-${newEntityId()}`;
     const live = shop(new MemoryStore({ name }));

@@ -254,12 +254,13 @@ export class TickRun<S extends object> implements LoopPort, ChainRoots {
   }
 
   query(components: readonly Component[]): readonly string[] {
-    // Queries read committed tables; inside a tick, the draft's current state (unchanged
-    // tables keep their identity, so their cached results hold).
-    return this.core.queries.query(
-      this.draft === null ? this.current : this.draft.current(),
-      components,
-    );
+    // Queries read committed tables; inside a tick, the draft's tables as the committed state
+    // holds them when the tick added and deleted no entity in them (the cached results hold),
+    // else the draft's current state (unchanged tables keep their identity there too).
+    const draft = this.draft;
+    if (draft === null) return this.core.queries.query(this.current, components);
+    const tables = draft.queryTables(components.map((c) => c.name));
+    return this.core.queries.query(tables ?? draft.current(), components);
   }
 
   random(): number {

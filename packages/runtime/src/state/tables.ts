@@ -756,6 +756,10 @@ class TableWork implements ProxyHandler<object> {
   private readonly baseIndexes: number[] = [];
   private committed: StoredTable | typeof BUILDING | null = null;
   private readonly root: TrieNode;
+  // Bumped by every assignment and deletion: `keysChanged` recounts only after one.
+  private writes = 0;
+  private keysCheckedAt = -1;
+  private keysMoved = false;
 
   constructor(readonly table: StoredTable) {
     this.proxy = new Proxy(Object.create(SHOWN_AS_ENTRIES) as object, this);
@@ -808,6 +812,7 @@ class TableWork implements ProxyHandler<object> {
 
   set(target: object, key: string | symbol, value: unknown): boolean {
     if (typeof key !== 'string') return Reflect.set(target, key, value);
+    this.writes++;
     const slot = this.slots.get(key);
     if (slot !== undefined) this.values[slot] = value;
     else this.note(key, hashKey(key), value);
@@ -836,6 +841,28 @@ class TableWork implements ProxyHandler<object> {
 
   setPrototypeOf(): boolean {
     return false;
+  }
+
+  /**
+   * Whether the draft added or deleted an entry: otherwise it has its committed table's keys,
+   * whatever it did to the values (which is all a query reads).
+   */
+  keysChanged(): boolean {
+    if (this.keysCheckedAt !== this.writes) {
+      this.keysCheckedAt = this.writes;
+      this.keysMoved = false;
+      for (let i = 0; i < this.keys.length; i++) {
+        const existed =
+          this.baseLeaves[i] === UNKNOWN
+            ? holds(this.root, this.keys[i] as string)
+            : (this.baseIndexes[i] as number) >= 0;
+        if (existed === (this.values[i] === REMOVED)) {
+          this.keysMoved = true;
+          break;
+        }
+      }
+    }
+    return this.keysMoved;
   }
 
   /** The keys of the entries read or written in the draft and not deleted, sorted. */
@@ -1183,6 +1210,33 @@ export class StateDraft {
     for (const [name, work] of this.handler.tables)
       if (work.touched) stored[name] = work.snapshot();
     return viewState(Object.freeze(stored));
+  }
+
+  /**
+   * The tables `names` as a query reads them (which entities they hold), when that is what the
+   * committed state holds: each large table whose draft added and deleted no entry as its
+   * committed view, each other value as committed if the draft did not change it; null when
+   * one changed (then `current()` tells). A query of the committed tables is cached: during a
+   * tick whose appliers only change entries' values, a listener's query costs no more than
+   * outside it, where a new snapshot of the table made each one list and sort every key.
+   */
+  queryTables(names: readonly string[]): Record<string, unknown> | null {
+    const top = this.handler.drafted;
+    const out: Record<string, unknown> = {};
+    for (const name of names) {
+      const work = this.handler.tables.get(name);
+      let value: unknown;
+      if (work !== undefined) {
+        if (work.keysChanged()) return null;
+        value = work.table;
+      } else {
+        value = this.base[name];
+        // Immer's draft answers an unchanged key with the base's value, a changed one not.
+        if (top !== null && rawChild(top, name) !== value) return null;
+      }
+      out[name] = value instanceof StoredTable ? value.view : value;
+    }
+    return out;
   }
 
   /**

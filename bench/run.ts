@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatNumber, machine, median, type CaseResult, type Suite } from './harness.ts';
-import { suites } from './suites/index.ts';
+import { loadSuite, suiteNames } from './suites/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -49,15 +49,14 @@ function parseArguments(args: readonly string[]): { names: string[]; only: Set<s
 }
 
 const { names: wanted, only } = parseArguments(process.argv.slice(2));
-const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
+const unknown = wanted.filter((w) => !suiteNames.includes(w));
 if (unknown.length > 0) {
   console.error(
-    `Unknown benchmark suite: ${unknown.join(', ')}. Known suites: ${suites.map((s) => s.name).join(', ')}.`,
+    `Unknown benchmark suite: ${unknown.join(', ')}. Known suites: ${suiteNames.join(', ')}.`,
   );
   process.exit(2);
 }
-const chosen: Suite[] =
-  wanted.length === 0 ? suites : suites.filter((s) => wanted.includes(s.name));
+const chosenNames = wanted.length === 0 ? suiteNames : suiteNames.filter((n) => wanted.includes(n));
 
 /**
  * The code a run measured: the commit checked out, and whether the work tree differed from it
@@ -92,18 +91,18 @@ if (fromParent === undefined) {
 // after what the earlier ones left (their heap, a PGlite instance, pools): at 3075cae, `cqrs`'s
 // sequential commands on the memory store ran at 10,407 a second after `scale` in the full run
 // and at 17,029 alone; a figure stood for the suites before it as much as for its code.
-if (chosen.length > 1) {
+if (chosenNames.length > 1) {
   const dir = mkdtempSync(join(tmpdir(), 'causeway-bench-'));
   const recordedBy = join(dir, 'recorded');
   writeFileSync(recordedBy, '');
   try {
-    for (const suite of chosen) {
+    for (const name of chosenNames) {
       execFileSync(
         process.execPath,
         [
           ...process.execArgv,
           fileURLToPath(import.meta.url),
-          suite.name,
+          name,
           ...(only === null ? [] : ['--only', [...only].join(',')]),
         ],
         {
@@ -163,6 +162,8 @@ function withPeers(names: ReadonlySet<string>, suite: Suite): Set<string> {
 // earlier ones left: at `9f70e88`, scale's appliers at 100,000 entities ran 35-45 % slower
 // after the tick cases (their 100,000-entity worlds, their peers' copies of 100,000-key tables)
 // than alone, in alternating scratch runs.
+// One suite from here on: only its module is loaded (see suites/index.ts).
+const chosen: Suite[] = await Promise.all(chosenNames.map(loadSuite));
 const group = process.env.CAUSEWAY_BENCH_GROUP;
 const single = chosen[0];
 if (chosen.length === 1 && single?.isolated !== undefined && group === undefined) {

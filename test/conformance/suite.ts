@@ -471,6 +471,23 @@ export function describeStoreConformance(harness: StoreHarness): void {
         },
       );
 
+      it.each<[string, unknown]>([
+        ['null', null],
+        ['a number', 7],
+      ])(
+        'refuses a journal whose input is %s with CW_INVALID_ARGUMENT and writes nothing',
+        async (_, bad) => {
+          const store = await openWriter();
+          const log = new LogBuilder();
+          const [input] = log.nextInputs(1);
+
+          const error = await rejectionOf(() => store.journal([input, bad] as InputRecord[]));
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          expect(await store.lastInput()).toBe(0);
+        },
+      );
+
       it('keeps inputs journaled after the last commit', async () => {
         const store = await openWriter();
         const log = new LogBuilder();

@@ -33,7 +33,8 @@ export function checkJournal(
     const expected = lastInput + 1 + i;
     const input = inputs[i] as InputRecord;
     const bad = fields ? badInputField(input) : notAnObject(input, 'it is not an object');
-    if (bad !== null) throw inputRefused(store, input.ino, bad);
+    // Named by its place in the batch when it is not an object (it has no number then).
+    if (bad !== null) throw inputRefused(store, input?.ino ?? `[${i}]`, bad);
     if (input.ino !== expected) {
       throw new CausewayError(
         ErrorCodes.AppendConflict,

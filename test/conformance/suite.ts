@@ -473,6 +473,22 @@ export function describeStoreConformance(harness: StoreHarness): void {
 
       it.each<[string, unknown]>([
         ['null', null],
+        ['a string', 'inputs'],
+        ['an object', { length: 1, 0: {} }],
+      ])(
+        'refuses a journal of %s, not an array, with CW_INVALID_ARGUMENT and writes nothing',
+        async (_, batch) => {
+          const store = await openWriter();
+
+          const error = await rejectionOf(() => store.journal(batch as InputRecord[]));
+
+          expect(error).toBeCausewayError(ErrorCodes.InvalidArgument);
+          expect(await store.lastInput()).toBe(0);
+        },
+      );
+
+      it.each<[string, unknown]>([
+        ['null', null],
         ['a number', 7],
       ])(
         'refuses a journal whose input is %s with CW_INVALID_ARGUMENT and writes nothing',

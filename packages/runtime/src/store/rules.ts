@@ -29,6 +29,13 @@ export function checkJournal(
   inputs: readonly InputRecord[],
   fields = true,
 ): void {
+  if (!Array.isArray(inputs)) {
+    throw new CausewayError(
+      ErrorCodes.InvalidArgument,
+      `Inputs are journaled as an array of input records, got ${inputs === null ? 'null' : typeof inputs}; nothing was written to ${store}.`,
+      { store, inputs: inputs === null ? 'null' : typeof inputs },
+    );
+  }
   for (let i = 0; i < inputs.length; i++) {
     const expected = lastInput + 1 + i;
     const input = inputs[i] as InputRecord;

@@ -70,7 +70,19 @@ class StoredTable {
     readonly sumB: number,
     /** The number of entries. */
     readonly count: number,
+    /** Its keys: shared with the table it was built from when a build added and removed none. */
+    readonly keySet: KeySet,
   ) {}
+
+  /** Its keys, sorted (by UTF-16 code units, as `Array.prototype.sort`), frozen. */
+  sortedKeys(): readonly string[] {
+    return this.keySet.sorted(this.root);
+  }
+
+  /** Whether it holds `key`. */
+  holds(key: string): boolean {
+    return holds(this.root, key);
+  }
 
   /** The table as users read it (one view a table, so a table keeps its identity). */
   get view(): object {
@@ -79,6 +91,154 @@ class StoredTable {
       new TableView(this),
     ));
   }
+}
+
+/**
+ * A large table's set of keys, apart from its values. A build that only changes values keeps its
+ * table's set, so what depends on keys alone (a query's result, the sorted key list) holds
+ * across such commits by identity. A build that adds or removes keys makes a new set linked to
+ * the one before with what changed (sorted), so its sorted list is the last one merged with the
+ * changes, and a query cached against an earlier set is brought up to date from the changes
+ * alone: at 100,000 entities, a listener's query in a tick that touched the table listed and
+ * sorted every key (about half a second through the table's proxy).
+ *
+ * What the links keep is bounded: at most {@link KEY_SET_LINKS} sets, each with its changes; a
+ * sorted list only on the newest set of a chain that asked for one (a committed set that merges
+ * its list from an ancestor's takes it over), and on a draft's snapshots while their tick runs.
+ */
+export class KeySet {
+  #sorted: readonly string[] | null;
+  #parent: KeySet | null;
+  readonly #links: number;
+  readonly #added: readonly string[];
+  readonly #removed: readonly string[];
+  // A draft's snapshot (a query's view during a tick) reads its ancestor's list without taking
+  // it over: the tick's commit merges from that list again.
+  readonly #transient: boolean;
+
+  /**
+   * A set of keys: `parent`'s with `added` (keys it lacks) and without `removed` (keys it holds),
+   * both sorted; or, without a parent, whatever a trie holds (`sorted`, when known).
+   */
+  constructor(
+    parent: KeySet | null,
+    added: readonly string[],
+    removed: readonly string[],
+    transient: boolean,
+    sorted: readonly string[] | null = null,
+  ) {
+    const links = parent === null ? 0 : parent.#links + 1;
+    this.#parent = links > KEY_SET_LINKS ? null : parent;
+    this.#links = this.#parent === null ? 0 : links;
+    this.#added = added;
+    this.#removed = removed;
+    this.#transient = transient;
+    this.#sorted = sorted;
+  }
+
+  /** The keys, sorted and frozen; `root` is the trie of a table that has this set. */
+  sorted(root: TrieNode): readonly string[] {
+    if (this.#sorted !== null) return this.#sorted;
+    let base = this.#parent;
+    while (base !== null && base.#sorted === null) base = base.#parent;
+    let keys: string[];
+    if (base === null) {
+      keys = [];
+      collectKeys(root, keys);
+      keys.sort();
+    } else {
+      const { added, removed } = this.changesSince(base) as KeyChanges;
+      keys = mergeKeys(base.#sorted as readonly string[], added, removed);
+      if (!this.#transient && !base.#transient) base.#sorted = null;
+    }
+    this.#sorted = Object.freeze(keys);
+    return this.#sorted;
+  }
+
+  /**
+   * The keys added and removed (each sorted) from `earlier` to this set, or null when the two
+   * share no set they link back to. Usually `earlier` is one this set links back to; a draft's
+   * snapshot links to its tick's committed set, so two ticks' snapshots are one step apart
+   * through the commit between them.
+   */
+  changesSince(earlier: KeySet): KeyChanges | null {
+    if (earlier === this) return { added: [], removed: [] };
+    if (this.#parent === earlier) return { added: this.#added, removed: this.#removed };
+    // `earlier`'s ancestors (itself first), then this set's path up to the first of them.
+    const back: KeySet[] = [];
+    for (let at: KeySet | null = earlier; at !== null; at = at.#parent) back.push(at);
+    const up: KeySet[] = [];
+    const common = KeySet.#climb(this, back, up);
+    if (common === null) return null;
+    // From `earlier`'s keys: undo its sets' changes down to the common one (newest first), then
+    // make this path's (oldest first). Each key's first change tells whether `earlier` held it,
+    // its last whether this set does.
+    const first = new Map<string, boolean>();
+    const last = new Map<string, boolean>();
+    const change = (key: string, held: boolean): void => {
+      if (!first.has(key)) first.set(key, !held);
+      last.set(key, held);
+    };
+    for (const set of back.slice(0, back.indexOf(common))) {
+      for (const key of set.#added) change(key, false);
+      for (const key of set.#removed) change(key, true);
+    }
+    for (let i = up.length - 1; i >= 0; i--) {
+      const set = up[i] as KeySet;
+      for (const key of set.#added) change(key, true);
+      for (const key of set.#removed) change(key, false);
+    }
+    const added: string[] = [];
+    const removed: string[] = [];
+    for (const [key, held] of first) {
+      const holds = last.get(key) as boolean;
+      if (holds && !held) added.push(key);
+      else if (!holds && held) removed.push(key);
+    }
+    return { added: added.sort(), removed: removed.sort() };
+  }
+
+  /** The first of `stops` from `from` up its links, the sets before it pushed onto `path`. */
+  static #climb(from: KeySet, stops: readonly KeySet[], path: KeySet[]): KeySet | null {
+    let at: KeySet | null = from;
+    while (at !== null && !stops.includes(at)) {
+      path.push(at);
+      at = at.#parent;
+    }
+    return at;
+  }
+}
+
+/** What changed between two key sets: keys added and keys removed, each sorted. */
+export interface KeyChanges {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/** How many sets a key set links back to at most (see {@link KeySet}). */
+const KEY_SET_LINKS = 32;
+
+/** `sorted` without the keys of `removed` (all in it) and with those of `added` (none in it). */
+export function mergeKeys(
+  sorted: readonly string[],
+  added: readonly string[],
+  removed: readonly string[],
+): string[] {
+  const out = new Array<string>(sorted.length + added.length - removed.length);
+  let n = 0;
+  let a = 0;
+  let r = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const key = sorted[i] as string;
+    while (a < added.length && (added[a] as string) < key) out[n++] = added[a++] as string;
+    if (r < removed.length && removed[r] === key) {
+      r++;
+      continue;
+    }
+    out[n++] = key;
+  }
+  while (a < added.length) out[n++] = added[a++] as string;
+  return out;
 }
 
 /**
@@ -212,12 +372,6 @@ function collectKeys(node: TrieNode | null, out: string[]): void {
   } else for (let i = KEY; i < node.length; i += STRIDE) out.push(node[i] as string);
 }
 
-function sortedKeys(table: StoredTable): string[] {
-  const keys: string[] = [];
-  collectKeys(table.root, keys);
-  return keys.sort();
-}
-
 /** Where table builds have an entry's hash written. */
 const entryLanes: LanePair = { a: 0, b: 0 };
 
@@ -229,8 +383,15 @@ function storeTable(plain: object): StoredTable {
   );
 }
 
-/** A stored table of the entries `keys[i]: values[i]` (keys distinct), its values frozen. */
-function storeColumns(keys: readonly string[], values: readonly unknown[]): StoredTable {
+/**
+ * A stored table of the entries `keys[i]: values[i]` (keys distinct; `sorted` when they are in
+ * increasing order, as a snapshot's columns are), its values frozen.
+ */
+function storeColumns(
+  keys: readonly string[],
+  values: readonly unknown[],
+  sorted = false,
+): StoredTable {
   const n = keys.length;
   const columns: EntryColumns = {
     hashes: new Int32Array(n),
@@ -255,7 +416,8 @@ function storeColumns(keys: readonly string[], values: readonly unknown[]): Stor
   }
   const all = new Int32Array(n);
   for (let i = 0; i < n; i++) all[i] = i;
-  return new StoredTable(buildIndexed(all, 0, columns), sumA, sumB, n);
+  const keySet = new KeySet(null, [], [], false, sorted ? Object.freeze([...keys]) : null);
+  return new StoredTable(buildIndexed(all, 0, columns), sumA, sumB, n, keySet);
 }
 
 /** The entries a table is built from, by column. */
@@ -335,7 +497,7 @@ function tableOfView(value: unknown): StoredTable | undefined {
  * once, and from then on the target answers.
  */
 class TableView implements ProxyHandler<object> {
-  private keys: string[] | null = null;
+  private keys: readonly string[] | null = null;
   private materialised = false;
 
   constructor(private readonly table: StoredTable) {}
@@ -362,8 +524,8 @@ class TableView implements ProxyHandler<object> {
   // array indices ('2' before '10') first. A proxy of a frozen target may list its keys in any
   // order, and the target holds no other keys.
   ownKeys(): string[] {
-    this.keys ??= sortedKeys(this.table);
-    return this.keys;
+    this.keys ??= this.table.sortedKeys();
+    return this.keys as string[];
   }
 
   getOwnPropertyDescriptor(target: object, key: string | symbol): PropertyDescriptor | undefined {
@@ -507,7 +669,7 @@ export type TableColumns = [keys: string[], values: unknown[]];
 export function tableColumns(value: unknown): TableColumns | undefined {
   const table = storedTableOf(value) as StoredTable | undefined;
   if (table === undefined) return undefined;
-  const keys = sortedKeys(table);
+  const keys = [...table.sortedKeys()];
   return [keys, keys.map((key) => lookup(table.root, key))];
 }
 
@@ -530,7 +692,7 @@ export function restoredState(
     }
     const table = columns[key];
     if (!isColumns(table)) throw new TypeError(`The columns of table "${key}" are malformed.`);
-    stored[key] = storeColumns(table[0], table[1]);
+    stored[key] = storeColumns(table[0], table[1], true);
   }
   return viewState(Object.freeze(stored));
 }
@@ -549,6 +711,19 @@ function isColumns(value: unknown): value is TableColumns {
 
 /** The stored table behind a committed table view, or undefined for anything else. */
 export function storedTableOf(value: unknown): object | undefined {
+  return tableOfView(value);
+}
+
+/** What a query reads of a committed large table: its size, its keys, membership. */
+export interface LargeTableKeys {
+  readonly count: number;
+  readonly keySet: KeySet;
+  sortedKeys(): readonly string[];
+  holds(key: string): boolean;
+}
+
+/** The keys of a committed large table's view, or undefined for any other value. */
+export function largeTableKeys(value: unknown): LargeTableKeys | undefined {
   return tableOfView(value);
 }
 
@@ -957,6 +1132,9 @@ class TableWork implements ProxyHandler<object> {
     // Until an entry is removed, an entry keeps its index when its leaf is copied.
     let moved = false;
     const { keys, hashes, values, baseLeaves, baseIndexes } = this;
+    // The keys this build adds and removes: its table's key set is its base's unless there are some.
+    let added: string[] | null = null;
+    let removed: string[] | null = null;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const hash = hashes[i] as number;
@@ -979,6 +1157,8 @@ class TableWork implements ProxyHandler<object> {
         sumB = (sumB - ((baseLeaf as Leaf)[at + SUM_B] as number)) >>> 0;
       }
       if (existed) count--;
+      if (value === REMOVED) (removed ??= []).push(key);
+      else if (!existed) (added ??= []).push(key);
       // Copy the path from the root to the entry's leaf. A node that is still the base's node
       // at the same place is copied; one that is not was copied (or made) by this build.
       if (root === base) root = copyNode(base);
@@ -1033,7 +1213,11 @@ class TableWork implements ProxyHandler<object> {
     }
     if (root === base) return this.table;
     if (grew) root = splitLeaves(root, base, 0);
-    return new StoredTable(root, hashed ? sumA : NaN, hashed ? sumB : NaN, count);
+    const keySet =
+      added === null && removed === null
+        ? this.table.keySet
+        : new KeySet(this.table.keySet, (added ?? []).sort(), (removed ?? []).sort(), copy);
+    return new StoredTable(root, hashed ? sumA : NaN, hashed ? sumB : NaN, count, keySet);
   }
 }
 

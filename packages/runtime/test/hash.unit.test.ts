@@ -1,4 +1,4 @@
-import { Encoder } from '@msgpack/msgpack';
+import { Encoder, ExtData } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,12 +8,28 @@ import {
   input,
   MAX_PAYLOAD_LIMITS,
   newEntityId,
+  uuidV7Time,
   type Table,
 } from '../src/index.ts';
 import { hashValue } from '../src/state/index.ts';
 
 // The hash before the streaming hasher: FNV-style lanes over the canonical msgpack bytes.
 const canonical = new Encoder({ sortKeys: true, ignoreUndefined: false });
+
+// The canonical form writes what plain msgpack conflates with another value as extension 0 of
+// one byte: undefined (0), -0 (1), an array hole (2). Every other value is encoded as is.
+function withMarks(value: unknown): unknown {
+  if (value === undefined) return new ExtData(0, Uint8Array.of(0));
+  if (Object.is(value, -0)) return new ExtData(0, Uint8Array.of(1));
+  if (Array.isArray(value))
+    return Array.from(value.keys(), (i) =>
+      i in value ? withMarks(value[i]) : new ExtData(0, Uint8Array.of(2)),
+    );
+  if (typeof value !== 'object' || value === null) return value;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withMarks(v)]));
+}
 
 function fmix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -22,7 +38,7 @@ function fmix(h: number): number {
 }
 
 function encodedHash(value: unknown): [number, number] {
-  const bytes = canonical.encode(value);
+  const bytes = canonical.encode(withMarks(value));
   let a = 0x811c9dc5;
   let b = 0x01000193;
   for (const x of bytes) {
@@ -76,6 +92,7 @@ const { value } = fc.letrec<{ value: unknown }>((tie) => ({
     fc.constant(null),
     fc.constant(undefined),
     fc.array(tie('value'), { maxLength: 20 }),
+    fc.sparseArray(tie('value'), { maxLength: 20 }),
     fc.dictionary(fc.string({ maxLength: 6 }), tie('value'), { maxKeys: 20 }),
     fc.date({ noInvalidDate: true }),
     fc.uint8Array({ maxLength: 4 }),
@@ -120,5 +137,66 @@ describe('the state hash', () => {
 
     expect(system.state.rows[id]).toEqual(deep);
     expect(system.lastCommit?.hash).toBe(hashState(system.state));
+  });
+});
+
+describe('the state hash of values plain msgpack conflates', () => {
+  // More entries than a plain table holds (64): committed, the table is a trie whose entries
+  // carry their own hashes.
+  function tableWith(entry: unknown): Record<string, unknown> {
+    const table: Record<string, unknown> = { odd: entry };
+    for (let i = 0; i < 70; i++) table[`k${i}`] = { n: i };
+    return table;
+  }
+
+  function sparse(): unknown[] {
+    const list: unknown[] = [1];
+    list[2] = 3;
+    return list;
+  }
+
+  const lookAlikes: [string, unknown, unknown][] = [
+    ['undefined and null', undefined, null],
+    ['-0 and 0', -0, 0],
+    ['a hole and undefined', sparse(), [1, undefined, 3]],
+    ['a key holding undefined and no key', { a: undefined }, {}],
+    ['an ASCII-less entry holding undefined and null', { é: undefined }, { é: null }],
+  ];
+
+  for (const [name, one, other] of lookAlikes) {
+    it(`tells ${name} apart, as a top-level value, in a plain table and in a large table`, () => {
+      expect(hashState({ v: one })).not.toBe(hashState({ v: other }));
+      expect(hashState({ t: { e: one } })).not.toBe(hashState({ t: { e: other } }));
+      const large = (entry: unknown): object =>
+        new EventSystem({ seed: 1, initialState: { t: tableWith(entry) } }).state;
+      expect(Object.keys((large(one) as { t: object }).t)[0]).toBe('k0'); // sorted: a trie
+      expect(hashState(large(one))).not.toBe(hashState(large(other)));
+      // A large table hashes as the plain table of the same entries.
+      expect(hashState(large(one))).toBe(hashState({ t: tableWith(one) }));
+    });
+  }
+
+  it('commits another hash for an applier writing undefined than for one writing null', async () => {
+    const Set = defineEvent<{ n: number }>('hash.Set', { entity: 'new' });
+    // The same entities in both runs: only the value written differs.
+    const ids = Array.from({ length: 70 }, () => newEntityId()).sort();
+    const run = async (value: null | undefined): Promise<string | undefined> => {
+      const system = new EventSystem<{ rows: Table<{ v: null | undefined }> }>({
+        seed: 1,
+        initialState: { rows: {} },
+      });
+      system.apply(Set, (draft, e) => {
+        draft.rows[e.entity] = { v: value };
+      });
+      await system.tick(
+        ids.map((id, n) => input(Set, id, { n }, 'test')),
+        { at: uuidV7Time(ids.at(-1) as string) },
+      );
+      // The hash kept incrementally through the tick is the one a fresh hasher computes.
+      expect(system.lastCommit?.hash).toBe(hashState(system.state));
+      return system.lastCommit?.hash;
+    };
+
+    expect(await run(undefined)).not.toBe(await run(null));
   });
 });

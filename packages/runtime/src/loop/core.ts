@@ -6,9 +6,9 @@ import { assertPublicPayload, copyPlainData, type PayloadLimits } from '../event
 import { assertEntityId, assertEntityIdTime } from '../ids/uuidv7.ts';
 import { Queries } from '../state/component.ts';
 import { StateHasher } from '../state/hash.ts';
+import { decodeState, encodeState } from '../state/state-codec.ts';
 import { committedState, restoredState, StateDraft, tableColumns } from '../state/tables.ts';
 import type { EventStore, InputRecord, LogHeader, TickCommit } from '../store/port.ts';
-import { decodeValue, encodeValue } from '../store/codec.ts';
 import { ActivityLog } from './activities.ts';
 import {
   builtinEventTypes,
@@ -819,9 +819,12 @@ export class LoopCore<S extends object> {
   // ---------------------------------------------------------------------------------------
   // Snapshots
 
-  /** The snapshot's bytes (format 2, see snapshot-format.ts). */
+  /**
+   * The snapshot's bytes (format 2, see snapshot-format.ts), in the state codec: `undefined`,
+   * `-0` and array holes of the state come back as they are (state-codec.ts).
+   */
   encodeSnapshot(): Uint8Array {
-    return encodeValue(
+    return encodeState(
       snapshotBody(
         this.#state as Record<string, unknown>,
         tableColumns,
@@ -840,7 +843,7 @@ export class LoopCore<S extends object> {
   restoreSnapshot(bytes: Uint8Array, commit: TickCommit): boolean {
     let content: ReturnType<typeof snapshotContent>;
     try {
-      content = snapshotContent(decodeValue(bytes));
+      content = snapshotContent(decodeState(bytes));
     } catch {
       return false;
     }

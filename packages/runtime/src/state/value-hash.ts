@@ -2,6 +2,7 @@ import { Encoder } from '@msgpack/msgpack';
 import { CausewayError, ErrorCodes, InvalidPayloadError } from '../errors/index.ts';
 import { assertPlainData } from '../events/payload.ts';
 import { CODEC_MAX_DEPTH } from '../store/codec.ts';
+import { markStateValue, STATE_EXTENSION_TYPE, StateMark } from './state-codec.ts';
 
 // The hashes a state hash is made of: a value's (through its canonical encoding), a table
 // entry's (its value's mixed with its key) and a table's (the sum of its entries'). The state
@@ -9,7 +10,9 @@ import { CODEC_MAX_DEPTH } from '../store/codec.ts';
 // them.
 
 // Canonical form: msgpack with sorted map keys, so two equal values hash the same whatever
-// their insertion order (a state rebuilt from a snapshot has the same hash as the live one).
+// their insertion order (a state rebuilt from a snapshot has the same hash as the live one),
+// and `undefined`, `-0` and array holes written as the state codec writes them (an extension,
+// see state-codec.ts), so that each hashes apart from its look-alike (null, 0, undefined).
 // As deep as the codec goes: the encoder's default (100 levels) refused a payload of a system
 // whose raised limits (up to 256 levels) had accepted it, once an applier put it in the state.
 const canonical = new Encoder({
@@ -64,14 +67,15 @@ export function fmix(h: number): number {
 
 /** Hashes any plain value through its canonical encoding. */
 export function hashValue(value: unknown): Lanes {
-  return streamHash(value) ?? hashBytes(canonical.encode(value), 0, 0);
+  return streamHash(value) ?? hashBytes(canonical.encode(markStateValue(value)), 0, 0);
 }
 
 // The streaming hasher below feeds the bytes of the canonical msgpack encoding straight into
 // `hashBytes`' two lanes, without building them: the same hash for the values it knows (plain
-// objects and arrays, numbers, ASCII strings, booleans, null and undefined), and `null` for
-// anything else, which then goes through the encoder. Hashing the changed entries of every tick
-// is a large part of a tick's cost; the encoder's buffer, key sort and copy were most of it.
+// objects, arrays and their holes, numbers, ASCII strings, booleans, null and undefined), and
+// `null` for anything else, which then goes through the encoder. Hashing the changed entries of
+// every tick is a large part of a tick's cost; the encoder's buffer, key sort and copy were most
+// of it.
 let laneA = 0;
 let laneB = 0;
 let fed = 0;
@@ -95,6 +99,13 @@ function feed32(x: number): void {
   feed(x & 0xff);
 }
 
+/** The bytes of a state value extension (a fixext 1): `d4`, the type, the mark. */
+function feedMark(mark: number): void {
+  feed(0xd4);
+  feed(STATE_EXTENSION_TYPE);
+  feed(mark);
+}
+
 function streamHash(value: unknown): Lanes | null {
   laneA = 0x811c9dc5;
   laneB = 0x01000193;
@@ -105,7 +116,8 @@ function streamHash(value: unknown): Lanes | null {
 
 function feedValue(value: unknown, depth: number): boolean {
   if (depth > 100) return false;
-  if (value === null || value === undefined) feed(0xc0);
+  if (value === null) feed(0xc0);
+  else if (value === undefined) feedMark(StateMark.undefined);
   else if (typeof value === 'number') feedNumber(value);
   else if (typeof value === 'string') return feedString(value);
   else if (typeof value === 'boolean') feed(value ? 0xc3 : 0xc2);
@@ -120,7 +132,11 @@ function feedValue(value: unknown, depth: number): boolean {
       feed(0xdd);
       feed32(size);
     }
-    for (let i = 0; i < size; i++) if (!feedValue(value[i], depth + 1)) return false;
+    for (let i = 0; i < size; i++) {
+      const item: unknown = value[i];
+      if (item === undefined && !(i in value)) feedMark(StateMark.hole);
+      else if (!feedValue(item, depth + 1)) return false;
+    }
   } else {
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== null) return false;
@@ -184,8 +200,10 @@ function sortKeys(keys: string[]): void {
 function feedNumber(n: number): void {
   if (Number.isSafeInteger(n)) {
     if (n >= 0) {
-      if (n < 0x80) feed(n);
-      else if (n < 0x100) {
+      if (n < 0x80) {
+        if (n === 0 && 1 / n < 0) feedMark(StateMark.negativeZero);
+        else feed(n);
+      } else if (n < 0x100) {
         feed(0xcc);
         feed(n);
       } else if (n < 0x10000) {
@@ -260,7 +278,7 @@ export function entryHashInto(key: string, value: unknown, out: LanePair): void 
   }
   let bytes: Uint8Array;
   try {
-    bytes = canonical.encode(value);
+    bytes = canonical.encode(markStateValue(value));
   } catch (err) {
     throw unstorableEntry(key, value, err);
   }
@@ -286,7 +304,7 @@ export function unstorableEntry(key: string, value: unknown, err: unknown): Caus
   }
   return new CausewayError(
     ErrorCodes.InvalidState,
-    `An applier put a value the log cannot hold into the state, in ${where}: ${reason}. State values are plain data, like payloads (objects, arrays, strings, numbers, booleans, null, Uint8Array). The tick was not committed and the system stopped: fix the applier and reopen the store, or reject the input that led to it (causeway store reject-input).`,
+    `An applier put a value the log cannot hold into the state, in ${where}: ${reason}. State values are plain data (objects, arrays, strings, numbers, booleans, null, undefined, Uint8Array). The tick was not committed and the system stopped: fix the applier and reopen the store, or reject the input that led to it (causeway store reject-input).`,
     { entry: key, reason },
     { cause: err },
   );

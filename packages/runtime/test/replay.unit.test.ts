@@ -388,6 +388,19 @@ describe('diffValues', () => {
     ]);
   });
 
+  it('finds undefined against null, -0 against 0 and a hole against undefined', () => {
+    const holey: unknown[] = [1];
+    holey.length = 2;
+
+    expect(
+      diffValues({ u: undefined, z: -0, h: holey }, { u: null, z: 0, h: [1, undefined] }),
+    ).toEqual([
+      { path: 'h.1', a: undefined, b: undefined },
+      { path: 'u', a: undefined, b: null },
+      { path: 'z', a: -0, b: 0 },
+    ]);
+  });
+
   it('finds nothing between equal values, and stops at the limit', () => {
     expect(diffValues({ a: [1, { b: null }] }, { a: [1, { b: null }] })).toEqual([]);
     expect(diffValues([1, 2, 3], [4, 5, 6], 2)).toHaveLength(2);

@@ -960,6 +960,77 @@ describe('the draft of a large table', () => {
     await system.close();
   });
 
+  it('keeps the holes of an entry it copies, as a small table under immer does', async () => {
+    interface Row {
+      list: (number | undefined)[];
+      count: number;
+    }
+    const Put = defineEvent<{ n: number }>('tables.HoleyPut', { entity: 'new' });
+    const Count = defineEvent<{ n: number }>('tables.HoleyCount', { entity: 'existing' });
+    const system = new EventSystem<{ large: Table<Row>; small: Table<Row> }>({
+      seed: 5,
+      initialState: { large: {}, small: {} },
+    });
+    system.apply(Put, (draft, e) => {
+      const row = (): Row => {
+        const list: (number | undefined)[] = [e.data.n];
+        list[2] = undefined; // index 1 is a hole
+        return { list, count: 0 };
+      };
+      draft.large[e.entity] = row();
+      if (e.data.n === 0) draft.small[e.entity] = row();
+    });
+    system.apply(Count, (draft, e) => {
+      (draft.large[e.entity] as Row).count++;
+      const small = draft.small[e.entity];
+      if (small !== undefined) small.count++;
+    });
+    const ids = Array.from({ length: 70 }, () => newEntityId());
+    await system.tick(
+      ids.map((id, n) => input(Put, id, { n }, 'test')),
+      { at: NOW },
+    );
+    const id = ids[0] as string;
+
+    await system.tick([input(Count, id, { n: 1 }, 'test')], { at: NOW + 1 });
+
+    for (const row of [system.state.large[id], system.state.small[id]] as Row[]) {
+      expect(row.count).toBe(1);
+      expect(Object.keys(row.list)).toEqual(['0', '2']);
+    }
+    expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+    await system.close();
+  });
+
+  it('commits an entry whose undefined item an applier replaced by a hole', async () => {
+    const Put = defineEvent<{ hole: boolean }>('tables.HolePut', { entity: 'new' });
+    const Holed = defineEvent<{ hole: boolean }>('tables.Holed', { entity: 'existing' });
+    const system = new EventSystem<{ large: Table<{ list: unknown[] }> }>({
+      seed: 5,
+      initialState: { large: {} },
+    });
+    system.apply(Put, (draft, e) => {
+      draft.large[e.entity] = { list: [1, undefined] };
+    });
+    system.apply(Holed, (draft, e) => {
+      const list: unknown[] = [1];
+      list.length = 2;
+      draft.large[e.entity] = { list };
+    });
+    const ids = Array.from({ length: 70 }, () => newEntityId());
+    await system.tick(
+      ids.map((id) => input(Put, id, { hole: false }, 'test')),
+      { at: NOW },
+    );
+    const id = ids[0] as string;
+
+    await system.tick([input(Holed, id, { hole: true }, 'test')], { at: NOW + 1 });
+
+    expect(Object.keys((system.state.large[id] as { list: unknown[] }).list)).toEqual(['0']);
+    expect(hashState(system.state)).toBe(system.lastCommit?.hash);
+    await system.close();
+  });
+
   it("shows an applier the draft of a large table as its entries, with the draft's writes", async () => {
     const [system, ids] = await filled();
     const id = ids[2] as string;

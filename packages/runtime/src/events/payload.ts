@@ -145,15 +145,21 @@ export function assertPublicPayload(eventType: string, value: unknown, path = '$
 /**
  * A private, mutable copy of storable data (a checked payload, a value read from a store or
  * from the committed state): plain objects and arrays copied at every level, byte arrays
- * copied, scalars as they are; storable data holds nothing else. Internal to the runtime:
- * what appliers get of a payload, so that state they build from it never shares an object with
- * the logged event, and what the state engine gives an applier that reads a committed entry.
+ * copied, scalars and array holes as they are; storable data holds nothing else. Internal to
+ * the runtime: what appliers get of a payload, so that state they build from it never shares
+ * an object with the logged event, and what the state engine gives an applier that reads a
+ * committed entry.
  */
 export function copyData(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     const copy = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) copy[i] = copyData(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      // A hole of a state array stays one (payloads have none): an applier that changed
+      // another field of a large table's entry filled it with undefined, where immer keeps it.
+      if (item !== undefined || i in value) copy[i] = copyData(item);
+    }
     return copy;
   }
   if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();

@@ -25,7 +25,14 @@ function walk(a: unknown, b: unknown, path: string, out: PathDifference[], limit
   const join = (key: string): string => (path === '' ? key : `${path}.${key}`);
   if (Array.isArray(a) && Array.isArray(b)) {
     const n = Math.max(a.length, b.length);
-    for (let i = 0; i < n; i++) walk(a[i], b[i], join(String(i)), out, limit);
+    for (let i = 0; i < n; i++) {
+      const x: unknown = a[i];
+      const y: unknown = b[i];
+      // A hole and an undefined item read alike, and hash apart: the path is where they differ.
+      if (x === undefined && y === undefined && i in a !== i in b) {
+        if (out.length < limit) out.push({ path: join(String(i)), a: x, b: y });
+      } else walk(x, y, join(String(i)), out, limit);
+    }
     return;
   }
   if (isPlainObject(a) && isPlainObject(b)) {

@@ -867,7 +867,12 @@ function sameData(a: unknown, b: unknown): boolean {
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    for (let i = 0; i < a.length; i++) {
+      const x: unknown = a[i];
+      if (!sameData(x, b[i])) return false;
+      // A hole and an undefined item read alike, but are not the same data.
+      if (x === undefined && i in a !== i in b) return false;
+    }
     return true;
   }
   if (Array.isArray(b)) return false;

@@ -1,5 +1,6 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { StoredEnvelope } from '@causeway/runtime';
+import { CODEC_MAX_DEPTH } from '@causeway/runtime/store-kit';
 import { createDraft, current, finishDraft, isDraft, type Patch } from 'immer';
 import type { StatePath } from '../protocol/index.ts';
 
@@ -64,8 +65,10 @@ export interface StateHistoryOptions {
 
 const PAGE = 1000;
 // One of each, shared: `encode` and `decode` make a new one a call, an encoder with a buffer of
-// its own (measured: a tenth of an attached loop's time went to making encoders).
-const encoder = new Encoder();
+// its own (measured: a tenth of an attached loop's time went to making encoders). The encoder
+// goes as deep as the runtime's codec, which writes every state value the runtime commits (its
+// default, 100 levels, stopped the indexer at the first deeper entry).
+const encoder = new Encoder({ maxDepth: CODEC_MAX_DEPTH });
 const decoder = new Decoder();
 const CHUNK = 8 * 1024 * 1024;
 

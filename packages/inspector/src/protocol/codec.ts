@@ -1,10 +1,20 @@
 import { decode, Encoder } from '@msgpack/msgpack';
+import { CODEC_MAX_DEPTH } from '@causeway/runtime/store-kit';
 import { InspectorError, InspectorErrorCodes } from './errors.ts';
 import { MAX_CLIENT_FRAME_BYTES, type ClientFrame, type ServerFrame } from './messages.ts';
 
+// The levels a frame puts around a state value at most: the frame, its result, a list, an item,
+// an entity's components, a table, an entry (`entityHistory` nests deepest), and one to spare.
+const FRAME_LEVELS = 8;
+
 // Shared: `encode` makes an encoder (and its buffer) a call. Its `encode` returns a copy, which
-// a socket may keep while it sends.
-const frameEncoder = new Encoder({ ignoreUndefined: true });
+// a socket may keep while it sends. As deep as the runtime's codec writes a state value, plus
+// the frame's own levels: the encoder's default (100 levels) refused a state the runtime had
+// committed, hashed and snapshotted, and the agent answered every request for it with an error.
+const frameEncoder = new Encoder({
+  ignoreUndefined: true,
+  maxDepth: CODEC_MAX_DEPTH + FRAME_LEVELS,
+});
 
 /** Encodes a frame as msgpack. */
 export function encodeFrame(frame: ClientFrame | ServerFrame): Uint8Array {

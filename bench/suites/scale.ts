@@ -7,11 +7,24 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { produce } from 'immer';
 import type { EventSystem } from '@causeway/runtime';
-import { MemoryStore, newEntityId, type Input } from '@causeway/runtime';
+import { defineComponent, MemoryStore, newEntityId, type Input } from '@causeway/runtime';
 import { resetMemoryStores } from '@causeway/runtime/testing';
 import { FileStore } from '@causeway/adapters/file';
 import { measureRate, type Recorder, type Suite } from '../harness.ts';
-import { BATCH, damage, mixed, plainWorld, spawn, world, type World } from './scale-world.ts';
+import {
+  BATCH,
+  damage,
+  Damaged,
+  mixed,
+  plainWorld,
+  spawn,
+  Spawned,
+  spawnInput,
+  world,
+  type Stock,
+  type Unit,
+  type World,
+} from './scale-world.ts';
 
 // How the cost of the state grows with what it holds. Every case runs through the public API:
 // `EventSystem.tick` on a memory or file store, `open()` for rebuilds.
@@ -172,6 +185,65 @@ async function applierCases(
       peerOptions,
     ),
   );
+}
+
+// ---- Queries in ticks against the number of entities -----------------------------------------
+
+const Units = defineComponent<Unit>('units');
+const Stocks = defineComponent<Stock>('stock');
+
+/**
+ * 1-input ticks whose listener queries the entities having two components (`tick-query-*`),
+ * and ticks that also create an entity, so that the query's result changes (`tick-spawn-query-*`:
+ * a listener of each input queries). Beside them, the query a plain-object state answers by
+ * listing, filtering and sorting its keys (`plain-scan`, per query).
+ */
+async function queryCases(recorder: Recorder, entities: number): Promise<void> {
+  const suffix = `${entities / 1000}k`;
+  const names = [`tick-query-${suffix}`, `tick-spawn-query-${suffix}`];
+  if (!names.some((n) => recorder.wants(n))) return;
+  recorder.progress(`tick-query-${suffix}: spawning ${entities} entities`);
+  const ids = Array.from({ length: entities }, () => newEntityId());
+  const system = world(new MemoryStore());
+  let at = Date.now();
+  await spawn(system, ids, at);
+  let found = 0;
+  system.subscribe(Damaged, (_e, ctx) => {
+    found += ctx.query(Units, Stocks).length;
+  });
+  system.subscribe(Spawned, (_e, ctx) => {
+    found += ctx.query(Units, Stocks).length;
+  });
+  for (const [name, spawning] of [
+    [names[0] as string, false],
+    [names[1] as string, true],
+  ] as const) {
+    if (!recorder.wants(name)) continue;
+    const ms: number[] = [];
+    for (let i = 0; i < TICK_SAMPLES + 5; i++) {
+      const batch = damage(ids, 1, i * 31);
+      if (spawning) batch.push(spawnInput(newEntityId(), entities + i));
+      const start = process.hrtime.bigint();
+      await system.tick(batch, { at: ++at });
+      if (i >= 5) ms.push(elapsedMs(start));
+    }
+    recorder.record(name, 'causeway', 'ms', ms);
+  }
+  const expected = system.query(Units, Stocks).length;
+  await system.close();
+  if (found === 0 || expected < entities) throw new Error('The queries found no entities.');
+
+  const state = plainWorld(ids);
+  const scanMs: number[] = [];
+  for (let i = 0; i < PEER_TICK_SAMPLES(entities) + 1; i++) {
+    const start = process.hrtime.bigint();
+    found += Object.keys(state.units)
+      .filter((id) => Object.hasOwn(state.stock, id))
+      .sort().length;
+    if (i >= 1) scanMs.push(elapsedMs(start));
+  }
+  for (const name of names)
+    if (recorder.wants(name)) recorder.record(name, 'plain-scan', 'ms', scanMs);
 }
 
 // ---- Logs of a million events: rebuild, open at a snapshot, the memory store's rate ---------
@@ -492,6 +564,7 @@ export const scaleSuite: Suite = {
   },
   isolated: [
     ['tick-1-input-1k', 'tick-1-input-100k'],
+    ['tick-query-1k', 'tick-spawn-query-1k', 'tick-query-100k', 'tick-spawn-query-100k'],
     ['appliers-1k'],
     ['appliers-100k'],
     ['appliers-1k-patches'],
@@ -500,10 +573,12 @@ export const scaleSuite: Suite = {
     ['read-file-1m', 'rebuild-file-1m', 'open-snapshot-1m'],
     ['memory-store-1k', 'memory-store-1m'],
   ],
-  description: `1-input ticks at 1k and 100k entities; appliers at 1k and 100k; rebuild and snapshot open of ${LOG_EVENTS} events over ${LOG_ENTITIES} entities; reading the file log through the store; durable ticks; the memory store at 1k and 1M logged events`,
+  description: `1-input ticks at 1k and 100k entities; ticks with a listener's query, with and without a new entity, at 1k and 100k; appliers at 1k and 100k; rebuild and snapshot open of ${LOG_EVENTS} events over ${LOG_ENTITIES} entities; reading the file log through the store; durable ticks; the memory store at 1k and 1M logged events`,
   async run(recorder) {
     await tickCases(recorder, 1000);
     await tickCases(recorder, 100_000);
+    await queryCases(recorder, 1000);
+    await queryCases(recorder, 100_000);
     await applierCases(recorder, 'appliers-1k', 1000, false, 20);
     await applierCases(recorder, 'appliers-100k', 100_000, false, 10);
     await applierCases(recorder, 'appliers-1k-patches', 1000, true, 10);
